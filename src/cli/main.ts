@@ -1,0 +1,50 @@
+/**
+ * The `kafka-failover` CLI: parses arguments (commander), calls the library, renders results, and maps errors to
+ * the documented exit codes in one place. No logic of its own beyond that.
+ */
+import { Command, CommanderError } from 'commander';
+import { ExitCode, KafkaFailoverError } from '../errors.js';
+import { TOOL_VERSION } from '../version.js';
+import { registerSandboxCommands } from './sandbox-commands.js';
+
+/** Builds the command tree (exported for tests). */
+export function buildProgram(): Command {
+  const program = new Command('kafka-failover')
+    .description('Failover orchestration runbooks for Apache Kafka disaster recovery with MirrorMaker 2')
+    .version(TOOL_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerSandboxCommands(program);
+  return program;
+}
+
+/**
+ * Runs the CLI and returns the exit code. Errors are printed as message + "fix:" hint on stderr, never as a stack
+ * trace (set KAFKA_FAILOVER_DEBUG=1 to see one).
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.Ok;
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+/** Prints an error for a human and returns its exit code. */
+export function reportError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander already printed its message (or the help / version text).
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.Ok;
+    return ExitCode.InvalidInput;
+  }
+  if (error instanceof KafkaFailoverError) {
+    process.stderr.write(`error: ${error.message}\n${error.hint ? `  fix: ${error.hint}\n` : ''}`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`error: ${message}\n`);
+  if (process.env.KAFKA_FAILOVER_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  return ExitCode.Failed;
+}

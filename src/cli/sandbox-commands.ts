@@ -1,0 +1,98 @@
+/**
+ * `kafka-failover sandbox …`: up, down, status, and the fault controls stop / kill / start.
+ */
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../sandbox/sandbox.js';
+import { defaultStateDir } from '../sandbox/topology.js';
+import { intIn, oneOf } from './parse.js';
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+function printStatus(s: SandboxStatus, output: 'table' | 'json'): void {
+  if (output === 'json') {
+    process.stdout.write(JSON.stringify(s) + '\n');
+    return;
+  }
+  const table = new Table({ head: ['component', 'cluster', 'address', 'running', 'pid'], style: { head: [], border: [] } });
+  for (const [alias, c] of Object.entries(s.clusters)) {
+    for (const b of c.brokers) table.push([b.name, alias, `127.0.0.1:${b.port}`, b.running ? 'yes' : 'no', b.pid ?? '']);
+  }
+  table.push(['mm2', `primary → dr (${s.mm2.mode})`, s.mm2.restUrl ?? '', s.mm2.running ? 'yes' : 'no', s.mm2.pid ?? '']);
+  process.stdout.write(`Kafka ${s.kafkaVersion} sandbox in ${s.stateDir}\n${table.toString()}\nClusters file: ${s.clustersFile}\n`);
+}
+
+/** Adds the `sandbox` command group. */
+export function registerSandboxCommands(program: Command): void {
+  const sandbox = program.command('sandbox').description('a real two-cluster Kafka + MirrorMaker 2 sandbox on this machine (JVM, no Docker)');
+  const stateDirOption = ['--state-dir <dir>', 'sandbox state folder (env KAFKA_FAILOVER_SANDBOX_DIR)', defaultStateDir()] as const;
+
+  sandbox
+    .command('up')
+    .description('start (or recover) clusters primary and dr and MirrorMaker 2 primary → dr; waits until a probe record crosses')
+    .option('--kafka-version <version>', 'Kafka version of brokers and MM2 (default 4.1.2; 3.9.1 also works)')
+    .option('--brokers <n>', 'brokers in the primary cluster: 1 or 3', (v) => intIn(1, 3)(v) as 1 | 3)
+    .option('--mm2-mode <mode>', 'dedicated MirrorMaker 2, or connect (Kafka Connect REST)', oneOf('dedicated', 'connect'))
+    .option('--offset-lag-max <records>', 'MM2 offset.lag.max (default 100, MM2\'s default)', intIn(0, 1_000_000))
+    .option('--sync-group-offsets', 'turn on MM2 sync.group.offsets.enabled (off by default)')
+    .option('--port-base <port>', 'first port of the block the sandbox uses (default 19090)', intIn(1024, 65000))
+    .option(...stateDirOption)
+    .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
+    .action(async (o) => {
+      if (o.brokers === 2) throw new (await import('commander')).InvalidArgumentError('--brokers takes 1 or 3.');
+      const status = await sandboxUp(
+        {
+          kafkaVersion: o.kafkaVersion,
+          primaryBrokers: o.brokers,
+          mm2Mode: o.mm2Mode,
+          offsetLagMax: o.offsetLagMax,
+          syncGroupOffsets: o.syncGroupOffsets,
+          portBase: o.portBase,
+          stateDir: o.stateDir,
+        },
+        say,
+      );
+      printStatus(status, o.output);
+    });
+
+  sandbox
+    .command('down')
+    .description('stop every process the sandbox started (checked by PID and start time); idempotent')
+    .option('--wipe', 'also delete data, logs and configs')
+    .option(...stateDirOption)
+    .action(async (o) => {
+      const stopped = await sandboxDown({ stateDir: o.stateDir, wipe: Boolean(o.wipe) });
+      say(stopped.length ? `Stopped ${stopped.join(', ')}` : 'Nothing was running');
+      if (o.wipe) say(`Deleted ${o.stateDir}`);
+    });
+
+  sandbox
+    .command('status')
+    .description('what runs, where, which versions')
+    .option(...stateDirOption)
+    .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
+    .action(async (o) => printStatus(await sandboxStatus(o.stateDir), o.output));
+
+  for (const [verb, mode, what] of [
+    ['stop', 'graceful', 'stop (SIGTERM)'],
+    ['kill', 'kill', 'kill -9 (a crash)'],
+  ] as const) {
+    sandbox
+      .command(`${verb} <target>`)
+      .description(`fault control: ${what} a node (primary-2), a cluster (primary, dr) or mm2`)
+      .option(...stateDirOption)
+      .action(async (target: string, o) => {
+        const done = await stopComponents(o.stateDir, target, mode);
+        say(done.length ? `${verb === 'kill' ? 'Killed' : 'Stopped'} ${done.join(', ')}` : `${target}: nothing was running`);
+      });
+  }
+
+  sandbox
+    .command('start <target>')
+    .description('fault control: start a stopped node, cluster or mm2 and wait until it serves')
+    .option(...stateDirOption)
+    .action(async (target: string, o) => {
+      const done = await startComponents(o.stateDir, target, say);
+      say(done.length ? `Started ${done.join(', ')}` : `${target}: already running`);
+    });
+}

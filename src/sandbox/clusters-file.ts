@@ -1,0 +1,62 @@
+/**
+ * The clusters file the sandbox writes (`<stateDir>/clusters.yaml`): the format the rest of the tool reads
+ * (src/clusters/). Pinning the cluster ids lets every step refuse to write to a cluster that is not the one named.
+ */
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { MIRROR_CONNECTORS, connectorName } from './configs.js';
+import { DR, PRIMARY, bootstrapServers, topology, type SandboxOptions } from './topology.js';
+
+/** Path of the clusters file in a state folder. */
+export function clustersFilePath(stateDir: string): string {
+  return path.join(stateDir, 'clusters.yaml');
+}
+
+/** Builds the clusters-file document for a sandbox. */
+export function sandboxClustersDocument(o: SandboxOptions, clusterIds: Record<string, string>): Record<string, unknown> {
+  const t = topology(o);
+  const cli = ['npx', 'kafka-failover', 'sandbox'];
+  const stateArg = ['--state-dir', o.stateDir];
+  return {
+    clusters: {
+      [PRIMARY]: { bootstrapServers: bootstrapServers(t, PRIMARY), clusterId: clusterIds[PRIMARY] },
+      [DR]: { bootstrapServers: bootstrapServers(t, DR), clusterId: clusterIds[DR] },
+    },
+    flows: [
+      {
+        source: PRIMARY,
+        target: DR,
+        replicationPolicy: 'default',
+        separator: '.',
+        offsetSyncsTopicLocation: 'source',
+        mm2:
+          o.mm2Mode === 'connect'
+            ? {
+                connect: {
+                  url: `http://127.0.0.1:${t.connectPort}`,
+                  connectors: {
+                    source: connectorName(MIRROR_CONNECTORS[0]),
+                    checkpoint: connectorName(MIRROR_CONNECTORS[1]),
+                    heartbeat: connectorName(MIRROR_CONNECTORS[2]),
+                  },
+                },
+              }
+            : {
+                hooks: {
+                  stop: [...cli, 'stop', 'mm2', ...stateArg],
+                  start: [...cli, 'start', 'mm2', ...stateArg],
+                },
+              },
+      },
+    ],
+  };
+}
+
+/** Writes the clusters file; returns its path. */
+export async function writeSandboxClustersFile(o: SandboxOptions, clusterIds: Record<string, string>): Promise<string> {
+  const file = clustersFilePath(o.stateDir);
+  const header = '# Written by `kafka-failover sandbox up`: the sandbox\'s clusters and its MirrorMaker 2 flow.\n';
+  await writeFile(file, header + stringify(sandboxClustersDocument(o, clusterIds)), { mode: 0o600 });
+  return file;
+}

@@ -1,0 +1,198 @@
+/**
+ * Renders the sandbox's Java configuration files: broker `server.properties`, dedicated MirrorMaker 2
+ * `mm2.properties`, the Kafka Connect worker and its three Mirror connectors, and the logging config. Pure.
+ *
+ * Sources: ../shared/reference/kafka-on-the-jvm.md (broker keys for a small loopback cluster, MM2 fast-loop
+ * settings, "worker settings reach the worker only with the target alias prefix").
+ */
+import { DR, PRIMARY, bootstrapServers, clusterNodes, type NodeSpec, type SandboxOptions, type Topology } from './topology.js';
+import { kafkaLine } from './versions.js';
+
+/** An ordered `key=value` map. */
+export type Properties = Record<string, string>;
+
+/** Renders properties in insertion order, one `key=value` a line. */
+export function renderProperties(p: Properties, header?: string): string {
+  const lines = header ? [`# ${header}`] : [];
+  for (const [k, v] of Object.entries(p)) lines.push(`${k}=${v}`);
+  return lines.join('\n') + '\n';
+}
+
+/**
+ * Broker + controller settings of one node. `logDir` is the node's data folder.
+ * Replication factors follow the cluster's size: with 3 nodes internal topics get RF 3 and new topics default to
+ * RF 3 / `min.insync.replicas` 2, so losing one broker is survivable and losing two is not — as in production.
+ */
+export function brokerProperties(node: NodeSpec, t: Topology, o: Pick<SandboxOptions, 'kafkaVersion'>, logDir: string): Properties {
+  const peers = clusterNodes(t, node.cluster);
+  const n = peers.length;
+  const minIsr = n >= 3 ? 2 : 1;
+  const p: Properties = {
+    'process.roles': 'broker,controller',
+    'node.id': String(node.nodeId),
+    'controller.quorum.voters': peers.map((x) => `${x.nodeId}@127.0.0.1:${x.controllerPort}`).join(','),
+    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'controller.listener.names': 'CONTROLLER',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': logDir,
+    'num.partitions': '1',
+    'default.replication.factor': String(n),
+    'min.insync.replicas': String(minIsr),
+    'offsets.topic.replication.factor': String(n),
+    'offsets.topic.num.partitions': '10',
+    'transaction.state.log.replication.factor': String(n),
+    'transaction.state.log.min.isr': String(minIsr),
+    'transaction.state.log.num.partitions': '4',
+    'group.initial.rebalance.delay.ms': '0',
+    // Topics appear only when created on purpose: a typo must not create a topic on the wrong cluster.
+    'auto.create.topics.enable': 'false',
+    'num.network.threads': '2',
+    'num.io.threads': '2',
+    'background.threads': '2',
+    'num.recovery.threads.per.data.dir': '1',
+    'log.cleaner.threads': '1',
+    // The default 128 MiB dedupe buffer is allocated on the heap at start: half of a 256 MiB heap.
+    'log.cleaner.dedupe.buffer.size': '16777216',
+    'unclean.leader.election.enable': 'false',
+  };
+  if (kafkaLine(o.kafkaVersion).shareCoordinator) {
+    p['share.coordinator.state.topic.replication.factor'] = String(n);
+    p['share.coordinator.state.topic.min.isr'] = String(minIsr);
+  }
+  return p;
+}
+
+/** Settings shared by dedicated MM2 and the Connect-mode connectors (fast loops for tests and demos). */
+function mirrorSettings(o: SandboxOptions, t: Topology): Properties {
+  return {
+    'replication.factor': '1',
+    'checkpoints.topic.replication.factor': '1',
+    'heartbeats.topic.replication.factor': '1',
+    'offset-syncs.topic.replication.factor': String(clusterNodes(t, PRIMARY).length),
+    'emit.checkpoints.interval.seconds': '1',
+    'emit.heartbeats.interval.seconds': '1',
+    'refresh.topics.interval.seconds': '5',
+    'refresh.groups.interval.seconds': '5',
+    'sync.group.offsets.enabled': String(o.syncGroupOffsets),
+    'sync.group.offsets.interval.seconds': '1',
+    'offset.lag.max': String(o.offsetLagMax),
+    'sync.topic.acls.enabled': 'false',
+  };
+}
+
+/** Dedicated MirrorMaker 2 (`org.apache.kafka.connect.mirror.MirrorMaker … --clusters dr`), primary → dr only. */
+export function mm2Properties(o: SandboxOptions, t: Topology): Properties {
+  return {
+    clusters: `${PRIMARY}, ${DR}`,
+    [`${PRIMARY}.bootstrap.servers`]: bootstrapServers(t, PRIMARY).join(','),
+    [`${DR}.bootstrap.servers`]: bootstrapServers(t, DR).join(','),
+    [`${PRIMARY}->${DR}.enabled`]: 'true',
+    [`${PRIMARY}->${DR}.topics`]: '.*',
+    [`${PRIMARY}->${DR}.groups`]: '.*',
+    [`${DR}->${PRIMARY}.enabled`]: 'false',
+    [`${DR}->${PRIMARY}.emit.heartbeats.enabled`]: 'false',
+    ...mirrorSettings(o, t),
+    'offset.storage.replication.factor': '1',
+    'status.storage.replication.factor': '1',
+    'config.storage.replication.factor': '1',
+    // Worker settings reach the dr-side worker only with the target alias prefix.
+    [`${DR}.offset.flush.interval.ms`]: '1000',
+    [`${DR}.scheduled.rebalance.max.delay.ms`]: '0',
+  };
+}
+
+/** Kafka Connect distributed worker on dr (connect mode). */
+export function connectWorkerProperties(t: Topology): Properties {
+  return {
+    'bootstrap.servers': bootstrapServers(t, DR).join(','),
+    'group.id': 'kafka-failover-sandbox-connect',
+    'key.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
+    'value.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
+    'config.storage.topic': 'connect-configs',
+    'offset.storage.topic': 'connect-offsets',
+    'status.storage.topic': 'connect-status',
+    'config.storage.replication.factor': '1',
+    'offset.storage.replication.factor': '1',
+    'status.storage.replication.factor': '1',
+    'offset.flush.interval.ms': '1000',
+    'scheduled.rebalance.max.delay.ms': '0',
+    listeners: `http://127.0.0.1:${t.connectPort}`,
+  };
+}
+
+/** The three Mirror connector kinds, as Connect class names. */
+export const MIRROR_CONNECTORS = ['MirrorSourceConnector', 'MirrorCheckpointConnector', 'MirrorHeartbeatConnector'] as const;
+
+/** Connector name in the Strimzi style `<source>-><target>.<Class>` (URL-encode the `>` in REST paths). */
+export function connectorName(kind: (typeof MIRROR_CONNECTORS)[number], source = PRIMARY, target = DR): string {
+  return `${source}->${target}.${kind}`;
+}
+
+/** Config of one Mirror connector for the Connect REST API (`PUT /connectors/{name}/config`). */
+export function connectorConfig(kind: (typeof MIRROR_CONNECTORS)[number], o: SandboxOptions, t: Topology): Properties {
+  return {
+    'connector.class': `org.apache.kafka.connect.mirror.${kind}`,
+    'tasks.max': '1',
+    'source.cluster.alias': PRIMARY,
+    'target.cluster.alias': DR,
+    'source.cluster.bootstrap.servers': bootstrapServers(t, PRIMARY).join(','),
+    'target.cluster.bootstrap.servers': bootstrapServers(t, DR).join(','),
+    'key.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
+    'value.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
+    topics: '.*',
+    groups: '.*',
+    ...mirrorSettings(o, t),
+  };
+}
+
+/** Logging config: Kafka at WARN, KafkaRaftServer at INFO ("Kafka Server started"), to stdout (the log file). */
+export function loggingConfig(kafkaVersion: string): { fileName: string; text: string; jvmFlag: (absPath: string) => string } {
+  if (kafkaLine(kafkaVersion).logging === 'log4j2') {
+    return {
+      fileName: 'log4j2.properties',
+      jvmFlag: (p) => `-Dlog4j2.configurationFile=${p}`,
+      text: [
+        'status = error',
+        'appender.out.type = Console',
+        'appender.out.name = OUT',
+        'appender.out.layout.type = PatternLayout',
+        'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+        'rootLogger.level = WARN',
+        'rootLogger.appenderRef.out.ref = OUT',
+        'logger.raft.name = kafka.server.KafkaRaftServer',
+        'logger.raft.level = INFO',
+        'logger.mm.name = org.apache.kafka.connect.mirror.MirrorMaker',
+        'logger.mm.level = INFO',
+        '',
+      ].join('\n'),
+    };
+  }
+  return {
+    fileName: 'log4j.properties',
+    jvmFlag: (p) => `-Dlog4j.configuration=file:${p}`,
+    text: [
+      'log4j.rootLogger=WARN, stdout',
+      'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+      'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+      'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+      'log4j.logger.kafka.server.KafkaRaftServer=INFO',
+      'log4j.logger.org.apache.kafka.connect.mirror.MirrorMaker=INFO',
+      '',
+    ].join('\n'),
+  };
+}
+
+/** JVM flags for a broker (256 MiB heap) and for MM2 / Connect (384 MiB). */
+export function jvmOptions(role: 'broker' | 'mm2'): string[] {
+  return [
+    '-Xms128m',
+    role === 'broker' ? '-Xmx256m' : '-Xmx384m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-XX:+ExitOnOutOfMemoryError',
+    '-XX:-UsePerfData',
+    '-Djava.awt.headless=true',
+  ];
+}

@@ -1,0 +1,28 @@
+/**
+ * Checking that the sandbox's ports are free before anything starts, so a clash is reported with the port, who
+ * wanted it, and the option that moves the sandbox — not as a broker dying with a BindException.
+ */
+import net from 'node:net';
+import { InvalidInputError } from '../errors.js';
+
+/** True when 127.0.0.1:`port` can be bound now. */
+export function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * @throws InvalidInputError naming every taken port and its intended owner, with the `--port-base` hint.
+ */
+export async function requirePortsFree(ports: { port: number; owner: string }[], portBase: number): Promise<void> {
+  const taken: string[] = [];
+  for (const p of ports) if (!(await portFree(p.port))) taken.push(`${p.port} (wanted by ${p.owner})`);
+  if (taken.length > 0) {
+    throw new InvalidInputError(`Port${taken.length > 1 ? 's' : ''} already in use on 127.0.0.1: ${taken.join(', ')}.`, {
+      hint: `Stop whatever holds ${taken.length > 1 ? 'them' : 'it'}, or move the whole sandbox with --port-base <n> (now ${portBase}; the sandbox uses ports n+2 … n+20).`,
+    });
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Readiness of the sandbox, by polling real clients — never by sleeping or grepping logs:
+ * a cluster is ready when describe-cluster lists all its brokers; MirrorMaker 2 is ready when its internal topics
+ * exist and a probe record produced on primary has been read back from `primary.<probe topic>` on dr.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createKafka, protocolCluster } from '../kafka/kafkajs-client.js';
+import { readPartition } from '../kafka/read-partition.js';
+import { giveUp, waitFor } from '../util/wait.js';
+import { isAlive } from './processes.js';
+import type { SandboxState } from './state.js';
+import { DR, PRIMARY, bootstrapServers, clusterNodes, topology, type ClusterAlias } from './topology.js';
+
+/** Topic on primary whose replica carries the readiness probe. */
+export const PROBE_TOPIC = 'sandbox-probe';
+
+function logTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Fails the wait at once (with the log's tail) when one of the named processes has died. */
+function assertRunning(state: SandboxState, names: string[]): void {
+  for (const name of names) {
+    const rec = state.processes[name];
+    if (!isAlive(rec)) {
+      throw giveUp(new Error(`${name} exited during start-up. Last lines of ${rec?.logFile ?? 'its log'}:\n${rec ? logTail(rec.logFile) : ''}`));
+    }
+  }
+}
+
+/**
+ * Waits until every broker of a cluster answers describe-cluster (up to 120 s).
+ * @throws WaitTimeoutError, or the exit of a node during start-up with its log's tail.
+ */
+export async function waitForCluster(state: SandboxState, cluster: ClusterAlias): Promise<void> {
+  const t = topology(state.options);
+  const nodes = clusterNodes(t, cluster);
+  const admin = createKafka({ bootstrapServers: bootstrapServers(t, cluster), clientId: 'kafka-failover-sandbox' }).admin();
+  try {
+    await waitFor(
+      `cluster ${cluster} to answer describe-cluster with ${nodes.length} broker(s)`,
+      async () => {
+        assertRunning(state, nodes.map((n) => n.name));
+        await admin.connect();
+        const d = await admin.describeCluster();
+        if (d.brokers.length < nodes.length) throw new Error(`${d.brokers.length} of ${nodes.length} brokers registered`);
+      },
+      { timeoutMs: 120_000, intervalMs: 500, hint: `See the logs under ${state.options.stateDir}/nodes/.` },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until MM2's internal topics exist (checkpoints and heartbeats on dr, offset syncs on primary) and a probe
+ * record crosses from primary to dr (up to 180 s in all).
+ * @throws WaitTimeoutError naming what was missing, or MM2's exit with its log's tail.
+ */
+export async function waitForMirrorMaker(state: SandboxState, progress: (line: string) => void): Promise<void> {
+  const t = topology(state.options);
+  const primary = createKafka({ bootstrapServers: bootstrapServers(t, PRIMARY), clientId: 'kafka-failover-sandbox' });
+  const dr = createKafka({ bootstrapServers: bootstrapServers(t, DR), clientId: 'kafka-failover-sandbox' });
+  const [pAdmin, dAdmin] = [primary.admin(), dr.admin()];
+  const producer = primary.producer({ allowAutoTopicCreation: false });
+  const drCluster = protocolCluster(dr);
+  const hint = `See ${state.options.stateDir}/mm2.log.`;
+  try {
+    await Promise.all([pAdmin.connect(), dAdmin.connect()]);
+    await waitFor(
+      'MirrorMaker 2 internal topics (primary.checkpoints.internal and heartbeats on dr, mm2-offset-syncs.dr.internal on primary)',
+      async () => {
+        assertRunning(state, ['mm2']);
+        const [onDr, onPrimary] = await Promise.all([dAdmin.listTopics(), pAdmin.listTopics()]);
+        const missing = [
+          ...['primary.checkpoints.internal', 'heartbeats'].filter((x) => !onDr.includes(x)).map((x) => `${x} on dr`),
+          ...['mm2-offset-syncs.dr.internal'].filter((x) => !onPrimary.includes(x)).map((x) => `${x} on primary`),
+        ];
+        if (missing.length) throw new Error(`missing ${missing.join(', ')}`);
+      },
+      { timeoutMs: 180_000, intervalMs: 1000, hint },
+    );
+    progress('MirrorMaker 2 internal topics exist; sending a probe record primary → dr');
+    const existing = await pAdmin.listTopics();
+    if (!existing.includes(PROBE_TOPIC)) {
+      await pAdmin.createTopics({ topics: [{ topic: PROBE_TOPIC, numPartitions: 1, replicationFactor: clusterNodes(t, PRIMARY).length }], waitForLeaders: true });
+    }
+    const marker = `probe-${randomUUID()}`;
+    await producer.connect();
+    await producer.send({ topic: PROBE_TOPIC, acks: -1, messages: [{ key: 'probe', value: marker }] });
+    const remote = `${PRIMARY}.${PROBE_TOPIC}`;
+    await drCluster.connect();
+    await waitFor(
+      `the probe record to appear in ${remote} on dr`,
+      async () => {
+        assertRunning(state, ['mm2']);
+        const offsets = await dAdmin.fetchTopicOffsets(remote);
+        const end = Number(offsets[0]?.high ?? 0);
+        let seen = false;
+        await drCluster.refreshMetadata();
+        await readPartition(drCluster, remote, 0, { fromOffset: 0, toOffset: end }, (r) => {
+          if (r.value?.toString() === marker) seen = true;
+        });
+        if (!seen) throw new Error(`${remote} has ${end} record(s), none is the probe yet`);
+      },
+      { timeoutMs: 180_000, intervalMs: 1000, hint },
+    );
+    progress(`Probe record crossed primary → dr (${remote})`);
+  } finally {
+    await Promise.allSettled([pAdmin.disconnect(), dAdmin.disconnect(), producer.disconnect(), drCluster.disconnect()]);
+  }
+}

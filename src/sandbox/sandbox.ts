@@ -1,0 +1,315 @@
+/**
+ * The JVM sandbox: two KRaft clusters (`primary`, `dr`) and MirrorMaker 2 (primary → dr) run from Maven Central
+ * jars on this machine. Library API used by the CLI (`kafka-failover sandbox …`) and by the test suite.
+ *
+ * - {@link sandboxUp}: resolve jars, format, start, wait until ready (by polling), write the clusters file.
+ *   On a half-dead sandbox it starts only what is not running. Idempotent.
+ * - {@link sandboxDown}: stop only the processes it started (PID + start time), idempotent; `wipe` deletes data.
+ * - {@link sandboxStatus}: what runs, where, which versions.
+ * - {@link stopComponents} / {@link startComponents}: fault controls for tests and drills.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { execa } from 'execa';
+import { InvalidInputError, KafkaFailoverError } from '../errors.js';
+import { brokerProperties, connectWorkerProperties, connectorConfig, connectorName, jvmOptions, loggingConfig, mm2Properties, renderProperties, MIRROR_CONNECTORS } from './configs.js';
+import { putConnector, workerUp } from './connect-rest.js';
+import { clustersFilePath, writeSandboxClustersFile } from './clusters-file.js';
+import { resolveKafkaJars } from './jars.js';
+import { requirePortsFree } from './ports.js';
+import { requireJava } from './prerequisites.js';
+import { isAlive, spawnDaemon, stopProcess } from './processes.js';
+import { waitForCluster, waitForMirrorMaker } from './readiness.js';
+import { loadState, saveState, type SandboxState } from './state.js';
+import { DR, PRIMARY, allPorts, bootstrapServers, clusterNodes, defaultSandboxOptions, topology, type ClusterAlias, type NodeSpec, type SandboxOptions } from './topology.js';
+
+/** Name of the MirrorMaker 2 component (dedicated driver or Connect worker). */
+export const MM2 = 'mm2';
+
+/** A line of progress for the operator. */
+export type ProgressSink = (line: string) => void;
+
+/** What `sandbox status` reports. */
+export interface SandboxStatus {
+  stateDir: string;
+  kafkaVersion: string;
+  options: SandboxOptions;
+  clusters: Record<ClusterAlias, { bootstrapServers: string[]; clusterId: string; brokers: { name: string; nodeId: number; port: number; running: boolean; pid?: number }[] }>;
+  mm2: { mode: SandboxOptions['mm2Mode']; running: boolean; pid?: number; restUrl?: string; offsetLagMax: number; syncGroupOffsets: boolean };
+  /** Path of the clusters file the rest of the tool reads. */
+  clustersFile: string;
+}
+
+/** Options that shape data on disk: changing them needs `down --wipe` first. */
+const SHAPING: (keyof SandboxOptions)[] = ['kafkaVersion', 'primaryBrokers', 'portBase', 'mm2Mode'];
+
+function nodeDir(o: SandboxOptions, n: NodeSpec): string {
+  return path.join(o.stateDir, 'nodes', n.name);
+}
+
+/** A KRaft cluster id: 16 random bytes, base64url, without a leading '-' (kafka-on-the-jvm.md). */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+function mergeOptions(prev: SandboxState | undefined, input: Partial<SandboxOptions>): SandboxOptions {
+  const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<SandboxOptions>;
+  if (!prev) return defaultSandboxOptions(given);
+  const merged: SandboxOptions = { ...prev.options, ...given };
+  const changed = SHAPING.filter((k) => given[k] !== undefined && given[k] !== prev.options[k]);
+  if (changed.length > 0) {
+    throw new InvalidInputError(
+      `The sandbox in ${merged.stateDir} was created with ${changed.map((k) => `${k}=${String(prev.options[k])}`).join(', ')}; ` +
+        `the command asks for ${changed.map((k) => `${k}=${String(given[k])}`).join(', ')}.`,
+      { hint: 'Run "kafka-failover sandbox down --wipe" first (it deletes the sandbox data), or use another --state-dir.' },
+    );
+  }
+  return merged;
+}
+
+async function writeJavaConfigs(state: SandboxState): Promise<void> {
+  const o = state.options;
+  const t = topology(o);
+  const cfg = path.join(o.stateDir, 'config');
+  await mkdir(cfg, { recursive: true });
+  const logging = loggingConfig(o.kafkaVersion);
+  await writeFile(path.join(cfg, logging.fileName), logging.text);
+  for (const n of t.nodes) {
+    const dir = nodeDir(o, n);
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(cfg, `${n.name}.properties`), renderProperties(brokerProperties(n, t, o, path.join(dir, 'data')), `kafka-failover sandbox node ${n.name}`));
+  }
+  await writeFile(path.join(cfg, 'mm2.properties'), renderProperties(mm2Properties(o, t), 'kafka-failover sandbox: dedicated MirrorMaker 2'));
+  await writeFile(path.join(cfg, 'connect-worker.properties'), renderProperties(connectWorkerProperties(t), 'kafka-failover sandbox: Kafka Connect worker (connect mode)'));
+}
+
+function javaArgs(state: SandboxState, role: 'broker' | 'mm2' | 'tool', mainClass: string, args: string[]): string[] {
+  const logging = loggingConfig(state.options.kafkaVersion);
+  const logFlag = logging.jvmFlag(path.join(state.options.stateDir, 'config', logging.fileName));
+  return [...jvmOptions(role === 'broker' || role === 'tool' ? 'broker' : 'mm2'), logFlag, '-cp', path.join(state.libs, '*'), mainClass, ...args];
+}
+
+async function formatNodes(state: SandboxState, java: string, nodes: NodeSpec[]): Promise<void> {
+  const o = state.options;
+  await Promise.all(
+    nodes
+      .filter((n) => !existsSync(path.join(nodeDir(o, n), 'data', 'meta.properties')))
+      .map(async (n) => {
+        const props = path.join(o.stateDir, 'config', `${n.name}.properties`);
+        const r = await execa(java, javaArgs(state, 'tool', 'kafka.tools.StorageTool', ['format', '-t', state.clusterIds[n.cluster], '-c', props, '--ignore-formatted']), {
+          reject: false,
+          timeout: 120_000,
+          all: true,
+        });
+        if (r.failed) throw new KafkaFailoverError(`Formatting ${n.name} failed:\n${(r.all ?? '').slice(-2000)}`, { hint: `Delete ${nodeDir(o, n)} or run "sandbox down --wipe".` });
+      }),
+  );
+}
+
+async function startNode(state: SandboxState, java: string, n: NodeSpec): Promise<void> {
+  const o = state.options;
+  const props = path.join(o.stateDir, 'config', `${n.name}.properties`);
+  state.processes[n.name] = spawnDaemon(java, javaArgs(state, 'broker', 'kafka.Kafka', [props]), path.join(nodeDir(o, n), 'server.log'));
+  await saveState(state);
+}
+
+async function startMirrorMaker(state: SandboxState, java: string): Promise<void> {
+  const o = state.options;
+  const cfg = path.join(o.stateDir, 'config');
+  const logFile = path.join(o.stateDir, 'mm2.log');
+  const args =
+    o.mm2Mode === 'connect'
+      ? javaArgs(state, 'mm2', 'org.apache.kafka.connect.cli.ConnectDistributed', [path.join(cfg, 'connect-worker.properties')])
+      : javaArgs(state, 'mm2', 'org.apache.kafka.connect.mirror.MirrorMaker', [path.join(cfg, 'mm2.properties'), '--clusters', DR]);
+  state.processes[MM2] = spawnDaemon(java, args, logFile);
+  await saveState(state);
+}
+
+async function configureConnectors(state: SandboxState): Promise<void> {
+  const o = state.options;
+  const t = topology(o);
+  const url = `http://127.0.0.1:${t.connectPort}`;
+  const { waitFor } = await import('../util/wait.js');
+  await waitFor('the Kafka Connect REST API to answer', async () => {
+    if (!(await workerUp(url))) throw new Error(`${url} does not answer`);
+  }, { timeoutMs: 120_000, intervalMs: 500 });
+  for (const kind of MIRROR_CONNECTORS) {
+    await waitFor(`connector ${connectorName(kind)} to be accepted`, () => putConnector(url, connectorName(kind), connectorConfig(kind, o, t)), {
+      timeoutMs: 60_000,
+      intervalMs: 1000,
+    });
+  }
+}
+
+/**
+ * Brings the sandbox up (or back up): starts whatever is not running and waits until both clusters answer,
+ * MM2's internal topics exist and a probe record has crossed from primary to dr.
+ * @param input options; unset fields keep the values of an existing sandbox, else the defaults.
+ * @throws InvalidInputError (port in use, options that need a wipe), PrerequisiteError (Java, Maven),
+ *   WaitTimeoutError (a component did not become ready; the message names it and points at its log).
+ */
+export async function sandboxUp(input: Partial<SandboxOptions> = {}, progress: ProgressSink = () => {}): Promise<SandboxStatus> {
+  const stateDir = path.resolve(input.stateDir ?? defaultSandboxOptions().stateDir);
+  const prev = await loadState(stateDir);
+  const o = mergeOptions(prev, { ...input, stateDir });
+  const t = topology(o);
+  const java = await requireJava();
+  const jars = await resolveKafkaJars(o.kafkaVersion, { onProgress: progress });
+  const state: SandboxState = prev
+    ? { ...prev, options: o, libs: jars.libs }
+    : { formatVersion: 1, options: o, libs: jars.libs, clusterIds: { [PRIMARY]: newClusterId(), [DR]: newClusterId() }, processes: {} };
+  const mm2ConfigChanged = prev !== undefined && (prev.options.offsetLagMax !== o.offsetLagMax || prev.options.syncGroupOffsets !== o.syncGroupOffsets);
+
+  const deadNodes = t.nodes.filter((n) => !isAlive(state.processes[n.name]));
+  const mm2Alive = isAlive(state.processes[MM2]);
+  const ports = allPorts(t, o.mm2Mode).filter((p) => deadNodes.some((n) => p.owner.startsWith(`${n.name} `)) || (p.owner.startsWith(MM2) && !mm2Alive));
+  await requirePortsFree(ports, o.portBase);
+
+  await writeJavaConfigs(state);
+  await saveState(state);
+  await formatNodes(state, java, deadNodes);
+  for (const n of deadNodes) {
+    progress(`Starting ${n.name} (Kafka ${o.kafkaVersion}) on 127.0.0.1:${n.port}`);
+    await startNode(state, java, n);
+  }
+  for (const cluster of [PRIMARY, DR] as const) {
+    await waitForCluster(state, cluster);
+    progress(`Cluster ${cluster} ready: ${bootstrapServers(t, cluster).join(',')}`);
+  }
+  if (mm2Alive && mm2ConfigChanged) {
+    progress('MirrorMaker 2 settings changed: restarting it');
+    await stopProcess(state.processes[MM2], 'graceful');
+  }
+  if (!isAlive(state.processes[MM2])) {
+    progress(`Starting MirrorMaker 2 (${o.mm2Mode} mode, offset.lag.max=${o.offsetLagMax}, sync.group.offsets.enabled=${o.syncGroupOffsets})`);
+    await startMirrorMaker(state, java);
+  }
+  if (o.mm2Mode === 'connect') await configureConnectors(state);
+  await waitForMirrorMaker(state, progress);
+  const file = await writeSandboxClustersFile(o, state.clusterIds);
+  progress(`Clusters file: ${file}`);
+  return sandboxStatusOf(state);
+}
+
+/** Builds the status from a state (reads only the process table). */
+export function sandboxStatusOf(state: SandboxState): SandboxStatus {
+  const o = state.options;
+  const t = topology(o);
+  const cluster = (alias: ClusterAlias) => ({
+    bootstrapServers: bootstrapServers(t, alias),
+    clusterId: state.clusterIds[alias],
+    brokers: clusterNodes(t, alias).map((n) => {
+      const rec = state.processes[n.name];
+      const running = isAlive(rec);
+      return { name: n.name, nodeId: n.nodeId, port: n.port, running, ...(running && rec ? { pid: rec.pid } : {}) };
+    }),
+  });
+  const mm2Rec = state.processes[MM2];
+  const mm2Running = isAlive(mm2Rec);
+  return {
+    stateDir: o.stateDir,
+    kafkaVersion: o.kafkaVersion,
+    options: o,
+    clusters: { [PRIMARY]: cluster(PRIMARY), [DR]: cluster(DR) },
+    mm2: {
+      mode: o.mm2Mode,
+      running: mm2Running,
+      ...(mm2Running && mm2Rec ? { pid: mm2Rec.pid } : {}),
+      ...(o.mm2Mode === 'connect' ? { restUrl: `http://127.0.0.1:${t.connectPort}` } : {}),
+      offsetLagMax: o.offsetLagMax,
+      syncGroupOffsets: o.syncGroupOffsets,
+    },
+    clustersFile: clustersFilePath(o.stateDir),
+  };
+}
+
+/**
+ * Status of the sandbox in `stateDir`.
+ * @throws InvalidInputError when no sandbox was ever started there.
+ */
+export async function sandboxStatus(stateDir: string = defaultSandboxOptions().stateDir): Promise<SandboxStatus> {
+  const state = await loadState(path.resolve(stateDir));
+  if (!state) throw new InvalidInputError(`No sandbox in ${path.resolve(stateDir)}.`, { hint: 'Start one with "kafka-failover sandbox up".' });
+  return sandboxStatusOf(state);
+}
+
+/**
+ * Stops every process the sandbox started (MM2 first, then the brokers). Idempotent: does nothing when nothing
+ * runs or no sandbox exists. `wipe` then deletes the state folder (data, logs, configs, clusters file).
+ * @returns the components that were stopped.
+ */
+export async function sandboxDown(options: { stateDir?: string; wipe?: boolean } = {}): Promise<string[]> {
+  const stateDir = path.resolve(options.stateDir ?? defaultSandboxOptions().stateDir);
+  const state = await loadState(stateDir);
+  const stopped: string[] = [];
+  if (state) {
+    if (await stopProcess(state.processes[MM2], 'graceful')) stopped.push(MM2);
+    const names = Object.keys(state.processes).filter((n) => n !== MM2);
+    const results = await Promise.all(names.map((n) => stopProcess(state.processes[n], 'graceful', 20_000)));
+    names.forEach((n, i) => results[i] && stopped.push(n));
+    await saveState(state);
+  }
+  if (options.wipe) await rm(stateDir, { recursive: true, force: true });
+  return stopped;
+}
+
+/** Components a fault-control target names: a node (`primary-2`), a cluster (`primary`, `dr`) or `mm2`. */
+export function resolveTargets(state: SandboxState, target: string): string[] {
+  const t = topology(state.options);
+  if (target === MM2) return [MM2];
+  if (target === PRIMARY || target === DR) return clusterNodes(t, target).map((n) => n.name);
+  if (t.nodes.some((n) => n.name === target)) return [target];
+  throw new InvalidInputError(`Unknown sandbox component "${target}".`, {
+    hint: `Use one of: ${[PRIMARY, DR, MM2, ...t.nodes.map((n) => n.name)].join(', ')}.`,
+  });
+}
+
+async function requireState(stateDir: string): Promise<SandboxState> {
+  const state = await loadState(path.resolve(stateDir));
+  if (!state) throw new InvalidInputError(`No sandbox in ${path.resolve(stateDir)}.`, { hint: 'Start one with "kafka-failover sandbox up".' });
+  return state;
+}
+
+/**
+ * Fault control: stops a node, a cluster or MM2. `kill` sends SIGKILL (a crash); `graceful` SIGTERM.
+ * @returns the components signalled (already-stopped ones are skipped).
+ */
+export async function stopComponents(stateDir: string, target: string, mode: 'graceful' | 'kill'): Promise<string[]> {
+  const state = await requireState(stateDir);
+  const names = resolveTargets(state, target);
+  const done = await Promise.all(names.map((n) => stopProcess(state.processes[n], mode, 20_000)));
+  await saveState(state);
+  return names.filter((_, i) => done[i]);
+}
+
+/**
+ * Fault control: starts a stopped node, cluster or MM2 and waits until it serves again (a cluster answers
+ * describe-cluster with all its brokers; MM2's process runs).
+ * @returns the components started.
+ */
+export async function startComponents(stateDir: string, target: string, progress: ProgressSink = () => {}): Promise<string[]> {
+  const state = await requireState(stateDir);
+  const names = resolveTargets(state, target).filter((n) => !isAlive(state.processes[n]));
+  const java = await requireJava();
+  const t = topology(state.options);
+  for (const name of names) {
+    if (name === MM2) {
+      await startMirrorMaker(state, java);
+      if (state.options.mm2Mode === 'connect') await configureConnectors(state);
+    } else {
+      const node = t.nodes.find((n) => n.name === name)!;
+      await requirePortsFree(allPorts(t, state.options.mm2Mode).filter((p) => p.owner.startsWith(`${name} `)), state.options.portBase);
+      await startNode(state, java, node);
+    }
+    progress(`Started ${name}`);
+  }
+  for (const cluster of [PRIMARY, DR] as const) {
+    if (names.some((n) => n.startsWith(`${cluster}-`))) await waitForCluster(state, cluster);
+  }
+  return names;
+}

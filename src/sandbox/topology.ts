@@ -1,0 +1,104 @@
+/**
+ * The sandbox's shape: which nodes, clusters and ports exist for a set of options. Pure: no I/O.
+ *
+ * Ports (defaults, `portBase` 19090): primary node k listens on 19092 + 2(k−1) with its controller on the next
+ * port (19092/19093, 19094/19095, 19096/19097); dr on 19102/19103; the Kafka Connect REST API (connect mode) on
+ * 19110. `--port-base` moves them all together. docker-compose.yml uses the same ports (a unit test checks).
+ */
+import path from 'node:path';
+import { DEFAULT_KAFKA_VERSION } from './versions.js';
+
+/** Cluster aliases of the sandbox, as MirrorMaker 2 and the clusters file name them. */
+export const PRIMARY = 'primary';
+export const DR = 'dr';
+export type ClusterAlias = typeof PRIMARY | typeof DR;
+
+/** How MirrorMaker 2 runs: the dedicated `MirrorMaker` driver, or connectors in a Kafka Connect worker. */
+export type Mm2Mode = 'dedicated' | 'connect';
+
+/** Options of `sandbox up`; every field has a default ({@link defaultSandboxOptions}). */
+export interface SandboxOptions {
+  /** Kafka version of brokers and MM2, e.g. `4.1.2` or `3.9.1`. */
+  kafkaVersion: string;
+  /** Brokers of the primary cluster: 1 (default) or 3 (combined broker+controller nodes, 3-voter quorum). */
+  primaryBrokers: 1 | 3;
+  /** Dedicated MM2 (default) or Kafka Connect distributed with the three Mirror connectors. */
+  mm2Mode: Mm2Mode;
+  /** MM2 `offset.lag.max` in records; default 100, MM2's own default. */
+  offsetLagMax: number;
+  /** MM2 `sync.group.offsets.enabled`; default false (the tool sets offsets itself). */
+  syncGroupOffsets: boolean;
+  /** First port of the block the sandbox uses (see module doc). */
+  portBase: number;
+  /** Folder for data, logs, configs and the state file. */
+  stateDir: string;
+}
+
+/** Default state folder: `$KAFKA_FAILOVER_SANDBOX_DIR`, else `.kafka-failover/sandbox` under the working directory. */
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  return env.KAFKA_FAILOVER_SANDBOX_DIR ? path.resolve(env.KAFKA_FAILOVER_SANDBOX_DIR) : path.join(cwd, '.kafka-failover', 'sandbox');
+}
+
+/** The defaults of every option. */
+export function defaultSandboxOptions(overrides: Partial<SandboxOptions> = {}): SandboxOptions {
+  return {
+    kafkaVersion: DEFAULT_KAFKA_VERSION,
+    primaryBrokers: 1,
+    mm2Mode: 'dedicated',
+    offsetLagMax: 100,
+    syncGroupOffsets: false,
+    portBase: 19090,
+    stateDir: defaultStateDir(),
+    ...overrides,
+  };
+}
+
+/** One Kafka node (a combined broker + KRaft controller). */
+export interface NodeSpec {
+  /** Component name, e.g. `primary-2`. */
+  name: string;
+  cluster: ClusterAlias;
+  /** KRaft `node.id`, 1-based within its cluster. */
+  nodeId: number;
+  /** PLAINTEXT client port on 127.0.0.1. */
+  port: number;
+  /** CONTROLLER port on 127.0.0.1. */
+  controllerPort: number;
+}
+
+/** The whole layout for a set of options. */
+export interface Topology {
+  nodes: NodeSpec[];
+  /** Connect REST port (connect mode only; reserved either way). */
+  connectPort: number;
+}
+
+/** Computes nodes and ports. */
+export function topology(o: Pick<SandboxOptions, 'primaryBrokers' | 'portBase'>): Topology {
+  const nodes: NodeSpec[] = [];
+  for (let k = 1; k <= o.primaryBrokers; k++) {
+    nodes.push({ name: `${PRIMARY}-${k}`, cluster: PRIMARY, nodeId: k, port: o.portBase + 2 * k, controllerPort: o.portBase + 2 * k + 1 });
+  }
+  nodes.push({ name: `${DR}-1`, cluster: DR, nodeId: 1, port: o.portBase + 12, controllerPort: o.portBase + 13 });
+  return { nodes, connectPort: o.portBase + 20 };
+}
+
+/** Nodes of one cluster. */
+export function clusterNodes(t: Topology, cluster: ClusterAlias): NodeSpec[] {
+  return t.nodes.filter((n) => n.cluster === cluster);
+}
+
+/** `host:port` bootstrap list of one cluster. */
+export function bootstrapServers(t: Topology, cluster: ClusterAlias): string[] {
+  return clusterNodes(t, cluster).map((n) => `127.0.0.1:${n.port}`);
+}
+
+/** Every port the sandbox binds, with the component that binds it. */
+export function allPorts(t: Topology, mm2Mode: Mm2Mode): { port: number; owner: string }[] {
+  const ports = t.nodes.flatMap((n) => [
+    { port: n.port, owner: `${n.name} (client)` },
+    { port: n.controllerPort, owner: `${n.name} (controller)` },
+  ]);
+  if (mm2Mode === 'connect') ports.push({ port: t.connectPort, owner: 'mm2 (Kafka Connect REST)' });
+  return ports;
+}
