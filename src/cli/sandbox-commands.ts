@@ -2,7 +2,8 @@
  * `kafka-failover sandbox …`: up, down, status, and the fault controls stop / kill / start.
  */
 import Table from 'cli-table3';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../traffic/generator.js';
 import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../sandbox/sandbox.js';
 import { defaultStateDir } from '../sandbox/topology.js';
 import { intIn, oneOf } from './parse.js';
@@ -39,7 +40,7 @@ export function registerSandboxCommands(program: Command): void {
     .option(...stateDirOption)
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
-      if (o.brokers === 2) throw new (await import('commander')).InvalidArgumentError('--brokers takes 1 or 3.');
+      if (o.brokers === 2) throw new InvalidArgumentError('--brokers takes 1 or 3.');
       const status = await sandboxUp(
         {
           kafkaVersion: o.kafkaVersion,
@@ -94,5 +95,47 @@ export function registerSandboxCommands(program: Command): void {
     .action(async (target: string, o) => {
       const done = await startComponents(o.stateDir, target, say);
       say(done.length ? `Started ${done.join(', ')}` : `${target}: already running`);
+    });
+
+  sandbox
+    .command('traffic')
+    .description('produce sequenced records to primary and run consumer groups that commit as they go; Ctrl-C stops and prints the delivery report')
+    .option('--rate <records/s>', 'records per second over all partitions', intIn(0, 100_000), 50)
+    .option('--topics <list>', 'topics as name:partitions, comma-separated', 'orders:6,payments:3')
+    .option('--groups <list>', 'consumer groups to run (comma-separated; "none" for none)', DEFAULT_TRAFFIC_GROUPS.map((g) => g.groupId).join(','))
+    .option('--duration <seconds>', 'stop after this long (default: until Ctrl-C)', intIn(1, 86_400))
+    .option(...stateDirOption)
+    .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
+    .action(async (o) => {
+      const status = await sandboxStatus(o.stateDir);
+      const topics: TrafficTopic[] = String(o.topics).split(',').map((spec) => {
+        const [name, parts] = spec.split(':');
+        if (!name) throw new InvalidArgumentError(`--topics: empty topic name in "${spec}".`);
+        return { name, partitions: parts ? intIn(1, 1000)(parts) : DEFAULT_TRAFFIC_TOPICS.find((t) => t.name === name)?.partitions ?? 1 };
+      });
+      const names = o.groups === 'none' ? [] : String(o.groups).split(',').filter(Boolean);
+      const groups = names.map((groupId) => DEFAULT_TRAFFIC_GROUPS.find((g) => g.groupId === groupId) ?? { groupId, topics: topics.map((t) => t.name) });
+      const traffic = await startTraffic({ bootstrapServers: status.clusters.primary.bootstrapServers, topics, ratePerSecond: o.rate, groups });
+      say(`Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on primary; groups ${names.join(', ') || 'none'}`);
+      const ticker = setInterval(() => {
+        const s = traffic.stats();
+        say(`produced ${s.produced} (send failures ${s.sendFailures})  consumed ${Object.entries(s.consumed).map(([g, n]) => `${g}=${n}`).join(' ')}`);
+      }, 5000);
+      await new Promise<void>((resolve) => {
+        const done = () => resolve();
+        process.once('SIGINT', done);
+        process.once('SIGTERM', done);
+        if (o.duration) setTimeout(done, o.duration * 1000).unref();
+      });
+      clearInterval(ticker);
+      await traffic.stop();
+      const report = traffic.ledger.deliveryReport(names);
+      if (o.output === 'json') {
+        process.stdout.write(JSON.stringify({ run: traffic.ledger.run, produced: traffic.ledger.producedTotal(), groups: report.map(({ partitions: _p, ...g }) => g) }) + '\n');
+      } else {
+        const table = new Table({ head: ['group', 'consumed', 'not consumed (yet)', 'duplicates'], style: { head: [], border: [] } });
+        for (const g of report) table.push([g.groupId, traffic.ledger.consumedTotal(g.groupId), g.skipped, g.duplicates]);
+        process.stdout.write(`Produced ${traffic.ledger.producedTotal()} records (run ${traffic.ledger.run})\n${table.toString()}\n`);
+      }
     });
 }

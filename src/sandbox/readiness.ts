@@ -34,27 +34,33 @@ function assertRunning(state: SandboxState, names: string[]): void {
 }
 
 /**
- * Waits until every broker of a cluster answers describe-cluster (up to 120 s).
- * @throws WaitTimeoutError, or the exit of a node during start-up with its log's tail.
+ * Waits until a cluster answers describe-cluster with `brokers` brokers (up to 120 s).
+ * @param check called before each attempt; throw `giveUp(error)` to stop (e.g. a node process died).
+ * @throws WaitTimeoutError, or what `check` threw.
  */
-export async function waitForCluster(state: SandboxState, cluster: ClusterAlias): Promise<void> {
-  const t = topology(state.options);
-  const nodes = clusterNodes(t, cluster);
-  const admin = createKafka({ bootstrapServers: bootstrapServers(t, cluster), clientId: 'kafka-failover-sandbox' }).admin();
+export async function waitForBrokers(bootstrap: string[], brokers: number, label: string, check: () => void = () => {}, hint?: string): Promise<void> {
+  const admin = createKafka({ bootstrapServers: bootstrap, clientId: 'kafka-failover-sandbox' }).admin();
   try {
     await waitFor(
-      `cluster ${cluster} to answer describe-cluster with ${nodes.length} broker(s)`,
+      `cluster ${label} to answer describe-cluster with ${brokers} broker(s)`,
       async () => {
-        assertRunning(state, nodes.map((n) => n.name));
+        check();
         await admin.connect();
         const d = await admin.describeCluster();
-        if (d.brokers.length < nodes.length) throw new Error(`${d.brokers.length} of ${nodes.length} brokers registered`);
+        if (d.brokers.length < brokers) throw new Error(`${d.brokers.length} of ${brokers} brokers registered`);
       },
-      { timeoutMs: 120_000, intervalMs: 500, hint: `See the logs under ${state.options.stateDir}/nodes/.` },
+      { timeoutMs: 120_000, intervalMs: 500, ...(hint ? { hint } : {}) },
     );
   } finally {
     await admin.disconnect();
   }
+}
+
+/** {@link waitForBrokers} for a sandbox cluster, failing at once (with the log's tail) if one of its nodes died. */
+export async function waitForCluster(state: SandboxState, cluster: ClusterAlias): Promise<void> {
+  const t = topology(state.options);
+  const nodes = clusterNodes(t, cluster);
+  await waitForBrokers(bootstrapServers(t, cluster), nodes.length, cluster, () => assertRunning(state, nodes.map((n) => n.name)), `See the logs under ${state.options.stateDir}/nodes/.`);
 }
 
 /**
@@ -64,18 +70,35 @@ export async function waitForCluster(state: SandboxState, cluster: ClusterAlias)
  */
 export async function waitForMirrorMaker(state: SandboxState, progress: (line: string) => void): Promise<void> {
   const t = topology(state.options);
-  const primary = createKafka({ bootstrapServers: bootstrapServers(t, PRIMARY), clientId: 'kafka-failover-sandbox' });
-  const dr = createKafka({ bootstrapServers: bootstrapServers(t, DR), clientId: 'kafka-failover-sandbox' });
+  await waitForReplication(
+    { primary: bootstrapServers(t, PRIMARY), dr: bootstrapServers(t, DR), primaryBrokers: clusterNodes(t, PRIMARY).length },
+    () => assertRunning(state, ['mm2']),
+    progress,
+    `See ${state.options.stateDir}/mm2.log.`,
+  );
+}
+
+/**
+ * Waits until MM2's internal topics exist and a probe record crosses primary → dr, for any provider.
+ * @param check called before each attempt; throw `giveUp(error)` to stop at once.
+ */
+export async function waitForReplication(
+  c: { primary: string[]; dr: string[]; primaryBrokers: number },
+  check: () => void,
+  progress: (line: string) => void,
+  hint: string,
+): Promise<void> {
+  const primary = createKafka({ bootstrapServers: c.primary, clientId: 'kafka-failover-sandbox' });
+  const dr = createKafka({ bootstrapServers: c.dr, clientId: 'kafka-failover-sandbox' });
   const [pAdmin, dAdmin] = [primary.admin(), dr.admin()];
   const producer = primary.producer({ allowAutoTopicCreation: false });
   const drCluster = protocolCluster(dr);
-  const hint = `See ${state.options.stateDir}/mm2.log.`;
   try {
     await Promise.all([pAdmin.connect(), dAdmin.connect()]);
     await waitFor(
       'MirrorMaker 2 internal topics (primary.checkpoints.internal and heartbeats on dr, mm2-offset-syncs.dr.internal on primary)',
       async () => {
-        assertRunning(state, ['mm2']);
+        check();
         const [onDr, onPrimary] = await Promise.all([dAdmin.listTopics(), pAdmin.listTopics()]);
         const missing = [
           ...['primary.checkpoints.internal', 'heartbeats'].filter((x) => !onDr.includes(x)).map((x) => `${x} on dr`),
@@ -88,7 +111,7 @@ export async function waitForMirrorMaker(state: SandboxState, progress: (line: s
     progress('MirrorMaker 2 internal topics exist; sending a probe record primary → dr');
     const existing = await pAdmin.listTopics();
     if (!existing.includes(PROBE_TOPIC)) {
-      await pAdmin.createTopics({ topics: [{ topic: PROBE_TOPIC, numPartitions: 1, replicationFactor: clusterNodes(t, PRIMARY).length }], waitForLeaders: true });
+      await pAdmin.createTopics({ topics: [{ topic: PROBE_TOPIC, numPartitions: 1, replicationFactor: c.primaryBrokers }], waitForLeaders: true });
     }
     const marker = `probe-${randomUUID()}`;
     await producer.connect();
@@ -98,7 +121,7 @@ export async function waitForMirrorMaker(state: SandboxState, progress: (line: s
     await waitFor(
       `the probe record to appear in ${remote} on dr`,
       async () => {
-        assertRunning(state, ['mm2']);
+        check();
         const offsets = await dAdmin.fetchTopicOffsets(remote);
         const end = Number(offsets[0]?.high ?? 0);
         let seen = false;

@@ -1,0 +1,219 @@
+/**
+ * A traffic generator for rehearsals, drills and tests: creates topics, produces keyed records carrying a
+ * per-partition sequence number and a timestamp at a set rate, and runs consumer groups that commit offsets as they
+ * go. Everything it sends and processes lands in a {@link TrafficLedger}, so a test can prove afterwards that no
+ * record was skipped and count the duplicates.
+ *
+ * Producing is at least once: a batch that fails is sent again with the same sequence numbers on the next tick,
+ * so sequences stay consecutive per partition and a record counts as produced only once acknowledged (acks=all).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { createKafka } from '../kafka/kafkajs-client.js';
+import { TrafficLedger, parseTrafficValue, type TrafficRecordValue } from './ledger.js';
+
+/** A topic the generator writes to. */
+export interface TrafficTopic {
+  name: string;
+  partitions: number;
+  /** Used when the generator creates the topic; default the cluster's default. */
+  replicationFactor?: number;
+}
+
+/** A consumer group the generator runs. */
+export interface TrafficGroup {
+  groupId: string;
+  /** Topics it subscribes to (on the cluster it runs against: after failover, e.g. `primary.orders`). */
+  topics: string[];
+  /** Pause after each record (ms), to keep groups at different positions mid-stream; default 0. */
+  delayMs?: number;
+}
+
+/** Options of {@link startTraffic}. */
+export interface TrafficOptions {
+  /** Cluster to produce to (and, by default, to consume from). */
+  bootstrapServers: string[];
+  topics: TrafficTopic[];
+  /** Records per second over all partitions; 0 runs no producer. */
+  ratePerSecond: number;
+  groups?: TrafficGroup[];
+  /** Continue an earlier run's ledger (same run id and sequences). */
+  ledger?: TrafficLedger;
+}
+
+/** Snapshot of the generator's counters. */
+export interface TrafficStats {
+  run: string;
+  produced: number;
+  sendFailures: number;
+  consumed: Record<string, number>;
+}
+
+const TICK_MS = 100;
+
+/** A running generator. Stop it with {@link Traffic.stop}. */
+export class Traffic {
+  readonly ledger: TrafficLedger;
+  private readonly kafka: Kafka;
+  private producer: Producer | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private sending = false;
+  private carry = 0;
+  private cursor = 0;
+  private readonly consumers = new Map<string, Consumer>();
+  sendFailures = 0;
+  lastSendError: string | undefined;
+
+  constructor(private readonly options: TrafficOptions) {
+    this.ledger = options.ledger ?? new TrafficLedger(randomUUID().slice(0, 8));
+    this.kafka = createKafka({ bootstrapServers: options.bootstrapServers, clientId: 'kafka-failover-traffic' });
+  }
+
+  /** Creates missing topics, then starts producing and the consumer groups. */
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = this.options.topics.filter((t) => !existing.has(t.name));
+      if (missing.length) {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, ...(t.replicationFactor ? { replicationFactor: t.replicationFactor } : {}) })),
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    if (this.options.ratePerSecond > 0) await this.startProducing();
+    for (const g of this.options.groups ?? []) await this.startGroup(g);
+  }
+
+  /** Starts (or restarts) the producer at the configured rate. */
+  async startProducing(): Promise<void> {
+    if (this.producer) return;
+    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 1 } });
+    await this.producer.connect();
+    this.timer = setInterval(() => void this.tick(), TICK_MS);
+  }
+
+  /** Stops producing (the "freeze writes" of a failover); waits for the batch in flight. */
+  async stopProducing(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    while (this.sending) await new Promise((r) => setTimeout(r, 20));
+    const p = this.producer;
+    this.producer = undefined;
+    await p?.disconnect().catch(() => {});
+  }
+
+  private partitions(): { topic: string; partition: number }[] {
+    return this.options.topics.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition })));
+  }
+
+  /** Sends this tick's share of records, round-robin over partitions; on failure the same sequences go next tick. */
+  private async tick(): Promise<void> {
+    if (this.sending || !this.producer) return;
+    this.sending = true;
+    try {
+      this.carry += (this.options.ratePerSecond * TICK_MS) / 1000;
+      const n = Math.floor(this.carry);
+      if (n === 0) return;
+      const parts = this.partitions();
+      const perPartition = new Map<string, { topic: string; partition: number; count: number }>();
+      for (let i = 0; i < n; i++) {
+        const p = parts[(this.cursor + i) % parts.length]!;
+        const k = `${p.topic}/${p.partition}`;
+        const e = perPartition.get(k) ?? { ...p, count: 0 };
+        e.count++;
+        perPartition.set(k, e);
+      }
+      const batches = [...perPartition.values()].map((e) => ({ ...e, first: this.ledger.nextSeq(e.topic, e.partition) }));
+      const now = Date.now();
+      const byTopic = new Map<string, { key: string; value: string; partition: number }[]>();
+      for (const b of batches) {
+        for (let s = b.first; s < b.first + b.count; s++) {
+          const value: TrafficRecordValue = { run: this.ledger.run, topic: b.topic, partition: b.partition, seq: s, ts: now };
+          const list = byTopic.get(b.topic) ?? [];
+          list.push({ key: `${b.topic}-${b.partition}-${s}`, value: JSON.stringify(value), partition: b.partition });
+          byTopic.set(b.topic, list);
+        }
+      }
+      await this.producer.sendBatch({ acks: -1, timeout: 5000, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      for (const b of batches) this.ledger.acknowledge(b.topic, b.partition, b.first, b.count);
+      this.carry -= n;
+      this.cursor = (this.cursor + n) % parts.length;
+    } catch (error) {
+      this.sendFailures++;
+      this.lastSendError = error instanceof Error ? error.message : String(error);
+      this.carry = Math.min(this.carry, this.options.ratePerSecond); // do not build an unbounded backlog
+    } finally {
+      this.sending = false;
+    }
+  }
+
+  /**
+   * Starts a consumer group (committing offsets as it goes, every 500 ms) against `bootstrapServers`
+   * (default: the generator's cluster). A group that is already running here is left alone.
+   */
+  async startGroup(group: TrafficGroup, bootstrapServers: string[] = this.options.bootstrapServers): Promise<void> {
+    if (this.consumers.has(group.groupId)) return;
+    const kafka = bootstrapServers === this.options.bootstrapServers ? this.kafka : createKafka({ bootstrapServers, clientId: 'kafka-failover-traffic' });
+    const consumer = kafka.consumer({ groupId: group.groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1000, rebalanceTimeout: 10_000 });
+    await consumer.connect();
+    await consumer.subscribe({ topics: group.topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: true,
+      autoCommitInterval: 500,
+      eachMessage: async ({ message }) => {
+        this.ledger.consume(group.groupId, parseTrafficValue(message.value));
+        if (group.delayMs) await new Promise((r) => setTimeout(r, group.delayMs));
+      },
+    });
+    this.consumers.set(group.groupId, consumer);
+  }
+
+  /** Stops one consumer group's member (commits what it processed, then leaves the group). */
+  async stopGroup(groupId: string): Promise<void> {
+    const c = this.consumers.get(groupId);
+    this.consumers.delete(groupId);
+    await c?.disconnect().catch(() => {});
+  }
+
+  /** Ids of the groups running now. */
+  runningGroups(): string[] {
+    return [...this.consumers.keys()];
+  }
+
+  /** Current counters. */
+  stats(): TrafficStats {
+    const consumed: Record<string, number> = {};
+    for (const g of this.options.groups ?? []) consumed[g.groupId] = this.ledger.consumedTotal(g.groupId);
+    for (const g of this.consumers.keys()) consumed[g] = this.ledger.consumedTotal(g);
+    return { run: this.ledger.run, produced: this.ledger.producedTotal(), sendFailures: this.sendFailures, consumed };
+  }
+
+  /** Stops producing and every group. */
+  async stop(): Promise<void> {
+    await this.stopProducing();
+    await Promise.all([...this.consumers.keys()].map((g) => this.stopGroup(g)));
+  }
+}
+
+/** Default topology of demo traffic: `orders` (6 partitions) and `payments` (3), three groups at different speeds. */
+export const DEFAULT_TRAFFIC_TOPICS: TrafficTopic[] = [
+  { name: 'orders', partitions: 6 },
+  { name: 'payments', partitions: 3 },
+];
+export const DEFAULT_TRAFFIC_GROUPS: TrafficGroup[] = [
+  { groupId: 'billing', topics: ['orders', 'payments'] },
+  { groupId: 'shipping', topics: ['orders'], delayMs: 5 },
+  { groupId: 'analytics', topics: ['orders', 'payments'], delayMs: 20 },
+];
+
+/** Creates and starts a generator. */
+export async function startTraffic(options: TrafficOptions): Promise<Traffic> {
+  const t = new Traffic(options);
+  await t.start();
+  return t;
+}

@@ -1,0 +1,152 @@
+/**
+ * The traffic generator's ledger: every record acknowledged by the cluster and every record each consumer group
+ * processed, by origin topic, partition and sequence number. From it, {@link deliveryReport} counts skipped and
+ * duplicated records per group — the evidence that a failover lost nothing.
+ */
+
+/** The value the generator writes (JSON): origin topic, partition, per-partition sequence, produce time (epoch ms). */
+export interface TrafficRecordValue {
+  /** Id of the generator run, so runs never mix in one ledger. */
+  run: string;
+  topic: string;
+  partition: number;
+  /** 0-based, consecutive within (run, topic, partition). */
+  seq: number;
+  /** Epoch ms at which the record was sent. */
+  ts: number;
+}
+
+/** Key `topic/partition`. */
+export type PartitionKey = string;
+export const partitionKey = (topic: string, partition: number): PartitionKey => `${topic}/${partition}`;
+
+/** Per-group, per-partition consumption counts. */
+interface Consumed {
+  /** How many times each sequence was processed. */
+  counts: Map<number, number>;
+}
+
+/** Skipped and duplicated records of one group on one partition. */
+export interface PartitionDelivery {
+  topic: string;
+  partition: number;
+  /** Records acknowledged by the cluster. */
+  produced: number;
+  /** Distinct sequences processed. */
+  consumedDistinct: number;
+  /** Acknowledged sequences never processed, as ranges `[first, last]`. */
+  skipped: [number, number][];
+  skippedCount: number;
+  /** Processings beyond the first of a sequence. */
+  duplicates: number;
+}
+
+/** Delivery summary of one consumer group. */
+export interface GroupDelivery {
+  groupId: string;
+  skipped: number;
+  duplicates: number;
+  partitions: PartitionDelivery[];
+}
+
+/** In-memory ledger shared by the producer and the consumer groups of one generator. */
+export class TrafficLedger {
+  readonly run: string;
+  /** Highest acknowledged sequence + 1 per partition (sequences are acknowledged in order per partition). */
+  private readonly produced = new Map<PartitionKey, number>();
+  private readonly consumed = new Map<string, Map<PartitionKey, Consumed>>();
+  /** Records from other runs (or not from the generator) that consumers saw. */
+  foreign = 0;
+
+  constructor(run: string) {
+    this.run = run;
+  }
+
+  /** Next sequence to send on a partition. */
+  nextSeq(topic: string, partition: number): number {
+    return this.produced.get(partitionKey(topic, partition)) ?? 0;
+  }
+
+  /** Records that the cluster acknowledged `count` records starting at `firstSeq`. */
+  acknowledge(topic: string, partition: number, firstSeq: number, count: number): void {
+    const k = partitionKey(topic, partition);
+    this.produced.set(k, Math.max(this.produced.get(k) ?? 0, firstSeq + count));
+  }
+
+  /** Acknowledged record count per partition. */
+  producedCounts(): Map<PartitionKey, number> {
+    return new Map(this.produced);
+  }
+
+  /** Total acknowledged records. */
+  producedTotal(): number {
+    let n = 0;
+    for (const v of this.produced.values()) n += v;
+    return n;
+  }
+
+  /** Notes that a group processed a record; values from another run count as foreign. */
+  consume(groupId: string, value: TrafficRecordValue | undefined): void {
+    if (!value || value.run !== this.run) {
+      this.foreign++;
+      return;
+    }
+    let g = this.consumed.get(groupId);
+    if (!g) this.consumed.set(groupId, (g = new Map()));
+    const k = partitionKey(value.topic, value.partition);
+    let c = g.get(k);
+    if (!c) g.set(k, (c = { counts: new Map() }));
+    c.counts.set(value.seq, (c.counts.get(value.seq) ?? 0) + 1);
+  }
+
+  /** Total processings by a group (duplicates included). */
+  consumedTotal(groupId: string): number {
+    let n = 0;
+    for (const c of this.consumed.get(groupId)?.values() ?? []) for (const v of c.counts.values()) n += v;
+    return n;
+  }
+
+  /** Skipped and duplicated records of every group, against everything acknowledged so far. */
+  deliveryReport(groupIds: string[]): GroupDelivery[] {
+    return groupIds.map((groupId) => {
+      const g = this.consumed.get(groupId) ?? new Map<PartitionKey, Consumed>();
+      const partitions: PartitionDelivery[] = [];
+      for (const [k, produced] of [...this.produced.entries()].sort()) {
+        const slash = k.lastIndexOf('/');
+        const c = g.get(k)?.counts ?? new Map<number, number>();
+        const skipped: [number, number][] = [];
+        let duplicates = 0;
+        for (let seq = 0; seq < produced; seq++) {
+          const n = c.get(seq) ?? 0;
+          if (n === 0) {
+            const last = skipped[skipped.length - 1];
+            if (last && last[1] === seq - 1) last[1] = seq;
+            else skipped.push([seq, seq]);
+          } else duplicates += n - 1;
+        }
+        const skippedCount = skipped.reduce((s, [a, b]) => s + b - a + 1, 0);
+        partitions.push({ topic: k.slice(0, slash), partition: Number(k.slice(slash + 1)), produced, consumedDistinct: produced - skippedCount, skipped, skippedCount, duplicates });
+      }
+      return {
+        groupId,
+        skipped: partitions.reduce((s, p) => s + p.skippedCount, 0),
+        duplicates: partitions.reduce((s, p) => s + p.duplicates, 0),
+        partitions,
+      };
+    });
+  }
+}
+
+/** Parses a generator value; undefined when the bytes are not one. */
+export function parseTrafficValue(value: Buffer | null): TrafficRecordValue | undefined {
+  if (!value || value[0] !== 0x7b) return undefined;
+  try {
+    const v = JSON.parse(value.toString('utf8')) as Partial<TrafficRecordValue>;
+    if (typeof v.run === 'string' && typeof v.topic === 'string' && Number.isInteger(v.partition) && Number.isInteger(v.seq) && typeof v.ts === 'number') {
+      return v as TrafficRecordValue;
+    }
+  } catch {
+    /* not ours */
+  }
+  return undefined;
+}

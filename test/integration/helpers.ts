@@ -1,0 +1,52 @@
+/** Shared helpers for integration tests against the real sandbox. */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { execa } from 'execa';
+import { inject } from 'vitest';
+import { createKafka, protocolCluster } from '../../src/kafka/kafkajs-client.js';
+import { readPartition, type RawRecord } from '../../src/kafka/read-partition.js';
+import { waitFor } from '../../src/util/wait.js';
+
+/** The sandbox started by the global setup. */
+export const sandbox = () => inject('sandbox');
+
+/** A kafkajs client for a sandbox cluster. */
+export function kafkaFor(alias: 'primary' | 'dr') {
+  return createKafka({ bootstrapServers: sandbox().clusters[alias].bootstrapServers, clientId: 'kafka-failover-test' });
+}
+
+/** A topic name no other test uses. */
+export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
+
+/** Reads every record of one partition, from offset 0 to the end offset at call time, without a consumer group. */
+export async function readAll(alias: 'primary' | 'dr', topic: string, partition = 0): Promise<RawRecord[]> {
+  const kafka = kafkaFor(alias);
+  const admin = kafka.admin();
+  const cluster = protocolCluster(kafka);
+  try {
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    const end = Number(offsets.find((o) => o.partition === partition)?.high ?? 0);
+    await cluster.connect();
+    const out: RawRecord[] = [];
+    await readPartition(cluster, topic, partition, { fromOffset: 0, toOffset: end }, (r) => out.push(r));
+    return out;
+  } finally {
+    await Promise.allSettled([admin.disconnect(), cluster.disconnect()]);
+  }
+}
+
+/** Polls until `probe` returns a value that is not undefined (default 90 s). */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+  return waitFor(what, async () => {
+    const v = await probe();
+    if (v === undefined) throw new Error('not yet');
+    return v;
+  }, { timeoutMs, intervalMs: 500 });
+}
+
+/** Runs the built CLI (`bin/kafka-failover.js`) and returns its exit code and output; never throws on exit ≠ 0. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = await execa(process.execPath, [path.resolve('bin/kafka-failover.js'), ...args], { reject: false, env: { ...process.env, ...env, NO_COLOR: '1' }, timeout: 300_000 });
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
