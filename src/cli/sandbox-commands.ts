@@ -2,7 +2,8 @@
  * `kafka-failover sandbox …`: up, down, status, and the fault controls stop / kill / start.
  */
 import Table from 'cli-table3';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
+import { InvalidInputError } from '../errors.js';
 import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../traffic/generator.js';
 import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../sandbox/sandbox.js';
 import { defaultStateDir } from '../sandbox/topology.js';
@@ -32,7 +33,7 @@ export function registerSandboxCommands(program: Command): void {
     .command('up')
     .description('start (or recover) clusters primary and dr and MirrorMaker 2 primary → dr; waits until a probe record crosses')
     .option('--kafka-version <version>', 'Kafka version of brokers and MM2 (default 4.1.2; 3.9.1 also works)')
-    .option('--brokers <n>', 'brokers in the primary cluster: 1 or 3', (v) => intIn(1, 3)(v) as 1 | 3)
+    .option('--brokers <n>', 'brokers in the primary cluster: 1 or 3', (v) => Number(oneOf('1', '3')(v)) as 1 | 3)
     .option('--mm2-mode <mode>', 'dedicated MirrorMaker 2, or connect (Kafka Connect REST)', oneOf('dedicated', 'connect'))
     .option('--offset-lag-max <records>', 'MM2 offset.lag.max (default 100, MM2\'s default)', intIn(0, 1_000_000))
     .option('--sync-group-offsets', 'turn on MM2 sync.group.offsets.enabled (off by default)')
@@ -40,7 +41,6 @@ export function registerSandboxCommands(program: Command): void {
     .option(...stateDirOption)
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
-      if (o.brokers === 2) throw new InvalidArgumentError('--brokers takes 1 or 3.');
       const status = await sandboxUp(
         {
           kafkaVersion: o.kafkaVersion,
@@ -110,7 +110,7 @@ export function registerSandboxCommands(program: Command): void {
       const status = await sandboxStatus(o.stateDir);
       const topics: TrafficTopic[] = String(o.topics).split(',').map((spec) => {
         const [name, parts] = spec.split(':');
-        if (!name) throw new InvalidArgumentError(`--topics: empty topic name in "${spec}".`);
+        if (!name) throw new InvalidInputError(`--topics: empty topic name in "${spec}".`, { hint: 'Write topics as name:partitions, e.g. orders:6,payments:3.' });
         return { name, partitions: parts ? intIn(1, 1000)(parts) : DEFAULT_TRAFFIC_TOPICS.find((t) => t.name === name)?.partitions ?? 1 };
       });
       const names = o.groups === 'none' ? [] : String(o.groups).split(',').filter(Boolean);

@@ -159,16 +159,17 @@ export async function sandboxUp(input: Partial<SandboxOptions> = {}, progress: P
   const o = mergeOptions(prev, { ...input, stateDir });
   const t = topology(o);
   const java = await requireJava();
+  const processes = prev?.processes ?? {};
+  const deadNodes = t.nodes.filter((n) => !isAlive(processes[n.name]));
+  const mm2Alive = isAlive(processes[MM2]);
+  // Ports first: a clash is reported before anything is downloaded, formatted or started.
+  const ports = allPorts(t, o.mm2Mode).filter((p) => deadNodes.some((n) => p.owner.startsWith(`${n.name} `)) || (p.owner.startsWith(MM2) && !mm2Alive));
+  await requirePortsFree(ports, o.portBase);
   const jars = await resolveKafkaJars(o.kafkaVersion, { onProgress: progress });
   const state: SandboxState = prev
     ? { ...prev, options: o, libs: jars.libs }
     : { formatVersion: 1, options: o, libs: jars.libs, clusterIds: { [PRIMARY]: newClusterId(), [DR]: newClusterId() }, processes: {} };
   const mm2ConfigChanged = prev !== undefined && (prev.options.offsetLagMax !== o.offsetLagMax || prev.options.syncGroupOffsets !== o.syncGroupOffsets);
-
-  const deadNodes = t.nodes.filter((n) => !isAlive(state.processes[n.name]));
-  const mm2Alive = isAlive(state.processes[MM2]);
-  const ports = allPorts(t, o.mm2Mode).filter((p) => deadNodes.some((n) => p.owner.startsWith(`${n.name} `)) || (p.owner.startsWith(MM2) && !mm2Alive));
-  await requirePortsFree(ports, o.portBase);
 
   await writeJavaConfigs(state);
   await saveState(state);

@@ -1,0 +1,55 @@
+/** CLI input errors exit with code 2 and say what is wrong, without starting anything. */
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+
+async function run(...args: string[]) {
+  let stderr = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stderr += chunk.toString();
+    return true;
+  });
+  try {
+    const code = await main(['node', 'kafka-failover', ...args]);
+    return { code, stderr };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('kafka-failover sandbox: bad input', () => {
+  it('rejects --brokers 2 (exit 2)', async () => {
+    const r = await run('sandbox', 'up', '--brokers', '2');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('expected one of 1, 3, got "2"');
+  });
+
+  it('rejects an unknown --mm2-mode, naming the allowed values (exit 2)', async () => {
+    const r = await run('sandbox', 'up', '--mm2-mode', 'docker');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('expected one of dedicated, connect, got "docker"');
+  });
+
+  it('rejects an unknown sandbox component, listing the known ones (exit 2)', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'kf-cli-'));
+    const none = await run('sandbox', 'kill', 'primary-9', '--state-dir', stateDir);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('No sandbox in');
+  });
+
+  it('status of a folder with no sandbox says how to start one (exit 2)', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'kf-cli-'));
+    const r = await run('sandbox', 'status', '--state-dir', stateDir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('fix: Start one with "kafka-failover sandbox up"');
+  });
+
+  it('down on a folder with no sandbox is a no-op (exit 0)', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'kf-cli-'));
+    const r = await run('sandbox', 'down', '--state-dir', stateDir);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('Nothing was running');
+  });
+});
