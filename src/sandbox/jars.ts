@@ -69,13 +69,16 @@ const NETWORK_SIGNS = /Could not transfer|UnknownHost|Connection refused|connect
  * Returns the jars of a Kafka version, downloading them with Maven on first use.
  * @param version Kafka version, e.g. `4.1.2`.
  * @param options.onProgress called with one line when a download starts.
+ * @param options.env environment: `KAFKA_FAILOVER_CACHE` (cache folder), `KAFKA_FAILOVER_MAVEN_REPO` (a Maven local
+ *   repository other than ~/.m2, e.g. to measure a first-ever download).
  * @throws PrerequisiteError when Maven is missing or Maven Central cannot be reached (message says what to do).
  */
 export async function resolveKafkaJars(
   version: string,
   options: { onProgress?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
 ): Promise<KafkaJars> {
-  const dir = path.join(cacheRoot(options.env), `kafka-${version}`);
+  const env = options.env ?? process.env;
+  const dir = path.join(cacheRoot(env), `kafka-${version}`);
   const libs = path.join(dir, 'libs');
   if (existsSync(path.join(dir, 'complete.json')) && existsSync(libs)) {
     return { version, libs, downloaded: false };
@@ -88,7 +91,16 @@ export async function resolveKafkaJars(
   options.onProgress?.(`Downloading Kafka ${version} jars with Maven into ${dir} (once per version)…`);
   const r = await execa(
     'mvn',
-    ['-B', '-q', '-f', path.join(dir, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`, '-DincludeScope=runtime'],
+    [
+      '-B',
+      '-q',
+      '-f',
+      path.join(dir, 'pom.xml'),
+      ...(env.KAFKA_FAILOVER_MAVEN_REPO ? [`-Dmaven.repo.local=${env.KAFKA_FAILOVER_MAVEN_REPO}`] : []),
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${tmp}`,
+      '-DincludeScope=runtime',
+    ],
     { reject: false, timeout: 30 * 60_000, all: true },
   );
   if (r.failed) {

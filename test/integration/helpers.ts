@@ -50,3 +50,29 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = await execa(process.execPath, [path.resolve('bin/kafka-failover.js'), ...args], { reject: false, env: { ...process.env, ...env, NO_COLOR: '1' }, timeout: 300_000 });
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Live (non-zombie) processes whose command line mentions `needle` (e.g. a sandbox state folder): after
+ * `sandbox down` there must be none. Reads /proc, so it sees processes of any parent.
+ */
+export async function liveProcessesMentioning(needle: string): Promise<{ pid: number; cmd: string }[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const out: { pid: number; cmd: string }[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+      const cmd = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replace(/\0/g, ' ');
+      if (cmd.includes(needle)) out.push({ pid: Number(entry), cmd });
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return out;
+}
+
+/** Options of an extra, short-lived sandbox on its own ports and state folder (for 3-broker, connect mode, 3.9). */
+export function extraSandboxOptions(name: string, portBase: number) {
+  return { stateDir: path.resolve('.kafka-failover', `test-${name}`), portBase };
+}
