@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, KafkaFailoverError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerOffsetsCommands } from './offsets-commands.js';
 import { registerSandboxCommands } from './sandbox-commands.js';
 
 /** Builds the command tree (exported for tests). */
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerSandboxCommands(program);
+  registerOffsetsCommands(program);
   return program;
 }
 

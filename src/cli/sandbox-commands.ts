@@ -19,6 +19,7 @@ function printStatus(s: SandboxStatus, output: 'table' | 'json'): void {
   const table = new Table({ head: ['component', 'cluster', 'address', 'running', 'pid'], style: { head: [], border: [] } });
   for (const [alias, c] of Object.entries(s.clusters)) {
     for (const b of c.brokers) table.push([b.name, alias, `127.0.0.1:${b.port}`, b.running ? 'yes' : 'no', b.pid ?? '']);
+    for (const b of c.controllers) table.push([b.name, `${alias} (controller)`, `127.0.0.1:${b.controllerPort}`, b.running ? 'yes' : 'no', b.pid ?? '']);
   }
   table.push(['mm2', `primary → dr (${s.mm2.mode})`, s.mm2.restUrl ?? '', s.mm2.running ? 'yes' : 'no', s.mm2.pid ?? '']);
   process.stdout.write(`Kafka ${s.kafkaVersion} sandbox in ${s.stateDir}\n${table.toString()}\nClusters file: ${s.clustersFile}\n`);

@@ -70,6 +70,9 @@ export interface KafkajsCluster {
   findTopicPartitionMetadata(topic: string): { partitionId: number; leader: number }[];
   findBroker(args: { nodeId: string | number }): Promise<KafkajsBroker>;
   findGroupCoordinator(args: { groupId: string }): Promise<KafkajsBroker>;
+  fetchTopicsOffset(
+    topics: { topic: string; partitions: { partition: number }[]; fromBeginning?: boolean; fromTimestamp?: number }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
 }
 
 /**
@@ -82,5 +85,6 @@ export function protocolCluster(kafka: Kafka): KafkajsCluster {
   if (typeof factory !== 'function') {
     throw new Error('kafkajs internal cluster factory not found: kafka-failover needs kafkajs 2.2.x');
   }
-  return (factory as (o: object) => KafkajsCluster)({ allowAutoTopicCreation: false, metadataMaxAge: 60_000 });
+  // READ_UNCOMMITTED (0): ListOffsets then answers the high watermark, not the last stable offset.
+  return (factory as (o: object) => KafkajsCluster)({ allowAutoTopicCreation: false, metadataMaxAge: 60_000, isolationLevel: 0 });
 }

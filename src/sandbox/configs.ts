@@ -5,7 +5,7 @@
  * Sources: ../shared/reference/kafka-on-the-jvm.md (broker keys for a small loopback cluster, MM2 fast-loop
  * settings, "worker settings reach the worker only with the target alias prefix").
  */
-import { DR, PRIMARY, bootstrapServers, clusterNodes, type NodeSpec, type SandboxOptions, type Topology } from './topology.js';
+import { DR, PRIMARY, bootstrapServers, clusterBrokers, clusterNodes, isBroker, isController, type NodeSpec, type SandboxOptions, type Topology } from './topology.js';
 import { kafkaLine } from './versions.js';
 
 /** An ordered `key=value` map. */
@@ -19,30 +19,33 @@ export function renderProperties(p: Properties, header?: string): string {
 }
 
 /**
- * Broker + controller settings of one node. `logDir` is the node's data folder.
+ * Settings of one node (combined, broker-only or controller-only). `logDir` is the node's data folder.
  * Replication factors follow the cluster's size: with 3 nodes internal topics get RF 3 and new topics default to
  * RF 3 / `min.insync.replicas` 2, so losing one broker is survivable and losing two is not — as in production.
  */
 export function brokerProperties(node: NodeSpec, t: Topology, o: Pick<SandboxOptions, 'kafkaVersion'>, logDir: string): Properties {
-  const peers = clusterNodes(t, node.cluster);
-  const n = peers.length;
-  const minIsr = n >= 3 ? 2 : 1;
+  const brokers = clusterBrokers(t, node.cluster).length;
+  const voters = clusterNodes(t, node.cluster).filter(isController);
+  const minIsr = brokers >= 3 ? 2 : 1;
+  const listeners = [
+    ...(isBroker(node) ? [`PLAINTEXT://127.0.0.1:${node.port}`] : []),
+    ...(isController(node) ? [`CONTROLLER://127.0.0.1:${node.controllerPort}`] : []),
+  ];
   const p: Properties = {
-    'process.roles': 'broker,controller',
+    'process.roles': node.roles === 'combined' ? 'broker,controller' : node.roles,
     'node.id': String(node.nodeId),
-    'controller.quorum.voters': peers.map((x) => `${x.nodeId}@127.0.0.1:${x.controllerPort}`).join(','),
-    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
-    'inter.broker.listener.name': 'PLAINTEXT',
+    'controller.quorum.voters': voters.map((x) => `${x.nodeId}@127.0.0.1:${x.controllerPort}`).join(','),
+    listeners: listeners.join(','),
+    ...(isBroker(node) ? { 'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`, 'inter.broker.listener.name': 'PLAINTEXT' } : {}),
     'controller.listener.names': 'CONTROLLER',
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'log.dirs': logDir,
     'num.partitions': '1',
-    'default.replication.factor': String(n),
+    'default.replication.factor': String(brokers),
     'min.insync.replicas': String(minIsr),
-    'offsets.topic.replication.factor': String(n),
+    'offsets.topic.replication.factor': String(brokers),
     'offsets.topic.num.partitions': '10',
-    'transaction.state.log.replication.factor': String(n),
+    'transaction.state.log.replication.factor': String(brokers),
     'transaction.state.log.min.isr': String(minIsr),
     'transaction.state.log.num.partitions': '4',
     'group.initial.rebalance.delay.ms': '0',
@@ -58,7 +61,7 @@ export function brokerProperties(node: NodeSpec, t: Topology, o: Pick<SandboxOpt
     'unclean.leader.election.enable': 'false',
   };
   if (kafkaLine(o.kafkaVersion).shareCoordinator) {
-    p['share.coordinator.state.topic.replication.factor'] = String(n);
+    p['share.coordinator.state.topic.replication.factor'] = String(brokers);
     p['share.coordinator.state.topic.min.isr'] = String(minIsr);
   }
   return p;
@@ -70,7 +73,7 @@ function mirrorSettings(o: SandboxOptions, t: Topology): Properties {
     'replication.factor': '1',
     'checkpoints.topic.replication.factor': '1',
     'heartbeats.topic.replication.factor': '1',
-    'offset-syncs.topic.replication.factor': String(clusterNodes(t, PRIMARY).length),
+    'offset-syncs.topic.replication.factor': String(clusterBrokers(t, PRIMARY).length),
     'emit.checkpoints.interval.seconds': '1',
     'emit.heartbeats.interval.seconds': '1',
     'refresh.topics.interval.seconds': '5',

@@ -10,7 +10,7 @@ import { readPartition } from '../kafka/read-partition.js';
 import { giveUp, waitFor } from '../util/wait.js';
 import { isAlive } from './processes.js';
 import type { SandboxState } from './state.js';
-import { DR, PRIMARY, bootstrapServers, clusterNodes, topology, type ClusterAlias } from './topology.js';
+import { DR, PRIMARY, bootstrapServers, clusterBrokers, clusterNodes, topology, type ClusterAlias } from './topology.js';
 
 /** Topic on primary whose replica carries the readiness probe. */
 export const PROBE_TOPIC = 'sandbox-probe';
@@ -60,7 +60,7 @@ export async function waitForBrokers(bootstrap: string[], brokers: number, label
 export async function waitForCluster(state: SandboxState, cluster: ClusterAlias): Promise<void> {
   const t = topology(state.options);
   const nodes = clusterNodes(t, cluster);
-  await waitForBrokers(bootstrapServers(t, cluster), nodes.length, cluster, () => assertRunning(state, nodes.map((n) => n.name)), `See the logs under ${state.options.stateDir}/nodes/.`);
+  await waitForBrokers(bootstrapServers(t, cluster), clusterBrokers(t, cluster).length, cluster, () => assertRunning(state, nodes.map((n) => n.name)), `See the logs under ${state.options.stateDir}/nodes/.`);
 }
 
 /**
@@ -71,7 +71,7 @@ export async function waitForCluster(state: SandboxState, cluster: ClusterAlias)
 export async function waitForMirrorMaker(state: SandboxState, progress: (line: string) => void): Promise<void> {
   const t = topology(state.options);
   await waitForReplication(
-    { primary: bootstrapServers(t, PRIMARY), dr: bootstrapServers(t, DR), primaryBrokers: clusterNodes(t, PRIMARY).length },
+    { primary: bootstrapServers(t, PRIMARY), dr: bootstrapServers(t, DR), primaryBrokers: clusterBrokers(t, PRIMARY).length },
     () => assertRunning(state, ['mm2']),
     progress,
     `See ${state.options.stateDir}/mm2.log.`,

@@ -23,7 +23,7 @@ import { requireJava } from './prerequisites.js';
 import { isAlive, spawnDaemon, stopProcess } from './processes.js';
 import { waitForCluster, waitForMirrorMaker } from './readiness.js';
 import { loadState, saveState, type SandboxState } from './state.js';
-import { DR, PRIMARY, allPorts, bootstrapServers, clusterNodes, defaultSandboxOptions, topology, type ClusterAlias, type NodeSpec, type SandboxOptions } from './topology.js';
+import { DR, PRIMARY, allPorts, bootstrapServers, clusterBrokers, clusterNodes, defaultSandboxOptions, topology, type ClusterAlias, type NodeSpec, type SandboxOptions } from './topology.js';
 
 /** Name of the MirrorMaker 2 component (dedicated driver or Connect worker). */
 export const MM2 = 'mm2';
@@ -36,7 +36,16 @@ export interface SandboxStatus {
   stateDir: string;
   kafkaVersion: string;
   options: SandboxOptions;
-  clusters: Record<ClusterAlias, { bootstrapServers: string[]; clusterId: string; brokers: { name: string; nodeId: number; port: number; running: boolean; pid?: number }[] }>;
+  clusters: Record<
+    ClusterAlias,
+    {
+      bootstrapServers: string[];
+      clusterId: string;
+      brokers: { name: string; nodeId: number; port: number; running: boolean; pid?: number }[];
+      /** Dedicated KRaft controllers (3-broker primary only). */
+      controllers: { name: string; nodeId: number; controllerPort: number; running: boolean; pid?: number }[];
+    }
+  >;
   mm2: { mode: SandboxOptions['mm2Mode']; running: boolean; pid?: number; restUrl?: string; offsetLagMax: number; syncGroupOffsets: boolean };
   /** Path of the clusters file the rest of the tool reads. */
   clustersFile: string;
@@ -175,7 +184,7 @@ export async function sandboxUp(input: Partial<SandboxOptions> = {}, progress: P
   await saveState(state);
   await formatNodes(state, java, deadNodes);
   for (const n of deadNodes) {
-    progress(`Starting ${n.name} (Kafka ${o.kafkaVersion}) on 127.0.0.1:${n.port}`);
+    progress(`Starting ${n.name} (Kafka ${o.kafkaVersion}, ${n.roles}) on 127.0.0.1:${n.port ?? n.controllerPort}`);
     await startNode(state, java, n);
   }
   for (const cluster of [PRIMARY, DR] as const) {
@@ -201,14 +210,18 @@ export async function sandboxUp(input: Partial<SandboxOptions> = {}, progress: P
 export function sandboxStatusOf(state: SandboxState): SandboxStatus {
   const o = state.options;
   const t = topology(o);
+  const proc = (name: string) => {
+    const rec = state.processes[name];
+    const running = isAlive(rec);
+    return { running, ...(running && rec ? { pid: rec.pid } : {}) };
+  };
   const cluster = (alias: ClusterAlias) => ({
     bootstrapServers: bootstrapServers(t, alias),
     clusterId: state.clusterIds[alias],
-    brokers: clusterNodes(t, alias).map((n) => {
-      const rec = state.processes[n.name];
-      const running = isAlive(rec);
-      return { name: n.name, nodeId: n.nodeId, port: n.port, running, ...(running && rec ? { pid: rec.pid } : {}) };
-    }),
+    brokers: clusterBrokers(t, alias).map((n) => ({ name: n.name, nodeId: n.nodeId, port: n.port, ...proc(n.name) })),
+    controllers: clusterNodes(t, alias)
+      .filter((n): n is NodeSpec & { controllerPort: number } => n.roles === 'controller')
+      .map((n) => ({ name: n.name, nodeId: n.nodeId, controllerPort: n.controllerPort, ...proc(n.name) })),
   });
   const mm2Rec = state.processes[MM2];
   const mm2Running = isAlive(mm2Rec);

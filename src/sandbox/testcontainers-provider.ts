@@ -11,7 +11,7 @@ import { propertiesToEnv } from './docker-env.js';
 import type { SandboxHandle, SandboxProvider } from './provider.js';
 import { waitForBrokers, waitForReplication } from './readiness.js';
 import { newClusterId } from './sandbox.js';
-import { DR, PRIMARY, bootstrapServers, clusterNodes, defaultSandboxOptions, topology } from './topology.js';
+import { DR, PRIMARY, bootstrapServers, clusterBrokers, defaultSandboxOptions, topology } from './topology.js';
 import { sandboxClustersDocument, clustersFilePath } from './clusters-file.js';
 import { stringify } from 'yaml';
 
@@ -31,7 +31,7 @@ export const testcontainersProvider: SandboxProvider = {
       const env = { ...propertiesToEnv(brokerProperties(n, t, o, '/var/lib/kafka/data')), CLUSTER_ID: ids[n.cluster] };
       containers.push(await new GenericContainer(image).withName(`kafka-failover-${n.name}-${o.portBase}`).withNetworkMode('host').withEnvironment(env).start());
     }
-    for (const alias of [PRIMARY, DR] as const) await waitForBrokers(bootstrapServers(t, alias), clusterNodes(t, alias).length, alias);
+    for (const alias of [PRIMARY, DR] as const) await waitForBrokers(bootstrapServers(t, alias), clusterBrokers(t, alias).length, alias);
     const mm2 = await new GenericContainer(image)
       .withNetworkMode('host')
       .withCopyContentToContainer([{ content: renderProperties(mm2Properties(o, t)), target: '/tmp/mm2.properties' }])
@@ -39,7 +39,7 @@ export const testcontainersProvider: SandboxProvider = {
       .withWaitStrategy(Wait.forLogMessage(/.*/))
       .start();
     containers.push(mm2);
-    await waitForReplication({ primary: bootstrapServers(t, PRIMARY), dr: bootstrapServers(t, DR), primaryBrokers: clusterNodes(t, PRIMARY).length }, () => {}, progress, 'See the mm2 container log.');
+    await waitForReplication({ primary: bootstrapServers(t, PRIMARY), dr: bootstrapServers(t, DR), primaryBrokers: clusterBrokers(t, PRIMARY).length }, () => {}, progress, 'See the mm2 container log.');
     await mkdir(o.stateDir, { recursive: true });
     const clustersFile = clustersFilePath(o.stateDir);
     await writeFile(clustersFile, stringify(sandboxClustersDocument(o, ids)), { mode: 0o600 });

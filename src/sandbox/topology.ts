@@ -1,9 +1,13 @@
 /**
  * The sandbox's shape: which nodes, clusters and ports exist for a set of options. Pure: no I/O.
  *
- * Ports (defaults, `portBase` 19090): primary node k listens on 19092 + 2(k−1) with its controller on the next
- * port (19092/19093, 19094/19095, 19096/19097); dr on 19102/19103; the Kafka Connect REST API (connect mode) on
- * 19110. `--port-base` moves them all together. docker-compose.yml uses the same ports (a unit test checks).
+ * A one-broker cluster is one combined broker + controller node. The 3-broker primary is three broker-only nodes
+ * plus a dedicated KRaft controller (`primary-controller`), so losing two brokers still leaves a controller that
+ * moves leadership and shrinks ISRs — the `min.insync.replicas` scenarios are real, as in production.
+ *
+ * Ports (defaults, `portBase` 19090): primary-1 19092 (its controller, or primary-controller, on 19093); primary-2
+ * 19094, primary-3 19096; dr 19102/19103; the Kafka Connect REST API (connect mode) on 19110. `--port-base` moves
+ * them all together. docker-compose.yml uses the same ports (a unit test checks).
  */
 import path from 'node:path';
 import { DEFAULT_KAFKA_VERSION } from './versions.js';
@@ -53,18 +57,24 @@ export function defaultSandboxOptions(overrides: Partial<SandboxOptions> = {}): 
   };
 }
 
-/** One Kafka node (a combined broker + KRaft controller). */
+/** One Kafka node: a combined broker + KRaft controller, a broker only, or a controller only. */
 export interface NodeSpec {
-  /** Component name, e.g. `primary-2`. */
+  /** Component name, e.g. `primary-2`, `primary-controller`. */
   name: string;
   cluster: ClusterAlias;
-  /** KRaft `node.id`, 1-based within its cluster. */
+  roles: 'combined' | 'broker' | 'controller';
+  /** KRaft `node.id`, unique within its cluster. */
   nodeId: number;
-  /** PLAINTEXT client port on 127.0.0.1. */
-  port: number;
-  /** CONTROLLER port on 127.0.0.1. */
-  controllerPort: number;
+  /** PLAINTEXT client port on 127.0.0.1 (brokers and combined nodes). */
+  port?: number;
+  /** CONTROLLER port on 127.0.0.1 (controllers and combined nodes). */
+  controllerPort?: number;
 }
+
+/** True when the node serves clients. */
+export const isBroker = (n: NodeSpec): n is NodeSpec & { port: number } => n.roles !== 'controller';
+/** True when the node is a KRaft voter. */
+export const isController = (n: NodeSpec): n is NodeSpec & { controllerPort: number } => n.roles !== 'broker';
 
 /** The whole layout for a set of options. */
 export interface Topology {
@@ -76,28 +86,36 @@ export interface Topology {
 /** Computes nodes and ports. */
 export function topology(o: Pick<SandboxOptions, 'primaryBrokers' | 'portBase'>): Topology {
   const nodes: NodeSpec[] = [];
-  for (let k = 1; k <= o.primaryBrokers; k++) {
-    nodes.push({ name: `${PRIMARY}-${k}`, cluster: PRIMARY, nodeId: k, port: o.portBase + 2 * k, controllerPort: o.portBase + 2 * k + 1 });
+  if (o.primaryBrokers === 1) {
+    nodes.push({ name: `${PRIMARY}-1`, cluster: PRIMARY, roles: 'combined', nodeId: 1, port: o.portBase + 2, controllerPort: o.portBase + 3 });
+  } else {
+    for (let k = 1; k <= o.primaryBrokers; k++) nodes.push({ name: `${PRIMARY}-${k}`, cluster: PRIMARY, roles: 'broker', nodeId: k, port: o.portBase + 2 * k });
+    nodes.push({ name: `${PRIMARY}-controller`, cluster: PRIMARY, roles: 'controller', nodeId: 9, controllerPort: o.portBase + 3 });
   }
-  nodes.push({ name: `${DR}-1`, cluster: DR, nodeId: 1, port: o.portBase + 12, controllerPort: o.portBase + 13 });
+  nodes.push({ name: `${DR}-1`, cluster: DR, roles: 'combined', nodeId: 1, port: o.portBase + 12, controllerPort: o.portBase + 13 });
   return { nodes, connectPort: o.portBase + 20 };
 }
 
-/** Nodes of one cluster. */
+/** Nodes of one cluster (brokers and controllers). */
 export function clusterNodes(t: Topology, cluster: ClusterAlias): NodeSpec[] {
   return t.nodes.filter((n) => n.cluster === cluster);
 }
 
+/** Broker nodes of one cluster. */
+export function clusterBrokers(t: Topology, cluster: ClusterAlias): (NodeSpec & { port: number })[] {
+  return clusterNodes(t, cluster).filter(isBroker);
+}
+
 /** `host:port` bootstrap list of one cluster. */
 export function bootstrapServers(t: Topology, cluster: ClusterAlias): string[] {
-  return clusterNodes(t, cluster).map((n) => `127.0.0.1:${n.port}`);
+  return clusterBrokers(t, cluster).map((n) => `127.0.0.1:${n.port}`);
 }
 
 /** Every port the sandbox binds, with the component that binds it. */
 export function allPorts(t: Topology, mm2Mode: Mm2Mode): { port: number; owner: string }[] {
   const ports = t.nodes.flatMap((n) => [
-    { port: n.port, owner: `${n.name} (client)` },
-    { port: n.controllerPort, owner: `${n.name} (controller)` },
+    ...(isBroker(n) ? [{ port: n.port, owner: `${n.name} (client)` }] : []),
+    ...(isController(n) ? [{ port: n.controllerPort, owner: `${n.name} (controller)` }] : []),
   ]);
   if (mm2Mode === 'connect') ports.push({ port: t.connectPort, owner: 'mm2 (Kafka Connect REST)' });
   return ports;

@@ -8,14 +8,43 @@ import { createKafka } from '../../src/kafka/kafkajs-client.js';
 import { connectorStatus } from '../../src/sandbox/connect-rest.js';
 import { MIRROR_CONNECTORS, connectorName } from '../../src/sandbox/configs.js';
 import { sandboxDown, sandboxUp, startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
-import { extraSandboxOptions, liveProcessesMentioning, uniqueName } from './helpers.js';
+import { eventually, extraSandboxOptions, liveProcessesMentioning, uniqueName } from './helpers.js';
+
+/** Waits until every partition of `topic` has `n` replicas in sync again. */
+async function isrFull(bootstrap: string, topic: string, n: number): Promise<void> {
+  const admin = createKafka({ bootstrapServers: [bootstrap] }).admin();
+  await admin.connect();
+  try {
+    await eventually(`every partition of ${topic} to have ${n} in-sync replicas`, async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      return meta.topics[0]!.partitions.every((p) => p.isr.length === n) ? true : undefined;
+    }, 60_000);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Waits until every partition of `topic` is led by one of `nodes` (the others were killed). */
+async function leadersOnlyOn(bootstrap: string, topic: string, nodes: number[]): Promise<void> {
+  const admin = createKafka({ bootstrapServers: [bootstrap] }).admin();
+  await admin.connect();
+  try {
+    await eventually(`leaders of ${topic} to move to nodes ${nodes.join(',')}`, async () => {
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      return meta.topics[0]!.partitions.every((p) => nodes.includes(p.leader)) ? true : undefined;
+    }, 60_000);
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 describe('sandbox variants', () => {
-  it('--brokers 3: RF 3 / min.insync.replicas 2 survives one broker down, refuses acks=all writes with two down', async () => {
+  it('--brokers 3 (dedicated controller): RF 3 / min.insync.replicas 2 survives one broker down, refuses acks=all writes with two down', async () => {
     const opts = { ...extraSandboxOptions('three-brokers', 31090), primaryBrokers: 3 as const };
     try {
       const s = await sandboxUp(opts);
       expect(s.clusters.primary.brokers).toHaveLength(3);
+      expect(s.clusters.primary.controllers.map((c) => c.name)).toEqual(['primary-controller']);
       const kafka = createKafka({ bootstrapServers: s.clusters.primary.bootstrapServers });
       const admin = kafka.admin();
       await admin.connect();
@@ -25,13 +54,18 @@ describe('sandbox variants', () => {
       expect(meta.topics[0]!.partitions.every((p) => p.replicas.length === 3)).toBe(true);
       await admin.disconnect();
 
+      // One broker down: once the controller has fenced it (broker.session.timeout.ms, 9 s by default) every
+      // partition has a live leader and acks=all writes succeed with 2 of 3 replicas in sync.
       await stopComponents(opts.stateDir, 'primary-3', 'kill');
-      const p1 = createKafka({ bootstrapServers: [s.clusters.primary.bootstrapServers[0]!], retry: { retries: 8 } } as never).producer();
+      await leadersOnlyOn(s.clusters.primary.bootstrapServers[0]!, topic, [1, 2]);
+      const p1 = createKafka({ bootstrapServers: [s.clusters.primary.bootstrapServers[0]!] }).producer();
       await p1.connect();
       await p1.send({ topic, acks: -1, messages: Array.from({ length: 30 }, (_, i) => ({ value: `one-down-${i}` })) });
       await p1.disconnect();
 
+      // Two down: ISR shrinks to 1 < min.insync.replicas 2, so acks=all writes are refused (NOT_ENOUGH_REPLICAS).
       await stopComponents(opts.stateDir, 'primary-2', 'kill');
+      await leadersOnlyOn(s.clusters.primary.bootstrapServers[0]!, topic, [1]);
       const p2 = createKafka({ bootstrapServers: [s.clusters.primary.bootstrapServers[0]!] }).producer({ retry: { retries: 1 } });
       await p2.connect();
       const refused = await p2.send({ topic, acks: -1, timeout: 3000, messages: [{ value: 'two-down' }] }).then(() => 'accepted', (e: Error) => e.message);
@@ -39,6 +73,7 @@ describe('sandbox variants', () => {
       expect(refused).not.toBe('accepted');
 
       expect(await startComponents(opts.stateDir, 'primary')).toEqual(['primary-2', 'primary-3']);
+      await isrFull(s.clusters.primary.bootstrapServers[0]!, topic, 3);
     } finally {
       await sandboxDown({ ...opts, wipe: true });
     }

@@ -17,15 +17,22 @@ describe('sandbox topology', () => {
     expect(new Set(ports).size).toBe(ports.length);
   });
 
-  it('gives a 3-broker primary a 3-voter quorum, RF 3 and min.insync.replicas 2', () => {
+  it('gives a 3-broker primary a dedicated controller, RF 3 and min.insync.replicas 2', () => {
     const o = defaultSandboxOptions({ primaryBrokers: 3 });
     const t = topology(o);
+    expect(t.nodes.map((n) => `${n.name}:${n.roles}`)).toEqual(['primary-1:broker', 'primary-2:broker', 'primary-3:broker', 'primary-controller:controller', 'dr-1:combined']);
     const p2 = brokerProperties(t.nodes[1]!, t, o, '/d');
-    expect(p2['controller.quorum.voters']).toBe('1@127.0.0.1:19093,2@127.0.0.1:19095,3@127.0.0.1:19097');
+    expect(p2['process.roles']).toBe('broker');
+    expect(p2.listeners).toBe('PLAINTEXT://127.0.0.1:19094');
+    expect(p2['controller.quorum.voters']).toBe('9@127.0.0.1:19093');
     expect(p2['default.replication.factor']).toBe('3');
     expect(p2['min.insync.replicas']).toBe('2');
     expect(p2['offsets.topic.replication.factor']).toBe('3');
-    const dr = brokerProperties(t.nodes[3]!, t, o, '/d');
+    const ctl = brokerProperties(t.nodes[3]!, t, o, '/d');
+    expect(ctl['process.roles']).toBe('controller');
+    expect(ctl.listeners).toBe('CONTROLLER://127.0.0.1:19093');
+    expect(ctl['advertised.listeners']).toBeUndefined();
+    const dr = brokerProperties(t.nodes[4]!, t, o, '/d');
     expect(dr['offsets.topic.replication.factor']).toBe('1');
   });
 

@@ -1,0 +1,75 @@
+/**
+ * Options shared by commands that talk to clusters: `--clusters <file>` (default: the sandbox's clusters file)
+ * and `--flow <source>-><target>`; opening ports, and finding out whether the source answers.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { clientSettings, findFlow, loadClustersFile, type LoadedClusters } from '../clusters/load.js';
+import type { FlowConfig } from '../clusters/schema.js';
+import { InvalidInputError } from '../errors.js';
+import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
+import type { KafkaPort } from '../kafka/port.js';
+import { clustersFilePath } from '../sandbox/clusters-file.js';
+import { defaultStateDir } from '../sandbox/topology.js';
+
+/** Adds `--clusters` and `--flow`. */
+export function withClustersOptions(cmd: Command): Command {
+  return cmd
+    .option('--clusters <file>', 'clusters file (default: the sandbox\'s)', clustersFilePath(defaultStateDir()))
+    .option('--flow <source->target>', 'replication flow (default: the only one in the clusters file)');
+}
+
+/** Parses `a->b`. @throws InvalidInputError on another shape. */
+export function parseFlowOption(value: string | undefined): { source?: string; target?: string } {
+  if (!value) return {};
+  const m = /^([^>\s-][^>\s]*?)->([^>\s]+)$/.exec(value);
+  if (!m) throw new InvalidInputError(`--flow "${value}" is not of the form <source>-><target>.`, { hint: 'For example --flow primary->dr.' });
+  return { source: m[1]!, target: m[2]! };
+}
+
+/** The flow's clusters, opened. `source` is undefined when it does not answer (or `--source-unreachable`). */
+export interface FlowPorts {
+  loaded: LoadedClusters;
+  flow: FlowConfig;
+  target: KafkaPort;
+  source?: KafkaPort;
+  /** Why the source is not used, when it is not. */
+  sourceNote?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the clusters file and opens the flow's target, and its source when it answers describe-cluster.
+ * @throws InvalidInputError / ValidationError for a bad file or flow; Error when the target does not answer.
+ */
+export async function openFlow(o: { clusters: string; flow?: string; sourceUnreachable?: boolean }): Promise<FlowPorts> {
+  const loaded = await loadClustersFile(path.resolve(o.clusters));
+  const flow = findFlow(loaded, parseFlowOption(o.flow));
+  const target = createKafkaPort(flow.target, clientSettings(loaded, flow.target));
+  await target.describeCluster().catch((e: Error) => {
+    throw new InvalidInputError(`The target cluster ${flow.target} does not answer: ${e.message}`, { hint: `Check clusters.${flow.target}.bootstrapServers in ${o.clusters}.` });
+  });
+  let source: KafkaPort | undefined;
+  let sourceNote: string | undefined;
+  if (o.sourceUnreachable) sourceNote = 'source treated as unreachable (--source-unreachable)';
+  else {
+    const port = createKafkaPort(flow.source, { ...clientSettings(loaded, flow.source), extra: { ...clientSettings(loaded, flow.source).extra, retry: { retries: 1 }, connectionTimeout: 3000 } });
+    try {
+      await port.describeCluster();
+      source = port;
+    } catch (e) {
+      await port.close();
+      sourceNote = `source ${flow.source} does not answer (${(e as Error).message}): using target-side signals only`;
+    }
+  }
+  return {
+    loaded,
+    flow,
+    target,
+    ...(source ? { source } : {}),
+    ...(sourceNote ? { sourceNote } : {}),
+    close: async () => {
+      await Promise.allSettled([target.close(), source?.close()]);
+    },
+  };
+}

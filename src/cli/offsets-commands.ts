@@ -1,0 +1,98 @@
+/**
+ * `kafka-failover offsets translate | lag`: read-only views of what MM2 wrote — the translated offsets with their
+ * staleness and re-read figures, and the replication lag per partition. Nothing is written to any cluster.
+ */
+import Table from 'cli-table3';
+import type { Command } from 'commander';
+import { replicationLag } from '../mm2/lag.js';
+import { translateOffsets, type TranslationResult } from '../mm2/translate.js';
+import { openFlow, withClustersOptions } from './clusters-options.js';
+import { oneOf } from './parse.js';
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const regexList = (v: string, prev: RegExp[] = []) => [...prev, new RegExp(v)];
+
+function printTranslation(r: TranslationResult): void {
+  const t = new Table({
+    head: ['group', 'topic', 'part', 'target offset', 'basis', 'ckpt age', 'source committed', 'since ckpt', 're-read', 'problem'],
+    style: { head: [], border: [] },
+  });
+  for (const p of r.partitions) {
+    t.push([
+      p.group,
+      p.topic,
+      p.partition,
+      p.targetOffset,
+      p.basis === 'checkpoint' ? 'checkpoint' : 'offset-sync fallback',
+      p.checkpoint ? seconds(p.checkpoint.ageMs) : '',
+      p.sourceCommittedOffset ?? '?',
+      p.commitsSinceCheckpoint ?? '?',
+      p.reReadRecords ?? '?',
+      p.problem ?? '',
+    ]);
+  }
+  process.stdout.write(`${t.toString()}\n`);
+  const g = new Table({ head: ['group', 'partitions', 're-read records', 'problems'], style: { head: [], border: [] } });
+  for (const x of r.groups) g.push([x.group, x.partitions, x.reReadRecords ?? 'unknown', x.problems]);
+  process.stdout.write(`${g.toString()}\n`);
+  if (r.untranslated.length) {
+    const u = new Table({ head: ['group', 'source topic', 'part', 'committed', 'reason', 'fallback'], style: { head: [], border: [] } });
+    for (const x of r.untranslated) u.push([x.group, x.sourceTopic, x.partition, x.sourceCommittedOffset, x.reason, x.fallback ? 'yes' : 'no']);
+    process.stdout.write(`Source commits without a checkpoint:\n${u.toString()}\n`);
+  }
+  if (r.corrupt.length) say(`${r.corrupt.length} corrupt record(s) skipped: ${r.corrupt.slice(0, 5).map((c) => `${c.topic}/${c.partition}@${c.offset}: ${c.reason}`).join('; ')}`);
+  say(`Read ${r.reads.checkpointRecords} checkpoint record(s) from ${r.checkpointsTopic} and ${r.reads.offsetSyncRecords} offset sync(s)${r.offsetSyncsTopic ? ` from ${r.offsetSyncsTopic}` : ''}.`);
+}
+
+/** Adds the `offsets` command group. */
+export function registerOffsetsCommands(program: Command): void {
+  const offsets = program.command('offsets').description('read-only views of MM2 offset translation and replication lag');
+
+  withClustersOptions(offsets.command('translate'))
+    .description('translate consumer-group offsets through MM2 checkpoints: target offsets, staleness, records to re-read')
+    .option('--group <regex>', 'only groups matching (repeatable)', regexList)
+    .option('--exclude-group <regex>', 'leave out groups matching (repeatable)', regexList)
+    .option('--source-unreachable', 'do not contact the source cluster (emergency: checkpoints alone)')
+    .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
+    .action(async (o) => {
+      const ports = await openFlow(o);
+      try {
+        if (ports.sourceNote) say(ports.sourceNote);
+        const r = await translateOffsets({ flow: ports.flow, target: ports.target, ...(ports.source ? { source: ports.source } : {}), include: o.group ?? [], exclude: o.excludeGroup ?? [] });
+        if (o.output === 'json') {
+          for (const p of r.partitions) process.stdout.write(JSON.stringify({ kind: 'translated', ...p }) + '\n');
+          for (const u of r.untranslated) process.stdout.write(JSON.stringify({ kind: 'untranslated', ...u }) + '\n');
+          for (const c of r.corrupt) process.stdout.write(JSON.stringify({ kind: 'corrupt', ...c }) + '\n');
+          process.stdout.write(JSON.stringify({ kind: 'summary', flow: r.flow, sourceReachable: r.sourceReachable, groups: r.groups, reads: r.reads, checkpointsTopic: r.checkpointsTopic, offsetSyncsTopic: r.offsetSyncsTopic }) + '\n');
+        } else printTranslation(r);
+      } finally {
+        await ports.close();
+      }
+    });
+
+  withClustersOptions(offsets.command('lag'))
+    .description('replication lag per partition (offset syncs when the source answers; heartbeat and last-record age when not)')
+    .option('--source-unreachable', 'do not contact the source cluster')
+    .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
+    .action(async (o) => {
+      const ports = await openFlow(o);
+      try {
+        if (ports.sourceNote) say(ports.sourceNote);
+        const now = Date.now();
+        const r = await replicationLag({ flow: ports.flow, target: ports.target, ...(ports.source ? { source: ports.source } : {}), now: () => now });
+        if (o.output === 'json') {
+          process.stdout.write(JSON.stringify(r) + '\n');
+          return;
+        }
+        const t = new Table({ head: ['source topic', 'part', 'source HWM', 'target HWM', 'last sync U→D', 'lag (records)', 'lag ≤', 'last record age'], style: { head: [], border: [] } });
+        for (const p of r.partitions) {
+          t.push([p.sourceTopic, p.partition, p.sourceHighWatermark ?? '?', p.targetHighWatermark, p.lastSync ? `${p.lastSync.upstreamOffset}→${p.lastSync.downstreamOffset}` : 'none', p.lagRecords ?? '?', p.lagUpperBound ?? '?', p.lastReplicatedTimestamp ? seconds(now - p.lastReplicatedTimestamp) : 'empty']);
+        }
+        process.stdout.write(`${t.toString()}\n`);
+        say(r.heartbeat ? `Newest heartbeat from ${ports.flow.source} on ${ports.flow.target}: ${seconds(r.heartbeat.ageMs)} old (${r.heartbeat.topic}).` : `No heartbeat from ${ports.flow.source} found on ${ports.flow.target}.`);
+      } finally {
+        await ports.close();
+      }
+    });
+}

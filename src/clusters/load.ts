@@ -1,0 +1,117 @@
+/**
+ * Loading and validating a clusters file, and resolving a cluster's client settings (bootstrap, TLS, SASL) with
+ * secrets read from environment variables or files at the last moment.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { InvalidInputError, ValidationError, type ValidationProblem } from '../errors.js';
+import type { ClientSettings } from '../kafka/kafkajs-client.js';
+import { loadYamlFile } from '../util/yaml-load.js';
+import { ClientPropertiesError, readClientProperties, type SecuritySettings } from './client-properties.js';
+import { clustersFileSchema, type ClusterConfig, type ClustersFile, type FlowConfig } from './schema.js';
+
+/** A loaded clusters file with the folder its relative paths are taken from. */
+export interface LoadedClusters {
+  file: string;
+  config: ClustersFile;
+}
+
+/**
+ * Reads and validates a clusters file: schema, flows naming known and distinct clusters, readable client
+ * properties files. Every problem is reported at once with file:line:column.
+ * @throws InvalidInputError (unreadable) or ValidationError (every problem found).
+ */
+export async function loadClustersFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedClusters> {
+  const { value } = await loadYamlFile(file, clustersFileSchema, (cfg, located) => {
+    const problems: ValidationProblem[] = [];
+    const aliases = Object.keys(cfg.clusters);
+    cfg.flows.forEach((f, i) => {
+      for (const side of ['source', 'target'] as const) {
+        if (!aliases.includes(f[side])) {
+          problems.push({ file, ...located.locate(['flows', i, side]), field: `flows[${i}].${side}`, message: `unknown cluster "${f[side]}"`, hint: `Use one of the clusters defined above: ${aliases.join(', ')}.` });
+        }
+      }
+      if (f.source === f.target) problems.push({ file, ...located.locate(['flows', i, 'target']), field: `flows[${i}].target`, message: 'source and target are the same cluster', hint: 'A flow replicates from one cluster to another.' });
+    });
+    for (const [alias, c] of Object.entries(cfg.clusters)) {
+      if (c.clientProperties) {
+        try {
+          readClientProperties(path.resolve(path.dirname(file), c.clientProperties), env);
+        } catch (error) {
+          if (!(error instanceof ClientPropertiesError)) throw error;
+          problems.push({ file, ...located.locate(['clusters', alias, 'clientProperties']), field: `clusters.${alias}.clientProperties`, message: `${error.message} (key ${error.key})`, hint: error.hint });
+        }
+      }
+    }
+    return problems;
+  });
+  return { file, config: value };
+}
+
+/**
+ * The flow from `source` to `target`, or the only flow when neither is given.
+ * @throws InvalidInputError when no flow (or more than one) matches; the message lists the flows.
+ */
+export function findFlow(loaded: LoadedClusters, want: { source?: string; target?: string } = {}): FlowConfig {
+  const flows = loaded.config.flows.filter((f) => (!want.source || f.source === want.source) && (!want.target || f.target === want.target));
+  const list = loaded.config.flows.map((f) => `${f.source}->${f.target}`).join(', ') || 'none';
+  if (flows.length === 1) return flows[0]!;
+  throw new InvalidInputError(
+    flows.length === 0 ? `No replication flow${want.source ? ` from ${want.source}` : ''}${want.target ? ` to ${want.target}` : ''} in ${loaded.file} (flows: ${list}).` : `More than one flow matches in ${loaded.file} (flows: ${list}).`,
+    { hint: 'Name the flow with --flow <source>-><target>, or add it under "flows:".' },
+  );
+}
+
+/** The cluster of an alias. @throws InvalidInputError listing the known aliases. */
+export function findCluster(loaded: LoadedClusters, alias: string): ClusterConfig {
+  const c = loaded.config.clusters[alias];
+  if (!c) throw new InvalidInputError(`Unknown cluster "${alias}" in ${loaded.file}.`, { hint: `Known clusters: ${Object.keys(loaded.config.clusters).join(', ')}.` });
+  return c;
+}
+
+function secretFrom(what: string, envName: string | undefined, file: string | undefined, baseDir: string, env: NodeJS.ProcessEnv): string {
+  if (envName) {
+    const v = env[envName];
+    if (v === undefined) throw new InvalidInputError(`${what}: environment variable ${envName} is not set.`, { hint: `Export ${envName} before running.` });
+    return v;
+  }
+  try {
+    return readFileSync(path.resolve(baseDir, file!), 'utf8').trim();
+  } catch {
+    throw new InvalidInputError(`${what}: cannot read ${file}.`, { hint: 'Give a readable file holding only the secret.' });
+  }
+}
+
+/**
+ * kafkajs settings for a cluster: bootstrap servers plus TLS/SASL from `clientProperties` and the `tls`/`sasl`
+ * fields (the fields win). Secrets are read now, from environment variables or files.
+ * @throws InvalidInputError when a secret or a file cannot be had.
+ */
+export function clientSettings(loaded: LoadedClusters, alias: string, env: NodeJS.ProcessEnv = process.env): ClientSettings {
+  const c = findCluster(loaded, alias);
+  const baseDir = path.dirname(loaded.file);
+  let security: SecuritySettings = {};
+  if (c.clientProperties) {
+    try {
+      security = readClientProperties(path.resolve(baseDir, c.clientProperties), env);
+    } catch (error) {
+      if (error instanceof ClientPropertiesError) throw new ValidationError([{ file: loaded.file, field: `clusters.${alias}.clientProperties`, message: error.message, hint: error.hint }]);
+      throw error;
+    }
+  }
+  if (c.tls === true) security.ssl = true;
+  else if (c.tls && typeof c.tls === 'object') {
+    const read = (f: string | undefined) => (f ? readFileSync(path.resolve(baseDir, f), 'utf8') : undefined);
+    security.ssl = {
+      ...(c.tls.caFile ? { ca: read(c.tls.caFile) } : {}),
+      ...(c.tls.certFile ? { cert: read(c.tls.certFile) } : {}),
+      ...(c.tls.keyFile ? { key: read(c.tls.keyFile) } : {}),
+      ...(c.tls.keyPasswordEnv ? { passphrase: secretFrom(`clusters.${alias}.tls`, c.tls.keyPasswordEnv, undefined, baseDir, env) } : {}),
+      ...(c.tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
+    };
+  }
+  if (c.sasl) {
+    security.sasl = { mechanism: c.sasl.mechanism as 'plain', username: c.sasl.username, password: secretFrom(`clusters.${alias}.sasl`, c.sasl.passwordEnv, c.sasl.passwordFile, baseDir, env) };
+  }
+  return { bootstrapServers: c.bootstrapServers, clientId: 'kafka-failover', extra: security };
+}

@@ -1,0 +1,106 @@
+/**
+ * The clusters file: clusters by alias, and the MirrorMaker 2 replication flows between them.
+ *
+ * ```yaml
+ * clusters:
+ *   primary:
+ *     bootstrapServers: ["kafka-a-1:9092", "kafka-a-2:9092"]
+ *     clusterId: AYM9rx9GRiHp9ZfP9h368g          # optional pin: every write checks it first
+ *     clientProperties: ./primary-client.properties  # optional: TLS/SASL from a standard Kafka client file
+ *     sasl: { mechanism: scram-sha-512, username: failover, passwordEnv: PRIMARY_KAFKA_PASSWORD }  # or this
+ *   dr: { bootstrapServers: ["kafka-b-1:9092"] }
+ * flows:
+ *   - source: primary
+ *     target: dr
+ *     replicationPolicy: default       # or identity
+ *     separator: "."
+ *     offsetSyncsTopicLocation: source # or target
+ *     mm2:
+ *       connect: { url: http://connect:8083, connectors: { source: …, checkpoint: …, heartbeat: … } }
+ *       # or hooks: { stop: [argv…], start: [argv…] }
+ * ```
+ * Secrets are never literals: passwords come from an environment variable or a file.
+ */
+import { z } from 'zod';
+
+/** MM2's default `groups.exclude` (MirrorCheckpointConfig / DefaultGroupFilter). */
+export const MM2_DEFAULT_GROUPS_EXCLUDE = ['console-consumer-.*', 'connect-.*', '__.*'];
+/** MM2's default `topics.exclude` (DefaultTopicFilter). */
+export const MM2_DEFAULT_TOPICS_EXCLUDE = ['.*[\\-\\.]internal', '.*\\.replica', '__.*'];
+
+const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port, e.g. kafka-1:9092');
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+const regex = z.string().refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'not a valid regular expression');
+
+const sasl = z
+  .strictObject({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    username: z.string().min(1),
+    passwordEnv: envName.optional(),
+    passwordFile: z.string().min(1).optional(),
+  })
+  .refine((s) => (s.passwordEnv === undefined) !== (s.passwordFile === undefined), {
+    message: 'give exactly one of passwordEnv and passwordFile',
+  });
+
+const tls = z.strictObject({
+  caFile: z.string().min(1).optional(),
+  certFile: z.string().min(1).optional(),
+  keyFile: z.string().min(1).optional(),
+  keyPasswordEnv: envName.optional(),
+  /** Verify the broker's host name against its certificate (default true). */
+  verifyHostname: z.boolean().default(true),
+});
+
+/** One cluster. */
+export const clusterSchema = z.strictObject({
+  bootstrapServers: z.array(hostPort).min(1),
+  clusterId: z.string().min(1).optional(),
+  clientProperties: z.string().min(1).optional(),
+  tls: z.union([z.boolean(), tls]).optional(),
+  sasl: sasl.optional(),
+});
+
+const argv = z.array(z.string().min(1)).min(1);
+
+/** How MM2 for a flow is controlled: Connect REST, or hook commands (argument arrays, no shell). */
+export const mm2ControlSchema = z.union([
+  z.strictObject({
+    connect: z.strictObject({
+      url: z.url(),
+      connectors: z.strictObject({ source: z.string().min(1), checkpoint: z.string().min(1), heartbeat: z.string().min(1).optional() }),
+    }),
+  }),
+  z.strictObject({ hooks: z.strictObject({ stop: argv, start: argv.optional() }) }),
+]);
+
+/** One replication flow source → target. */
+export const flowSchema = z.strictObject({
+  source: z.string().min(1),
+  target: z.string().min(1),
+  replicationPolicy: z.enum(['default', 'identity']).default('default'),
+  separator: z.string().min(1).default('.'),
+  offsetSyncsTopicLocation: z.enum(['source', 'target']).default('source'),
+  /** MM2 `groups.exclude` of this flow (default MM2's), to explain why a group has no checkpoints. */
+  groupsExclude: z.array(regex).default(MM2_DEFAULT_GROUPS_EXCLUDE),
+  /** MM2 `topics.exclude` of this flow (default MM2's). */
+  topicsExclude: z.array(regex).default(MM2_DEFAULT_TOPICS_EXCLUDE),
+  mm2: mm2ControlSchema.optional(),
+});
+
+/** The whole file. */
+export const clustersFileSchema = z.strictObject({
+  clusters: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'cluster aliases use letters, digits, "_" and "-"'), clusterSchema),
+  flows: z.array(flowSchema).default([]),
+});
+
+export type ClusterConfig = z.infer<typeof clusterSchema>;
+export type FlowConfig = z.infer<typeof flowSchema>;
+export type ClustersFile = z.infer<typeof clustersFileSchema>;

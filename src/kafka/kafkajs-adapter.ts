@@ -1,0 +1,147 @@
+/**
+ * The {@link KafkaPort} over kafkajs 2.2.4. Public admin calls where their semantics are right; the protocol layer
+ * (docs/design/kafka-port.md) where they are not: high watermarks (READ_UNCOMMITTED ListOffsets), groupless reads,
+ * and admin-style offset commits. Never `setOffsets` (joins the group as a member), never `resetOffsets`
+ * (commits the −1/−2 sentinels), never `fetchOffsets({resolveOffsets: true})` (writes on a read path).
+ */
+import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
+import { createKafka, protocolCluster, type ClientSettings, type KafkajsCluster } from './kafkajs-client.js';
+import { GroupNotEmptyError, type KafkaPort, type OffsetToCommit } from './port.js';
+import { readPartition } from './read-partition.js';
+
+// kafkajs is CommonJS: ConfigResourceTypes is not detected as a named export by Node's ESM loader.
+const { ConfigResourceTypes } = kafkajs;
+
+/** Group states in which the broker accepts an admin commit (as kafka-consumer-groups.sh requires). */
+const COMMITTABLE_STATES = new Set(['Empty', 'Dead']);
+
+/** Creates a port for one cluster; connections open lazily and are reused until `close()`. */
+export function createKafkaPort(alias: string, settings: ClientSettings): KafkaPort {
+  const kafka: Kafka = createKafka(settings);
+  let admin: Admin | undefined;
+  let cluster: KafkajsCluster | undefined;
+  let producer: Producer | undefined;
+  const getAdmin = async () => {
+    if (!admin) {
+      const a = kafka.admin();
+      await a.connect();
+      admin = a;
+    }
+    return admin;
+  };
+  const getCluster = async () => {
+    if (!cluster) {
+      const c = protocolCluster(kafka);
+      await c.connect();
+      cluster = c;
+    }
+    return cluster;
+  };
+
+  const port: KafkaPort = {
+    alias,
+    async describeCluster() {
+      const d = await (await getAdmin()).describeCluster();
+      return { clusterId: d.clusterId, controllerId: d.controller ?? null, brokers: d.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })) };
+    },
+    async listTopics() {
+      return (await getAdmin()).listTopics();
+    },
+    async describeTopics(names) {
+      const meta = await (await getAdmin()).fetchTopicMetadata(names ? { topics: names } : undefined);
+      return meta.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions
+          .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr, offlineReplicas: p.offlineReplicas ?? [] }))
+          .sort((a, b) => a.partition - b.partition),
+      }));
+    },
+    async describeConfigs(kind, names) {
+      const type = kind === 'topic' ? ConfigResourceTypes.TOPIC : ConfigResourceTypes.BROKER;
+      const res = await (await getAdmin()).describeConfigs({ includeSynonyms: false, resources: names.map((name) => ({ type, name })) });
+      return new Map(res.resources.map((r) => [r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue]))]));
+    },
+    async listGroups() {
+      return (await (await getAdmin()).listGroups()).groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType }));
+    },
+    async describeGroups(groupIds) {
+      if (groupIds.length === 0) return [];
+      const res = await (await getAdmin()).describeGroups(groupIds);
+      return res.groups.map((g) => ({ groupId: g.groupId, state: g.state, protocolType: g.protocolType, members: g.members.length }));
+    },
+    async committedOffsets(groupId) {
+      // No `topics` and no `resolveOffsets`: OffsetFetch for every partition the group committed; read-only.
+      const res = await (await getAdmin()).fetchOffsets({ groupId });
+      return res.flatMap((t) =>
+        t.partitions.filter((p) => Number(p.offset) >= 0).map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata ?? null })),
+      );
+    },
+    async partitionOffsets(topic) {
+      const c = await getCluster();
+      await c.addTargetTopic(topic);
+      const partitions = c.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId }));
+      const [latest, earliest] = await Promise.all([
+        c.fetchTopicsOffset([{ topic, partitions, fromBeginning: false }]),
+        c.fetchTopicsOffset([{ topic, partitions, fromBeginning: true }]),
+      ]);
+      const start = new Map(earliest[0]?.partitions.map((p) => [p.partition, Number(p.offset)]));
+      return (latest[0]?.partitions ?? [])
+        .map((p) => ({ partition: p.partition, highWatermark: Number(p.offset), logStartOffset: start.get(p.partition) ?? 0 }))
+        .sort((a, b) => a.partition - b.partition);
+    },
+    async offsetsForTimestamp(topic, timestampMs) {
+      const c = await getCluster();
+      await c.addTargetTopic(topic);
+      const partitions = c.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId }));
+      const res = await c.fetchTopicsOffset([{ topic, partitions, fromTimestamp: timestampMs }]);
+      return (res[0]?.partitions ?? []).map((p) => ({ partition: p.partition, offset: Number(p.offset) })).sort((a, b) => a.partition - b.partition);
+    },
+    async readRange(topic, partition, fromOffset, toOffset, onRecord) {
+      await readPartition(await getCluster(), topic, partition, { fromOffset, toOffset }, onRecord);
+    },
+    async produce(topic, records) {
+      if (!producer) {
+        const p = kafka.producer({ allowAutoTopicCreation: false });
+        await p.connect();
+        producer = p;
+      }
+      const res = await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.key ?? null, value: r.value, ...(r.partition !== undefined ? { partition: r.partition } : {}) })) });
+      return res.map((r) => ({ partition: r.partition, offset: Number(r.baseOffset ?? r.offset ?? -1) }));
+    },
+    async commitOffsets(groupId, offsets) {
+      for (const o of offsets) {
+        if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw new RangeError(`refusing to commit offset ${o.offset} for ${o.topic}/${o.partition}: offsets must be explicit and ≥ 0`);
+      }
+      const [group] = await port.describeGroups([groupId]);
+      if (group && (group.members > 0 || !COMMITTABLE_STATES.has(group.state))) throw new GroupNotEmptyError(groupId, group.state, group.members, alias);
+      const byTopic = new Map<string, OffsetToCommit[]>();
+      for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
+      const c = await getCluster();
+      const coordinator = await c.findGroupCoordinator({ groupId });
+      try {
+        // Generation −1 and an empty member id: the Admin API's alterConsumerGroupOffsets. The broker itself also
+        // refuses such a commit while the group has members, so a member joining after the check cannot be overrun.
+        await coordinator.offsetCommit({
+          groupId,
+          groupGenerationId: -1,
+          memberId: '',
+          topics: [...byTopic].map(([topic, parts]) => ({ topic, partitions: parts.map((p) => ({ partition: p.partition, offset: String(p.offset), metadata: p.metadata ?? null })) })),
+        });
+      } catch (error) {
+        const type = (error as { type?: string }).type;
+        if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'REBALANCE_IN_PROGRESS') {
+          const [now] = await port.describeGroups([groupId]);
+          throw new GroupNotEmptyError(groupId, now?.state ?? 'Unknown', now?.members ?? 0, alias);
+        }
+        throw error;
+      }
+    },
+    async close() {
+      await Promise.allSettled([admin?.disconnect(), cluster?.disconnect(), producer?.disconnect()]);
+      admin = undefined;
+      cluster = undefined;
+      producer = undefined;
+    },
+  };
+  return port;
+}

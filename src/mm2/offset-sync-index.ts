@@ -1,0 +1,70 @@
+/**
+ * An index of MM2 offset syncs per source partition, and the translation rule MM2 itself uses since KAFKA-12468
+ * (3.5.0 / 3.4.1; MM/OffsetSyncStore.translateDownstream): take the sync with the largest upstream offset U ≤ g;
+ * the translated offset is D when g == U, else D + 1. No sync old enough → no translation. Never extrapolated for
+ * writing: a group may re-read records, never skip one.
+ *
+ * A sync whose upstream or downstream offset goes backwards (a rewound or recreated topic) discards the earlier
+ * syncs of that partition, as OffsetSyncStore does, so translation never mixes two generations of a log.
+ */
+import type { OffsetSyncRecord } from './read-internal.js';
+
+const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+export class OffsetSyncIndex {
+  private readonly byPartition = new Map<string, OffsetSyncRecord[]>();
+
+  /** Builds the index from syncs in the order they were read. */
+  static from(records: readonly OffsetSyncRecord[]): OffsetSyncIndex {
+    const idx = new OffsetSyncIndex();
+    for (const s of records) idx.add(s);
+    return idx;
+  }
+
+  private add(s: OffsetSyncRecord): void {
+    const k = key(s.topic, s.partition);
+    const list = this.byPartition.get(k) ?? [];
+    const last = list[list.length - 1];
+    if (last && (s.upstreamOffset < last.upstreamOffset || s.downstreamOffset < last.downstreamOffset)) list.length = 0;
+    list.push(s);
+    this.byPartition.set(k, list);
+  }
+
+  /** Syncs of one source partition, oldest first. */
+  syncs(topic: string, partition: number): readonly OffsetSyncRecord[] {
+    return this.byPartition.get(key(topic, partition)) ?? [];
+  }
+
+  /** The newest sync of a source partition. */
+  latest(topic: string, partition: number): OffsetSyncRecord | undefined {
+    const l = this.syncs(topic, partition);
+    return l[l.length - 1];
+  }
+
+  /** The sync with the largest upstream offset ≤ `upstreamOffset`. */
+  floor(topic: string, partition: number, upstreamOffset: number): OffsetSyncRecord | undefined {
+    let best: OffsetSyncRecord | undefined;
+    for (const s of this.syncs(topic, partition)) if (s.upstreamOffset <= upstreamOffset && (!best || s.upstreamOffset >= best.upstreamOffset)) best = s;
+    return best;
+  }
+
+  /**
+   * MM2's conservative translation of a committed offset `g` (next record to consume upstream) to the target.
+   * @returns the target committed offset and the sync used, or undefined when no sync is old enough.
+   */
+  translate(topic: string, partition: number, g: number): { targetOffset: number; sync: OffsetSyncRecord } | undefined {
+    const s = this.floor(topic, partition, g);
+    if (!s) return undefined;
+    return { targetOffset: s.downstreamOffset + (g === s.upstreamOffset ? 0 : 1), sync: s };
+  }
+
+  /**
+   * Estimated target position of upstream offset `g`, assuming records between the floor sync and `g` were
+   * copied one for one (true for a non-transactional, non-compacted topic). For reporting re-reads only — never
+   * used to choose an offset to write.
+   */
+  estimatePosition(topic: string, partition: number, g: number): number | undefined {
+    const s = this.floor(topic, partition, g);
+    return s ? s.downstreamOffset + (g - s.upstreamOffset) : undefined;
+  }
+}

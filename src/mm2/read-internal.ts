@@ -1,0 +1,87 @@
+/**
+ * Reading MM2's internal topics **once each**, from the log start to the high watermark taken when the read starts,
+ * whatever the number of groups (RemoteClusterUtils scans the checkpoints topic once per group). Corrupt records
+ * are reported with topic/partition/offset and reason, and skipped: they never stop the read and never produce a
+ * translation.
+ */
+import type { KafkaPort } from '../kafka/port.js';
+import { decodeCheckpoint, decodeHeartbeat, decodeOffsetSync, type Checkpoint, type Decoded, type Heartbeat, type OffsetSync, type RecordEncoding } from './records.js';
+
+/** A record that could not be decoded, and why. */
+export interface CorruptRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  reason: string;
+}
+
+/** Where a decoded record came from. */
+export interface RecordOrigin {
+  /** Record offset in the internal topic. */
+  recordOffset: number;
+  /** Record timestamp (epoch ms): for checkpoints, when MM2 computed it. */
+  recordTimestamp: number;
+  encoding: RecordEncoding;
+}
+
+/** The outcome of reading one internal topic. */
+export interface InternalTopicRead<T> {
+  topic: string;
+  records: (T & RecordOrigin)[];
+  corrupt: CorruptRecord[];
+  /** Records read (decoded + corrupt). */
+  recordsRead: number;
+  /** End offset (high watermark) per partition, taken before reading. */
+  endOffsets: Record<number, number>;
+}
+
+async function readDecoded<T>(port: KafkaPort, topic: string, decode: (k: Buffer | null, v: Buffer | null) => Decoded<T>): Promise<InternalTopicRead<T>> {
+  const out: InternalTopicRead<T> = { topic, records: [], corrupt: [], recordsRead: 0, endOffsets: {} };
+  const offsets = await port.partitionOffsets(topic);
+  for (const p of offsets) {
+    out.endOffsets[p.partition] = p.highWatermark;
+    await port.readRange(topic, p.partition, p.logStartOffset, p.highWatermark, (r) => {
+      out.recordsRead++;
+      const d = decode(r.key, r.value);
+      if (d.ok) out.records.push({ ...d.value, recordOffset: r.offset, recordTimestamp: r.timestamp, encoding: d.encoding });
+      else out.corrupt.push({ topic, partition: r.partition, offset: r.offset, reason: d.reason });
+    });
+  }
+  return out;
+}
+
+/** A checkpoint with where it came from. */
+export type CheckpointRecord = Checkpoint & RecordOrigin;
+/** An offset sync with where it came from. */
+export type OffsetSyncRecord = OffsetSync & RecordOrigin;
+/** A heartbeat with where it came from. */
+export type HeartbeatRecord = Heartbeat & RecordOrigin & { topic: string };
+
+/** Reads the checkpoints topic. */
+export function readCheckpoints(target: KafkaPort, topic: string): Promise<InternalTopicRead<Checkpoint>> {
+  return readDecoded(target, topic, decodeCheckpoint);
+}
+
+/** Reads the offset-syncs topic. */
+export function readOffsetSyncs(port: KafkaPort, topic: string): Promise<InternalTopicRead<OffsetSync>> {
+  return readDecoded(port, topic, decodeOffsetSync);
+}
+
+/** Reads a heartbeats topic. */
+export async function readHeartbeats(port: KafkaPort, topic: string): Promise<InternalTopicRead<Heartbeat & { topic: string }>> {
+  const r = await readDecoded(port, topic, decodeHeartbeat);
+  return { ...r, records: r.records.map((h) => ({ ...h, topic })) };
+}
+
+/** Key of a (group, topic, partition) triple. */
+export const checkpointKey = (group: string, topic: string, partition: number) => JSON.stringify([group, topic, partition]);
+
+/**
+ * The latest checkpoint per (group, target topic, partition): later records overwrite earlier ones, as in
+ * MirrorClient.remoteConsumerOffsets.
+ */
+export function latestCheckpoints(records: readonly CheckpointRecord[]): Map<string, CheckpointRecord> {
+  const latest = new Map<string, CheckpointRecord>();
+  for (const c of records) latest.set(checkpointKey(c.group, c.topic, c.partition), c);
+  return latest;
+}

@@ -1,0 +1,309 @@
+/**
+ * Translating consumer-group committed offsets from a flow's source cluster to its target through MM2's
+ * checkpoints — exact about what MM2 wrote, conservative (a group may re-read records, never skip one), and
+ * telling, per partition and per group, how many records each group will re-read.
+ *
+ * Reads: the checkpoints topic on the target once; the offset-syncs topic once (on the source, or on the target
+ * with `offsetSyncsTopicLocation: target`) when reachable; the target partitions' log start and high watermark
+ * once per partition; the source groups' committed offsets once per group (source reachable only).
+ *
+ * Per (group, target partition):
+ * - target offset = the latest checkpoint's downstream offset (MM/MirrorCheckpointTask, MC/Checkpoint.java);
+ * - checked against the target partition: log start ≤ offset ≤ high watermark, else `problem` (the reset refuses);
+ * - staleness: checkpoint age, and (source reachable) source committed offset − checkpoint upstream offset;
+ * - re-read records: target position of the source committed offset (estimated from the floor offset sync,
+ *   see {@link OffsetSyncIndex.estimatePosition}) − target offset; null when it cannot be known.
+ * A source group rewound below its checkpoint's upstream offset is re-translated from offset syncs (MM2 ≥ 3.5
+ * rule) because the checkpoint would skip records; without a sync it is a problem.
+ * Partitions with source commits but no checkpoint are listed with the reason; when the source is reachable they
+ * get the conservative offset-sync translation, marked `basis: 'offset-sync-fallback'`.
+ */
+import type { FlowConfig } from '../clusters/schema.js';
+import type { CommittedOffset, KafkaPort, PartitionOffsets } from '../kafka/port.js';
+import { checkpointsTopicCandidates, isInternalTopic, offsetSyncsTopicCandidates, pickExisting, remoteTopic, upstreamTopic } from './naming.js';
+import { OffsetSyncIndex } from './offset-sync-index.js';
+import { latestCheckpoints, readCheckpoints, readOffsetSyncs, type CheckpointRecord, type CorruptRecord } from './read-internal.js';
+
+/** Why a (group, partition) with source commits has no checkpoint. */
+export type UntranslatedReason = 'excluded-by-mm2-groups-filter' | 'topic-not-replicated' | 'not-yet-checkpointed';
+
+/** One translated partition of one group. */
+export interface TranslatedPartition {
+  group: string;
+  /** Source-side topic. */
+  sourceTopic: string;
+  /** Target-side topic (e.g. `primary.orders`). */
+  topic: string;
+  partition: number;
+  /** Committed offset to set on the target. */
+  targetOffset: number;
+  /** Metadata to commit with it (the source commit's metadata as MM2 carried it). */
+  metadata: string;
+  /** Where `targetOffset` comes from. */
+  basis: 'checkpoint' | 'offset-sync-fallback';
+  /** The checkpoint used or seen (absent for a pure fallback). */
+  checkpoint?: { upstreamOffset: number; downstreamOffset: number; timestamp: number; ageMs: number };
+  /** The group's committed offset on the source now (source reachable), else null. */
+  sourceCommittedOffset: number | null;
+  /** Source committed offset − checkpoint upstream offset: records the group consumed since the checkpoint. */
+  commitsSinceCheckpoint: number | null;
+  /** Target partition bounds. */
+  logStartOffset: number;
+  highWatermark: number;
+  /** Records the group will re-read on the target (≥ 0), or null when it cannot be known. */
+  reReadRecords: number | null;
+  /** Why `reReadRecords` is null, or how it was estimated. */
+  reReadNote: string;
+  /** Set when the offset must not be written (outside the target log, or a rewound group without a sync). */
+  problem?: string;
+}
+
+/** A (group, source partition) that has source commits but no usable checkpoint. */
+export interface UntranslatedPartition {
+  group: string;
+  sourceTopic: string;
+  partition: number;
+  sourceCommittedOffset: number;
+  reason: UntranslatedReason;
+  detail: string;
+  /** True when an offset-sync fallback translation was produced for it (see `partitions`). */
+  fallback: boolean;
+}
+
+/** Options of {@link translateOffsets}. */
+export interface TranslateOptions {
+  flow: FlowConfig;
+  target: KafkaPort;
+  /** The source cluster, or undefined when it is unreachable (emergency): translation from checkpoints alone. */
+  source?: KafkaPort;
+  /** Only groups matching one of these (default: all). */
+  include?: RegExp[];
+  /** Leave out groups matching one of these. */
+  exclude?: RegExp[];
+  /** Clock (epoch ms); default Date.now. */
+  now?: () => number;
+}
+
+/** Per-group totals. */
+export interface GroupTranslation {
+  group: string;
+  partitions: number;
+  /** Sum of re-read records, or null when any partition's is unknown. */
+  reReadRecords: number | null;
+  problems: number;
+}
+
+/** The whole result. */
+export interface TranslationResult {
+  flow: { source: string; target: string };
+  generatedAt: string;
+  sourceReachable: boolean;
+  checkpointsTopic: string;
+  offsetSyncsTopic: string | null;
+  partitions: TranslatedPartition[];
+  untranslated: UntranslatedPartition[];
+  groups: GroupTranslation[];
+  corrupt: CorruptRecord[];
+  reads: { checkpointRecords: number; offsetSyncRecords: number };
+}
+
+const matchesAny = (s: string, patterns: readonly RegExp[]) => patterns.some((p) => p.test(s));
+/** MM2 filters match the whole name (Java `Pattern.matcher(...).matches()`). */
+const fullRegex = (p: string) => new RegExp(`^(?:${p})$`);
+
+/** Translates every selected group's offsets. @throws Error when the checkpoints topic does not exist on the target. */
+export async function translateOffsets(o: TranslateOptions): Promise<TranslationResult> {
+  const now = (o.now ?? Date.now)();
+  const { flow, target, source } = o;
+  const selected = (g: string) => (!o.include?.length || matchesAny(g, o.include)) && !matchesAny(g, o.exclude ?? []);
+  const targetTopics = await target.listTopics();
+  const checkpointsTopic = pickExisting(checkpointsTopicCandidates(flow), targetTopics);
+  if (!checkpointsTopic) {
+    throw new Error(`no checkpoints topic (${checkpointsTopicCandidates(flow).join(' or ')}) on ${target.alias}: is MM2's checkpoint connector running for ${flow.source}->${flow.target}?`);
+  }
+
+  // The offset-syncs topic: on the source (default) or on the target.
+  const syncsPort = flow.offsetSyncsTopicLocation === 'target' ? target : source;
+  let syncsTopic: string | undefined;
+  let syncIndex = OffsetSyncIndex.from([]);
+  let offsetSyncRecords = 0;
+  const corrupt: CorruptRecord[] = [];
+  if (syncsPort) {
+    syncsTopic = pickExisting(offsetSyncsTopicCandidates(flow), syncsPort === target ? targetTopics : await syncsPort.listTopics());
+    if (syncsTopic) {
+      const syncs = await readOffsetSyncs(syncsPort, syncsTopic);
+      syncIndex = OffsetSyncIndex.from(syncs.records);
+      offsetSyncRecords = syncs.recordsRead;
+      corrupt.push(...syncs.corrupt);
+    }
+  }
+
+  const ckRead = await readCheckpoints(target, checkpointsTopic);
+  corrupt.push(...ckRead.corrupt);
+  const latest = [...latestCheckpoints(ckRead.records).values()].filter((c) => selected(c.group) && upstreamTopic(flow, c.topic) !== undefined);
+
+  // Source commits, once per group (source reachable only).
+  const sourceCommits = new Map<string, CommittedOffset[]>();
+  if (source) {
+    const groups = (await source.listGroups()).map((g) => g.groupId).filter(selected);
+    for (const g of groups) sourceCommits.set(g, await source.committedOffsets(g));
+  }
+  const committed = (group: string, topic: string, partition: number) => sourceCommits.get(group)?.find((c) => c.topic === topic && c.partition === partition);
+
+  // Target partition bounds, once per topic.
+  const bounds = new Map<string, PartitionOffsets[]>();
+  const boundsOf = async (topic: string, partition: number) => {
+    if (!bounds.has(topic)) bounds.set(topic, await target.partitionOffsets(topic));
+    return bounds.get(topic)!.find((p) => p.partition === partition);
+  };
+
+  const partitions: TranslatedPartition[] = [];
+  const covered = new Set<string>();
+  for (const ck of latest) {
+    const sourceTopic = upstreamTopic(flow, ck.topic)!;
+    covered.add(JSON.stringify([ck.group, sourceTopic, ck.partition]));
+    const c = source ? committed(ck.group, sourceTopic, ck.partition) : undefined;
+    partitions.push(translateOne({ ck, sourceTopic, sourceCommitted: c?.offset ?? null, syncIndex, bounds: await boundsOf(ck.topic, ck.partition), now, syncsKnown: syncsTopic !== undefined }));
+  }
+
+  // Source commits without a checkpoint: reasons, and the conservative fallback.
+  const untranslated: UntranslatedPartition[] = [];
+  const groupsExclude = flow.groupsExclude.map(fullRegex);
+  const topicsExclude = flow.topicsExclude.map(fullRegex);
+  const targetTopicSet = new Set(targetTopics);
+  for (const [group, commits] of sourceCommits) {
+    for (const c of commits) {
+      if (covered.has(JSON.stringify([group, c.topic, c.partition]))) continue;
+      const remote = remoteTopic(flow, c.topic);
+      let reason: UntranslatedReason;
+      let detail: string;
+      if (matchesAny(group, groupsExclude)) {
+        reason = 'excluded-by-mm2-groups-filter';
+        detail = `group matches MM2 groups.exclude (${flow.groupsExclude.join(', ')})`;
+      } else if (isInternalTopic(c.topic) || matchesAny(c.topic, topicsExclude) || !targetTopicSet.has(remote)) {
+        reason = 'topic-not-replicated';
+        detail = targetTopicSet.has(remote) ? `topic ${c.topic} matches MM2 topics.exclude` : `${remote} does not exist on ${target.alias}`;
+      } else {
+        reason = 'not-yet-checkpointed';
+        detail = 'no checkpoint yet (MM2 emits one after the group commits on a replicated partition with an offset sync at or below it)';
+      }
+      let fallback = false;
+      if (reason === 'not-yet-checkpointed') {
+        const t = syncIndex.translate(c.topic, c.partition, c.offset);
+        const b = await boundsOf(remote, c.partition);
+        if (t && b) {
+          fallback = true;
+          const estimate = syncIndex.estimatePosition(c.topic, c.partition, c.offset);
+          partitions.push(
+            withBounds({
+              group,
+              sourceTopic: c.topic,
+              topic: remote,
+              partition: c.partition,
+              targetOffset: t.targetOffset,
+              metadata: c.metadata ?? '',
+              basis: 'offset-sync-fallback',
+              sourceCommittedOffset: c.offset,
+              commitsSinceCheckpoint: null,
+              logStartOffset: b.logStartOffset,
+              highWatermark: b.highWatermark,
+              reReadRecords: estimate === undefined ? null : Math.max(0, Math.min(estimate, b.highWatermark) - t.targetOffset),
+              reReadNote: `offset-sync fallback from sync ${t.sync.upstreamOffset}→${t.sync.downstreamOffset}`,
+            }),
+          );
+        }
+      }
+      untranslated.push({ group, sourceTopic: c.topic, partition: c.partition, sourceCommittedOffset: c.offset, reason, detail, fallback });
+    }
+  }
+
+  partitions.sort((a, b) => a.group.localeCompare(b.group) || a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  untranslated.sort((a, b) => a.group.localeCompare(b.group) || a.sourceTopic.localeCompare(b.sourceTopic) || a.partition - b.partition);
+  return {
+    flow: { source: flow.source, target: flow.target },
+    generatedAt: new Date(now).toISOString(),
+    sourceReachable: source !== undefined,
+    checkpointsTopic,
+    offsetSyncsTopic: syncsTopic ?? null,
+    partitions,
+    untranslated,
+    groups: summarize(partitions),
+    corrupt,
+    reads: { checkpointRecords: ckRead.recordsRead, offsetSyncRecords },
+  };
+}
+
+function translateOne(a: {
+  ck: CheckpointRecord;
+  sourceTopic: string;
+  sourceCommitted: number | null;
+  syncIndex: OffsetSyncIndex;
+  bounds: PartitionOffsets | undefined;
+  now: number;
+  syncsKnown: boolean;
+}): TranslatedPartition {
+  const { ck, sourceTopic, sourceCommitted, syncIndex } = a;
+  const b = a.bounds ?? { logStartOffset: 0, highWatermark: 0, partition: ck.partition };
+  let targetOffset = ck.downstreamOffset;
+  let basis: TranslatedPartition['basis'] = 'checkpoint';
+  let problem = a.bounds ? undefined : `partition ${ck.topic}/${ck.partition} does not exist on the target`;
+  let note: string;
+  let reRead: number | null = null;
+  if (sourceCommitted !== null && sourceCommitted < ck.upstreamOffset) {
+    // The group rewound on the source after the checkpoint: the checkpoint would skip what it now wants to re-read.
+    const t = syncIndex.translate(sourceTopic, ck.partition, sourceCommitted);
+    if (t) {
+      targetOffset = t.targetOffset;
+      basis = 'offset-sync-fallback';
+    } else problem ??= `source group rewound to ${sourceCommitted} below its checkpoint (${ck.upstreamOffset}) and no offset sync can translate it`;
+  }
+  if (sourceCommitted !== null) {
+    const estimate = syncIndex.estimatePosition(sourceTopic, ck.partition, sourceCommitted);
+    if (estimate !== undefined) {
+      reRead = Math.max(0, Math.min(estimate, b.highWatermark) - targetOffset);
+      note = 'estimated from the source committed offset and the nearest offset sync';
+    } else note = a.syncsKnown ? 'no offset sync at or below the source committed offset' : 'offset syncs not readable';
+  } else {
+    note = 'source unreachable: records consumed on the source after the last checkpoint are unknown';
+  }
+  if (!problem && targetOffset < b.logStartOffset) {
+    problem = `target offset ${targetOffset} is below the log start ${b.logStartOffset} of ${ck.topic}/${ck.partition} (records deleted: the group would skip them)`;
+  } else if (!problem && targetOffset > b.highWatermark) {
+    problem = `target offset ${targetOffset} is above the high watermark ${b.highWatermark} of ${ck.topic}/${ck.partition} (a truncated or recreated topic)`;
+  }
+  return {
+    group: ck.group,
+    sourceTopic,
+    topic: ck.topic,
+    partition: ck.partition,
+    targetOffset,
+    metadata: ck.metadata,
+    basis,
+    checkpoint: { upstreamOffset: ck.upstreamOffset, downstreamOffset: ck.downstreamOffset, timestamp: ck.recordTimestamp, ageMs: Math.max(0, a.now - ck.recordTimestamp) },
+    sourceCommittedOffset: sourceCommitted,
+    commitsSinceCheckpoint: sourceCommitted === null ? null : sourceCommitted - ck.upstreamOffset,
+    logStartOffset: b.logStartOffset,
+    highWatermark: b.highWatermark,
+    reReadRecords: reRead,
+    reReadNote: note,
+    ...(problem ? { problem } : {}),
+  };
+}
+
+function withBounds(p: TranslatedPartition): TranslatedPartition {
+  if (p.targetOffset < p.logStartOffset) return { ...p, problem: `target offset ${p.targetOffset} is below the log start ${p.logStartOffset}` };
+  if (p.targetOffset > p.highWatermark) return { ...p, problem: `target offset ${p.targetOffset} is above the high watermark ${p.highWatermark}` };
+  return p;
+}
+
+function summarize(partitions: TranslatedPartition[]): GroupTranslation[] {
+  const by = new Map<string, GroupTranslation>();
+  for (const p of partitions) {
+    const g = by.get(p.group) ?? { group: p.group, partitions: 0, reReadRecords: 0, problems: 0 };
+    g.partitions++;
+    g.reReadRecords = g.reReadRecords === null || p.reReadRecords === null ? null : g.reReadRecords + p.reReadRecords;
+    if (p.problem) g.problems++;
+    by.set(p.group, g);
+  }
+  return [...by.values()];
+}
