@@ -4,8 +4,10 @@
  * the translated offset is D when g == U, else D + 1. No sync old enough → no translation. Never extrapolated for
  * writing: a group may re-read records, never skip one.
  *
- * A sync whose upstream or downstream offset goes backwards (a rewound or recreated topic) discards the earlier
- * syncs of that partition, as OffsetSyncStore does, so translation never mixes two generations of a log.
+ * A sync whose upstream offset goes backwards (a rewound or recreated topic, or a delayed sync) discards the earlier
+ * syncs of that partition, as OffsetSyncStore.updateSyncArray does, so translation never mixes two generations of a
+ * log. Unlike MM2's in-memory store (64 exponentially spaced syncs), every sync still in the topic is kept: the
+ * floor sync found here is never further from the group than MM2's.
  */
 import type { OffsetSyncRecord } from './read-internal.js';
 
@@ -25,7 +27,7 @@ export class OffsetSyncIndex {
     const k = key(s.topic, s.partition);
     const list = this.byPartition.get(k) ?? [];
     const last = list[list.length - 1];
-    if (last && (s.upstreamOffset < last.upstreamOffset || s.downstreamOffset < last.downstreamOffset)) list.length = 0;
+    if (last && s.upstreamOffset < last.upstreamOffset) list.length = 0;
     list.push(s);
     this.byPartition.set(k, list);
   }

@@ -185,7 +185,11 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
         detail = targetTopicSet.has(remote) ? `topic ${c.topic} matches MM2 topics.exclude` : `${remote} does not exist on ${target.alias}`;
       } else {
         reason = 'not-yet-checkpointed';
-        detail = 'no checkpoint yet (MM2 emits one after the group commits on a replicated partition with an offset sync at or below it)';
+        const oldest = syncIndex.syncs(c.topic, c.partition)[0];
+        detail =
+          syncsTopic && oldest && oldest.upstreamOffset > c.offset
+            ? `no offset sync at or below committed offset ${c.offset} (oldest retained sync: upstream ${oldest.upstreamOffset}); MM2 cannot translate it either until the group moves past a sync`
+            : 'no checkpoint yet (MM2 emits one after the group commits on a replicated partition with an offset sync at or below it)';
       }
       let fallback = false;
       if (reason === 'not-yet-checkpointed') {

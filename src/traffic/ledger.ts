@@ -99,6 +99,11 @@ export class TrafficLedger {
     c.counts.set(value.seq, (c.counts.get(value.seq) ?? 0) + 1);
   }
 
+  /** How many times a group processed each sequence of one partition. */
+  consumedSeqs(groupId: string, topic: string, partition: number): ReadonlyMap<number, number> {
+    return this.consumed.get(groupId)?.get(partitionKey(topic, partition))?.counts ?? new Map();
+  }
+
   /** Total processings by a group (duplicates included). */
   consumedTotal(groupId: string): number {
     let n = 0;
