@@ -73,7 +73,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       // No `topics` and no `resolveOffsets`: OffsetFetch for every partition the group committed; read-only.
       const res = await (await getAdmin()).fetchOffsets({ groupId });
       return res.flatMap((t) =>
-        t.partitions.filter((p) => Number(p.offset) >= 0).map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata ?? null })),
+        t.partitions.filter((p) => Number(p.offset) >= 0).map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata ?? '' })),
       );
     },
     async partitionOffsets(topic) {
@@ -125,7 +125,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
           groupId,
           groupGenerationId: -1,
           memberId: '',
-          topics: [...byTopic].map(([topic, parts]) => ({ topic, partitions: parts.map((p) => ({ partition: p.partition, offset: String(p.offset), metadata: p.metadata ?? null })) })),
+          topics: [...byTopic].map(([topic, parts]) => ({ topic, partitions: parts.map((p) => ({ partition: p.partition, offset: String(p.offset), metadata: p.metadata ?? '' })) })),
         });
       } catch (error) {
         const type = (error as { type?: string }).type;

@@ -49,7 +49,8 @@ export interface CommittedOffset {
   partition: number;
   /** Next record the group will consume. */
   offset: number;
-  metadata: string | null;
+  /** Commit metadata; '' when none (as Java's OffsetAndMetadata). */
+  metadata: string;
 }
 
 /** Log start offset and high watermark of one partition. */
