@@ -6,10 +6,11 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, KafkaFailoverError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { registerOffsetsCommands } from './offsets-commands.js';
+import { registerRunCommands } from './run-commands.js';
 import { registerSandboxCommands } from './sandbox-commands.js';
 
-/** Builds the command tree (exported for tests). */
-export function buildProgram(): Command {
+/** Builds the command tree (exported for tests). `setExit` receives a command's own exit code (e.g. a run's). */
+export function buildProgram(setExit: (code: number) => void = () => {}): Command {
   const program = new Command('kafka-failover')
     .description('Failover orchestration runbooks for Apache Kafka disaster recovery with MirrorMaker 2')
     .version(TOOL_VERSION)
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerSandboxCommands(program);
   registerOffsetsCommands(program);
+  registerRunCommands(program, setExit);
   return program;
 }
 
@@ -25,10 +27,11 @@ export function buildProgram(): Command {
  * trace (set KAFKA_FAILOVER_DEBUG=1 to see one).
  */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  let code: number = ExitCode.Ok;
+  const program = buildProgram((c) => (code = c));
   try {
     await program.parseAsync(argv);
-    return ExitCode.Ok;
+    return code;
   } catch (error) {
     return reportError(error);
   }

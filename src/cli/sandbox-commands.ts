@@ -4,6 +4,8 @@
 import Table from 'cli-table3';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
+import { writeFileSync } from 'node:fs';
+import { TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../traffic/control.js';
 import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../traffic/generator.js';
 import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../sandbox/sandbox.js';
 import { defaultStateDir } from '../sandbox/topology.js';
@@ -103,8 +105,9 @@ export function registerSandboxCommands(program: Command): void {
     .description('produce sequenced records to primary and run consumer groups that commit as they go; Ctrl-C stops and prints the delivery report')
     .option('--rate <records/s>', 'records per second over all partitions', intIn(0, 100_000), 50)
     .option('--topics <list>', 'topics as name:partitions, comma-separated', 'orders:6,payments:3')
-    .option('--groups <list>', 'consumer groups to run (comma-separated; "none" for none)', DEFAULT_TRAFFIC_GROUPS.map((g) => g.groupId).join(','))
+    .option('--groups <list>', 'consumer groups as name[:delayMs] (comma-separated; "none" for none)', DEFAULT_TRAFFIC_GROUPS.map((g) => g.groupId).join(','))
     .option('--duration <seconds>', 'stop after this long (default: until Ctrl-C)', intIn(1, 86_400))
+    .option('--report <file>', 'write the delivery report (JSON) here when stopping')
     .option(...stateDirOption)
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
@@ -114,10 +117,31 @@ export function registerSandboxCommands(program: Command): void {
         if (!name) throw new InvalidInputError(`--topics: empty topic name in "${spec}".`, { hint: 'Write topics as name:partitions, e.g. orders:6,payments:3.' });
         return { name, partitions: parts ? intIn(1, 1000)(parts) : DEFAULT_TRAFFIC_TOPICS.find((t) => t.name === name)?.partitions ?? 1 };
       });
-      const names = o.groups === 'none' ? [] : String(o.groups).split(',').filter(Boolean);
-      const groups = names.map((groupId) => DEFAULT_TRAFFIC_GROUPS.find((g) => g.groupId === groupId) ?? { groupId, topics: topics.map((t) => t.name) });
+      const specs = o.groups === 'none' ? [] : String(o.groups).split(',').filter(Boolean);
+      const groups = specs.map((spec) => {
+        const [groupId = '', delay] = spec.split(':');
+        const known = DEFAULT_TRAFFIC_GROUPS.find((g) => g.groupId === groupId);
+        return { groupId, topics: known?.topics ?? topics.map((t) => t.name), ...(delay ? { delayMs: intIn(0, 60_000)(delay) } : known?.delayMs ? { delayMs: known.delayMs } : {}) };
+      });
+      const names = groups.map((g) => g.groupId);
       const traffic = await startTraffic({ bootstrapServers: status.clusters.primary.bootstrapServers, topics, ratePerSecond: o.rate, groups });
       say(`Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on primary; groups ${names.join(', ') || 'none'}`);
+      const report = () => ({
+        run: traffic.ledger.run,
+        produced: traffic.ledger.producedTotal(),
+        sendFailures: traffic.sendFailures,
+        groups: traffic.ledger.deliveryReport(names).map(({ partitions: _p, ...g }) => ({ ...g, consumed: traffic.ledger.consumedTotal(g.groupId) })),
+      });
+      const stopControl = serveTrafficControl(o.stateDir, async (action) => {
+        if (action === 'freeze') await traffic.stopProducing();
+        else if (action === 'stop-consumers') for (const g of names) await traffic.stopGroup(g);
+        else if (action === 'redirect') {
+          for (const g of names) await traffic.stopGroup(g);
+          for (const g of groups) await traffic.startGroup({ ...g, topics: g.topics.map((t) => `primary.${t}`) }, status.clusters.dr.bootstrapServers);
+        }
+        say(`traffic: ${action} done`);
+        return report();
+      });
       const ticker = setInterval(() => {
         const s = traffic.stats();
         say(`produced ${s.produced} (send failures ${s.sendFailures})  consumed ${Object.entries(s.consumed).map(([g, n]) => `${g}=${n}`).join(' ')}`);
@@ -129,14 +153,26 @@ export function registerSandboxCommands(program: Command): void {
         if (o.duration) setTimeout(done, o.duration * 1000).unref();
       });
       clearInterval(ticker);
+      stopControl();
       await traffic.stop();
-      const report = traffic.ledger.deliveryReport(names);
+      const r = report();
+      if (o.report) writeFileSync(o.report, JSON.stringify(r, null, 2) + '\n');
       if (o.output === 'json') {
-        process.stdout.write(JSON.stringify({ run: traffic.ledger.run, produced: traffic.ledger.producedTotal(), groups: report.map(({ partitions: _p, ...g }) => g) }) + '\n');
+        process.stdout.write(JSON.stringify(r) + '\n');
       } else {
         const table = new Table({ head: ['group', 'consumed', 'not consumed (yet)', 'duplicates'], style: { head: [], border: [] } });
-        for (const g of report) table.push([g.groupId, traffic.ledger.consumedTotal(g.groupId), g.skipped, g.duplicates]);
-        process.stdout.write(`Produced ${traffic.ledger.producedTotal()} records (run ${traffic.ledger.run})\n${table.toString()}\n`);
+        for (const g of r.groups) table.push([g.groupId, g.consumed, g.skipped, g.duplicates]);
+        process.stdout.write(`Produced ${r.produced} records (run ${r.run})\n${table.toString()}\n`);
       }
+    });
+
+  sandbox
+    .command('traffic-ctl <action>')
+    .description(`command the running traffic process: ${TRAFFIC_ACTIONS.join(' | ')} (freeze = stop producers; redirect = move consumer groups to dr)`)
+    .option(...stateDirOption)
+    .action(async (action: string, o) => {
+      if (!(TRAFFIC_ACTIONS as string[]).includes(action)) throw new InvalidInputError(`Unknown traffic action "${action}".`, { hint: `Use one of: ${TRAFFIC_ACTIONS.join(', ')}.` });
+      const r = await sendTrafficCommand(o.stateDir, action as (typeof TRAFFIC_ACTIONS)[number]);
+      process.stdout.write(JSON.stringify(r) + '\n');
     });
 }

@@ -99,6 +99,9 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
     async readRange(topic, partition, fromOffset, toOffset, onRecord) {
       await readPartition(await getCluster(), topic, partition, { fromOffset, toOffset }, onRecord);
     },
+    async createTopic(name, partitions, replicationFactor) {
+      await (await getAdmin()).createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: partitions, ...(replicationFactor ? { replicationFactor } : {}) }] });
+    },
     async produce(topic, records) {
       if (!producer) {
         const p = kafka.producer({ allowAutoTopicCreation: false });

@@ -158,6 +158,9 @@ export class Traffic {
    */
   async startGroup(group: TrafficGroup, bootstrapServers: string[] = this.options.bootstrapServers): Promise<void> {
     if (this.consumers.has(group.groupId)) return;
+    // Judge the group on the topics it reads, by origin name (a remote topic `primary.orders` carries `orders`).
+    const origins = this.options.topics.map((t) => t.name);
+    this.ledger.subscribe(group.groupId, group.topics.map((t) => origins.find((o) => t === o || t.endsWith(`.${o}`)) ?? t));
     const kafka = bootstrapServers === this.options.bootstrapServers ? this.kafka : createKafka({ bootstrapServers, clientId: 'kafka-failover-traffic' });
     const consumer = kafka.consumer({ groupId: group.groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1000, rebalanceTimeout: 10_000 });
     await consumer.connect();

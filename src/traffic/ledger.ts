@@ -57,9 +57,18 @@ export class TrafficLedger {
   private readonly consumed = new Map<string, Map<PartitionKey, Consumed>>();
   /** Records from other runs (or not from the generator) that consumers saw. */
   foreign = 0;
+  /** Origin topics each group subscribes to (a group is judged only on those). */
+  private readonly subscriptions = new Map<string, Set<string>>();
 
   constructor(run: string) {
     this.run = run;
+  }
+
+  /** Notes the origin topics a group reads (e.g. `orders` for `primary.orders` on dr). */
+  subscribe(groupId: string, originTopics: string[]): void {
+    const s = this.subscriptions.get(groupId) ?? new Set<string>();
+    for (const t of originTopics) s.add(t);
+    this.subscriptions.set(groupId, s);
   }
 
   /** Next sequence to send on a partition. */
@@ -111,13 +120,15 @@ export class TrafficLedger {
     return n;
   }
 
-  /** Skipped and duplicated records of every group, against everything acknowledged so far. */
+  /** Skipped and duplicated records of every group, against everything acknowledged so far on the topics it reads. */
   deliveryReport(groupIds: string[]): GroupDelivery[] {
     return groupIds.map((groupId) => {
       const g = this.consumed.get(groupId) ?? new Map<PartitionKey, Consumed>();
       const partitions: PartitionDelivery[] = [];
+      const subscribed = this.subscriptions.get(groupId);
       for (const [k, produced] of [...this.produced.entries()].sort()) {
         const slash = k.lastIndexOf('/');
+        if (subscribed && !subscribed.has(k.slice(0, slash))) continue;
         const c = g.get(k)?.counts ?? new Map<number, number>();
         const skipped: [number, number][] = [];
         let duplicates = 0;

@@ -22,6 +22,16 @@ describe('traffic ledger', () => {
     expect(l.deliveryReport(['g', 'h']).map((g) => g.skipped)).toEqual([3, 3]);
   });
 
+  it('judges a group only on the topics it subscribes to', () => {
+    const l = new TrafficLedger('r1');
+    l.acknowledge('orders', 0, 0, 2);
+    l.acknowledge('payments', 0, 0, 5);
+    l.subscribe('g', ['orders']);
+    l.consume('g', v(0));
+    l.consume('g', v(1));
+    expect(l.deliveryReport(['g'])[0]).toMatchObject({ skipped: 0, duplicates: 0 });
+  });
+
   it('continues sequences from the highest acknowledged one', () => {
     const l = new TrafficLedger('r1');
     l.acknowledge('orders', 0, 0, 5);

@@ -1,0 +1,62 @@
+/** Renderers over run events: one line per event for humans (stderr), one JSON object per line for machines. */
+import Table from 'cli-table3';
+import type { RunEvent, WriteDescription } from '../engine/events.js';
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const json = (v: unknown) => JSON.stringify(v);
+
+/** A human line for an event, or undefined for events not worth a line. */
+export function humanLine(e: RunEvent): string | undefined {
+  switch (e.kind) {
+    case 'run.started':
+      return `${e.dryRun ? 'DRY-RUN ' : ''}run ${e.runId}: ${e.name} (${e.flow}) by ${e.operator}@${e.host}`;
+    case 'step.started':
+      return `▶ ${e.step} (${e.stepKind})`;
+    case 'gate':
+      return e.final ? `  gate ${e.gate.id}: ${e.gate.ok ? 'ok' : 'FAILED'} — observed ${json(e.gate.observed)}, expected ${e.gate.expected}` : `  waiting: ${e.gate.id} observed ${json(e.gate.observed)}, expected ${e.gate.expected}`;
+    case 'gate.overridden':
+      return `  gate ${e.gate} OVERRIDDEN: "${e.reason}" (observed ${json(e.observed)}, expected ${e.expected})`;
+    case 'confirm':
+      return `  confirmation ${e.granted ? 'granted' : 'declined'} (${e.by}): ${e.prompt}`;
+    case 'write.would':
+      return `  would ${describe(e.write)}`;
+    case 'write.intent':
+      return undefined;
+    case 'write.done':
+      return `  done: ${describe(e.write)}`;
+    case 'step.note':
+      return `  ${e.message}`;
+    case 'step.succeeded':
+      return `✔ ${e.step} (${secs(e.durationMs)})`;
+    case 'step.failed':
+      return `✖ ${e.step} (${secs(e.durationMs)}): ${e.error}${e.policy !== 'abort' ? ` [onFailure: ${e.policy}]` : ''}`;
+    case 'run.finished':
+      return `run ${e.outcome} in ${secs(e.durationMs)} (exit ${e.exitCode})${e.message ? `: ${e.message}` : ''}\naudit log: ${e.auditFile}`;
+  }
+}
+
+function describe(w: WriteDescription): string {
+  if (w.action === 'reset consumer group offsets') {
+    const d = w.details as { group: string; partitions: unknown[] };
+    return `${w.action} of ${d.group} on ${w.cluster} (${d.partitions.length} partition(s))`;
+  }
+  return `${w.action}${w.cluster ? ` on ${w.cluster}` : ''} ${json(w.details)}`;
+}
+
+/** The offset plan table from the reset writes (would or done) of a run. */
+export function planTable(events: RunEvent[]): string | undefined {
+  const rows = events.filter((e): e is Extract<RunEvent, { kind: 'write.would' | 'write.done' }> => (e.kind === 'write.would' || e.kind === 'write.done') && e.write.action === 'reset consumer group offsets');
+  if (!rows.length) return undefined;
+  const t = new Table({ head: ['group', 'topic', 'partition', 'current offset', 'new offset', 're-read records'], style: { head: [], border: [] } });
+  let total = 0;
+  let unknown = false;
+  for (const r of rows) {
+    const d = r.write.details as { group: string; partitions: { topic: string; partition: number; before: number | null; after: number; reReadRecords: number | null }[] };
+    for (const p of d.partitions) {
+      t.push([d.group, p.topic, p.partition, p.before ?? '(none)', p.after, p.reReadRecords ?? '?']);
+      if (p.reReadRecords === null) unknown = true;
+      else total += p.reReadRecords;
+    }
+  }
+  return `${t.toString()}\nrecords to re-read in total: ${unknown ? `≥ ${total} (some unknown)` : total}`;
+}

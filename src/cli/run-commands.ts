@@ -1,0 +1,96 @@
+/**
+ * `kafka-failover run | plan | validate`: run a runbook (or dry-run it), print the offset plan, or check the file.
+ * Non-interactive when `--yes`, `CI=true` or stdin is not a terminal: nothing is ever prompted then, and a
+ * confirmation nobody can give blocks the run (exit 3) naming the flag that would authorise it.
+ */
+import path from 'node:path';
+import type { Command } from 'commander';
+import { loadClustersFile } from '../clusters/load.js';
+import { runRunbook, type Prompter } from '../engine/executor.js';
+import { loadRunbook } from '../engine/load-runbook.js';
+import { InvalidInputError } from '../errors.js';
+import { builtinRegistry } from '../steps/index.js';
+import { withClustersOptions } from './clusters-options.js';
+import { oneOf } from './parse.js';
+import { humanLine, planTable } from './render.js';
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+function pairs(list: string[] = [], flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of list) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new InvalidInputError(`${flag} "${item}" is not of the form key=value.`, { hint: `For example ${flag} maxLagRecords=0.` });
+    out[item.slice(0, i)] = item.slice(i + 1).replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+}
+
+async function interactivePrompter(): Promise<Prompter> {
+  const { confirm, input } = await import('@inquirer/prompts');
+  return {
+    confirm: (message) => confirm({ message, default: false }),
+    typeToConfirm: async (expected, message) => (await input({ message })) === expected,
+  };
+}
+
+async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: boolean): Promise<number> {
+  const registry = builtinRegistry();
+  const runbook = await loadRunbook(path.resolve(runbookFile), registry, pairs(o.set as string[], '--set'));
+  const clusters = await loadClustersFile(path.resolve(String(o.clusters)));
+  const interactive = !o.yes && process.env.CI !== 'true' && Boolean(process.stdin.isTTY);
+  const jsonOut = o.output === 'json';
+  const result = await runRunbook({
+    runbook,
+    clusters,
+    registry,
+    dryRun,
+    yes: Boolean(o.yes),
+    overrides: pairs(o.override as string[], '--override'),
+    runsDir: String(o.runsDir),
+    ...(interactive ? { prompter: await interactivePrompter() } : {}),
+    sinks: [
+      (e) => {
+        if (jsonOut) process.stdout.write(JSON.stringify(e) + '\n');
+        else {
+          const line = humanLine(e);
+          if (line) process.stderr.write(`${line}\n`);
+        }
+      },
+    ],
+  });
+  if (!jsonOut) {
+    const table = planTable(result.events);
+    if (table) process.stdout.write(`${dryRun ? 'Offset plan (nothing was written)' : 'Offsets written'}:\n${table}\n`);
+  }
+  return result.exitCode;
+}
+
+/** Adds `run`, `plan` and `validate`; `setExit` receives the run's exit code. */
+export function registerRunCommands(program: Command, setExit: (code: number) => void): void {
+  const common = (cmd: Command) =>
+    withClustersOptions(cmd)
+      .option('--set <key=value>', 'set a runbook parameter (repeatable)', collect)
+      .option('--yes', 'non-interactive: approve confirmations (recorded in the audit log)')
+      .option('--override <step.gate=reason>', 'let a failing gate pass, with a reason (repeatable, audited)', collect)
+      .option('--runs-dir <dir>', 'where run directories (audit log, snapshot) go', 'runs')
+      .option('--output <format>', 'human or json (one event per line)', oneOf('human', 'json'), 'human');
+
+  common(program.command('run <runbook>'))
+    .description('run a runbook against the clusters (gates, confirmations, audit log)')
+    .option('--dry-run', 'compute everything from real reads, write nothing')
+    .action(async (file: string, o) => setExit(await execute(file, o, Boolean(o.dryRun))));
+
+  common(program.command('plan <runbook>'))
+    .description('dry-run: the exact offset plan (group, partition, current → new offset, re-reads); nothing is written')
+    .action(async (file: string, o) => setExit(await execute(file, o, true)));
+
+  program
+    .command('validate <runbook>')
+    .description('check a runbook: schema, step kinds, inputs, template references, parameters')
+    .option('--set <key=value>', 'set a runbook parameter (repeatable)', collect)
+    .action(async (file: string, o) => {
+      const r = await loadRunbook(path.resolve(file), builtinRegistry(), pairs(o.set, '--set'));
+      process.stdout.write(`${file}: OK — ${r.runbook.name}, flow ${r.runbook.flow}, ${r.runbook.steps.length} steps (${r.runbook.steps.map((s) => s.id).join(' → ')})\n`);
+    });
+}

@@ -1,0 +1,295 @@
+/**
+ * The executor: runs a loaded runbook's xstate machine, providing the `runStep` actor that does the I/O. The same
+ * executor serves real runs and dry-runs (`dryRun: true` turns every `ctx.write` into a "would" record; every read
+ * is real). Every event goes to the audit log first (fsynced); a snapshot of the machine is persisted after every
+ * transition in `runs/<run-id>/snapshot.json`, beside `audit.jsonl`.
+ *
+ * Per step: resolve templated inputs and validate them → `check` (retried on retryable errors; re-run every
+ * `wait.intervalMs` until the gates hold or `wait.timeoutMs` passes) → failing gates block the run (exit 3) unless
+ * overridden with a reason → confirmation for writing steps (`--yes`, the operator, or blocked) → `apply` → outputs.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pRetry from 'p-retry';
+import { createActor, fromPromise } from 'xstate';
+import { createExecPort, type ExecPort } from '../adapters/exec.js';
+import { clientSettings, findFlow, type LoadedClusters } from '../clusters/load.js';
+import { ExitCode, KafkaFailoverError } from '../errors.js';
+import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
+import type { KafkaPort } from '../kafka/port.js';
+import { TOOL_VERSION } from '../version.js';
+import { AuditLog } from './audit.js';
+import type { EventSink, GateResult, RunEvent, RunOutcome, WriteDescription } from './events.js';
+import { validateStepInput, type LoadedRunbook } from './load-runbook.js';
+import { buildRunbookMachine, type RunStepInput, type StepOutcome } from './machine.js';
+import type { StepRegistry } from './registry.js';
+import type { RunbookStep } from './runbook-schema.js';
+import type { StepContext, StepKind } from './step.js';
+import { resolve } from './templates.js';
+
+/** Asks the operator (interactive runs only). */
+export interface Prompter {
+  confirm(message: string): Promise<boolean>;
+  /** Asks the operator to type `expected`; true when they did. */
+  typeToConfirm(expected: string, message: string): Promise<boolean>;
+}
+
+/** Options of {@link runRunbook}. */
+export interface RunOptions {
+  runbook: LoadedRunbook;
+  clusters: LoadedClusters;
+  registry: StepRegistry;
+  dryRun: boolean;
+  /** Approves confirmations without asking (`--yes`, pipelines). */
+  yes: boolean;
+  /** Gate overrides: `<step id>.<gate id>` → reason (audited). */
+  overrides?: Record<string, string>;
+  /** Folder of run directories; default `runs` under the working directory. */
+  runsDir?: string;
+  sinks?: EventSink[];
+  exec?: ExecPort;
+  /** Present only in interactive runs. */
+  prompter?: Prompter;
+  operator?: string;
+  runId?: string;
+  /** Ports by alias instead of kafkajs ones (tests). */
+  kafka?: (alias: string) => KafkaPort;
+}
+
+/** The result of a run. */
+export interface RunResult {
+  runId: string;
+  runDir: string;
+  auditFile: string;
+  outcome: RunOutcome;
+  exitCode: number;
+  message?: string;
+  events: RunEvent[];
+  outputs: Record<string, Record<string, unknown>>;
+}
+
+/** A gate failed and was not overridden. */
+export class GateBlockedError extends KafkaFailoverError {
+  constructor(message: string, hint: string) {
+    super(message, { exitCode: ExitCode.GateBlocked, hint });
+  }
+}
+
+/** A cluster's id differs from the one pinned in the clusters file: nothing is written. */
+export class ClusterIdentityError extends KafkaFailoverError {
+  constructor(alias: string, pinned: string, actual: string) {
+    super(`Cluster "${alias}" answers with cluster id ${actual}, but the clusters file pins ${pinned}: refusing to write to what may be the wrong cluster.`, {
+      hint: 'Check the bootstrap servers of this alias, or update its pinned clusterId if the cluster was deliberately rebuilt.',
+    });
+  }
+}
+
+/** Errors worth retrying: network and leadership trouble (kafkajs marks them retriable), timeouts. */
+function retryable(error: unknown): boolean {
+  const e = error as { retriable?: boolean; code?: string; name?: string };
+  return e?.retriable === true || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(e?.code ?? '') || e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSRequestTimeoutError';
+}
+
+const EXIT: Record<RunOutcome, number> = { succeeded: ExitCode.Ok, failed: ExitCode.Failed, blocked: ExitCode.GateBlocked, aborted: ExitCode.Aborted };
+
+/**
+ * Runs (or dry-runs) a runbook to a final state.
+ * @returns the outcome and exit code; never throws for step failures (they are outcomes), only for an audit log
+ *   that cannot be created.
+ */
+export async function runRunbook(o: RunOptions): Promise<RunResult> {
+  const runId = o.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
+  const runDir = path.resolve(o.runsDir ?? 'runs', runId);
+  mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  const auditFile = path.join(runDir, 'audit.jsonl');
+  const audit = new AuditLog(auditFile);
+  const events: RunEvent[] = [];
+  const emit = (e: RunEvent) => {
+    audit.record(e); // first: a write is never sent without its record on disk
+    events.push(e);
+    for (const s of o.sinks ?? []) s(e);
+  };
+  const started = Date.now();
+  const { runbook: rb } = o.runbook;
+  const flow = findFlow(o.clusters, o.runbook.flow);
+  const exec = o.exec ?? createExecPort();
+  const ports = new Map<string, KafkaPort>();
+  const kafka = (alias: string) => {
+    if (o.kafka) return o.kafka(alias);
+    let p = ports.get(alias);
+    if (!p) {
+      p = createKafkaPort(alias, clientSettings(o.clusters, alias));
+      ports.set(alias, p);
+    }
+    return p;
+  };
+  const reachability = new Map<string, Promise<boolean>>();
+  const reachable = (alias: string) => {
+    if (!reachability.has(alias)) reachability.set(alias, kafka(alias).describeCluster().then(() => true, () => false));
+    return reachability.get(alias)!;
+  };
+
+  emit({
+    kind: 'run.started',
+    runId,
+    runbook: path.resolve(o.runbook.file),
+    runbookSha256: o.runbook.sha256,
+    name: rb.name,
+    dryRun: o.dryRun,
+    operator: o.operator ?? os.userInfo().username,
+    host: os.hostname(),
+    toolVersion: TOOL_VERSION,
+    parameters: o.runbook.params,
+    flow: `${flow.source}->${flow.target}`,
+  });
+
+  const contextFor = (step: RunbookStep, signal: AbortSignal): StepContext => ({
+    stepId: step.id,
+    dryRun: o.dryRun,
+    flow,
+    kafka,
+    reachable,
+    exec,
+    signal,
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    note: (message, data) => emit({ kind: 'step.note', step: step.id, message, ...(data === undefined ? {} : { data }) }),
+    async write<T>(w: WriteDescription, fn: () => Promise<T>) {
+      if (o.dryRun) {
+        emit({ kind: 'write.would', step: step.id, write: w });
+        return undefined;
+      }
+      if (w.cluster) {
+        const pinned = o.clusters.config.clusters[w.cluster]?.clusterId;
+        if (pinned) {
+          const actual = (await kafka(w.cluster).describeCluster()).clusterId;
+          if (actual !== pinned) throw new ClusterIdentityError(w.cluster, pinned, actual);
+        }
+      }
+      emit({ kind: 'write.intent', step: step.id, write: w });
+      const result = await fn();
+      emit({ kind: 'write.done', step: step.id, write: w, ...(result === undefined ? {} : { result }) });
+      return result;
+    },
+  });
+
+  const withRetries = <T>(step: RunbookStep, fn: () => Promise<T>) =>
+    step.retries
+      ? pRetry(fn, { retries: step.retries.max, minTimeout: step.retries.backoffMs, factor: 2, shouldRetry: ({ error }) => retryable(error) })
+      : fn();
+
+  /** check → gates (wait / override) → confirm → apply. Throws GateBlockedError, or the step's error. */
+  async function execute(step: RunbookStep, kind: StepKind, rawInput: Record<string, unknown>, scopeOutputs: Record<string, Record<string, unknown>>, signal: AbortSignal) {
+    const scope = { params: o.runbook.params, steps: Object.fromEntries(Object.entries(scopeOutputs).map(([k, v]) => [k, { outputs: v }])), flow: { source: flow.source, target: flow.target } };
+    const input = validateStepInput(kind.input, resolve(rawInput, scope), o.runbook.file, step.id);
+    const ctx = contextFor(step, signal);
+    const checked = await evaluate(step, ctx, () => kind.check(ctx, input));
+    if (kind.writes && (step.confirm || kind.alwaysConfirm) && !o.dryRun) {
+      const prompt = typeof step.confirm === 'object' && step.confirm.typeTargetAlias ? `Type "${flow.target}" to let step "${step.id}" write to ${flow.target}` : `Run step "${step.id}" (${kind.kind})?`;
+      if (o.yes) emit({ kind: 'confirm', step: step.id, prompt, granted: true, by: '--yes' });
+      else if (o.prompter) {
+        const granted = typeof step.confirm === 'object' && step.confirm.typeTargetAlias ? await o.prompter.typeToConfirm(flow.target, prompt) : await o.prompter.confirm(prompt);
+        emit({ kind: 'confirm', step: step.id, prompt, granted, by: 'operator' });
+        if (!granted) throw new AbortRunError(`The operator declined step "${step.id}".`);
+      } else {
+        throw new GateBlockedError(`Step "${step.id}" needs a confirmation and no one can give it (non-interactive run).`, 'Run with --yes to approve confirmations (recorded in the audit log), or run in a terminal.');
+      }
+    }
+    const applied = kind.apply ? await withRetries(step, async () => (await kind.apply!(ctx, input, checked.plan)) ?? {}) : {};
+    const verified = kind.verify && !o.dryRun ? await evaluate(step, ctx, () => kind.verify!(ctx, input, checked.plan)) : undefined;
+    return { ...(checked.outputs ?? {}), ...applied, ...(verified?.outputs ?? {}) };
+  }
+
+  /** Runs a read-only probe, re-running it while gates fail and the step's wait allows; then applies overrides. */
+  async function evaluate<T extends { gates?: GateResult[] }>(step: RunbookStep, ctx: StepContext, probe: () => Promise<T>): Promise<T> {
+    const deadline = step.wait ? Date.now() + step.wait.timeoutMs : 0;
+    let result = await withRetries(step, probe);
+    while ((result.gates ?? []).some((g) => !g.ok) && step.wait && Date.now() < deadline && !ctx.signal.aborted) {
+      for (const g of result.gates ?? []) emit({ kind: 'gate', step: step.id, gate: g, final: false });
+      await ctx.sleep(Math.min(step.wait.intervalMs, Math.max(0, deadline - Date.now())));
+      result = await withRetries(step, probe);
+    }
+    const failing: GateResult[] = [];
+    for (const g of result.gates ?? []) {
+      emit({ kind: 'gate', step: step.id, gate: g, final: true });
+      if (g.ok) continue;
+      const reason = o.overrides?.[`${step.id}.${g.id}`];
+      if (reason) emit({ kind: 'gate.overridden', step: step.id, gate: g.id, reason, observed: g.observed, expected: g.expected });
+      else failing.push(g);
+    }
+    if (failing.length) {
+      throw new GateBlockedError(
+        `Step "${step.id}" blocked by ${failing.map((g) => `gate ${g.id}: observed ${JSON.stringify(g.observed)}, expected ${g.expected}`).join('; ')}`,
+        `Fix the condition and run again, or override with ${failing.map((g) => `--override ${step.id}.${g.id}="<reason>"`).join(' ')} (audited).`,
+      );
+    }
+    return result;
+  }
+
+  const runStep = fromPromise<StepOutcome, RunStepInput>(async ({ input }) => {
+    const step = rb.steps[input.index]!;
+    const kind = o.registry.get(step.kind)!;
+    const t0 = Date.now();
+    emit({ kind: 'step.started', step: step.id, stepKind: step.kind, attempt: 1 });
+    const controller = new AbortController();
+    const timer = step.timeoutMs ? setTimeout(() => controller.abort(new Error(`step "${step.id}" timed out after ${step.timeoutMs} ms`)), step.timeoutMs) : undefined;
+    try {
+      const work = execute(step, kind, step.with, input.outputs, controller.signal);
+      const outputs = await (step.timeoutMs
+        ? Promise.race([work, new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason)))])
+        : work);
+      emit({ kind: 'step.succeeded', step: step.id, durationMs: Date.now() - t0, outputs });
+      return { stepId: step.id, status: 'succeeded', outputs };
+    } catch (error) {
+      if (error instanceof GateBlockedError) {
+        emit({ kind: 'step.failed', step: step.id, durationMs: Date.now() - t0, error: error.message, policy: 'abort' });
+        return { stepId: step.id, status: 'blocked', message: `${error.message}\n  fix: ${error.hint ?? ''}` };
+      }
+      if (error instanceof AbortRunError) return { stepId: step.id, status: 'aborted', message: error.message };
+      const message = error instanceof Error ? error.message : String(error);
+      const policy = error instanceof ClusterIdentityError || (error as { name?: string }).name === 'AuditWriteError' ? 'abort' : step.onFailure;
+      emit({ kind: 'step.failed', step: step.id, durationMs: Date.now() - t0, error: message, policy });
+      if (policy === 'continue') return { stepId: step.id, status: 'continued', message };
+      if (policy === 'compensate' && step.compensate) {
+        const ckind = o.registry.get(step.compensate.kind)!;
+        try {
+          await execute({ ...step, id: `${step.id}-compensate`, confirm: false, wait: undefined }, ckind, step.compensate.with, input.outputs, new AbortController().signal);
+        } catch (e) {
+          return { stepId: step.id, status: 'failed', message: `${message}; compensation failed too: ${(e as Error).message}` };
+        }
+      }
+      return { stepId: step.id, status: 'failed', message };
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  });
+
+  const machine = buildRunbookMachine(rb).provide({ actors: { runStep } });
+  const actor = createActor(machine);
+  const snapshotFile = path.join(runDir, 'snapshot.json');
+  actor.subscribe((snap) => {
+    const tmp = `${snapshotFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(actor.getPersistedSnapshot()), { mode: 0o600 });
+    renameSync(tmp, snapshotFile);
+    void snap;
+  });
+  const final = await new Promise<{ value: string; context: { outputs: Record<string, Record<string, unknown>>; message?: string } }>((resolveDone, reject) => {
+    actor.subscribe({ complete: () => resolveDone(actor.getSnapshot() as never), error: reject });
+    actor.start();
+  });
+  const outcome = final.value as RunOutcome;
+  const exitCode = EXIT[outcome];
+  emit({ kind: 'run.finished', runId, outcome, durationMs: Date.now() - started, exitCode, ...(final.context.message ? { message: final.context.message } : {}), auditFile });
+  audit.close();
+  await Promise.allSettled([...ports.values()].map((p) => p.close()));
+  return { runId, runDir, auditFile, outcome, exitCode, ...(final.context.message ? { message: final.context.message } : {}), events, outputs: final.context.outputs };
+}
+
+/** The operator declined: the run ends `aborted` (exit 4). */
+export class AbortRunError extends KafkaFailoverError {
+  constructor(message: string) {
+    super(message, { exitCode: ExitCode.Aborted });
+  }
+}

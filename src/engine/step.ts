@@ -1,0 +1,64 @@
+/**
+ * A step kind: a registered unit with a zod input schema, a read-only `check` (gates and outputs; re-run while
+ * waiting for gates to hold) and an optional `apply` that performs the step's side effects through
+ * `ctx.write(…)` — which the dry-run turns into "would" records carrying the exact values.
+ * Steps reach Kafka, processes and prompts only through their context.
+ */
+import type { z } from 'zod';
+import type { FlowConfig } from '../clusters/schema.js';
+import type { ExecPort } from '../adapters/exec.js';
+import type { KafkaPort } from '../kafka/port.js';
+import type { GateResult, WriteDescription } from './events.js';
+
+/** What a step's `check` returns. */
+export interface CheckResult<TPlan = unknown> {
+  /** Gates evaluated from real reads; the engine blocks the run (exit 3) on a failing one unless overridden. */
+  gates?: GateResult[];
+  /** Outputs later steps can read as `${steps.<id>.outputs.<name>}`. */
+  outputs?: Record<string, unknown>;
+  /** What `apply` will do, handed to it unchanged. */
+  plan?: TPlan;
+}
+
+/** The ports and facts a step gets. */
+export interface StepContext {
+  /** Id of the step in the runbook. */
+  stepId: string;
+  dryRun: boolean;
+  /** The flow the runbook acts on. */
+  flow: FlowConfig;
+  /** A cluster's port by alias (`flow.source`, `flow.target`…). Opening is lazy; unreachable clusters throw on use. */
+  kafka(alias: string): KafkaPort;
+  /** Whether a cluster answers (cached per run; used to tell "source down" apart from errors). */
+  reachable(alias: string): Promise<boolean>;
+  exec: ExecPort;
+  /** Performs a side effect: audited (and fsynced) before, checked against pinned cluster ids, skipped in dry-run. */
+  write<T>(w: WriteDescription, fn: () => Promise<T>): Promise<T | undefined>;
+  /** Records a note (numbers) in the audit log and output. */
+  note(message: string, data?: unknown): void;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+  signal: AbortSignal;
+}
+
+/** A step kind's definition. */
+export interface StepKind<TInput = unknown, TPlan = unknown> {
+  /** Namespaced id used in runbooks, e.g. `translate-offsets`. */
+  kind: string;
+  description: string;
+  /** Input schema: the single source of the input's type; validated at load and again after templating. */
+  input: z.ZodType<TInput>;
+  /** True when `apply` writes (clusters, hooks); such steps honour `confirm` and the dry-run. */
+  writes: boolean;
+  /** Ask for confirmation even when the runbook step does not set `confirm` (manual approval). */
+  alwaysConfirm?: boolean;
+  check(ctx: StepContext, input: TInput): Promise<CheckResult<TPlan>>;
+  apply?(ctx: StepContext, input: TInput, plan: TPlan | undefined): Promise<Record<string, unknown> | void>;
+  /** Read-only gates after `apply` (e.g. "writes stopped"); re-run while waiting like `check`. Not run in dry-run. */
+  verify?(ctx: StepContext, input: TInput, plan: TPlan | undefined): Promise<CheckResult>;
+}
+
+/** Defines a step kind with its input type inferred from the schema. */
+export function defineStep<S extends z.ZodType, TPlan = unknown>(def: Omit<StepKind<z.output<S>, TPlan>, 'input'> & { input: S }): StepKind<z.output<S>, TPlan> {
+  return def as unknown as StepKind<z.output<S>, TPlan>;
+}

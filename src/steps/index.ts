@@ -1,0 +1,25 @@
+/** The built-in step kinds, registered explicitly. */
+import { StepRegistry } from '../engine/registry.js';
+import { checkReplicationLag } from './check-replication-lag.js';
+import { confirmScope } from './confirm-scope.js';
+import { execStep, manualApproval, redirectStep } from './exec.js';
+import { freezeWrites } from './freeze-writes.js';
+import { resetConsumerGroups } from './reset-consumer-groups.js';
+import { stopReplication } from './stop-replication.js';
+import { translateOffsetsStep } from './translate-offsets.js';
+import { validateStep } from './validate.js';
+
+/** A registry with every built-in step kind. */
+export function builtinRegistry(): StepRegistry {
+  return new StepRegistry()
+    .register(confirmScope)
+    .register(freezeWrites)
+    .register(checkReplicationLag)
+    .register(stopReplication)
+    .register(translateOffsetsStep)
+    .register(resetConsumerGroups)
+    .register(redirectStep)
+    .register(validateStep)
+    .register(manualApproval)
+    .register(execStep);
+}

@@ -1,0 +1,82 @@
+/**
+ * `reset-consumer-groups`: set each planned group's committed offsets on the target to the translated values, with
+ * admin semantics (no group join; refused while the group has members), then read them back.
+ * Gate before any write: every planned group is empty on the target (a live member blocks the whole step).
+ * Groups whose offsets already equal the plan are left alone (so a resumed run does not write twice).
+ */
+import { z } from 'zod';
+import { defineStep } from '../engine/step.js';
+import type { TranslatedPartition } from '../mm2/translate.js';
+
+const planRow = z.object({
+  group: z.string(),
+  topic: z.string(),
+  partition: z.number().int().min(0),
+  targetOffset: z.number().int().min(0),
+  metadata: z.string().default(''),
+  reReadRecords: z.number().nullable().optional(),
+  basis: z.string().optional(),
+});
+
+interface GroupPlan {
+  group: string;
+  partitions: { topic: string; partition: number; before: number | null; after: number; metadata: string; reReadRecords: number | null }[];
+  unchanged: boolean;
+}
+
+export const resetConsumerGroups = defineStep({
+  kind: 'reset-consumer-groups',
+  description: 'set the planned groups\' committed offsets on the target (admin semantics), only for groups empty there; verify by reading back',
+  writes: true,
+  input: z.strictObject({ plan: z.array(planRow).min(1) }),
+  async check(ctx, input) {
+    const target = ctx.kafka(ctx.flow.target);
+    const groups = [...new Set(input.plan.map((p) => p.group))].sort();
+    const described = await target.describeGroups(groups);
+    const live = described.filter((g) => g.members > 0 || !['Empty', 'Dead'].includes(g.state));
+    const plans: GroupPlan[] = [];
+    for (const group of groups) {
+      const current = await target.committedOffsets(group);
+      const rows = input.plan.filter((p) => p.group === group) as unknown as TranslatedPartition[];
+      const partitions = rows.map((p) => ({
+        topic: p.topic,
+        partition: p.partition,
+        before: current.find((c) => c.topic === p.topic && c.partition === p.partition)?.offset ?? null,
+        after: p.targetOffset,
+        metadata: p.metadata ?? '',
+        reReadRecords: p.reReadRecords ?? null,
+      }));
+      plans.push({ group, partitions, unchanged: partitions.every((x) => x.before === x.after) });
+    }
+    return {
+      gates: [{ id: 'target-groups-empty', description: `planned groups have no members on ${ctx.flow.target}`, observed: { groupsWithMembers: live.map((g) => `${g.groupId} (${g.state}, ${g.members} member(s))`) }, expected: '0 groups with members', ok: live.length === 0 }],
+      plan: plans,
+    };
+  },
+  async apply(ctx, _input, plans: GroupPlan[] | undefined) {
+    const target = ctx.kafka(ctx.flow.target);
+    const done: string[] = [];
+    for (const g of plans ?? []) {
+      if (g.unchanged) {
+        ctx.note(`group ${g.group} already at the planned offsets on ${ctx.flow.target}: nothing to write`);
+        continue;
+      }
+      await ctx.write(
+        {
+          action: 'reset consumer group offsets',
+          cluster: ctx.flow.target,
+          details: { group: g.group, partitions: g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, before: p.before, after: p.after, reReadRecords: p.reReadRecords })) },
+        },
+        async () => {
+          await target.commitOffsets(g.group, g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.after, metadata: p.metadata })));
+          const back = await target.committedOffsets(g.group);
+          const wrong = g.partitions.filter((p) => back.find((b) => b.topic === p.topic && b.partition === p.partition)?.offset !== p.after);
+          if (wrong.length) throw new Error(`read-back of ${g.group} differs on ${wrong.map((w) => `${w.topic}/${w.partition}`).join(', ')}: offsets were written partially; re-run the step`);
+          return { verified: g.partitions.length };
+        },
+      );
+      done.push(g.group);
+    }
+    return { resetGroups: done };
+  },
+});
