@@ -1,6 +1,7 @@
 /** The built-in step kinds, registered explicitly. */
 import { StepRegistry } from '../engine/registry.js';
 import { checkReplicationLag } from './check-replication-lag.js';
+import { checkTargetGroups } from './check-target-groups.js';
 import { confirmScope } from './confirm-scope.js';
 import { execStep, manualApproval, redirectStep } from './exec.js';
 import { freezeWrites } from './freeze-writes.js';
@@ -13,6 +14,7 @@ import { validateStep } from './validate.js';
 export function builtinRegistry(): StepRegistry {
   return new StepRegistry()
     .register(confirmScope)
+    .register(checkTargetGroups)
     .register(freezeWrites)
     .register(checkReplicationLag)
     .register(stopReplication)
