@@ -22,6 +22,7 @@
  * Secrets are never literals: passwords come from an environment variable or a file.
  */
 import { z } from 'zod';
+import { regexString } from '../util/regex.js';
 
 /** MM2's default `groups.exclude` (MirrorCheckpointConfig / DefaultGroupFilter). */
 export const MM2_DEFAULT_GROUPS_EXCLUDE = ['console-consumer-.*', 'connect-.*', '__.*'];
@@ -30,14 +31,6 @@ export const MM2_DEFAULT_TOPICS_EXCLUDE = ['.*[\\-\\.]internal', '.*\\.replica',
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port, e.g. kafka-1:9092');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
-const regex = z.string().refine((s) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a valid regular expression');
 
 const sasl = z
   .strictObject({
@@ -89,9 +82,9 @@ export const flowSchema = z.strictObject({
   separator: z.string().min(1).default('.'),
   offsetSyncsTopicLocation: z.enum(['source', 'target']).default('source'),
   /** MM2 `groups.exclude` of this flow (default MM2's), to explain why a group has no checkpoints. */
-  groupsExclude: z.array(regex).default(MM2_DEFAULT_GROUPS_EXCLUDE),
+  groupsExclude: z.array(regexString).default(MM2_DEFAULT_GROUPS_EXCLUDE),
   /** MM2 `topics.exclude` of this flow (default MM2's). */
-  topicsExclude: z.array(regex).default(MM2_DEFAULT_TOPICS_EXCLUDE),
+  topicsExclude: z.array(regexString).default(MM2_DEFAULT_TOPICS_EXCLUDE),
   mm2: mm2ControlSchema.optional(),
 });
 

@@ -62,15 +62,9 @@ export interface PartitionOffsets {
   highWatermark: number;
 }
 
-/** A record as read. */
-export interface ReadRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-}
+/** A record as read (offset, timestamp in epoch ms, raw key and value). */
+export type { RawRecord as ReadRecord } from './read-partition.js';
+import type { RawRecord as ReadRecord } from './read-partition.js';
 
 /** One offset to commit. Offsets must be ≥ 0. */
 export interface OffsetToCommit {

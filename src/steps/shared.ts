@@ -1,17 +1,8 @@
 /** Helpers shared by step kinds: topic selection and regex inputs. */
-import { z } from 'zod';
 import type { KafkaPort } from '../kafka/port.js';
 import { isInternalTopic } from '../mm2/naming.js';
 
-/** A regular expression given as a string (validated). */
-export const regexString = z.string().refine((s) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'not a valid regular expression');
+export { regexString } from '../util/regex.js';
 
 /** Non-internal topics of a cluster whose names match `pattern` (whole name). */
 export async function selectTopics(port: KafkaPort, pattern: string): Promise<string[]> {

@@ -76,3 +76,29 @@ export async function liveProcessesMentioning(needle: string): Promise<{ pid: nu
 export function extraSandboxOptions(name: string, portBase: number) {
   return { stateDir: path.resolve('.kafka-failover', `test-${name}`), portBase };
 }
+
+/** The sandbox's flow primary → dr as the clusters file describes it (MM2 default filters). */
+export function sandboxFlow(): import('../../src/clusters/schema.js').FlowConfig {
+  return {
+    source: 'primary',
+    target: 'dr',
+    replicationPolicy: 'default',
+    separator: '.',
+    offsetSyncsTopicLocation: 'source',
+    groupsExclude: ['console-consumer-.*', 'connect-.*', '__.*'],
+    topicsExclude: ['.*[\\-\\.]internal', '.*\\.replica', '__.*'],
+  };
+}
+
+/** A kafkajs consumer that has joined `groupId` on dr (a live member); disconnect it when done. */
+export async function joinLiveConsumer(groupId: string, topic: string) {
+  const consumer = kafkaFor('dr').consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 500 });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic] });
+  let joined!: () => void;
+  const ready = new Promise<void>((r) => (joined = r));
+  consumer.on(consumer.events.GROUP_JOIN, () => joined());
+  await consumer.run({ autoCommit: false, eachMessage: async () => {} });
+  await ready;
+  return consumer;
+}

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { GroupNotEmptyError, type KafkaPort } from '../../src/kafka/port.js';
-import { kafkaFor, sandbox, uniqueName } from './helpers.js';
+import { joinLiveConsumer, kafkaFor, sandbox, uniqueName } from './helpers.js';
 
 let dr: KafkaPort;
 const topic = uniqueName('port');
@@ -39,14 +39,7 @@ describe('Kafka port (kafkajs adapter)', () => {
   it('refuses a group with a live member with a clear error, and changes nothing', async () => {
     const group = uniqueName('live');
     await dr.commitOffsets(group, [{ topic, partition: 0, offset: 3 }]);
-    const consumer = kafkaFor('dr').consumer({ groupId: group, sessionTimeout: 10_000, heartbeatInterval: 500 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic] });
-    let joined!: () => void;
-    const ready = new Promise<void>((r) => (joined = r));
-    consumer.on(consumer.events.GROUP_JOIN, () => joined());
-    await consumer.run({ autoCommit: false, eachMessage: async () => {} });
-    await ready;
+    const consumer = await joinLiveConsumer(group, topic);
     try {
       const err = await dr.commitOffsets(group, [{ topic, partition: 0, offset: 20 }]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(GroupNotEmptyError);

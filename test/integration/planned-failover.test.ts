@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import { eventually, kafkaFor, runCli, sandbox, uniqueName } from './helpers.js';
+import { eventually, joinLiveConsumer, runCli, sandbox, uniqueName } from './helpers.js';
 
 const id = uniqueName('pf').replace('pf-', '');
 const topics = [`orders-${id}`, `payments-${id}`];
@@ -98,14 +98,7 @@ describe('planned failover (runbooks/planned-failover.yaml)', () => {
   });
 
   it('a target group with a live member blocks the run at the preflight gate, before any write (exit 3)', async () => {
-    const consumer = kafkaFor('dr').consumer({ groupId: groups[0]!, sessionTimeout: 10_000, heartbeatInterval: 500 });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [`primary.${topics[0]}`] });
-    let joined!: () => void;
-    const ready = new Promise<void>((res) => (joined = res));
-    consumer.on(consumer.events.GROUP_JOIN, () => joined());
-    await consumer.run({ autoCommit: false, eachMessage: async () => {} });
-    await ready;
+    const consumer = await joinLiveConsumer(groups[0]!, `primary.${topics[0]}`);
     try {
       const r = await runCli(['run', 'runbooks/planned-failover.yaml', '--yes', ...runArgs()]);
       expect(r.exitCode).toBe(3);

@@ -13,17 +13,9 @@ import type { KafkaPort } from '../../src/kafka/port.js';
 import { encodeCheckpoint } from '../../src/mm2/records.js';
 import { translateOffsets } from '../../src/mm2/translate.js';
 import { sandboxUp, startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
-import { eventually, runCli, sandbox, uniqueName } from './helpers.js';
+import { eventually, runCli, sandbox, uniqueName, sandboxFlow } from './helpers.js';
 
-const flow: FlowConfig = {
-  source: 'primary',
-  target: 'dr',
-  replicationPolicy: 'default',
-  separator: '.',
-  offsetSyncsTopicLocation: 'source',
-  groupsExclude: ['console-consumer-.*', 'connect-.*', '__.*'],
-  topicsExclude: ['.*[\\-\\.]internal', '.*\\.replica', '__.*'],
-};
+const flow: FlowConfig = sandboxFlow();
 
 let primary: KafkaPort;
 let dr: KafkaPort;

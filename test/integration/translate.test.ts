@@ -14,17 +14,9 @@ import { translateOffsets, type TranslationResult } from '../../src/mm2/translat
 import { sandboxUp } from '../../src/sandbox/sandbox.js';
 import { Traffic } from '../../src/traffic/generator.js';
 import { waitFor } from '../../src/util/wait.js';
-import { eventually, sandbox, uniqueName } from './helpers.js';
+import { eventually, sandbox, uniqueName, sandboxFlow } from './helpers.js';
 
-const flow: FlowConfig = {
-  source: 'primary',
-  target: 'dr',
-  replicationPolicy: 'default',
-  separator: '.',
-  offsetSyncsTopicLocation: 'source',
-  groupsExclude: ['console-consumer-.*', 'connect-.*', '__.*'],
-  topicsExclude: ['.*[\\-\\.]internal', '.*\\.replica', '__.*'],
-};
+const flow: FlowConfig = sandboxFlow();
 
 let primary: KafkaPort;
 let dr: KafkaPort;
