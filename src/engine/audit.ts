@@ -34,10 +34,12 @@ export class AuditLog {
   /**
    * @param file path of the JSON-lines file (created 0600, appended to).
    * @param chain when resuming, the last record's hash and seq so the chain continues.
+   * @param writeLine how a line reaches the disk (default: write + fsync); tests inject failures (a full disk).
    */
   constructor(
     readonly file: string,
     chain?: { prev: string; seq: number },
+    writeLine?: (fd: number, line: string) => void,
   ) {
     this.fd = openSync(file, 'a', 0o600);
     if (chain) {
@@ -47,8 +49,11 @@ export class AuditLog {
     // pino formats each record; the line is hashed as written (a custom destination sees the exact bytes).
     const dest = {
       write: (line: string) => {
-        writeSync(this.fd, line);
-        fsyncSync(this.fd);
+        if (writeLine) writeLine(this.fd, line);
+        else {
+          writeSync(this.fd, line);
+          fsyncSync(this.fd);
+        }
         this.prev = createHash('sha256').update(line.replace(/\n$/, '')).digest('hex');
       },
     };

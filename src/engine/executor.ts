@@ -56,6 +56,8 @@ export interface RunOptions {
   runId?: string;
   /** Ports by alias instead of kafkajs ones (tests). */
   kafka?: (alias: string) => KafkaPort;
+  /** How audit lines reach the disk (tests simulate a failing disk). */
+  auditWriteLine?: (fd: number, line: string) => void;
 }
 
 /** The result of a run. */
@@ -104,7 +106,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const runDir = path.resolve(o.runsDir ?? 'runs', runId);
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
   const auditFile = path.join(runDir, 'audit.jsonl');
-  const audit = new AuditLog(auditFile);
+  const audit = new AuditLog(auditFile, undefined, o.auditWriteLine);
   const events: RunEvent[] = [];
   const emit = (e: RunEvent) => {
     audit.record(e); // first: a write is never sent without its record on disk
@@ -249,7 +251,8 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
       }
       if (error instanceof AbortRunError) return { stepId: step.id, status: 'aborted', message: error.message };
       const message = error instanceof Error ? error.message : String(error);
-      const policy = error instanceof ClusterIdentityError || (error as { name?: string }).name === 'AuditWriteError' ? 'abort' : step.onFailure;
+      if ((error as { name?: string }).name === 'AuditWriteError') return { stepId: step.id, status: 'failed', message }; // no more records, no more writes
+      const policy = error instanceof ClusterIdentityError ? 'abort' : step.onFailure;
       emit({ kind: 'step.failed', step: step.id, durationMs: Date.now() - t0, error: message, policy });
       if (policy === 'continue') return { stepId: step.id, status: 'continued', message };
       if (policy === 'compensate' && step.compensate) {
@@ -281,7 +284,11 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   });
   const outcome = final.value as RunOutcome;
   const exitCode = EXIT[outcome];
-  emit({ kind: 'run.finished', runId, outcome, durationMs: Date.now() - started, exitCode, ...(final.context.message ? { message: final.context.message } : {}), auditFile });
+  try {
+    emit({ kind: 'run.finished', runId, outcome, durationMs: Date.now() - started, exitCode, ...(final.context.message ? { message: final.context.message } : {}), auditFile });
+  } catch {
+    // The audit log is broken; the run already stopped before any further write. The result says why.
+  }
   audit.close();
   await Promise.allSettled([...ports.values()].map((p) => p.close()));
   return { runId, runDir, auditFile, outcome, exitCode, ...(final.context.message ? { message: final.context.message } : {}), events, outputs: final.context.outputs };

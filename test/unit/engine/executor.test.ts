@@ -56,6 +56,18 @@ function registry(writes: string[]) {
     )
     .register(
       defineStep({
+        kind: 'slow',
+        description: 'takes long',
+        writes: false,
+        input: z.strictObject({}),
+        async check(ctx) {
+          await ctx.sleep(2000);
+          return {};
+        },
+      }),
+    )
+    .register(
+      defineStep({
         kind: 'boom',
         description: 'fails',
         writes: false,
@@ -74,12 +86,12 @@ async function setup(yaml: string) {
   return { dir, file };
 }
 
-async function run(yaml: string, opts: { dryRun?: boolean; yes?: boolean; overrides?: Record<string, string>; sets?: Record<string, string> } = {}) {
+async function run(yaml: string, opts: { dryRun?: boolean; yes?: boolean; overrides?: Record<string, string>; sets?: Record<string, string>; auditWriteLine?: (fd: number, line: string) => void } = {}) {
   const writes: string[] = [];
   const reg = registry(writes);
   const { dir, file } = await setup(yaml);
   const runbook = await loadRunbook(file, reg, opts.sets ?? {});
-  const r = await runRunbook({ runbook, clusters, registry: reg, dryRun: opts.dryRun ?? false, yes: opts.yes ?? true, overrides: opts.overrides ?? {}, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, operator: 'tester' });
+  const r = await runRunbook({ runbook, clusters, registry: reg, dryRun: opts.dryRun ?? false, yes: opts.yes ?? true, overrides: opts.overrides ?? {}, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, operator: 'tester', ...(opts.auditWriteLine ? { auditWriteLine: opts.auditWriteLine } : {}) });
   return { ...r, writes };
 }
 
@@ -137,6 +149,32 @@ describe('executor', () => {
     const r = await run(`steps:\n  - id: a\n    kind: boom\n    onFailure: compensate\n    compensate: { kind: write, with: { what: undo } }\n`);
     expect(r.outcome).toBe('failed');
     expect(r.writes).toEqual(['undo']);
+  });
+
+  it('a step over its timeoutMs fails the run', async () => {
+    const r = await run(`steps:\n  - id: s\n    kind: slow\n    timeoutMs: 100\n`);
+    expect(r.outcome).toBe('failed');
+    expect(r.message).toContain('step "s" timed out after 100 ms');
+  });
+
+  it('when the audit log cannot be written, the run stops before the write it would describe', async () => {
+    const { writeSync } = await import('node:fs');
+    // Records: run.started, step.started, gate, step.succeeded, step.started, then write.intent — the disk is
+    // "full" from that 6th record on, so the write it describes must never be sent.
+    let lines = 0;
+    const kinds: string[] = [];
+    const r = await run(twoSteps, {
+      sets: { v: '1' },
+      auditWriteLine: (fd, line) => {
+        kinds.push(JSON.parse(line).kind);
+        if (++lines >= 6) throw new Error('ENOSPC: no space left on device');
+        writeSync(fd, line);
+      },
+    });
+    expect(kinds[5]).toBe('write.intent');
+    expect(r.outcome).toBe('failed');
+    expect(r.message).toContain('Cannot write the audit log');
+    expect(r.writes).toEqual([]);
   });
 
   it('writes an audit log of hash-chained JSON lines, mode 0600, and a persisted snapshot', async () => {
