@@ -1,6 +1,6 @@
 /**
  * Benchmark: tool time of a planned failover for 100 groups × 6 partitions, beyond MM2 catch-up and configured
- * waits. A sandbox of its own (35090 block, wiped) gets a 6-partition topic with 600 records per partition and 100
+ * waits. A sandbox of its own (27090 block, wiped) gets a 6-partition topic with 600 records per partition and 100
  * groups committed at different offsets on primary; once MM2 has checkpointed all of them, bench/failover.yaml runs
  * (scope, preflight, lag, stop MM2, translate, reset, canary). Tool time = run time − the stop-replication quiet
  * window − the time spent in hook processes (the MM2 stop hook). Usage: npm run bench:failover.
@@ -17,7 +17,7 @@ import { waitFor } from '../src/util/wait.js';
 
 const stateDir = path.resolve('.kafka-failover/bench-sandbox');
 await sandboxDown({ stateDir, wipe: true });
-const s = await sandboxUp({ stateDir, portBase: 35090 });
+const s = await sandboxUp({ stateDir, portBase: 27090 });
 const primary = createKafkaPort('primary', { bootstrapServers: s.clusters.primary.bootstrapServers });
 const dr = createKafkaPort('dr', { bootstrapServers: s.clusters.dr.bootstrapServers });
 const topic = 'bench-orders';

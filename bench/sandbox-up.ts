@@ -4,7 +4,7 @@
  * - total RSS of the sandbox's processes (VmRSS from /proc), sampled 20 s after ready;
  * - first-ever up including the jar download (empty jar cache and empty Maven local repository).
  * Usage: npm run bench:sandbox [-- --skip-download]. Prints a Markdown table; figures go into docs/benchmarks.md.
- * Uses its own state folder and ports (35090 block).
+ * Uses its own state folder and ports (27090 block).
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -13,7 +13,7 @@ import { sandboxDown, sandboxUp } from '../src/sandbox/sandbox.js';
 import { loadState } from '../src/sandbox/state.js';
 
 const stateDir = path.resolve('.kafka-failover/bench-sandbox');
-const portBase = 35090;
+const portBase = 27090;
 
 async function rssMiB(): Promise<{ total: number; each: Record<string, number> }> {
   const state = await loadState(stateDir);

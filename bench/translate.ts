@@ -13,7 +13,7 @@ import { translateOffsets } from '../src/mm2/translate.js';
 import { sandboxDown, sandboxUp } from '../src/sandbox/sandbox.js';
 
 const stateDir = path.resolve('.kafka-failover/bench-sandbox');
-const s = await sandboxUp({ stateDir, portBase: 35090 });
+const s = await sandboxUp({ stateDir, portBase: 27090 });
 const dr = createKafkaPort('dr', { bootstrapServers: s.clusters.dr.bootstrapServers });
 const admin = (await import('../src/kafka/kafkajs-client.js')).createKafka({ bootstrapServers: s.clusters.dr.bootstrapServers }).admin();
 await admin.connect();

@@ -40,7 +40,7 @@ export function registerSandboxCommands(program: Command): void {
     .option('--mm2-mode <mode>', 'dedicated MirrorMaker 2, or connect (Kafka Connect REST)', oneOf('dedicated', 'connect'))
     .option('--offset-lag-max <records>', 'MM2 offset.lag.max (default 100, MM2\'s default)', intIn(0, 1_000_000))
     .option('--sync-group-offsets', 'turn on MM2 sync.group.offsets.enabled (off by default)')
-    .option('--port-base <port>', 'first port of the block the sandbox uses (default 19090)', intIn(1024, 65000))
+    .option('--port-base <port>', 'first port of the block the sandbox uses (default 19090; keep it below 32700, the OS lends higher ports to outgoing connections)', intIn(1024, 65000))
     .option(...stateDirOption)
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {

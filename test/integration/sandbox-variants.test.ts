@@ -96,7 +96,7 @@ describe('sandbox variants', () => {
   });
 
   it('--kafka-version 3.9.1 brings up both clusters and MM2 and replicates', async () => {
-    const opts = { ...extraSandboxOptions('kafka-3.9', 33090), kafkaVersion: '3.9.1' };
+    const opts = { ...extraSandboxOptions('kafka-3.9', 30090), kafkaVersion: '3.9.1' };
     try {
       const s = await sandboxUp(opts);
       expect(s.kafkaVersion).toBe('3.9.1');

@@ -22,7 +22,7 @@ afterEach(() => {
 
 describe('sandbox up refuses bad environments with a clear message', () => {
   it('names a port already in use and the --port-base option, and starts nothing', async () => {
-    const portBase = 39000 + Math.floor(Math.random() * 500) * 20;
+    const portBase = 23000 + Math.floor(Math.random() * 150) * 20; // below the ephemeral range, clear of the suites' blocks
     const blocker = net.createServer();
     await new Promise<void>((r) => blocker.listen(portBase + 12, '127.0.0.1', () => r()));
     const stateDir = await mkdtemp(path.join(os.tmpdir(), 'kf-ports-'));
