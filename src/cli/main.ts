@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, KafkaFailoverError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
+import { registerAuditCommands } from './audit-commands.js';
 import { registerOffsetsCommands } from './offsets-commands.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerSandboxCommands } from './sandbox-commands.js';
@@ -19,6 +20,7 @@ export function buildProgram(setExit: (code: number) => void = () => {}): Comman
   registerSandboxCommands(program);
   registerOffsetsCommands(program);
   registerRunCommands(program, setExit);
+  registerAuditCommands(program, setExit);
   return program;
 }
 

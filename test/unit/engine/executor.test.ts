@@ -11,6 +11,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { LoadedClusters } from '../../../src/clusters/load.js';
+import { verifyAuditText } from '../../../src/engine/audit.js';
 import { runRunbook } from '../../../src/engine/executor.js';
 import { loadRunbook } from '../../../src/engine/load-runbook.js';
 import { StepRegistry } from '../../../src/engine/registry.js';
@@ -177,15 +178,40 @@ describe('executor', () => {
     expect(r.writes).toEqual([]);
   });
 
+  it('audit verification detects a change of any single byte of any record, the last one included', async () => {
+    const r = await run(twoSteps, { sets: { v: '0' } });
+    const text = readFileSync(r.auditFile, 'utf8');
+    const bytes = Buffer.from(text, 'utf8');
+    const lineOf = (i: number) => bytes.subarray(0, i).toString('utf8').split('\n').length;
+    let mutations = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      const copy = Buffer.from(bytes);
+      copy[i] = copy[i]! ^ 0x01;
+      const v = verifyAuditText(copy.toString('utf8'));
+      expect(v.ok, `byte ${i} changed went unnoticed`).toBe(false);
+      if (!v.ok) expect([lineOf(i), lineOf(i) + 1]).toContain(v.line);
+      mutations++;
+    }
+    expect(mutations).toBe(bytes.length);
+    // Removing a whole record is detected too.
+    const lines = text.trim().split('\n');
+    expect(verifyAuditText([...lines.slice(0, 2), ...lines.slice(3)].join('\n'))).toMatchObject({ ok: false, line: 3 });
+  });
+
   it('writes an audit log of hash-chained JSON lines, mode 0600, and a persisted snapshot', async () => {
     const r = await run(twoSteps, { sets: { v: '0' } });
-    const lines = readFileSync(r.auditFile, 'utf8').trim().split('\n');
+    const text = readFileSync(r.auditFile, 'utf8');
+    const lines = text.trim().split('\n');
+    expect(verifyAuditText(text)).toEqual({ ok: true, records: lines.length });
     let prev = '0'.repeat(64);
     lines.forEach((line, i) => {
       const rec = JSON.parse(line);
       expect(rec.seq).toBe(i + 1);
       expect(rec.prev).toBe(prev);
-      prev = createHash('sha256').update(line).digest('hex');
+      const { hash, ...rest } = rec;
+      expect(createHash('sha256').update(line.replace(`,"hash":"${hash}"}`, '}')).digest('hex')).toBe(hash);
+      prev = hash;
+      void rest;
     });
     expect(JSON.parse(lines[0]!)).toMatchObject({ kind: 'run.started', operator: 'tester', dryRun: false, parameters: { v: 0 } });
     const { statSync } = await import('node:fs');
