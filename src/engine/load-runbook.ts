@@ -93,7 +93,14 @@ export async function loadRunbook(file: string, registry: StepRegistry, sets: Re
       if (problems.length > before) return; // unresolvable references: the inputs cannot be checked yet
       const [source = '', target = ''] = rb.flow.split('->');
       const scope: TemplateScope = { params, steps: {}, flow: { source, target } };
-      const filled = resolve(input, scope, (ref) => ref.startsWith('steps.')) as Record<string, unknown>;
+      let filled: Record<string, unknown>;
+      try {
+        filled = resolve(input, scope, (ref) => ref.startsWith('steps.')) as Record<string, unknown>;
+      } catch (error) {
+        // A declared parameter without a value (its own problem is reported above): the inputs cannot be checked.
+        at([...path, 'with'], (error as Error).message, 'Give the parameter a default or --set it.');
+        return;
+      }
       const result = kind.input.safeParse(Object.fromEntries(Object.entries(filled).filter(([k]) => !outputFields.has(k))));
       if (!result.success) {
         for (const issue of result.error.issues) {

@@ -86,7 +86,14 @@ export function validateLocated<T>(
   schema: ZodType<T>,
   extra?: (value: T, located: LocatedDocument) => ValidationProblem[],
 ): T {
-  const result = schema.safeParse(located.doc.toJS({ maxAliasCount: 100 }));
+  let data: unknown;
+  try {
+    data = located.doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // e.g. an alias (*name) with no anchor, or an alias bomb: the YAML parses but has no value.
+    throw new ValidationError([{ file: located.file, line: 1, column: 1, field: '(yaml)', message: (error as Error).message, hint: 'Define every anchor (&name) before its alias (*name), or quote values that start with "*" or "&".' }]);
+  }
+  const result = schema.safeParse(data);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path;
