@@ -115,3 +115,27 @@ export function clientSettings(loaded: LoadedClusters, alias: string, env: NodeJ
   }
   return { bootstrapServers: c.bootstrapServers, clientId: 'kafka-failover', extra: security };
 }
+
+/**
+ * Every secret value the clusters file points at (SASL passwords and TLS key passphrases, from environment variables
+ * or files, and `${env:…}` references in client properties), for redaction from hook output. Values that cannot be
+ * read are skipped (their use fails later with its own error).
+ */
+export function secretValues(loaded: LoadedClusters, env: NodeJS.ProcessEnv = process.env): string[] {
+  const out: string[] = [];
+  const baseDir = path.dirname(loaded.file);
+  for (const [alias, c] of Object.entries(loaded.config.clusters)) {
+    try {
+      if (c.sasl) out.push(secretFrom(`clusters.${alias}.sasl`, c.sasl.passwordEnv, c.sasl.passwordFile, baseDir, env));
+      if (c.tls && typeof c.tls === 'object' && c.tls.keyPasswordEnv && env[c.tls.keyPasswordEnv]) out.push(env[c.tls.keyPasswordEnv]!);
+      if (c.clientProperties) {
+        const props = readClientProperties(path.resolve(baseDir, c.clientProperties), env);
+        if (props.sasl && 'password' in props.sasl && props.sasl.password) out.push(props.sasl.password);
+        if (props.ssl && typeof props.ssl === 'object' && typeof props.ssl.passphrase === 'string') out.push(props.ssl.passphrase);
+      }
+    } catch {
+      /* unreadable: reported where it is used */
+    }
+  }
+  return out.filter((s) => s.length >= 4);
+}

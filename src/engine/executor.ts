@@ -15,7 +15,7 @@ import path from 'node:path';
 import pRetry from 'p-retry';
 import { createActor, fromPromise } from 'xstate';
 import { createExecPort, type ExecPort } from '../adapters/exec.js';
-import { clientSettings, findFlow, type LoadedClusters } from '../clusters/load.js';
+import { clientSettings, findFlow, secretValues, type LoadedClusters } from '../clusters/load.js';
 import { ExitCode, KafkaFailoverError } from '../errors.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
@@ -116,7 +116,8 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const { runbook: rb } = o.runbook;
   const flow = findFlow(o.clusters, o.runbook.flow);
-  const exec = o.exec ?? createExecPort();
+  const secrets = secretValues(o.clusters);
+  const exec = o.exec ?? createExecPort(() => secrets);
   const ports = new Map<string, KafkaPort>();
   const kafka = (alias: string) => {
     if (o.kafka) return o.kafka(alias);
