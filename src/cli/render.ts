@@ -10,6 +10,8 @@ export function humanLine(e: RunEvent): string | undefined {
   switch (e.kind) {
     case 'run.started':
       return `${e.dryRun ? 'DRY-RUN ' : ''}run ${e.runId}: ${e.name} (${e.flow}) by ${e.operator}@${e.host}`;
+    case 'run.resumed':
+      return `resuming run ${e.runId} from ${e.fromState} (${e.completedWrites} write(s) already done) by ${e.operator}@${e.host}`;
     case 'step.started':
       return `▶ ${e.step} (${e.stepKind})`;
     case 'gate':

@@ -6,7 +6,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadClustersFile } from '../clusters/load.js';
-import { runRunbook, type Prompter } from '../engine/executor.js';
+import type { RunEvent } from '../engine/events.js';
+import { loadRunForResume, runRunbook, type Prompter } from '../engine/executor.js';
 import { loadRunbook } from '../engine/load-runbook.js';
 import { InvalidInputError } from '../errors.js';
 import { builtinRegistry } from '../steps/index.js';
@@ -34,30 +35,42 @@ async function interactivePrompter(): Promise<Prompter> {
   };
 }
 
-async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: boolean): Promise<number> {
+function printer(jsonOut: boolean) {
+  return (e: RunEvent) => {
+    if (jsonOut) process.stdout.write(JSON.stringify(e) + '\n');
+    else {
+      const line = humanLine(e);
+      if (line) process.stderr.write(`${line}\n`);
+    }
+  };
+}
+
+async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: boolean, resumeId?: string): Promise<number> {
   const registry = builtinRegistry();
-  const runbook = await loadRunbook(path.resolve(runbookFile), registry, pairs(o.set as string[], '--set'));
-  const clusters = await loadClustersFile(path.resolve(String(o.clusters)));
-  const interactive = !o.yes && process.env.CI !== 'true' && Boolean(process.stdin.isTTY);
+  const runsDir = String(o.runsDir);
+  const resumed = resumeId ? loadRunForResume(runsDir, resumeId) : undefined;
+  const sets = resumed ? resumed.record.sets : pairs(o.set as string[], '--set');
+  const runbook = await loadRunbook(resumed ? resumed.record.runbookFile : path.resolve(runbookFile), registry, sets);
+  if (resumed && runbook.sha256 !== resumed.record.runbookSha256) {
+    throw new InvalidInputError(`${runbook.file} changed since run ${resumeId} started (sha256 ${runbook.sha256.slice(0, 12)}… ≠ ${resumed.record.runbookSha256.slice(0, 12)}…).`, { hint: 'Restore the runbook as it was, or start a new run.' });
+  }
+  const clustersFile = resumed ? resumed.record.clustersFile : path.resolve(String(o.clusters));
+  const clusters = await loadClustersFile(clustersFile);
+  const yes = Boolean(o.yes) || Boolean(resumed?.record.yes);
+  const interactive = !yes && process.env.CI !== 'true' && Boolean(process.stdin.isTTY);
   const jsonOut = o.output === 'json';
   const result = await runRunbook({
     runbook,
     clusters,
+    clustersFile,
     registry,
-    dryRun,
-    yes: Boolean(o.yes),
-    overrides: pairs(o.override as string[], '--override'),
-    runsDir: String(o.runsDir),
+    dryRun: resumed ? resumed.record.dryRun : dryRun,
+    yes,
+    overrides: { ...(resumed?.record.overrides ?? {}), ...pairs(o.override as string[], '--override') },
+    runsDir,
+    ...(resumed ? { resume: resumed.resume } : {}),
     ...(interactive ? { prompter: await interactivePrompter() } : {}),
-    sinks: [
-      (e) => {
-        if (jsonOut) process.stdout.write(JSON.stringify(e) + '\n');
-        else {
-          const line = humanLine(e);
-          if (line) process.stderr.write(`${line}\n`);
-        }
-      },
-    ],
+    sinks: [printer(jsonOut)],
   });
   if (!jsonOut) {
     const table = planTable(result.events);
@@ -84,6 +97,15 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
   common(program.command('plan <runbook>'))
     .description('dry-run: the exact offset plan (group, partition, current → new offset, re-reads); nothing is written')
     .action(async (file: string, o) => setExit(await execute(file, o, true)));
+
+  program
+    .command('resume <run-id>')
+    .description('continue a run whose process died: completed writes (audit log) are not repeated; the runbook must be unchanged')
+    .option('--runs-dir <dir>', 'where run directories are', 'runs')
+    .option('--yes', 'non-interactive: approve confirmations (recorded in the audit log)')
+    .option('--override <step.gate=reason>', 'let a failing gate pass, with a reason (repeatable, audited)', collect)
+    .option('--output <format>', 'human or json (one event per line)', oneOf('human', 'json'), 'human')
+    .action(async (runId: string, o) => setExit(await execute('', o, false, runId)));
 
   program
     .command('validate <runbook>')

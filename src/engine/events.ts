@@ -23,12 +23,18 @@ export interface WriteDescription {
   cluster?: string;
   /** Exact values: group, partitions with before → after offsets, hook argv… */
   details: Record<string, unknown>;
+  /**
+   * Checkpoint key: a write whose `write.done` with this key is in the run's audit log is not sent again on resume
+   * (e.g. `reset:<group>`). Writes without a key are idempotent by themselves and simply run again.
+   */
+  key?: string;
 }
 
 export type RunOutcome = 'succeeded' | 'failed' | 'blocked' | 'aborted';
 
 export type RunEvent =
   | { kind: 'run.started'; runId: string; runbook: string; runbookSha256: string; name: string; dryRun: boolean; operator: string; host: string; toolVersion: string; parameters: Record<string, unknown>; flow: string }
+  | { kind: 'run.resumed'; runId: string; operator: string; host: string; toolVersion: string; fromState: string; completedWrites: number }
   | { kind: 'step.started'; step: string; stepKind: string; attempt: number }
   | { kind: 'gate'; step: string; gate: GateResult; final: boolean }
   | { kind: 'gate.overridden'; step: string; gate: string; reason: string; observed: unknown; expected: string }

@@ -9,18 +9,18 @@
  * overridden with a reason → confirmation for writing steps (`--yes`, the operator, or blocked) → `apply` → outputs.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pRetry from 'p-retry';
 import { createActor, fromPromise } from 'xstate';
 import { createExecPort, type ExecPort } from '../adapters/exec.js';
 import { clientSettings, findFlow, secretValues, type LoadedClusters } from '../clusters/load.js';
-import { ExitCode, KafkaFailoverError } from '../errors.js';
+import { ExitCode, InvalidInputError, KafkaFailoverError } from '../errors.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { TOOL_VERSION } from '../version.js';
-import { AuditLog } from './audit.js';
+import { AuditLog, verifyAuditText } from './audit.js';
 import type { EventSink, GateResult, RunEvent, RunOutcome, WriteDescription } from './events.js';
 import { validateStepInput, type LoadedRunbook } from './load-runbook.js';
 import { buildRunbookMachine, type RunStepInput, type StepOutcome } from './machine.js';
@@ -58,6 +58,36 @@ export interface RunOptions {
   kafka?: (alias: string) => KafkaPort;
   /** How audit lines reach the disk (tests simulate a failing disk). */
   auditWriteLine?: (fd: number, line: string) => void;
+  /** Continue an interrupted run (see {@link loadRunForResume}). */
+  resume?: ResumeState;
+  /** Path of the clusters file, recorded in run.json so `resume` can reload it. */
+  clustersFile?: string;
+}
+
+/** What `resume` needs from an interrupted run's directory. */
+export interface ResumeState {
+  runId: string;
+  /** The machine's persisted snapshot (absent when the process died before the first one). */
+  snapshot?: unknown;
+  /** Audit chain position to continue from. */
+  chain: { prev: string; seq: number };
+  /** Checkpoint keys of writes whose `write.done` is in the audit log. */
+  doneKeys: Set<string>;
+  /** State the run was in. */
+  fromState: string;
+}
+
+/** What run.json records about a run, so it can be resumed. */
+export interface RunRecord {
+  runId: string;
+  runbookFile: string;
+  runbookSha256: string;
+  sets: Record<string, string>;
+  clustersFile: string;
+  dryRun: boolean;
+  yes: boolean;
+  overrides: Record<string, string>;
+  createdAt: string;
 }
 
 /** The result of a run. */
@@ -102,11 +132,26 @@ const EXIT: Record<RunOutcome, number> = { succeeded: ExitCode.Ok, failed: ExitC
  *   that cannot be created.
  */
 export async function runRunbook(o: RunOptions): Promise<RunResult> {
-  const runId = o.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
+  const runId = o.resume?.runId ?? o.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
   const runDir = path.resolve(o.runsDir ?? 'runs', runId);
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
   const auditFile = path.join(runDir, 'audit.jsonl');
-  const audit = new AuditLog(auditFile, undefined, o.auditWriteLine);
+  const audit = new AuditLog(auditFile, o.resume?.chain, o.auditWriteLine);
+  if (!o.resume) {
+    const record: RunRecord = {
+      runId,
+      runbookFile: path.resolve(o.runbook.file),
+      runbookSha256: o.runbook.sha256,
+      sets: Object.fromEntries(Object.entries(o.runbook.params).map(([k, v]) => [k, String(v)])),
+      clustersFile: path.resolve(o.clustersFile ?? o.clusters.file),
+      dryRun: o.dryRun,
+      yes: o.yes,
+      overrides: o.overrides ?? {},
+      createdAt: new Date().toISOString(),
+    };
+    writeFileSync(path.join(runDir, 'run.json'), JSON.stringify(record, null, 2), { mode: 0o600 });
+  }
+  const doneKeys = o.resume?.doneKeys ?? new Set<string>();
   const events: RunEvent[] = [];
   const emit = (e: RunEvent) => {
     audit.record(e); // first: a write is never sent without its record on disk
@@ -134,7 +179,9 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     return reachability.get(alias)!;
   };
 
-  emit({
+  if (o.resume) {
+    emit({ kind: 'run.resumed', runId, operator: o.operator ?? os.userInfo().username, host: os.hostname(), toolVersion: TOOL_VERSION, fromState: o.resume.fromState, completedWrites: doneKeys.size });
+  } else emit({
     kind: 'run.started',
     runId,
     runbook: path.resolve(o.runbook.file),
@@ -170,6 +217,10 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
           const actual = (await kafka(w.cluster).describeCluster()).clusterId;
           if (actual !== pinned) throw new ClusterIdentityError(w.cluster, pinned, actual);
         }
+      }
+      if (w.key && doneKeys.has(w.key)) {
+        emit({ kind: 'step.note', step: step.id, message: `already done before the interruption (audit log): ${w.action} [${w.key}]` });
+        return undefined;
       }
       emit({ kind: 'write.intent', step: step.id, write: w });
       const result = await fn();
@@ -271,7 +322,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   });
 
   const machine = buildRunbookMachine(rb).provide({ actors: { runStep } });
-  const actor = createActor(machine);
+  const actor = o.resume?.snapshot ? createActor(machine, { snapshot: o.resume.snapshot as never }) : createActor(machine);
   const snapshotFile = path.join(runDir, 'snapshot.json');
   actor.subscribe((snap) => {
     const tmp = `${snapshotFile}.tmp`;
@@ -300,4 +351,44 @@ export class AbortRunError extends KafkaFailoverError {
   constructor(message: string) {
     super(message, { exitCode: ExitCode.Aborted });
   }
+}
+
+/**
+ * Reads an interrupted run's directory: run.json, the persisted snapshot, the audit chain position and the checkpoint
+ * keys of completed writes.
+ * @throws InvalidInputError when the run does not exist, already finished, or its audit log is broken.
+ */
+export function loadRunForResume(runsDir: string, runId: string): { record: RunRecord; resume: ResumeState } {
+  const dir = path.resolve(runsDir, runId);
+  const read = (f: string) => {
+    try {
+      return readFileSync(path.join(dir, f), 'utf8');
+    } catch {
+      throw new InvalidInputError(`Run ${runId} has no ${f} in ${dir}.`, { hint: 'Give the run id printed at the start of the run, and the same --runs-dir.' });
+    }
+  };
+  const record = JSON.parse(read('run.json')) as RunRecord;
+  const auditText = read('audit.jsonl');
+  const check = verifyAuditText(auditText);
+  if (!check.ok) throw new InvalidInputError(`The audit log of run ${runId} is broken at record ${check.line}: ${check.reason}.`, { hint: 'A run with a broken audit log cannot be resumed; start a new run.' });
+  const lines = auditText.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; hash: string; seq: number; outcome?: string; write?: WriteDescription });
+  if (lines.some((l) => l.kind === 'run.finished')) throw new InvalidInputError(`Run ${runId} already finished (${lines.find((l) => l.kind === 'run.finished')?.outcome}).`, { hint: 'Only an interrupted run can be resumed.' });
+  // A process killed before the machine's first snapshot resumes from the first step.
+  let snapshot: { value?: unknown } | undefined;
+  try {
+    snapshot = JSON.parse(readFileSync(path.join(dir, 'snapshot.json'), 'utf8')) as { value?: unknown };
+  } catch {
+    snapshot = undefined;
+  }
+  const last = lines[lines.length - 1]!;
+  return {
+    record,
+    resume: {
+      runId,
+      ...(snapshot ? { snapshot } : {}),
+      chain: { prev: last.hash, seq: last.seq },
+      doneKeys: new Set(lines.filter((l) => l.kind === 'write.done' && l.write?.key).map((l) => l.write!.key!)),
+      fromState: snapshot ? JSON.stringify(snapshot.value) : 'the start (no snapshot yet)',
+    },
+  };
 }

@@ -65,6 +65,7 @@ export const resetConsumerGroups = defineStep({
         {
           action: 'reset consumer group offsets',
           cluster: ctx.flow.target,
+          key: `reset:${ctx.flow.target}:${g.group}`,
           details: { group: g.group, partitions: g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, before: p.before, after: p.after, reReadRecords: p.reReadRecords })) },
         },
         async () => {

@@ -1,0 +1,130 @@
+/**
+ * Crash safety: the CLI is killed with SIGKILL at every step boundary of a failover runbook and in the middle of
+ * `reset-consumer-groups` (after its first group was written), then `kafka-failover resume <run-id>` finishes the
+ * run. Each resumed run must end with the target offsets an uninterrupted run produces (the translation), each
+ * group written once, and an audit log whose hash chain verifies across the interruption.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyAuditText } from '../../src/engine/audit.js';
+import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
+import type { KafkaPort } from '../../src/kafka/port.js';
+import { translateOffsets } from '../../src/mm2/translate.js';
+import { eventually, runCli, sandbox, sandboxFlow, uniqueName } from './helpers.js';
+
+const id = uniqueName('rs').replace('rs-', '');
+const topic = `resume-${id}`;
+/** Where the run is killed: after the event matching each predicate. */
+const crashPoints: { name: string; at: (e: { kind: string; step?: string; write?: { action: string } }) => boolean }[] = [
+  { name: 'after run.started', at: (e) => e.kind === 'run.started' },
+  { name: 'after scope', at: (e) => e.kind === 'step.succeeded' && e.step === 'scope' },
+  { name: 'after preflight', at: (e) => e.kind === 'step.succeeded' && e.step === 'preflight' },
+  { name: 'after translate', at: (e) => e.kind === 'step.succeeded' && e.step === 'translate' },
+  { name: 'mid reset (first group written)', at: (e) => e.kind === 'write.done' && e.write?.action === 'reset consumer group offsets' },
+  { name: 'after reset', at: (e) => e.kind === 'step.succeeded' && e.step === 'reset' },
+];
+const groupsOf = (k: number) => [0, 1, 2].map((g) => `rs${k}-${id}-g${g}`);
+
+let tmp: string;
+let runbookFile: string;
+let primary: KafkaPort;
+let dr: KafkaPort;
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-resume-'));
+  primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
+  dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
+  await primary.createTopic(topic, 3);
+  for (let p = 0; p < 3; p++) await primary.produce(topic, Array.from({ length: 100 }, (_, i) => ({ value: `v${i}`, partition: p })));
+  for (let k = 0; k < crashPoints.length; k++) {
+    for (const [g, group] of groupsOf(k).entries()) {
+      await primary.commitOffsets(group, [0, 1, 2].map((p) => ({ topic, partition: p, offset: 100 - 10 * g - p })));
+    }
+  }
+  await eventually('MM2 to checkpoint every scenario group', async () => {
+    const r = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: [new RegExp(`^rs\\d+-${id}-`)] });
+    return r.partitions.filter((p) => p.basis === 'checkpoint').length === crashPoints.length * 9 ? true : undefined;
+  }, 120_000);
+  runbookFile = path.join(tmp, 'failover.yaml');
+  writeFileSync(
+    runbookFile,
+    [
+      'apiVersion: kafka-failover/v1',
+      'name: resume-test',
+      'flow: primary->dr',
+      'parameters: { groups: { type: string } }',
+      'steps:',
+      '  - { id: scope, kind: confirm-scope, with: { expect: reachable } }',
+      '  - { id: preflight, kind: check-target-groups, with: { groups: "${params.groups}" } }',
+      '  - { id: translate, kind: translate-offsets, with: { groups: "${params.groups}" } }',
+      '  - { id: reset, kind: reset-consumer-groups, with: { plan: "${steps.translate.outputs.plan}" } }',
+      '  - { id: canary, kind: validate, with: { plan: [] } }',
+      '',
+    ].join('\n'),
+  );
+});
+
+afterAll(() => Promise.all([primary?.close(), dr?.close()]));
+
+describe('resume after kill -9', () => {
+  it(`resumes correctly from each of the ${crashPoints.length} crash points`, async () => {
+    const results: string[] = [];
+    for (const [k, point] of crashPoints.entries()) {
+      const groups = groupsOf(k);
+      const expected = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: [new RegExp(`^rs${k}-${id}-`)] });
+      const child = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), 'run', runbookFile, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=rs${k}-${id}-.*`], { reject: false, buffer: false });
+      let runId = '';
+      let killedAfter = '';
+      let carry = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        carry += chunk.toString();
+        const lines = carry.split('\n');
+        carry = lines.pop() ?? '';
+        for (const line of lines) {
+          const e = JSON.parse(line);
+          if (e.kind === 'run.started') runId = e.runId;
+          if (!killedAfter && point.at(e)) {
+            killedAfter = e.kind;
+            child.kill('SIGKILL');
+          }
+        }
+      });
+      const first = await child;
+      expect(first.signal, `${point.name}: the run finished before it could be killed`).toBe('SIGKILL');
+
+      const resumed = await runCli(['resume', runId, '--runs-dir', path.join(tmp, 'runs'), '--output', 'json']);
+      const events = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      expect(events[0]).toMatchObject({ kind: 'run.resumed', runId });
+      expect(events.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded' });
+      expect(resumed.exitCode).toBe(0);
+
+      // Target offsets equal the translation an uninterrupted run writes.
+      for (const g of groups) {
+        const want = expected.partitions.filter((p) => p.group === g).map((p) => ({ topic: p.topic, partition: p.partition, offset: p.targetOffset }));
+        const got = (await dr.committedOffsets(g)).map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset })).sort((a, b) => a.partition - b.partition);
+        want.sort((a, b) => a.partition - b.partition);
+        expect(got, `${point.name}: ${g}`).toEqual(want);
+      }
+      // Each group written exactly once across both processes, and the chain verifies across the interruption.
+      const auditText = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8');
+      expect(verifyAuditText(auditText)).toMatchObject({ ok: true });
+      const writes = auditText.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.kind === 'write.done' && e.write.action === 'reset consumer group offsets');
+      expect(writes.map((w) => w.write.details.group).sort()).toEqual([...groups].sort());
+      results.push(point.name);
+    }
+    console.info(`${results.length} of ${crashPoints.length} crash points resumed correctly: ${results.join('; ')}`);
+    expect(results).toHaveLength(crashPoints.length);
+  });
+
+  it('refuses to resume a run that already finished (exit 2)', async () => {
+    const r = await runCli(['run', runbookFile, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=rs0-${id}-.*`]);
+    const runId = JSON.parse(r.stdout.split('\n')[0]!).runId;
+    const again = await runCli(['resume', runId, '--runs-dir', path.join(tmp, 'runs')]);
+    expect(again.exitCode).toBe(2);
+    expect(again.stderr).toContain('already finished (succeeded)');
+  });
+});
