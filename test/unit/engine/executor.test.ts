@@ -139,6 +139,22 @@ describe('executor', () => {
     expect(r.message).toContain('needs a confirmation');
   });
 
+  it('an operator who declines a confirmation aborts the run (exit 4) with nothing written', async () => {
+    const writes: string[] = [];
+    const reg = registry(writes);
+    const { dir, file } = await setup(`steps:\n  - id: w\n    kind: write\n    with: { what: x }\n    confirm: { typeTargetAlias: true }\n`);
+    const runbook = await loadRunbook(file, reg);
+    const asked: string[] = [];
+    const r = await runRunbook({
+      runbook, clusters, registry: reg, dryRun: false, yes: false, runsDir: path.join(dir, 'runs'), kafka: fakeKafka,
+      prompter: { confirm: async () => true, typeToConfirm: async (expected, message) => (asked.push(`${expected}|${message}`), false) },
+    });
+    expect(r).toMatchObject({ outcome: 'aborted', exitCode: 4 });
+    expect(asked).toEqual(['b|Type "b" to let step "w" write to b']);
+    expect(writes).toEqual([]);
+    expect(r.events.find((e) => e.kind === 'confirm')).toMatchObject({ granted: false, by: 'operator' });
+  });
+
   it('onFailure: continue goes on; abort ends the run failed (exit 1)', async () => {
     const cont = await run(`steps:\n  - id: a\n    kind: boom\n    onFailure: continue\n  - id: b\n    kind: write\n    with: { what: after }\n`);
     expect(cont.outcome).toBe('succeeded');
