@@ -12,6 +12,8 @@ export function humanLine(e: RunEvent): string | undefined {
       return `${e.dryRun ? 'DRY-RUN ' : ''}run ${e.runId}: ${e.name} (${e.flow}) by ${e.operator}@${e.host}`;
     case 'run.resumed':
       return `resuming run ${e.runId} from ${e.fromState} (${e.completedWrites} write(s) already done) by ${e.operator}@${e.host}`;
+    case 'lock.acquired':
+      return `lock on ${e.pair} taken (lease ${e.ttlMs / 1000} s)${e.stolenFrom ? ` — STOLEN from ${JSON.stringify(e.stolenFrom)}: "${e.reason}"` : ''}${e.expiredFrom ? ' (the previous holder\'s lease had expired)' : ''}`;
     case 'step.started':
       return `▶ ${e.step} (${e.stepKind})`;
     case 'gate':

@@ -12,7 +12,7 @@ import { loadRunbook } from '../engine/load-runbook.js';
 import { InvalidInputError } from '../errors.js';
 import { builtinRegistry } from '../steps/index.js';
 import { withClustersOptions } from './clusters-options.js';
-import { oneOf } from './parse.js';
+import { intIn, oneOf } from './parse.js';
 import { humanLine, planTable } from './render.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -46,6 +46,7 @@ function printer(jsonOut: boolean) {
 }
 
 async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: boolean, resumeId?: string): Promise<number> {
+  if (o.stealLock && !o.reason) throw new InvalidInputError('--steal-lock needs --reason "<why>" (it is recorded in the audit log).', { hint: 'For example --steal-lock --reason "previous run crashed on host X".' });
   const registry = builtinRegistry();
   const runsDir = String(o.runsDir);
   const resumed = resumeId ? loadRunForResume(runsDir, resumeId) : undefined;
@@ -69,6 +70,7 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
     overrides: { ...(resumed?.record.overrides ?? {}), ...pairs(o.override as string[], '--override') },
     runsDir,
     ...(resumed ? { resume: resumed.resume } : {}),
+    lock: { ttlMs: Number(o.lockTtl ?? 30_000), ...(o.stealLock ? { stealReason: String(o.reason) } : {}) },
     ...(interactive ? { prompter: await interactivePrompter() } : {}),
     sinks: [printer(jsonOut)],
   });
@@ -87,6 +89,9 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
       .option('--yes', 'non-interactive: approve confirmations (recorded in the audit log)')
       .option('--override <step.gate=reason>', 'let a failing gate pass, with a reason (repeatable, audited)', collect)
       .option('--runs-dir <dir>', 'where run directories (audit log, snapshot) go', 'runs')
+      .option('--lock-ttl <ms>', 'lease time-to-live on the target cluster (renewed every third of it)', intIn(1000, 3_600_000), 30_000)
+      .option('--steal-lock', 'take over a lock held by another run (needs --reason; audited)')
+      .option('--reason <text>', 'why the lock is stolen')
       .option('--output <format>', 'human or json (one event per line)', oneOf('human', 'json'), 'human');
 
   common(program.command('run <runbook>'))
@@ -102,6 +107,9 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
     .command('resume <run-id>')
     .description('continue a run whose process died: completed writes (audit log) are not repeated; the runbook must be unchanged')
     .option('--runs-dir <dir>', 'where run directories are', 'runs')
+    .option('--lock-ttl <ms>', 'lease time-to-live on the target cluster', intIn(1000, 3_600_000), 30_000)
+    .option('--steal-lock', 'take over a lock held by another run (needs --reason; audited)')
+    .option('--reason <text>', 'why the lock is stolen')
     .option('--yes', 'non-interactive: approve confirmations (recorded in the audit log)')
     .option('--override <step.gate=reason>', 'let a failing gate pass, with a reason (repeatable, audited)', collect)
     .option('--output <format>', 'human or json (one event per line)', oneOf('human', 'json'), 'human')

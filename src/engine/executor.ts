@@ -21,6 +21,7 @@ import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { TOOL_VERSION } from '../version.js';
 import { AuditLog, verifyAuditText } from './audit.js';
+import { TargetLease, holderFor, takeLocalLock } from './lock.js';
 import type { EventSink, GateResult, RunEvent, RunOutcome, WriteDescription } from './events.js';
 import { validateStepInput, type LoadedRunbook } from './load-runbook.js';
 import { buildRunbookMachine, type RunStepInput, type StepOutcome } from './machine.js';
@@ -62,6 +63,8 @@ export interface RunOptions {
   resume?: ResumeState;
   /** Path of the clusters file, recorded in run.json so `resume` can reload it. */
   clustersFile?: string;
+  /** Run lock (real runs only): lease time-to-live (ms, default 30000) and a reason to steal a live lock. */
+  lock?: { ttlMs?: number; stealReason?: string } | false;
 }
 
 /** What `resume` needs from an interrupted run's directory. */
@@ -134,6 +137,28 @@ const EXIT: Record<RunOutcome, number> = { succeeded: ExitCode.Ok, failed: ExitC
 export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const runId = o.resume?.runId ?? o.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
   const runDir = path.resolve(o.runsDir ?? 'runs', runId);
+  const flowForLock = findFlow(o.clusters, o.runbook.flow);
+  const pair = `${flowForLock.source}->${flowForLock.target}`;
+  const operator = o.operator ?? os.userInfo().username;
+  // One run at a time per cluster pair: the local lock, then the lease on the target (real runs only).
+  let local: ReturnType<typeof takeLocalLock> | undefined;
+  let leaseInfo: Awaited<ReturnType<typeof TargetLease.acquire>> | undefined;
+  let lockPort: KafkaPort | undefined;
+  const ttlMs = (o.lock && o.lock.ttlMs) || 30_000;
+  const stealReason = o.lock ? o.lock.stealReason : undefined;
+  if (!o.dryRun && o.lock !== false) {
+    mkdirSync(path.resolve(o.runsDir ?? 'runs'), { recursive: true, mode: 0o700 });
+    const me = holderFor(runId, operator);
+    local = takeLocalLock(path.resolve(o.runsDir ?? 'runs'), pair, me, Boolean(stealReason));
+    try {
+      lockPort = o.kafka ? o.kafka(flowForLock.target) : createKafkaPort(flowForLock.target, clientSettings(o.clusters, flowForLock.target));
+      leaseInfo = await TargetLease.acquire(lockPort, pair, me, ttlMs, Boolean(stealReason));
+    } catch (error) {
+      local.release();
+      await lockPort?.close();
+      throw error;
+    }
+  }
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
   const auditFile = path.join(runDir, 'audit.jsonl');
   const audit = new AuditLog(auditFile, o.resume?.chain, o.auditWriteLine);
@@ -179,8 +204,12 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     return reachability.get(alias)!;
   };
 
+  const lockEvent = () => {
+    if (leaseInfo) emit({ kind: 'lock.acquired', pair, ttlMs, ...(leaseInfo.stolenFrom ? { stolenFrom: leaseInfo.stolenFrom, reason: stealReason } : {}), ...(leaseInfo.expiredFrom ? { expiredFrom: leaseInfo.expiredFrom } : {}) });
+  };
   if (o.resume) {
     emit({ kind: 'run.resumed', runId, operator: o.operator ?? os.userInfo().username, host: os.hostname(), toolVersion: TOOL_VERSION, fromState: o.resume.fromState, completedWrites: doneKeys.size });
+    lockEvent();
   } else emit({
     kind: 'run.started',
     runId,
@@ -194,6 +223,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     parameters: o.runbook.params,
     flow: `${flow.source}->${flow.target}`,
   });
+  lockEvent();
 
   const contextFor = (step: RunbookStep, signal: AbortSignal): StepContext => ({
     stepId: step.id,
@@ -222,6 +252,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
         emit({ kind: 'step.note', step: step.id, message: `already done before the interruption (audit log): ${w.action} [${w.key}]` });
         return undefined;
       }
+      await leaseInfo?.lease.assertHeld(); // fencing: a run that lost its lease writes nothing more
       emit({ kind: 'write.intent', step: step.id, write: w });
       const result = await fn();
       emit({ kind: 'write.done', step: step.id, write: w, ...(result === undefined ? {} : { result }) });
@@ -342,6 +373,9 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     // The audit log is broken; the run already stopped before any further write. The result says why.
   }
   audit.close();
+  await leaseInfo?.lease.release();
+  local?.release();
+  if (!o.kafka) await lockPort?.close();
   await Promise.allSettled([...ports.values()].map((p) => p.close()));
   return { runId, runDir, auditFile, outcome, exitCode, ...(final.context.message ? { message: final.context.message } : {}), events, outputs: final.context.outputs };
 }

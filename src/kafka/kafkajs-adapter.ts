@@ -99,8 +99,11 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
     async readRange(topic, partition, fromOffset, toOffset, onRecord) {
       await readPartition(await getCluster(), topic, partition, { fromOffset, toOffset }, onRecord);
     },
-    async createTopic(name, partitions, replicationFactor) {
-      await (await getAdmin()).createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: partitions, ...(replicationFactor ? { replicationFactor } : {}) }] });
+    async createTopic(name, partitions, replicationFactor, configs) {
+      await (await getAdmin()).createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: name, numPartitions: partitions, ...(replicationFactor ? { replicationFactor } : {}), ...(configs ? { configEntries: Object.entries(configs).map(([n, v]) => ({ name: n, value: v })) } : {}) }],
+      });
     },
     async produce(topic, records) {
       if (!producer) {

@@ -95,8 +95,8 @@ export interface KafkaPort {
   offsetsForTimestamp(topic: string, timestampMs: number): Promise<{ partition: number; offset: number }[]>;
   /** Reads `[fromOffset, toOffset)` of a partition without a consumer group. */
   readRange(topic: string, partition: number, fromOffset: number, toOffset: number, onRecord: (r: ReadRecord) => void): Promise<void>;
-  /** Creates a topic (no-op when it exists). */
-  createTopic(name: string, partitions: number, replicationFactor?: number): Promise<void>;
+  /** Creates a topic (no error when it already exists). `configs`: topic configs, e.g. cleanup.policy=compact. */
+  createTopic(name: string, partitions: number, replicationFactor?: number, configs?: Record<string, string>): Promise<void>;
   /** Produces records (acks=all) and returns their offsets. */
   produce(topic: string, records: { key?: string | Buffer | null; value: string | Buffer; partition?: number }[]): Promise<{ partition: number; offset: number }[]>;
   /**

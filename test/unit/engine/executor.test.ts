@@ -93,7 +93,7 @@ async function run(yaml: string, opts: { dryRun?: boolean; yes?: boolean; overri
   const reg = registry(writes);
   const { dir, file } = await setup(yaml);
   const runbook = await loadRunbook(file, reg, opts.sets ?? {});
-  const r = await runRunbook({ runbook, clusters, registry: reg, dryRun: opts.dryRun ?? false, yes: opts.yes ?? true, overrides: opts.overrides ?? {}, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, operator: 'tester', ...(opts.auditWriteLine ? { auditWriteLine: opts.auditWriteLine } : {}) });
+  const r = await runRunbook({ runbook, clusters, registry: reg, dryRun: opts.dryRun ?? false, yes: opts.yes ?? true, overrides: opts.overrides ?? {}, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false, operator: 'tester', ...(opts.auditWriteLine ? { auditWriteLine: opts.auditWriteLine } : {}) });
   return { ...r, writes };
 }
 
@@ -146,7 +146,7 @@ describe('executor', () => {
     const runbook = await loadRunbook(file, reg);
     const asked: string[] = [];
     const r = await runRunbook({
-      runbook, clusters, registry: reg, dryRun: false, yes: false, runsDir: path.join(dir, 'runs'), kafka: fakeKafka,
+      runbook, clusters, registry: reg, dryRun: false, yes: false, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false,
       prompter: { confirm: async () => true, typeToConfirm: async (expected, message) => (asked.push(`${expected}|${message}`), false) },
     });
     expect(r).toMatchObject({ outcome: 'aborted', exitCode: 4 });
@@ -222,7 +222,7 @@ describe('executor', () => {
     const reg = registry([]).register(execStep);
     const { dir, file } = await setup(`steps:\n  - id: leak\n    kind: exec\n    with: { command: [sh, -c, 'echo "password is $KF_TEST_SECRET"; echo "$KF_TEST_SECRET" >&2; exit 3'] }\n`);
     const runbook = await loadRunbook(file, reg);
-    const r = await runRunbook({ runbook, clusters: withSasl, registry: reg, dryRun: false, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka });
+    const r = await runRunbook({ runbook, clusters: withSasl, registry: reg, dryRun: false, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false });
     expect(r.outcome).toBe('failed');
     const everything = [readFileSync(r.auditFile, 'utf8'), readFileSync(path.join(r.runDir, 'snapshot.json'), 'utf8'), JSON.stringify(r.events), r.message ?? ''].join('\n');
     expect(everything).toContain('password is ***');

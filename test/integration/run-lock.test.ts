@@ -1,0 +1,89 @@
+/**
+ * One run at a time per cluster pair, against the sandbox's target cluster:
+ * - while run A holds the lock, a second run exits 5 naming the holder — through the local lock (same runs
+ *   directory) and through the lease on the target cluster (another runs directory, i.e. another host);
+ * - `--steal-lock --reason` takes the lease over (audited), and A — fenced — writes nothing more;
+ * - a holder killed with SIGKILL keeps its lease until it expires; then a new run takes it over.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli, sandbox } from './helpers.js';
+
+let tmp: string;
+let slow: string;
+let quick: string;
+
+const cli = path.resolve('bin/kafka-failover.js');
+const args = (runbook: string, runsDir: string, extra: string[] = []) => ['run', runbook, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, runsDir), ...extra];
+
+/** Starts a run in the background and resolves once it holds the lock (its `lock.acquired` event). */
+async function startHolder(runbook: string, runsDir: string, extra: string[] = []) {
+  const child = execa(process.execPath, [cli, ...args(runbook, runsDir, extra)], { reject: false, buffer: false, all: false });
+  let out = '';
+  const runId = await new Promise<string>((resolve, reject) => {
+    let id = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      for (const line of out.split('\n').slice(0, -1)) {
+        const e = JSON.parse(line);
+        if (e.kind === 'run.started') id = e.runId;
+        if (e.kind === 'lock.acquired') resolve(id);
+      }
+    });
+    child.catch(reject);
+  });
+  return { child, runId, output: () => out };
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-lock-'));
+  slow = path.join(tmp, 'slow.yaml');
+  quick = path.join(tmp, 'quick.yaml');
+  writeFileSync(slow, 'apiVersion: kafka-failover/v1\nname: slow\nflow: primary->dr\nsteps:\n  - { id: wait, kind: exec, with: { command: [sleep, "6"] } }\n  - { id: after, kind: exec, with: { command: ["true"] } }\n');
+  writeFileSync(quick, 'apiVersion: kafka-failover/v1\nname: quick\nflow: primary->dr\nsteps:\n  - { id: hook, kind: exec, with: { command: ["true"] } }\n');
+});
+
+describe('run lock', () => {
+  it('a second run exits 5 naming the holder; a steal is audited and fences the old holder', async () => {
+    const a = await startHolder(slow, 'runs-a');
+    const local = await runCli(args(quick, 'runs-a'));
+    expect(local.exitCode).toBe(5);
+    expect(local.stderr).toMatch(new RegExp(`local run lock for this cluster pair: run ${a.runId} by \\S+@\\S+ \\(pid \\d+\\) since \\d{4}-`));
+    const remote = await runCli(args(quick, 'runs-b'));
+    expect(remote.exitCode).toBe(5);
+    expect(remote.stderr).toContain(`lease on the target cluster for this cluster pair: run ${a.runId} by`);
+    expect(remote.stderr).toContain('--steal-lock --reason');
+
+    const noReason = await runCli(args(quick, 'runs-c', ['--steal-lock']));
+    expect(noReason.exitCode).toBe(2);
+    const steal = await runCli(args(quick, 'runs-c', ['--steal-lock', '--reason', 'run A is hung (drill)']));
+    expect(steal.exitCode).toBe(0);
+    const stolen = steal.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.kind === 'lock.acquired');
+    expect(stolen).toMatchObject({ stolenFrom: { runId: a.runId }, reason: 'run A is hung (drill)' });
+
+    // A wakes up and tries its next write: it no longer holds the lease.
+    const done = await a.child;
+    expect(done.exitCode).toBe(1);
+    const events = a.output().trim().split('\n').map((l) => JSON.parse(l));
+    expect(events.find((e) => e.kind === 'step.failed' && e.step === 'after')?.error).toContain('no longer held by this run');
+    expect(events.filter((e) => e.kind === 'write.done').map((e) => e.step)).toEqual(['wait']);
+  });
+
+  it('a crashed holder keeps the lease until it expires, then a new run takes it over', async () => {
+    const d = await startHolder(slow, 'runs-d', ['--lock-ttl', '3000']);
+    d.child.kill('SIGKILL');
+    await d.child;
+    const early = await runCli(args(quick, 'runs-e'));
+    expect(early.exitCode).toBe(5);
+    await new Promise((r) => setTimeout(r, 3500));
+    const later = await runCli(args(quick, 'runs-d')); // same runs directory: the dead holder's local lock is stale
+    expect(later.exitCode).toBe(0);
+    const lock = later.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.kind === 'lock.acquired');
+    expect(lock.expiredFrom).toMatchObject({ runId: d.runId });
+    expect(readFileSync(path.join(tmp, 'runs-d', d.runId, 'audit.jsonl'), 'utf8')).toContain('"lock.acquired"');
+  });
+});
