@@ -121,10 +121,16 @@ export class ClusterIdentityError extends KafkaFailoverError {
   }
 }
 
-/** Errors worth retrying: network and leadership trouble (kafkajs marks them retriable), timeouts. */
-function retryable(error: unknown): boolean {
-  const e = error as { retriable?: boolean; code?: string; name?: string };
-  return e?.retriable === true || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT'].includes(e?.code ?? '') || e?.name === 'KafkaJSConnectionError' || e?.name === 'KafkaJSRequestTimeoutError';
+/**
+ * Errors worth retrying: network and leadership trouble (kafkajs marks them retriable), timeouts — also when kafkajs
+ * wraps them after its own retries (KafkaJSNumberOfRetriesExceeded keeps the original as `cause`).
+ */
+export function retryable(error: unknown): boolean {
+  for (let e = error as { retriable?: boolean; code?: string; name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.retriable === true || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(e.code ?? '')) return true;
+    if (['KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound'].includes(e.name ?? '')) return true;
+  }
+  return false;
 }
 
 const EXIT: Record<RunOutcome, number> = { succeeded: ExitCode.Ok, failed: ExitCode.Failed, blocked: ExitCode.GateBlocked, aborted: ExitCode.Aborted };

@@ -22,6 +22,8 @@ interface GroupPlan {
   group: string;
   partitions: { topic: string; partition: number; before: number | null; after: number; metadata: string; reReadRecords: number | null }[];
   unchanged: boolean;
+  /** Set once written by this step (so a retried apply skips it and still reports it). */
+  written?: boolean;
 }
 
 export const resetConsumerGroups = defineStep({
@@ -55,12 +57,29 @@ export const resetConsumerGroups = defineStep({
   },
   async apply(ctx, _input, plans: GroupPlan[] | undefined) {
     const target = ctx.kafka(ctx.flow.target);
-    const done: string[] = [];
+    const done: string[] = (plans ?? []).filter((g) => g.written).map((g) => g.group);
+    const pending = (plans ?? []).filter((g) => !g.unchanged || g.written).map((g) => g.group);
     for (const g of plans ?? []) {
       if (g.unchanged) {
         ctx.note(`group ${g.group} already at the planned offsets on ${ctx.flow.target}: nothing to write`);
         continue;
       }
+      try {
+        await writeGroup(g);
+      } catch (error) {
+        // Say exactly what is and is not on the target (the audit log has a write.done per written group).
+        const rest = pending.filter((p) => !done.includes(p));
+        const e = new Error(`${(error as Error).message} — written so far: ${done.length ? done.join(', ') : 'none'}; not written: ${rest.join(', ')}`, { cause: error });
+        throw e;
+      }
+      done.push(g.group);
+      g.written = true;
+      g.unchanged = true; // a retry of this step (retryable error on a later group) does not write it again
+      ctx.note(`group ${g.group}: ${g.partitions.length} partition(s) set on ${ctx.flow.target} and read back`);
+    }
+    return { resetGroups: done };
+
+    async function writeGroup(g: GroupPlan) {
       await ctx.write(
         {
           action: 'reset consumer group offsets',
@@ -76,8 +95,6 @@ export const resetConsumerGroups = defineStep({
           return { verified: g.partitions.length };
         },
       );
-      done.push(g.group);
     }
-    return { resetGroups: done };
   },
 });
