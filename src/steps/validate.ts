@@ -3,8 +3,10 @@
  * - apply: a canary record produced to `canaryTopic` on the target (created if missing) and read back.
  * - verify (re-run with the step's `wait` while consumers restart): every planned group's committed offsets on the
  *   target are at or beyond the planned offsets on every partition (none rewound — e.g. to earliest by an
- *   `auto.offset.reset` — or lost), and each group has progressed on at least one partition unless all its
- *   partitions are already at the high watermark.
+ *   `auto.offset.reset` — or lost); each group has progressed on at least one partition unless all its partitions
+ *   are already at the high watermark; and no partition a group commits on was left out of the plan (no checkpoint),
+ *   because such a partition started wherever `auto.offset.reset` put it: at the log start (everything re-read) or at
+ *   the high watermark (records skipped).
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
@@ -41,9 +43,16 @@ export const validateStep = defineStep({
     const hwm = new Map<string, number>();
     for (const t of new Set(input.plan.map((p) => p.topic))) for (const p of await target.partitionOffsets(t)) hwm.set(`${t}/${p.partition}`, p.highWatermark);
     let progressed = 0;
+    const unplanned: string[] = [];
     for (const g of groups) {
       const committed = await target.committedOffsets(g);
       const rows = input.plan.filter((p) => p.group === g);
+      for (const c of committed) {
+        if (rows.some((r) => r.topic === c.topic && r.partition === c.partition)) continue;
+        const bounds = (await target.partitionOffsets(c.topic)).find((p) => p.partition === c.partition);
+        const at = bounds && c.offset <= bounds.logStartOffset ? 'earliest' : bounds && c.offset >= bounds.highWatermark ? 'latest' : 'mid-log';
+        unplanned.push(`${g} ${c.topic}/${c.partition}: ${c.offset} (${at}; log ${bounds?.logStartOffset ?? '?'}–${bounds?.highWatermark ?? '?'})`);
+      }
       let moved = false;
       let allAtEnd = true;
       for (const r of rows) {
@@ -59,6 +68,7 @@ export const validateStep = defineStep({
       gates: [
         { id: 'groups-not-rewound', description: 'committed offsets on the target are at or beyond the planned ones', observed: { below: rewound.slice(0, 20), count: rewound.length }, expected: '0 partitions below plan', ok: rewound.length === 0 },
         { id: 'groups-progressing', description: 'each group moved past its planned offsets (or has nothing left to read)', observed: { progressing: progressed, stalled }, expected: `${groups.length} of ${groups.length} groups`, ok: stalled.length === 0 },
+        { id: 'no-unplanned-partitions', description: 'every partition the moved groups commit on had a planned offset (none started at earliest/latest by auto.offset.reset)', observed: { unplanned: unplanned.slice(0, 20), count: unplanned.length }, expected: '0 unplanned partitions', ok: unplanned.length === 0 },
       ],
     };
   },
