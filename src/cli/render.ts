@@ -64,3 +64,21 @@ export function planTable(events: RunEvent[]): string | undefined {
   }
   return `${t.toString()}\nrecords to re-read in total: ${unknown ? `≥ ${total} (some unknown)` : total}`;
 }
+
+/** A closing summary for humans: each step with its duration, the groups moved and records to re-read, the audit file. */
+export function runSummary(events: RunEvent[]): string {
+  const t = new Table({ head: ['step', 'result', 'duration'], style: { head: [], border: [] } });
+  for (const e of events) {
+    if (e.kind === 'step.succeeded') t.push([e.step, 'ok', secs(e.durationMs)]);
+    else if (e.kind === 'step.failed') t.push([e.step, e.policy === 'continue' ? 'failed (continued)' : 'FAILED', secs(e.durationMs)]);
+  }
+  const lines = [t.toString()];
+  const translated = events.find((e): e is Extract<RunEvent, { kind: 'step.succeeded' }> => e.kind === 'step.succeeded' && Array.isArray(e.outputs.groups) && 'reReadRecords' in e.outputs);
+  if (translated) {
+    const groups = translated.outputs.groups as { group: string; reReadRecords: number | null }[];
+    lines.push(`groups moved: ${groups.length}; records to re-read: ${translated.outputs.reReadRecords ?? 'unknown'} (${groups.map((g) => `${g.group} ${g.reReadRecords ?? '?'}`).join(', ')})`);
+  }
+  const end = events.find((e): e is Extract<RunEvent, { kind: 'run.finished' }> => e.kind === 'run.finished');
+  if (end) lines.push(`outcome: ${end.outcome} in ${secs(end.durationMs)} (exit ${end.exitCode}); audit log: ${end.auditFile}`);
+  return lines.join('\n');
+}

@@ -13,7 +13,7 @@ import { InvalidInputError } from '../errors.js';
 import { builtinRegistry } from '../steps/index.js';
 import { withClustersOptions } from './clusters-options.js';
 import { intIn, oneOf } from './parse.js';
-import { humanLine, planTable } from './render.js';
+import { humanLine, planTable, runSummary } from './render.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -77,6 +77,7 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
   if (!jsonOut) {
     const table = planTable(result.events);
     if (table) process.stdout.write(`${dryRun ? 'Offset plan (nothing was written)' : 'Offsets written'}:\n${table}\n`);
+    process.stdout.write(`Summary:\n${runSummary(result.events)}\n`);
   }
   return result.exitCode;
 }

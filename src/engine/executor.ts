@@ -129,6 +129,9 @@ export function retryable(error: unknown): boolean {
   for (let e = error as { retriable?: boolean; code?: string; name?: string; cause?: unknown } | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
     if (e.retriable === true || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(e.code ?? '')) return true;
     if (['KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSConnectionClosedError', 'KafkaJSBrokerNotFound', 'KafkaJSGroupCoordinatorNotFound'].includes(e.name ?? '')) return true;
+    // kafkajs 2.2.4 dereferences metadata that is null while every broker is unreachable (a TypeError thrown inside
+    // kafkajs, e.g. "Cannot destructure property 'brokers'"): a connection symptom, not a bug of the caller.
+    if (e instanceof TypeError && /[\/]kafkajs[\/]src[\/]/.test(e.stack ?? '')) return true;
   }
   return false;
 }

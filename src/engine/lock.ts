@@ -12,6 +12,7 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pRetry from 'p-retry';
 import { ExitCode, KafkaFailoverError } from '../errors.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { isAlive, processStartTime, type ProcessRecord } from '../sandbox/processes.js';
@@ -155,13 +156,18 @@ export class TargetLease {
     }
   }
 
-  /** Stops renewing and releases the lease if this run still holds it. */
+  /** Stops renewing and releases the lease if this run still holds it; retries for up to 15 s (a broker may be back). */
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     try {
-      if ((await this.latest())?.runId === this.me.runId) await this.write(0);
+      await pRetry(
+        async () => {
+          if ((await this.latest())?.runId === this.me.runId) await this.write(0);
+        },
+        { retries: 10, minTimeout: 500, maxTimeout: 2000, maxRetryTime: 15_000 },
+      );
     } catch {
-      /* expires on its own */
+      /* it expires on its own after the time-to-live */
     }
   }
 }

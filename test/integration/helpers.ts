@@ -102,3 +102,27 @@ export async function joinLiveConsumer(groupId: string, topic: string) {
   await ready;
   return consumer;
 }
+
+/**
+ * Waits until no unexpired lease on primary->dr is held (a run of an earlier test file that was killed, or could not
+ * release while a broker was down, holds it until its time-to-live ends).
+ */
+export async function waitForFreeLease(timeoutMs = 60_000): Promise<void> {
+  const { createKafkaPort } = await import('../../src/kafka/kafkajs-adapter.js');
+  const { LEASE_TOPIC } = await import('../../src/engine/lock.js');
+  const dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
+  try {
+    await eventually('the primary->dr lease to be free', async () => {
+      if (!(await dr.listTopics()).includes(LEASE_TOPIC)) return true;
+      let expiresAt = 0;
+      for (const p of await dr.partitionOffsets(LEASE_TOPIC)) {
+        await dr.readRange(LEASE_TOPIC, p.partition, p.logStartOffset, p.highWatermark, (r) => {
+          if (r.key?.toString() === 'primary->dr' && r.value) expiresAt = (JSON.parse(r.value.toString()) as { expiresAt: number }).expiresAt;
+        });
+      }
+      return expiresAt < Date.now() ? true : undefined;
+    }, timeoutMs);
+  } finally {
+    await dr.close();
+  }
+}

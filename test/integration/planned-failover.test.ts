@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import { eventually, joinLiveConsumer, runCli, sandbox, uniqueName } from './helpers.js';
+import { eventually, joinLiveConsumer, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('pf').replace('pf-', '');
 const topics = [`orders-${id}`, `payments-${id}`];
@@ -52,6 +52,7 @@ function auditOf(stderr: string): Record<string, unknown>[] {
 }
 
 beforeAll(async () => {
+  await waitForFreeLease();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-pf-'));
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });

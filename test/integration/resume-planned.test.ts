@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAuditText } from '../../src/engine/audit.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import { eventually, runCli, sandbox, uniqueName } from './helpers.js';
+import { eventually, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
 
 type Ev = { kind: string; step?: string; runId?: string; write?: { action: string; details: { group: string; partitions: { topic: string; partition: number; after: number }[] } }; outputs?: Record<string, unknown> };
 const crashPoints: { name: string; at: (e: Ev) => boolean }[] = [
@@ -28,6 +28,7 @@ afterAll(() => sandboxUp({ stateDir: sandbox().options.stateDir }));
 
 describe('resume of planned-failover.yaml after kill -9', () => {
   it(`resumes correctly from each of the ${crashPoints.length} crash points, with live traffic`, async () => {
+    await waitForFreeLease();
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-resume-pf-'));
     const results: string[] = [];
     for (const [k, point] of crashPoints.entries()) {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, sandbox } from './helpers.js';
+import { runCli, sandbox, waitForFreeLease } from './helpers.js';
 
 let tmp: string;
 let slow: string;
@@ -22,7 +22,7 @@ const args = (runbook: string, runsDir: string, extra: string[] = []) => ['run',
 
 /** Starts a run in the background and resolves once it holds the lock (its `lock.acquired` event). */
 async function startHolder(runbook: string, runsDir: string, extra: string[] = []) {
-  const child = execa(process.execPath, [cli, ...args(runbook, runsDir, extra)], { reject: false, buffer: false, all: false });
+  const child = execa(process.execPath, [cli, ...args(runbook, runsDir, extra)], { reject: false, buffer: { stdout: false, stderr: true } });
   let out = '';
   const runId = await new Promise<string>((resolve, reject) => {
     let id = '';
@@ -34,7 +34,8 @@ async function startHolder(runbook: string, runsDir: string, extra: string[] = [
         if (e.kind === 'lock.acquired') resolve(id);
       }
     });
-    child.catch(reject);
+    // A child that exits before holding the lock (e.g. exit 5) fails the test at once instead of hanging it.
+    void child.then((r) => reject(new Error(`the holder exited (${r.exitCode}) before taking the lock:\n${out}\n${String(r.stderr ?? '')}`)));
   });
   return { child, runId, output: () => out };
 }
@@ -48,6 +49,12 @@ beforeAll(async () => {
 });
 
 describe('run lock', () => {
+  beforeAll(async () => {
+    // Earlier test files share this cluster pair; a run of theirs that was killed or could not release (a broker was
+    // down) holds the lease until it expires (30 s). Wait until a run can take it.
+    await waitForFreeLease();
+  });
+
   it('a second run exits 5 naming the holder; a steal is audited and fences the old holder', async () => {
     const a = await startHolder(slow, 'runs-a');
     const local = await runCli(args(quick, 'runs-a'));
