@@ -146,8 +146,8 @@ const EXIT: Record<RunOutcome, number> = { succeeded: ExitCode.Ok, failed: ExitC
 export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const runId = o.resume?.runId ?? o.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
   const runDir = path.resolve(o.runsDir ?? 'runs', runId);
-  const flowForLock = findFlow(o.clusters, o.runbook.flow);
-  const pair = `${flowForLock.source}->${flowForLock.target}`;
+  const flow = findFlow(o.clusters, o.runbook.flow);
+  const pair = `${flow.source}->${flow.target}`;
   const operator = o.operator ?? os.userInfo().username;
   // One run at a time per cluster pair: the local lock, then the lease on the target (real runs only).
   let local: ReturnType<typeof takeLocalLock> | undefined;
@@ -160,7 +160,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     const me = holderFor(runId, operator);
     local = takeLocalLock(path.resolve(o.runsDir ?? 'runs'), pair, me, Boolean(stealReason));
     try {
-      lockPort = o.kafka ? o.kafka(flowForLock.target) : createKafkaPort(flowForLock.target, clientSettings(o.clusters, flowForLock.target));
+      lockPort = o.kafka ? o.kafka(flow.target) : createKafkaPort(flow.target, clientSettings(o.clusters, flow.target));
       leaseInfo = await TargetLease.acquire(lockPort, pair, me, ttlMs, Boolean(stealReason));
     } catch (error) {
       local.release();
@@ -194,7 +194,6 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   };
   const started = Date.now();
   const { runbook: rb } = o.runbook;
-  const flow = findFlow(o.clusters, o.runbook.flow);
   const secrets = secretValues(o.clusters);
   const exec = o.exec ?? createExecPort(() => secrets);
   const ports = new Map<string, KafkaPort>();

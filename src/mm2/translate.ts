@@ -270,11 +270,7 @@ function translateOne(a: {
   } else {
     note = 'source unreachable: records consumed on the source after the last checkpoint are unknown';
   }
-  if (!problem && targetOffset < b.logStartOffset) {
-    problem = `target offset ${targetOffset} is below the log start ${b.logStartOffset} of ${ck.topic}/${ck.partition} (records deleted: the group would skip them)`;
-  } else if (!problem && targetOffset > b.highWatermark) {
-    problem = `target offset ${targetOffset} is above the high watermark ${b.highWatermark} of ${ck.topic}/${ck.partition} (a truncated or recreated topic)`;
-  }
+  problem ??= boundsProblem(targetOffset, b, `${ck.topic}/${ck.partition}`);
   return {
     group: ck.group,
     sourceTopic,
@@ -294,10 +290,17 @@ function translateOne(a: {
   };
 }
 
+/** Why an offset must not be written to a target partition with these bounds, or undefined when it may. */
+function boundsProblem(offset: number, b: { logStartOffset: number; highWatermark: number }, where: string): string | undefined {
+  if (offset < b.logStartOffset) return `target offset ${offset} is below the log start ${b.logStartOffset} of ${where} (records deleted: the group would skip them)`;
+  if (offset > b.highWatermark) return `target offset ${offset} is above the high watermark ${b.highWatermark} of ${where} (a truncated or recreated topic)`;
+  return undefined;
+}
+
+/** Adds the bounds problem, if any, to a translated partition. */
 function withBounds(p: TranslatedPartition): TranslatedPartition {
-  if (p.targetOffset < p.logStartOffset) return { ...p, problem: `target offset ${p.targetOffset} is below the log start ${p.logStartOffset}` };
-  if (p.targetOffset > p.highWatermark) return { ...p, problem: `target offset ${p.targetOffset} is above the high watermark ${p.highWatermark}` };
-  return p;
+  const problem = boundsProblem(p.targetOffset, p, `${p.topic}/${p.partition}`);
+  return problem ? { ...p, problem } : p;
 }
 
 function summarize(partitions: TranslatedPartition[]): GroupTranslation[] {

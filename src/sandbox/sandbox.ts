@@ -14,6 +14,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { InvalidInputError, KafkaFailoverError } from '../errors.js';
+import { waitFor } from '../util/wait.js';
 import { brokerProperties, connectWorkerProperties, connectorConfig, connectorName, jvmOptions, loggingConfig, mm2Properties, renderProperties, MIRROR_CONNECTORS } from './configs.js';
 import { putConnector, workerUp } from './connect-rest.js';
 import { clustersFilePath, writeSandboxClustersFile } from './clusters-file.js';
@@ -143,7 +144,6 @@ async function configureConnectors(state: SandboxState): Promise<void> {
   const o = state.options;
   const t = topology(o);
   const url = `http://127.0.0.1:${t.connectPort}`;
-  const { waitFor } = await import('../util/wait.js');
   await waitFor('the Kafka Connect REST API to answer', async () => {
     if (!(await workerUp(url))) throw new Error(`${url} does not answer`);
   }, { timeoutMs: 120_000, intervalMs: 500 });
