@@ -19,6 +19,11 @@ export const ExitCode = {
   Aborted: 4,
   /** Another run holds the lock for this cluster pair. */
   LockHeld: 5,
+  /**
+   * The run paused at a safe point (Ctrl-C, or a prompt left unanswered past --prompt-timeout): state saved, lock
+   * released, every write so far recorded; `kafka-failover resume <run-id>` continues it.
+   */
+  Paused: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

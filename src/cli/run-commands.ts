@@ -1,19 +1,24 @@
 /**
- * `kafka-failover run | plan | validate`: run a runbook (or dry-run it), print the offset plan, or check the file.
- * Non-interactive when `--yes`, `CI=true` or stdin is not a terminal: nothing is ever prompted then, and a
- * confirmation nobody can give blocks the run (exit 3) naming the flag that would authorise it.
+ * `kafka-failover run | plan | resume | validate`: run a runbook (or dry-run it), print the offset plan, continue an
+ * interrupted run, or check the file.
+ * Interactive when stdin and stdout are terminals, without `--yes` and `CI=true`: confirmations, typed aliases and a
+ * retry / wait / override / abort menu on failing gates, each prompt bounded by `--prompt-timeout`.
+ * Otherwise nothing is ever prompted, and a gate or confirmation that needs a human blocks the run (exit 3) naming
+ * the flag that would authorise it. Ctrl-C (SIGINT) or SIGTERM pauses the run at the next safe point (exit 6).
  */
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadClustersFile } from '../clusters/load.js';
 import type { RunEvent } from '../engine/events.js';
-import { loadRunForResume, runRunbook, type Prompter } from '../engine/executor.js';
+import { DEFAULT_PROMPT_TIMEOUT_MS, loadRunForResume, runRunbook } from '../engine/executor.js';
 import { loadRunbook } from '../engine/load-runbook.js';
 import { InvalidInputError } from '../errors.js';
 import { builtinRegistry } from '../steps/index.js';
 import { withClustersOptions } from './clusters-options.js';
 import { intIn, oneOf } from './parse.js';
-import { humanLine, planTable, runSummary } from './render.js';
+import { LiveOutput } from './live.js';
+import { createPrompter, inquirerModule } from './prompts.js';
+import { planTable, runbookTable, runSummary } from './render.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -27,21 +32,29 @@ function pairs(list: string[] = [], flag: string): Record<string, string> {
   return out;
 }
 
-async function interactivePrompter(): Promise<Prompter> {
-  const { confirm, input } = await import('@inquirer/prompts');
-  return {
-    confirm: (message) => confirm({ message, default: false }),
-    typeToConfirm: async (expected, message) => (await input({ message })) === expected,
-  };
-}
-
-function printer(jsonOut: boolean) {
-  return (e: RunEvent) => {
-    if (jsonOut) process.stdout.write(JSON.stringify(e) + '\n');
-    else {
-      const line = humanLine(e);
-      if (line) process.stderr.write(`${line}\n`);
+/**
+ * Turns the first SIGINT/SIGTERM into a pause request (the run stops at its next safe point and prints the resume
+ * command); a second SIGINT quits at once (exit 130) — the audit log then shows any write whose intent has no done.
+ */
+function pauseOnSignals(stderr: NodeJS.WritableStream): { signal: AbortSignal; dispose(): void } {
+  const ctl = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (!ctl.signal.aborted) {
+      ctl.abort(sig === 'SIGINT' ? 'the operator pressed Ctrl-C' : `received ${sig}`);
+      stderr.write(`\n${sig}: pausing at the next safe point (a write in flight completes and is recorded first)… press Ctrl-C again to quit at once\n`);
+    } else if (sig === 'SIGINT') {
+      stderr.write('second Ctrl-C: quitting now; check the audit log before resuming\n');
+      process.exit(130);
     }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    signal: ctl.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
   };
 }
 
@@ -58,8 +71,12 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
   const clustersFile = resumed ? resumed.record.clustersFile : path.resolve(String(o.clusters));
   const clusters = await loadClustersFile(clustersFile);
   const yes = Boolean(o.yes) || Boolean(resumed?.record.yes);
-  const interactive = !yes && process.env.CI !== 'true' && Boolean(process.stdin.isTTY);
+  const interactive = !yes && process.env.CI !== 'true' && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);
   const jsonOut = o.output === 'json';
+  const live = new LiveOutput({ stream: process.stderr });
+  const sink = jsonOut ? (e: RunEvent) => void process.stdout.write(JSON.stringify(e) + '\n') : live.event;
+  if (!jsonOut) live.print(`${runbook.runbook.name} (${runbook.runbook.flow}), ${interactive ? 'interactive' : 'non-interactive'}${dryRun || resumed?.record.dryRun ? ', DRY-RUN (nothing is written)' : ''}:\n${runbookTable(runbook.runbook, registry)}`);
+  const pause = pauseOnSignals(process.stderr);
   const result = await runRunbook({
     runbook,
     clusters,
@@ -71,8 +88,13 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
     runsDir,
     ...(resumed ? { resume: resumed.resume } : {}),
     lock: { ttlMs: Number(o.lockTtl ?? 30_000), ...(o.stealLock ? { stealReason: String(o.reason) } : {}) },
-    ...(interactive ? { prompter: await interactivePrompter() } : {}),
-    sinks: [printer(jsonOut)],
+    ...(interactive ? { prompter: createPrompter(await inquirerModule(), live) } : {}),
+    promptTimeoutMs: Number(o.promptTimeout ?? DEFAULT_PROMPT_TIMEOUT_MS),
+    pauseSignal: pause.signal,
+    sinks: [sink],
+  }).finally(() => {
+    pause.dispose();
+    live.close();
   });
   if (!jsonOut) {
     const table = planTable(result.events);
@@ -93,7 +115,8 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
       .option('--lock-ttl <ms>', 'lease time-to-live on the target cluster (renewed every third of it)', intIn(1000, 3_600_000), 30_000)
       .option('--steal-lock', 'take over a lock held by another run (needs --reason; audited)')
       .option('--reason <text>', 'why the lock is stolen')
-      .option('--output <format>', 'human or json (one event per line)', oneOf('human', 'json'), 'human');
+      .option('--output <format>', 'human or json (one event per line, schema in docs/events.md)', oneOf('human', 'json'), 'human')
+      .option('--prompt-timeout <ms>', 'longest wait for an answer to one prompt; then the run pauses (resumable)', intIn(1000, 86_400_000), DEFAULT_PROMPT_TIMEOUT_MS);
 
   common(program.command('run <runbook>'))
     .description('run a runbook against the clusters (gates, confirmations, audit log)')
@@ -113,7 +136,8 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
     .option('--reason <text>', 'why the lock is stolen')
     .option('--yes', 'non-interactive: approve confirmations (recorded in the audit log)')
     .option('--override <step.gate=reason>', 'let a failing gate pass, with a reason (repeatable, audited)', collect)
-    .option('--output <format>', 'human or json (one event per line)', oneOf('human', 'json'), 'human')
+    .option('--output <format>', 'human or json (one event per line, schema in docs/events.md)', oneOf('human', 'json'), 'human')
+    .option('--prompt-timeout <ms>', 'longest wait for an answer to one prompt; then the run pauses (resumable)', intIn(1000, 86_400_000), DEFAULT_PROMPT_TIMEOUT_MS)
     .action(async (runId: string, o) => setExit(await execute('', o, false, runId)));
 
   program

@@ -7,6 +7,11 @@
  * Per step: resolve templated inputs and validate them → `check` (retried on retryable errors; re-run every
  * `wait.intervalMs` until the gates hold or `wait.timeoutMs` passes) → failing gates block the run (exit 3) unless
  * overridden with a reason → confirmation for writing steps (`--yes`, the operator, or blocked) → `apply` → outputs.
+ *
+ * Pausing (`pauseSignal`, e.g. Ctrl-C, or a prompt left unanswered): the run stops at the next safe point — before a
+ * step, before a write's intent record, during a wait or a prompt — never between a write's intent and its
+ * completion; the snapshot keeps the step it paused in, the lock is released and `run.paused` names the resume
+ * command (exit 6).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -22,7 +27,8 @@ import type { KafkaPort } from '../kafka/port.js';
 import { TOOL_VERSION } from '../version.js';
 import { AuditLog, verifyAuditText } from './audit.js';
 import { TargetLease, holderFor, takeLocalLock } from './lock.js';
-import type { EventSink, GateResult, RunEvent, RunOutcome, WriteDescription } from './events.js';
+import type { EventSink, GateDecision, GateResult, Progress, RunEvent, RunOutcome, WriteDescription } from './events.js';
+import { AbortRunError, evaluateGates, GateBlockedError, type GateDeps } from './gates.js';
 import { validateStepInput, type LoadedRunbook } from './load-runbook.js';
 import { buildRunbookMachine, type RunStepInput, type StepOutcome } from './machine.js';
 import type { StepRegistry } from './registry.js';
@@ -30,12 +36,29 @@ import type { RunbookStep } from './runbook-schema.js';
 import type { StepContext, StepKind } from './step.js';
 import { resolve } from './templates.js';
 
-/** Asks the operator (interactive runs only). */
+export { AbortRunError, GateBlockedError } from './gates.js';
+
+/**
+ * Asks the operator (interactive runs only). Every call gets a signal that aborts when the run pauses or the prompt
+ * times out; an implementation must then reject (any rejection pauses the run: nothing is written on a guess).
+ */
 export interface Prompter {
-  confirm(message: string): Promise<boolean>;
+  confirm(message: string, signal: AbortSignal): Promise<boolean>;
   /** Asks the operator to type `expected`; true when they did. */
-  typeToConfirm(expected: string, message: string): Promise<boolean>;
+  typeToConfirm(expected: string, message: string, signal: AbortSignal): Promise<boolean>;
+  /** Failing gates (observed vs expected): retry, wait (with a timeout, ms), override (with a typed reason) or abort. */
+  gateDecision?(step: string, failing: GateResult[], signal: AbortSignal): Promise<GateDecision>;
 }
+
+/** The run is pausing: raised at safe points, turned into the `paused` outcome. */
+export class PausedError extends KafkaFailoverError {
+  constructor(reason: string) {
+    super(`Run paused: ${reason}`, { exitCode: ExitCode.Paused });
+  }
+}
+
+/** Default bound of one prompt (ms): past it the run pauses instead of holding the lock forever. */
+export const DEFAULT_PROMPT_TIMEOUT_MS = 600_000;
 
 /** Options of {@link runRunbook}. */
 export interface RunOptions {
@@ -53,6 +76,10 @@ export interface RunOptions {
   exec?: ExecPort;
   /** Present only in interactive runs. */
   prompter?: Prompter;
+  /** Longest wait for one answer (ms, default {@link DEFAULT_PROMPT_TIMEOUT_MS}); then the run pauses. */
+  promptTimeoutMs?: number;
+  /** Aborting it pauses the run at the next safe point (the CLI aborts it on Ctrl-C); its reason is recorded. */
+  pauseSignal?: AbortSignal;
   operator?: string;
   runId?: string;
   /** Ports by alias instead of kafkajs ones (tests). */
@@ -98,18 +125,12 @@ export interface RunResult {
   runId: string;
   runDir: string;
   auditFile: string;
-  outcome: RunOutcome;
+  /** `paused`: stopped at a safe point, resumable (exit 6). */
+  outcome: RunOutcome | 'paused';
   exitCode: number;
   message?: string;
   events: RunEvent[];
   outputs: Record<string, Record<string, unknown>>;
-}
-
-/** A gate failed and was not overridden. */
-export class GateBlockedError extends KafkaFailoverError {
-  constructor(message: string, hint: string) {
-    super(message, { exitCode: ExitCode.GateBlocked, hint });
-  }
 }
 
 /** A cluster's id differs from the one pinned in the clusters file: nothing is written. */
@@ -136,7 +157,7 @@ export function retryable(error: unknown): boolean {
   return false;
 }
 
-const EXIT: Record<RunOutcome, number> = { succeeded: ExitCode.Ok, failed: ExitCode.Failed, blocked: ExitCode.GateBlocked, aborted: ExitCode.Aborted };
+const EXIT: Record<RunOutcome | 'paused', number> = { succeeded: ExitCode.Ok, failed: ExitCode.Failed, blocked: ExitCode.GateBlocked, aborted: ExitCode.Aborted, paused: ExitCode.Paused };
 
 /**
  * Runs (or dry-runs) a runbook to a final state.
@@ -212,6 +233,51 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     return reachability.get(alias)!;
   };
 
+  // Pausing: the caller's signal (Ctrl-C) or a prompt left unanswered abort `pause`; safe points check it.
+  const pause = new AbortController();
+  const requestPause = (reason: string) => {
+    if (!pause.signal.aborted) pause.abort(reason);
+  };
+  if (o.pauseSignal) {
+    if (o.pauseSignal.aborted) requestPause(String(o.pauseSignal.reason ?? 'pause requested'));
+    else o.pauseSignal.addEventListener('abort', () => requestPause(String(o.pauseSignal!.reason ?? 'pause requested')), { once: true });
+  }
+  const pauseReason = () => String(pause.signal.reason);
+  const checkPause = () => {
+    if (pause.signal.aborted) throw new PausedError(pauseReason());
+  };
+  const sleep = (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolveSleep, reject) => {
+      const signals = [pause.signal, ...(signal ? [signal] : [])];
+      if (signals.some((x) => x.aborted)) return reject(pause.signal.aborted ? new PausedError(pauseReason()) : signal!.reason);
+      const done = () => {
+        clearTimeout(timer);
+        for (const x of signals) x.removeEventListener('abort', onAbort);
+      };
+      const onAbort = () => {
+        done();
+        reject(pause.signal.aborted ? new PausedError(pauseReason()) : signal!.reason);
+      };
+      const timer = setTimeout(() => {
+        done();
+        resolveSleep();
+      }, ms);
+      for (const x of signals) x.addEventListener('abort', onAbort, { once: true });
+    });
+  const promptTimeoutMs = o.promptTimeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS;
+  /** Runs one prompt bounded by the pause signal and the prompt timeout; any failure to answer pauses the run. */
+  const ask = async <T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    checkPause();
+    const timeout = AbortSignal.timeout(promptTimeoutMs);
+    try {
+      return await fn(AbortSignal.any([pause.signal, timeout]));
+    } catch (error) {
+      if (timeout.aborted && !pause.signal.aborted) requestPause(`no answer to "${what}" within ${Math.round(promptTimeoutMs / 1000)} s (--prompt-timeout)`);
+      else requestPause(pause.signal.aborted ? pauseReason() : `the prompt "${what}" ended without an answer (${(error as Error).name ?? 'error'}: ${(error as Error).message})`);
+      throw new PausedError(pauseReason());
+    }
+  };
+
   const lockEvent = () => {
     if (leaseInfo) emit({ kind: 'lock.acquired', pair, ttlMs, ...(leaseInfo.stolenFrom ? { stolenFrom: leaseInfo.stolenFrom, reason: stealReason } : {}), ...(leaseInfo.expiredFrom ? { expiredFrom: leaseInfo.expiredFrom } : {}) });
   };
@@ -240,11 +306,13 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     kafka,
     reachable,
     exec,
-    signal,
+    signal: AbortSignal.any([signal, pause.signal]),
     now: () => Date.now(),
-    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    sleep: (ms) => sleep(ms, signal),
     note: (message, data) => emit({ kind: 'step.note', step: step.id, message, ...(data === undefined ? {} : { data }) }),
+    progress: (p: Progress) => emit({ kind: 'progress', step: step.id, progress: p }),
     async write<T>(w: WriteDescription, fn: () => Promise<T>) {
+      checkPause(); // a safe point: nothing of this write has happened yet
       if (o.dryRun) {
         emit({ kind: 'write.would', step: step.id, write: w });
         return undefined;
@@ -278,12 +346,17 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     const scope = { params: o.runbook.params, steps: Object.fromEntries(Object.entries(scopeOutputs).map(([k, v]) => [k, { outputs: v }])), flow: { source: flow.source, target: flow.target } };
     const input = validateStepInput(kind.input, resolve(rawInput, scope), o.runbook.file, step.id);
     const ctx = contextFor(step, signal);
-    const checked = await evaluate(step, ctx, () => kind.check(ctx, input));
+    const checked = await evaluate(step, () => kind.check(ctx, input));
+    // What the step is about to write, as computed by its check (e.g. every group's current → new offsets): shown
+    // before the confirmation and kept in the audit log as what the operator approved.
+    if (kind.writes && checked.plan !== undefined) emit({ kind: 'step.plan', step: step.id, plan: checked.plan });
     if (kind.writes && (step.confirm || kind.alwaysConfirm) && !o.dryRun) {
-      const prompt = typeof step.confirm === 'object' && step.confirm.typeTargetAlias ? `Type "${flow.target}" to let step "${step.id}" write to ${flow.target}` : `Run step "${step.id}" (${kind.kind})?`;
+      const typed = typeof step.confirm === 'object' && step.confirm.typeTargetAlias;
+      const prompt = typed ? `Type "${flow.target}" to let step "${step.id}" write to ${flow.target}` : `Run step "${step.id}" (${kind.kind})?`;
       if (o.yes) emit({ kind: 'confirm', step: step.id, prompt, granted: true, by: '--yes' });
       else if (o.prompter) {
-        const granted = typeof step.confirm === 'object' && step.confirm.typeTargetAlias ? await o.prompter.typeToConfirm(flow.target, prompt) : await o.prompter.confirm(prompt);
+        const p = o.prompter;
+        const granted = await ask(prompt, (sig) => (typed ? p.typeToConfirm(flow.target, prompt, sig) : p.confirm(prompt, sig)));
         emit({ kind: 'confirm', step: step.id, prompt, granted, by: 'operator' });
         if (!granted) throw new AbortRunError(`The operator declined step "${step.id}".`);
       } else {
@@ -291,40 +364,27 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
       }
     }
     const applied = kind.apply ? await withRetries(step, async () => (await kind.apply!(ctx, input, checked.plan)) ?? {}) : {};
-    const verified = kind.verify && !o.dryRun ? await evaluate(step, ctx, () => kind.verify!(ctx, input, checked.plan)) : undefined;
+    const verified = kind.verify && !o.dryRun ? await evaluate(step, () => kind.verify!(ctx, input, checked.plan)) : undefined;
     return { ...(checked.outputs ?? {}), ...applied, ...(verified?.outputs ?? {}) };
   }
 
-  /** Runs a read-only probe, re-running it while gates fail and the step's wait allows; then applies overrides. */
-  async function evaluate<T extends { gates?: GateResult[] }>(step: RunbookStep, ctx: StepContext, probe: () => Promise<T>): Promise<T> {
-    const deadline = step.wait ? Date.now() + step.wait.timeoutMs : 0;
-    let result = await withRetries(step, probe);
-    while ((result.gates ?? []).some((g) => !g.ok) && step.wait && Date.now() < deadline && !ctx.signal.aborted) {
-      for (const g of result.gates ?? []) emit({ kind: 'gate', step: step.id, gate: g, final: false });
-      await ctx.sleep(Math.min(step.wait.intervalMs, Math.max(0, deadline - Date.now())));
-      result = await withRetries(step, probe);
-    }
-    const failing: GateResult[] = [];
-    for (const g of result.gates ?? []) {
-      emit({ kind: 'gate', step: step.id, gate: g, final: true });
-      if (g.ok) continue;
-      const reason = o.overrides?.[`${step.id}.${g.id}`];
-      if (reason) emit({ kind: 'gate.overridden', step: step.id, gate: g.id, reason, observed: g.observed, expected: g.expected });
-      else failing.push(g);
-    }
-    if (failing.length) {
-      throw new GateBlockedError(
-        `Step "${step.id}" blocked by ${failing.map((g) => `gate ${g.id}: observed ${JSON.stringify(g.observed)}, expected ${g.expected}`).join('; ')}`,
-        `Fix the condition and run again, or override with ${failing.map((g) => `--override ${step.id}.${g.id}="<reason>"`).join(' ')} (audited).`,
-      );
-    }
-    return result;
-  }
+  const gateDeps: GateDeps = {
+    emit,
+    overrides: o.overrides ?? {},
+    ...(o.prompter?.gateDecision ? { decide: (stepId: string, failing: GateResult[]) => ask(`gates of step ${stepId}`, (sig) => o.prompter!.gateDecision!(stepId, failing, sig)) } : {}),
+    withRetries,
+    sleep: (ms) => sleep(ms),
+    checkPause,
+    now: () => Date.now(),
+  };
+  /** Runs a read-only probe to a gate verdict (waits, overrides, the operator's decision): src/engine/gates.ts. */
+  const evaluate = <T extends { gates?: GateResult[] }>(step: RunbookStep, probe: () => Promise<T>) => evaluateGates(gateDeps, step, probe);
 
   const runStep = fromPromise<StepOutcome, RunStepInput>(async ({ input }) => {
     const step = rb.steps[input.index]!;
     const kind = o.registry.get(step.kind)!;
     const t0 = Date.now();
+    if (pause.signal.aborted) return { stepId: step.id, status: 'paused', message: pauseReason() };
     emit({ kind: 'step.started', step: step.id, stepKind: step.kind, attempt: 1 });
     const controller = new AbortController();
     const timer = step.timeoutMs ? setTimeout(() => controller.abort(new Error(`step "${step.id}" timed out after ${step.timeoutMs} ms`)), step.timeoutMs) : undefined;
@@ -336,6 +396,8 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
       emit({ kind: 'step.succeeded', step: step.id, durationMs: Date.now() - t0, outputs });
       return { stepId: step.id, status: 'succeeded', outputs };
     } catch (error) {
+      // Whatever the step threw while the run was pausing (an aborted sleep, wait or prompt) is the pause itself.
+      if (error instanceof PausedError || pause.signal.aborted) return { stepId: step.id, status: 'paused', message: pauseReason() };
       if (error instanceof GateBlockedError) {
         emit({ kind: 'step.failed', step: step.id, durationMs: Date.now() - t0, error: error.message, policy: 'abort' });
         return { stepId: step.id, status: 'blocked', message: `${error.message}\n  fix: ${error.hint ?? ''}` };
@@ -364,6 +426,8 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const actor = o.resume?.snapshot ? createActor(machine, { snapshot: o.resume.snapshot as never }) : createActor(machine);
   const snapshotFile = path.join(runDir, 'snapshot.json');
   actor.subscribe((snap) => {
+    // A pause is not persisted: the snapshot keeps the step the run paused in, which `resume` runs again.
+    if (snap.value === 'paused') return;
     const tmp = `${snapshotFile}.tmp`;
     writeFileSync(tmp, JSON.stringify(actor.getPersistedSnapshot()), { mode: 0o600 });
     renameSync(tmp, snapshotFile);
@@ -373,10 +437,15 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     actor.subscribe({ complete: () => resolveDone(actor.getSnapshot() as never), error: reject });
     actor.start();
   });
-  const outcome = final.value as RunOutcome;
+  const outcome = final.value as RunOutcome | 'paused';
   const exitCode = EXIT[outcome];
   try {
-    emit({ kind: 'run.finished', runId, outcome, durationMs: Date.now() - started, exitCode, ...(final.context.message ? { message: final.context.message } : {}), auditFile });
+    if (outcome === 'paused') {
+      const stoppedAt = (final.context as { stoppedAt?: number }).stoppedAt;
+      const stepId = stoppedAt !== undefined && stoppedAt >= 0 ? rb.steps[stoppedAt]?.id : undefined;
+      const resumeCommand = `kafka-failover resume ${runId}${o.runsDir && o.runsDir !== 'runs' ? ` --runs-dir ${o.runsDir}` : ''}`;
+      emit({ kind: 'run.paused', runId, ...(stepId ? { step: stepId } : {}), reason: pauseReason(), durationMs: Date.now() - started, exitCode, resumeCommand, auditFile });
+    } else emit({ kind: 'run.finished', runId, outcome, durationMs: Date.now() - started, exitCode, ...(final.context.message ? { message: final.context.message } : {}), auditFile });
   } catch {
     // The audit log is broken; the run already stopped before any further write. The result says why.
   }
@@ -386,13 +455,6 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   if (!o.kafka) await lockPort?.close();
   await Promise.allSettled([...ports.values()].map((p) => p.close()));
   return { runId, runDir, auditFile, outcome, exitCode, ...(final.context.message ? { message: final.context.message } : {}), events, outputs: final.context.outputs };
-}
-
-/** The operator declined: the run ends `aborted` (exit 4). */
-export class AbortRunError extends KafkaFailoverError {
-  constructor(message: string) {
-    super(message, { exitCode: ExitCode.Aborted });
-  }
 }
 
 /**

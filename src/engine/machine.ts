@@ -1,6 +1,7 @@
 /**
  * The runbook as an xstate v5 machine: one state per step, each invoking the `runStep` actor; final states
- * `succeeded`, `failed`, `blocked` and `aborted`. The machine does no I/O: `runStep` is provided by the executor
+ * `succeeded`, `failed`, `blocked`, `aborted` and `paused` (a safe stop the executor does not persist, so a resume
+ * restarts the step it paused in). The machine does no I/O: `runStep` is provided by the executor
  * (`machine.provide({ actors })`), and tests provide fakes. Step outputs live in the machine's context, so a
  * persisted snapshot carries everything later steps need.
  */
@@ -10,7 +11,7 @@ import type { Runbook } from './runbook-schema.js';
 /** What running one step resolved to (the actor applies the step's onFailure policy). */
 export interface StepOutcome {
   stepId: string;
-  status: 'succeeded' | 'continued' | 'blocked' | 'failed' | 'aborted';
+  status: 'succeeded' | 'continued' | 'blocked' | 'failed' | 'aborted' | 'paused';
   outputs?: Record<string, unknown>;
   message?: string;
 }
@@ -45,6 +46,7 @@ export function buildRunbookMachine(runbook: Runbook) {
           { guard: ({ event }: { event: { output: StepOutcome } }) => event.output.status === 'blocked', target: 'blocked', actions: 'stop' },
           { guard: ({ event }: { event: { output: StepOutcome } }) => event.output.status === 'failed', target: 'failed', actions: 'stop' },
           { guard: ({ event }: { event: { output: StepOutcome } }) => event.output.status === 'aborted', target: 'aborted', actions: 'stop' },
+          { guard: ({ event }: { event: { output: StepOutcome } }) => event.output.status === 'paused', target: 'paused', actions: 'stop' },
           { target: next, actions: 'keepOutputs' },
         ],
         onError: { target: 'failed', actions: 'stopOnError' },
@@ -80,6 +82,7 @@ export function buildRunbookMachine(runbook: Runbook) {
       failed: { type: 'final' },
       blocked: { type: 'final' },
       aborted: { type: 'final' },
+      paused: { type: 'final' },
     },
   } as never);
 }

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
 import type { ExecPort } from '../adapters/exec.js';
 import type { KafkaPort } from '../kafka/port.js';
-import type { GateResult, WriteDescription } from './events.js';
+import type { GateResult, Progress, WriteDescription } from './events.js';
 
 /** What a step's `check` returns. */
 export interface CheckResult<TPlan = unknown> {
@@ -36,6 +36,9 @@ export interface StepContext {
   write<T>(w: WriteDescription, fn: () => Promise<T>): Promise<T | undefined>;
   /** Records a note (numbers) in the audit log and output. */
   note(message: string, data?: unknown): void;
+  /** Reports live progress of a long wait inside the step (e.g. a quiet window: done/total ms). */
+  progress(p: Progress): void;
+  /** Sleeps (ms); rejects when the step times out or the run is pausing. */
   sleep(ms: number): Promise<void>;
   now(): number;
   signal: AbortSignal;

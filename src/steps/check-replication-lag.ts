@@ -29,6 +29,8 @@ export const checkReplicationLag = defineStep({
     const over = parts.filter((p) => p.lagRecords !== null && p.lagRecords > input.maxLagRecords);
     const max = Math.max(0, ...parts.map((p) => p.lagRecords ?? 0));
     const total = parts.reduce((s, p) => s + (p.lagRecords ?? 0), 0);
+    const byTopic: Record<string, number> = {};
+    for (const p of parts) byTopic[p.sourceTopic] = (byTopic[p.sourceTopic] ?? 0) + (p.lagRecords ?? 0);
     return {
       gates: [
         {
@@ -37,6 +39,7 @@ export const checkReplicationLag = defineStep({
           observed: { maxLagRecords: max, totalLagRecords: total, partitionsOver: over.map((p) => `${p.sourceTopic}/${p.partition}=${p.lagRecords}`), partitionsUnknown: unknown.map((p) => `${p.sourceTopic}/${p.partition}`) },
           expected: `≤ ${input.maxLagRecords} records per partition, every partition measurable`,
           ok: over.length === 0 && unknown.length === 0,
+          remaining: { value: total, unit: 'records', detail: byTopic },
         },
       ],
       outputs: { maxLagRecords: max, totalLagRecords: total, partitions: parts.length },

@@ -29,7 +29,13 @@ export const freezeWrites = defineStep({
     const source = ctx.kafka(ctx.flow.source);
     const topics = await selectTopics(source, input.topics);
     const before = await highWatermarks(source, topics);
-    await ctx.sleep(input.quietWindowMs);
+    // Sleep the quiet window in one-second slices so the operator sees it count down.
+    for (let waited = 0; waited < input.quietWindowMs; ) {
+      const slice = Math.min(1000, input.quietWindowMs - waited);
+      await ctx.sleep(slice);
+      waited += slice;
+      ctx.progress({ label: `quiet window on ${topics.length} source topic(s)`, unit: 'ms', done: waited, total: input.quietWindowMs });
+    }
     const after = await highWatermarks(source, topics);
     const moved = [...after].filter(([k, v]) => v !== before.get(k)).map(([k, v]) => ({ partition: k, appended: v - (before.get(k) ?? 0) }));
     const appended = moved.reduce((s, m) => s + m.appended, 0);

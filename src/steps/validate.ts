@@ -43,6 +43,7 @@ export const validateStep = defineStep({
     const hwm = new Map<string, number>();
     for (const t of new Set(input.plan.map((p) => p.topic))) for (const p of await target.partitionOffsets(t)) hwm.set(`${t}/${p.partition}`, p.highWatermark);
     let progressed = 0;
+    const consumed: Record<string, number> = {};
     const unplanned: string[] = [];
     for (const g of groups) {
       const committed = await target.committedOffsets(g);
@@ -59,6 +60,7 @@ export const validateStep = defineStep({
         const c = committed.find((x) => x.topic === r.topic && x.partition === r.partition)?.offset;
         if (c === undefined || c < r.targetOffset) rewound.push(`${g} ${r.topic}/${r.partition}: ${c ?? 'none'} < planned ${r.targetOffset}`);
         if (c !== undefined && c > r.targetOffset) moved = true;
+        if (c !== undefined) consumed[g] = (consumed[g] ?? 0) + Math.max(0, c - r.targetOffset);
         if ((c ?? -1) < (hwm.get(`${r.topic}/${r.partition}`) ?? 0)) allAtEnd = false;
       }
       if (moved || allAtEnd) progressed++;
@@ -67,7 +69,7 @@ export const validateStep = defineStep({
     return {
       gates: [
         { id: 'groups-not-rewound', description: 'committed offsets on the target are at or beyond the planned ones', observed: { below: rewound.slice(0, 20), count: rewound.length }, expected: '0 partitions below plan', ok: rewound.length === 0 },
-        { id: 'groups-progressing', description: 'each group moved past its planned offsets (or has nothing left to read)', observed: { progressing: progressed, stalled }, expected: `${groups.length} of ${groups.length} groups`, ok: stalled.length === 0 },
+        { id: 'groups-progressing', description: 'each group moved past its planned offsets (or has nothing left to read)', observed: { progressing: progressed, stalled, recordsConsumedSincePlan: consumed }, expected: `${groups.length} of ${groups.length} groups`, ok: stalled.length === 0, remaining: { value: stalled.length, unit: 'groups not yet progressing', detail: consumed } },
         { id: 'no-unplanned-partitions', description: 'every partition the moved groups commit on had a planned offset (none started at earliest/latest by auto.offset.reset)', observed: { unplanned: unplanned.slice(0, 20), count: unplanned.length }, expected: '0 unplanned partitions', ok: unplanned.length === 0 },
       ],
     };
