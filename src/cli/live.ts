@@ -47,6 +47,7 @@ export class LiveOutput implements PromptScreen {
       return;
     }
     this.flushGates();
+    if (e.kind === 'gate' && e.gate.ok) return; // while waiting, only what still fails is news
     if (e.kind === 'gate') return this.live(e.step, `${e.step}: waiting for ${e.gate.id} — observed ${JSON.stringify(e.gate.observed)}, expected ${e.gate.expected}`, false);
     if (e.kind === 'progress') return this.live(e.step, `${e.step}: ${progressText(e.progress)}`, true);
     if (e.kind === 'step.succeeded' || e.kind === 'step.failed' || e.kind === 'run.finished' || e.kind === 'run.paused') this.stopSpinner();

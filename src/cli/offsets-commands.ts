@@ -2,7 +2,7 @@
  * `kafka-failover offsets translate | lag`: read-only views of what MM2 wrote — the translated offsets with their
  * staleness and re-read figures, and the replication lag per partition. Nothing is written to any cluster.
  */
-import Table from 'cli-table3';
+import { table } from './table.js';
 import type { Command } from 'commander';
 import { replicationLag } from '../mm2/lag.js';
 import { translateOffsets, type TranslationResult } from '../mm2/translate.js';
@@ -14,10 +14,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const regexList = (v: string, prev: RegExp[] = []) => [...prev, new RegExp(v)];
 
 function printTranslation(r: TranslationResult): void {
-  const t = new Table({
-    head: ['group', 'topic', 'part', 'target offset', 'basis', 'ckpt age', 'source committed', 'since ckpt', 're-read', 'problem'],
-    style: { head: [], border: [] },
-  });
+  const t = table(['group', 'topic', 'part', 'target offset', 'basis', 'ckpt age', 'source committed', 'since ckpt', 're-read', 'problem']);
   for (const p of r.partitions) {
     t.push([
       p.group,
@@ -33,11 +30,11 @@ function printTranslation(r: TranslationResult): void {
     ]);
   }
   process.stdout.write(`${t.toString()}\n`);
-  const g = new Table({ head: ['group', 'partitions', 're-read records', 'problems'], style: { head: [], border: [] } });
+  const g = table(['group', 'partitions', 're-read records', 'problems']);
   for (const x of r.groups) g.push([x.group, x.partitions, x.reReadRecords ?? 'unknown', x.problems]);
   process.stdout.write(`${g.toString()}\n`);
   if (r.untranslated.length) {
-    const u = new Table({ head: ['group', 'source topic', 'part', 'committed', 'reason', 'fallback'], style: { head: [], border: [] } });
+    const u = table(['group', 'source topic', 'part', 'committed', 'reason', 'fallback']);
     for (const x of r.untranslated) u.push([x.group, x.sourceTopic, x.partition, x.sourceCommittedOffset, x.reason, x.fallback ? 'yes' : 'no']);
     process.stdout.write(`Source commits without a checkpoint:\n${u.toString()}\n`);
   }
@@ -85,12 +82,13 @@ export function registerOffsetsCommands(program: Command): void {
           process.stdout.write(JSON.stringify(r) + '\n');
           return;
         }
-        const t = new Table({ head: ['source topic', 'part', 'source HWM', 'target HWM', 'last sync U→D', 'lag (records)', 'lag ≤', 'last record age'], style: { head: [], border: [] } });
+        const t = table(['source topic', 'part', 'source HWM', 'target HWM', 'last sync U→D', 'lag (records)', 'lag ≤', 'last record age']);
         for (const p of r.partitions) {
           t.push([p.sourceTopic, p.partition, p.sourceHighWatermark ?? '?', p.targetHighWatermark, p.lastSync ? `${p.lastSync.upstreamOffset}→${p.lastSync.downstreamOffset}` : 'none', p.lagRecords ?? '?', p.lagUpperBound ?? '?', p.lastReplicatedTimestamp ? seconds(now - p.lastReplicatedTimestamp) : 'empty']);
         }
         process.stdout.write(`${t.toString()}\n`);
-        say(r.heartbeat ? `Newest heartbeat from ${ports.flow.source} on ${ports.flow.target}: ${seconds(r.heartbeat.ageMs)} old (${r.heartbeat.topic}).` : `No heartbeat from ${ports.flow.source} found on ${ports.flow.target}.`);
+        say(r.heartbeat ? `Newest heartbeat replicated from ${ports.flow.source} to ${ports.flow.target}: ${seconds(r.heartbeat.ageMs)} old (${r.heartbeat.topic}).` : `No heartbeat replicated from ${ports.flow.source} found on ${ports.flow.target} (nothing writes heartbeats into ${ports.flow.source}'s heartbeats topic).`);
+        say(r.mm2Heartbeat ? `MM2's own newest heartbeat for ${ports.flow.source}->${ports.flow.target}: ${seconds(r.mm2Heartbeat.ageMs)} old (MM2 alive; says nothing about ${ports.flow.source}).` : `No MM2 heartbeat for ${ports.flow.source}->${ports.flow.target} on ${ports.flow.target}.`);
       } finally {
         await ports.close();
       }

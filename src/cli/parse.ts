@@ -1,5 +1,6 @@
 /** Option parsers for commander that reject bad values with a message naming the option and the allowed range. */
 import { InvalidArgumentError } from 'commander';
+import parseDuration from 'parse-duration';
 
 /** Parses an integer within [min, max]. */
 export function intIn(min: number, max: number): (value: string) => number {
@@ -16,4 +17,15 @@ export function oneOf<T extends string>(...allowed: T[]): (value: string) => T {
     if (!(allowed as string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${allowed.join(', ')}, got "${value}".`);
     return value as T;
   };
+}
+
+/**
+ * Parses a duration with a unit (`90s`, `5m`, `1h30m`, `1500ms`; parse-duration's syntax) to ms. A bare number is
+ * refused: "10" could mean seconds or ms, and a data-loss window must not be misread.
+ */
+export function durationMs(value: string): number {
+  if (/^\s*\d+(\.\d+)?\s*$/.test(value)) throw new InvalidArgumentError(`"${value}" has no unit: write e.g. 90s, 5m or 1500ms.`);
+  const ms = parseDuration(value);
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) throw new InvalidArgumentError(`expected a duration such as 90s, 5m or 1h30m, got "${value}".`);
+  return Math.round(ms);
 }

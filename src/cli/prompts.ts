@@ -5,7 +5,6 @@
  */
 import type { Prompter } from '../engine/executor.js';
 import type { GateDecision, GateResult } from '../engine/events.js';
-import { gatesTable } from './render.js';
 
 /** The subset of @inquirer/prompts used here (same signatures: config, then a context carrying the signal). */
 export interface PromptModule {
@@ -15,12 +14,11 @@ export interface PromptModule {
   number(config: { message: string; default?: number; min?: number; max?: number; required?: boolean }, context?: { signal?: AbortSignal }): Promise<number | undefined>;
 }
 
-/** What the prompter needs from the output (to stop a spinner before asking, and to print the gates table). */
+/** What the prompter needs from the output: to flush pending lines (the failing gates' table) and stop a spinner. */
 export interface PromptScreen {
-  /** Called before a question is shown: stop live output, flush pending lines. */
+  /** Called before a question is shown: flush pending output (gate tables), stop live output. */
   beforePrompt(): void;
   afterPrompt(): void;
-  print(text: string): void;
 }
 
 /** Shortest override reason accepted (characters): a reason is evidence for the audit, not a formality. */
@@ -33,8 +31,9 @@ export const MAX_WAIT_S = 3600;
  * Builds the interactive prompter.
  * - confirmations default to "no";
  * - type-to-confirm compares the typed text with the expected alias exactly (after trimming);
- * - failing gates are shown as a table (observed vs expected), then: retry, wait (seconds, 1–3600), override (a
- *   reason of at least {@link MIN_REASON_LENGTH} characters, recorded in the audit log), abort.
+ * - failing gates (their observed-vs-expected table is already on screen, flushed by `beforePrompt`) offer: retry,
+ *   wait (seconds, 1–3600), override (a reason of at least {@link MIN_REASON_LENGTH} characters, recorded in the
+ *   audit log), abort.
  */
 export function createPrompter(mod: PromptModule, screen: PromptScreen): Prompter {
   const around = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -50,10 +49,9 @@ export function createPrompter(mod: PromptModule, screen: PromptScreen): Prompte
     typeToConfirm: (expected, message, signal) => around(async () => (await mod.input({ message }, { signal })).trim() === expected),
     gateDecision: (step: string, failing: GateResult[], signal: AbortSignal) =>
       around(async (): Promise<GateDecision> => {
-        screen.print(`Step "${step}": ${failing.length} gate(s) failing\n${gatesTable(failing)}`);
         const action = await mod.select<GateDecision['action']>(
           {
-            message: `What now for step "${step}"?`,
+            message: `Step "${step}" is blocked by ${failing.map((g) => g.id).join(', ')}. What now?`,
             choices: [
               { name: 'retry', value: 'retry', description: 'check the gates once more' },
               { name: 'wait', value: 'wait', description: 'poll until the gates hold, up to a time limit' },

@@ -1,5 +1,5 @@
 /** Renderers over run events: one line per event for humans (stderr), one JSON object per line for machines. */
-import Table from 'cli-table3';
+import { table } from './table.js';
 import type { GateResult, Progress, RunEvent, WriteDescription } from '../engine/events.js';
 import type { StepRegistry } from '../engine/registry.js';
 import type { Runbook } from '../engine/runbook-schema.js';
@@ -7,11 +7,10 @@ import type { Runbook } from '../engine/runbook-schema.js';
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const json = (v: unknown) => JSON.stringify(v);
 const num = (n: number) => n.toLocaleString('en-US');
-const plainTable = (head: string[], colWidths?: number[]) => new Table({ head, style: { head: [], border: [] }, ...(colWidths ? { colWidths, wordWrap: true, wrapOnWordBoundary: false } : {}) });
 
 /** The runbook's steps as a table: what each does, whether it writes, what it asks, how long it may wait. */
 export function runbookTable(rb: Runbook, registry: StepRegistry): string {
-  const t = plainTable(['#', 'step', 'kind', 'writes', 'confirmation', 'waits up to']);
+  const t = table(['#', 'step', 'kind', 'writes', 'confirmation', 'waits up to']);
   rb.steps.forEach((s, i) => {
     const kind = registry.get(s.kind);
     const confirm = typeof s.confirm === 'object' && s.confirm.typeTargetAlias ? 'type the target alias' : s.confirm || kind?.alwaysConfirm ? 'yes/no' : '—';
@@ -20,9 +19,9 @@ export function runbookTable(rb: Runbook, registry: StepRegistry): string {
   return t.toString();
 }
 
-/** Gates with what was observed against what was expected (observed shown as compact JSON, wrapped). */
+/** Gates with what was observed against what was expected (observed as compact JSON, unwrapped so logs stay greppable). */
 export function gatesTable(gates: GateResult[]): string {
-  const t = plainTable(['gate', 'result', 'observed', 'expected'], [22, 8, 60, 34]);
+  const t = table(['gate', 'result', 'observed', 'expected']);
   for (const g of gates) t.push([g.id, g.ok ? 'ok' : 'FAILED', json(g.observed), g.expected]);
   return t.toString();
 }
@@ -31,7 +30,7 @@ export function gatesTable(gates: GateResult[]): string {
 export function stepPlanText(plan: unknown): string {
   const groups = Array.isArray(plan) ? (plan as { group?: unknown; partitions?: unknown }[]) : [];
   if (!groups.length || !groups.every((g) => typeof g.group === 'string' && Array.isArray(g.partitions))) return json(plan);
-  const t = plainTable(['group', 'topic', 'partition', 'current offset', 'new offset', 're-read records']);
+  const t = table(['group', 'topic', 'partition', 'current offset', 'new offset', 're-read records']);
   let total = 0;
   let unknown = false;
   for (const g of groups as { group: string; partitions: { topic: string; partition: number; before: number | null; after: number; reReadRecords: number | null }[] }[]) {
@@ -117,7 +116,7 @@ export function planTable(events: RunEvent[]): string | undefined {
 
 /** A closing summary for humans: each step with its duration, the groups moved and records to re-read, the audit file. */
 export function runSummary(events: RunEvent[]): string {
-  const t = new Table({ head: ['step', 'result', 'duration'], style: { head: [], border: [] } });
+  const t = table(['step', 'result', 'duration']);
   for (const e of events) {
     if (e.kind === 'step.succeeded') t.push([e.step, 'ok', secs(e.durationMs)]);
     else if (e.kind === 'step.failed') t.push([e.step, e.policy === 'continue' ? 'failed (continued)' : 'FAILED', secs(e.durationMs)]);

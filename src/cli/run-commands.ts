@@ -15,12 +15,15 @@ import { loadRunbook } from '../engine/load-runbook.js';
 import { InvalidInputError } from '../errors.js';
 import { builtinRegistry } from '../steps/index.js';
 import { withClustersOptions } from './clusters-options.js';
-import { intIn, oneOf } from './parse.js';
+import { durationMs, intIn, oneOf } from './parse.js';
 import { LiveOutput } from './live.js';
 import { createPrompter, inquirerModule } from './prompts.js';
 import { planTable, runbookTable, runSummary } from './render.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/** The runbook parameter `--accept-data-loss-window` sets (ms). */
+export const ACCEPT_WINDOW_PARAM = 'acceptDataLossWindowMs';
 
 function pairs(list: string[] = [], flag: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -64,7 +67,15 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
   const runsDir = String(o.runsDir);
   const resumed = resumeId ? loadRunForResume(runsDir, resumeId) : undefined;
   const sets = resumed ? resumed.record.sets : pairs(o.set as string[], '--set');
-  const runbook = await loadRunbook(resumed ? resumed.record.runbookFile : path.resolve(runbookFile), registry, sets);
+  let runbook = await loadRunbook(resumed ? resumed.record.runbookFile : path.resolve(runbookFile), registry, sets);
+  if (o.acceptDataLossWindow !== undefined && !resumed) {
+    // Sugar for the emergency runbooks' parameter, so the pipeline states the window it accepts in one readable flag.
+    if (!(ACCEPT_WINDOW_PARAM in runbook.runbook.parameters)) {
+      throw new InvalidInputError(`--accept-data-loss-window: ${runbook.file} has no "${ACCEPT_WINDOW_PARAM}" parameter, so no step would use it.`, { hint: 'Use it with runbooks that estimate a data-loss window (runbooks/emergency-failover.yaml), or leave it out.' });
+    }
+    sets[ACCEPT_WINDOW_PARAM] = String(o.acceptDataLossWindow);
+    runbook = await loadRunbook(runbook.file, registry, sets);
+  }
   if (resumed && runbook.sha256 !== resumed.record.runbookSha256) {
     throw new InvalidInputError(`${runbook.file} changed since run ${resumeId} started (sha256 ${runbook.sha256.slice(0, 12)}… ≠ ${resumed.record.runbookSha256.slice(0, 12)}…).`, { hint: 'Restore the runbook as it was, or start a new run.' });
   }
@@ -121,6 +132,7 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
   common(program.command('run <runbook>'))
     .description('run a runbook against the clusters (gates, confirmations, audit log)')
     .option('--dry-run', 'compute everything from real reads, write nothing')
+    .option('--accept-data-loss-window <duration>', 'emergency runbooks: the data-loss window you accept (e.g. 5m); the run blocks if the estimate is larger', durationMs)
     .action(async (file: string, o) => setExit(await execute(file, o, Boolean(o.dryRun))));
 
   common(program.command('plan <runbook>'))

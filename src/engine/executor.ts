@@ -283,7 +283,6 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   };
   if (o.resume) {
     emit({ kind: 'run.resumed', runId, operator: o.operator ?? os.userInfo().username, host: os.hostname(), toolVersion: TOOL_VERSION, fromState: o.resume.fromState, completedWrites: doneKeys.size });
-    lockEvent();
   } else emit({
     kind: 'run.started',
     runId,

@@ -5,8 +5,12 @@
  *   target high watermark T. The last replicated upstream record ≈ U + (T − 1 − D), so
  *   lag ≈ E − U − T + D records (≥ 0); `E − (U + 1)` bounds it from above using the sync alone.
  *   Comparing raw end offsets across clusters is invalid and never done.
- * - source unreachable: the age of the newest heartbeat from the source on the target, and per target partition
- *   the timestamp of the last replicated record (MM2 preserves record timestamps).
+ * - source unreachable: the age of the newest heartbeat that crossed from the source (`<src>.heartbeats` on the
+ *   target: records created in the source's `heartbeats` topic and replicated), and per target partition the
+ *   timestamp of the last replicated record (MM2 preserves record timestamps).
+ * MM2's own heartbeats in the target's local `heartbeats` topic (MirrorHeartbeatTask writes them straight to the
+ * target, MirrorHeartbeatTask.java) only prove that MM2 runs — they keep coming with the source dead — and are
+ * reported apart as `mm2Heartbeat`.
  */
 import type { FlowConfig } from '../clusters/schema.js';
 import type { KafkaPort } from '../kafka/port.js';
@@ -36,8 +40,14 @@ export interface PartitionLag {
 export interface FlowLag {
   sourceReachable: boolean;
   partitions: PartitionLag[];
-  /** Newest heartbeat from the source seen on the target (epoch ms), and its age (ms) — null when none. */
+  /**
+   * Newest heartbeat replicated from the source (`<src>.heartbeats` on the target; epoch ms) and its age (ms) — proof
+   * that the source → target path moved then. Null when none (nothing writes heartbeats into the source's topic when
+   * no flow targets the source).
+   */
   heartbeat: { topic: string; timestamp: number; ageMs: number } | null;
+  /** Newest heartbeat MM2 wrote to the target's local `heartbeats` for this flow: MM2 is alive, nothing more. */
+  mm2Heartbeat: { topic: string; timestamp: number; ageMs: number } | null;
   corrupt: CorruptRecord[];
 }
 
@@ -95,14 +105,18 @@ export async function replicationLag(o: { flow: FlowConfig; target: KafkaPort; s
   }
 
   let heartbeat: FlowLag['heartbeat'] = null;
+  let mm2Heartbeat: FlowLag['mm2Heartbeat'] = null;
+  const replicatedHeartbeats = remoteTopic(flow, 'heartbeats');
   for (const topic of heartbeatTopicCandidates(flow).filter((t) => targetTopics.includes(t))) {
     const r = await readHeartbeats(target, topic);
     corrupt.push(...r.corrupt);
     for (const h of r.records) {
-      if (h.sourceClusterAlias !== flow.source) continue;
-      if (!heartbeat || h.timestamp > heartbeat.timestamp) heartbeat = { topic, timestamp: h.timestamp, ageMs: Math.max(0, now - h.timestamp) };
+      const seen = { topic, timestamp: h.timestamp, ageMs: Math.max(0, now - h.timestamp) };
+      if (topic === replicatedHeartbeats) {
+        if (!heartbeat || h.timestamp > heartbeat.timestamp) heartbeat = seen;
+      } else if (h.sourceClusterAlias === flow.source && (!mm2Heartbeat || h.timestamp > mm2Heartbeat.timestamp)) mm2Heartbeat = seen;
     }
   }
   partitions.sort((a, b) => a.sourceTopic.localeCompare(b.sourceTopic) || a.partition - b.partition);
-  return { sourceReachable: source !== undefined, partitions, heartbeat, corrupt };
+  return { sourceReachable: source !== undefined, partitions, heartbeat, mm2Heartbeat, corrupt };
 }

@@ -3,6 +3,7 @@ import { StepRegistry } from '../engine/registry.js';
 import { checkReplicationLag } from './check-replication-lag.js';
 import { checkTargetGroups } from './check-target-groups.js';
 import { confirmScope } from './confirm-scope.js';
+import { estimateDataLoss } from './estimate-data-loss.js';
 import { execStep, manualApproval, redirectStep } from './exec.js';
 import { freezeWrites } from './freeze-writes.js';
 import { resetConsumerGroups } from './reset-consumer-groups.js';
@@ -17,6 +18,7 @@ export function builtinRegistry(): StepRegistry {
     .register(checkTargetGroups)
     .register(freezeWrites)
     .register(checkReplicationLag)
+    .register(estimateDataLoss)
     .register(stopReplication)
     .register(translateOffsetsStep)
     .register(resetConsumerGroups)

@@ -103,7 +103,7 @@ describe('planned failover (runbooks/planned-failover.yaml)', () => {
     try {
       const r = await runCli(['run', 'runbooks/planned-failover.yaml', '--yes', ...runArgs()]);
       expect(r.exitCode).toBe(3);
-      expect(r.stderr).toMatch(new RegExp(`gate target-groups-empty: FAILED — observed .*${groups[0]} \\(Stable, 1 member\\(s\\)\\).*expected 0 groups with members`));
+      expect(r.stderr).toMatch(new RegExp(`target-groups-empty\\s*│ FAILED\\s*│ \\{"groupsWithMembers":\\["${groups[0]} \\(Stable, 1 member\\(s\\)\\)"\\]\\}\\s*│ 0 groups with members`));
       const audit = auditOf(r.stderr);
       expect(audit.find((e) => e.kind === 'gate' && (e.gate as { ok: boolean }).ok === false)).toMatchObject({ step: 'preflight', gate: { id: 'target-groups-empty', expected: '0 groups with members' } });
       expect(audit.filter((e) => String(e.kind).startsWith('write.'))).toEqual([]);
@@ -153,7 +153,7 @@ describe('planned failover (runbooks/planned-failover.yaml)', () => {
     (await import('node:fs')).writeFileSync(rb, `apiVersion: kafka-failover/v1\nname: lag-only\nflow: primary->dr\nsteps:\n  - id: lag\n    kind: check-replication-lag\n    with: { maxLagRecords: 10, topics: "${topics[0]}" }\n`);
     const r = await runCli(['run', rb, '--yes', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs')]);
     expect(r.exitCode).toBe(3);
-    expect(r.stderr).toMatch(/gate max-lag: FAILED — observed \{"maxLagRecords":25,.*expected ≤ 10 records per partition/);
+    expect(r.stderr).toMatch(/max-lag\s*│ FAILED\s*│ \{"maxLagRecords":25,.*│ ≤ 10 records per partition/);
     const audit = auditOf(r.stderr);
     expect(audit.find((e) => e.kind === 'gate')).toMatchObject({ gate: { id: 'max-lag', ok: false, observed: { maxLagRecords: 25 } } });
   });
