@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, KafkaFailoverError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { registerAuditCommands } from './audit-commands.js';
+import { registerCheckCommands } from './check-commands.js';
 import { registerOffsetsCommands } from './offsets-commands.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerSandboxCommands } from './sandbox-commands.js';
@@ -21,6 +22,7 @@ export function buildProgram(setExit: (code: number) => void = () => {}): Comman
   registerOffsetsCommands(program);
   registerRunCommands(program, setExit);
   registerAuditCommands(program, setExit);
+  registerCheckCommands(program, setExit);
   return program;
 }
 

@@ -37,6 +37,7 @@ export function registerSandboxCommands(program: Command): void {
     .description('start (or recover) clusters primary and dr and MirrorMaker 2 primary → dr; waits until a probe record crosses')
     .option('--kafka-version <version>', 'Kafka version of brokers and MM2 (default 4.1.2; 3.9.1 also works)')
     .option('--brokers <n>', 'brokers in the primary cluster: 1 or 3', (v) => Number(oneOf('1', '3')(v)) as 1 | 3)
+    .option('--dr-brokers <n>', 'brokers in the dr cluster: 1 or 3', (v) => Number(oneOf('1', '3')(v)) as 1 | 3)
     .option('--mm2-mode <mode>', 'dedicated MirrorMaker 2, or connect (Kafka Connect REST)', oneOf('dedicated', 'connect'))
     .option('--offset-lag-max <records>', 'MM2 offset.lag.max (default 100, MM2\'s default)', intIn(0, 1_000_000))
     .option('--sync-group-offsets', 'turn on MM2 sync.group.offsets.enabled (off by default)')
@@ -48,6 +49,7 @@ export function registerSandboxCommands(program: Command): void {
         {
           kafkaVersion: o.kafkaVersion,
           primaryBrokers: o.brokers,
+          drBrokers: o.drBrokers,
           mm2Mode: o.mm2Mode,
           offsetLagMax: o.offsetLagMax,
           syncGroupOffsets: o.syncGroupOffsets,

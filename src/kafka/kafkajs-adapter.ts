@@ -5,7 +5,7 @@
  * (commits the −1/−2 sentinels), never `fetchOffsets({resolveOffsets: true})` (writes on a read path).
  */
 import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
-import { createKafka, protocolCluster, type ClientSettings, type KafkajsCluster } from './kafkajs-client.js';
+import { createKafka, protocolCluster, tolerantMetadata, type ClientSettings, type KafkajsCluster } from './kafkajs-client.js';
 import { GroupNotEmptyError, type KafkaPort, type OffsetToCommit } from './port.js';
 import { readPartition } from './read-partition.js';
 
@@ -41,24 +41,33 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
   const port: KafkaPort = {
     alias,
     async describeCluster() {
-      const d = await (await getAdmin()).describeCluster();
-      return { clusterId: d.clusterId, controllerId: d.controller ?? null, brokers: d.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })) };
+      // From the raw Metadata response: kafkajs's describeCluster fails when any partition has no leader.
+      const m = await tolerantMetadata(await getCluster());
+      return { clusterId: m.clusterId ?? '', controllerId: m.controllerId ?? null, brokers: m.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })) };
     },
     async listTopics() {
-      return (await getAdmin()).listTopics();
+      return (await tolerantMetadata(await getCluster())).topicMetadata.map((t) => t.topic);
     },
     async describeTopics(names) {
-      const meta = await (await getAdmin()).fetchTopicMetadata(names ? { topics: names } : undefined);
-      return meta.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions
-          .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr, offlineReplicas: p.offlineReplicas ?? [] }))
-          .sort((a, b) => a.partition - b.partition),
-      }));
+      // Raw Metadata (offline partitions included: leader −1); kafkajs's fetchTopicMetadata throws on them.
+      const meta = await tolerantMetadata(await getCluster());
+      return meta.topicMetadata
+        .filter((t) => t.topicErrorCode === 0 && (!names || names.includes(t.topic)))
+        .map((t) => ({
+          name: t.topic,
+          partitions: t.partitionMetadata
+            .map((p) => ({ partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr, offlineReplicas: p.offlineReplicas ?? [] }))
+            .sort((a, b) => a.partition - b.partition),
+        }));
     },
     async describeConfigs(kind, names) {
       const type = kind === 'topic' ? ConfigResourceTypes.TOPIC : ConfigResourceTypes.BROKER;
-      const res = await (await getAdmin()).describeConfigs({ includeSynonyms: false, resources: names.map((name) => ({ type, name })) });
+      // Topic configs from the seed broker directly: kafkajs's admin.describeConfigs refreshes the metadata of every
+      // topic first, which throws when any partition has no leader. Broker configs must go to that broker: admin.
+      const res =
+        kind === 'topic'
+          ? await ((await getCluster()) as unknown as { brokerPool: { seedBroker: { describeConfigs(a: object): Promise<{ resources: { resourceName: string; configEntries: { configName: string; configValue: string | null }[] }[] }> } } }).brokerPool.seedBroker.describeConfigs({ includeSynonyms: false, resources: names.map((name) => ({ type, name })) })
+          : await (await getAdmin()).describeConfigs({ includeSynonyms: false, resources: names.map((name) => ({ type, name })) });
       return new Map(res.resources.map((r) => [r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue]))]));
     },
     async listGroups() {

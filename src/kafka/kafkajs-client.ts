@@ -7,6 +7,7 @@
  * kafkajs is frozen at 2.2.4, so the private `createCluster` factory of its `Kafka` class is a stable seam. It is
  * found by its symbol description, and a missing factory fails loudly rather than falling back to a member join.
  */
+import { createRequire } from 'node:module';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 
 /** Settings to build a client for one cluster. */
@@ -87,4 +88,34 @@ export function protocolCluster(kafka: Kafka): KafkajsCluster {
   }
   // READ_UNCOMMITTED (0): ListOffsets then answers the high watermark, not the last stable offset.
   return (factory as (o: object) => KafkajsCluster)({ allowAutoTopicCreation: false, metadataMaxAge: 60_000, isolationLevel: 0 });
+}
+
+/** A Metadata response as decoded, partition errors included (kafkajs 2.2.4 protocol/requests/metadata). */
+export interface RawMetadata {
+  clusterId?: string | null;
+  controllerId?: number;
+  brokers: { nodeId: number; host: string; port: number }[];
+  topicMetadata: {
+    topicErrorCode: number;
+    topic: string;
+    partitionMetadata: { partitionErrorCode: number; partitionId: number; leader: number; replicas: number[]; isr: number[]; offlineReplicas?: number[] }[];
+  }[];
+}
+
+const requireCjs = createRequire(import.meta.url);
+
+/**
+ * Metadata of every topic that tolerates partition-level errors. kafkajs's own metadata path throws for a whole
+ * cluster as soon as one partition has no leader (LEADER_NOT_AVAILABLE: protocol/requests/metadata/v0/response.js
+ * `parse`), which would make a cluster with one offline partition look unreachable — exactly when a failover tool
+ * must describe it. Sends the same request kafkajs sends, to its seed broker, and keeps the decoded response.
+ * @throws the connection error when no broker answers.
+ */
+export async function tolerantMetadata(cluster: KafkajsCluster): Promise<RawMetadata> {
+  await cluster.connect();
+  const broker = (cluster as unknown as { brokerPool: { seedBroker: { lookupRequest: (k: number, d: unknown) => (a: object) => { request: unknown; response: { decode: unknown; parse: unknown } }; connectionPool: { send(r: object): Promise<RawMetadata> } } } }).brokerPool.seedBroker;
+  const { requests } = requireCjs('kafkajs/src/protocol/requests/index.js') as { requests: { Metadata: unknown } };
+  const apiKeys = requireCjs('kafkajs/src/protocol/requests/apiKeys.js') as { Metadata: number };
+  const { request, response } = broker.lookupRequest(apiKeys.Metadata, requests.Metadata)({ topics: [], allowAutoTopicCreation: false }) // [] = every topic, as kafkajs's own listTopics sends it;
+  return broker.connectionPool.send({ request, response: { ...response, parse: async (data: RawMetadata) => data } });
 }

@@ -70,9 +70,10 @@ export function brokerProperties(node: NodeSpec, t: Topology, o: Pick<SandboxOpt
 /** Settings shared by dedicated MM2 and the Connect-mode connectors (fast loops for tests and demos). */
 function mirrorSettings(o: SandboxOptions, t: Topology): Properties {
   return {
-    'replication.factor': '1',
-    'checkpoints.topic.replication.factor': '1',
-    'heartbeats.topic.replication.factor': '1',
+    // As many replicas as dr has brokers (1 or 3): a 3-broker sandbox must pass `kafka-failover check` clean.
+    'replication.factor': String(clusterBrokers(t, DR).length),
+    'checkpoints.topic.replication.factor': String(clusterBrokers(t, DR).length),
+    'heartbeats.topic.replication.factor': String(clusterBrokers(t, DR).length),
     'offset-syncs.topic.replication.factor': String(clusterBrokers(t, PRIMARY).length),
     'emit.checkpoints.interval.seconds': '1',
     'emit.heartbeats.interval.seconds': '1',
@@ -97,9 +98,9 @@ export function mm2Properties(o: SandboxOptions, t: Topology): Properties {
     [`${DR}->${PRIMARY}.enabled`]: 'false',
     [`${DR}->${PRIMARY}.emit.heartbeats.enabled`]: 'false',
     ...mirrorSettings(o, t),
-    'offset.storage.replication.factor': '1',
-    'status.storage.replication.factor': '1',
-    'config.storage.replication.factor': '1',
+    'offset.storage.replication.factor': String(clusterBrokers(t, DR).length),
+    'status.storage.replication.factor': String(clusterBrokers(t, DR).length),
+    'config.storage.replication.factor': String(clusterBrokers(t, DR).length),
     // Worker settings reach the dr-side worker only with the target alias prefix.
     [`${DR}.offset.flush.interval.ms`]: '1000',
     [`${DR}.scheduled.rebalance.max.delay.ms`]: '0',
@@ -116,9 +117,9 @@ export function connectWorkerProperties(t: Topology): Properties {
     'config.storage.topic': 'connect-configs',
     'offset.storage.topic': 'connect-offsets',
     'status.storage.topic': 'connect-status',
-    'config.storage.replication.factor': '1',
-    'offset.storage.replication.factor': '1',
-    'status.storage.replication.factor': '1',
+    'config.storage.replication.factor': String(clusterBrokers(t, DR).length),
+    'offset.storage.replication.factor': String(clusterBrokers(t, DR).length),
+    'status.storage.replication.factor': String(clusterBrokers(t, DR).length),
     'offset.flush.interval.ms': '1000',
     'scheduled.rebalance.max.delay.ms': '0',
     listeners: `http://127.0.0.1:${t.connectPort}`,

@@ -53,7 +53,7 @@ export interface SandboxStatus {
 }
 
 /** Options that shape data on disk: changing them needs `down --wipe` first. */
-const SHAPING: (keyof SandboxOptions)[] = ['kafkaVersion', 'primaryBrokers', 'portBase', 'mm2Mode'];
+const SHAPING: (keyof SandboxOptions)[] = ['kafkaVersion', 'primaryBrokers', 'drBrokers', 'portBase', 'mm2Mode'];
 
 function nodeDir(o: SandboxOptions, n: NodeSpec): string {
   return path.join(o.stateDir, 'nodes', n.name);

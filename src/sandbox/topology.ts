@@ -24,8 +24,10 @@ export type Mm2Mode = 'dedicated' | 'connect';
 export interface SandboxOptions {
   /** Kafka version of brokers and MM2, e.g. `4.1.2` or `3.9.1`. */
   kafkaVersion: string;
-  /** Brokers of the primary cluster: 1 (default) or 3 (combined broker+controller nodes, 3-voter quorum). */
+  /** Brokers of the primary cluster: 1 (default) or 3 (three brokers and a dedicated KRaft controller). */
   primaryBrokers: 1 | 3;
+  /** Brokers of the dr cluster, likewise (a readiness check without findings needs RF 3 on both sides). */
+  drBrokers?: 1 | 3;
   /** Dedicated MM2 (default) or Kafka Connect distributed with the three Mirror connectors. */
   mm2Mode: Mm2Mode;
   /** MM2 `offset.lag.max` in records; default 100, MM2's own default. */
@@ -48,6 +50,7 @@ export function defaultSandboxOptions(overrides: Partial<SandboxOptions> = {}): 
   return {
     kafkaVersion: DEFAULT_KAFKA_VERSION,
     primaryBrokers: 1,
+    drBrokers: 1,
     mm2Mode: 'dedicated',
     offsetLagMax: 100,
     syncGroupOffsets: false,
@@ -84,15 +87,19 @@ export interface Topology {
 }
 
 /** Computes nodes and ports. */
-export function topology(o: Pick<SandboxOptions, 'primaryBrokers' | 'portBase'>): Topology {
+export function topology(o: Pick<SandboxOptions, 'primaryBrokers' | 'drBrokers' | 'portBase'>): Topology {
   const nodes: NodeSpec[] = [];
-  if (o.primaryBrokers === 1) {
-    nodes.push({ name: `${PRIMARY}-1`, cluster: PRIMARY, roles: 'combined', nodeId: 1, port: o.portBase + 2, controllerPort: o.portBase + 3 });
-  } else {
-    for (let k = 1; k <= o.primaryBrokers; k++) nodes.push({ name: `${PRIMARY}-${k}`, cluster: PRIMARY, roles: 'broker', nodeId: k, port: o.portBase + 2 * k });
-    nodes.push({ name: `${PRIMARY}-controller`, cluster: PRIMARY, roles: 'controller', nodeId: 9, controllerPort: o.portBase + 3 });
-  }
-  nodes.push({ name: `${DR}-1`, cluster: DR, roles: 'combined', nodeId: 1, port: o.portBase + 12, controllerPort: o.portBase + 13 });
+  // primary's ports start at portBase + 2, dr's at portBase + 12: client ports step by 2, controller on + 1.
+  const cluster = (alias: ClusterAlias, brokers: 1 | 3, first: number) => {
+    if (brokers === 1) {
+      nodes.push({ name: `${alias}-1`, cluster: alias, roles: 'combined', nodeId: 1, port: first, controllerPort: first + 1 });
+      return;
+    }
+    for (let k = 1; k <= brokers; k++) nodes.push({ name: `${alias}-${k}`, cluster: alias, roles: 'broker', nodeId: k, port: first + 2 * (k - 1) });
+    nodes.push({ name: `${alias}-controller`, cluster: alias, roles: 'controller', nodeId: 9, controllerPort: first + 1 });
+  };
+  cluster(PRIMARY, o.primaryBrokers, o.portBase + 2);
+  cluster(DR, o.drBrokers ?? 1, o.portBase + 12);
   return { nodes, connectPort: o.portBase + 20 };
 }
 

@@ -1,0 +1,76 @@
+/**
+ * `kafka-failover check`: DR readiness of every cluster and flow in a clusters file. Read-only — it never writes
+ * to a cluster.
+ */
+import type { LoadedClusters } from '../clusters/load.js';
+import type { KafkaPort } from '../kafka/port.js';
+import { remoteTopic, upstreamTopic } from '../mm2/naming.js';
+import { checkCluster, type ClusterThresholds } from './cluster-checks.js';
+import { CHECK_EXIT, sortFindings, worstSeverity, type Finding, type Severity } from './findings.js';
+import { checkFlow, checkFlowsStatic, type FlowThresholds } from './flow-checks.js';
+
+/** Options of {@link runCheck}; thresholds default to RF ≥ 3, min.insync.replicas ≥ 2, checkpoints ≤ 5 min old. */
+export interface CheckOptions extends Partial<ClusterThresholds>, Partial<Pick<FlowThresholds, 'maxCheckpointAgeMs'>> {
+  clusters: LoadedClusters;
+  /** Port of a cluster by alias; throws or rejects when it cannot be opened. */
+  port(alias: string): KafkaPort;
+  /** Topics to check (regex over topic names; default all). */
+  topics?: RegExp;
+}
+
+/** The check's result. */
+export interface CheckReport {
+  findings: Finding[];
+  /** What could not be checked and why. */
+  notes: string[];
+  worst: Severity | 'none';
+  exitCode: number;
+  checked: { clusters: string[]; flows: string[] };
+}
+
+/** A check that could not finish is a finding, never a silent pass (e.g. kafkajs refusing metadata with a leaderless partition). */
+function incomplete(where: string, what: string, e: unknown): Finding {
+  return { id: 'check-incomplete', severity: 'high', where, subject: what, evidence: { error: (e as Error).message }, fix: 'Fix the cause shown (often partitions without a leader, reported above) and run the check again: these checks did not run to the end.' };
+}
+
+/** Runs every check. A cluster that does not answer is itself reported in `notes` (and its checks skipped). */
+export async function runCheck(o: CheckOptions): Promise<CheckReport> {
+  const t = { minReplicationFactor: o.minReplicationFactor ?? 3, minInsyncReplicas: o.minInsyncReplicas ?? 2, maxCheckpointAgeMs: o.maxCheckpointAgeMs ?? 300_000 };
+  const topics = o.topics ?? /.*/;
+  const { clusters: aliases, flows } = { clusters: Object.keys(o.clusters.config.clusters), flows: o.clusters.config.flows };
+  const findings: Finding[] = [...checkFlowsStatic(flows)];
+  const notes: string[] = [];
+  const up = new Map<string, boolean>();
+  for (const alias of aliases) {
+    try {
+      await o.port(alias).describeCluster();
+      up.set(alias, true);
+    } catch (e) {
+      up.set(alias, false);
+      // Fail closed: what cannot be checked is not reported as fine.
+      findings.push({ id: 'cluster-unreachable', severity: 'critical', where: alias, subject: alias, evidence: { error: (e as Error).message }, fix: `Check that ${alias} is up and that its bootstrapServers and security settings in ${o.clusters.file} are right; none of its checks ran.` });
+    }
+  }
+  for (const alias of aliases.filter((a) => up.get(a))) {
+    // Remote topics of flows into this cluster are judged by the flow check (their fix differs).
+    const into = flows.filter((f) => f.target === alias && f.replicationPolicy !== 'identity');
+    const isRemote = (topic: string) => into.some((f) => upstreamTopic(f, topic) !== undefined && topic !== remoteTopic(f, 'heartbeats'));
+    try {
+      findings.push(...(await checkCluster(alias, o.port(alias), topics, t, isRemote)));
+    } catch (e) {
+      findings.push(incomplete(alias, 'topic checks', e));
+    }
+  }
+  for (const flow of flows) {
+    if (!up.get(flow.target)) continue;
+    try {
+      const r = await checkFlow(flow, o.port(flow.target), up.get(flow.source) ? o.port(flow.source) : undefined, topics, t);
+      findings.push(...r.findings);
+      notes.push(...r.notes);
+    } catch (e) {
+      findings.push(incomplete(`${flow.source}->${flow.target}`, 'flow checks (checkpoints, groups, active-active)', e));
+    }
+  }
+  const worst = worstSeverity(findings);
+  return { findings: sortFindings(findings), notes, worst, exitCode: CHECK_EXIT[worst], checked: { clusters: aliases, flows: flows.map((f) => `${f.source}->${f.target}`) } };
+}
