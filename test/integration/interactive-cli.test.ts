@@ -117,7 +117,6 @@ describe('interactive planned failover in a terminal', () => {
     expect(end.match[1]).toBe('succeeded');
     expect(end.match[3]).toBe('0');
     const screen = await term.screen();
-    (await import("node:fs")).writeFileSync("/tmp/dbg/screen.txt", screen);
     expect(screen).toContain(`gate writes-frozen OVERRIDDEN by operator: "${reason}"`);
     expect(screen).toMatch(/Summary:[\s\S]*offsets written: 2 group\(s\), \d+ partition\(s\); records re-read: \d+; records skipped: 0/);
 
