@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { loadClustersFile } from '../clusters/load.js';
-import { humanLine } from '../cli/render.js';
+import { Writable } from 'node:stream';
+import { LiveOutput } from '../cli/live.js';
 import { runRunbook } from '../engine/executor.js';
 import { loadRunbook } from '../engine/load-runbook.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
@@ -35,7 +36,11 @@ async function main(): Promise<number> {
   const registry = builtinRegistry();
   const runbook = await loadRunbook(path.resolve('runbooks/planned-failover.yaml'), registry, { stateDir });
   const clusters = await loadClustersFile(s.clustersFile);
-  const result = await runRunbook({ runbook, clusters, registry, dryRun: false, yes: true, runsDir: path.resolve('runs'), sinks: [(e) => { const l = humanLine(e); if (l) say(`   ${l}`); }] });
+  // The CLI's own human output (gate tables, progress every 5 s), indented under this section.
+  const indented = new Writable({ write: (chunk, _enc, cb) => (process.stdout.write(String(chunk).replace(/^(?=.)/gm, '   ')), cb()) });
+  const live = new LiveOutput({ stream: indented, tty: false });
+  const result = await runRunbook({ runbook, clusters, registry, dryRun: false, yes: true, runsDir: path.resolve('runs'), sinks: [live.event] });
+  live.close();
   if (result.exitCode !== 0) {
     traffic.kill('SIGINT');
     await traffic;
