@@ -107,6 +107,36 @@ export function mm2Properties(o: SandboxOptions, t: Topology): Properties {
   };
 }
 
+/**
+ * Dedicated MirrorMaker 2 for the reverse flow dr → primary (`… MirrorMaker mm2-reverse.properties --clusters
+ * primary`), started only for a failback (`sandbox start mm2-reverse`). It replicates dr's own topics to primary as
+ * `dr.<topic>` and checkpoints groups into `dr.checkpoints.internal` on primary; remote topics that came from
+ * primary (`primary.orders`) are not sent back (MM2's cycle detection, MirrorSourceConnector.isCycle).
+ */
+export function mm2ReverseProperties(o: SandboxOptions, t: Topology): Properties {
+  const rf = String(clusterBrokers(t, PRIMARY).length);
+  return {
+    clusters: `${PRIMARY}, ${DR}`,
+    [`${PRIMARY}.bootstrap.servers`]: bootstrapServers(t, PRIMARY).join(','),
+    [`${DR}.bootstrap.servers`]: bootstrapServers(t, DR).join(','),
+    [`${DR}->${PRIMARY}.enabled`]: 'true',
+    [`${DR}->${PRIMARY}.topics`]: '.*',
+    [`${DR}->${PRIMARY}.groups`]: '.*',
+    [`${PRIMARY}->${DR}.enabled`]: 'false',
+    [`${PRIMARY}->${DR}.emit.heartbeats.enabled`]: 'false',
+    ...mirrorSettings(o, t),
+    'replication.factor': rf,
+    'checkpoints.topic.replication.factor': rf,
+    'heartbeats.topic.replication.factor': rf,
+    'offset-syncs.topic.replication.factor': String(clusterBrokers(t, DR).length),
+    'offset.storage.replication.factor': rf,
+    'status.storage.replication.factor': rf,
+    'config.storage.replication.factor': rf,
+    [`${PRIMARY}.offset.flush.interval.ms`]: '1000',
+    [`${PRIMARY}.scheduled.rebalance.max.delay.ms`]: '0',
+  };
+}
+
 /** Kafka Connect distributed worker on dr (connect mode). */
 export function connectWorkerProperties(t: Topology): Properties {
   return {

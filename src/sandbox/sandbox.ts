@@ -15,7 +15,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { InvalidInputError, KafkaFailoverError } from '../errors.js';
 import { waitFor } from '../util/wait.js';
-import { brokerProperties, connectWorkerProperties, connectorConfig, connectorName, jvmOptions, loggingConfig, mm2Properties, renderProperties, MIRROR_CONNECTORS } from './configs.js';
+import { brokerProperties, connectWorkerProperties, connectorConfig, connectorName, jvmOptions, loggingConfig, mm2Properties, mm2ReverseProperties, renderProperties, MIRROR_CONNECTORS } from './configs.js';
 import { putConnector, workerUp } from './connect-rest.js';
 import { clustersFilePath, writeSandboxClustersFile } from './clusters-file.js';
 import { resolveKafkaJars } from './jars.js';
@@ -28,6 +28,8 @@ import { DR, PRIMARY, allPorts, bootstrapServers, clusterBrokers, clusterNodes, 
 
 /** Name of the MirrorMaker 2 component (dedicated driver or Connect worker). */
 export const MM2 = 'mm2';
+/** The reverse MirrorMaker 2 (dr → primary), started only for failbacks. */
+export const MM2_REVERSE = 'mm2-reverse';
 
 /** A line of progress for the operator. */
 export type ProgressSink = (line: string) => void;
@@ -48,6 +50,8 @@ export interface SandboxStatus {
     }
   >;
   mm2: { mode: SandboxOptions['mm2Mode']; running: boolean; pid?: number; restUrl?: string; offsetLagMax: number; syncGroupOffsets: boolean };
+  /** The reverse MirrorMaker 2 dr → primary (failback rehearsals; not started by `up`). */
+  mm2Reverse: { running: boolean; pid?: number };
   /** Path of the clusters file the rest of the tool reads. */
   clustersFile: string;
 }
@@ -95,6 +99,7 @@ async function writeJavaConfigs(state: SandboxState): Promise<void> {
     await writeFile(path.join(cfg, `${n.name}.properties`), renderProperties(brokerProperties(n, t, o, path.join(dir, 'data')), `kafka-failover sandbox node ${n.name}`));
   }
   await writeFile(path.join(cfg, 'mm2.properties'), renderProperties(mm2Properties(o, t), 'kafka-failover sandbox: dedicated MirrorMaker 2'));
+  await writeFile(path.join(cfg, 'mm2-reverse.properties'), renderProperties(mm2ReverseProperties(o, t), 'kafka-failover sandbox: reverse MirrorMaker 2 dr -> primary (failback)'));
   await writeFile(path.join(cfg, 'connect-worker.properties'), renderProperties(connectWorkerProperties(t), 'kafka-failover sandbox: Kafka Connect worker (connect mode)'));
 }
 
@@ -137,6 +142,14 @@ async function startMirrorMaker(state: SandboxState, java: string): Promise<void
       ? javaArgs(state, 'mm2', 'org.apache.kafka.connect.cli.ConnectDistributed', [path.join(cfg, 'connect-worker.properties')])
       : javaArgs(state, 'mm2', 'org.apache.kafka.connect.mirror.MirrorMaker', [path.join(cfg, 'mm2.properties'), '--clusters', DR]);
   state.processes[MM2] = spawnDaemon(java, args, logFile);
+  await saveState(state);
+}
+
+async function startReverseMirrorMaker(state: SandboxState, java: string): Promise<void> {
+  const o = state.options;
+  if (o.mm2Mode !== 'dedicated') throw new InvalidInputError('The reverse MirrorMaker 2 (mm2-reverse) runs in dedicated mode only.', { hint: 'Start the sandbox without --mm2-mode connect to rehearse a failback.' });
+  const args = javaArgs(state, 'mm2', 'org.apache.kafka.connect.mirror.MirrorMaker', [path.join(o.stateDir, 'config', 'mm2-reverse.properties'), '--clusters', PRIMARY]);
+  state.processes[MM2_REVERSE] = spawnDaemon(java, args, path.join(o.stateDir, 'mm2-reverse.log'));
   await saveState(state);
 }
 
@@ -238,6 +251,7 @@ export function sandboxStatusOf(state: SandboxState): SandboxStatus {
       offsetLagMax: o.offsetLagMax,
       syncGroupOffsets: o.syncGroupOffsets,
     },
+    mm2Reverse: { running: isAlive(state.processes[MM2_REVERSE]), ...(isAlive(state.processes[MM2_REVERSE]) ? { pid: state.processes[MM2_REVERSE]!.pid } : {}) },
     clustersFile: clustersFilePath(o.stateDir),
   };
 }
@@ -262,8 +276,8 @@ export async function sandboxDown(options: { stateDir?: string; wipe?: boolean }
   const state = await loadState(stateDir);
   const stopped: string[] = [];
   if (state) {
-    if (await stopProcess(state.processes[MM2], 'graceful')) stopped.push(MM2);
-    const names = Object.keys(state.processes).filter((n) => n !== MM2);
+    for (const m of [MM2, MM2_REVERSE]) if (await stopProcess(state.processes[m], 'graceful')) stopped.push(m);
+    const names = Object.keys(state.processes).filter((n) => n !== MM2 && n !== MM2_REVERSE);
     const results = await Promise.all(names.map((n) => stopProcess(state.processes[n], 'graceful', 20_000)));
     names.forEach((n, i) => results[i] && stopped.push(n));
     await saveState(state);
@@ -276,10 +290,11 @@ export async function sandboxDown(options: { stateDir?: string; wipe?: boolean }
 export function resolveTargets(state: SandboxState, target: string): string[] {
   const t = topology(state.options);
   if (target === MM2) return [MM2];
+  if (target === MM2_REVERSE) return [MM2_REVERSE];
   if (target === PRIMARY || target === DR) return clusterNodes(t, target).map((n) => n.name);
   if (t.nodes.some((n) => n.name === target)) return [target];
   throw new InvalidInputError(`Unknown sandbox component "${target}".`, {
-    hint: `Use one of: ${[PRIMARY, DR, MM2, ...t.nodes.map((n) => n.name)].join(', ')}.`,
+    hint: `Use one of: ${[PRIMARY, DR, MM2, MM2_REVERSE, ...t.nodes.map((n) => n.name)].join(', ')}.`,
   });
 }
 
@@ -315,6 +330,9 @@ export async function startComponents(stateDir: string, target: string, progress
     if (name === MM2) {
       await startMirrorMaker(state, java);
       if (state.options.mm2Mode === 'connect') await configureConnectors(state);
+    } else if (name === MM2_REVERSE) {
+      await writeJavaConfigs(state); // sandboxes created before mm2-reverse existed have no config for it yet
+      await startReverseMirrorMaker(state, java);
     } else {
       const node = t.nodes.find((n) => n.name === name)!;
       await requirePortsFree(allPorts(t, state.options.mm2Mode).filter((p) => p.owner.startsWith(`${name} `)), state.options.portBase);

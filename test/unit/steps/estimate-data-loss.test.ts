@@ -21,7 +21,7 @@ function memoryTarget(topics: Record<string, Rec[][]>): KafkaPort {
     listTopics: async () => Object.keys(topics),
     partitionOffsets: async (t: string) => (topics[t] ?? []).map((recs, partition) => ({ partition, logStartOffset: 0, highWatermark: recs.length })),
     readRange: async (t: string, p: number, from: number, to: number, on: (r: ReadRecord) => void) => {
-      (topics[t]?.[p] ?? []).slice(from, to).forEach((r, i) => on({ offset: from + i, timestamp: r.timestamp, key: r.key, value: r.value, headers: {} } as ReadRecord));
+      (topics[t]?.[p] ?? []).slice(from, to).forEach((r, i) => on({ offset: from + i, timestamp: r.timestamp, key: r.key, value: r.value, headers: {} } as unknown as ReadRecord));
     },
   } as unknown as KafkaPort;
 }
