@@ -27,6 +27,8 @@ function printStatus(s: SandboxStatus, output: 'table' | 'json'): void {
   process.stdout.write(`Kafka ${s.kafkaVersion} sandbox in ${s.stateDir}\n${t.toString()}\nClusters file: ${s.clustersFile}\n`);
 }
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** Adds the `sandbox` command group. */
 export function registerSandboxCommands(program: Command): void {
   const sandbox = program.command('sandbox').description('a real two-cluster Kafka + MirrorMaker 2 sandbox on this machine (JVM, no Docker)');
@@ -140,8 +142,15 @@ export function registerSandboxCommands(program: Command): void {
         if (action === 'freeze') await traffic.stopProducing();
         else if (action === 'stop-consumers') for (const g of names) await traffic.stopGroup(g);
         else if (action === 'redirect') {
+          // Consumers to dr: the replicated topic (primary.orders) and, once written there, dr's own (orders).
           for (const g of names) await traffic.stopGroup(g);
-          for (const g of groups) await traffic.startGroup({ ...g, topics: g.topics.map((t) => `primary.${t}`) }, status.clusters.dr.bootstrapServers);
+          for (const g of groups) await traffic.startGroup({ ...g, topics: g.topics.map((t) => `primary.${t}`), subscribe: g.topics.map((t) => new RegExp(`^(primary\\.)?${escapeRegExp(t)}$`)) }, status.clusters.dr.bootstrapServers);
+        } else if (action === 'produce-on-dr') await traffic.moveProducer(status.clusters.dr.bootstrapServers);
+        else if (action === 'failback') {
+          // Back to primary: the original topic and what dr wrote meanwhile, replicated back as dr.orders.
+          for (const g of names) await traffic.stopGroup(g);
+          for (const g of groups) await traffic.startGroup({ ...g, subscribe: g.topics.map((t) => new RegExp(`^(dr\\.)?${escapeRegExp(t)}$`)) }, status.clusters.primary.bootstrapServers);
+          await traffic.moveProducer(status.clusters.primary.bootstrapServers);
         }
         say(`traffic: ${action} done`);
         return report();
@@ -175,7 +184,7 @@ export function registerSandboxCommands(program: Command): void {
 
   sandbox
     .command('traffic-ctl <action>')
-    .description(`command the running traffic process: ${TRAFFIC_ACTIONS.join(' | ')} (freeze = stop producers; redirect = move consumer groups to dr)`)
+    .description(`command the running traffic process: ${TRAFFIC_ACTIONS.join(' | ')} (freeze = stop producers; redirect = move consumer groups to dr; produce-on-dr = producers write to dr; failback = groups and producers back to primary)`)
     .option(...stateDirOption)
     .action(async (action: string, o) => {
       if (!(TRAFFIC_ACTIONS as string[]).includes(action)) throw new InvalidInputError(`Unknown traffic action "${action}".`, { hint: `Use one of: ${TRAFFIC_ACTIONS.join(', ')}.` });

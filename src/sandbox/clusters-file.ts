@@ -53,10 +53,39 @@ export function sandboxClustersDocument(o: SandboxOptions, clusterIds: Record<st
   };
 }
 
-/** Writes the clusters file; returns its path. */
+/** Path of the failback clusters file (the reverse flow dr → primary) in a state folder. */
+export function failbackClustersFilePath(stateDir: string): string {
+  return path.join(stateDir, 'clusters-failback.yaml');
+}
+
+/** The same clusters with the reverse flow dr → primary only, run by `mm2-reverse` (dedicated mode). */
+export function sandboxFailbackDocument(o: SandboxOptions, clusterIds: Record<string, string>): Record<string, unknown> {
+  const doc = sandboxClustersDocument(o, clusterIds);
+  const cli = ['npx', 'kafka-failover', 'sandbox'];
+  const stateArg = ['--state-dir', o.stateDir];
+  return {
+    ...doc,
+    flows: [
+      {
+        source: DR,
+        target: PRIMARY,
+        replicationPolicy: 'default',
+        separator: '.',
+        offsetSyncsTopicLocation: 'source',
+        mm2: { hooks: { stop: [...cli, 'stop', 'mm2-reverse', ...stateArg], start: [...cli, 'start', 'mm2-reverse', ...stateArg] } },
+      },
+    ],
+  };
+}
+
+/** Writes the clusters file (and, in dedicated mode, the failback one); returns the clusters file's path. */
 export async function writeSandboxClustersFile(o: SandboxOptions, clusterIds: Record<string, string>): Promise<string> {
   const file = clustersFilePath(o.stateDir);
   const header = '# Written by `kafka-failover sandbox up`: the sandbox\'s clusters and its MirrorMaker 2 flow.\n';
   await writeFile(file, header + stringify(sandboxClustersDocument(o, clusterIds)), { mode: 0o600 });
+  if (o.mm2Mode === 'dedicated') {
+    const fb = '# Written by `kafka-failover sandbox up`: the reverse flow dr -> primary for failbacks (`sandbox start mm2-reverse`).\n';
+    await writeFile(failbackClustersFilePath(o.stateDir), fb + stringify(sandboxFailbackDocument(o, clusterIds)), { mode: 0o600 });
+  }
   return file;
 }

@@ -16,6 +16,8 @@ export const freezeWrites = defineStep({
     timeoutMs: z.number().int().positive().default(60_000),
     topics: regexString.default('.*'),
     quietWindowMs: z.number().int().min(100).default(5000),
+    /** Which cluster must go quiet: the flow's source (a failover) or its target (a failback: the old primary takes no writes). */
+    cluster: z.enum(['source', 'target']).default('source'),
   }),
   async check() {
     return {};
@@ -26,7 +28,8 @@ export const freezeWrites = defineStep({
     if (r && r.exitCode !== 0) throw new Error(`freeze hook ${JSON.stringify(input.command)} exited with ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim()}`);
   },
   async verify(ctx, input) {
-    const source = ctx.kafka(ctx.flow.source);
+    const alias = input.cluster === 'source' ? ctx.flow.source : ctx.flow.target;
+    const source = ctx.kafka(alias);
     const topics = await selectTopics(source, input.topics);
     const before = await highWatermarks(source, topics);
     // Sleep the quiet window in one-second slices so the operator sees it count down.
@@ -34,13 +37,13 @@ export const freezeWrites = defineStep({
       const slice = Math.min(1000, input.quietWindowMs - waited);
       await ctx.sleep(slice);
       waited += slice;
-      ctx.progress({ label: `quiet window on ${topics.length} source topic(s)`, unit: 'ms', done: waited, total: input.quietWindowMs });
+      ctx.progress({ label: `quiet window on ${topics.length} topic(s) of ${alias}`, unit: 'ms', done: waited, total: input.quietWindowMs });
     }
     const after = await highWatermarks(source, topics);
     const moved = [...after].filter(([k, v]) => v !== before.get(k)).map(([k, v]) => ({ partition: k, appended: v - (before.get(k) ?? 0) }));
     const appended = moved.reduce((s, m) => s + m.appended, 0);
     return {
-      gates: [{ id: 'writes-frozen', description: `log-end offsets of ${topics.length} source topic(s) over ${input.quietWindowMs} ms`, observed: { appendedRecords: appended, partitionsMoving: moved.slice(0, 20) }, expected: `0 records appended in ${input.quietWindowMs} ms`, ok: appended === 0 }],
+      gates: [{ id: 'writes-frozen', description: `log-end offsets of ${topics.length} topic(s) of ${alias} over ${input.quietWindowMs} ms`, observed: { appendedRecords: appended, partitionsMoving: moved.slice(0, 20) }, expected: `0 records appended in ${input.quietWindowMs} ms`, ok: appended === 0 }],
       outputs: { frozenTopics: topics, sourceHighWatermarks: Object.fromEntries(after) },
     };
   },

@@ -7,7 +7,9 @@ import { estimateDataLoss } from './estimate-data-loss.js';
 import { execStep, manualApproval, redirectStep } from './exec.js';
 import { freezeWrites } from './freeze-writes.js';
 import { resetConsumerGroups } from './reset-consumer-groups.js';
+import { startReplication } from './start-replication.js';
 import { stopReplication } from './stop-replication.js';
+import { translateBack } from './translate-back.js';
 import { translateOffsetsStep } from './translate-offsets.js';
 import { validateStep } from './validate.js';
 
@@ -20,6 +22,8 @@ export function builtinRegistry(): StepRegistry {
     .register(checkReplicationLag)
     .register(estimateDataLoss)
     .register(stopReplication)
+    .register(startReplication)
+    .register(translateBack)
     .register(translateOffsetsStep)
     .register(resetConsumerGroups)
     .register(redirectStep)

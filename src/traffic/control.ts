@@ -12,8 +12,8 @@ import { isAlive, processStartTime, type ProcessRecord } from '../sandbox/proces
 import { waitFor } from '../util/wait.js';
 
 /** What a traffic process can be told. */
-export type TrafficAction = 'freeze' | 'stop-consumers' | 'redirect' | 'report';
-export const TRAFFIC_ACTIONS: TrafficAction[] = ['freeze', 'stop-consumers', 'redirect', 'report'];
+export type TrafficAction = 'freeze' | 'stop-consumers' | 'redirect' | 'produce-on-dr' | 'failback' | 'report';
+export const TRAFFIC_ACTIONS: TrafficAction[] = ['freeze', 'stop-consumers', 'redirect', 'produce-on-dr', 'failback', 'report'];
 
 const files = (stateDir: string) => ({
   self: path.join(stateDir, 'traffic.json'),

@@ -25,6 +25,8 @@ export interface TrafficGroup {
   groupId: string;
   /** Topics it subscribes to (on the cluster it runs against: after failover, e.g. `primary.orders`). */
   topics: string[];
+  /** What the consumer subscribes to, when not `topics` (e.g. a pattern matching a topic and its remote copy). */
+  subscribe?: (string | RegExp)[];
   /** Pause after each record (ms), to keep groups at different positions mid-stream; default 0. */
   delayMs?: number;
 }
@@ -61,6 +63,8 @@ export class Traffic {
   private carry = 0;
   private cursor = 0;
   private readonly consumers = new Map<string, Consumer>();
+  /** The cluster the producer writes to when moved off the generator's own (see {@link moveProducer}). */
+  private producerKafka: Kafka | undefined;
   sendFailures = 0;
   lastSendError: string | undefined;
 
@@ -92,9 +96,28 @@ export class Traffic {
   /** Starts (or restarts) the producer at the configured rate. */
   async startProducing(): Promise<void> {
     if (this.producer) return;
-    this.producer = this.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 1 } });
+    this.producer = (this.producerKafka ?? this.kafka).producer({ allowAutoTopicCreation: false, retry: { retries: 1 } });
     await this.producer.connect();
     this.timer = setInterval(() => void this.tick(), TICK_MS);
+  }
+
+  /**
+   * Moves the producer to another cluster (a DR period, or back after a failback): stops it, creates the topics
+   * there when missing (same partition counts), and produces on with the same sequences.
+   */
+  async moveProducer(bootstrapServers: string[]): Promise<void> {
+    await this.stopProducing();
+    this.producerKafka = bootstrapServers === this.options.bootstrapServers ? undefined : createKafka({ bootstrapServers, clientId: 'kafka-failover-traffic' });
+    const admin = (this.producerKafka ?? this.kafka).admin();
+    await admin.connect();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = this.options.topics.filter((t) => !existing.has(t.name));
+      if (missing.length) await admin.createTopics({ waitForLeaders: true, topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions })) });
+    } finally {
+      await admin.disconnect();
+    }
+    if (this.options.ratePerSecond > 0) await this.startProducing();
   }
 
   /** Stops producing (the "freeze writes" of a failover); waits for the batch in flight. */
@@ -162,9 +185,10 @@ export class Traffic {
     const origins = this.options.topics.map((t) => t.name);
     this.ledger.subscribe(group.groupId, group.topics.map((t) => origins.find((o) => t === o || t.endsWith(`.${o}`)) ?? t));
     const kafka = bootstrapServers === this.options.bootstrapServers ? this.kafka : createKafka({ bootstrapServers, clientId: 'kafka-failover-traffic' });
-    const consumer = kafka.consumer({ groupId: group.groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1000, rebalanceTimeout: 10_000 });
+    // A pattern subscription picks up topics created later (a topic written during a DR period): refresh often.
+    const consumer = kafka.consumer({ groupId: group.groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1000, rebalanceTimeout: 10_000, ...(group.subscribe ? { metadataMaxAge: 3000 } : {}) });
     await consumer.connect();
-    await consumer.subscribe({ topics: group.topics, fromBeginning: true });
+    await consumer.subscribe({ topics: group.subscribe ?? group.topics, fromBeginning: true });
     await consumer.run({
       autoCommit: true,
       autoCommitInterval: 500,

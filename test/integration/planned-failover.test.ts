@@ -103,7 +103,7 @@ describe('planned failover (runbooks/planned-failover.yaml)', () => {
     try {
       const r = await runCli(['run', 'runbooks/planned-failover.yaml', '--yes', ...runArgs()]);
       expect(r.exitCode).toBe(3);
-      expect(r.stderr).toMatch(new RegExp(`target-groups-empty\\s*│ FAILED\\s*│ \\{"groupsWithMembers":\\["${groups[0]} \\(Stable, 1 member\\(s\\)\\)"\\]\\}\\s*│ 0 groups with members`));
+      expect(r.stderr).toMatch(new RegExp(`target-groups-empty\\s*│ FAILED\\s*│ \\{"groupsWithMembers":\\["${groups[0]} \\(Stable, 1 member\\(s\\)\\)"\\][^│]*│ 0 groups with members`));
       const audit = auditOf(r.stderr);
       expect(audit.find((e) => e.kind === 'gate' && (e.gate as { ok: boolean }).ok === false)).toMatchObject({ step: 'preflight', gate: { id: 'target-groups-empty', expected: '0 groups with members' } });
       expect(audit.filter((e) => String(e.kind).startsWith('write.'))).toEqual([]);
