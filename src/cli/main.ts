@@ -7,6 +7,7 @@ import { ExitCode, KafkaFailoverError } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { registerAuditCommands } from './audit-commands.js';
 import { registerCheckCommands } from './check-commands.js';
+import { registerDrillCommands } from './drill-commands.js';
 import { registerOffsetsCommands } from './offsets-commands.js';
 import { registerRunCommands } from './run-commands.js';
 import { registerSandboxCommands } from './sandbox-commands.js';
@@ -23,6 +24,7 @@ export function buildProgram(setExit: (code: number) => void = () => {}): Comman
   registerRunCommands(program, setExit);
   registerAuditCommands(program, setExit);
   registerCheckCommands(program, setExit);
+  registerDrillCommands(program, setExit);
   return program;
 }
 
