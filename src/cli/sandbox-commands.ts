@@ -145,7 +145,13 @@ export function registerSandboxCommands(program: Command): void {
           // Consumers to dr: the replicated topic (primary.orders) and, once written there, dr's own (orders).
           for (const g of names) await traffic.stopGroup(g);
           for (const g of groups) await traffic.startGroup({ ...g, topics: g.topics.map((t) => `primary.${t}`), subscribe: g.topics.map((t) => new RegExp(`^(primary\\.)?${escapeRegExp(t)}$`)) }, status.clusters.dr.bootstrapServers);
-        } else if (action === 'produce-on-dr') await traffic.moveProducer(status.clusters.dr.bootstrapServers);
+        } else if (action === 'produce-on-dr') {
+          await traffic.moveProducer(status.clusters.dr.bootstrapServers);
+          // kafkajs resolves a pattern subscription once: rejoin so the groups also read the topics just created on dr.
+          const onDr = traffic.runningGroups();
+          for (const g of onDr) await traffic.stopGroup(g);
+          for (const g of groups.filter((x) => onDr.includes(x.groupId))) await traffic.startGroup({ ...g, topics: g.topics.map((t) => `primary.${t}`), subscribe: g.topics.map((t) => new RegExp(`^(primary\\.)?${escapeRegExp(t)}$`)) }, status.clusters.dr.bootstrapServers);
+        }
         else if (action === 'failback') {
           // Back to primary: the original topic and what dr wrote meanwhile, replicated back as dr.orders.
           for (const g of names) await traffic.stopGroup(g);

@@ -88,10 +88,14 @@ export const translateBack = defineStep({
       if (!bounds.has(topic)) bounds.set(topic, await primary.partitionOffsets(topic).catch(() => []));
       return bounds.get(topic)!;
     };
+    const localCommits: { group: string; topic: string; partition: number }[] = [];
     for (const group of groups) {
       for (const c of await dr.committedOffsets(group)) {
         const origin = upstreamTopic(forward, c.topic);
-        if (origin === undefined || forward.replicationPolicy === 'identity') continue; // DR-local topic: below
+        if (origin === undefined || forward.replicationPolicy === 'identity') {
+          localCommits.push({ group, topic: c.topic, partition: c.partition }); // DR-local topic: below
+          continue;
+        }
         const p = back(origin, c.partition, c.offset);
         if (p === null) {
           untranslatable.push(`${group} ${c.topic}/${c.partition}@${c.offset}: no forward offset sync at or below it`);
@@ -104,11 +108,20 @@ export const translateBack = defineStep({
     }
 
     // DR-local topics: the reverse flow's checkpoints (MM2 wrote them into `<dr>.checkpoints.internal` on primary).
-    const reverseCheckpointed = await translateOffsets({ flow: reverse, target: primary, source: dr, include: [groupRe] }).catch((e: Error) => ({ partitions: [], untranslated: [], error: e.message }));
+    let reverseError: string | undefined;
+    const reverseCheckpointed = await translateOffsets({ flow: reverse, target: primary, source: dr, include: [groupRe] }).catch((e: Error) => {
+      reverseError = e.message;
+      return { partitions: [], untranslated: [] };
+    });
     for (const r of reverseCheckpointed.partitions) {
       plan.push({ group: r.group, topic: r.topic, partition: r.partition, targetOffset: r.targetOffset, metadata: r.metadata, reReadRecords: r.reReadRecords, basis: r.basis, sourceTopic: r.sourceTopic, sourceOffset: r.sourceCommittedOffset ?? -1, ...(r.problem ? { problem: r.problem } : {}) });
     }
-    for (const u of reverseCheckpointed.untranslated) if (upstreamTopic(forward, u.sourceTopic) === undefined) untranslatable.push(`${u.group} ${u.sourceTopic}/${u.partition}: ${u.reason}`);
+    // Fail closed: every DR-local partition a selected group commits on must be in the plan.
+    for (const c of localCommits) {
+      if (plan.some((p) => p.group === c.group && p.sourceTopic === c.topic && p.partition === c.partition)) continue;
+      const why = reverseCheckpointed.untranslated.find((u) => u.group === c.group && u.sourceTopic === c.topic && u.partition === c.partition);
+      untranslatable.push(`${c.group} ${c.topic}/${c.partition}: ${why ? why.reason : reverseError ? `reverse checkpoints unreadable (${reverseError})` : 'no reverse checkpoint'}`);
+    }
 
     // Records on the old primary that never reached dr: after the replicated end of each returning partition.
     const neverReplicated: { topic: string; partition: number; fromOffset: number; toOffset: number; records: number }[] = [];
