@@ -8,12 +8,12 @@ import type { Command } from 'commander';
 import { loadClustersFile } from '../clusters/load.js';
 import { runDrill } from '../drill/run-drill.js';
 import { loadRunbook } from '../engine/load-runbook.js';
-import { InvalidInputError } from '../errors.js';
 import { defaultStateDir } from '../sandbox/topology.js';
 import { clustersFilePath, failbackClustersFilePath } from '../sandbox/clusters-file.js';
 import { builtinRegistry } from '../steps/index.js';
 import { LiveOutput } from './live.js';
 import { durationMs, oneOf } from './parse.js';
+import { pairs } from './run-commands.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -34,12 +34,7 @@ export function registerDrillCommands(program: Command, setExit: (code: number) 
     .option('--output <format>', 'human or json (the measurements)', oneOf('human', 'json'), 'human')
     .action(async (o) => {
       const registry = builtinRegistry();
-      const sets: Record<string, string> = {};
-      for (const item of (o.set as string[] | undefined) ?? []) {
-        const i = item.indexOf('=');
-        if (i <= 0) throw new InvalidInputError(`--set "${item}" is not of the form key=value.`, { hint: 'For example --set groups="billing|shipping".' });
-        sets[item.slice(0, i)] = item.slice(i + 1);
-      }
+      const sets = pairs(o.set as string[] | undefined, '--set');
       // A parameter goes to each runbook that declares it (the two need not declare the same ones).
       const load = async (file: string) => {
         const first = await loadRunbook(path.resolve(file), registry, {});

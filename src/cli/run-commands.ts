@@ -25,7 +25,8 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** The runbook parameter `--accept-data-loss-window` sets (ms). */
 export const ACCEPT_WINDOW_PARAM = 'acceptDataLossWindowMs';
 
-function pairs(list: string[] = [], flag: string): Record<string, string> {
+/** Parses repeated `key=value` options (`--set`, `--override`). @throws InvalidInputError naming the flag. */
+export function pairs(list: string[] = [], flag: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of list) {
     const i = item.indexOf('=');
