@@ -146,8 +146,9 @@ describe('kafka-failover check', () => {
     expect((f!.evidence as { oldestCheckpointAgeMs: number }).oldestCheckpointAgeMs).toBeGreaterThan(2000);
   });
 
-  it('a broker down: under-replicated partitions, ISR at min.insync.replicas, and an offline partition', async () => {
-    const single = `on-broker-3-${id}`;
+  // One broker down plants three anti-patterns at once; each has its own test over the same state.
+  const single = `on-broker-3-${id}`;
+  it('a broker down: an offline partition (its only replica was on that broker)', async () => {
     const admin = createKafka({ bootstrapServers: bootstrap.primary }).admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: single, replicaAssignment: [{ partition: 0, replicas: [3] }] }], waitForLeaders: true });
@@ -158,8 +159,14 @@ describe('kafka-failover check', () => {
       return find(x, 'offline-partitions', single) && find(x, 'isr-at-or-below-min', cleanTopic) ? x : undefined;
     }, 60_000);
     expect(find(r, 'offline-partitions', single)).toMatchObject({ severity: 'critical', where: 'primary', evidence: { offlinePartitions: 1, of: 1, replicas: [[3]] } });
-    expect(find(r, 'under-replicated-partitions', cleanTopic)).toMatchObject({ severity: 'medium', evidence: { underReplicatedPartitions: 3, of: 3 } });
-    expect(find(r, 'isr-at-or-below-min', cleanTopic)).toMatchObject({ severity: 'high', evidence: { partitions: 3, minInsyncReplicas: 2 } });
     expect(r.exitCode).toBe(12);
+  });
+
+  it('a broker down: under-replicated partitions', async () => {
+    expect(find(await check(), 'under-replicated-partitions', cleanTopic)).toMatchObject({ severity: 'medium', evidence: { underReplicatedPartitions: 3, of: 3 } });
+  });
+
+  it('a broker down: ISR at min.insync.replicas (one more failure stops acks=all writes)', async () => {
+    expect(find(await check(), 'isr-at-or-below-min', cleanTopic)).toMatchObject({ severity: 'high', evidence: { partitions: 3, minInsyncReplicas: 2 } });
   });
 });

@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { CHECK_EXIT, sortFindings, worstSeverity, type Finding } from '../../../src/check/findings.js';
 import { durationMs } from '../../../src/cli/parse.js';
+import { runCheck } from '../../../src/check/run-check.js';
+import type { KafkaPort } from '../../../src/kafka/port.js';
 
 const f = (id: Finding['id'], severity: Finding['severity'], subject = 't'): Finding => ({ id, severity, where: 'primary', subject, evidence: {}, fix: '' });
 
@@ -27,5 +29,14 @@ describe('--accept-data-loss-window durations', () => {
     expect(durationMs('1500ms')).toBe(1500);
     expect(() => durationMs('10')).toThrow(/no unit/);
     expect(() => durationMs('soon')).toThrow(/expected a duration/);
+  });
+});
+
+describe('runCheck fails closed', () => {
+  it('a cluster that does not answer is a critical finding, never a clean report', async () => {
+    const down = { describeCluster: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')) } as unknown as KafkaPort;
+    const r = await runCheck({ clusters: { file: 'c.yaml', config: { clusters: { a: { bootstrapServers: ['127.0.0.1:1'] } }, flows: [] } }, port: () => down });
+    expect(r.findings).toEqual([expect.objectContaining({ id: 'cluster-unreachable', severity: 'critical', where: 'a', evidence: { error: 'connect ECONNREFUSED 127.0.0.1:1' } })]);
+    expect(r.exitCode).toBe(12);
   });
 });
