@@ -29,6 +29,7 @@ import { AuditLog, verifyAuditText } from './audit.js';
 import { TargetLease, holderFor, takeLocalLock } from './lock.js';
 import type { EventSink, GateDecision, GateResult, Progress, RunEvent, RunOutcome, WriteDescription } from './events.js';
 import { AbortRunError, evaluateGates, GateBlockedError, type GateDeps } from './gates.js';
+import { createPauseControl, DEFAULT_PROMPT_TIMEOUT_MS, PausedError } from './pause.js';
 import { validateStepInput, type LoadedRunbook } from './load-runbook.js';
 import { buildRunbookMachine, type RunStepInput, type StepOutcome } from './machine.js';
 import type { StepRegistry } from './registry.js';
@@ -50,15 +51,7 @@ export interface Prompter {
   gateDecision?(step: string, failing: GateResult[], signal: AbortSignal): Promise<GateDecision>;
 }
 
-/** The run is pausing: raised at safe points, turned into the `paused` outcome. */
-export class PausedError extends KafkaFailoverError {
-  constructor(reason: string) {
-    super(`Run paused: ${reason}`, { exitCode: ExitCode.Paused });
-  }
-}
-
-/** Default bound of one prompt (ms): past it the run pauses instead of holding the lock forever. */
-export const DEFAULT_PROMPT_TIMEOUT_MS = 600_000;
+export { DEFAULT_PROMPT_TIMEOUT_MS, PausedError } from './pause.js';
 
 /** Options of {@link runRunbook}. */
 export interface RunOptions {
@@ -233,50 +226,13 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     return reachability.get(alias)!;
   };
 
-  // Pausing: the caller's signal (Ctrl-C) or a prompt left unanswered abort `pause`; safe points check it.
-  const pause = new AbortController();
-  const requestPause = (reason: string) => {
-    if (!pause.signal.aborted) pause.abort(reason);
-  };
-  if (o.pauseSignal) {
-    if (o.pauseSignal.aborted) requestPause(String(o.pauseSignal.reason ?? 'pause requested'));
-    else o.pauseSignal.addEventListener('abort', () => requestPause(String(o.pauseSignal!.reason ?? 'pause requested')), { once: true });
-  }
-  const pauseReason = () => String(pause.signal.reason);
-  const checkPause = () => {
-    if (pause.signal.aborted) throw new PausedError(pauseReason());
-  };
-  const sleep = (ms: number, signal?: AbortSignal) =>
-    new Promise<void>((resolveSleep, reject) => {
-      const signals = [pause.signal, ...(signal ? [signal] : [])];
-      if (signals.some((x) => x.aborted)) return reject(pause.signal.aborted ? new PausedError(pauseReason()) : signal!.reason);
-      const done = () => {
-        clearTimeout(timer);
-        for (const x of signals) x.removeEventListener('abort', onAbort);
-      };
-      const onAbort = () => {
-        done();
-        reject(pause.signal.aborted ? new PausedError(pauseReason()) : signal!.reason);
-      };
-      const timer = setTimeout(() => {
-        done();
-        resolveSleep();
-      }, ms);
-      for (const x of signals) x.addEventListener('abort', onAbort, { once: true });
-    });
-  const promptTimeoutMs = o.promptTimeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS;
-  /** Runs one prompt bounded by the pause signal and the prompt timeout; any failure to answer pauses the run. */
-  const ask = async <T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> => {
-    checkPause();
-    const timeout = AbortSignal.timeout(promptTimeoutMs);
-    try {
-      return await fn(AbortSignal.any([pause.signal, timeout]));
-    } catch (error) {
-      if (timeout.aborted && !pause.signal.aborted) requestPause(`no answer to "${what}" within ${Math.round(promptTimeoutMs / 1000)} s (--prompt-timeout)`);
-      else requestPause(pause.signal.aborted ? pauseReason() : `the prompt "${what}" ended without an answer (${(error as Error).name ?? 'error'}: ${(error as Error).message})`);
-      throw new PausedError(pauseReason());
-    }
-  };
+  // Pausing (Ctrl-C, an unanswered prompt): src/engine/pause.ts; safe points call checkPause().
+  const pauseCtl = createPauseControl(o.pauseSignal, o.promptTimeoutMs ?? DEFAULT_PROMPT_TIMEOUT_MS);
+  const pause = { signal: pauseCtl.signal };
+  const pauseReason = pauseCtl.reason;
+  const checkPause = pauseCtl.check;
+  const sleep = pauseCtl.sleep;
+  const ask = pauseCtl.ask;
 
   const lockEvent = () => {
     if (leaseInfo) emit({ kind: 'lock.acquired', pair, ttlMs, ...(leaseInfo.stolenFrom ? { stolenFrom: leaseInfo.stolenFrom, reason: stealReason } : {}), ...(leaseInfo.expiredFrom ? { expiredFrom: leaseInfo.expiredFrom } : {}) });
