@@ -13,10 +13,9 @@ import { execa, type ResultPromise } from 'execa';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillMeasurements } from '../../src/drill/measure.js';
-import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { failbackClustersFilePath } from '../../src/sandbox/clusters-file.js';
 import { sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
-import { eventually, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
+import { runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('dr').replace('dr-', '');
 const topics = [`orders-${id}:3`, `payments-${id}:2`];
@@ -27,20 +26,7 @@ let traffic: ResultPromise;
 beforeAll(async () => {
   await waitForFreeLease();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-drill-'));
-  traffic = execa(process.execPath, [
-    path.resolve('bin/kafka-failover.js'), 'sandbox', 'traffic', '--state-dir', sandbox().options.stateDir,
-    '--rate', '100', '--topics', topics.join(','), '--groups', `${groups[0]},${groups[1]}:5`, '--report', path.join(tmp, 'report.json'),
-  ], { reject: false, env: { ...process.env, NO_COLOR: '1' } });
-  const primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
-  try {
-    await eventually('both groups to commit on primary', async () => {
-      for (const g of groups) if ((await primary.committedOffsets(g)).length === 0) return undefined;
-      return true;
-    }, 60_000);
-  } finally {
-    await primary.close();
-  }
-  await new Promise((r) => setTimeout(r, 5000));
+  traffic = (await startSandboxTraffic({ rate: 100, topics, groups: [groups[0]!, `${groups[1]}:5`], report: path.join(tmp, 'report.json') })).child;
 });
 
 afterAll(async () => {

@@ -12,13 +12,13 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { sandboxUp } from '../../src/sandbox/sandbox.js';
 import type { GroupDelivery } from '../../src/traffic/ledger.js';
-import { eventually, readAll, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
+import { eventually, readAll, runCli, sandbox, uniqueName, waitForFreeLease, startSandboxTraffic } from './helpers.js';
 
 const id = uniqueName('em').replace('em-', '');
 const topics = [
@@ -43,24 +43,8 @@ beforeAll(async () => {
   await waitForFreeLease();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-em-'));
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
-  traffic = execa(process.execPath, [
-    path.resolve('bin/kafka-failover.js'), 'sandbox', 'traffic',
-    '--state-dir', sandbox().options.stateDir,
-    '--rate', '200',
-    '--topics', topics.map((t) => `${t.name}:${t.partitions}`).join(','),
-    '--groups', `${groups[0]},${groups[1]}:5`,
-    '--report', path.join(tmp, 'report.json'),
-  ], { reject: false, env: { ...process.env, NO_COLOR: '1' } });
-  const primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
-  try {
-    await eventually('both groups to commit on primary', async () => {
-      for (const g of groups) if ((await primary.committedOffsets(g)).length === 0) return undefined;
-      return true;
-    }, 60_000);
-  } finally {
-    await primary.close();
-  }
-  await new Promise((r) => setTimeout(r, 8000)); // checkpoints and heartbeats flowing, records in flight
+  // Checkpoints and heartbeats flowing, records in flight.
+  traffic = (await startSandboxTraffic({ rate: 200, topics: topics.map((t) => `${t.name}:${t.partitions}`), groups: [groups[0]!, `${groups[1]}:5`], report: path.join(tmp, 'report.json'), settleMs: 8000 })).child;
 });
 
 afterAll(async () => {

@@ -11,14 +11,14 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { failbackClustersFilePath } from '../../src/sandbox/clusters-file.js';
 import { sandboxStatus, sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
 import type { GroupDelivery } from '../../src/traffic/ledger.js';
-import { eventually, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
+import { eventually, runCli, sandbox, uniqueName, waitForFreeLease, startSandboxTraffic } from './helpers.js';
 
 const id = uniqueName('fb').replace('fb-', '');
 const topics = [
@@ -52,19 +52,7 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-fb-'));
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
-  traffic = execa(process.execPath, [
-    path.resolve('bin/kafka-failover.js'), 'sandbox', 'traffic',
-    '--state-dir', sandbox().options.stateDir,
-    '--rate', '100',
-    '--topics', topics.map((t) => `${t.name}:${t.partitions}`).join(','),
-    '--groups', `${groups[0]},${groups[1]}:5`,
-    '--report', path.join(tmp, 'report.json'),
-  ], { reject: false, env: { ...process.env, NO_COLOR: '1' } });
-  await eventually('both groups to commit on primary', async () => {
-    for (const g of groups) if ((await primary.committedOffsets(g)).length === 0) return undefined;
-    return true;
-  }, 60_000);
-  await new Promise((r) => setTimeout(r, 5000));
+  traffic = (await startSandboxTraffic({ rate: 100, topics: topics.map((t) => `${t.name}:${t.partitions}`), groups: [groups[0]!, `${groups[1]}:5`], report: path.join(tmp, 'report.json') })).child;
 });
 
 afterAll(async () => {

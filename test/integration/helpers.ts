@@ -1,7 +1,7 @@
 /** Shared helpers for integration tests against the real sandbox. */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 import { inject } from 'vitest';
 import { createKafka, protocolCluster } from '../../src/kafka/kafkajs-client.js';
 import { readPartition, type RawRecord } from '../../src/kafka/read-partition.js';
@@ -125,4 +125,30 @@ export async function waitForFreeLease(timeoutMs = 60_000): Promise<void> {
   } finally {
     await dr.close();
   }
+}
+
+/**
+ * Starts `sandbox traffic` on the shared sandbox — topics as `name:partitions`, groups as `name[:delayMs]`, a
+ * delivery report file when `report` is given — and waits until every group has committed on primary, then
+ * `settleMs` more (default 5 s: records in flight, checkpoints flowing). Stop `child` with `kill('SIGINT')`.
+ * (Wrapped in an object: an async function returning the subprocess itself would wait for it to exit — it is a thenable.)
+ */
+export async function startSandboxTraffic(o: { topics: string[]; groups: string[]; rate: number; report?: string; settleMs?: number }): Promise<{ child: ResultPromise }> {
+  const traffic = execa(process.execPath, [
+    path.resolve('bin/kafka-failover.js'), 'sandbox', 'traffic', '--state-dir', sandbox().options.stateDir,
+    '--rate', String(o.rate), '--topics', o.topics.join(','), '--groups', o.groups.join(','), ...(o.report ? ['--report', o.report] : []),
+  ], { reject: false, env: { ...process.env, NO_COLOR: '1' } });
+  const { createKafkaPort } = await import('../../src/kafka/kafkajs-adapter.js');
+  const primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
+  const names = o.groups.map((g) => g.split(':')[0]!);
+  try {
+    await eventually(`groups ${names.join(', ')} to commit on primary`, async () => {
+      for (const g of names) if ((await primary.committedOffsets(g)).length === 0) return undefined;
+      return true;
+    }, 60_000);
+  } finally {
+    await primary.close();
+  }
+  await new Promise((r) => setTimeout(r, o.settleMs ?? 5000));
+  return { child: traffic };
 }

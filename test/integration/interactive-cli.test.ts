@@ -13,13 +13,13 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditText } from '../../src/engine/audit.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import { eventually, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
+import { eventually, sandbox, uniqueName, waitForFreeLease, startSandboxTraffic } from './helpers.js';
 import { Tmux } from './tmux.js';
 
 const id = uniqueName('tty').replace('tty-', '');
@@ -39,17 +39,7 @@ beforeAll(async () => {
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   await primary.createTopic(rogueTopic, 1);
   await primary.produce(rogueTopic, [{ value: 'first' }]);
-  traffic = execa(process.execPath, [
-    path.resolve('bin/kafka-failover.js'), 'sandbox', 'traffic',
-    '--state-dir', sandbox().options.stateDir,
-    '--rate', '100',
-    '--topics', `${topics[0]}:3,${topics[1]}:2`,
-    '--groups', `${groups[0]},${groups[1]}:10`,
-  ], { reject: false, env: { ...process.env, NO_COLOR: '1' } });
-  await eventually('both groups to commit on primary', async () => {
-    for (const g of groups) if ((await primary.committedOffsets(g)).length === 0) return undefined;
-    return true;
-  }, 60_000);
+  traffic = (await startSandboxTraffic({ rate: 100, topics: [`${topics[0]}:3`, `${topics[1]}:2`], groups: [groups[0]!, `${groups[1]}:10`], settleMs: 0 })).child;
   // MM2 must replicate the rogue topic too, or the lag gate cannot measure it.
   await eventually('the rogue topic to be replicated', async () => ((await dr.listTopics()).includes(`primary.${rogueTopic}`) ? true : undefined), 90_000);
   await new Promise((r) => setTimeout(r, 5000));

@@ -12,12 +12,12 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import { eventually, joinLiveConsumer, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
+import { eventually, joinLiveConsumer, runCli, sandbox, uniqueName, waitForFreeLease, startSandboxTraffic } from './helpers.js';
 
 const id = uniqueName('pf').replace('pf-', '');
 const topics = [`orders-${id}`, `payments-${id}`];
@@ -56,20 +56,8 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-pf-'));
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
-  traffic = execa(process.execPath, [
-    path.resolve('bin/kafka-failover.js'), 'sandbox', 'traffic',
-    '--state-dir', sandbox().options.stateDir,
-    '--rate', '150',
-    '--topics', `${topics[0]}:6,${topics[1]}:3`,
-    '--groups', `${groups[0]},${groups[1]}:5,${groups[2]}:20`,
-    '--report', path.join(tmp, 'report.json'),
-  ], { reject: false, env: { ...process.env, NO_COLOR: '1' } });
   // Live traffic, and the three groups committing at different positions.
-  await eventually('all three groups to commit on primary', async () => {
-    for (const g of groups) if ((await primary.committedOffsets(g)).length === 0) return undefined;
-    return true;
-  }, 60_000);
-  await new Promise((r) => setTimeout(r, 8000));
+  traffic = (await startSandboxTraffic({ rate: 150, topics: [`${topics[0]}:6`, `${topics[1]}:3`], groups: [groups[0]!, `${groups[1]}:5`, `${groups[2]}:20`], report: path.join(tmp, 'report.json'), settleMs: 8000 })).child;
 });
 
 afterAll(async () => {
