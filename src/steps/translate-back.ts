@@ -49,6 +49,8 @@ export const translateBack = defineStep({
     topics: regexString.default('.*'),
     /** Where the forward flow kept its offset syncs: on its source (the old primary, MM2's default) or its target. */
     forwardOffsetSyncsLocation: z.enum(['source', 'target']).default('source'),
+    /** Longest wait (ms) for the reverse checkpoints to catch up with the groups' last commits (fewer re-reads). */
+    checkpointWaitMs: z.number().int().min(0).default(15_000),
     /** Write every never-replicated record (topic, partition, offset, timestamp, key and value in base64) here as JSON lines. */
     exportFile: z.string().min(1).optional(),
   }),
@@ -108,11 +110,19 @@ export const translateBack = defineStep({
     }
 
     // DR-local topics: the reverse flow's checkpoints (MM2 wrote them into `<dr>.checkpoints.internal` on primary).
+    // The groups' last commits (consumers just stopped) reach the reverse checkpoints within an emit interval or two:
+    // wait up to checkpointWaitMs for them, so the plan re-reads as little as possible (it never skips either way).
     let reverseError: string | undefined;
-    const reverseCheckpointed = await translateOffsets({ flow: reverse, target: primary, source: dr, include: [groupRe] }).catch((e: Error) => {
-      reverseError = e.message;
-      return { partitions: [], untranslated: [] };
-    });
+    const reverseTranslation = () =>
+      translateOffsets({ flow: reverse, target: primary, source: dr, include: [groupRe] }).catch((e: Error) => {
+        reverseError = e.message;
+        return { partitions: [], untranslated: [] };
+      });
+    let reverseCheckpointed = await reverseTranslation();
+    for (const deadline = ctx.now() + input.checkpointWaitMs; ctx.now() < deadline && reverseCheckpointed.partitions.some((p) => (p.commitsSinceCheckpoint ?? 0) > 0); ) {
+      await ctx.sleep(1000);
+      reverseCheckpointed = await reverseTranslation();
+    }
     for (const r of reverseCheckpointed.partitions) {
       plan.push({ group: r.group, topic: r.topic, partition: r.partition, targetOffset: r.targetOffset, metadata: r.metadata, reReadRecords: r.reReadRecords, basis: r.basis, sourceTopic: r.sourceTopic, sourceOffset: r.sourceCommittedOffset ?? -1, ...(r.problem ? { problem: r.problem } : {}) });
     }
