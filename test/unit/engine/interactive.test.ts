@@ -10,23 +10,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { LoadedClusters } from '../../../src/clusters/load.js';
 import { verifyAuditText } from '../../../src/engine/audit.js';
 import type { GateDecision, RunEvent } from '../../../src/engine/events.js';
 import { loadRunForResume, runRunbook, type Prompter, type RunOptions } from '../../../src/engine/executor.js';
 import { loadRunbook } from '../../../src/engine/load-runbook.js';
 import { StepRegistry } from '../../../src/engine/registry.js';
 import { defineStep } from '../../../src/engine/step.js';
-import type { KafkaPort } from '../../../src/kafka/port.js';
+import { clusters, fakeKafka } from './fixtures.js';
 
-const clusters: LoadedClusters = {
-  file: 'clusters.yaml',
-  config: {
-    clusters: { a: { bootstrapServers: ['h:1'] }, b: { bootstrapServers: ['h:2'] } },
-    flows: [{ source: 'a', target: 'b', replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source', groupsExclude: [], topicsExclude: [] }],
-  },
-};
-const fakeKafka = (() => ({ describeCluster: async () => ({ clusterId: 'x', controllerId: 1, brokers: [] }), close: async () => {} })) as unknown as (a: string) => KafkaPort;
 
 /** A world the fake steps read and write: `lag` drains by `drainPerProbe` at each probe; writes are recorded. */
 interface World {
