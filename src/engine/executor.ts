@@ -13,8 +13,8 @@
  * completion; the snapshot keeps the step it paused in, the lock is released and `run.paused` names the resume
  * command (exit 6).
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pRetry from 'p-retry';
@@ -25,7 +25,8 @@ import { ExitCode, InvalidInputError, KafkaFailoverError } from '../errors.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { TOOL_VERSION } from '../version.js';
-import { AuditLog, verifyAuditText } from './audit.js';
+import { AuditLog, RunFileWriteError, verifyAuditText, type AuditIo } from './audit.js';
+import { writeAnchor } from './audit-anchor.js';
 import { TargetLease, holderFor, takeLocalLock } from './lock.js';
 import type { EventSink, GateDecision, GateResult, Progress, RunEvent, RunOutcome, WriteDescription } from './events.js';
 import { AbortRunError, evaluateGates, GateBlockedError, type GateDeps } from './gates.js';
@@ -77,8 +78,10 @@ export interface RunOptions {
   runId?: string;
   /** Ports by alias instead of kafkajs ones (tests). */
   kafka?: (alias: string) => KafkaPort;
-  /** How audit lines reach the disk (tests simulate a failing disk). */
-  auditWriteLine?: (fd: number, line: string) => void;
+  /** How audit bytes reach the disk (tests simulate short writes and a full disk). */
+  auditIo?: AuditIo;
+  /** How run.json and snapshot.json are written (default: writeFileSync; tests simulate a full disk). */
+  writeRunFile?: (file: string, data: string) => void;
   /** Continue an interrupted run (see {@link loadRunForResume}). */
   resume?: ResumeState;
   /** Path of the clusters file, recorded in run.json so `resume` can reload it. */
@@ -113,6 +116,44 @@ export interface RunRecord {
   createdAt: string;
 }
 
+/**
+ * Run ids: what `runRunbook` generates (`20261203T151832-1a2b3c`) or any 1–64 letters, digits, `_` and `-`
+ * starting with a letter or digit. No dots or slashes: a run id is a directory name, never a path.
+ */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** @throws InvalidInputError when `runId` does not match {@link RUN_ID_PATTERN}. */
+export function assertRunId(runId: string): void {
+  if (!RUN_ID_PATTERN.test(runId)) {
+    throw new InvalidInputError(`"${runId}" is not a run id (1–64 letters, digits, "_" or "-", e.g. 20261203T151832-1a2b3c).`, { hint: 'Give the run id printed at the start of the run (its directory name under --runs-dir), not a path.' });
+  }
+}
+
+/**
+ * Writes a run-directory file atomically: `<file>.tmp` (0600, fsynced), then rename. On failure the `.tmp` is
+ * removed and the old file (if any) is left as it was.
+ * @throws RunFileWriteError naming `file` and the free space.
+ */
+function writeFileAtomic(file: string, data: string, write?: (file: string, data: string) => void): void {
+  const tmp = `${file}.tmp`;
+  try {
+    if (write) write(tmp, data);
+    else {
+      writeFileSync(tmp, data, { mode: 0o600 });
+      const fd = openSync(tmp, 'r');
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    }
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw new RunFileWriteError(file, error);
+  }
+}
+
 /** The result of a run. */
 export interface RunResult {
   runId: string;
@@ -124,6 +165,8 @@ export interface RunResult {
   message?: string;
   events: RunEvent[];
   outputs: Record<string, Record<string, unknown>>;
+  /** The audit anchor of a finished real run: written to the target cluster, or why not. */
+  anchor?: { written: true; cluster: string } | { written: false; cluster: string; error: string };
 }
 
 /** A cluster's id differs from the one pinned in the clusters file: nothing is written. */
@@ -154,11 +197,15 @@ const EXIT: Record<RunOutcome | 'paused', number> = { succeeded: ExitCode.Ok, fa
 
 /**
  * Runs (or dry-runs) a runbook to a final state.
- * @returns the outcome and exit code; never throws for step failures (they are outcomes), only for an audit log
- *   that cannot be created.
+ * @returns the outcome and exit code; never throws for step failures (they are outcomes).
+ * @throws RunFileWriteError when a file of the run directory (audit log, run.json, snapshot) cannot be written: the
+ *   run stopped before any further write to a cluster, the audit log is cut back to its last whole record and the
+ *   run is left open (no `run.finished`), so `resume` continues it once the disk has room.
+ * @throws InvalidInputError for a run id that does not match {@link RUN_ID_PATTERN}.
  */
 export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const runId = o.resume?.runId ?? o.runId ?? `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
+  assertRunId(runId);
   const runDir = path.resolve(o.runsDir ?? 'runs', runId);
   const flow = findFlow(o.clusters, o.runbook.flow);
   const pair = `${flow.source}->${flow.target}`;
@@ -182,9 +229,23 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
       throw error;
     }
   }
-  mkdirSync(runDir, { recursive: true, mode: 0o700 });
+  /** Releases the lock when the run directory cannot be set up (nothing was written to a cluster). */
+  const stopEarly = async (error: unknown): Promise<never> => {
+    await leaseInfo?.lease.release();
+    local?.release();
+    if (!o.kafka) await lockPort?.close();
+    throw error;
+  };
   const auditFile = path.join(runDir, 'audit.jsonl');
-  const audit = new AuditLog(auditFile, o.resume?.chain, o.auditWriteLine);
+  let audit: AuditLog;
+  try {
+    mkdirSync(runDir, { recursive: true, mode: 0o700 });
+    audit = new AuditLog(auditFile, o.resume?.chain, o.auditIo);
+  } catch (error) {
+    return stopEarly(error instanceof RunFileWriteError ? error : new RunFileWriteError(auditFile, error));
+  }
+  // run.json, which `resume` trusts, is hashed into run.started and checked on resume (an edit is refused).
+  let runJsonSha256: string | undefined;
   if (!o.resume) {
     const record: RunRecord = {
       runId,
@@ -197,12 +258,27 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
       overrides: o.overrides ?? {},
       createdAt: new Date().toISOString(),
     };
-    writeFileSync(path.join(runDir, 'run.json'), JSON.stringify(record, null, 2), { mode: 0o600 });
+    const text = JSON.stringify(record, null, 2);
+    runJsonSha256 = createHash('sha256').update(text).digest('hex');
+    try {
+      writeFileAtomic(path.join(runDir, 'run.json'), text, o.writeRunFile);
+    } catch (error) {
+      audit.close();
+      return stopEarly(error);
+    }
   }
   const doneKeys = o.resume?.doneKeys ?? new Set<string>();
   const events: RunEvent[] = [];
+  /** Set when a run-directory file could not be written: nothing more is recorded or written to any cluster. */
+  let halted: RunFileWriteError | undefined;
   const emit = (e: RunEvent) => {
-    audit.record(e); // first: a write is never sent without its record on disk
+    if (halted) throw halted;
+    try {
+      audit.record(e); // first: a write is never sent without its record on disk
+    } catch (error) {
+      halted = error instanceof RunFileWriteError ? error : new RunFileWriteError(auditFile, error);
+      throw halted;
+    }
     events.push(e);
     for (const s of o.sinks ?? []) s(e);
   };
@@ -237,22 +313,28 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const lockEvent = () => {
     if (leaseInfo) emit({ kind: 'lock.acquired', pair, ttlMs, ...(leaseInfo.stolenFrom ? { stolenFrom: leaseInfo.stolenFrom, reason: stealReason } : {}), ...(leaseInfo.expiredFrom ? { expiredFrom: leaseInfo.expiredFrom } : {}) });
   };
-  if (o.resume) {
-    emit({ kind: 'run.resumed', runId, operator: o.operator ?? os.userInfo().username, host: os.hostname(), toolVersion: TOOL_VERSION, fromState: o.resume.fromState, completedWrites: doneKeys.size });
-  } else emit({
-    kind: 'run.started',
-    runId,
-    runbook: path.resolve(o.runbook.file),
-    runbookSha256: o.runbook.sha256,
-    name: rb.name,
-    dryRun: o.dryRun,
-    operator: o.operator ?? os.userInfo().username,
-    host: os.hostname(),
-    toolVersion: TOOL_VERSION,
-    parameters: o.runbook.params,
-    flow: `${flow.source}->${flow.target}`,
-  });
-  lockEvent();
+  try {
+    if (o.resume) {
+      emit({ kind: 'run.resumed', runId, operator: o.operator ?? os.userInfo().username, host: os.hostname(), toolVersion: TOOL_VERSION, fromState: o.resume.fromState, completedWrites: doneKeys.size });
+    } else emit({
+      kind: 'run.started',
+      runId,
+      runbook: path.resolve(o.runbook.file),
+      runbookSha256: o.runbook.sha256,
+      name: rb.name,
+      dryRun: o.dryRun,
+      operator: o.operator ?? os.userInfo().username,
+      host: os.hostname(),
+      toolVersion: TOOL_VERSION,
+      parameters: o.runbook.params,
+      flow: `${flow.source}->${flow.target}`,
+      ...(runJsonSha256 ? { runJsonSha256 } : {}),
+    });
+    lockEvent();
+  } catch (error) {
+    audit.close();
+    return stopEarly(error);
+  }
 
   const contextFor = (step: RunbookStep, signal: AbortSignal): StepContext => ({
     stepId: step.id,
@@ -283,8 +365,10 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
         emit({ kind: 'step.note', step: step.id, message: `already done before the interruption (audit log): ${w.action} [${w.key}]` });
         return undefined;
       }
+      if (halted) throw halted; // the run directory cannot be written: no write that could not be recorded
       await leaseInfo?.lease.assertHeld(); // fencing: a run that lost its lease writes nothing more
       emit({ kind: 'write.intent', step: step.id, write: w });
+      if (halted) throw halted;
       const result = await fn();
       emit({ kind: 'write.done', step: step.id, write: w, ...(result === undefined ? {} : { result }) });
       return result;
@@ -339,6 +423,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     const step = rb.steps[input.index]!;
     const kind = o.registry.get(step.kind)!;
     const t0 = Date.now();
+    if (halted) return { stepId: step.id, status: 'failed', message: halted.message };
     if (pause.signal.aborted) return { stepId: step.id, status: 'paused', message: pauseReason() };
     emit({ kind: 'step.started', step: step.id, stepKind: step.kind, attempt: 1 });
     const controller = new AbortController();
@@ -351,6 +436,8 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
       emit({ kind: 'step.succeeded', step: step.id, durationMs: Date.now() - t0, outputs });
       return { stepId: step.id, status: 'succeeded', outputs };
     } catch (error) {
+      // The run directory cannot be written (audit log, snapshot): no more records, no more writes.
+      if (halted) return { stepId: step.id, status: 'failed', message: (halted as RunFileWriteError).message };
       // Whatever the step threw while the run was pausing (an aborted sleep, wait or prompt) is the pause itself.
       if (error instanceof PausedError || pause.signal.aborted) return { stepId: step.id, status: 'paused', message: pauseReason() };
       if (error instanceof GateBlockedError) {
@@ -359,7 +446,6 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
       }
       if (error instanceof AbortRunError) return { stepId: step.id, status: 'aborted', message: error.message };
       const message = error instanceof Error ? error.message : String(error);
-      if ((error as { name?: string }).name === 'AuditWriteError') return { stepId: step.id, status: 'failed', message }; // no more records, no more writes
       const policy = error instanceof ClusterIdentityError ? 'abort' : step.onFailure;
       emit({ kind: 'step.failed', step: step.id, durationMs: Date.now() - t0, error: message, policy });
       if (policy === 'continue') return { stepId: step.id, status: 'continued', message };
@@ -381,12 +467,16 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const actor = o.resume?.snapshot ? createActor(machine, { snapshot: o.resume.snapshot as never }) : createActor(machine);
   const snapshotFile = path.join(runDir, 'snapshot.json');
   actor.subscribe((snap) => {
-    // A pause is not persisted: the snapshot keeps the step the run paused in, which `resume` runs again.
-    if (snap.value === 'paused') return;
-    const tmp = `${snapshotFile}.tmp`;
-    writeFileSync(tmp, JSON.stringify(actor.getPersistedSnapshot()), { mode: 0o600 });
-    renameSync(tmp, snapshotFile);
-    void snap;
+    // A pause is not persisted: the snapshot keeps the step the run paused in, which `resume` runs again. Nor is any
+    // state after a run-directory failure: the last good snapshot stays, so `resume` re-runs from there.
+    if (snap.value === 'paused' || halted) return;
+    try {
+      writeFileAtomic(snapshotFile, JSON.stringify(actor.getPersistedSnapshot()), o.writeRunFile);
+    } catch (error) {
+      // Never thrown out of the subscriber (xstate would report it as an uncaught exception): the running step sees
+      // `halted` before its next record or write, and the run ends with this error.
+      halted = error instanceof RunFileWriteError ? error : new RunFileWriteError(snapshotFile, error);
+    }
   });
   const final = await new Promise<{ value: string; context: { outputs: Record<string, Record<string, unknown>>; message?: string } }>((resolveDone, reject) => {
     actor.subscribe({ complete: () => resolveDone(actor.getSnapshot() as never), error: reject });
@@ -395,21 +485,35 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const outcome = final.value as RunOutcome | 'paused';
   const exitCode = EXIT[outcome];
   try {
-    if (outcome === 'paused') {
+    if (halted) {
+      /* the run stays open (no run.finished): resumable once the disk has room */
+    } else if (outcome === 'paused') {
       const stoppedAt = (final.context as { stoppedAt?: number }).stoppedAt;
       const stepId = stoppedAt !== undefined && stoppedAt >= 0 ? rb.steps[stoppedAt]?.id : undefined;
       const resumeCommand = `kafka-failover resume ${runId}${o.runsDir && o.runsDir !== 'runs' ? ` --runs-dir ${o.runsDir}` : ''}`;
       emit({ kind: 'run.paused', runId, ...(stepId ? { step: stepId } : {}), reason: pauseReason(), durationMs: Date.now() - started, exitCode, resumeCommand, auditFile });
     } else emit({ kind: 'run.finished', runId, outcome, durationMs: Date.now() - started, exitCode, ...(final.context.message ? { message: final.context.message } : {}), auditFile });
   } catch {
-    // The audit log is broken; the run already stopped before any further write. The result says why.
+    // The audit log cannot be written (halted): the run already stopped before any further write.
   }
   audit.close();
+  // The anchor: the head of a finished real run's chain, on the target cluster (src/engine/audit-anchor.ts).
+  let anchor: RunResult['anchor'];
+  if (!halted && outcome !== 'paused' && !o.dryRun) {
+    const head = audit.position();
+    try {
+      await writeAnchor(lockPort ?? kafka(flow.target), { runId, seq: head.seq, head: head.prev, outcome, flow: pair, at: new Date().toISOString() });
+      anchor = { written: true, cluster: flow.target };
+    } catch (error) {
+      anchor = { written: false, cluster: flow.target, error: error instanceof Error ? error.message : String(error) };
+    }
+  }
   await leaseInfo?.lease.release();
   local?.release();
   if (!o.kafka) await lockPort?.close();
   await Promise.allSettled([...ports.values()].map((p) => p.close()));
-  return { runId, runDir, auditFile, outcome, exitCode, ...(final.context.message ? { message: final.context.message } : {}), events, outputs: final.context.outputs };
+  if (halted) throw halted;
+  return { runId, runDir, auditFile, outcome, exitCode, ...(anchor ? { anchor } : {}), ...(final.context.message ? { message: final.context.message } : {}), events, outputs: final.context.outputs };
 }
 
 /**
@@ -418,6 +522,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
  * @throws InvalidInputError when the run does not exist, already finished, or its audit log is broken.
  */
 export function loadRunForResume(runsDir: string, runId: string): { record: RunRecord; resume: ResumeState } {
+  assertRunId(runId);
   const dir = path.resolve(runsDir, runId);
   const read = (f: string) => {
     try {
@@ -426,11 +531,24 @@ export function loadRunForResume(runsDir: string, runId: string): { record: RunR
       throw new InvalidInputError(`Run ${runId} has no ${f} in ${dir}.`, { hint: 'Give the run id printed at the start of the run, and the same --runs-dir.' });
     }
   };
-  const record = JSON.parse(read('run.json')) as RunRecord;
+  const runJson = read('run.json');
   const auditText = read('audit.jsonl');
   const check = verifyAuditText(auditText);
   if (!check.ok) throw new InvalidInputError(`The audit log of run ${runId} is broken at record ${check.line}: ${check.reason}.`, { hint: 'A run with a broken audit log cannot be resumed; start a new run.' });
-  const lines = auditText.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; hash: string; seq: number; outcome?: string; write?: WriteDescription });
+  const lines = auditText.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { kind: string; hash: string; seq: number; outcome?: string; write?: WriteDescription; runJsonSha256?: string });
+  const started = lines[0];
+  if (started?.kind !== 'run.started') throw new InvalidInputError(`The audit log of run ${runId} has no run.started record: nothing to resume.`, { hint: 'Start a new run.' });
+  // run.json decides what a resume does (dry-run or real, --yes, overrides): it must be the file the run started with.
+  const runJsonSha256 = createHash('sha256').update(runJson).digest('hex');
+  if (started.runJsonSha256 !== runJsonSha256) {
+    throw new InvalidInputError(`run.json of run ${runId} ${started.runJsonSha256 ? `changed since the run started (sha256 ${runJsonSha256.slice(0, 12)}… ≠ ${started.runJsonSha256.slice(0, 12)}… in run.started)` : 'is not hashed in its run.started record (started by an older version)'}; refusing to resume from it.`, { hint: 'Restore run.json as the run wrote it, or start a new run.' });
+  }
+  let record: RunRecord;
+  try {
+    record = JSON.parse(runJson) as RunRecord;
+  } catch {
+    throw new InvalidInputError(`run.json of run ${runId} is not valid JSON.`, { hint: 'Start a new run.' });
+  }
   if (lines.some((l) => l.kind === 'run.finished')) throw new InvalidInputError(`Run ${runId} already finished (${lines.find((l) => l.kind === 'run.finished')?.outcome}).`, { hint: 'Only an interrupted run can be resumed.' });
   // A process killed before the machine's first snapshot resumes from the first step.
   let snapshot: { value?: unknown } | undefined;

@@ -80,12 +80,12 @@ async function setup(yaml: string) {
   return { dir, file };
 }
 
-async function run(yaml: string, opts: { dryRun?: boolean; yes?: boolean; overrides?: Record<string, string>; sets?: Record<string, string>; auditWriteLine?: (fd: number, line: string) => void } = {}) {
+async function run(yaml: string, opts: { dryRun?: boolean; yes?: boolean; overrides?: Record<string, string>; sets?: Record<string, string>; auditIo?: import('../../../src/engine/audit.js').AuditIo } = {}) {
   const writes: string[] = [];
   const reg = registry(writes);
   const { dir, file } = await setup(yaml);
   const runbook = await loadRunbook(file, reg, opts.sets ?? {});
-  const r = await runRunbook({ runbook, clusters, registry: reg, dryRun: opts.dryRun ?? false, yes: opts.yes ?? true, overrides: opts.overrides ?? {}, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false, operator: 'tester', ...(opts.auditWriteLine ? { auditWriteLine: opts.auditWriteLine } : {}) });
+  const r = await runRunbook({ runbook, clusters, registry: reg, dryRun: opts.dryRun ?? false, yes: opts.yes ?? true, overrides: opts.overrides ?? {}, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false, operator: 'tester', ...(opts.auditIo ? { auditIo: opts.auditIo } : {}) });
   return { ...r, writes };
 }
 
@@ -173,18 +173,26 @@ describe('executor', () => {
     // "full" from that 6th record on, so the write it describes must never be sent.
     let lines = 0;
     const kinds: string[] = [];
-    const r = await run(twoSteps, {
-      sets: { v: '1' },
-      auditWriteLine: (fd, line) => {
-        kinds.push(JSON.parse(line).kind);
-        if (++lines >= 6) throw new Error('ENOSPC: no space left on device');
-        writeSync(fd, line);
+    const writes: string[] = [];
+    const reg = registry(writes);
+    const { dir, file } = await setup(twoSteps);
+    const runbook = await loadRunbook(file, reg, { v: '1' });
+    const r = await runRunbook({
+      runbook, clusters, registry: reg, dryRun: false, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false,
+      auditIo: {
+        write: (fd, buf, off, len) => {
+          kinds.push(JSON.parse(Buffer.from(buf).subarray(off, off + len).toString('utf8')).kind);
+          if (++lines >= 6) throw new Error('ENOSPC: no space left on device');
+          return writeSync(fd, buf, off, len);
+        },
+        fsync: () => {},
+        ftruncate: () => {},
       },
-    });
+    }).catch((error: Error) => error);
     expect(kinds[5]).toBe('write.intent');
-    expect(r.outcome).toBe('failed');
-    expect(r.message).toContain('Cannot write the audit log');
-    expect(r.writes).toEqual([]);
+    expect(r).toBeInstanceOf(Error);
+    expect((r as Error).message).toContain('ENOSPC');
+    expect(writes).toEqual([]);
   });
 
   it('audit verification detects a change of any single byte of any record, the last one included', async () => {
