@@ -29,7 +29,7 @@ vi.mock('node:fs', async (importOriginal) => {
     disk.free -= n;
     return fs.writeSync(fd, bytes, 0, n);
   };
-  const writeFileSync = (file: fs.PathOrFileDescriptor, data: string, options?: fs.WriteFileOptions) => {
+  const writeFileSync = (file: import('node:fs').PathOrFileDescriptor, data: string, options?: import('node:fs').WriteFileOptions) => {
     if (disk.failFile?.test(String(file))) {
       fs.writeFileSync(file, '', options); // the file is created, then the write fails (as on a full disk)
       throw enospc();
