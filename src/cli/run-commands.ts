@@ -108,6 +108,9 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
     pause.dispose();
     live.close();
   });
+  if (result.anchor && !result.anchor.written) {
+    process.stderr.write(`warning: the audit anchor of run ${result.runId} could not be written to ${result.anchor.cluster} (${result.anchor.error.split('\n')[0]}): \`audit verify\` reports this run BROKEN (no anchor) while ${result.anchor.cluster} answers\n`);
+  }
   if (!jsonOut) {
     const table = planTable(result.events);
     if (table) process.stdout.write(`${dryRun ? 'Offset plan (nothing was written)' : 'Offsets written'}:\n${table}\n`);
