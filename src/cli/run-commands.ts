@@ -12,7 +12,7 @@ import { loadClustersFile } from '../clusters/load.js';
 import type { RunEvent } from '../engine/events.js';
 import { DEFAULT_PROMPT_TIMEOUT_MS, loadRunForResume, runRunbook } from '../engine/executor.js';
 import { loadRunbook } from '../engine/load-runbook.js';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError, formatProblem } from '../errors.js';
 import { builtinRegistry } from '../steps/index.js';
 import { withClustersOptions } from './clusters-options.js';
 import { durationMs, intIn, oneOf } from './parse.js';
@@ -162,6 +162,7 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
     .option('--set <key=value>', 'set a runbook parameter (repeatable)', collect)
     .action(async (file: string, o) => {
       const r = await loadRunbook(path.resolve(file), builtinRegistry(), pairs(o.set, '--set'));
+      for (const w of r.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
       process.stdout.write(`${file}: OK — ${r.runbook.name}, flow ${r.runbook.flow}, ${r.runbook.steps.length} steps (${r.runbook.steps.map((s) => s.id).join(' → ')})\n`);
     });
 }

@@ -37,12 +37,26 @@ function expandEnv(key: string, value: string, env: NodeJS.ProcessEnv): string {
   });
 }
 
-function readPem(key: string, file: string, baseDir: string): string {
+function readPem(key: string, file: string, baseDir: string, asWritten: string): string {
   try {
     return readFileSync(path.resolve(baseDir, file), 'utf8');
   } catch {
-    throw new ClientPropertiesError(key, `${key}: cannot read ${file}`, 'Give the path of a readable PEM file (relative paths are taken from the properties file\'s folder).');
+    throw new ClientPropertiesError(key, `${key}: cannot read ${asWritten}`, 'Give the path of a readable PEM file (relative paths are taken from the properties file\'s folder).');
   }
+}
+
+/**
+ * Names of the environment variables a client properties file refers to (`${env:NAME}`), from its raw text; empty
+ * when the file cannot be read.
+ */
+export function envReferences(file: string): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return [...new Set([...text.matchAll(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => m[1]!))];
 }
 
 /** Extracts `username="…"` and `password="…"` from a `sasl.jaas.config` value. */
@@ -54,7 +68,8 @@ function jaasCredentials(jaas: string): { username: string; password: string } |
 
 /**
  * Reads a client properties file into kafkajs settings.
- * @throws ClientPropertiesError naming the key and the fix; never includes a secret value in the message.
+ * @throws ClientPropertiesError naming the key and the fix; a message quotes a value as written in the file (with
+ *   `${env:…}` unexpanded), never an expanded value.
  */
 export function readClientProperties(file: string, env: NodeJS.ProcessEnv = process.env): SecuritySettings {
   let text: string;
@@ -66,9 +81,11 @@ export function readClientProperties(file: string, env: NodeJS.ProcessEnv = proc
   const raw = parse(text) as Record<string, string>;
   const baseDir = path.dirname(file);
   const get = (k: string) => (raw[k] === undefined ? undefined : expandEnv(k, raw[k]!, env));
+  // Messages quote a key's text as written in the file (`${env:NAME}` unexpanded), never its expanded value.
+  const asWritten = (k: string, fallback: string) => JSON.stringify(raw[k] ?? fallback);
   const protocol = (get('security.protocol') ?? 'PLAINTEXT').toUpperCase();
   if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol)) {
-    throw new ClientPropertiesError('security.protocol', `security.protocol ${protocol} is not supported`, 'Use PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.');
+    throw new ClientPropertiesError('security.protocol', `security.protocol ${asWritten('security.protocol', 'PLAINTEXT')} is not supported`, 'Use PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.');
   }
   const out: SecuritySettings = {};
   if (protocol.endsWith('SSL')) {
@@ -78,9 +95,9 @@ export function readClientProperties(file: string, env: NodeJS.ProcessEnv = proc
       if (!loc) continue;
       const type = (get(`ssl.${store}.type`) ?? 'JKS').toUpperCase();
       if (type !== 'PEM') {
-        throw new ClientPropertiesError(`ssl.${store}.type`, `ssl.${store}.type ${type} is not supported (Node.js reads PEM only)`, `Convert the ${store} to PEM (keytool -importkeystore … then openssl) and set ssl.${store}.type=PEM.`);
+        throw new ClientPropertiesError(`ssl.${store}.type`, `ssl.${store}.type ${asWritten(`ssl.${store}.type`, 'JKS')} is not supported (Node.js reads PEM only)`, `Convert the ${store} to PEM (keytool -importkeystore … then openssl) and set ssl.${store}.type=PEM.`);
       }
-      const pem = readPem(`ssl.${store}.location`, loc, baseDir);
+      const pem = readPem(`ssl.${store}.location`, loc, baseDir, asWritten(`ssl.${store}.location`, loc));
       if (store === 'truststore') tls.ca = pem;
       else {
         tls.cert = pem;
@@ -97,7 +114,7 @@ export function readClientProperties(file: string, env: NodeJS.ProcessEnv = proc
     const jaas = get('sasl.jaas.config');
     const creds = jaas ? jaasCredentials(jaas) : undefined;
     if (!['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'].includes(mechanism)) {
-      throw new ClientPropertiesError('sasl.mechanism', `sasl.mechanism ${mechanism} is not supported`, 'Use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.');
+      throw new ClientPropertiesError('sasl.mechanism', `sasl.mechanism ${asWritten('sasl.mechanism', 'GSSAPI')} is not supported`, 'Use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.');
     }
     if (!creds) {
       throw new ClientPropertiesError('sasl.jaas.config', 'sasl.jaas.config has no username="…" and password="…"', 'Give both, e.g. password="${env:KAFKA_PASSWORD}".');

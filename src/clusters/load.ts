@@ -7,8 +7,8 @@ import path from 'node:path';
 import { InvalidInputError, ValidationError, type ValidationProblem } from '../errors.js';
 import type { ClientSettings } from '../kafka/kafkajs-client.js';
 import { loadYamlFile } from '../util/yaml-load.js';
-import { ClientPropertiesError, readClientProperties, type SecuritySettings } from './client-properties.js';
-import { clustersFileSchema, type ClusterConfig, type ClustersFile, type FlowConfig } from './schema.js';
+import { ClientPropertiesError, envReferences, readClientProperties, type SecuritySettings } from './client-properties.js';
+import { clustersFileSchema, type ClusterConfig, type ClustersFile, type ConnectAuth, type FlowConfig } from './schema.js';
 
 /** A loaded clusters file with the folder its relative paths are taken from. */
 export interface LoadedClusters {
@@ -45,6 +45,10 @@ export async function loadClustersFile(file: string, env: NodeJS.ProcessEnv = pr
     }
     return problems;
   });
+  // Connect REST auth is read by steps, which know the flow but not the clusters file: anchor its file path now.
+  for (const f of value.flows) {
+    if (f.mm2 && 'connect' in f.mm2 && f.mm2.connect.auth?.passwordFile) f.mm2.connect.auth.passwordFile = path.resolve(path.dirname(file), f.mm2.connect.auth.passwordFile);
+  }
   return { file, config: value };
 }
 
@@ -69,10 +73,18 @@ export function findCluster(loaded: LoadedClusters, alias: string): ClusterConfi
   return c;
 }
 
+/**
+ * A secret from an environment variable or a file. The error for an unset variable names the field, not the
+ * variable: a password pasted into `passwordEnv` by mistake is a valid-looking name and must not be printed.
+ */
 function secretFrom(what: string, envName: string | undefined, file: string | undefined, baseDir: string, env: NodeJS.ProcessEnv): string {
   if (envName) {
     const v = env[envName];
-    if (v === undefined) throw new InvalidInputError(`${what}: environment variable ${envName} is not set.`, { hint: `Export ${envName} before running.` });
+    if (v === undefined) {
+      throw new InvalidInputError(`${what}: the environment variable that ${what}.passwordEnv names is not set (its name is not repeated here, in case a secret was pasted there).`, {
+        hint: `Export the variable named in ${what}.passwordEnv before running; it holds the password, the clusters file holds only its name.`,
+      });
+    }
     return v;
   }
   try {
@@ -106,7 +118,7 @@ export function clientSettings(loaded: LoadedClusters, alias: string, env: NodeJ
       ...(c.tls.caFile ? { ca: read(c.tls.caFile) } : {}),
       ...(c.tls.certFile ? { cert: read(c.tls.certFile) } : {}),
       ...(c.tls.keyFile ? { key: read(c.tls.keyFile) } : {}),
-      ...(c.tls.keyPasswordEnv ? { passphrase: secretFrom(`clusters.${alias}.tls`, c.tls.keyPasswordEnv, undefined, baseDir, env) } : {}),
+      ...(c.tls.keyPasswordEnv ? { passphrase: secretFrom(`clusters.${alias}.tls.key`, c.tls.keyPasswordEnv, undefined, baseDir, env) } : {}),
       ...(c.tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
     };
   }
@@ -137,5 +149,59 @@ export function secretValues(loaded: LoadedClusters, env: NodeJS.ProcessEnv = pr
       /* unreadable: reported where it is used */
     }
   }
+  for (const f of loaded.config.flows) {
+    const auth = f.mm2 && 'connect' in f.mm2 ? f.mm2.connect.auth : undefined;
+    try {
+      if (auth) out.push(secretFrom('connect auth', auth.passwordEnv, auth.passwordFile, baseDir, env));
+    } catch {
+      /* unreadable: reported where it is used */
+    }
+  }
   return out.filter((s) => s.length >= 4);
+}
+
+/**
+ * Names of every environment variable the clusters file reads a secret from: `sasl.passwordEnv`,
+ * `tls.keyPasswordEnv`, `${env:NAME}` in client properties files, Connect REST `auth.passwordEnv`. Hooks never get
+ * these variables (src/adapters/exec.ts). Unreadable properties files contribute nothing (they fail where used).
+ */
+export function secretEnvNames(loaded: LoadedClusters): string[] {
+  const out = new Set<string>();
+  const baseDir = path.dirname(loaded.file);
+  for (const c of Object.values(loaded.config.clusters)) {
+    if (c.sasl?.passwordEnv) out.add(c.sasl.passwordEnv);
+    if (c.tls && typeof c.tls === 'object' && c.tls.keyPasswordEnv) out.add(c.tls.keyPasswordEnv);
+    if (c.clientProperties) for (const n of envReferences(path.resolve(baseDir, c.clientProperties))) out.add(n);
+  }
+  for (const f of loaded.config.flows) {
+    const auth = f.mm2 && 'connect' in f.mm2 ? f.mm2.connect.auth : undefined;
+    if (auth?.passwordEnv) out.add(auth.passwordEnv);
+  }
+  return [...out];
+}
+
+/**
+ * The `Authorization` header for a flow's Connect REST calls (`Basic base64(user:password)`), the password read now
+ * from its environment variable or file ({@link loadClustersFile} made `passwordFile` absolute, from the clusters
+ * file's folder).
+ * @throws InvalidInputError naming the field (never the value) when the password cannot be had.
+ */
+export function connectAuthHeaders(auth: ConnectAuth | undefined, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  if (!auth) return {};
+  const password = secretFrom('flows[].mm2.connect.auth', auth.passwordEnv, auth.passwordFile, process.cwd(), env);
+  return { authorization: `Basic ${Buffer.from(`${auth.username}:${password}`).toString('base64')}` };
+}
+
+/** A URL for records and messages: user info removed (`https://***@host/…`), query string dropped. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const had = u.username !== '' || u.password !== '';
+    u.username = '';
+    u.password = '';
+    u.search = '';
+    return had ? u.toString().replace('://', '://***@') : u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
 }

@@ -16,7 +16,10 @@
  *     separator: "."
  *     offsetSyncsTopicLocation: source # or target
  *     mm2:
- *       connect: { url: http://connect:8083, connectors: { source: …, checkpoint: …, heartbeat: … } }
+ *       connect:
+ *         url: https://connect:8083      # no user:password@ here: credentials go in auth
+ *         auth: { type: basic, username: failover, passwordEnv: CONNECT_PASSWORD }   # optional; or passwordFile
+ *         connectors: { source: …, checkpoint: …, heartbeat: … }
  *       # or hooks: { stop: [argv…], start: [argv…] }
  * ```
  * Secrets are never literals: passwords come from an environment variable or a file.
@@ -31,6 +34,31 @@ export const MM2_DEFAULT_TOPICS_EXCLUDE = ['.*[\\-\\.]internal', '.*\\.replica',
 
 const hostPort = z.string().regex(/^[^\s:,]+:\d{1,5}$/, 'expected host:port, e.g. kafka-1:9092');
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+
+/** HTTP basic authentication for Kafka Connect REST; the password comes from an environment variable or a file. */
+const connectAuth = z
+  .strictObject({
+    type: z.literal('basic'),
+    username: z.string().min(1),
+    passwordEnv: envName.optional(),
+    passwordFile: z.string().min(1).optional(),
+  })
+  .refine((s) => (s.passwordEnv === undefined) !== (s.passwordFile === undefined), {
+    message: 'give exactly one of passwordEnv and passwordFile',
+  });
+
+/** A Connect REST base URL without credentials in it (the message never repeats the URL). */
+const connectUrl = z.url().refine(
+  (u) => {
+    try {
+      const parsed = new URL(u);
+      return parsed.username === '' && parsed.password === '';
+    } catch {
+      return false;
+    }
+  },
+  { message: 'the URL carries credentials (user:password@): they would be written to the audit log; give them as auth: { type: basic, username, passwordEnv | passwordFile }' },
+);
 
 const sasl = z
   .strictObject({
@@ -67,7 +95,8 @@ const argv = z.array(z.string().min(1)).min(1);
 export const mm2ControlSchema = z.union([
   z.strictObject({
     connect: z.strictObject({
-      url: z.url(),
+      url: connectUrl,
+      auth: connectAuth.optional(),
       connectors: z.strictObject({ source: z.string().min(1), checkpoint: z.string().min(1), heartbeat: z.string().min(1).optional() }),
     }),
   }),
@@ -96,4 +125,5 @@ export const clustersFileSchema = z.strictObject({
 
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type FlowConfig = z.infer<typeof flowSchema>;
+export type ConnectAuth = z.infer<typeof connectAuth>;
 export type ClustersFile = z.infer<typeof clustersFileSchema>;

@@ -20,7 +20,7 @@ import path from 'node:path';
 import pRetry from 'p-retry';
 import { createActor, fromPromise } from 'xstate';
 import { createExecPort, type ExecPort } from '../adapters/exec.js';
-import { clientSettings, findFlow, secretValues, type LoadedClusters } from '../clusters/load.js';
+import { clientSettings, findFlow, secretEnvNames, secretValues, type LoadedClusters } from '../clusters/load.js';
 import { ExitCode, InvalidInputError, KafkaFailoverError } from '../errors.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
@@ -285,7 +285,8 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const { runbook: rb } = o.runbook;
   const secrets = secretValues(o.clusters);
-  const exec = o.exec ?? createExecPort(() => secrets);
+  // Hooks: a minimal environment (never the clusters file's secret variables), output redacted (src/adapters/exec.ts).
+  const exec = o.exec ?? createExecPort({ secrets: () => secrets, env: rb.env ?? {}, blockedEnv: secretEnvNames(o.clusters) });
   const ports = new Map<string, KafkaPort>();
   const kafka = (alias: string) => {
     if (o.kafka) return o.kafka(alias);

@@ -9,6 +9,7 @@ import { ValidationError, type ValidationProblem } from '../errors.js';
 import { loadYamlFile, formatPath, type LocatedDocument } from '../util/yaml-load.js';
 import type { StepRegistry } from './registry.js';
 import { runbookSchema, type Runbook, type RunbookParameter } from './runbook-schema.js';
+import { checkShellHooks } from './shell-hooks.js';
 import { references, resolve, type TemplateScope } from './templates.js';
 
 /** A validated runbook with its parameter values. */
@@ -19,6 +20,8 @@ export interface LoadedRunbook {
   /** Parameter values: defaults overridden by `--set`. */
   params: Record<string, unknown>;
   flow: { source: string; target: string };
+  /** Findings that do not stop a run, e.g. every shell hook (src/engine/shell-hooks.ts); `validate` prints them. */
+  warnings: ValidationProblem[];
 }
 
 function coerce(p: RunbookParameter, raw: unknown): { value?: unknown; error?: string } {
@@ -36,6 +39,7 @@ function coerce(p: RunbookParameter, raw: unknown): { value?: unknown; error?: s
   if (!ok) return { error: `expected ${p.type}, got ${JSON.stringify(raw)}` };
   if (typeof v === 'number' && p.minimum !== undefined && v < p.minimum) return { error: `${v} is below the minimum ${p.minimum}` };
   if (typeof v === 'number' && p.maximum !== undefined && v > p.maximum) return { error: `${v} is above the maximum ${p.maximum}` };
+  if (typeof v === 'string' && p.pattern !== undefined && !new RegExp(`^(?:${p.pattern})$`).test(v)) return { error: `${JSON.stringify(v)} does not match the parameter's pattern ${p.pattern} (whole value)` };
   return { value: v };
 }
 
@@ -46,6 +50,7 @@ function coerce(p: RunbookParameter, raw: unknown): { value?: unknown; error?: s
  */
 export async function loadRunbook(file: string, registry: StepRegistry, sets: Record<string, string> = {}): Promise<LoadedRunbook> {
   let params: Record<string, unknown> = {};
+  let warnings: ValidationProblem[] = [];
   const { value, text } = await loadYamlFile(file, runbookSchema, (rb, located) => {
     const problems: ValidationProblem[] = [];
     const at = (path: (string | number)[], message: string, hint?: string) =>
@@ -86,8 +91,8 @@ export async function loadRunbook(file: string, registry: StepRegistry, sets: Re
           const j = rb.steps.findIndex((s) => s.id === name);
           if (j < 0 || j >= index || third !== 'outputs') at([...path, 'with', ...p], `\${${ref}} does not name the outputs of an earlier step`, 'Use ${steps.<earlier step id>.outputs.<name>}.');
           outputFields.add(String(p[0]));
-        } else if (!(root === 'flow' && (name === 'source' || name === 'target'))) {
-          at([...path, 'with', ...p], `unknown template variable \${${ref}}`, 'Use ${params.<name>}, ${steps.<id>.outputs.<name>}, ${flow.source} or ${flow.target}.');
+        } else if (!(root === 'flow' && (name === 'source' || name === 'target')) && ref !== 'tool.argv') {
+          at([...path, 'with', ...p], `unknown template variable \${${ref}}`, 'Use ${params.<name>}, ${steps.<id>.outputs.<name>}, ${flow.source}, ${flow.target} or ${tool.argv}.');
         }
       }
       if (problems.length > before) return; // unresolvable references: the inputs cannot be checked yet
@@ -109,10 +114,11 @@ export async function loadRunbook(file: string, registry: StepRegistry, sets: Re
         }
       }
     }
+    warnings = checkShellHooks(rb, file, located, problems);
     return problems;
   });
   const [source, target] = value.flow.split('->') as [string, string];
-  return { file, sha256: createHash('sha256').update(text).digest('hex'), runbook: value, params, flow: { source, target } };
+  return { file, sha256: createHash('sha256').update(text).digest('hex'), runbook: value, params, flow: { source, target }, warnings };
 }
 
 /** Re-validates one step's inputs after templating at run time. @throws ValidationError naming the step. */

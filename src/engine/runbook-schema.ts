@@ -6,8 +6,12 @@
  * name: planned-failover
  * description: Move consumers from primary to dr with MM2 caught up.
  * flow: primary->dr                    # a flow of the clusters file
+ * env:                                 # hooks' environment besides PATH, HOME, LANG, TZ (nothing else is passed)
+ *   allow: [KUBECONFIG]                # copied from the operator's environment when set
+ *   set: { AWS_REGION: eu-west-1 }     # explicit values
  * parameters:
  *   groups: { type: string, default: ".*", description: consumer groups to move (regex) }
+ *   namespace: { type: string, default: prod, pattern: "[a-z0-9-]+" }   # --set values must match (whole value)
  *   maxLagRecords: { type: integer, default: 0, minimum: 0 }
  * steps:
  *   - id: lag                          # unique; outputs are ${steps.lag.outputs.<name>}
@@ -22,6 +26,7 @@
  * ```
  */
 import { z } from 'zod';
+import { regexString } from '../util/regex.js';
 
 const paramType = z.enum(['string', 'integer', 'number', 'boolean']);
 
@@ -31,6 +36,19 @@ export const parameterSchema = z.strictObject({
   description: z.string().optional(),
   minimum: z.number().optional(),
   maximum: z.number().optional(),
+  /** String parameters: a regular expression the whole value (default and `--set`) must match. */
+  pattern: regexString.optional(),
+}).refine((p) => p.pattern === undefined || p.type === 'string', { message: 'pattern applies to string parameters only', path: ['pattern'] });
+
+const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+
+/**
+ * What hooks get in their environment besides PATH, HOME, LANG and TZ (src/adapters/exec.ts): `allow` names copied
+ * from the operator's environment, `set` explicit values. Variables the clusters file reads secrets from are refused.
+ */
+export const hookEnvSchema = z.strictObject({
+  allow: z.array(envVarName).default([]),
+  set: z.record(envVarName, z.string()).default({}),
 });
 
 const inlineStep = z.strictObject({ kind: z.string().min(1), with: z.record(z.string(), z.unknown()).default({}) });
@@ -54,6 +72,7 @@ export const runbookSchema = z.strictObject({
   description: z.string().optional(),
   flow: z.string().regex(/^[^>\s]+->[^>\s]+$/, 'expected <source>-><target>, e.g. primary->dr'),
   parameters: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), parameterSchema).default({}),
+  env: hookEnvSchema.optional(),
   steps: z.array(stepSchema).min(1),
 });
 

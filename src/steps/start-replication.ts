@@ -1,10 +1,11 @@
 /**
- * `start-replication`: start MirrorMaker 2 for the flow — Connect REST `PUT /connectors/{name}/resume` for its
+ * `start-replication`: start MirrorMaker 2 for the flow — Connect REST (with the flow's `auth`, if any) `PUT /connectors/{name}/resume` for its
  * source and checkpoint connectors, or the flow's start hook (dedicated MM2) — then wait until MM2 has created the
  * flow's checkpoints topic on the target (the sign that its tasks run). Used by failbacks (reverse replication) and
  * to restore the forward flow afterwards.
  */
 import { z } from 'zod';
+import { connectAuthHeaders, redactUrl } from '../clusters/load.js';
 import { defineStep } from '../engine/step.js';
 import { checkpointsTopicCandidates, pickExisting } from '../mm2/naming.js';
 
@@ -23,9 +24,10 @@ export const startReplication = defineStep({
     if ('connect' in mm2) {
       for (const name of [mm2.connect.connectors.source, mm2.connect.connectors.checkpoint]) {
         const url = `${mm2.connect.url.replace(/\/$/, '')}/connectors/${encodeURIComponent(name)}/resume`;
-        await ctx.write({ action: 'resume MM2 connector (Connect REST)', details: { method: 'PUT', url } }, async () => {
-          const res = await fetch(url, { method: 'PUT', signal: AbortSignal.timeout(input.timeoutMs) });
-          if (!res.ok) throw new Error(`PUT ${url}: HTTP ${res.status} ${await res.text()}`);
+        const shown = redactUrl(url);
+        await ctx.write({ action: 'resume MM2 connector (Connect REST)', details: { method: 'PUT', url: shown, ...(mm2.connect.auth ? { auth: `basic (${mm2.connect.auth.username})` } : {}) } }, async () => {
+          const res = await fetch(url, { method: 'PUT', headers: connectAuthHeaders(mm2.connect.auth), signal: AbortSignal.timeout(input.timeoutMs) });
+          if (!res.ok) throw new Error(`PUT ${shown}: HTTP ${res.status} ${await res.text()}`);
           return { status: res.status };
         });
       }

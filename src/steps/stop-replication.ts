@@ -1,10 +1,11 @@
 /**
  * `stop-replication`: stop MirrorMaker 2 for the flow before offsets are set, so it cannot overwrite them
  * (pausing is not enough: paused checkpoint tasks keep syncing group offsets — mm2-internals §4/§7):
- * Connect REST `PUT /connectors/{name}/stop` (Kafka 3.5+) for the source and checkpoint connectors, or the flow's
+ * Connect REST (with the flow's `auth`, if any) `PUT /connectors/{name}/stop` (Kafka 3.5+) for the source and checkpoint connectors, or the flow's
  * stop hook (dedicated MM2). Then verify: no new checkpoint arrives on the target for `quietWindowMs`.
  */
 import { z } from 'zod';
+import { connectAuthHeaders, redactUrl } from '../clusters/load.js';
 import { defineStep } from '../engine/step.js';
 import { checkpointsTopicCandidates, pickExisting } from '../mm2/naming.js';
 
@@ -27,9 +28,10 @@ export const stopReplication = defineStep({
     if ('connect' in mm2) {
       for (const name of [mm2.connect.connectors.source, mm2.connect.connectors.checkpoint]) {
         const url = `${mm2.connect.url.replace(/\/$/, '')}/connectors/${encodeURIComponent(name)}/stop`;
-        await ctx.write({ action: 'stop MM2 connector (Connect REST)', details: { method: 'PUT', url } }, async () => {
-          const res = await fetch(url, { method: 'PUT', signal: AbortSignal.timeout(input.timeoutMs) });
-          if (!res.ok && res.status !== 404) throw new Error(`PUT ${url}: HTTP ${res.status} ${await res.text()}`);
+        const shown = redactUrl(url);
+        await ctx.write({ action: 'stop MM2 connector (Connect REST)', details: { method: 'PUT', url: shown, ...(mm2.connect.auth ? { auth: `basic (${mm2.connect.auth.username})` } : {}) } }, async () => {
+          const res = await fetch(url, { method: 'PUT', headers: connectAuthHeaders(mm2.connect.auth), signal: AbortSignal.timeout(input.timeoutMs) });
+          if (!res.ok && res.status !== 404) throw new Error(`PUT ${shown}: HTTP ${res.status} ${await res.text()}`);
           return { status: res.status };
         });
       }

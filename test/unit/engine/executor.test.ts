@@ -217,17 +217,19 @@ describe('executor', () => {
 
   it('a secret printed by a hook never reaches the audit log, the events or the snapshot', async () => {
     const secret = 'pl4nted-S3cret-value';
-    process.env.KF_TEST_SECRET = secret;
-    const withSasl: LoadedClusters = { ...clusters, config: { ...clusters.config, clusters: { ...clusters.config.clusters, b: { bootstrapServers: ['h:2'], sasl: { mechanism: 'scram-sha-512', username: 'u', passwordEnv: 'KF_TEST_SECRET' } } } } };
+    // Hooks never get the password's environment variable (test/unit/adapters/exec-env.test.ts): this one reads the
+    // password file, as a hook with access to it could.
+    const pwFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'kf-engine-pw-')), 'pw');
+    await writeFile(pwFile, secret);
+    const withSasl: LoadedClusters = { ...clusters, config: { ...clusters.config, clusters: { ...clusters.config.clusters, b: { bootstrapServers: ['h:2'], sasl: { mechanism: 'scram-sha-512', username: 'u', passwordFile: pwFile } } } } };
     const reg = registry([]).register(execStep);
-    const { dir, file } = await setup(`steps:\n  - id: leak\n    kind: exec\n    with: { command: [sh, -c, 'echo "password is $KF_TEST_SECRET"; echo "$KF_TEST_SECRET" >&2; exit 3'] }\n`);
+    const { dir, file } = await setup(`steps:\n  - id: leak\n    kind: exec\n    with: { command: [sh, -c, 'echo "password is $(cat ${pwFile})"; cat ${pwFile} >&2; exit 3'] }\n`);
     const runbook = await loadRunbook(file, reg);
     const r = await runRunbook({ runbook, clusters: withSasl, registry: reg, dryRun: false, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false });
     expect(r.outcome).toBe('failed');
     const everything = [readFileSync(r.auditFile, 'utf8'), readFileSync(path.join(r.runDir, 'snapshot.json'), 'utf8'), JSON.stringify(r.events), r.message ?? ''].join('\n');
     expect(everything).toContain('password is ***');
     expect(everything.split(secret).length - 1).toBe(0);
-    delete process.env.KF_TEST_SECRET;
   });
 
   it('writes an audit log of hash-chained JSON lines, mode 0600, and a persisted snapshot', async () => {
