@@ -43,6 +43,7 @@ async function alterTopicConfig(servers: string[], topic: string, name: string, 
 }
 
 beforeAll(async () => {
+  await sandboxDown({ ...opts, wipe: true }); // a sandbox an earlier, crashed run left on these ports is wiped first
   const s = await sandboxUp(opts);
   clustersFile = s.clustersFile;
   bootstrap = { primary: s.clusters.primary.bootstrapServers, dr: s.clusters.dr.bootstrapServers };
@@ -140,8 +141,8 @@ describe('kafka-failover check', () => {
   it('stale checkpoints: MM2 stopped while the group keeps committing', async () => {
     await stopComponents(opts.stateDir, 'mm2', 'graceful');
     await primary.commitOffsets(cleanGroup, [0, 1, 2].map((partition) => ({ topic: cleanTopic, partition, offset: 9 })));
-    await new Promise((r) => setTimeout(r, 3000));
-    const f = find(await check(['--max-checkpoint-age', '2s']), 'checkpoints-stale', cleanGroup);
+    // Until the newest checkpoint is older than 2 s (a condition, polled; not a fixed wait).
+    const f = await eventually('check to report the clean group\'s checkpoints as stale', async () => find(await check(['--max-checkpoint-age', '2s']), 'checkpoints-stale', cleanGroup), 30_000);
     expect(f).toMatchObject({ severity: 'high', where: 'primary->dr', evidence: { partitions: 3, maxAgeMs: 2000, recordsCommittedSinceCheckpoint: 12 } });
     expect((f!.evidence as { oldestCheckpointAgeMs: number }).oldestCheckpointAgeMs).toBeGreaterThan(2000);
   });

@@ -8,10 +8,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
-import { runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
+import { resetSharedSandbox, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
 
 describe('cluster identity pinning', () => {
   it('refuses to write to "dr" when it answers with the primary\'s cluster id', async () => {
+    await resetSharedSandbox();
     await waitForFreeLease();
     const tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-identity-'));
     const doc = parse(await readFile(sandbox().clustersFile, 'utf8'));

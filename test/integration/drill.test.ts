@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillMeasurements } from '../../src/drill/measure.js';
 import { failbackClustersFilePath } from '../../src/sandbox/clusters-file.js';
 import { sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
-import { runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
+import { resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('dr').replace('dr-', '');
 const topics = [`orders-${id}:3`, `payments-${id}:2`];
@@ -24,6 +24,7 @@ let tmp: string;
 let traffic: ResultPromise;
 
 beforeAll(async () => {
+  await resetSharedSandbox();
   await waitForFreeLease();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-drill-'));
   traffic = (await startSandboxTraffic({ rate: 100, topics, groups: [groups[0]!, `${groups[1]}:5`], report: path.join(tmp, 'report.json') })).child;

@@ -18,7 +18,7 @@ import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { sandboxUp } from '../../src/sandbox/sandbox.js';
 import type { GroupDelivery } from '../../src/traffic/ledger.js';
-import { eventually, readAll, runCli, sandbox, uniqueName, waitForFreeLease, startSandboxTraffic } from './helpers.js';
+import { eventually, readAll, resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('em').replace('em-', '');
 const topics = [
@@ -40,11 +40,12 @@ const args = () => [
 const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
 
 beforeAll(async () => {
+  await resetSharedSandbox();
   await waitForFreeLease();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-em-'));
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   // Checkpoints and heartbeats flowing, records in flight.
-  traffic = (await startSandboxTraffic({ rate: 200, topics: topics.map((t) => `${t.name}:${t.partitions}`), groups: [groups[0]!, `${groups[1]}:5`], report: path.join(tmp, 'report.json'), settleMs: 8000 })).child;
+  traffic = (await startSandboxTraffic({ rate: 200, topics: topics.map((t) => `${t.name}:${t.partitions}`), groups: [groups[0]!, `${groups[1]}:5`], report: path.join(tmp, 'report.json'), minReplicated: 1000 })).child;
 });
 
 afterAll(async () => {
@@ -58,8 +59,18 @@ describe('emergency failover (runbooks/emergency-failover.yaml)', () => {
   it('with primary killed: blocks on a too-small accepted window, then fails over within the accepted one; nothing replicated is skipped; the window bounds what was lost', async () => {
     // MM2 falls behind first (stopped for 3 s while producers keep writing), then the whole primary dies: records
     // acknowledged on primary in those seconds never reach dr — the loss the window must bound.
+    const primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
+    const primaryEnd = async () => {
+      let n = 0;
+      for (const t of topics) n += (await primary.partitionOffsets(t.name)).reduce((s, p) => s + p.highWatermark, 0);
+      return n;
+    };
     expect((await runCli(['sandbox', 'stop', 'mm2', '--state-dir', sandbox().options.stateDir])).exitCode).toBe(0);
-    await new Promise((r) => setTimeout(r, 3000));
+    const mm2StoppedAt = Date.now(); // MM2's process has exited: nothing on dr is newer
+    // The lag is a condition, not a duration: ≥ 600 records (~3 s at 200 records/s) acknowledged on primary after
+    // MM2 stopped, which can never reach dr.
+    const atStop = await primaryEnd();
+    await eventually('600 records acknowledged on primary while MM2 is stopped', async () => ((await primaryEnd()) - atStop >= 600 ? true : undefined), 30_000).finally(() => primary.close());
     const kill = await runCli(['sandbox', 'kill', 'primary', '--state-dir', sandbox().options.stateDir]);
     expect(kill.exitCode).toBe(0);
     const killedAt = Date.now();
@@ -76,11 +87,17 @@ describe('emergency failover (runbooks/emergency-failover.yaml)', () => {
 
     // 2. Accepting 10 minutes: the failover runs to the end.
     const r = await runCli(['run', 'runbooks/emergency-failover.yaml', '--yes', '--accept-data-loss-window', '10m', '--output', 'json', ...args()]);
+    const runEndedAt = Date.now();
     const ev = events(r.stdout);
     expect(ev.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
     const estimate = ev.find((e) => e.kind === 'step.succeeded' && e.step === 'estimate')!.outputs as { windowStart: number; windowEnd: number; estimatedWindowMs: number; heartbeat: { ageMs: number } | null; activePartitions: number };
     expect(estimate.activePartitions).toBeGreaterThanOrEqual(topics.reduce((s, t) => s + t.partitions, 0));
+    // Both ends bounded: the window closes after the kill and no later than the run that estimated it; it opens no
+    // later than MM2 had stopped (dr holds no evidence newer than that).
     expect(estimate.windowEnd).toBeGreaterThanOrEqual(killedAt);
+    expect(estimate.windowEnd).toBeLessThanOrEqual(runEndedAt);
+    expect(estimate.windowStart).toBeLessThanOrEqual(mm2StoppedAt);
+    expect(estimate.estimatedWindowMs).toBe(estimate.windowEnd - estimate.windowStart);
     const translate = ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs as { sourceReachable: boolean; groups: { group: string }[] };
     expect(translate.sourceReachable).toBe(false);
     expect(translate.groups.map((g) => g.group).sort()).toEqual([...groups].sort());

@@ -18,7 +18,7 @@ import type { KafkaPort } from '../../src/kafka/port.js';
 import { failbackClustersFilePath } from '../../src/sandbox/clusters-file.js';
 import { sandboxStatus, sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
 import type { GroupDelivery } from '../../src/traffic/ledger.js';
-import { eventually, runCli, sandbox, uniqueName, waitForFreeLease, startSandboxTraffic } from './helpers.js';
+import { eventually, resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('fb').replace('fb-', '');
 const topics = [
@@ -48,6 +48,7 @@ async function caughtUp(port: KafkaPort, names: string[]): Promise<true | undefi
 }
 
 beforeAll(async () => {
+  await resetSharedSandbox();
   await waitForFreeLease();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-fb-'));
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
@@ -75,7 +76,18 @@ describe('failback (runbooks/failback.yaml)', () => {
     // 3. DR period: producers write to dr's own topics; the groups read them beside the replicated ones.
     expect((await ctl('produce-on-dr')).exitCode).toBe(0);
     await eventually('records produced on dr', async () => ((await dr.listTopics()).includes(topics[0]!.name) && (await dr.partitionOffsets(topics[0]!.name)).some((p) => p.highWatermark > 50) ? true : undefined), 60_000);
-    await new Promise((r) => setTimeout(r, 8000)); // ~800 records written on dr
+    // A DR period worth failing back from, as conditions: ≥ 800 records on dr's own topics, and every group has
+    // committed on each of their partitions (what the reverse checkpoints will carry).
+    await eventually('800 records on dr\'s own topics, and the groups committing on every partition of them', async () => {
+      let total = 0;
+      for (const t of topics) total += (await dr.partitionOffsets(t.name)).reduce((s, p) => s + p.highWatermark, 0);
+      if (total < 800) return undefined;
+      for (const g of groups) {
+        const committed = await dr.committedOffsets(g);
+        for (const t of topics) for (let p = 0; p < t.partitions; p++) if (!committed.some((c) => c.topic === t.name && c.partition === p)) return undefined;
+      }
+      return true;
+    }, 60_000);
 
     // 4. Failback on the reverse flow.
     const exportFile = path.join(tmp, 'never-replicated.jsonl');

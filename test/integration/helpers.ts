@@ -128,27 +128,70 @@ export async function waitForFreeLease(timeoutMs = 60_000): Promise<void> {
 }
 
 /**
+ * Brings the shared sandbox back to what the global setup made (every node and MM2 running, MM2 with its default
+ * offset.lag.max 100 and sync.group.offsets off, no reverse MM2), whatever an earlier test file left behind (a
+ * crashed test may leave a cluster stopped or `sync.group.offsets` on). Each integration file calls it in its
+ * `beforeAll`, so files pass in any order.
+ */
+export async function resetSharedSandbox(): Promise<void> {
+  const { sandboxUp, stopComponents } = await import('../../src/sandbox/sandbox.js');
+  await stopComponents(sandbox().options.stateDir, 'mm2-reverse', 'graceful').catch(() => []);
+  await sandboxUp({ stateDir: sandbox().options.stateDir, offsetLagMax: 100, syncGroupOffsets: false });
+}
+
+/**
+ * Waits until MM2 has checkpointed every partition each of `groups` has committed on primary (translation basis
+ * `checkpoint` for all of them), and — when `minReplicated` is given — until the replicated copies of `topics`
+ * on dr hold at least that many records in total. Fails with the last observation after `timeoutMs`.
+ */
+export async function waitForCheckpoints(o: { groups: string[]; topics?: string[]; minReplicated?: number; timeoutMs?: number }): Promise<void> {
+  const { createKafkaPort } = await import('../../src/kafka/kafkajs-adapter.js');
+  const { translateOffsets } = await import('../../src/mm2/translate.js');
+  const primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
+  const dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
+  const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  try {
+    await waitFor(`MM2 to checkpoint every committed partition of ${o.groups.join(', ')}${o.minReplicated ? ` and dr to hold ≥ ${o.minReplicated} replicated records` : ''}`, async () => {
+      const r = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: o.groups.map((g) => new RegExp(`^${esc(g)}$`)) });
+      for (const g of o.groups) {
+        const committed = await primary.committedOffsets(g);
+        const missing = committed.filter((c) => !r.partitions.some((p) => p.group === g && p.sourceTopic === c.topic && p.partition === c.partition && p.basis === 'checkpoint'));
+        if (committed.length === 0 || missing.length) throw new Error(`${g}: ${committed.length} committed partition(s), without checkpoint: ${missing.map((m) => `${m.topic}/${m.partition}`).join(', ') || 'none committed yet'}`);
+      }
+      if (o.minReplicated) {
+        let total = 0;
+        for (const t of o.topics ?? []) {
+          if (!(await dr.listTopics()).includes(`primary.${t}`)) throw new Error(`primary.${t} not on dr yet`);
+          total += (await dr.partitionOffsets(`primary.${t}`)).reduce((s, p) => s + p.highWatermark, 0);
+        }
+        if (total < o.minReplicated) throw new Error(`${total} records replicated`);
+      }
+      return true;
+    }, { timeoutMs: o.timeoutMs ?? 90_000, intervalMs: 500 });
+  } finally {
+    await Promise.allSettled([primary.close(), dr.close()]);
+  }
+}
+
+/**
  * Starts `sandbox traffic` on the shared sandbox — topics as `name:partitions`, groups as `name[:delayMs]`, a
- * delivery report file when `report` is given — and waits until every group has committed on primary, then
- * `settleMs` more (default 5 s: records in flight, checkpoints flowing). Stop `child` with `kill('SIGINT')`.
+ * delivery report file when `report` is given — and waits until every group has committed on primary and MM2 has
+ * checkpointed each committed partition (and, with `minReplicated`, until dr holds that many replicated records).
+ * Stop `child` with `kill('SIGINT')`.
  * (Wrapped in an object: an async function returning the subprocess itself would wait for it to exit — it is a thenable.)
  */
-export async function startSandboxTraffic(o: { topics: string[]; groups: string[]; rate: number; report?: string; settleMs?: number }): Promise<{ child: ResultPromise }> {
+export async function startSandboxTraffic(o: { topics: string[]; groups: string[]; rate: number; report?: string; minReplicated?: number }): Promise<{ child: ResultPromise }> {
   const traffic = execa(process.execPath, [
     path.resolve('bin/kafka-failover.js'), 'sandbox', 'traffic', '--state-dir', sandbox().options.stateDir,
     '--rate', String(o.rate), '--topics', o.topics.join(','), '--groups', o.groups.join(','), ...(o.report ? ['--report', o.report] : []),
   ], { reject: false, env: { ...process.env, NO_COLOR: '1' } });
-  const { createKafkaPort } = await import('../../src/kafka/kafkajs-adapter.js');
-  const primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   const names = o.groups.map((g) => g.split(':')[0]!);
   try {
-    await eventually(`groups ${names.join(', ')} to commit on primary`, async () => {
-      for (const g of names) if ((await primary.committedOffsets(g)).length === 0) return undefined;
-      return true;
-    }, 60_000);
-  } finally {
-    await primary.close();
+    await waitForCheckpoints({ groups: names, topics: o.topics.map((t) => t.split(':')[0]!), ...(o.minReplicated ? { minReplicated: o.minReplicated } : {}) });
+  } catch (e) {
+    traffic.kill('SIGINT');
+    await traffic;
+    throw e;
   }
-  await new Promise((r) => setTimeout(r, o.settleMs ?? 5000));
   return { child: traffic };
 }

@@ -19,7 +19,7 @@ import { verifyAuditText } from '../../src/engine/audit.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import { eventually, sandbox, uniqueName, waitForFreeLease, startSandboxTraffic } from './helpers.js';
+import { eventually, resetSharedSandbox, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 import { Tmux } from './tmux.js';
 
 const id = uniqueName('tty').replace('tty-', '');
@@ -33,16 +33,16 @@ let dr: KafkaPort;
 const term = new Tmux();
 
 beforeAll(async () => {
+  await resetSharedSandbox();
   await waitForFreeLease();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-tty-'));
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   await primary.createTopic(rogueTopic, 1);
   await primary.produce(rogueTopic, [{ value: 'first' }]);
-  traffic = (await startSandboxTraffic({ rate: 100, topics: [`${topics[0]}:3`, `${topics[1]}:2`], groups: [groups[0]!, `${groups[1]}:10`], settleMs: 0 })).child;
+  traffic = (await startSandboxTraffic({ rate: 100, topics: [`${topics[0]}:3`, `${topics[1]}:2`], groups: [groups[0]!, `${groups[1]}:10`] })).child;
   // MM2 must replicate the rogue topic too, or the lag gate cannot measure it.
   await eventually('the rogue topic to be replicated', async () => ((await dr.listTopics()).includes(`primary.${rogueTopic}`) ? true : undefined), 90_000);
-  await new Promise((r) => setTimeout(r, 5000));
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', PS1: '$ ' };
   delete env.CI; // CI=true would make the run non-interactive
   await term.start(path.resolve('.'), env);

@@ -5,12 +5,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { GroupNotEmptyError, type KafkaPort } from '../../src/kafka/port.js';
-import { joinLiveConsumer, kafkaFor, sandbox, uniqueName } from './helpers.js';
+import { joinLiveConsumer, kafkaFor, resetSharedSandbox, sandbox, uniqueName } from './helpers.js';
 
 let dr: KafkaPort;
 const topic = uniqueName('port');
 
 beforeAll(async () => {
+  await resetSharedSandbox(); // dr up, whatever the file before this one left
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   const admin = kafkaFor('dr').admin();
   await admin.connect();

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import { eventually, joinLiveConsumer, runCli, sandbox, uniqueName, waitForFreeLease, startSandboxTraffic } from './helpers.js';
+import { eventually, joinLiveConsumer, resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('pf').replace('pf-', '');
 const topics = [`orders-${id}`, `payments-${id}`];
@@ -52,12 +52,13 @@ function auditOf(stderr: string): Record<string, unknown>[] {
 }
 
 beforeAll(async () => {
+  await resetSharedSandbox();
   await waitForFreeLease();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-pf-'));
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   // Live traffic, and the three groups committing at different positions.
-  traffic = (await startSandboxTraffic({ rate: 150, topics: [`${topics[0]}:6`, `${topics[1]}:3`], groups: [groups[0]!, `${groups[1]}:5`, `${groups[2]}:20`], report: path.join(tmp, 'report.json'), settleMs: 8000 })).child;
+  traffic = (await startSandboxTraffic({ rate: 150, topics: [`${topics[0]}:6`, `${topics[1]}:3`], groups: [groups[0]!, `${groups[1]}:5`, `${groups[2]}:20`], report: path.join(tmp, 'report.json') })).child;
 });
 
 afterAll(async () => {
@@ -79,7 +80,10 @@ describe('planned failover (runbooks/planned-failover.yaml)', () => {
     for (const g of groups) expect(r.stdout).toContain(g);
     const audit = auditOf(r.stderr);
     expect(audit.filter((e) => e.kind === 'write.done' || e.kind === 'write.intent')).toEqual([]);
-    expect(audit.filter((e) => e.kind === 'write.would').length).toBeGreaterThanOrEqual(6);
+    // Exactly the writes a run would make: one per hook, stop, canary — and one reset per group (all three).
+    const would = audit.filter((e) => e.kind === 'write.would') as { step: string; write: { details: { group?: string } } }[];
+    expect(would.map((e) => e.step)).toEqual(['freeze', 'stop-consumers', 'stop-mm2', 'reset', 'reset', 'reset', 'redirect', 'validate']);
+    expect(would.filter((e) => e.step === 'reset').map((e) => e.write.details.group).sort()).toEqual([...groups].sort());
     expect(await clusterState(dr)).toEqual(drBefore);
     expect(await clusterState(primary, groups)).toEqual(primaryBefore);
     // The freeze hook did not run: producers are still writing.

@@ -12,16 +12,21 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAuditText } from '../../src/engine/audit.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
+import { decodeCheckpoint } from '../../src/mm2/records.js';
 import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import { eventually, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
+import { eventually, readAll, resetSharedSandbox, runCli, sandbox, uniqueName, waitForCheckpoints, waitForFreeLease } from './helpers.js';
 
-type Ev = { kind: string; step?: string; runId?: string; write?: { action: string; details: { group: string; partitions: { topic: string; partition: number; after: number }[] } }; outputs?: Record<string, unknown> };
-const crashPoints: { name: string; at: (e: Ev) => boolean }[] = [
-  { name: 'after freeze', at: (e) => e.kind === 'step.succeeded' && e.step === 'freeze' },
-  { name: 'after stop-consumers', at: (e) => e.kind === 'step.succeeded' && e.step === 'stop-consumers' },
-  { name: 'after stop-mm2', at: (e) => e.kind === 'step.succeeded' && e.step === 'stop-mm2' },
-  { name: 'mid reset (first group written)', at: (e) => e.kind === 'write.done' && e.write?.action === 'reset consumer group offsets' },
-  { name: 'after redirect', at: (e) => e.kind === 'step.succeeded' && e.step === 'redirect' },
+type Ev = { kind: string; step?: string; runId?: string; completedWrites?: number; write?: { action: string; key?: string; details: { group: string; partitions: { topic: string; partition: number; after: number }[] } }; outputs?: Record<string, unknown> };
+/**
+ * Where the run is killed (after the event matching `at`), and the steps whose writes the killed process must have
+ * completed (write.done in its audit log; "reset" once per group written) — proof the kill landed where named.
+ */
+const crashPoints: { name: string; at: (e: Ev) => boolean; doneBefore: string[][] }[] = [
+  { name: 'after freeze', at: (e) => e.kind === 'step.succeeded' && e.step === 'freeze', doneBefore: [['freeze']] },
+  { name: 'after stop-consumers', at: (e) => e.kind === 'step.succeeded' && e.step === 'stop-consumers', doneBefore: [['freeze', 'stop-consumers']] },
+  { name: 'after stop-mm2', at: (e) => e.kind === 'step.succeeded' && e.step === 'stop-mm2', doneBefore: [['freeze', 'stop-consumers', 'stop-mm2']] },
+  { name: 'mid reset (first group written)', at: (e) => e.kind === 'write.done' && e.write?.action === 'reset consumer group offsets', doneBefore: [['freeze', 'stop-consumers', 'stop-mm2', 'reset']] },
+  { name: 'after redirect', at: (e) => e.kind === 'step.succeeded' && e.step === 'redirect', doneBefore: [['freeze', 'stop-consumers', 'stop-mm2', 'reset', 'reset', 'redirect']] },
 ];
 
 afterAll(() => sandboxUp({ stateDir: sandbox().options.stateDir }));
@@ -35,14 +40,13 @@ describe('resume of planned-failover.yaml after kill -9', () => {
       const sid = `${k}${uniqueName('x').slice(2)}`;
       const topic = `rp-${sid}`;
       const groups = [`rpa-${sid}`, `rpb-${sid}`];
-      await sandboxUp({ stateDir: sandbox().options.stateDir }); // MM2 running again after the previous failover
+      await resetSharedSandbox(); // MM2 running again (defaults) after the previous failover or file
       const report = path.join(tmp, `report-${k}.json`);
       const traffic = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), 'sandbox', 'traffic', '--state-dir', sandbox().options.stateDir, '--rate', '100', '--topics', `${topic}:3`, '--groups', `${groups[0]},${groups[1]}:10`, '--report', report], { reject: false });
       const primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
       const dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
       try {
-        await eventually('both groups to commit on primary', async () => ((await Promise.all(groups.map((g) => primary.committedOffsets(g)))).every((c) => c.length > 0) ? true : undefined), 60_000);
-        await new Promise((r) => setTimeout(r, 4000));
+        await waitForCheckpoints({ groups }); // both groups committing on primary and checkpointed on dr
         const runArgs = ['--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `stateDir=${sandbox().options.stateDir}`, '--set', `groups=${groups.join('|')}`, '--set', `topics=${topic}`];
         const child = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), 'run', 'runbooks/planned-failover.yaml', '--yes', '--output', 'json', ...runArgs], { reject: false, buffer: false });
         let runId = '';
@@ -63,9 +67,20 @@ describe('resume of planned-failover.yaml after kill -9', () => {
         });
         expect((await child).signal, point.name).toBe('SIGKILL');
 
+        // Where the killed process stopped, from its audit log: the crash event is there, the run did not finish,
+        // and the writes done are exactly those of the steps before the crash point.
+        const before = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Ev);
+        expect(before.some((e) => point.at(e)), `${point.name}: crash event in the audit log`).toBe(true);
+        expect(before.map((e) => e.kind), point.name).not.toContain('run.finished');
+        const doneBefore = before.filter((e) => e.kind === 'write.done');
+        expect(point.doneBefore, `${point.name}: last audit record ${JSON.stringify(before.at(-1)).slice(0, 300)}`).toContainEqual(doneBefore.map((e) => e.step));
+        const groupsBefore = doneBefore.filter((e) => e.step === 'reset').map((e) => e.write!.details.group);
+
         const resumed = await runCli(['resume', runId, '--runs-dir', path.join(tmp, 'runs'), '--output', 'json']);
         const tail = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l) as Ev);
         expect(tail.at(-1), `${point.name}: ${resumed.stderr}`).toMatchObject({ kind: 'run.finished', outcome: 'succeeded' });
+        expect(tail[0]).toMatchObject({ kind: 'run.resumed', completedWrites: new Set(doneBefore.map((e) => e.write!.key)).size });
+        expect(tail.filter((e) => e.kind === 'write.done' && e.step === 'reset').map((e) => e.write!.details.group).sort(), `${point.name}: the resumed process writes the other groups`).toEqual(groups.filter((g) => !groupsBefore.includes(g)).sort());
 
         const audit = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8');
         expect(verifyAuditText(audit)).toMatchObject({ ok: true });
@@ -75,6 +90,21 @@ describe('resume of planned-failover.yaml after kill -9', () => {
         const planRows = (events.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs!.plan as { group: string; topic: string; partition: number; targetOffset: number }[]);
         for (const r of resets) {
           for (const p of r.write!.details.partitions) expect(p.after).toBe(planRows.find((x) => x.group === r.write!.details.group && x.topic === p.topic && x.partition === p.partition)!.targetOffset);
+        }
+        // Independent of the tool's own records: the plan is MM2's last checkpoint of each group partition (MM2 is
+        // stopped since stop-mm2, so the checkpoints topic is final), read with a separate client; and on dr each
+        // group starts from the plan (committed offsets never below it; the ledger below proves nothing skipped).
+        const lastCheckpoint = new Map<string, number>();
+        for (const rec of await readAll('dr', 'primary.checkpoints.internal')) {
+          const d = decodeCheckpoint(rec.key, rec.value);
+          if (d.ok && groups.includes(d.value.group)) lastCheckpoint.set(`${d.value.group} ${d.value.topic}/${d.value.partition}`, d.value.downstreamOffset);
+        }
+        expect(Object.fromEntries(planRows.map((p) => [`${p.group} ${p.topic}/${p.partition}`, p.targetOffset])), `${point.name}: plan vs MM2's checkpoints`).toEqual(Object.fromEntries(lastCheckpoint));
+        for (const g of groups) {
+          const committed = await dr.committedOffsets(g);
+          for (const p of planRows.filter((x) => x.group === g)) {
+            expect(committed.find((c) => c.topic === p.topic && c.partition === p.partition)?.offset ?? -1, `${point.name}: ${g} ${p.topic}/${p.partition} on dr`).toBeGreaterThanOrEqual(p.targetOffset);
+          }
         }
         // The groups consume on dr: nothing skipped, duplicates within the reported re-reads.
         await eventually('the groups to reach the end on dr', async () => {

@@ -14,18 +14,21 @@ import { verifyAuditText } from '../../src/engine/audit.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { translateOffsets } from '../../src/mm2/translate.js';
-import { eventually, runCli, sandbox, sandboxFlow, uniqueName, waitForFreeLease } from './helpers.js';
+import { eventually, resetSharedSandbox, runCli, sandbox, sandboxFlow, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('rs').replace('rs-', '');
 const topic = `resume-${id}`;
-/** Where the run is killed: after the event matching each predicate. */
-const crashPoints: { name: string; at: (e: { kind: string; step?: string; write?: { action: string } }) => boolean }[] = [
-  { name: 'after run.started', at: (e) => e.kind === 'run.started' },
-  { name: 'after scope', at: (e) => e.kind === 'step.succeeded' && e.step === 'scope' },
-  { name: 'after preflight', at: (e) => e.kind === 'step.succeeded' && e.step === 'preflight' },
-  { name: 'after translate', at: (e) => e.kind === 'step.succeeded' && e.step === 'translate' },
-  { name: 'mid reset (first group written)', at: (e) => e.kind === 'write.done' && e.write?.action === 'reset consumer group offsets' },
-  { name: 'after reset', at: (e) => e.kind === 'step.succeeded' && e.step === 'reset' },
+/**
+ * Where the run is killed: after the event matching each predicate; `resetsBefore` is how many of the 3 groups the
+ * killed process must have written (write.done in its audit log) — proof that the kill landed where named.
+ */
+const crashPoints: { name: string; at: (e: { kind: string; step?: string; write?: { action: string } }) => boolean; resetsBefore: [number, number] }[] = [
+  { name: 'after run.started', at: (e) => e.kind === 'run.started', resetsBefore: [0, 0] },
+  { name: 'after scope', at: (e) => e.kind === 'step.succeeded' && e.step === 'scope', resetsBefore: [0, 0] },
+  { name: 'after preflight', at: (e) => e.kind === 'step.succeeded' && e.step === 'preflight', resetsBefore: [0, 0] },
+  { name: 'after translate', at: (e) => e.kind === 'step.succeeded' && e.step === 'translate', resetsBefore: [0, 0] },
+  { name: 'mid reset (first group written)', at: (e) => e.kind === 'write.done' && e.write?.action === 'reset consumer group offsets', resetsBefore: [1, 2] },
+  { name: 'after reset', at: (e) => e.kind === 'step.succeeded' && e.step === 'reset', resetsBefore: [3, 3] },
 ];
 const groupsOf = (k: number) => [0, 1, 2].map((g) => `rs${k}-${id}-g${g}`);
 
@@ -35,20 +38,22 @@ let primary: KafkaPort;
 let dr: KafkaPort;
 
 beforeAll(async () => {
+  await resetSharedSandbox(); // MM2 must be checkpointing, whatever the file before this one left
   await waitForFreeLease();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-resume-'));
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   await primary.createTopic(topic, 3);
   for (let p = 0; p < 3; p++) await primary.produce(topic, Array.from({ length: 100 }, (_, i) => ({ value: `v${i}`, partition: p })));
-  for (let k = 0; k < crashPoints.length; k++) {
+  // One set of groups per crash point, and one more for the finished-run test (so tests in any order start clean).
+  for (let k = 0; k <= crashPoints.length; k++) {
     for (const [g, group] of groupsOf(k).entries()) {
       await primary.commitOffsets(group, [0, 1, 2].map((p) => ({ topic, partition: p, offset: 100 - 10 * g - p })));
     }
   }
   await eventually('MM2 to checkpoint every scenario group', async () => {
     const r = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: [new RegExp(`^rs\\d+-${id}-`)] });
-    return r.partitions.filter((p) => p.basis === 'checkpoint').length === crashPoints.length * 9 ? true : undefined;
+    return r.partitions.filter((p) => p.basis === 'checkpoint').length === (crashPoints.length + 1) * 9 ? true : undefined;
   }, 120_000);
   runbookFile = path.join(tmp, 'failover.yaml');
   writeFileSync(
@@ -57,14 +62,15 @@ beforeAll(async () => {
       'apiVersion: kafka-failover/v1',
       'name: resume-test',
       'flow: primary->dr',
-      'parameters: { groups: { type: string } }',
+      'parameters: { groups: { type: string }, release: { type: string } }',
       'steps:',
       '  - { id: scope, kind: confirm-scope, with: { expect: reachable } }',
       '  - { id: preflight, kind: check-target-groups, with: { groups: "${params.groups}" } }',
       '  - { id: translate, kind: translate-offsets, with: { groups: "${params.groups}" } }',
       '  - { id: reset, kind: reset-consumer-groups, with: { plan: "${steps.translate.outputs.plan}" } }',
       '  - { id: canary, kind: validate, with: { plan: [] } }',
-      '  - { id: settle, kind: exec, with: { command: [sleep, "2"] } }', // so no crash point can race the run's end
+      // Holds the run open until the test has killed it (a condition, not a duration): no crash point races the end.
+      '  - { id: settle, kind: exec, with: { command: [sh, -c, \'until [ -e "$0" ]; do sleep 0.05; done\', "${params.release}"] } }',
       '',
     ].join('\n'),
   );
@@ -77,7 +83,8 @@ describe('resume after kill -9', () => {
     const results: string[] = [];
     for (const [k, point] of crashPoints.entries()) {
       const groups = groupsOf(k);
-      const child = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), 'run', runbookFile, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=rs${k}-${id}-.*`], { reject: false, buffer: false });
+      const release = path.join(tmp, `release-${k}`);
+      const child = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), 'run', runbookFile, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=rs${k}-${id}-.*`, '--set', `release=${release}`], { reject: false, buffer: false });
       let runId = '';
       let killedAfter = '';
       let carry = '';
@@ -96,10 +103,24 @@ describe('resume after kill -9', () => {
       });
       const first = await child;
       expect(first.signal, `${point.name}: the run finished before it could be killed`).toBe('SIGKILL');
+      writeFileSync(release, '');
+
+      // Where the killed process stopped, from its own audit log: the crash event is recorded, no run.finished, and
+      // exactly the reset writes the crash point implies are done (mid reset: some groups, not all).
+      const before = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(before.some((e) => point.at(e)), `${point.name}: crash event in the audit log`).toBe(true);
+      expect(before.map((e) => e.kind), point.name).not.toContain('run.finished');
+      const doneBefore = before.filter((e) => e.kind === 'write.done' && e.write.action === 'reset consumer group offsets').map((e) => e.write.details.group as string);
+      const [lo, hi] = point.resetsBefore;
+      expect(doneBefore.length >= lo && doneBefore.length <= hi, `${point.name}: ${doneBefore.length} group(s) written before the kill, expected ${lo}–${hi}; last audit record: ${JSON.stringify(before.at(-1)).slice(0, 300)}`).toBe(true);
+      const keysBefore = new Set(before.filter((e) => e.kind === 'write.done' && e.write.key).map((e) => e.write.key as string));
 
       const resumed = await runCli(['resume', runId, '--runs-dir', path.join(tmp, 'runs'), '--output', 'json']);
       const events = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l));
-      expect(events[0]).toMatchObject({ kind: 'run.resumed', runId });
+      expect(events[0]).toMatchObject({ kind: 'run.resumed', runId, completedWrites: keysBefore.size });
+      // The resumed process writes exactly the groups the killed one had not.
+      const resumedResets = events.filter((e) => e.kind === 'write.done' && e.write.action === 'reset consumer group offsets').map((e) => e.write.details.group as string);
+      expect(resumedResets.sort(), point.name).toEqual(groups.filter((g) => !doneBefore.includes(g)).sort());
       expect(events.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded' });
       expect(resumed.exitCode).toBe(0);
 
@@ -126,7 +147,9 @@ describe('resume after kill -9', () => {
   });
 
   it('refuses to resume a run that already finished (exit 2)', async () => {
-    const r = await runCli(['run', runbookFile, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=rs0-${id}-.*`]);
+    const release = path.join(tmp, 'release-finished');
+    writeFileSync(release, '');
+    const r = await runCli(['run', runbookFile, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=rs${crashPoints.length}-${id}-.*`, '--set', `release=${release}`]);
     const runId = JSON.parse(r.stdout.split('\n')[0]!).runId;
     const again = await runCli(['resume', runId, '--runs-dir', path.join(tmp, 'runs')]);
     expect(again.exitCode).toBe(2);

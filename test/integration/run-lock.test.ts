@@ -10,19 +10,26 @@ import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, sandbox, waitForFreeLease } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resetSharedSandbox, runCli, sandbox, waitForFreeLease } from './helpers.js';
 
 let tmp: string;
 let slow: string;
 let quick: string;
+/** Files that let a holder's first step end (its `exec` waits for the file: the lock is held on a condition). */
+const releases: string[] = [];
 
 const cli = path.resolve('bin/kafka-failover.js');
 const args = (runbook: string, runsDir: string, extra: string[] = []) => ['run', runbook, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, runsDir), ...extra];
 
-/** Starts a run in the background and resolves once it holds the lock (its `lock.acquired` event). */
-async function startHolder(runbook: string, runsDir: string, extra: string[] = []) {
-  const child = execa(process.execPath, [cli, ...args(runbook, runsDir, extra)], { reject: false, buffer: { stdout: false, stderr: true } });
+/**
+ * Starts a run of the slow runbook in the background and resolves once it holds the lock (its `lock.acquired`
+ * event). Its first step lasts until `release()` creates the file it waits for.
+ */
+async function startHolder(runsDir: string, extra: string[] = []) {
+  const release = path.join(tmp, `release-${runsDir}`);
+  releases.push(release);
+  const child = execa(process.execPath, [cli, ...args(slow, runsDir, ['--set', `release=${release}`, ...extra])], { reject: false, buffer: { stdout: false, stderr: true } });
   let out = '';
   const runId = await new Promise<string>((resolve, reject) => {
     let id = '';
@@ -37,26 +44,30 @@ async function startHolder(runbook: string, runsDir: string, extra: string[] = [
     // A child that exits before holding the lock (e.g. exit 5) fails the test at once instead of hanging it.
     void child.then((r) => reject(new Error(`the holder exited (${r.exitCode}) before taking the lock:\n${out}\n${String(r.stderr ?? '')}`)));
   });
-  return { child, runId, output: () => out };
+  return { child, runId, output: () => out, release: () => writeFileSync(release, '') };
 }
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-lock-'));
   slow = path.join(tmp, 'slow.yaml');
   quick = path.join(tmp, 'quick.yaml');
-  writeFileSync(slow, 'apiVersion: kafka-failover/v1\nname: slow\nflow: primary->dr\nsteps:\n  - { id: wait, kind: exec, with: { command: [sleep, "6"] } }\n  - { id: after, kind: exec, with: { command: ["true"] } }\n');
+  writeFileSync(slow, 'apiVersion: kafka-failover/v1\nname: slow\nflow: primary->dr\nparameters: { release: { type: string } }\nsteps:\n  - { id: wait, kind: exec, with: { command: [sh, -c, \'until [ -e "$0" ]; do sleep 0.05; done\', "${params.release}"] } }\n  - { id: after, kind: exec, with: { command: ["true"] } }\n');
   writeFileSync(quick, 'apiVersion: kafka-failover/v1\nname: quick\nflow: primary->dr\nsteps:\n  - { id: hook, kind: exec, with: { command: ["true"] } }\n');
 });
 
+// A killed holder's waiting step (an orphaned `sh`) ends when its file exists.
+afterAll(() => releases.forEach((f) => writeFileSync(f, '')));
+
 describe('run lock', () => {
   beforeAll(async () => {
+    await resetSharedSandbox();
     // Earlier test files share this cluster pair; a run of theirs that was killed or could not release (a broker was
     // down) holds the lease until it expires (30 s). Wait until a run can take it.
     await waitForFreeLease();
   });
 
   it('a second run exits 5 naming the holder; a steal is audited and fences the old holder', async () => {
-    const a = await startHolder(slow, 'runs-a');
+    const a = await startHolder('runs-a');
     const local = await runCli(args(quick, 'runs-a'));
     expect(local.exitCode).toBe(5);
     expect(local.stderr).toMatch(new RegExp(`local run lock for this cluster pair: run ${a.runId} by \\S+@\\S+ \\(pid \\d+\\) since \\d{4}-`));
@@ -72,7 +83,8 @@ describe('run lock', () => {
     const stolen = steal.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.kind === 'lock.acquired');
     expect(stolen).toMatchObject({ stolenFrom: { runId: a.runId }, reason: 'run A is hung (drill)' });
 
-    // A wakes up and tries its next write: it no longer holds the lease.
+    // A's step ends and it tries its next write: it no longer holds the lease.
+    a.release();
     const done = await a.child;
     expect(done.exitCode).toBe(1);
     const events = a.output().trim().split('\n').map((l) => JSON.parse(l));
@@ -81,12 +93,13 @@ describe('run lock', () => {
   });
 
   it('a crashed holder keeps the lease until it expires, then a new run takes it over', async () => {
-    const d = await startHolder(slow, 'runs-d', ['--lock-ttl', '3000']);
+    const d = await startHolder('runs-d', ['--lock-ttl', '3000']);
     d.child.kill('SIGKILL');
     await d.child;
+    d.release();
     const early = await runCli(args(quick, 'runs-e'));
     expect(early.exitCode).toBe(5);
-    await new Promise((r) => setTimeout(r, 3500));
+    await waitForFreeLease(15_000); // the dead holder's lease expires (its 3 s time-to-live), read on dr
     const later = await runCli(args(quick, 'runs-d')); // same runs directory: the dead holder's local lock is stale
     expect(later.exitCode).toBe(0);
     const lock = later.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.kind === 'lock.acquired');

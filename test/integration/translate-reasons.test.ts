@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FlowConfig } from '../../src/clusters/schema.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { encodeCheckpoint } from '../../src/mm2/records.js';
+import { decodeCheckpoint, encodeCheckpoint } from '../../src/mm2/records.js';
 import { translateOffsets } from '../../src/mm2/translate.js';
 import { sandboxUp, startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
-import { eventually, runCli, sandbox, uniqueName, sandboxFlow } from './helpers.js';
+import { eventually, readAll, resetSharedSandbox, runCli, sandbox, sandboxFlow, uniqueName } from './helpers.js';
 
 const flow: FlowConfig = sandboxFlow();
 
@@ -24,6 +24,7 @@ const topic = `items-${id}`;
 const hiddenTopic = `audit-${id}-internal`; // matches MM2's default topics.exclude .*[\-\.]internal
 
 beforeAll(async () => {
+  await resetSharedSandbox(); // MM2 running with its defaults (a crashed file may have left it stopped or syncing groups)
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   const admin = (await import('./helpers.js')).kafkaFor('primary').admin();
@@ -119,8 +120,18 @@ describe('translation reports', () => {
     }, 60_000);
     const t = rows.find((l) => l.kind === 'translated');
     expect(t).toMatchObject({ group, topic: `primary.${topic}`, partition: 1, basis: 'checkpoint' });
-    expect(typeof t.targetOffset).toBe('number');
-    expect(typeof t.reReadRecords).toBe('number');
+    // The values, against MM2's own checkpoint read raw from dr with a separate client (not through the tool): the
+    // offset is the checkpoint's, within 1..20 (MM2's rule never passes the group's commit), and the re-read
+    // records are those between it and the commit (the topic is new: offsets are the same on both clusters).
+    const ck = (await readAll('dr', 'primary.checkpoints.internal'))
+      .map((r) => decodeCheckpoint(r.key, r.value))
+      .flatMap((d) => (d.ok && d.value.group === group && d.value.partition === 1 ? [d.value] : []))
+      .at(-1);
+    expect(ck).toMatchObject({ topic: `primary.${topic}`, upstreamOffset: 20 });
+    expect(t.targetOffset).toBe(ck!.downstreamOffset);
+    expect(t.targetOffset).toBeGreaterThanOrEqual(1);
+    expect(t.targetOffset).toBeLessThanOrEqual(20);
+    expect(t.reReadRecords).toBe(20 - t.targetOffset);
     expect(rows.at(-1)).toMatchObject({ kind: 'summary', sourceReachable: true });
   });
 });

@@ -30,7 +30,10 @@ afterAll(async () => {
   await sandboxUp({ stateDir: sandbox().options.stateDir, offsetLagMax: 100, syncGroupOffsets: false });
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Polls the traffic generator's own counters until `cond` holds (60 s, then fails naming `what`). */
+const until = (what: string, cond: () => boolean) => waitFor(what, async () => {
+  if (!cond()) throw new Error('not yet');
+}, { timeoutMs: 60_000, intervalMs: 100 });
 
 describe.each([0, 100])('translation with offset.lag.max=%i', (offsetLagMax) => {
   const id = uniqueName(`t${offsetLagMax}`);
@@ -57,13 +60,18 @@ describe.each([0, 100])('translation with offset.lag.max=%i', (offsetLagMax) => 
       ],
     });
     await traffic.start();
-    await sleep(6000);
+    // Positions set by conditions on the generator's counters (records acknowledged / consumed), not by durations.
+    const produced = () => traffic.ledger.producedTotal();
+    const consumed = (g: string) => traffic.ledger.consumedTotal(g);
+    await until('1500 records produced and the slow group consuming', () => produced() >= 1500 && consumed(groups[2]!) >= 50);
     await traffic.stopGroup(groups[2]!); // slow: stopped early, far behind
-    await sleep(4000);
+    await until('2700 records produced and the mid group 500 records ahead of the slow one', () => produced() >= 2700 && consumed(groups[1]!) >= consumed(groups[2]!) + 500);
     await traffic.stopGroup(groups[1]!); // mid: stopped mid-stream
-    await sleep(3000);
+    await until('3600 records produced', () => produced() >= 3600);
     await traffic.stopProducing();
-    await sleep(2000);
+    const total = produced();
+    const caughtUp = () => [...traffic.ledger.producedCounts()].every(([k, n]) => traffic.ledger.consumedSeqs(groups[0]!, k.slice(0, k.lastIndexOf('/')), Number(k.slice(k.lastIndexOf('/') + 1))).size >= n);
+    await until(`the fast group to consume every one of the ${total} records`, caughtUp);
     await traffic.stopGroup(groups[0]!); // fast: caught up
     expect(traffic.sendFailures).toBe(0);
 

@@ -24,7 +24,10 @@ const gates = async (committed: CommittedOffset[]) =>
 describe('validate step (verify)', () => {
   it('passes when the group moved on from its planned offset and commits only on planned partitions', async () => {
     const g = await gates([c('t', 0, 55)]);
-    expect(Object.values(g).every((x) => x.ok)).toBe(true);
+    // All three gates present and passing (an empty gate list must not pass for "all ok").
+    expect(Object.keys(g).sort()).toEqual(['groups-not-rewound', 'groups-progressing', 'no-unplanned-partitions']);
+    expect(Object.fromEntries(Object.entries(g).map(([k, x]) => [k, x.ok]))).toEqual({ 'groups-not-rewound': true, 'groups-progressing': true, 'no-unplanned-partitions': true });
+    expect(g['groups-progressing']).toMatchObject({ observed: { progressing: 1, stalled: [] } });
   });
 
   it('fails groups-not-rewound when a partition is below its planned offset', async () => {
