@@ -121,6 +121,8 @@ export function mirrorPartition(a: {
   syncsCluster: MemoryKafka;
   syncsTopic: string;
   maxOffsetLag?: number;
+  /** Copy only upstream records below this offset (the rest never reaches the target). */
+  until?: number;
 }): { upstream: number; downstream: number }[] {
   const maxOffsetLag = a.maxOffsetLag ?? 100;
   a.target.topic(a.remote, a.partition + 1);
@@ -130,6 +132,7 @@ export function mirrorPartition(a: {
   let previousDownstream = -1;
   const copied: { upstream: number; downstream: number }[] = [];
   for (const r of a.source.topics.get(a.topic)![a.partition]!.records) {
+    if (a.until !== undefined && r.offset >= a.until) break;
     const downstream = a.target.append(a.remote, a.partition, { key: r.key, value: r.value, timestamp: r.timestamp });
     const emit = lastSyncDownstream === -1 || downstream - (lastSyncDownstream + 1) >= maxOffsetLag || r.offset - previousUpstream !== 1 || downstream < previousDownstream;
     if (emit) {
