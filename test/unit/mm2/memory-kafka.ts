@@ -1,0 +1,147 @@
+/**
+ * In-memory fakes for the MM2 unit tests: a Kafka cluster whose partitions hold records at explicit, possibly
+ * non-dense offsets (transaction markers and compacted-away records leave gaps, as on a real broker, where a read
+ * returns only data records), and a model of MirrorMaker 2's source task that copies a partition densely to the
+ * target and emits offset syncs exactly when MM2 does (MM/OffsetSyncWriter.java, PartitionState.update:
+ * first record of the task's lifetime, downstream − (last sync downstream + 1) ≥ offset.lag.max, an upstream gap
+ * (upstream − previous upstream ≠ 1), a downstream rewind).
+ */
+import type { CommittedOffset, KafkaPort, OffsetToCommit, ReadRecord } from '../../../src/kafka/port.js';
+import { encodeCheckpoint, encodeOffsetSync, type Checkpoint, type OffsetSync } from '../../../src/mm2/records.js';
+
+/** One stored record. */
+export interface MemRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+}
+
+/** One partition: records (ascending offsets, gaps allowed), log start and high watermark. */
+export interface MemPartition {
+  records: MemRecord[];
+  logStartOffset: number;
+  highWatermark: number;
+}
+
+/** An in-memory cluster implementing the read side of {@link KafkaPort} and offset commits. */
+export class MemoryKafka {
+  readonly topics = new Map<string, MemPartition[]>();
+  readonly groups = new Map<string, CommittedOffset[]>();
+
+  constructor(readonly alias: string) {}
+
+  /** Creates (or returns) a topic with `n` empty partitions. */
+  topic(name: string, n = 1): MemPartition[] {
+    const ps = this.topics.get(name) ?? [];
+    while (ps.length < n) ps.push({ records: [], logStartOffset: 0, highWatermark: 0 });
+    this.topics.set(name, ps);
+    return ps;
+  }
+
+  /** Appends a record at the high watermark (or at `offset`, which must be ≥ it: the skipped offsets are a gap). */
+  append(topic: string, partition: number, r: { key?: Buffer | null; value?: Buffer | null; timestamp?: number; offset?: number }): number {
+    const p = this.topic(topic)[partition]!;
+    const offset = r.offset ?? p.highWatermark;
+    if (offset < p.highWatermark) throw new Error(`offset ${offset} below the high watermark ${p.highWatermark}`);
+    p.records.push({ offset, timestamp: r.timestamp ?? 0, key: r.key ?? null, value: r.value ?? Buffer.from(`v${offset}`) });
+    p.highWatermark = offset + 1;
+    return offset;
+  }
+
+  /** A partition with data records at exactly these offsets, and a high watermark (default last + 1: a marker after it raises it). */
+  partitionWith(topic: string, partition: number, offsets: number[], o: { highWatermark?: number; logStartOffset?: number; timestamp?: (offset: number) => number } = {}): void {
+    const p = this.topic(topic, partition + 1)[partition]!;
+    for (const offset of offsets) this.append(topic, partition, { offset, timestamp: o.timestamp?.(offset) ?? offset });
+    if (o.highWatermark !== undefined) p.highWatermark = o.highWatermark;
+    if (o.logStartOffset !== undefined) p.logStartOffset = o.logStartOffset;
+  }
+
+  writeCheckpoint(topic: string, c: Checkpoint, timestamp = 0): void {
+    this.append(topic, 0, { ...encodeCheckpoint(c), timestamp });
+  }
+
+  writeOffsetSync(topic: string, s: OffsetSync): void {
+    this.append(topic, 0, encodeOffsetSync(s));
+  }
+
+  commit(group: string, topic: string, partition: number, offset: number, metadata = ''): void {
+    const list = (this.groups.get(group) ?? []).filter((c) => !(c.topic === topic && c.partition === partition));
+    list.push({ topic, partition, offset, metadata });
+    this.groups.set(group, list);
+  }
+
+  /** The port steps and readers see. Methods the code under test does not use throw. */
+  port(): KafkaPort {
+    const self = this;
+    const missing = (name: string) => () => {
+      throw new Error(`MemoryKafka(${self.alias}): ${name} not faked`);
+    };
+    return {
+      alias: this.alias,
+      describeCluster: missing('describeCluster'),
+      describeTopics: missing('describeTopics'),
+      describeConfigs: missing('describeConfigs'),
+      describeGroups: missing('describeGroups'),
+      offsetsForTimestamp: missing('offsetsForTimestamp'),
+      createTopic: missing('createTopic'),
+      produce: missing('produce'),
+      listTopics: async () => [...self.topics.keys()],
+      listGroups: async () => [...self.groups.keys()].map((groupId) => ({ groupId, protocolType: 'consumer' })),
+      committedOffsets: async (g: string) => (self.groups.get(g) ?? []).map((c) => ({ ...c })),
+      partitionOffsets: async (t: string) => {
+        const ps = self.topics.get(t);
+        if (!ps) throw new Error(`UNKNOWN_TOPIC_OR_PARTITION ${t}`);
+        return ps.map((p, partition) => ({ partition, logStartOffset: p.logStartOffset, highWatermark: p.highWatermark }));
+      },
+      readRange: async (t: string, partition: number, from: number, to: number, on: (r: ReadRecord) => void) => {
+        for (const r of self.topics.get(t)?.[partition]?.records ?? []) {
+          if (r.offset >= from && r.offset < to && r.offset >= self.topics.get(t)![partition]!.logStartOffset) on({ topic: t, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value });
+        }
+      },
+      commitOffsets: async (g: string, offsets: OffsetToCommit[]) => {
+        for (const o of offsets) self.commit(g, o.topic, o.partition, o.offset, o.metadata ?? '');
+      },
+      close: async () => {},
+    } as KafkaPort;
+  }
+}
+
+/**
+ * MM2's source task for one partition: copies every data record of `source` `topic`/`partition` to `target`
+ * `remote`/`partition` in order (densely: the target producer is not transactional, so no markers there) and writes
+ * the offset syncs MM2 would into `syncsTopic` on `syncsCluster`. Returns the (upstream → downstream) pairs copied.
+ */
+export function mirrorPartition(a: {
+  source: MemoryKafka;
+  topic: string;
+  partition: number;
+  target: MemoryKafka;
+  remote: string;
+  syncsCluster: MemoryKafka;
+  syncsTopic: string;
+  maxOffsetLag?: number;
+  /** Copy only upstream records below this offset (the rest never reaches the target). */
+  until?: number;
+}): { upstream: number; downstream: number }[] {
+  const maxOffsetLag = a.maxOffsetLag ?? 100;
+  a.target.topic(a.remote, a.partition + 1);
+  a.syncsCluster.topic(a.syncsTopic, 1);
+  let lastSyncDownstream = -1;
+  let previousUpstream = -1;
+  let previousDownstream = -1;
+  const copied: { upstream: number; downstream: number }[] = [];
+  for (const r of a.source.topics.get(a.topic)![a.partition]!.records) {
+    if (a.until !== undefined && r.offset >= a.until) break;
+    const downstream = a.target.append(a.remote, a.partition, { key: r.key, value: r.value, timestamp: r.timestamp });
+    const emit = lastSyncDownstream === -1 || downstream - (lastSyncDownstream + 1) >= maxOffsetLag || r.offset - previousUpstream !== 1 || downstream < previousDownstream;
+    if (emit) {
+      lastSyncDownstream = downstream;
+      a.syncsCluster.writeOffsetSync(a.syncsTopic, { topic: a.topic, partition: a.partition, upstreamOffset: r.offset, downstreamOffset: downstream });
+    }
+    previousUpstream = r.offset;
+    previousDownstream = downstream;
+    copied.push({ upstream: r.offset, downstream });
+  }
+  return copied;
+}

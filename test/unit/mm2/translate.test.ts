@@ -1,0 +1,138 @@
+/**
+ * `translateOffsets` over in-memory clusters: primary `orders`/0 is transactional (commit markers at 5 and 11),
+ * `orders`/1 dense; MM2's source task (memory-kafka.ts `mirrorPartition`, offset.lag.max 20 on partition 1) copies
+ * both to `primary.orders` on dr and writes the offset syncs; checkpoints are written with the downstream offsets
+ * MM2's rule gives (OffsetSyncStore.translateDownstream: floor sync (U, D), D when g == U else D + 1). Every expected
+ * offset and re-read count is derived by hand in the comment next to it.
+ *
+ * Syncs: orders/0 0→0, 6→5, 12→10 (gaps after the markers); orders/1 0→0, 21→21, 42→42 (offset.lag.max).
+ * Target: primary.orders/0 holds 0–12 (high watermark 13), /1 holds 0–59 (60).
+ */
+import { describe, expect, it } from 'vitest';
+import type { FlowConfig } from '../../../src/clusters/schema.js';
+import { translateOffsets } from '../../../src/mm2/translate.js';
+import { MemoryKafka, mirrorPartition } from './memory-kafka.js';
+
+const NOW = 1_800_000_000_000;
+const CK = 'primary.checkpoints.internal';
+const SYNCS = 'mm2-offset-syncs.dr.internal';
+const flow: FlowConfig = { source: 'primary', target: 'dr', replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source', groupsExclude: ['connect-.*'], topicsExclude: [] };
+
+function world() {
+  const primary = new MemoryKafka('primary');
+  const dr = new MemoryKafka('dr');
+  primary.partitionWith('orders', 0, [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13, 14], { highWatermark: 15 });
+  primary.partitionWith('orders', 1, Array.from({ length: 60 }, (_, i) => i));
+  primary.partitionWith('local-only', 0, [0, 1, 2]);
+  mirrorPartition({ source: primary, topic: 'orders', partition: 0, target: dr, remote: 'primary.orders', syncsCluster: primary, syncsTopic: SYNCS });
+  mirrorPartition({ source: primary, topic: 'orders', partition: 1, target: dr, remote: 'primary.orders', syncsCluster: primary, syncsTopic: SYNCS, maxOffsetLag: 20 });
+  dr.topic(CK, 1);
+  const ck = (group: string, partition: number, upstreamOffset: number, downstreamOffset: number, ageMs: number) =>
+    dr.writeCheckpoint(CK, { group, topic: 'primary.orders', partition, upstreamOffset, downstreamOffset, metadata: `m-${group}` }, NOW - ageMs);
+  // billing: an older checkpoint at g=3 (floor 0→0 → 1), then the newest at g=11 (floor 6→5 → 6) and at g=45 (floor 42→42 → 43).
+  ck('billing', 0, 3, 1, 90_000);
+  ck('billing', 0, 11, 6, 30_000);
+  ck('billing', 1, 45, 43, 30_000);
+  primary.commit('billing', 'orders', 0, 13); // consumed two more offsets since
+  primary.commit('billing', 'orders', 1, 50);
+  // audit: checkpointed at g=50 (floor 42→42 → 43), then rewound on the source to 30.
+  ck('audit', 1, 50, 43, 10_000);
+  primary.commit('audit', 'orders', 1, 30);
+  // fresh: committed on orders/1 at 21, no checkpoint yet.
+  primary.commit('fresh', 'orders', 1, 21);
+  // connect-sink: excluded by MM2's groups filter; reporting: reads a topic MM2 does not replicate.
+  primary.commit('connect-sink', 'orders', 0, 3);
+  primary.commit('reporting', 'local-only', 0, 2);
+  return { primary, dr };
+}
+
+const row = (r: Awaited<ReturnType<typeof translateOffsets>>, group: string, partition: number) => r.partitions.find((p) => p.group === group && p.partition === partition);
+
+describe('translateOffsets', () => {
+  it('takes the latest checkpoint and counts re-reads from the source commit through the floor sync (non-dense partition)', async () => {
+    const { primary, dr } = world();
+    const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW });
+    expect(row(r, 'billing', 0)).toEqual({
+      group: 'billing',
+      sourceTopic: 'orders',
+      topic: 'primary.orders',
+      partition: 0,
+      targetOffset: 6, // the newest checkpoint's downstream offset, not the older 1
+      metadata: 'm-billing',
+      basis: 'checkpoint',
+      checkpoint: { upstreamOffset: 11, downstreamOffset: 6, timestamp: NOW - 30_000, ageMs: 30_000 },
+      sourceCommittedOffset: 13,
+      commitsSinceCheckpoint: 2, // 13 − 11
+      logStartOffset: 0,
+      highWatermark: 13,
+      reReadRecords: 5, // position of 13 = 10 + (13 − 12) = 11 (the copy of upstream 13); 11 − 6 = dr 6–10
+      reReadNote: 'estimated from the source committed offset and the nearest offset sync',
+    });
+    expect(row(r, 'billing', 1)).toMatchObject({ targetOffset: 43, commitsSinceCheckpoint: 5, reReadRecords: 7 }); // 42 + (50 − 42) − 43
+    expect(r.groups.find((g) => g.group === 'billing')).toEqual({ group: 'billing', partitions: 2, reReadRecords: 12, problems: 0 });
+    expect(r).toMatchObject({ checkpointsTopic: CK, offsetSyncsTopic: SYNCS, sourceReachable: true, corrupt: [], reads: { checkpointRecords: 4, offsetSyncRecords: 6 } });
+  });
+
+  it('re-translates a group rewound below its checkpoint from the offset syncs (the checkpoint would skip)', async () => {
+    const { primary, dr } = world();
+    const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW });
+    // g = 30: floor 21→21, 30 ≠ 21 → 22 (the checkpoint's 43 would skip dr 30–42).
+    expect(row(r, 'audit', 1)).toMatchObject({ targetOffset: 22, basis: 'offset-sync-fallback', commitsSinceCheckpoint: -20, reReadRecords: 8 }); // 21 + 9 − 22
+    expect(row(r, 'audit', 1)!.problem).toBeUndefined();
+  });
+
+  it('a rewound group with no sync old enough is a problem, not a guess', async () => {
+    const { primary, dr } = world();
+    // Compaction of the syncs topic left only the newest sync per partition (42→42 for orders/1).
+    const syncs = primary.topics.get(SYNCS)![0]!;
+    syncs.records = syncs.records.filter((_, i) => i === syncs.records.length - 1 || i === 2);
+    const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW });
+    expect(row(r, 'audit', 1)).toMatchObject({ targetOffset: 43, basis: 'checkpoint', problem: 'source group rewound to 30 below its checkpoint (50) and no offset sync can translate it' });
+    expect(r.groups.find((g) => g.group === 'audit')).toMatchObject({ problems: 1 });
+  });
+
+  it('source commits without a checkpoint: each with its reason; the not-yet-checkpointed one gets the sync fallback', async () => {
+    const { primary, dr } = world();
+    const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW });
+    expect(r.untranslated.map((u) => [u.group, u.sourceTopic, u.partition, u.sourceCommittedOffset, u.reason, u.fallback])).toEqual([
+      ['connect-sink', 'orders', 0, 3, 'excluded-by-mm2-groups-filter', false],
+      ['fresh', 'orders', 1, 21, 'not-yet-checkpointed', true],
+      ['reporting', 'local-only', 0, 2, 'topic-not-replicated', false],
+    ]);
+    expect(r.untranslated.find((u) => u.group === 'reporting')!.detail).toBe('primary.local-only does not exist on dr');
+    // fresh: g = 21 is exactly on sync 21→21 → 21, nothing re-read.
+    expect(row(r, 'fresh', 1)).toMatchObject({ targetOffset: 21, basis: 'offset-sync-fallback', reReadRecords: 0, reReadNote: 'offset-sync fallback from sync 21→21' });
+    expect(r.partitions.map((p) => `${p.group}/${p.partition}`)).toEqual(['audit/1', 'billing/0', 'billing/1', 'fresh/1']);
+  });
+
+  it('blocks an offset outside the target log: below the log start, above the high watermark', async () => {
+    const { primary, dr } = world();
+    dr.topics.get('primary.orders')![0]!.logStartOffset = 8; // retention deleted dr 0–7
+    const p1 = dr.topics.get('primary.orders')![1]!; // recreated on dr with only 40 records
+    p1.records = p1.records.slice(0, 40);
+    p1.highWatermark = 40;
+    const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW });
+    expect(row(r, 'billing', 0)!.problem).toBe('target offset 6 is below the log start 8 of primary.orders/0 (records deleted: the group would skip them)');
+    expect(row(r, 'billing', 1)!.problem).toBe('target offset 43 is above the high watermark 40 of primary.orders/1 (a truncated or recreated topic)');
+    expect(r.groups.find((g) => g.group === 'billing')).toMatchObject({ problems: 2 });
+  });
+
+  it('source unreachable: checkpoints alone, nothing estimated', async () => {
+    const { dr } = world();
+    const r = await translateOffsets({ flow, target: dr.port(), now: () => NOW, include: [/^billing$/] });
+    expect(r).toMatchObject({ sourceReachable: false, offsetSyncsTopic: null, untranslated: [] });
+    expect(r.partitions.map((p) => [p.partition, p.targetOffset, p.sourceCommittedOffset, p.commitsSinceCheckpoint, p.reReadRecords])).toEqual([
+      [0, 6, null, null, null],
+      [1, 43, null, null, null],
+    ]);
+    expect(r.groups).toEqual([{ group: 'billing', partitions: 2, reReadRecords: null, problems: 0 }]);
+  });
+
+  it('include and exclude select groups; no checkpoints topic is an error naming both spellings', async () => {
+    const { primary, dr } = world();
+    const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), include: [/^(billing|audit)$/], exclude: [/^audit$/] });
+    expect([...new Set(r.partitions.map((p) => p.group))]).toEqual(['billing']);
+    dr.topics.delete(CK);
+    await expect(translateOffsets({ flow: { ...flow, separator: '_' }, source: primary.port(), target: dr.port() })).rejects.toThrow('no checkpoints topic (primary_checkpoints.internal or primary.checkpoints.internal) on dr');
+  });
+});

@@ -1,0 +1,140 @@
+/**
+ * `translate-back` (the failback plan) over in-memory clusters, with the forward (primary → dr) and reverse
+ * (dr → primary) offset syncs written by a model of MM2's source task (test/unit/mm2/memory-kafka.ts) over
+ * non-dense logs. Returning topics map a dr offset D back through the forward syncs (newest sync with Dₛ ≤ D:
+ * U + (D − Dₛ)); DR-local topics go through the reverse checkpoints; records of the old primary past the replicated
+ * end are counted and exported. Every expected offset is derived by hand in the comment next to it.
+ *
+ * primary `orders`/0: data 0–24, a compaction gap 25–29, data 30–79 (high watermark 80). MM2 copied upstream 0–59
+ * to dr `primary.orders`/0 0–54 (HWM 55) with syncs 0→0 and 30→25 (the gap), then primary died: 60–79 never left it.
+ * dr `payments`/0 (written during the DR period): 0–29, copied back by the reverse MM2 to primary `dr.payments`
+ * with offset.lag.max 10: syncs 0→0, 11→11, 22→22.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { StepContext } from '../../../src/engine/step.js';
+import type { FlowConfig } from '../../../src/clusters/schema.js';
+import { translateBack } from '../../../src/steps/translate-back.js';
+import { MemoryKafka, mirrorPartition } from '../mm2/memory-kafka.js';
+
+const NOW = 1_800_000_000_000;
+const reverse: FlowConfig = { source: 'dr', target: 'primary', replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source', groupsExclude: ['connect-.*'], topicsExclude: [] };
+
+function world() {
+  const primary = new MemoryKafka('primary');
+  const dr = new MemoryKafka('dr');
+  primary.partitionWith('orders', 0, [...Array.from({ length: 25 }, (_, i) => i), ...Array.from({ length: 50 }, (_, i) => 30 + i)]);
+  mirrorPartition({ source: primary, topic: 'orders', partition: 0, target: dr, remote: 'primary.orders', syncsCluster: primary, syncsTopic: 'mm2-offset-syncs.dr.internal', until: 60 });
+  dr.partitionWith('payments', 0, Array.from({ length: 30 }, (_, i) => i));
+  mirrorPartition({ source: dr, topic: 'payments', partition: 0, target: primary, remote: 'dr.payments', syncsCluster: dr, syncsTopic: 'mm2-offset-syncs.primary.internal', maxOffsetLag: 10 });
+  primary.topic('dr.checkpoints.internal', 1);
+  dr.commit('billing', 'primary.orders', 0, 40, 'b-meta');
+  dr.commit('billing', 'payments', 0, 25);
+  dr.commit('shipping', 'primary.orders', 0, 10);
+  // The reverse MM2 checkpointed billing on payments at g = 25: floor 22→22, 25 ≠ 22 → 23.
+  primary.writeCheckpoint('dr.checkpoints.internal', { group: 'billing', topic: 'dr.payments', partition: 0, upstreamOffset: 25, downstreamOffset: 23, metadata: '' }, NOW - 5000);
+  return { primary, dr };
+}
+
+function ctx(w: { primary: MemoryKafka; dr: MemoryKafka }, onSleep: (n: number) => void = () => {}) {
+  let now = NOW;
+  let sleeps = 0;
+  const notes: string[] = [];
+  const c = {
+    stepId: 'translate',
+    dryRun: false,
+    flow: reverse,
+    kafka: (alias: string) => (alias === 'primary' ? w.primary.port() : w.dr.port()),
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+      onSleep(++sleeps);
+    },
+    note: (m: string) => notes.push(m),
+  } as unknown as StepContext;
+  return { c, notes, sleeps: () => sleeps };
+}
+
+const run = async (w: ReturnType<typeof world>, input: Record<string, unknown> = {}, onSleep?: (n: number) => void) => {
+  const x = ctx(w, onSleep);
+  const r = await translateBack.check(x.c, translateBack.input.parse({ checkpointWaitMs: 0, ...input }));
+  const gates = Object.fromEntries((r.gates ?? []).map((g) => [g.id, g]));
+  return { ...r, gates, notes: x.notes, sleeps: x.sleeps(), outputs: r.outputs as { plan: Record<string, unknown>[]; neverReplicated: unknown[]; neverReplicatedRecords: number } };
+};
+
+describe('translate-back', () => {
+  it('maps returning topics back through the forward syncs and DR-local topics through the reverse checkpoints', async () => {
+    const r = await run(world());
+    expect(r.outputs.plan).toEqual([
+      // dr 40: newest forward sync with Dₛ ≤ 40 is 30→25 → 30 + (40 − 25) = 45 (dr 40 is the copy of upstream 45).
+      { group: 'billing', topic: 'orders', partition: 0, targetOffset: 45, metadata: 'b-meta', reReadRecords: null, basis: 'forward-offset-sync-reversed', sourceTopic: 'primary.orders', sourceOffset: 40 },
+      // dr 10: sync 0→0 → 10 (before the gap, one for one).
+      { group: 'shipping', topic: 'orders', partition: 0, targetOffset: 10, metadata: '', reReadRecords: null, basis: 'forward-offset-sync-reversed', sourceTopic: 'primary.orders', sourceOffset: 10 },
+      // payments 25: the reverse checkpoint 25→23; re-reads 22 + (25 − 22) − 23 = 2.
+      { group: 'billing', topic: 'dr.payments', partition: 0, targetOffset: 23, metadata: '', reReadRecords: 2, basis: 'checkpoint', sourceTopic: 'payments', sourceOffset: 25 },
+    ]);
+    expect(Object.values(r.gates).map((g) => [g.id, g.ok])).toEqual([['offsets-in-range', true], ['groups-translated', true], ['groups-found', true]]);
+  });
+
+  it('counts and exports the records that never left the old primary: from the replicated end mapped back to its high watermark', async () => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'kf-tb-')), 'never.jsonl');
+    const r = await run(world(), { exportFile: file });
+    // dr's end 55 maps back through 30→25 to 30 + 30 = 60; primary's high watermark is 80: [60, 80), 20 records.
+    expect(r.outputs.neverReplicated).toEqual([{ topic: 'orders', partition: 0, fromOffset: 60, toOffset: 80, records: 20 }]);
+    expect(r.outputs.neverReplicatedRecords).toBe(20);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { offset: number; value: string });
+    expect(lines.map((l) => l.offset)).toEqual(Array.from({ length: 20 }, (_, i) => 60 + i));
+    expect(Buffer.from(lines[0]!.value, 'base64').toString()).toBe('v60');
+    expect(r.notes[0]).toContain('20 record(s) on primary never reached dr (orders/0 [60, 80))');
+  });
+
+  it('never skips when a middle forward sync was compacted away: the mapped offset falls before the true one', async () => {
+    const w = world();
+    // Syncs-topic compaction removed 30→25 but kept 0→0 and a later one, 50→45 (written by a flush).
+    const syncs = w.primary.topics.get('mm2-offset-syncs.dr.internal')![0]!;
+    syncs.records = syncs.records.slice(0, 1);
+    w.primary.writeOffsetSync('mm2-offset-syncs.dr.internal', { topic: 'orders', partition: 0, upstreamOffset: 50, downstreamOffset: 45 });
+    const r = await run(w, { groups: 'billing' });
+    // dr 40: newest sync with Dₛ ≤ 40 is now 0→0 → 40; the record at dr 40 is upstream 45, so 5 records are re-read.
+    expect(r.outputs.plan.find((p) => p.topic === 'orders')).toMatchObject({ targetOffset: 40 });
+  });
+
+  it('fails closed: a dr offset below every forward sync, and a DR-local partition with no reverse translation', async () => {
+    const w = world();
+    const syncs = w.primary.topics.get('mm2-offset-syncs.dr.internal')![0]!;
+    syncs.records = syncs.records.slice(1); // only 30→25 left
+    w.dr.commit('connect-sink', 'payments', 0, 5); // MM2's groups filter excludes it: no reverse checkpoint, no fallback
+    const r = await run(w);
+    expect(r.gates['groups-translated']).toMatchObject({ ok: false, observed: { untranslatable: ['shipping primary.orders/0@10: no forward offset sync at or below it', 'connect-sink payments/0: excluded-by-mm2-groups-filter'] } });
+  });
+
+  it('blocks a planned offset outside the old primary\'s log (retention deleted it)', async () => {
+    const w = world();
+    w.primary.topics.get('orders')![0]!.logStartOffset = 50;
+    const r = await run(w);
+    expect(r.gates['offsets-in-range']).toMatchObject({ ok: false, observed: { outOfRange: ['billing orders/0: offset 45 outside orders/0 [50, 80]', 'shipping orders/0: offset 10 outside orders/0 [50, 80]'] } });
+  });
+
+  it('no selected group with commits: groups-found fails', async () => {
+    const r = await run(world(), { groups: 'nobody' });
+    expect(r.gates['groups-found']).toMatchObject({ ok: false, observed: { groups: 0 } });
+  });
+
+  it('waits for a lagging reverse checkpoint (one sleep per second of checkpointWaitMs) and uses the newer one', async () => {
+    const w = world();
+    w.dr.commit('billing', 'payments', 0, 28); // consumed 3 more since the checkpoint at 25
+    const caughtUp = await run(w, { checkpointWaitMs: 5000 }, (n) => {
+      // MM2 checkpoints g = 28 after the second second: floor 22→22 → 23 again (D + 1), upstream 28.
+      if (n === 2) w.primary.writeCheckpoint('dr.checkpoints.internal', { group: 'billing', topic: 'dr.payments', partition: 0, upstreamOffset: 28, downstreamOffset: 23, metadata: '' }, NOW);
+    });
+    expect(caughtUp.sleeps).toBe(2);
+    expect(caughtUp.outputs.plan.find((p) => p.topic === 'dr.payments')).toMatchObject({ targetOffset: 23, sourceOffset: 28, reReadRecords: 5 }); // 22 + 6 − 23
+    const w2 = world();
+    w2.dr.commit('billing', 'payments', 0, 28);
+    const gaveUp = await run(w2, { checkpointWaitMs: 3000 });
+    expect(gaveUp.sleeps).toBe(3); // then plans from the older checkpoint: still no skip
+    expect(gaveUp.outputs.plan.find((p) => p.topic === 'dr.payments')).toMatchObject({ targetOffset: 23 });
+  });
+});
