@@ -80,8 +80,6 @@ export interface RunOptions {
   kafka?: (alias: string) => KafkaPort;
   /** How audit bytes reach the disk (tests simulate short writes and a full disk). */
   auditIo?: AuditIo;
-  /** How run.json and snapshot.json are written (default: writeFileSync; tests simulate a full disk). */
-  writeRunFile?: (file: string, data: string) => void;
   /** Continue an interrupted run (see {@link loadRunForResume}). */
   resume?: ResumeState;
   /** Path of the clusters file, recorded in run.json so `resume` can reload it. */
@@ -134,18 +132,15 @@ export function assertRunId(runId: string): void {
  * removed and the old file (if any) is left as it was.
  * @throws RunFileWriteError naming `file` and the free space.
  */
-function writeFileAtomic(file: string, data: string, write?: (file: string, data: string) => void): void {
+function writeFileAtomic(file: string, data: string): void {
   const tmp = `${file}.tmp`;
   try {
-    if (write) write(tmp, data);
-    else {
-      writeFileSync(tmp, data, { mode: 0o600 });
-      const fd = openSync(tmp, 'r');
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+    writeFileSync(tmp, data, { mode: 0o600 });
+    const fd = openSync(tmp, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
     }
     renameSync(tmp, file);
   } catch (error) {
@@ -261,7 +256,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     const text = JSON.stringify(record, null, 2);
     runJsonSha256 = createHash('sha256').update(text).digest('hex');
     try {
-      writeFileAtomic(path.join(runDir, 'run.json'), text, o.writeRunFile);
+      writeFileAtomic(path.join(runDir, 'run.json'), text);
     } catch (error) {
       audit.close();
       return stopEarly(error);
@@ -472,7 +467,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     // state after a run-directory failure: the last good snapshot stays, so `resume` re-runs from there.
     if (snap.value === 'paused' || halted) return;
     try {
-      writeFileAtomic(snapshotFile, JSON.stringify(actor.getPersistedSnapshot()), o.writeRunFile);
+      writeFileAtomic(snapshotFile, JSON.stringify(actor.getPersistedSnapshot()));
     } catch (error) {
       // Never thrown out of the subscriber (xstate would report it as an uncaught exception): the running step sees
       // `halted` before its next record or write, and the run ends with this error.
