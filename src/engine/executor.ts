@@ -26,7 +26,7 @@ import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { TOOL_VERSION } from '../version.js';
 import { AuditLog, verifyAuditText } from './audit.js';
-import { TargetLease, holderFor, takeLocalLock } from './lock.js';
+import { TargetLease, holderFor, takeLocalLock, type LocalLock } from './lock.js';
 import type { EventSink, GateDecision, GateResult, Progress, RunEvent, RunOutcome, WriteDescription } from './events.js';
 import { AbortRunError, evaluateGates, GateBlockedError, type GateDeps } from './gates.js';
 import { createPauseControl, DEFAULT_PROMPT_TIMEOUT_MS, PausedError } from './pause.js';
@@ -164,7 +164,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const pair = `${flow.source}->${flow.target}`;
   const operator = o.operator ?? os.userInfo().username;
   // One run at a time per cluster pair: the local lock, then the lease on the target (real runs only).
-  let local: ReturnType<typeof takeLocalLock> | undefined;
+  let local: LocalLock | undefined;
   let leaseInfo: Awaited<ReturnType<typeof TargetLease.acquire>> | undefined;
   let lockPort: KafkaPort | undefined;
   const ttlMs = (o.lock && o.lock.ttlMs) || 30_000;
@@ -175,13 +175,29 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     local = takeLocalLock(path.resolve(o.runsDir ?? 'runs'), pair, me, Boolean(stealReason));
     try {
       lockPort = o.kafka ? o.kafka(flow.target) : createKafkaPort(flow.target, clientSettings(o.clusters, flow.target));
-      leaseInfo = await TargetLease.acquire(lockPort, pair, me, ttlMs, Boolean(stealReason));
+      leaseInfo = await TargetLease.acquire(lockPort, pair, me, ttlMs, Boolean(stealReason), local.replacedStale);
     } catch (error) {
       local.release();
       await lockPort?.close();
       throw error;
     }
   }
+  // Every exit path — a result, or a throw (run.json or the audit log cannot be opened) — releases the lease and the
+  // lock, each only if this holder (token) still holds it.
+  try {
+    return await runHoldingLock(o, { runId, runDir, flow, pair, ttlMs, stealReason, local, leaseInfo });
+  } finally {
+    await leaseInfo?.lease.release();
+    local?.release();
+    if (!o.kafka) await lockPort?.close();
+  }
+}
+
+/** The body of {@link runRunbook} once the lock is held; the caller releases the lock on every exit path. */
+async function runHoldingLock(
+  o: RunOptions,
+  { runId, runDir, flow, pair, ttlMs, stealReason, local, leaseInfo }: { runId: string; runDir: string; flow: ReturnType<typeof findFlow>; pair: string; ttlMs: number; stealReason: string | undefined; local: LocalLock | undefined; leaseInfo: Awaited<ReturnType<typeof TargetLease.acquire>> | undefined },
+): Promise<RunResult> {
   mkdirSync(runDir, { recursive: true, mode: 0o700 });
   const auditFile = path.join(runDir, 'audit.jsonl');
   const audit = new AuditLog(auditFile, o.resume?.chain, o.auditWriteLine);
@@ -235,7 +251,8 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const ask = pauseCtl.ask;
 
   const lockEvent = () => {
-    if (leaseInfo) emit({ kind: 'lock.acquired', pair, ttlMs, ...(leaseInfo.stolenFrom ? { stolenFrom: leaseInfo.stolenFrom, reason: stealReason } : {}), ...(leaseInfo.expiredFrom ? { expiredFrom: leaseInfo.expiredFrom } : {}) });
+    const stolenFrom = leaseInfo?.stolenFrom ?? local?.stolenFrom;
+    if (leaseInfo) emit({ kind: 'lock.acquired', pair, ttlMs, ...(stolenFrom ? { stolenFrom, reason: stealReason } : {}), ...(leaseInfo.expiredFrom ? { expiredFrom: leaseInfo.expiredFrom } : {}), ...(local?.replacedStale ? { replacedStale: local.replacedStale } : {}) });
   };
   if (o.resume) {
     emit({ kind: 'run.resumed', runId, operator: o.operator ?? os.userInfo().username, host: os.hostname(), toolVersion: TOOL_VERSION, fromState: o.resume.fromState, completedWrites: doneKeys.size });
@@ -405,9 +422,6 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     // The audit log is broken; the run already stopped before any further write. The result says why.
   }
   audit.close();
-  await leaseInfo?.lease.release();
-  local?.release();
-  if (!o.kafka) await lockPort?.close();
   await Promise.allSettled([...ports.values()].map((p) => p.close()));
   return { runId, runDir, auditFile, outcome, exitCode, ...(final.context.message ? { message: final.context.message } : {}), events, outputs: final.context.outputs };
 }
