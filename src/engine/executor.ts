@@ -27,7 +27,7 @@ import type { KafkaPort } from '../kafka/port.js';
 import { TOOL_VERSION } from '../version.js';
 import { AuditLog, RunFileWriteError, verifyAuditText, type AuditIo } from './audit.js';
 import { writeAnchor } from './audit-anchor.js';
-import { TargetLease, holderFor, takeLocalLock } from './lock.js';
+import { TargetLease, holderFor, takeLocalLock, type LocalLock } from './lock.js';
 import type { EventSink, GateDecision, GateResult, Progress, RunEvent, RunOutcome, WriteDescription } from './events.js';
 import { AbortRunError, evaluateGates, GateBlockedError, type GateDeps } from './gates.js';
 import { createPauseControl, DEFAULT_PROMPT_TIMEOUT_MS, PausedError } from './pause.js';
@@ -206,7 +206,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const pair = `${flow.source}->${flow.target}`;
   const operator = o.operator ?? os.userInfo().username;
   // One run at a time per cluster pair: the local lock, then the lease on the target (real runs only).
-  let local: ReturnType<typeof takeLocalLock> | undefined;
+  let local: LocalLock | undefined;
   let leaseInfo: Awaited<ReturnType<typeof TargetLease.acquire>> | undefined;
   let lockPort: KafkaPort | undefined;
   const ttlMs = (o.lock && o.lock.ttlMs) || 30_000;
@@ -217,27 +217,36 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     local = takeLocalLock(path.resolve(o.runsDir ?? 'runs'), pair, me, Boolean(stealReason));
     try {
       lockPort = o.kafka ? o.kafka(flow.target) : createKafkaPort(flow.target, clientSettings(o.clusters, flow.target));
-      leaseInfo = await TargetLease.acquire(lockPort, pair, me, ttlMs, Boolean(stealReason));
+      leaseInfo = await TargetLease.acquire(lockPort, pair, me, ttlMs, Boolean(stealReason), local.replacedStale);
     } catch (error) {
       local.release();
       await lockPort?.close();
       throw error;
     }
   }
-  /** Releases the lock when the run directory cannot be set up (nothing was written to a cluster). */
-  const stopEarly = async (error: unknown): Promise<never> => {
+  // Every exit path — a result, or a throw (run.json or the audit log cannot be opened) — releases the lease and the
+  // lock, each only if this holder (token) still holds it.
+  try {
+    return await runHoldingLock(o, { runId, runDir, flow, pair, ttlMs, stealReason, local, leaseInfo });
+  } finally {
     await leaseInfo?.lease.release();
     local?.release();
     if (!o.kafka) await lockPort?.close();
-    throw error;
-  };
+  }
+}
+
+/** The body of {@link runRunbook} once the lock is held; the caller releases the lock on every exit path. */
+async function runHoldingLock(
+  o: RunOptions,
+  { runId, runDir, flow, pair, ttlMs, stealReason, local, leaseInfo }: { runId: string; runDir: string; flow: ReturnType<typeof findFlow>; pair: string; ttlMs: number; stealReason: string | undefined; local: LocalLock | undefined; leaseInfo: Awaited<ReturnType<typeof TargetLease.acquire>> | undefined },
+): Promise<RunResult> {
   const auditFile = path.join(runDir, 'audit.jsonl');
   let audit: AuditLog;
   try {
     mkdirSync(runDir, { recursive: true, mode: 0o700 });
     audit = new AuditLog(auditFile, o.resume?.chain, o.auditIo);
   } catch (error) {
-    return stopEarly(error instanceof RunFileWriteError ? error : new RunFileWriteError(auditFile, error));
+    throw error instanceof RunFileWriteError ? error : new RunFileWriteError(auditFile, error);
   }
   // run.json, which `resume` trusts, is hashed into run.started and checked on resume (an edit is refused).
   let runJsonSha256: string | undefined;
@@ -259,7 +268,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
       writeFileAtomic(path.join(runDir, 'run.json'), text);
     } catch (error) {
       audit.close();
-      return stopEarly(error);
+      throw error;
     }
   }
   const doneKeys = o.resume?.doneKeys ?? new Set<string>();
@@ -307,7 +316,8 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const ask = pauseCtl.ask;
 
   const lockEvent = () => {
-    if (leaseInfo) emit({ kind: 'lock.acquired', pair, ttlMs, ...(leaseInfo.stolenFrom ? { stolenFrom: leaseInfo.stolenFrom, reason: stealReason } : {}), ...(leaseInfo.expiredFrom ? { expiredFrom: leaseInfo.expiredFrom } : {}) });
+    const stolenFrom = leaseInfo?.stolenFrom ?? local?.stolenFrom;
+    if (leaseInfo) emit({ kind: 'lock.acquired', pair, ttlMs, ...(stolenFrom ? { stolenFrom, reason: stealReason } : {}), ...(leaseInfo.expiredFrom ? { expiredFrom: leaseInfo.expiredFrom } : {}), ...(local?.replacedStale ? { replacedStale: local.replacedStale } : {}) });
   };
   try {
     if (o.resume) {
@@ -329,7 +339,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     lockEvent();
   } catch (error) {
     audit.close();
-    return stopEarly(error);
+    throw error;
   }
 
   const contextFor = (step: RunbookStep, signal: AbortSignal): StepContext => ({
@@ -498,15 +508,12 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   if (!halted && outcome !== 'paused' && !o.dryRun) {
     const head = audit.position();
     try {
-      await writeAnchor(lockPort ?? kafka(flow.target), { runId, seq: head.seq, head: head.prev, outcome, flow: pair, at: new Date().toISOString() });
+      await writeAnchor(kafka(flow.target), { runId, seq: head.seq, head: head.prev, outcome, flow: pair, at: new Date().toISOString() });
       anchor = { written: true, cluster: flow.target };
     } catch (error) {
       anchor = { written: false, cluster: flow.target, error: error instanceof Error ? error.message : String(error) };
     }
   }
-  await leaseInfo?.lease.release();
-  local?.release();
-  if (!o.kafka) await lockPort?.close();
   await Promise.allSettled([...ports.values()].map((p) => p.close()));
   if (halted) throw halted;
   return { runId, runDir, auditFile, outcome, exitCode, ...(anchor ? { anchor } : {}), ...(final.context.message ? { message: final.context.message } : {}), events, outputs: final.context.outputs };

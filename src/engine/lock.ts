@@ -1,15 +1,22 @@
 /**
  * One run at a time per cluster pair (docs/design/run-lock.md):
- * - a **local lock** file `<runs dir>/.lock-<source>-<target>.json` created exclusively, holding the PID and process
- *   start time of its holder; a file whose holder is dead is stale and taken over;
+ * - every run attempt (process) carries its own random **token**; the lock and the lease compare holders on it,
+ *   never on the run id, so two processes of one run id (two `resume <id>` at once) are two holders;
+ * - a **local lock**: generation files `<runs dir>/.lock-<source>-<target>.<n>.json`, the highest `n` being the
+ *   lock's state, each created whole and atomically with `link()` (fails if it exists): of processes racing to
+ *   replace generation n, exactly one creates n + 1. A holder that is dead on this host is stale and taken over
+ *   (reported, for the audit log); a holder on another host cannot be checked and is refused unless stolen;
  * - a **lease** on the target cluster: keyed records in the compacted topic `kafka-failover-lease.internal`
  *   (key `<source>-><target>`; MM2's default topics.exclude never replicates it). A runner reads the latest record,
- *   refuses when another run holds an unexpired lease, writes its own, and reads back: the latest record in the
- *   partition wins, so of two runners racing exactly one sees itself. The holder renews every ttl/3 and checks it
- *   still holds the lease before every write; a holder that stops renewing (crashed) loses it after `ttlMs`.
- * `--steal-lock --reason` takes a live lease over (audited).
+ *   refuses when another holder's lease is unexpired (unless that holder is the dead process whose local lock it
+ *   just replaced), writes its own, and reads back: the latest record in the partition wins. The holder renews every
+ *   ttl/3 and checks it still holds the lease before every write; a holder that stops renewing (crashed) loses it
+ *   after `ttlMs`.
+ * Both are released compare-and-release: only by the token that holds them. `--steal-lock --reason` takes a live
+ * lock or lease over (audited).
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pRetry from 'p-retry';
@@ -30,6 +37,12 @@ export interface LockHolder {
   since: string;
   /** Epoch ms after which the lease is free (0 = released). */
   expiresAt: number;
+  /**
+   * Random per run attempt ({@link holderFor}): the lock and the lease compare holders on it. It tells processes
+   * apart; it is not a secret and authenticates nothing (anyone who may write the lease topic can write any record).
+   * Records written before tokens existed have none and match no holder.
+   */
+  token: string;
 }
 
 /** Another run holds the lock: exit code 5, naming the holder. */
@@ -37,8 +50,9 @@ export class LockHeldError extends KafkaFailoverError {
   constructor(
     readonly holder: LockHolder,
     where: string,
+    detail = '',
   ) {
-    super(`Another run holds the ${where} for this cluster pair: run ${holder.runId} by ${holder.operator}@${holder.host} (pid ${holder.pid}) since ${holder.since}${holder.expiresAt ? `, lease valid until ${new Date(holder.expiresAt).toISOString()}` : ''}.`, {
+    super(`Another run holds the ${where} for this cluster pair: run ${holder.runId} by ${holder.operator}@${holder.host} (pid ${holder.pid}) since ${holder.since}${holder.expiresAt ? `, lease valid until ${new Date(holder.expiresAt).toISOString()}` : ''}.${detail ? ` ${detail}` : ''}`, {
       exitCode: ExitCode.LockHeld,
       hint: 'Wait for it to finish. If it crashed, its lease expires on its own; to take over now use --steal-lock --reason "<why>" (audited).',
     });
@@ -52,34 +66,111 @@ export class LeaseLostError extends KafkaFailoverError {
   }
 }
 
-type LocalLockFile = LockHolder & { process: ProcessRecord };
+/** The content of one generation file: a holder, or (`released`) the release of the generation below it. */
+type LocalLockFile = LockHolder & { process: ProcessRecord; released?: boolean };
 
-/** Takes the local lock file. @returns a release function. @throws LockHeldError when a live process holds it. */
-export function takeLocalLock(runsDir: string, pair: string, me: LockHolder, steal: boolean): { release: () => void; replaced?: LockHolder } {
-  const file = path.join(runsDir, `.lock-${pair.replace(/[^A-Za-z0-9_.-]/g, '_')}.json`);
-  const content: LocalLockFile = { ...me, process: { pid: process.pid, startTime: processStartTime(process.pid) ?? '', argv: [], logFile: '', startedAt: me.since } };
-  let replaced: LockHolder | undefined;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx', 0o600);
-      writeSync(fd, JSON.stringify(content));
-      closeSync(fd);
-      return { release: () => rmSync(file, { force: true }), ...(replaced ? { replaced } : {}) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      let held: LocalLockFile | undefined;
-      try {
-        held = JSON.parse(readFileSync(file, 'utf8')) as LocalLockFile;
-      } catch {
-        held = undefined;
-      }
-      const sameRun = held?.runId === me.runId;
-      if (held && isAlive(held.process) && !sameRun && !steal) throw new LockHeldError(held, 'local run lock');
-      replaced = held;
-      rmSync(file, { force: true }); // stale (holder dead), our own run resuming, or stolen
-    }
+/** A local lock this process holds. */
+export interface LocalLock {
+  /** The generation file that holds it. */
+  file: string;
+  /** Releases it, only if this holder still holds it (a thief's lock is left alone). Idempotent. */
+  release: () => void;
+  /** The holder whose process was dead on this host (a crash): its stale lock was replaced. */
+  replacedStale?: LockHolder;
+  /** The holder taken over with `steal` (alive, or on another host). */
+  stolenFrom?: LockHolder;
+}
+
+const holderOf = (f: LocalLockFile): LockHolder => ({ runId: f.runId, operator: f.operator, host: f.host, pid: f.pid, since: f.since, expiresAt: f.expiresAt, token: f.token });
+
+/** Writes `content` to a new private file and fsyncs it, so a link to it is never seen half-written. */
+function writeWhole(file: string, content: string): void {
+  const fd = openSync(file, 'w', 0o600);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
-  throw new Error(`could not take the local lock ${file}`);
+}
+
+/** `link()`s `from` to `to`; false when `to` exists (someone else created that generation first). */
+function linkNew(from: string, to: string): boolean {
+  try {
+    linkSync(from, to);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Takes the local lock of a cluster pair in `runsDir`.
+ * Reads the highest generation: free (none, or released), stale (holder dead on this host), held (alive, or taken on
+ * another host — refused unless `steal`). Then links its own generation n + 1 (atomic: fails if another process
+ * created it first) and checks that n + 1 is still the highest; lower generations are removed.
+ * @returns the lock, with the stale or stolen holder it replaced.
+ * @throws LockHeldError (exit 5) when another holder — another process, even of the same run id — holds it.
+ */
+export function takeLocalLock(runsDir: string, pair: string, me: LockHolder, steal: boolean): LocalLock {
+  const base = `.lock-${pair.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+  const genFile = (n: number) => path.join(runsDir, `${base}.${n}.json`);
+  const generations = () =>
+    readdirSync(runsDir)
+      .flatMap((name) => (name.startsWith(`${base}.`) && /^\d+\.json$/.test(name.slice(base.length + 1)) ? [Number(name.slice(base.length + 1, -5))] : []))
+      .sort((a, b) => a - b);
+  const content: LocalLockFile = { ...me, process: { pid: process.pid, startTime: processStartTime(process.pid) ?? '', argv: [], logFile: '', startedAt: me.since } };
+  const tmp = path.join(runsDir, `${base}.tmp-${me.token}`);
+  writeWhole(tmp, JSON.stringify(content));
+  try {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const top = generations().at(-1);
+      let held: LocalLockFile | undefined;
+      if (top !== undefined) {
+        try {
+          held = JSON.parse(readFileSync(genFile(top), 'utf8')) as LocalLockFile;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // superseded meanwhile: look again
+          held = undefined; // unreadable: no holder can be named; treated as stale
+        }
+      }
+      let replacedStale: LockHolder | undefined;
+      let stolenFrom: LockHolder | undefined;
+      if (held && !held.released) {
+        const otherHost = held.host !== os.hostname();
+        if (otherHost || isAlive(held.process)) {
+          if (!steal) throw new LockHeldError(holderOf(held), 'local run lock', otherHost ? `It was taken on another host (${held.host}), where this host cannot check whether its process still runs.` : '');
+          stolenFrom = holderOf(held);
+        } else replacedStale = holderOf(held);
+      }
+      const mine = (top ?? -1) + 1;
+      if (!linkNew(tmp, genFile(mine))) continue; // another process took generation `mine` first: judge it
+      if (generations().at(-1) !== mine) {
+        // A slow process re-created a generation that had been removed below the highest: not the lock.
+        rmSync(genFile(mine), { force: true });
+        continue;
+      }
+      for (const g of generations()) if (g < mine) rmSync(genFile(g), { force: true });
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        // Compare-and-release: a release record one generation up, which cannot be created once a thief took it.
+        const marker = path.join(runsDir, `${base}.tmp-${me.token}-release`);
+        writeWhole(marker, JSON.stringify({ ...content, released: true }));
+        try {
+          if (linkNew(marker, genFile(mine + 1))) rmSync(genFile(mine), { force: true });
+        } finally {
+          rmSync(marker, { force: true });
+        }
+      };
+      return { file: genFile(mine), release, ...(replacedStale ? { replacedStale } : {}), ...(stolenFrom ? { stolenFrom } : {}) };
+    }
+    throw new Error(`could not take the local lock ${genFile(0)}: other processes kept replacing it (50 attempts)`);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }
 
 /** A lease on the target cluster. */
@@ -114,30 +205,37 @@ export class TargetLease {
   }
 
   /**
-   * Acquires the lease. @returns the lease and the live holder it replaced when stealing.
-   * @throws LockHeldError when another run holds an unexpired lease (or won a race).
+   * Acquires the lease.
+   * @param deadHolder the holder whose local lock this process just replaced because its process was dead (this
+   *   host): an unexpired lease of that same holder (token) is taken over at once, as a crashed holder's.
+   * @returns the lease, the live holder it replaced when stealing, or the holder whose lease had expired.
+   * @throws LockHeldError when another holder (another token, even of the same run id) holds an unexpired lease, or
+   *   won a race.
    */
-  static async acquire(port: KafkaPort, pair: string, me: LockHolder, ttlMs: number, steal: boolean): Promise<{ lease: TargetLease; stolenFrom?: LockHolder; expiredFrom?: LockHolder }> {
+  static async acquire(port: KafkaPort, pair: string, me: LockHolder, ttlMs: number, steal: boolean, deadHolder?: LockHolder): Promise<{ lease: TargetLease; stolenFrom?: LockHolder; expiredFrom?: LockHolder }> {
     if (!(await port.listTopics()).includes(LEASE_TOPIC)) {
       await port.createTopic(LEASE_TOPIC, 1, undefined, { 'cleanup.policy': 'compact' }).catch(() => {});
     }
     const lease = new TargetLease(port, pair, me, ttlMs);
     const before = await lease.latest();
-    const live = before && before.expiresAt > Date.now() && before.runId !== me.runId;
+    const other = before !== undefined && before.token !== me.token;
+    const unexpired = before !== undefined && before.expiresAt > Date.now();
+    const dead = deadHolder !== undefined && before?.token === deadHolder.token;
+    const live = other && unexpired && !dead;
     if (live && !steal) throw new LockHeldError(before, 'lease on the target cluster');
     await lease.write(Date.now() + ttlMs);
     const after = await lease.latest();
-    if (after?.runId !== me.runId) throw new LockHeldError(after!, 'lease on the target cluster');
+    if (after?.token !== me.token) throw new LockHeldError(after!, 'lease on the target cluster');
     lease.timer = setInterval(() => void lease.renew(), Math.max(500, Math.floor(ttlMs / 3)));
     lease.timer.unref();
-    return { lease, ...(live ? { stolenFrom: before } : before && before.runId !== me.runId && before.expiresAt > 0 ? { expiredFrom: before } : {}) };
+    return { lease, ...(live ? { stolenFrom: before } : other && !unexpired && before.expiresAt > 0 ? { expiredFrom: before } : {}) };
   }
 
   private async renew(): Promise<void> {
     if (this.lost) return;
     try {
       const now = await this.latest();
-      if (now?.runId !== this.me.runId) {
+      if (now?.token !== this.me.token) {
         this.lost = true;
         return;
       }
@@ -150,19 +248,22 @@ export class TargetLease {
   /** Checks the lease before a write. @throws LeaseLostError. */
   async assertHeld(): Promise<void> {
     const now = await this.latest();
-    if (this.lost || now?.runId !== this.me.runId || now.expiresAt <= Date.now()) {
+    if (this.lost || now?.token !== this.me.token || now.expiresAt <= Date.now()) {
       this.lost = true;
       throw new LeaseLostError(this.pair, now);
     }
   }
 
-  /** Stops renewing and releases the lease if this run still holds it; retries for up to 15 s (a broker may be back). */
+  /**
+   * Stops renewing and releases the lease if this holder (token) still holds it — compare-and-release: a holder
+   * whose lease was taken over leaves the new holder's alone. Retries for up to 15 s (a broker may be back).
+   */
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     try {
       await pRetry(
         async () => {
-          if ((await this.latest())?.runId === this.me.runId) await this.write(0);
+          if ((await this.latest())?.token === this.me.token) await this.write(0);
         },
         { retries: 10, minTimeout: 500, maxTimeout: 2000, maxRetryTime: 15_000 },
       );
@@ -172,7 +273,7 @@ export class TargetLease {
   }
 }
 
-/** The holder record for this process. */
+/** The holder record of a new run attempt in this process, with a fresh random token. */
 export function holderFor(runId: string, operator: string): LockHolder {
-  return { runId, operator, host: os.hostname(), pid: process.pid, since: new Date().toISOString(), expiresAt: 0 };
+  return { runId, operator, host: os.hostname(), pid: process.pid, since: new Date().toISOString(), expiresAt: 0, token: randomUUID() };
 }
