@@ -9,7 +9,7 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadClustersFile, type LoadedClusters } from '../clusters/load.js';
+import { findFlow, loadClustersFile, type LoadedClusters } from '../clusters/load.js';
 import type { RunEvent } from '../engine/events.js';
 import { DEFAULT_PROMPT_TIMEOUT_MS, loadRunForResume, runRunbook } from '../engine/executor.js';
 import { loadRunbook } from '../engine/load-runbook.js';
@@ -132,6 +132,7 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
   }
   const clustersFile = resumed ? resumed.record.clustersFile : path.resolve(String(o.clusters));
   const clusters = await loadClustersFile(clustersFile);
+  findFlow(clusters, runbook.flow); // a flow the clusters file lacks is refused before the runs dir is created
   prepareRunsDir(runsDir);
   const yes = Boolean(o.yes) || Boolean(resumed?.record.yes);
   const interactive = !yes && process.env.CI !== 'true' && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);

@@ -96,6 +96,16 @@ describe('kafka-failover: invalid input is refused (exit 2, a fix, nothing writt
     expect(bad.stderr).toContain('is not of the form <source>-><target>');
   });
 
+  it('a runbook flow the clusters file lacks is refused before the runs dir is created', async () => {
+    const other = path.join(dir, 'other-flow.yaml');
+    await writeFile(other, 'clusters:\n  dc1: { bootstrapServers: ["127.0.0.1:1"] }\n  dc2: { bootstrapServers: ["127.0.0.1:2"] }\nflows:\n  - { source: dc1, target: dc2 }\n');
+    const runsDir = freshRunsDir();
+    const r = await cli(['plan', RUNBOOK, '--clusters', other, '--runs-dir', runsDir]);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`No replication flow from primary to dr in ${other} (flows: dc1->dc2)`);
+    nothingWritten(runsDir);
+  });
+
   it('--runs-dir /proc/runs fails at once (exit 2) instead of spinning in a recursive mkdir', async () => {
     const started = Date.now();
     const r = await cli(['plan', RUNBOOK, '--clusters', clusters, '--runs-dir', '/proc/kf-runs']);

@@ -71,9 +71,7 @@ describe('runbook validation reports every problem at once', () => {
 
   it('--set keys are own properties: constructor, __proto__ and toString name no parameter', async () => {
     const sets = Object.create(null) as Record<string, string>;
-    sets.constructor = '1';
-    sets.__proto__ = '1';
-    sets.toString = '1';
+    for (const key of ['constructor', '__proto__', 'toString']) sets[key] = '1'; // as pairs() builds them from --set
     const list = await problems([...head, 'steps:', '  - id: a', '    kind: check-replication-lag'], sets);
     expect(list).toEqual(['1:1 parameters: --set constructor: no such parameter', '1:1 parameters: --set __proto__: no such parameter', '1:1 parameters: --set toString: no such parameter']);
   });
