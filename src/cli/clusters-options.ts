@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { clientSettings, findFlow, loadClustersFile, type LoadedClusters } from '../clusters/load.js';
 import type { FlowConfig } from '../clusters/schema.js';
 import { InvalidInputError } from '../errors.js';
@@ -11,6 +12,25 @@ import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { clustersFilePath } from '../sandbox/clusters-file.js';
 import { defaultStateDir } from '../sandbox/topology.js';
+import { loadYamlFile } from '../util/yaml-load.js';
+
+const flowsOnly = z
+  .object({ flows: z.array(z.object({ source: z.string(), target: z.string() }).optional().catch(undefined)).catch([]) })
+  .catch({ flows: [] });
+
+/**
+ * The flows a clusters file names, read leniently (every entry with a string source and target), so `validate` can
+ * check a runbook's flow against a clusters file that has problems of its own.
+ * @returns undefined when the file cannot be read or is not YAML (its own problem is reported elsewhere).
+ */
+export async function flowsOf(file: string): Promise<{ source: string; target: string }[] | undefined> {
+  try {
+    const { value } = await loadYamlFile(file, flowsOnly);
+    return value.flows.filter((f) => f !== undefined);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Adds `--clusters` and `--flow`. */
 export function withClustersOptions(cmd: Command): Command {

@@ -3,15 +3,21 @@
  * staleness and re-read figures, and the replication lag per partition. Nothing is written to any cluster.
  */
 import { table } from './table.js';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { replicationLag } from '../mm2/lag.js';
 import { translateOffsets, type TranslationResult } from '../mm2/translate.js';
 import { openFlow, withClustersOptions } from './clusters-options.js';
 import { oneOf } from './parse.js';
+import { regexProblem } from '../util/regex.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const regexList = (v: string, prev: RegExp[] = []) => [...prev, new RegExp(v)];
+/** Collects a repeatable regex option; an invalid pattern is refused by commander (exit 2) with the reason. */
+const regexList = (v: string, prev: RegExp[] = []) => {
+  const problem = regexProblem(v);
+  if (problem) throw new InvalidArgumentError(`not a valid regular expression (${problem.replace(/^Invalid regular expression: /, '')}). Escape special characters with a backslash, e.g. "orders\\(eu\\)" for orders(eu), or use ".*" for any.`);
+  return [...prev, new RegExp(v)];
+};
 
 function printTranslation(r: TranslationResult): void {
   const t = table(['group', 'topic', 'part', 'target offset', 'basis', 'ckpt age', 'source committed', 'since ckpt', 're-read', 'problem']);

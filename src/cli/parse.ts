@@ -2,11 +2,14 @@
 import { InvalidArgumentError } from 'commander';
 import parseDuration from 'parse-duration';
 
-/** Parses an integer within [min, max]. */
+/**
+ * Parses an integer within [min, max], written in decimal digits only: `Number()` would also take "0x10", "1e3",
+ * " 5" or "" (0), none of which an operator means as a count or a time in ms.
+ */
 export function intIn(min: number, max: number): (value: string) => number {
   return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}, got "${value}".`);
+    const n = /^-?\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}, got "${value}".`);
     return n;
   };
 }

@@ -6,15 +6,16 @@
  * Otherwise nothing is ever prompted, and a gate or confirmation that needs a human blocks the run (exit 3) naming
  * the flag that would authorise it. Ctrl-C (SIGINT) or SIGTERM pauses the run at the next safe point (exit 6).
  */
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadClustersFile } from '../clusters/load.js';
+import { findFlow, loadClustersFile, type LoadedClusters } from '../clusters/load.js';
 import type { RunEvent } from '../engine/events.js';
 import { DEFAULT_PROMPT_TIMEOUT_MS, loadRunForResume, runRunbook } from '../engine/executor.js';
 import { loadRunbook } from '../engine/load-runbook.js';
-import { InvalidInputError, formatProblem } from '../errors.js';
+import { InvalidInputError, ValidationError, formatProblem, type ValidationProblem } from '../errors.js';
 import { builtinRegistry } from '../steps/index.js';
-import { withClustersOptions } from './clusters-options.js';
+import { flowsOf, parseFlowOption, withClustersOptions } from './clusters-options.js';
 import { durationMs, intIn, oneOf } from './parse.js';
 import { LiveOutput } from './live.js';
 import { createPrompter, inquirerModule } from './prompts.js';
@@ -25,9 +26,13 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 /** The runbook parameter `--accept-data-loss-window` sets (ms). */
 export const ACCEPT_WINDOW_PARAM = 'acceptDataLossWindowMs';
 
-/** Parses repeated `key=value` options (`--set`, `--override`). @throws InvalidInputError naming the flag. */
+/**
+ * Parses repeated `key=value` options (`--set`, `--override`) into an object without a prototype, so every key —
+ * "constructor" and "__proto__" included — is an own property that later checks see (and refuse when unknown).
+ * @throws InvalidInputError naming the flag.
+ */
 export function pairs(list: string[] = [], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const item of list) {
     const i = item.indexOf('=');
     if (i <= 0) throw new InvalidInputError(`${flag} "${item}" is not of the form key=value.`, { hint: `For example ${flag} maxLagRecords=0.` });
@@ -37,18 +42,49 @@ export function pairs(list: string[] = [], flag: string): Record<string, string>
 }
 
 /**
+ * Makes sure the runs directory exists and can be written, before anything is written there. Missing folders are
+ * created one level at a time: Node 20's `mkdir(…, { recursive: true })` loops forever at 100 % CPU (the event loop
+ * blocked, so SIGTERM and Ctrl-C are never handled) when the kernel answers ENOENT for a folder inside an existing
+ * one, as /proc does; a single-level mkdir fails at once.
+ * @throws InvalidInputError (exit 2) naming the folder and why it cannot be used.
+ */
+export function prepareRunsDir(dir: string): void {
+  const abs = path.resolve(dir);
+  const missing: string[] = [];
+  for (let cur = abs; !existsSync(cur) && path.dirname(cur) !== cur; cur = path.dirname(cur)) missing.unshift(cur);
+  try {
+    for (const d of missing) mkdirSync(d, { mode: 0o700 });
+    if (!statSync(abs).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+    accessSync(abs, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const why: Record<string, string> = {
+      EACCES: 'permission denied',
+      EPERM: 'permission denied',
+      EROFS: 'read-only file system',
+      ENOTDIR: 'a file is in the way where a folder is needed',
+      ENOENT: 'this file system does not allow creating folders there',
+    };
+    throw new InvalidInputError(`--runs-dir ${dir}: cannot create or write ${abs} (${why[code] ?? (code || String(error))}).`, {
+      hint: 'Give a folder you can write to on a normal file system (it is created if missing), e.g. --runs-dir ./runs.',
+    });
+  }
+}
+
+/**
  * Turns the first SIGINT/SIGTERM into a pause request (the run stops at its next safe point and prints the resume
- * command); a second SIGINT quits at once (exit 130) — the audit log then shows any write whose intent has no done.
+ * command); a second one of either quits at once (exit 130 after SIGINT, 143 after SIGTERM), also while the run is
+ * still waiting to start (e.g. for the target's lease) — the audit log then shows any write whose intent has no done.
  */
 function pauseOnSignals(stderr: NodeJS.WritableStream): { signal: AbortSignal; dispose(): void } {
   const ctl = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
     if (!ctl.signal.aborted) {
       ctl.abort(sig === 'SIGINT' ? 'the operator pressed Ctrl-C' : `received ${sig}`);
-      stderr.write(`\n${sig}: pausing at the next safe point (a write in flight completes and is recorded first)… press Ctrl-C again to quit at once\n`);
-    } else if (sig === 'SIGINT') {
-      stderr.write('second Ctrl-C: quitting now; check the audit log before resuming\n');
-      process.exit(130);
+      stderr.write(`\n${sig}: pausing at the next safe point (a write in flight completes and is recorded first)… press Ctrl-C (or send SIGTERM) again to quit at once\n`);
+    } else {
+      stderr.write(`second ${sig === 'SIGINT' ? 'Ctrl-C' : sig}: quitting now; check the audit log before resuming\n`);
+      process.exit(sig === 'SIGINT' ? 130 : 143);
     }
   };
   process.on('SIGINT', onSignal);
@@ -62,13 +98,27 @@ function pauseOnSignals(stderr: NodeJS.WritableStream): { signal: AbortSignal; d
   };
 }
 
+/** `--flow` as `source->target`. @throws InvalidInputError when it is not of that form. */
+function flowText(value: string): string {
+  const { source, target } = parseFlowOption(value);
+  return `${source}->${target}`;
+}
+
+/** A loader's error as validation problems of `file` (a file that cannot be read is one problem). */
+function problemsOf(error: unknown, file: string): ValidationProblem[] {
+  if (error instanceof ValidationError) return [...error.problems];
+  if (error instanceof InvalidInputError) return [{ file, field: '(file)', message: error.message, ...(error.hint ? { hint: error.hint } : {}) }];
+  throw error;
+}
+
 async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: boolean, resumeId?: string): Promise<number> {
   if (o.stealLock && !o.reason) throw new InvalidInputError('--steal-lock needs --reason "<why>" (it is recorded in the audit log).', { hint: 'For example --steal-lock --reason "previous run crashed on host X".' });
   const registry = builtinRegistry();
   const runsDir = String(o.runsDir);
   const resumed = resumeId ? loadRunForResume(runsDir, resumeId) : undefined;
   const sets = resumed ? resumed.record.sets : pairs(o.set as string[], '--set');
-  let runbook = await loadRunbook(resumed ? resumed.record.runbookFile : path.resolve(runbookFile), registry, sets);
+  const flowOption = o.flow === undefined || resumed ? undefined : flowText(String(o.flow));
+  let runbook = await loadRunbook(resumed ? resumed.record.runbookFile : path.resolve(runbookFile), registry, sets, flowOption ? { flowOption } : {});
   if (o.acceptDataLossWindow !== undefined && !resumed) {
     // Sugar for the emergency runbooks' parameter, so the pipeline states the window it accepts in one readable flag.
     if (!(ACCEPT_WINDOW_PARAM in runbook.runbook.parameters)) {
@@ -82,6 +132,8 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
   }
   const clustersFile = resumed ? resumed.record.clustersFile : path.resolve(String(o.clusters));
   const clusters = await loadClustersFile(clustersFile);
+  findFlow(clusters, runbook.flow); // a flow the clusters file lacks is refused before the runs dir is created
+  prepareRunsDir(runsDir);
   const yes = Boolean(o.yes) || Boolean(resumed?.record.yes);
   const interactive = !yes && process.env.CI !== 'true' && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);
   const jsonOut = o.output === 'json';
@@ -158,11 +210,31 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
 
   program
     .command('validate <runbook>')
-    .description('check a runbook: schema, step kinds, inputs, template references, parameters')
+    .description('check a runbook: schema, step kinds, inputs, template references, parameters; with --clusters, that file and the runbook\'s flow in it')
     .option('--set <key=value>', 'set a runbook parameter (repeatable)', collect)
+    .option('--clusters <file>', 'also check this clusters file, and that the runbook\'s flow is one of its flows')
+    .option('--flow <source->target>', 'also check that the runbook is written for this flow')
     .action(async (file: string, o) => {
-      const r = await loadRunbook(path.resolve(file), builtinRegistry(), pairs(o.set, '--set'));
+      const sets = pairs(o.set, '--set');
+      const flowOption = o.flow === undefined ? undefined : flowText(String(o.flow));
+      // Every problem of both files in one report: the clusters file's, then the runbook's (with its flow).
+      const problems: ValidationProblem[] = [];
+      let clusters: LoadedClusters | undefined;
+      let flows: { file: string; flows: { source: string; target: string }[] } | undefined;
+      if (o.clusters !== undefined) {
+        const clustersFile = path.resolve(String(o.clusters));
+        clusters = await loadClustersFile(clustersFile).catch((e: unknown) => void problems.push(...problemsOf(e, clustersFile)));
+        // A clusters file with problems still names its flows, usually: check the runbook's flow against them too.
+        const named = clusters ? clusters.config.flows : await flowsOf(clustersFile);
+        if (named) flows = { file: clustersFile, flows: named };
+      }
+      const runbookFile = path.resolve(file);
+      const r = await loadRunbook(runbookFile, builtinRegistry(), sets, {
+        ...(flows ? { clusters: flows } : {}),
+        ...(flowOption ? { flowOption } : {}),
+      }).catch((e: unknown) => void problems.push(...problemsOf(e, runbookFile)));
+      if (problems.length || !r) throw new ValidationError(problems);
       for (const w of r.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
-      process.stdout.write(`${file}: OK — ${r.runbook.name}, flow ${r.runbook.flow}, ${r.runbook.steps.length} steps (${r.runbook.steps.map((s) => s.id).join(' → ')})\n`);
+      process.stdout.write(`${file}: OK — ${r.runbook.name}, flow ${r.runbook.flow}${clusters ? ` (a flow of ${o.clusters}, which is valid too)` : ''}, ${r.runbook.steps.length} steps (${r.runbook.steps.map((s) => s.id).join(' → ')})\n`);
     });
 }

@@ -1,11 +1,17 @@
 import { z } from 'zod';
 
-/** A regular expression given as a string; invalid patterns are refused with a clear message. */
-export const regexString = z.string().refine((s) => {
+/**
+ * Why `pattern` is not a valid JavaScript regular expression (the engine's SyntaxError text, e.g.
+ * "Invalid regular expression: /(/: Unterminated group"), or undefined when it is valid.
+ */
+export function regexProblem(pattern: string): string | undefined {
   try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
+    new RegExp(pattern);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
-}, 'not a valid regular expression');
+}
+
+/** A regular expression given as a string; invalid patterns are refused with a clear message. */
+export const regexString = z.string().refine((s) => regexProblem(s) === undefined, 'not a valid regular expression');
