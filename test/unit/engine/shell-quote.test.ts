@@ -88,6 +88,6 @@ describe('parameter pattern', () => {
     const bad = await setup('parameters:\n  ns: { type: string, default: "Prod!", pattern: "[a-z]+" }\n  n: { type: integer, default: 1, pattern: "[0-9]+" }\nsteps:\n  - id: hook\n    kind: exec\n    with: { command: [echo, "${params.ns}"] }\n');
     const err = (await loadRunbook(bad.file, reg).catch((e: unknown) => e)) as ValidationError;
     expect(err).toBeInstanceOf(ValidationError);
-    expect(err.problems.map((p) => p.field).sort()).toEqual(['parameters.n.pattern']);
+    expect(err.problems.map((p) => p.field).sort()).toEqual(['parameters.n.pattern', 'parameters.ns']);
   });
 });
