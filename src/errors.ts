@@ -24,6 +24,8 @@ export const ExitCode = {
    * released, every write so far recorded; `kafka-failover resume <run-id>` continues it.
    */
   Paused: 6,
+  /** `audit verify` only: the hash chain is intact but the run has no `run.finished` (OPEN: crashed, paused, or cut). */
+  AuditOpen: 7,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -8,6 +8,7 @@
  * MirrorMaker 2's default `topics.exclude` (`.*[\-\.]internal, .*\.replica, __.*`) matches the topic's name, so the
  * anchor is never replicated to the other cluster (a failback's reverse flow does not copy it either).
  */
+import { ExitCode } from '../errors.js';
 import pRetry from 'p-retry';
 import type { KafkaPort } from '../kafka/port.js';
 import { verifyAuditText } from './audit.js';
@@ -73,7 +74,7 @@ export type AnchorLookup =
   | { reachable: false; reason: string };
 
 /** Exit code of an intact but unfinished audit log (`OPEN`): README "Exit codes". */
-export const AUDIT_OPEN_EXIT = 7;
+export const AUDIT_OPEN_EXIT = ExitCode.AuditOpen;
 
 /** The verdict of `audit verify`. */
 export type AuditVerdict =
