@@ -65,7 +65,9 @@ afterAll(async () => {
   expect(await liveProcessesMentioning(opts.stateDir)).toEqual([]);
 });
 
-describe('kafka-failover check', () => {
+// One scenario in order (a clean setup first, then anti-patterns planted one after another over the same sandbox):
+// kept in order under --sequence.shuffle, which still shuffles the files.
+describe('kafka-failover check', { shuffle: false }, () => {
   it('reports nothing on a clean setup (RF 3, min.insync.replicas 2, checkpoints fresh) and exits 0', async () => {
     const r = await check();
     expect(r.findings).toEqual([]);

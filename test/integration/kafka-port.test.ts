@@ -32,6 +32,20 @@ describe('Kafka port (kafkajs adapter)', () => {
       { topic, partition: 0, offset: 7, metadata: 'from-primary:7' },
       { topic, partition: 1, offset: 0, metadata: '' },
     ]);
+    // Read back with a separate client (kafkajs's own admin, not the adapter under test).
+    const admin = kafkaFor('dr').admin();
+    await admin.connect();
+    try {
+      const [fetched] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+      expect(fetched!.partitions.map((p) => ({ partition: p.partition, offset: p.offset, metadata: p.metadata ?? '' })).sort((a, b) => a.partition - b.partition)).toEqual([
+        { partition: 0, offset: '7', metadata: 'from-primary:7' },
+        { partition: 1, offset: '0', metadata: '' },
+      ]);
+      const described = await admin.describeGroups([group]);
+      expect(described.groups[0]).toMatchObject({ groupId: group, state: 'Empty', members: [] });
+    } finally {
+      await admin.disconnect();
+    }
     // A member join would leave protocol type "consumer"; an admin commit leaves the group Empty with none.
     const [g] = await dr.describeGroups([group]);
     expect(g).toMatchObject({ state: 'Empty', members: 0, protocolType: '' });

@@ -68,7 +68,10 @@ afterAll(async () => {
   await sandboxUp({ stateDir: sandbox().options.stateDir }); // MM2 back for the next test file
 });
 
-describe('planned failover (runbooks/planned-failover.yaml)', () => {
+// One scenario in order (plan before the failover, the lag gate after it has stopped MM2): kept in order under
+// --sequence.shuffle, which still shuffles the files. A shuffled run once planned after the failover (2 of 3 groups
+// already at their offsets: 1 reset instead of 3).
+describe('planned failover (runbooks/planned-failover.yaml)', { shuffle: false }, () => {
   it('plan (dry-run) changes nothing on either cluster and runs no hook', async () => {
     const drBefore = await clusterState(dr);
     const primaryBefore = await clusterState(primary, groups); // the live groups keep committing on primary

@@ -13,8 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditText } from '../../src/engine/audit.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
+import { decodeCheckpoint } from '../../src/mm2/records.js';
 import { translateOffsets } from '../../src/mm2/translate.js';
-import { eventually, resetSharedSandbox, runCli, sandbox, sandboxFlow, uniqueName, waitForFreeLease } from './helpers.js';
+import { eventually, readAll, resetSharedSandbox, runCli, sandbox, sandboxFlow, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('rs').replace('rs-', '');
 const topic = `resume-${id}`;
@@ -135,6 +136,14 @@ describe('resume after kill -9', () => {
         want.sort((a, b) => a.partition - b.partition);
         expect(got, `${point.name}: ${g}`).toEqual(want);
       }
+      // Independent of the tool's own records: each planned offset is MM2's last checkpoint of that group partition,
+      // read raw from dr (the groups do not move on primary, so MM2 has nothing newer to checkpoint).
+      const lastCheckpoint = new Map<string, number>();
+      for (const rec of await readAll('dr', 'primary.checkpoints.internal')) {
+        const d = decodeCheckpoint(rec.key, rec.value);
+        if (d.ok && groups.includes(d.value.group)) lastCheckpoint.set(`${d.value.group} ${d.value.topic}/${d.value.partition}`, d.value.downstreamOffset);
+      }
+      expect(Object.fromEntries(planRows.map((p) => [`${p.group} ${p.topic}/${p.partition}`, p.targetOffset])), `${point.name}: plan vs MM2's checkpoints`).toEqual(Object.fromEntries(lastCheckpoint));
       // Each group written exactly once across both processes, and the chain verifies across the interruption.
       const auditText = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8');
       expect(verifyAuditText(auditText)).toMatchObject({ ok: true });

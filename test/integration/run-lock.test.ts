@@ -93,13 +93,14 @@ describe('run lock', () => {
   });
 
   it('a crashed holder keeps the lease until it expires, then a new run takes it over', async () => {
-    const d = await startHolder('runs-d', ['--lock-ttl', '3000']);
+    // 10 s to live: long enough that the next CLI process (slow to start on a loaded machine) meets it unexpired.
+    const d = await startHolder('runs-d', ['--lock-ttl', '10000']);
     d.child.kill('SIGKILL');
     await d.child;
     d.release();
     const early = await runCli(args(quick, 'runs-e'));
     expect(early.exitCode).toBe(5);
-    await waitForFreeLease(15_000); // the dead holder's lease expires (its 3 s time-to-live), read on dr
+    await waitForFreeLease(30_000); // the dead holder's lease expires (its 10 s time-to-live), read on dr
     const later = await runCli(args(quick, 'runs-d')); // same runs directory: the dead holder's local lock is stale
     expect(later.exitCode).toBe(0);
     const lock = later.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.kind === 'lock.acquired');

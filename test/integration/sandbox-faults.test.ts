@@ -2,9 +2,11 @@
  * Fault controls and recovery on the shared sandbox: kill -9 a broker or MM2, see it reported, and `up` on the
  * half-dead sandbox brings back only what died (the running broker keeps its PID) and proves replication again.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sandboxStatus, sandboxUp, startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
-import { sandbox } from './helpers.js';
+import { resetSharedSandbox, sandbox } from './helpers.js';
+
+beforeAll(() => resetSharedSandbox()); // every component running, whatever an earlier file left
 
 describe('sandbox fault controls', () => {
   it('kill -9 of dr-1 shows as not running; up recovers it and leaves primary-1 alone', async () => {

@@ -70,11 +70,9 @@ describe('sandbox variants', () => {
       const p2 = createKafka({ bootstrapServers: [s.clusters.primary.bootstrapServers[0]!] }).producer({ retry: { retries: 1 } });
       await p2.connect();
       // The refusal is the broker's NOT_ENOUGH_REPLICAS (kafkajs wraps it once its retries are spent), not any error.
-      type KErr = { type?: string; message: string; originalError?: KErr };
-      const refused = await p2.send({ topic, acks: -1, timeout: 3000, messages: [{ value: 'two-down' }] }).then(
-        () => ['accepted'],
-        (e: KErr) => [e, e.originalError].flatMap((x) => (x ? [x.type ?? x.message] : [])),
-      );
+      type KErr = { type?: string; name?: string; cause?: KErr; originalError?: KErr; errors?: KErr[] };
+      const chain = (e: KErr | undefined): string[] => (e ? [e.type ?? e.name ?? '?', ...chain(e.cause ?? e.originalError), ...(e.errors ?? []).flatMap(chain)] : []);
+      const refused = await p2.send({ topic, acks: -1, timeout: 3000, messages: [{ value: 'two-down' }] }).then(() => ['accepted'], (e: KErr) => chain(e));
       await p2.disconnect();
       expect(refused).toContain('NOT_ENOUGH_REPLICAS');
 

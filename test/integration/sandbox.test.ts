@@ -4,7 +4,7 @@
  * MM2 decoders against real MirrorMaker 2.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeCheckpoint } from '../../src/mm2/records.js';
+import { decodeCheckpoint, decodeOffsetSync } from '../../src/mm2/records.js';
 import { eventually, kafkaFor, readAll, resetSharedSandbox, runCli, sandbox, uniqueName } from './helpers.js';
 
 beforeAll(() => resetSharedSandbox()); // both clusters and MM2 up with defaults, whatever ran before
@@ -61,6 +61,13 @@ describe('sandbox replication primary → dr', () => {
       expect(checkpoint.downstreamOffset).toBeGreaterThanOrEqual(1);
       expect(checkpoint.downstreamOffset).toBeLessThanOrEqual(7);
     }
+    // The exact value: MM2's rule applied to the offset syncs MM2 wrote (read raw from primary, not through the tool).
+    const syncs = (await readAll('primary', 'mm2-offset-syncs.dr.internal'))
+      .map((r) => decodeOffsetSync(r.key, r.value))
+      .flatMap((d) => (d.ok && d.value.topic === topic && d.value.partition === 0 && d.value.upstreamOffset <= 7 ? [d.value] : []));
+    const newest = syncs.reduce((a, b) => (b.upstreamOffset >= a.upstreamOffset ? b : a));
+    const expected = newest.downstreamOffset + (newest.upstreamOffset === 7 ? 0 : 1);
+    expect(checkpoints.at(-1)!.downstreamOffset, `syncs ≤ 7: ${JSON.stringify(syncs)}`).toBe(expected);
   });
 
   it('sandbox status --output json reports both clusters and a running MM2', async () => {
