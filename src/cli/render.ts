@@ -69,6 +69,8 @@ export function humanLine(e: RunEvent): string | undefined {
       return `lock on ${e.pair} taken (lease ${e.ttlMs / 1000} s)${e.stolenFrom ? ` — STOLEN from ${JSON.stringify(e.stolenFrom)}: "${e.reason}"` : ''}${e.expiredFrom ? ' (the previous holder\'s lease had expired)' : ''}`;
     case 'step.started':
       return `▶ ${e.step} (${e.stepKind})`;
+    case 'step.retry':
+      return `  retry: attempt ${e.failedAttempt} failed (${e.error}); ${e.retriesLeft} retr${e.retriesLeft === 1 ? 'y' : 'ies'} left`;
     case 'gate':
       return e.final ? `  gate ${e.gate.id}: ${e.gate.ok ? 'ok' : 'FAILED'} — observed ${json(e.gate.observed)}, expected ${e.gate.expected}` : `  waiting: ${e.gate.id} observed ${json(e.gate.observed)}, expected ${e.gate.expected}`;
     case 'gate.overridden':

@@ -65,6 +65,7 @@ export type RunEvent =
   | { kind: 'run.resumed'; runId: string; operator: string; host: string; toolVersion: string; fromState: string; completedWrites: number }
   | { kind: 'lock.acquired'; pair: string; ttlMs: number; stolenFrom?: unknown; expiredFrom?: unknown; replacedStale?: unknown; reason?: string }
   | { kind: 'step.started'; step: string; stepKind: string; attempt: number }
+  | { kind: 'step.retry'; step: string; failedAttempt: number; retriesLeft: number; error: string }
   | { kind: 'gate'; step: string; gate: GateResult; final: boolean }
   | { kind: 'gate.overridden'; step: string; gate: string; reason: string; observed: unknown; expected: string; by: 'operator' | '--override' }
   | { kind: 'gate.decision'; step: string; gates: string[]; decision: GateDecision['action']; timeoutMs?: number; by: 'operator' }
@@ -86,6 +87,7 @@ export const RUN_EVENT_KINDS = [
   'run.resumed',
   'lock.acquired',
   'step.started',
+  'step.retry',
   'gate',
   'progress',
   'gate.decision',

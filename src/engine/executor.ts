@@ -383,7 +383,17 @@ async function runHoldingLock(
 
   const withRetries = <T>(step: RunbookStep, fn: () => Promise<T>) =>
     step.retries
-      ? pRetry(fn, { retries: step.retries.max, minTimeout: step.retries.backoffMs, factor: 2, shouldRetry: ({ error }) => retryable(error) })
+      ? pRetry(fn, {
+          retries: step.retries.max,
+          minTimeout: step.retries.backoffMs,
+          factor: 2,
+          // Every retry is on record (audit log) before it happens: which attempt failed, why, how many are left.
+          shouldRetry: ({ error, attemptNumber, retriesLeft }) => {
+            if (!retryable(error) || retriesLeft <= 0) return false;
+            emit({ kind: 'step.retry', step: step.id, failedAttempt: attemptNumber, retriesLeft, error: error instanceof Error ? error.message : String(error) });
+            return true;
+          },
+        })
       : fn();
 
   /** check → gates (wait / override) → confirm → apply. Throws GateBlockedError, or the step's error. */
