@@ -87,6 +87,16 @@ export interface RunOptions {
   lock?: { ttlMs?: number; stealReason?: string } | false;
 }
 
+/**
+ * The identity of a write for `resume`: the step's own checkpoint key when it gave one (`reset:<cluster>:<group>`),
+ * else the step id, action and details (a hook's argv) — so no write whose `write.done` is in the audit log is sent
+ * again, keyed or not (README, "Crash safety"). Details go through JSON, so the key read back from the audit log
+ * equals the one computed in the resumed process.
+ */
+export function writeKey(stepId: string, w: WriteDescription): string {
+  return w.key ?? JSON.stringify([stepId, w.action, w.details ?? null]);
+}
+
 /** What `resume` needs from an interrupted run's directory. */
 export interface ResumeState {
   runId: string;
@@ -94,7 +104,7 @@ export interface ResumeState {
   snapshot?: unknown;
   /** Audit chain position to continue from. */
   chain: { prev: string; seq: number };
-  /** Checkpoint keys of writes whose `write.done` is in the audit log. */
+  /** {@link writeKey}s of writes whose `write.done` is in the audit log (hooks that exited non-zero left out). */
   doneKeys: Set<string>;
   /** State the run was in. */
   fromState: string;
@@ -279,8 +289,9 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
           if (actual !== pinned) throw new ClusterIdentityError(w.cluster, pinned, actual);
         }
       }
-      if (w.key && doneKeys.has(w.key)) {
-        emit({ kind: 'step.note', step: step.id, message: `already done before the interruption (audit log): ${w.action} [${w.key}]` });
+      const key = writeKey(step.id, w);
+      if (doneKeys.has(key)) {
+        emit({ kind: 'step.note', step: step.id, message: `already done before the interruption (audit log): ${w.action} [${key}]` });
         return undefined;
       }
       await leaseInfo?.lease.assertHeld(); // fencing: a run that lost its lease writes nothing more
@@ -430,7 +441,7 @@ export function loadRunForResume(runsDir: string, runId: string): { record: RunR
   const auditText = read('audit.jsonl');
   const check = verifyAuditText(auditText);
   if (!check.ok) throw new InvalidInputError(`The audit log of run ${runId} is broken at record ${check.line}: ${check.reason}.`, { hint: 'A run with a broken audit log cannot be resumed; start a new run.' });
-  const lines = auditText.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; hash: string; seq: number; outcome?: string; write?: WriteDescription });
+  const lines = auditText.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; hash: string; seq: number; outcome?: string; step?: string; write?: WriteDescription; result?: { exitCode?: unknown } });
   if (lines.some((l) => l.kind === 'run.finished')) throw new InvalidInputError(`Run ${runId} already finished (${lines.find((l) => l.kind === 'run.finished')?.outcome}).`, { hint: 'Only an interrupted run can be resumed.' });
   // A process killed before the machine's first snapshot resumes from the first step.
   let snapshot: { value?: unknown } | undefined;
@@ -446,7 +457,8 @@ export function loadRunForResume(runsDir: string, runId: string): { record: RunR
       runId,
       ...(snapshot ? { snapshot } : {}),
       chain: { prev: last.hash, seq: last.seq },
-      doneKeys: new Set(lines.filter((l) => l.kind === 'write.done' && l.write?.key).map((l) => l.write!.key!)),
+      // A hook that exited non-zero has a write.done too (its result says so): not done, it runs again.
+      doneKeys: new Set(lines.filter((l) => l.kind === 'write.done' && l.step && l.write && !(typeof l.result?.exitCode === 'number' && l.result.exitCode !== 0)).map((l) => writeKey(l.step!, l.write!))),
       fromState: snapshot ? JSON.stringify(snapshot.value) : 'the start (no snapshot yet)',
     },
   };
