@@ -31,7 +31,7 @@ export interface WriteDescription {
   details: Record<string, unknown>;
   /**
    * Checkpoint key: a write whose `write.done` with this key is in the run's audit log is not sent again on resume
-   * (e.g. `reset:<group>`). Writes without a key are idempotent by themselves and simply run again.
+   * (e.g. `reset:<group>`). Without one, the step id, action and details identify the write (executor `writeKey`).
    */
   key?: string;
 }

@@ -88,6 +88,16 @@ export interface RunOptions {
   lock?: { ttlMs?: number; stealReason?: string } | false;
 }
 
+/**
+ * The identity of a write for `resume`: the step's own checkpoint key when it gave one (`reset:<cluster>:<group>`),
+ * else the step id, action and details (a hook's argv) — so no write whose `write.done` is in the audit log is sent
+ * again, keyed or not (README, "Crash safety"). Details go through JSON, so the key read back from the audit log
+ * equals the one computed in the resumed process.
+ */
+export function writeKey(stepId: string, w: WriteDescription): string {
+  return w.key ?? JSON.stringify([stepId, w.action, w.details ?? null]);
+}
+
 /** What `resume` needs from an interrupted run's directory. */
 export interface ResumeState {
   runId: string;
@@ -95,7 +105,7 @@ export interface ResumeState {
   snapshot?: unknown;
   /** Audit chain position to continue from. */
   chain: { prev: string; seq: number };
-  /** Checkpoint keys of writes whose `write.done` is in the audit log. */
+  /** {@link writeKey}s of writes whose `write.done` is in the audit log (hooks that exited non-zero left out). */
   doneKeys: Set<string>;
   /** State the run was in. */
   fromState: string;
@@ -367,8 +377,9 @@ async function runHoldingLock(
           if (actual !== pinned) throw new ClusterIdentityError(w.cluster, pinned, actual);
         }
       }
-      if (w.key && doneKeys.has(w.key)) {
-        emit({ kind: 'step.note', step: step.id, message: `already done before the interruption (audit log): ${w.action} [${w.key}]` });
+      const key = writeKey(step.id, w);
+      if (doneKeys.has(key)) {
+        emit({ kind: 'step.note', step: step.id, message: `already done before the interruption (audit log): ${w.action} [${key}]` });
         return undefined;
       }
       if (halted) throw halted; // the run directory cannot be written: no write that could not be recorded
@@ -548,7 +559,7 @@ export function loadRunForResume(runsDir: string, runId: string): { record: RunR
   const auditText = read('audit.jsonl');
   const check = verifyAuditText(auditText);
   if (!check.ok) throw new InvalidInputError(`The audit log of run ${runId} is broken at record ${check.line}: ${check.reason}.`, { hint: 'A run with a broken audit log cannot be resumed; start a new run.' });
-  const lines = auditText.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { kind: string; hash: string; seq: number; outcome?: string; write?: WriteDescription; runJsonSha256?: string });
+  const lines = auditText.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { kind: string; hash: string; seq: number; outcome?: string; step?: string; write?: WriteDescription; result?: { exitCode?: unknown }; runJsonSha256?: string });
   const started = lines[0];
   if (started?.kind !== 'run.started') throw new InvalidInputError(`The audit log of run ${runId} has no run.started record: nothing to resume.`, { hint: 'Start a new run.' });
   // run.json decides what a resume does (dry-run or real, --yes, overrides): it must be the file the run started with.
@@ -577,7 +588,8 @@ export function loadRunForResume(runsDir: string, runId: string): { record: RunR
       runId,
       ...(snapshot ? { snapshot } : {}),
       chain: { prev: last.hash, seq: last.seq },
-      doneKeys: new Set(lines.filter((l) => l.kind === 'write.done' && l.write?.key).map((l) => l.write!.key!)),
+      // A hook that exited non-zero has a write.done too (its result says so): not done, it runs again.
+      doneKeys: new Set(lines.filter((l) => l.kind === 'write.done' && l.step && l.write && !(typeof l.result?.exitCode === 'number' && l.result.exitCode !== 0)).map((l) => writeKey(l.step!, l.write!))),
       fromState: snapshot ? JSON.stringify(snapshot.value) : 'the start (no snapshot yet)',
     },
   };
