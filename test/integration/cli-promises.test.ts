@@ -106,31 +106,33 @@ describe('offsets lag and translate (CLI)', () => {
       return rows.some((l) => l.kind === 'translated') ? rows : undefined;
     });
 
-    // MM2 stopped, 5 more records on primary: exactly 5 records of lag.
+    // MM2 stopped, 5 more records on primary: exactly 5 records of lag. MM2 runs again whatever happens below.
     await stopComponents(sandbox().options.stateDir, 'mm2', 'graceful');
-    await primary.produce(topic, Array.from({ length: 5 }, (_, i) => ({ value: `late${i}`, partition: 0 })));
-    const stopped = await runCli(lagArgs);
-    expect(stopped.exitCode).toBe(0);
-    expect(lagRow(stopped.stdout)).toMatchObject({ sourceHighWatermark: 35, targetHighWatermark: 30, lagRecords: 5 });
+    try {
+      await primary.produce(topic, Array.from({ length: 5 }, (_, i) => ({ value: `late${i}`, partition: 0 })));
+      const stopped = await runCli(lagArgs);
+      expect(stopped.exitCode).toBe(0);
+      expect(lagRow(stopped.stdout)).toMatchObject({ sourceHighWatermark: 35, targetHighWatermark: 30, lagRecords: 5 });
 
-    // Source treated as unreachable: no source figures; the newest record on dr gives the age instead.
-    const blind = await runCli([...lagArgs, '--source-unreachable']);
-    expect(blind.exitCode).toBe(0);
-    expect(blind.stderr).toContain('--source-unreachable');
-    expect(JSON.parse(blind.stdout)).toMatchObject({ sourceReachable: false });
-    const onDr = await readAll('dr', `primary.${topic}`, 0);
-    expect(onDr).toHaveLength(30);
-    expect(lagRow(blind.stdout)).toMatchObject({ sourceHighWatermark: null, lagRecords: null, targetHighWatermark: 30, lastReplicatedTimestamp: onDr.at(-1)!.timestamp });
+      // Source treated as unreachable: no source figures; the newest record on dr gives the age instead.
+      const blind = await runCli([...lagArgs, '--source-unreachable']);
+      expect(blind.exitCode).toBe(0);
+      expect(blind.stderr).toContain('--source-unreachable');
+      expect(JSON.parse(blind.stdout)).toMatchObject({ sourceReachable: false });
+      const onDr = await readAll('dr', `primary.${topic}`, 0);
+      expect(onDr).toHaveLength(30);
+      expect(lagRow(blind.stdout)).toMatchObject({ sourceHighWatermark: null, lagRecords: null, targetHighWatermark: 30, lastReplicatedTimestamp: onDr.at(-1)!.timestamp });
 
-    const t = await runCli([...translateArgs, '--source-unreachable']);
-    expect(t.exitCode).toBe(0);
-    const rows = lines(t.stdout);
-    const translated = rows.filter((l) => l.kind === 'translated');
-    expect(translated.map((l) => [l.group, l.topic, l.partition, l.targetOffset])).toEqual(withSource.filter((l) => l.kind === 'translated').map((l) => [l.group, l.topic, l.partition, l.targetOffset]));
-    expect(translated[0]).toMatchObject({ sourceCommittedOffset: null, reReadRecords: null, reReadNote: expect.stringContaining('source unreachable') });
-    expect(rows.at(-1)).toMatchObject({ kind: 'summary', sourceReachable: false });
-
-    await startComponents(sandbox().options.stateDir, 'mm2');
+      const t = await runCli([...translateArgs, '--source-unreachable']);
+      expect(t.exitCode).toBe(0);
+      const rows = lines(t.stdout);
+      const translated = rows.filter((l) => l.kind === 'translated');
+      expect(translated.map((l) => [l.group, l.topic, l.partition, l.targetOffset])).toEqual(withSource.filter((l) => l.kind === 'translated').map((l) => [l.group, l.topic, l.partition, l.targetOffset]));
+      expect(translated[0]).toMatchObject({ sourceCommittedOffset: null, reReadRecords: null, reReadNote: expect.stringContaining('source unreachable') });
+      expect(rows.at(-1)).toMatchObject({ kind: 'summary', sourceReachable: false });
+    } finally {
+      await startComponents(sandbox().options.stateDir, 'mm2');
+    }
     await eventually(`MM2 to catch up on ${topic} again`, async () => (lagRow((await runCli(lagArgs)).stdout)?.lagRecords === 0 ? true : undefined));
   });
 });
