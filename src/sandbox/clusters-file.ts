@@ -5,6 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
+import { TOOL_ARGV } from '../engine/templates.js';
 import { MIRROR_CONNECTORS, connectorName } from './configs.js';
 import { DR, PRIMARY, bootstrapServers, topology, type SandboxOptions } from './topology.js';
 
@@ -16,7 +17,9 @@ export function clustersFilePath(stateDir: string): string {
 /** Builds the clusters-file document for a sandbox. */
 export function sandboxClustersDocument(o: SandboxOptions, clusterIds: Record<string, string>): Record<string, unknown> {
   const t = topology(o);
-  const cli = ['npx', 'kafka-failover', 'sandbox'];
+  // This installation's tool (node + its bin), like `${tool.argv}` in runbooks: `npx kafka-failover` resolves only
+  // inside a folder that has the package installed, and elsewhere fetches it from the registry mid-failover.
+  const cli = [...TOOL_ARGV, 'sandbox'];
   const stateArg = ['--state-dir', o.stateDir];
   return {
     clusters: {
@@ -61,7 +64,7 @@ export function failbackClustersFilePath(stateDir: string): string {
 /** The same clusters with the reverse flow dr → primary only, run by `mm2-reverse` (dedicated mode). */
 export function sandboxFailbackDocument(o: SandboxOptions, clusterIds: Record<string, string>): Record<string, unknown> {
   const doc = sandboxClustersDocument(o, clusterIds);
-  const cli = ['npx', 'kafka-failover', 'sandbox'];
+  const cli = [...TOOL_ARGV, 'sandbox'];
   const stateArg = ['--state-dir', o.stateDir];
   return {
     ...doc,
