@@ -205,7 +205,10 @@ export class Traffic {
     const c = this.consumers.get(groupId);
     this.consumers.delete(groupId);
     // Against a dead cluster kafkajs retries the final commit and the leave for minutes: give up after 5 s (the
-    // group's last commits are what they are; the member is gone with the cluster).
+    // group's last commits are what they are; the member is gone with the cluster). Such a member must stay gone: if
+    // the cluster comes back while kafkajs still retries, it would rejoin the group there (a zombie member on the old
+    // cluster, which a failback's reset rightly refuses) — so any join it makes is answered with a disconnect.
+    if (c) c.on(c.events.GROUP_JOIN, () => void c.disconnect().catch(() => {}));
     await Promise.race([c?.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 
