@@ -588,8 +588,9 @@ export function loadRunForResume(runsDir: string, runId: string): { record: RunR
       runId,
       ...(snapshot ? { snapshot } : {}),
       chain: { prev: last.hash, seq: last.seq },
-      // A hook that exited non-zero has a write.done too (its result says so): not done, it runs again.
-      doneKeys: new Set(lines.filter((l) => l.kind === 'write.done' && l.step && l.write && !(typeof l.result?.exitCode === 'number' && l.result.exitCode !== 0)).map((l) => writeKey(l.step!, l.write!))),
+      // A hook has a write.done whatever its end (its result says how it ended): only one that exited 0 is done. One
+      // that exited non-zero, timed out or was killed by the pause or the crash (exit code null) runs again.
+      doneKeys: new Set(lines.filter((l) => l.kind === 'write.done' && l.step && l.write && !(l.result && typeof l.result === 'object' && 'exitCode' in l.result && l.result.exitCode !== 0)).map((l) => writeKey(l.step!, l.write!))),
       fromState: snapshot ? JSON.stringify(snapshot.value) : 'the start (no snapshot yet)',
     },
   };

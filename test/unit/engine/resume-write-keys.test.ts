@@ -42,7 +42,7 @@ function registry(w: World) {
       async apply(ctx, i) {
         const r = await ctx.write({ action: 'run hook', details: { argv: [i.name] } }, async () => {
           w.runs.push(i.name);
-          return { exitCode: w.exitCodes[i.name]?.shift() ?? 0 };
+          const code = w.exitCodes[i.name]?.shift(); return { exitCode: code === undefined ? 0 : code };
         });
         if (w.crashAfter === i.name) {
           // The process dies here: keep the run directory as it is now (audit up to write.done, current snapshot).
@@ -91,6 +91,14 @@ describe('resume and keyless writes (hooks)', () => {
     const w = { runs: [], exitCodes: { stop: [1, 0] }, crashAfter: 'stop' } as unknown as World;
     const r = await crashThenResume(w);
     expect(r.killedAudit.at(-1)).toMatchObject({ kind: 'write.done', step: 'stop', result: { exitCode: 1 } });
+    expect(r.again.outcome).toBe('succeeded');
+    expect(w.runs).toEqual(['stop', 'stop', 'after']);
+  });
+
+  it('a hook whose write.done records no exit code (killed by the pause or the crash) runs again', async () => {
+    const w = { runs: [], exitCodes: { stop: [null, 0] }, crashAfter: 'stop' } as unknown as World;
+    const r = await crashThenResume(w);
+    expect(r.killedAudit.at(-1)).toMatchObject({ kind: 'write.done', step: 'stop', result: { exitCode: null } });
     expect(r.again.outcome).toBe('succeeded');
     expect(w.runs).toEqual(['stop', 'stop', 'after']);
   });
