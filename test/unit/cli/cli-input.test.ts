@@ -22,6 +22,12 @@ async function cli(args: string[], options: Options = {}) {
   return { exitCode: r.exitCode, timedOut: r.timedOut, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
+/** {@link cli} run by root without the capabilities that bypass file permissions. */
+async function cliWithoutDacOverride(args: string[]) {
+  const r = await execa('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, BIN, ...args], { reject: false, timeout: 15_000, killSignal: 'SIGKILL', env: { NO_COLOR: '1', CI: 'true' } });
+  return { exitCode: r.exitCode, timedOut: r.timedOut, stdout: String(r.stdout), stderr: String(r.stderr) };
+}
+
 let dir: string;
 let clusters: string;
 
@@ -121,10 +127,12 @@ describe('kafka-failover: invalid input is refused (exit 2, a fix, nothing writt
     await mkdir(parent);
     await chmod(parent, 0o555);
     const runsDir = path.join(parent, 'runs');
-    // root may write anywhere: run the CLI as "nobody" then, for whom the folder (owned by root) is read-only.
-    const asUser: Options = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    // root may write anywhere: run the CLI then as root without CAP_DAC_OVERRIDE / CAP_DAC_READ_SEARCH (util-linux
+    // setpriv), for whom the folder's 0555 bits apply — the checkout itself may be unreadable to other users.
+    const asRoot = process.getuid?.() === 0;
     for (const command of ['plan', 'run']) {
-      const r = await cli([command, RUNBOOK, '--clusters', clusters, '--runs-dir', runsDir, '--yes'], asUser);
+      const args = [command, RUNBOOK, '--clusters', clusters, '--runs-dir', runsDir, '--yes'];
+      const r = asRoot ? await cliWithoutDacOverride(args) : await cli(args);
       expect(r.exitCode, r.stderr).toBe(2);
       expect(r.stderr).toContain(`--runs-dir ${runsDir}: cannot create or write ${runsDir} (permission denied)`);
       expect(r.stderr).not.toContain('EACCES');
