@@ -49,7 +49,7 @@ export const translateBack = defineStep({
     topics: regexString.default('.*'),
     /** Where the forward flow kept its offset syncs: on its source (the old primary, MM2's default) or its target. */
     forwardOffsetSyncsLocation: z.enum(['source', 'target']).default('source'),
-    /** Longest wait (ms) for the reverse checkpoints to catch up with the groups' last commits (fewer re-reads). */
+    /** Longest wait (ms) for the reverse checkpoints to catch up with the groups' last commits and to cover every partition they commit on (fewer re-reads). */
     checkpointWaitMs: z.number().int().min(0).default(15_000),
     /** Write every never-replicated record (topic, partition, offset, timestamp, key and value in base64) here as JSON lines. */
     exportFile: z.string().min(1).optional(),
@@ -110,8 +110,11 @@ export const translateBack = defineStep({
     }
 
     // DR-local topics: the reverse flow's checkpoints (MM2 wrote them into `<dr>.checkpoints.internal` on primary).
-    // The groups' last commits (consumers just stopped) reach the reverse checkpoints within an emit interval or two:
-    // wait up to checkpointWaitMs for them, so the plan re-reads as little as possible (it never skips either way).
+    // The groups' last commits (consumers just stopped) reach the reverse checkpoints within an emit interval or two,
+    // and a partition MM2 has not checkpointed yet gets the coarser offset-sync fallback: wait up to checkpointWaitMs
+    // for both, so the plan re-reads as little as possible (it never skips either way).
+    const behind = (t: Awaited<ReturnType<typeof reverseTranslation>>) =>
+      t.partitions.some((p) => (p.commitsSinceCheckpoint ?? 0) > 0) || t.untranslated.some((u) => u.reason === 'not-yet-checkpointed');
     let reverseError: string | undefined;
     const reverseTranslation = () =>
       translateOffsets({ flow: reverse, target: primary, source: dr, include: [groupRe] }).catch((e: Error) => {
@@ -119,7 +122,7 @@ export const translateBack = defineStep({
         return { partitions: [], untranslated: [] };
       });
     let reverseCheckpointed = await reverseTranslation();
-    for (const deadline = ctx.now() + input.checkpointWaitMs; ctx.now() < deadline && reverseCheckpointed.partitions.some((p) => (p.commitsSinceCheckpoint ?? 0) > 0); ) {
+    for (const deadline = ctx.now() + input.checkpointWaitMs; ctx.now() < deadline && behind(reverseCheckpointed); ) {
       await ctx.sleep(1000);
       reverseCheckpointed = await reverseTranslation();
     }

@@ -8,7 +8,9 @@
  * so sequences stay consecutive per partition and a record counts as produced only once acknowledged (acks=all).
  */
 import { randomUUID } from 'node:crypto';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Consumer, ISocketFactory, Kafka, Producer } from 'kafkajs';
 import { createKafka } from '../kafka/kafkajs-client.js';
 import { TrafficLedger, parseTrafficValue, type TrafficRecordValue } from './ledger.js';
 
@@ -62,7 +64,7 @@ export class Traffic {
   private sending = false;
   private carry = 0;
   private cursor = 0;
-  private readonly consumers = new Map<string, Consumer>();
+  private readonly consumers = new Map<string, { consumer: Consumer; sever: () => void }>();
   /** The cluster the producer writes to when moved off the generator's own (see {@link moveProducer}). */
   private producerKafka: Kafka | undefined;
   sendFailures = 0;
@@ -184,9 +186,19 @@ export class Traffic {
     // Judge the group on the topics it reads, by origin name (a remote topic `primary.orders` carries `orders`).
     const origins = this.options.topics.map((t) => t.name);
     this.ledger.subscribe(group.groupId, group.topics.map((t) => origins.find((o) => t === o || t.endsWith(`.${o}`)) ?? t));
-    const kafka = bootstrapServers === this.options.bootstrapServers ? this.kafka : createKafka({ bootstrapServers, clientId: 'kafka-failover-traffic' });
+    // A client of its own per group, whose sockets can be cut: see stopGroup.
+    const sockets = severableSockets();
+    const kafka = createKafka({ bootstrapServers, clientId: 'kafka-failover-traffic', extra: { socketFactory: sockets.socketFactory } });
     // A pattern subscription picks up topics created later (a topic written during a DR period): refresh often.
-    const consumer = kafka.consumer({ groupId: group.groupId, allowAutoTopicCreation: false, sessionTimeout: 10_000, heartbeatInterval: 1000, rebalanceTimeout: 10_000, ...(group.subscribe ? { metadataMaxAge: 3000 } : {}) });
+    const consumer = kafka.consumer({
+      groupId: group.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1000,
+      rebalanceTimeout: 10_000,
+      ...(group.subscribe ? { metadataMaxAge: 3000 } : {}),
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => !sockets.severed() },
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: group.subscribe ?? group.topics, fromBeginning: true });
     await consumer.run({
@@ -197,19 +209,21 @@ export class Traffic {
         if (group.delayMs) await new Promise((r) => setTimeout(r, group.delayMs));
       },
     });
-    this.consumers.set(group.groupId, consumer);
+    this.consumers.set(group.groupId, { consumer, sever: sockets.sever });
   }
 
   /** Stops one consumer group's member (commits what it processed, then leaves the group). */
   async stopGroup(groupId: string): Promise<void> {
     const c = this.consumers.get(groupId);
     this.consumers.delete(groupId);
+    if (!c) return;
     // Against a dead cluster kafkajs retries the final commit and the leave for minutes: give up after 5 s (the
     // group's last commits are what they are; the member is gone with the cluster). Such a member must stay gone: if
-    // the cluster comes back while kafkajs still retries, it would rejoin the group there (a zombie member on the old
-    // cluster, which a failback's reset rightly refuses) — so any join it makes is answered with a disconnect.
-    if (c) c.on(c.events.GROUP_JOIN, () => void c.disconnect().catch(() => {}));
-    await Promise.race([c?.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+    // the cluster came back while kafkajs still retried, it would rejoin the group there (a zombie member on the old
+    // cluster, which a failback's reset rightly refuses). So its sockets are cut and no new one can connect: the
+    // member is as dead as a killed process, whatever kafkajs still has in flight.
+    await Promise.race([c.consumer.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
+    c.sever();
   }
 
   /** Ids of the groups running now. */
@@ -230,6 +244,36 @@ export class Traffic {
     await this.stopProducing();
     await Promise.all([...this.consumers.keys()].map((g) => this.stopGroup(g)));
   }
+}
+
+/**
+ * A kafkajs socket factory whose connections can all be cut at once, after which every new connection fails at
+ * once (kafkajs has no way to kill a client whose disconnect hangs on a dead cluster). Before `sever` it connects as
+ * kafkajs's default factory does (kafkajs src/network/socketFactory.js: TLS when `ssl` is set, with SNI).
+ */
+function severableSockets(): { socketFactory: ISocketFactory; sever: () => void; severed: () => boolean } {
+  const open = new Set<net.Socket>();
+  let severed = false;
+  const socketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+    if (severed) {
+      const dead = new net.Socket();
+      setImmediate(() => dead.destroy(new Error('traffic consumer stopped')));
+      return dead;
+    }
+    const socket = ssl ? tls.connect({ host, port, ...(host && !net.isIP(host) ? { servername: host } : {}), ...(typeof ssl === 'object' ? ssl : {}) }, onConnect) : net.connect({ host, port }, onConnect);
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+    return socket;
+  };
+  return {
+    socketFactory,
+    sever: () => {
+      severed = true;
+      for (const s of open) s.destroy();
+      open.clear();
+    },
+    severed: () => severed,
+  };
 }
 
 /** Default topology of demo traffic: `orders` (6 partitions) and `payments` (3), three groups at different speeds. */

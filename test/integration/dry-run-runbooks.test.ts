@@ -184,11 +184,7 @@ describe('dry-runs write nothing and plan exactly what the run writes', () => {
     emergencyDone = true;
   });
 
-  // Skipped (reason in issue 12's note): after the emergency, the traffic generator's kafkajs consumers that were
-  // stopped while primary was dead rejoin their groups when primary restarts (seen in CI: 2 members per group), so the
-  // failback plan is blocked — correctly — by its target-groups-empty gate. The harness must kill those consumers
-  // for good before this test can run reliably; it passed in 3 of 5 runs.
-  it.skip('failback runbook (after the emergency): plan changes nothing on primary or dr; the run then writes exactly the plan', async () => {
+  it('failback runbook (after the emergency): plan changes nothing on primary or dr; the run then writes exactly the plan', async () => {
     expect(emergencyDone, 'needs the emergency failover of the previous test').toBe(true);
     // DR period: producers on dr; the old primary back (forward MM2 stays stopped); reverse MM2 started by the operator
     // ahead of the plan (a dry-run cannot start it, and the plan needs its lag).

@@ -102,7 +102,7 @@ describe('failback (runbooks/failback.yaml)', () => {
     expect(exported[0]!.offset).toBe(translated.neverReplicated[0]!.fromOffset);
     // Both kinds of topics were planned: the returning ones by name on primary, dr's own through reverse checkpoints.
     const bases = new Set(translated.plan.map((p) => `${p.topic.startsWith('dr.') ? 'dr.' : ''}${p.basis}`));
-    expect(bases).toEqual(new Set(['forward-offset-sync-reversed', 'dr.checkpoint']));
+    expect(bases, JSON.stringify(translated.plan.filter((p) => p.basis === 'offset-sync-fallback'))).toEqual(new Set(['forward-offset-sync-reversed', 'dr.checkpoint']));
     const status = await sandboxStatus(sandbox().options.stateDir);
     expect({ forward: status.mm2.running, reverse: status.mm2Reverse.running }).toEqual({ forward: true, reverse: false });
 
