@@ -2,14 +2,13 @@
  * `kafka-failover check`: DR readiness against the known anti-patterns, as a table (or one JSON document), exit code
  * by the worst severity (0 none, 10 medium, 11 high, 12 critical). Read-only.
  */
-import path from 'node:path';
 import type { Command } from 'commander';
 import { runCheck } from '../check/run-check.js';
 import { clientSettings, loadClustersFile } from '../clusters/load.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { InvalidInputError } from '../errors.js';
-import { withClustersOptions } from './clusters-options.js';
+import { resolveClustersFile, withClustersOptions } from './clusters-options.js';
 import { durationMs, intIn, oneOf } from './parse.js';
 import { table } from './table.js';
 
@@ -22,7 +21,7 @@ export function registerCheckCommands(program: Command, setExit: (code: number) 
     .option('--max-checkpoint-age <duration>', 'a checkpoint older than this while its group moved is stale (e.g. 5m)', durationMs, 300_000)
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
-      const clusters = await loadClustersFile(path.resolve(String(o.clusters)));
+      const clusters = await loadClustersFile(resolveClustersFile(o.clusters as string | undefined));
       let topics: RegExp;
       try {
         topics = new RegExp(`^(?:${o.topics})$`);

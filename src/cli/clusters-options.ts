@@ -1,7 +1,8 @@
 /**
- * Options shared by commands that talk to clusters: `--clusters <file>` (default: the sandbox's clusters file)
- * and `--flow <source>-><target>`; opening ports, and finding out whether the source answers.
+ * Options shared by commands that talk to clusters: `--clusters <file>` (default: `$KAFKA_FAILOVER_CLUSTERS`, else
+ * `./clusters.yaml`) and `--flow <source>-><target>`; opening ports, and finding out whether the source answers.
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
@@ -10,8 +11,6 @@ import type { FlowConfig } from '../clusters/schema.js';
 import { InvalidInputError } from '../errors.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
-import { clustersFilePath } from '../sandbox/clusters-file.js';
-import { defaultStateDir } from '../sandbox/topology.js';
 import { loadYamlFile } from '../util/yaml-load.js';
 
 const flowsOnly = z
@@ -32,10 +31,36 @@ export async function flowsOf(file: string): Promise<{ source: string; target: s
   }
 }
 
+/** Environment variable naming the clusters file when `--clusters` is not given. */
+export const CLUSTERS_ENV = 'KAFKA_FAILOVER_CLUSTERS';
+/** Environment variable naming a drill's failback clusters file when `--failback-clusters` is not given. */
+export const FAILBACK_CLUSTERS_ENV = 'KAFKA_FAILOVER_FAILBACK_CLUSTERS';
+
+/**
+ * The clusters file a command uses: the flag's value, else the environment variable's, else `./<fallback>` — the
+ * product never falls back to the sandbox's file (a pipeline must not act on a leftover sandbox by accident).
+ * @returns an absolute path.
+ * @throws InvalidInputError (exit 2) when neither the flag nor the variable is given and `./<fallback>` does not
+ *   exist, naming all three ways to give one and the sandbox's file.
+ */
+export function resolveClustersFile(flagValue: string | undefined, o: { flag?: string; env?: string; fallback?: string } = {}): string {
+  const flag = o.flag ?? '--clusters';
+  const env = o.env ?? CLUSTERS_ENV;
+  const fallback = o.fallback ?? 'clusters.yaml';
+  if (flagValue !== undefined) return path.resolve(flagValue);
+  const fromEnv = process.env[env];
+  if (fromEnv) return path.resolve(fromEnv);
+  const local = path.resolve(fallback);
+  if (existsSync(local)) return local;
+  throw new InvalidInputError(`No clusters file: ${flag} is not given, ${env} is not set, and ./${fallback} does not exist.`, {
+    hint: `Give ${flag} <file>, set ${env}=<file>, or create ./${fallback}. For the sandbox, \`sandbox up\` prints its file (${flag} .kafka-failover/sandbox/${fallback === 'clusters.yaml' ? 'clusters.yaml' : 'clusters-failback.yaml'}).`,
+  });
+}
+
 /** Adds `--clusters` and `--flow`. */
 export function withClustersOptions(cmd: Command): Command {
   return cmd
-    .option('--clusters <file>', 'clusters file (default: the sandbox\'s)', clustersFilePath(defaultStateDir()))
+    .option('--clusters <file>', `clusters file (default: $${CLUSTERS_ENV}, else ./clusters.yaml)`)
     .option('--flow <source->target>', 'replication flow (default: the only one in the clusters file)');
 }
 
@@ -62,12 +87,13 @@ export interface FlowPorts {
  * Loads the clusters file and opens the flow's target, and its source when it answers describe-cluster.
  * @throws InvalidInputError / ValidationError for a bad file or flow; Error when the target does not answer.
  */
-export async function openFlow(o: { clusters: string; flow?: string; sourceUnreachable?: boolean }): Promise<FlowPorts> {
-  const loaded = await loadClustersFile(path.resolve(o.clusters));
+export async function openFlow(o: { clusters?: string; flow?: string; sourceUnreachable?: boolean }): Promise<FlowPorts> {
+  const clustersFile = resolveClustersFile(o.clusters);
+  const loaded = await loadClustersFile(clustersFile);
   const flow = findFlow(loaded, parseFlowOption(o.flow));
   const target = createKafkaPort(flow.target, clientSettings(loaded, flow.target));
   await target.describeCluster().catch((e: Error) => {
-    throw new InvalidInputError(`The target cluster ${flow.target} does not answer: ${e.message}`, { hint: `Check clusters.${flow.target}.bootstrapServers in ${o.clusters}.` });
+    throw new InvalidInputError(`The target cluster ${flow.target} does not answer: ${e.message}`, { hint: `Check clusters.${flow.target}.bootstrapServers in ${clustersFile}.` });
   });
   let source: KafkaPort | undefined;
   let sourceNote: string | undefined;

@@ -8,8 +8,7 @@ import type { Command } from 'commander';
 import { loadClustersFile } from '../clusters/load.js';
 import { runDrill } from '../drill/run-drill.js';
 import { loadRunbook } from '../engine/load-runbook.js';
-import { defaultStateDir } from '../sandbox/topology.js';
-import { clustersFilePath, failbackClustersFilePath } from '../sandbox/clusters-file.js';
+import { CLUSTERS_ENV, FAILBACK_CLUSTERS_ENV, resolveClustersFile } from './clusters-options.js';
 import { builtinRegistry } from '../steps/index.js';
 import { LiveOutput } from './live.js';
 import { durationMs, oneOf } from './parse.js';
@@ -23,8 +22,8 @@ export function registerDrillCommands(program: Command, setExit: (code: number) 
     .description('DR drill: failover, a DR period, failback — unattended — with RTO per phase and end to end, RPO, and skipped/duplicated records per group')
     .requiredOption('--failover <runbook>', 'failover runbook (e.g. runbooks/planned-failover.yaml)')
     .requiredOption('--failback <runbook>', 'failback runbook (e.g. runbooks/failback.yaml)')
-    .option('--clusters <file>', 'clusters file of the failover (default: the sandbox\'s)', clustersFilePath(defaultStateDir()))
-    .option('--failback-clusters <file>', 'clusters file of the failback (reverse flow; default: the sandbox\'s)', failbackClustersFilePath(defaultStateDir()))
+    .option('--clusters <file>', `clusters file of the failover (default: $${CLUSTERS_ENV}, else ./clusters.yaml)`)
+    .option('--failback-clusters <file>', `clusters file of the failback, reverse flow (default: $${FAILBACK_CLUSTERS_ENV}, else ./clusters-failback.yaml)`)
     .option('--set <key=value>', 'a parameter of both runbooks (repeatable)', collect)
     .option('--dr-period <duration>', 'time on the DR cluster between failover and failback', durationMs, 10_000)
     .option('--traffic-state-dir <dir>', 'command this sandbox\'s traffic generator: producers to dr for the DR period, then its ledger for skipped/duplicated records')
@@ -41,7 +40,9 @@ export function registerDrillCommands(program: Command, setExit: (code: number) 
         return loadRunbook(first.file, registry, Object.fromEntries(Object.entries(sets).filter(([k]) => k in first.runbook.parameters)));
       };
       const [fo, fb] = await Promise.all([load(o.failover), load(o.failback)]);
-      const [co, cb] = await Promise.all([loadClustersFile(path.resolve(o.clusters)), loadClustersFile(path.resolve(o.failbackClusters))]);
+      const clustersFile = resolveClustersFile(o.clusters as string | undefined);
+      const failbackFile = resolveClustersFile(o.failbackClusters as string | undefined, { flag: '--failback-clusters', env: FAILBACK_CLUSTERS_ENV, fallback: 'clusters-failback.yaml' });
+      const [co, cb] = await Promise.all([loadClustersFile(clustersFile), loadClustersFile(failbackFile)]);
       const live = new LiveOutput({ stream: process.stderr });
       const r = await runDrill({
         failover: { runbook: fo, clusters: co },

@@ -15,7 +15,7 @@ import { DEFAULT_PROMPT_TIMEOUT_MS, loadRunForResume, runRunbook } from '../engi
 import { loadRunbook } from '../engine/load-runbook.js';
 import { InvalidInputError, ValidationError, formatProblem, type ValidationProblem } from '../errors.js';
 import { builtinRegistry } from '../steps/index.js';
-import { flowsOf, parseFlowOption, withClustersOptions } from './clusters-options.js';
+import { flowsOf, parseFlowOption, resolveClustersFile, withClustersOptions } from './clusters-options.js';
 import { durationMs, intIn, oneOf } from './parse.js';
 import { LiveOutput } from './live.js';
 import { createPrompter, inquirerModule } from './prompts.js';
@@ -130,7 +130,7 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
   if (resumed && runbook.sha256 !== resumed.record.runbookSha256) {
     throw new InvalidInputError(`${runbook.file} changed since run ${resumeId} started (sha256 ${runbook.sha256.slice(0, 12)}… ≠ ${resumed.record.runbookSha256.slice(0, 12)}…).`, { hint: 'Restore the runbook as it was, or start a new run.' });
   }
-  const clustersFile = resumed ? resumed.record.clustersFile : path.resolve(String(o.clusters));
+  const clustersFile = resumed ? resumed.record.clustersFile : resolveClustersFile(o.clusters as string | undefined);
   const clusters = await loadClustersFile(clustersFile);
   findFlow(clusters, runbook.flow); // a flow the clusters file lacks is refused before the runs dir is created
   prepareRunsDir(runsDir);

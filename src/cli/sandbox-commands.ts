@@ -5,6 +5,9 @@ import { table } from './table.js';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { failbackClustersFilePath } from '../sandbox/clusters-file.js';
+import { CLUSTERS_ENV } from './clusters-options.js';
 import { TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../traffic/control.js';
 import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../traffic/generator.js';
 import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../sandbox/sandbox.js';
@@ -24,7 +27,12 @@ function printStatus(s: SandboxStatus, output: 'table' | 'json'): void {
     for (const b of c.controllers) t.push([b.name, `${alias} (controller)`, `127.0.0.1:${b.controllerPort}`, b.running ? 'yes' : 'no', b.pid ?? '']);
   }
   t.push(['mm2', `primary → dr (${s.mm2.mode})`, s.mm2.restUrl ?? '', s.mm2.running ? 'yes' : 'no', s.mm2.pid ?? '']);
-  process.stdout.write(`Kafka ${s.kafkaVersion} sandbox in ${s.stateDir}\n${t.toString()}\nClusters file: ${s.clustersFile}\n`);
+  const rel = path.relative(process.cwd(), s.clustersFile) || s.clustersFile;
+  const relBack = path.relative(process.cwd(), failbackClustersFilePath(s.stateDir));
+  process.stdout.write(
+    `Kafka ${s.kafkaVersion} sandbox in ${s.stateDir}\n${t.toString()}\nClusters file: ${s.clustersFile}\n` +
+      `Use it: --clusters ${rel} (or export ${CLUSTERS_ENV}=${rel}); a failback: --clusters ${relBack}\n`,
+  );
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -258,3 +258,30 @@ describe('kafka-failover validate: every problem of the runbook and the clusters
     expect(r.stdout).toContain(`OK — planned-failover, flow primary->dr (a flow of ${clusters}, which is valid too)`);
   });
 });
+
+describe('the clusters file when --clusters is not given: $KAFKA_FAILOVER_CLUSTERS, else ./clusters.yaml, never the sandbox\'s', () => {
+  it('with neither, plan and offsets say so, name the three ways to give one, exit 2 and create no runs dir', async () => {
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'kf-no-clusters-'));
+    for (const args of [['plan', RUNBOOK, '--runs-dir', path.join(empty, 'runs')], ['offsets', 'lag']]) {
+      const r = await cli(args, { cwd: empty });
+      expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain('No clusters file: --clusters is not given, KAFKA_FAILOVER_CLUSTERS is not set, and ./clusters.yaml does not exist.');
+      expect(r.stderr).toContain('--clusters .kafka-failover/sandbox/clusters.yaml');
+    }
+    nothingWritten(path.join(empty, 'runs'));
+  });
+
+  it('KAFKA_FAILOVER_CLUSTERS, then ./clusters.yaml, are the files used (their flow is checked against the runbook\'s)', async () => {
+    const other = path.join(dir, 'env-flow.yaml');
+    await writeFile(other, 'clusters:\n  dc1: { bootstrapServers: ["127.0.0.1:1"] }\n  dc2: { bootstrapServers: ["127.0.0.1:2"] }\nflows:\n  - { source: dc1, target: dc2 }\n');
+    const fromEnv = await cli(['plan', RUNBOOK, '--runs-dir', freshRunsDir()], { env: { NO_COLOR: '1', CI: 'true', KAFKA_FAILOVER_CLUSTERS: other } });
+    expect(fromEnv.exitCode, fromEnv.stderr).toBe(2);
+    expect(fromEnv.stderr).toContain(other);
+    const local = await mkdtemp(path.join(os.tmpdir(), 'kf-local-clusters-'));
+    await writeFile(path.join(local, 'clusters.yaml'), 'clusters:\n  dc3: { bootstrapServers: ["127.0.0.1:1"] }\n  dc4: { bootstrapServers: ["127.0.0.1:2"] }\nflows:\n  - { source: dc3, target: dc4 }\n');
+    const fromCwd = await cli(['plan', RUNBOOK, '--runs-dir', path.join(local, 'runs')], { cwd: local });
+    expect(fromCwd.exitCode, fromCwd.stderr).toBe(2);
+    expect(fromCwd.stderr).toContain(path.join(local, 'clusters.yaml'));
+    expect(fromCwd.stderr).toContain('dc3->dc4');
+  });
+});
