@@ -9,27 +9,21 @@
  * - {@link stopComponents} / {@link startComponents}: fault controls for tests and drills.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { execa } from 'execa';
-import { InvalidInputError, KafkaFailoverError } from '../errors.js';
-import { waitFor } from '../util/wait.js';
-import { brokerProperties, connectWorkerProperties, connectorConfig, connectorName, jvmOptions, loggingConfig, mm2Properties, mm2ReverseProperties, renderProperties, MIRROR_CONNECTORS } from './configs.js';
-import { putConnector, workerUp } from './connect-rest.js';
+import { InvalidInputError } from '../errors.js';
 import { clustersFilePath, writeSandboxClustersFile } from './clusters-file.js';
 import { resolveKafkaJars } from './jars.js';
 import { requirePortsFree } from './ports.js';
 import { requireJava } from './prerequisites.js';
-import { isAlive, spawnDaemon, stopProcess } from './processes.js';
+import { isAlive, stopProcess } from './processes.js';
 import { waitForCluster, waitForMirrorMaker } from './readiness.js';
+import { MM2, MM2_REVERSE, configureConnectors, formatNodes, startMirrorMaker, startNode, startReverseMirrorMaker, writeJavaConfigs } from './launch.js';
 import { loadState, saveState, type SandboxState } from './state.js';
+
+export { MM2, MM2_REVERSE } from './launch.js';
 import { DR, PRIMARY, allPorts, bootstrapServers, clusterBrokers, clusterNodes, defaultSandboxOptions, topology, type ClusterAlias, type NodeSpec, type SandboxOptions } from './topology.js';
 
-/** Name of the MirrorMaker 2 component (dedicated driver or Connect worker). */
-export const MM2 = 'mm2';
-/** The reverse MirrorMaker 2 (dr → primary), started only for failbacks. */
-export const MM2_REVERSE = 'mm2-reverse';
 
 /** A line of progress for the operator. */
 export type ProgressSink = (line: string) => void;
@@ -59,11 +53,6 @@ export interface SandboxStatus {
 /** Options that shape data on disk: changing them needs `down --wipe` first. */
 const SHAPING: (keyof SandboxOptions)[] = ['kafkaVersion', 'primaryBrokers', 'drBrokers', 'portBase', 'mm2Mode'];
 
-function nodeDir(o: SandboxOptions, n: NodeSpec): string {
-  return path.join(o.stateDir, 'nodes', n.name);
-}
-
-/** A KRaft cluster id: 16 random bytes, base64url, without a leading '-' (kafka-on-the-jvm.md). */
 export function newClusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
@@ -86,87 +75,6 @@ function mergeOptions(prev: SandboxState | undefined, input: Partial<SandboxOpti
   return merged;
 }
 
-async function writeJavaConfigs(state: SandboxState): Promise<void> {
-  const o = state.options;
-  const t = topology(o);
-  const cfg = path.join(o.stateDir, 'config');
-  await mkdir(cfg, { recursive: true });
-  const logging = loggingConfig(o.kafkaVersion);
-  await writeFile(path.join(cfg, logging.fileName), logging.text);
-  for (const n of t.nodes) {
-    const dir = nodeDir(o, n);
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(cfg, `${n.name}.properties`), renderProperties(brokerProperties(n, t, o, path.join(dir, 'data')), `kafka-failover sandbox node ${n.name}`));
-  }
-  await writeFile(path.join(cfg, 'mm2.properties'), renderProperties(mm2Properties(o, t), 'kafka-failover sandbox: dedicated MirrorMaker 2'));
-  await writeFile(path.join(cfg, 'mm2-reverse.properties'), renderProperties(mm2ReverseProperties(o, t), 'kafka-failover sandbox: reverse MirrorMaker 2 dr -> primary (failback)'));
-  await writeFile(path.join(cfg, 'connect-worker.properties'), renderProperties(connectWorkerProperties(t), 'kafka-failover sandbox: Kafka Connect worker (connect mode)'));
-}
-
-function javaArgs(state: SandboxState, role: 'broker' | 'mm2' | 'tool', mainClass: string, args: string[]): string[] {
-  const logging = loggingConfig(state.options.kafkaVersion);
-  const logFlag = logging.jvmFlag(path.join(state.options.stateDir, 'config', logging.fileName));
-  return [...jvmOptions(role === 'broker' || role === 'tool' ? 'broker' : 'mm2'), logFlag, '-cp', path.join(state.libs, '*'), mainClass, ...args];
-}
-
-async function formatNodes(state: SandboxState, java: string, nodes: NodeSpec[]): Promise<void> {
-  const o = state.options;
-  await Promise.all(
-    nodes
-      .filter((n) => !existsSync(path.join(nodeDir(o, n), 'data', 'meta.properties')))
-      .map(async (n) => {
-        const props = path.join(o.stateDir, 'config', `${n.name}.properties`);
-        const r = await execa(java, javaArgs(state, 'tool', 'kafka.tools.StorageTool', ['format', '-t', state.clusterIds[n.cluster], '-c', props, '--ignore-formatted']), {
-          reject: false,
-          timeout: 120_000,
-          all: true,
-        });
-        if (r.failed) throw new KafkaFailoverError(`Formatting ${n.name} failed:\n${(r.all ?? '').slice(-2000)}`, { hint: `Delete ${nodeDir(o, n)} or run "sandbox down --wipe".` });
-      }),
-  );
-}
-
-async function startNode(state: SandboxState, java: string, n: NodeSpec): Promise<void> {
-  const o = state.options;
-  const props = path.join(o.stateDir, 'config', `${n.name}.properties`);
-  state.processes[n.name] = spawnDaemon(java, javaArgs(state, 'broker', 'kafka.Kafka', [props]), path.join(nodeDir(o, n), 'server.log'));
-  await saveState(state);
-}
-
-async function startMirrorMaker(state: SandboxState, java: string): Promise<void> {
-  const o = state.options;
-  const cfg = path.join(o.stateDir, 'config');
-  const logFile = path.join(o.stateDir, 'mm2.log');
-  const args =
-    o.mm2Mode === 'connect'
-      ? javaArgs(state, 'mm2', 'org.apache.kafka.connect.cli.ConnectDistributed', [path.join(cfg, 'connect-worker.properties')])
-      : javaArgs(state, 'mm2', 'org.apache.kafka.connect.mirror.MirrorMaker', [path.join(cfg, 'mm2.properties'), '--clusters', DR]);
-  state.processes[MM2] = spawnDaemon(java, args, logFile);
-  await saveState(state);
-}
-
-async function startReverseMirrorMaker(state: SandboxState, java: string): Promise<void> {
-  const o = state.options;
-  if (o.mm2Mode !== 'dedicated') throw new InvalidInputError('The reverse MirrorMaker 2 (mm2-reverse) runs in dedicated mode only.', { hint: 'Start the sandbox without --mm2-mode connect to rehearse a failback.' });
-  const args = javaArgs(state, 'mm2', 'org.apache.kafka.connect.mirror.MirrorMaker', [path.join(o.stateDir, 'config', 'mm2-reverse.properties'), '--clusters', PRIMARY]);
-  state.processes[MM2_REVERSE] = spawnDaemon(java, args, path.join(o.stateDir, 'mm2-reverse.log'));
-  await saveState(state);
-}
-
-async function configureConnectors(state: SandboxState): Promise<void> {
-  const o = state.options;
-  const t = topology(o);
-  const url = `http://127.0.0.1:${t.connectPort}`;
-  await waitFor('the Kafka Connect REST API to answer', async () => {
-    if (!(await workerUp(url))) throw new Error(`${url} does not answer`);
-  }, { timeoutMs: 120_000, intervalMs: 500 });
-  for (const kind of MIRROR_CONNECTORS) {
-    await waitFor(`connector ${connectorName(kind)} to be accepted`, () => putConnector(url, connectorName(kind), connectorConfig(kind, o, t)), {
-      timeoutMs: 60_000,
-      intervalMs: 1000,
-    });
-  }
-}
 
 /**
  * Brings the sandbox up (or back up): starts whatever is not running and waits until both clusters answer,
