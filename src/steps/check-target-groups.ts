@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
+import { targetGroupsEmpty } from '../gates/target-groups-empty.js';
 import { regexString } from './shared.js';
 
 export const checkTargetGroups = defineStep({
@@ -16,9 +17,6 @@ export const checkTargetGroups = defineStep({
     const target = ctx.kafka(ctx.flow.target);
     const re = new RegExp(`^(?:${input.groups})$`);
     const ids = (await target.listGroups()).map((g) => g.groupId).filter((g) => re.test(g));
-    const live = (await target.describeGroups(ids)).filter((g) => g.members > 0 || !['Empty', 'Dead'].includes(g.state));
-    return {
-      gates: [{ id: 'target-groups-empty', description: `groups matching ${input.groups} on ${ctx.flow.target}`, observed: { groupsWithMembers: live.map((g) => `${g.groupId} (${g.state}, ${g.members} member(s))`), groupsSeen: ids.length }, expected: '0 groups with members', ok: live.length === 0 }],
-    };
+    return { gates: [targetGroupsEmpty({ description: `groups matching ${input.groups} on ${ctx.flow.target}`, groups: await target.describeGroups(ids), groupsSeen: ids.length })] };
   },
 });
