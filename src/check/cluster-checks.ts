@@ -2,6 +2,7 @@
  * Per-cluster readiness checks from metadata and topic configs (DescribeTopics, DescribeConfigs): replication
  * factor, min.insync.replicas, ISR at or below it, unclean leader election, under-replicated and offline partitions.
  */
+import { partitionOffline, partitionUnderReplicated } from '../gates/cluster-health.js';
 import type { KafkaPort } from '../kafka/port.js';
 import type { Finding } from './findings.js';
 
@@ -49,8 +50,8 @@ export async function checkCluster(alias: string, port: KafkaPort, topicFilter: 
         fix: 'An out-of-sync replica may become leader and truncate acknowledged records: set unclean.leader.election.enable=false.',
       });
     }
-    const offline = topic.partitions.filter((p) => p.leader < 0 || !live.has(p.leader));
-    const urp = topic.partitions.filter((p) => !offline.includes(p) && p.isr.length < p.replicas.length);
+    const offline = topic.partitions.filter((p) => partitionOffline(p, live));
+    const urp = topic.partitions.filter((p) => partitionUnderReplicated(p, live));
     const atMin = topic.partitions.filter((p) => !offline.includes(p) && rf > 1 && p.isr.length <= minIsr);
     if (offline.length) {
       findings.push({

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
+import { maxLag, maxLagUnmeasurable } from '../gates/replication-lag.js';
 import { replicationLag } from '../mm2/lag.js';
 import { regexString } from './shared.js';
 
@@ -20,29 +21,10 @@ export const checkReplicationLag = defineStep({
     const { source, target } = ctx.flow;
     const up = await ctx.reachable(source);
     const re = new RegExp(`^(?:${input.topics})$`);
-    if (!up) {
-      return { gates: [{ id: 'max-lag', description: 'lag can only be measured with the source reachable', observed: 'source unreachable', expected: `≤ ${input.maxLagRecords} records per partition`, ok: false }] };
-    }
+    if (!up) return { gates: [maxLagUnmeasurable(input.maxLagRecords)] };
     const lag = await replicationLag({ flow: ctx.flow, source: ctx.kafka(source), target: ctx.kafka(target) });
     const parts = lag.partitions.filter((p) => re.test(p.sourceTopic));
-    const unknown = parts.filter((p) => p.lagRecords === null);
-    const over = parts.filter((p) => p.lagRecords !== null && p.lagRecords > input.maxLagRecords);
-    const max = Math.max(0, ...parts.map((p) => p.lagRecords ?? 0));
-    const total = parts.reduce((s, p) => s + (p.lagRecords ?? 0), 0);
-    const byTopic: Record<string, number> = {};
-    for (const p of parts) byTopic[p.sourceTopic] = (byTopic[p.sourceTopic] ?? 0) + (p.lagRecords ?? 0);
-    return {
-      gates: [
-        {
-          id: 'max-lag',
-          description: `replication lag per partition over ${parts.length} partition(s)`,
-          observed: { maxLagRecords: max, totalLagRecords: total, partitionsOver: over.map((p) => `${p.sourceTopic}/${p.partition}=${p.lagRecords}`), partitionsUnknown: unknown.map((p) => `${p.sourceTopic}/${p.partition}`) },
-          expected: `≤ ${input.maxLagRecords} records per partition, every partition measurable`,
-          ok: over.length === 0 && unknown.length === 0,
-          remaining: { value: total, unit: 'records', detail: byTopic },
-        },
-      ],
-      outputs: { maxLagRecords: max, totalLagRecords: total, partitions: parts.length },
-    };
+    const gate = maxLag(parts, input.maxLagRecords);
+    return { gates: [gate], outputs: { maxLagRecords: gate.observed.maxLagRecords, totalLagRecords: gate.observed.totalLagRecords, partitions: parts.length } };
   },
 });

@@ -1,10 +1,12 @@
 /**
  * `check-target-groups`: preflight before any write — no consumer group selected for the move has members on the
  * target (their offsets could not be set, and consumers already running there would be moved under their feet).
- * The same condition is checked again by `reset-consumer-groups` right before it writes.
+ * The same gate (src/gates/groups-empty.ts) is checked again by `reset-consumer-groups` right before it writes; here
+ * it also reports how many groups the selection matched.
  */
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
+import { groupsEmptyGate } from '../gates/groups-empty.js';
 import { regexString } from './shared.js';
 
 export const checkTargetGroups = defineStep({
@@ -16,9 +18,7 @@ export const checkTargetGroups = defineStep({
     const target = ctx.kafka(ctx.flow.target);
     const re = new RegExp(`^(?:${input.groups})$`);
     const ids = (await target.listGroups()).map((g) => g.groupId).filter((g) => re.test(g));
-    const live = (await target.describeGroups(ids)).filter((g) => g.members > 0 || !['Empty', 'Dead'].includes(g.state));
-    return {
-      gates: [{ id: 'target-groups-empty', description: `groups matching ${input.groups} on ${ctx.flow.target}`, observed: { groupsWithMembers: live.map((g) => `${g.groupId} (${g.state}, ${g.members} member(s))`), groupsSeen: ids.length }, expected: '0 groups with members', ok: live.length === 0 }],
-    };
+    const gate = groupsEmptyGate(await target.describeGroups(ids), `groups matching ${input.groups} on ${ctx.flow.target}`);
+    return { gates: [{ ...gate, observed: { ...(gate.observed as object), groupsSeen: ids.length } }] };
   },
 });

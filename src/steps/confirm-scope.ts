@@ -10,34 +10,13 @@
  * partitions. The target must answer with no offline partitions in both cases.
  */
 import { z } from 'zod';
-import type { KafkaPort } from '../kafka/port.js';
 import type { GateResult } from '../engine/events.js';
 import { defineStep } from '../engine/step.js';
+import { type ClusterHealth, clusterHealth, sourceDown, sourceServing, targetServing, unreachableHealth } from '../gates/cluster-health.js';
+import type { KafkaPort } from '../kafka/port.js';
 
-interface Health {
-  reachable: boolean;
-  brokers: number;
-  controllerId: number | null;
-  offlinePartitions: number;
-  underReplicatedPartitions: number;
-  verdict: 'cluster-down' | 'degraded' | 'healthy';
-}
-
-async function health(port: KafkaPort, up: boolean, expectedBrokers: number | undefined): Promise<Health> {
-  if (!up) return { reachable: false, brokers: 0, controllerId: null, offlinePartitions: 0, underReplicatedPartitions: 0, verdict: 'cluster-down' };
-  const d = await port.describeCluster();
-  const topics = await port.describeTopics();
-  const live = new Set(d.brokers.map((b) => b.nodeId));
-  let offline = 0;
-  let urp = 0;
-  for (const t of topics) {
-    for (const p of t.partitions) {
-      if (p.leader < 0 || !live.has(p.leader)) offline++;
-      else if (p.isr.length < p.replicas.length) urp++;
-    }
-  }
-  const missing = expectedBrokers !== undefined && d.brokers.length < expectedBrokers;
-  return { reachable: true, brokers: d.brokers.length, controllerId: d.controllerId, offlinePartitions: offline, underReplicatedPartitions: urp, verdict: missing || offline || urp ? 'degraded' : 'healthy' };
+async function health(port: KafkaPort, up: boolean, expectedBrokers: number | undefined): Promise<ClusterHealth> {
+  return up ? clusterHealth(await port.describeCluster(), await port.describeTopics(), expectedBrokers) : unreachableHealth();
 }
 
 export const confirmScope = defineStep({
@@ -56,20 +35,7 @@ export const confirmScope = defineStep({
       ctx.reachable(target).then((up) => health(ctx.kafka(target), up, undefined)),
     ]);
     ctx.note(`source ${source}: ${s.verdict} (${s.brokers} broker(s), ${s.offlinePartitions} offline, ${s.underReplicatedPartitions} under-replicated); target ${target}: ${t.verdict}`, { source: s, target: t });
-    const gates: GateResult[] = [
-      { id: 'target-serving', description: `target ${target} answers with no offline partitions`, observed: { reachable: t.reachable, offlinePartitions: t.offlinePartitions }, expected: 'reachable, 0 offline partitions', ok: t.reachable && t.offlinePartitions === 0 },
-    ];
-    if (input.expect === 'reachable') {
-      gates.push({ id: 'source-serving', description: `source ${source} answers with no offline partitions (planned failover)`, observed: { reachable: s.reachable, offlinePartitions: s.offlinePartitions }, expected: 'reachable, 0 offline partitions', ok: s.reachable && s.offlinePartitions === 0 });
-    } else {
-      gates.push({
-        id: 'source-down',
-        description: s.verdict === 'degraded' ? `source ${source} still serves (${s.brokers} broker(s) answer): one broker down is not a disaster — do not fail over` : `no broker of ${source} answers`,
-        observed: { verdict: s.verdict, brokers: s.brokers },
-        expected: 'verdict cluster-down (no broker answers)',
-        ok: s.verdict === 'cluster-down',
-      });
-    }
+    const gates: GateResult[] = [targetServing(target, t), input.expect === 'reachable' ? sourceServing(source, s) : sourceDown(source, s)];
     return { gates, outputs: { source: s, target: t } };
   },
 });

@@ -17,6 +17,7 @@
  */
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
+import { lossWindowAccepted } from '../gates/data-loss-window.js';
 import { replicationLag } from '../mm2/lag.js';
 import { translateOffsets } from '../mm2/translate.js';
 import { regexString } from './shared.js';
@@ -71,17 +72,8 @@ export const estimateDataLoss = defineStep({
         : `data-loss window: records produced on ${source} from ${iso(start)} to now (${(windowMs / 1000).toFixed(1)} s) may be lost — ${active.length} active partition(s), ${idle.length} idle; newest replicated heartbeat ${hb ? `${(hb.ageMs / 1000).toFixed(1)} s old` : 'none (every non-empty partition counts as active)'}`,
       estimate,
     );
-    const accepted = input.acceptedWindowMs;
     return {
-      gates: [
-        {
-          id: 'loss-window-accepted',
-          description: `records produced on ${source} inside the estimated window may be lost; someone must accept it`,
-          observed: { estimatedWindowMs: windowMs, windowStart: iso(start), acceptedWindowMs: accepted >= 0 ? accepted : null },
-          expected: windowMs === null ? 'a known window (no signal to estimate it from)' : `an accepted window ≥ ${windowMs} ms (--accept-data-loss-window)`,
-          ok: windowMs !== null && accepted >= windowMs,
-        },
-      ],
+      gates: [lossWindowAccepted({ source, windowMs, windowStart: start, acceptedWindowMs: input.acceptedWindowMs })],
       outputs: { ...estimate, estimatedWindowMs: windowMs, windowStart: start, windowEnd: now },
     };
   },

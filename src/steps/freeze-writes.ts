@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
+import { writesFrozen } from '../gates/writes-frozen.js';
 import { highWatermarks, regexString, selectTopics } from './shared.js';
 
 export const freezeWrites = defineStep({
@@ -40,10 +41,8 @@ export const freezeWrites = defineStep({
       ctx.progress({ label: `quiet window on ${topics.length} topic(s) of ${alias}`, unit: 'ms', done: waited, total: input.quietWindowMs });
     }
     const after = await highWatermarks(source, topics);
-    const moved = [...after].filter(([k, v]) => v !== before.get(k)).map(([k, v]) => ({ partition: k, appended: v - (before.get(k) ?? 0) }));
-    const appended = moved.reduce((s, m) => s + m.appended, 0);
     return {
-      gates: [{ id: 'writes-frozen', description: `log-end offsets of ${topics.length} topic(s) of ${alias} over ${input.quietWindowMs} ms`, observed: { appendedRecords: appended, partitionsMoving: moved.slice(0, 20) }, expected: `0 records appended in ${input.quietWindowMs} ms`, ok: appended === 0 }],
+      gates: [writesFrozen({ cluster: alias, topics: topics.length, quietWindowMs: input.quietWindowMs, before, after })],
       outputs: { frozenTopics: topics, sourceHighWatermarks: Object.fromEntries(after) },
     };
   },

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { connectAuthHeaders, redactUrl } from '../clusters/load.js';
 import { defineStep } from '../engine/step.js';
+import { checkpointsTopicCreated, mm2ControlConfigured } from '../gates/mm2-control.js';
 import { checkpointsTopicCandidates, pickExisting } from '../mm2/naming.js';
 
 export const startReplication = defineStep({
@@ -15,9 +16,7 @@ export const startReplication = defineStep({
   writes: true,
   input: z.strictObject({ timeoutMs: z.number().int().positive().default(120_000) }),
   async check(ctx) {
-    const mm2 = ctx.flow.mm2;
-    const hasStart = mm2 !== undefined && ('connect' in mm2 || Boolean(mm2.hooks.start));
-    return { gates: [{ id: 'mm2-control-configured', description: 'the clusters file says how to start MM2 for this flow', observed: mm2 ? Object.keys(mm2)[0] : 'none', expected: 'connect, or hooks.start under flows[].mm2', ok: hasStart }] };
+    return { gates: [mm2ControlConfigured(ctx.flow.mm2, 'start')] };
   },
   async apply(ctx, input) {
     const mm2 = ctx.flow.mm2!;
@@ -38,7 +37,8 @@ export const startReplication = defineStep({
     }
   },
   async verify(ctx) {
-    const topic = pickExisting(checkpointsTopicCandidates(ctx.flow), await ctx.kafka(ctx.flow.target).listTopics());
-    return { gates: [{ id: 'checkpoints-topic', description: `MM2 created the flow's checkpoints topic on ${ctx.flow.target}`, observed: topic ?? 'missing', expected: checkpointsTopicCandidates(ctx.flow)[0]!, ok: topic !== undefined }] };
+    const candidates = checkpointsTopicCandidates(ctx.flow);
+    const found = pickExisting(candidates, await ctx.kafka(ctx.flow.target).listTopics());
+    return { gates: [checkpointsTopicCreated({ target: ctx.flow.target, found, expectedName: candidates[0]! })] };
   },
 });

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { connectAuthHeaders, redactUrl } from '../clusters/load.js';
 import { defineStep } from '../engine/step.js';
+import { mm2ControlConfigured, noNewCheckpoints } from '../gates/mm2-control.js';
 import { checkpointsTopicCandidates, pickExisting } from '../mm2/naming.js';
 
 export const stopReplication = defineStep({
@@ -18,10 +19,7 @@ export const stopReplication = defineStep({
     timeoutMs: z.number().int().positive().default(60_000),
   }),
   async check(ctx) {
-    const mm2 = ctx.flow.mm2;
-    return {
-      gates: [{ id: 'mm2-control-configured', description: 'the clusters file says how to stop MM2 for this flow', observed: mm2 ? Object.keys(mm2)[0] : 'none', expected: 'connect or hooks under flows[].mm2', ok: mm2 !== undefined }],
-    };
+    return { gates: [mm2ControlConfigured(ctx.flow.mm2, 'stop')] };
   },
   async apply(ctx, input) {
     const mm2 = ctx.flow.mm2!;
@@ -43,11 +41,11 @@ export const stopReplication = defineStep({
   async verify(ctx, input) {
     const target = ctx.kafka(ctx.flow.target);
     const topic = pickExisting(checkpointsTopicCandidates(ctx.flow), await target.listTopics());
-    if (!topic) return { gates: [{ id: 'no-new-checkpoints', description: 'checkpoints topic on the target', observed: 'missing', expected: 'present', ok: false }] };
+    if (!topic) return { gates: [noNewCheckpoints({ topic: undefined })] };
     const end = async () => (await target.partitionOffsets(topic)).reduce((s, p) => s + p.highWatermark, 0);
     const before = await end();
     await ctx.sleep(input.quietWindowMs);
     const after = await end();
-    return { gates: [{ id: 'no-new-checkpoints', description: `records appended to ${topic} in ${input.quietWindowMs} ms`, observed: { newCheckpoints: after - before }, expected: '0', ok: after === before }] };
+    return { gates: [noNewCheckpoints({ topic, quietWindowMs: input.quietWindowMs, before, after })] };
   },
 });
