@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pRetry from 'p-retry';
 import { createActor, fromPromise } from 'xstate';
+import { createConnectPort, type ConnectPort, type ConnectTarget } from '../adapters/connect.js';
 import { createExecPort, type ExecPort } from '../adapters/exec.js';
 import { clientSettings, findFlow, secretEnvNames, secretValues, type LoadedClusters } from '../clusters/load.js';
 import { ExitCode, InvalidInputError, KafkaFailoverError } from '../errors.js';
@@ -68,6 +69,8 @@ export interface RunOptions {
   runsDir?: string;
   sinks?: EventSink[];
   exec?: ExecPort;
+  /** Kafka Connect REST ports (default {@link createConnectPort}, over fetch; tests give fakes). */
+  connect?: (target: ConnectTarget) => ConnectPort;
   /** Present only in interactive runs. */
   prompter?: Prompter;
   /** Longest wait for one answer (ms, default {@link DEFAULT_PROMPT_TIMEOUT_MS}); then the run pauses. */
@@ -359,6 +362,7 @@ async function runHoldingLock(
     kafka,
     reachable,
     exec,
+    connect: o.connect ?? createConnectPort,
     signal: AbortSignal.any([signal, pause.signal]),
     now: () => Date.now(),
     sleep: (ms) => sleep(ms, signal),
