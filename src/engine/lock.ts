@@ -22,7 +22,7 @@ import path from 'node:path';
 import pRetry from 'p-retry';
 import { ExitCode, KafkaFailoverError } from '../errors.js';
 import type { KafkaPort } from '../kafka/port.js';
-import { isAlive, processStartTime, type ProcessRecord } from '../sandbox/processes.js';
+import { isAlive, processStartTime, type ProcessRecord } from '../util/processes.js';
 
 /** The lease topic on the target cluster. */
 export const LEASE_TOPIC = 'kafka-failover-lease.internal';

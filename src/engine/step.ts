@@ -2,10 +2,11 @@
  * A step kind: a registered unit with a zod input schema, a read-only `check` (gates and outputs; re-run while
  * waiting for gates to hold) and an optional `apply` that performs the step's side effects through
  * `ctx.write(…)` — which the dry-run turns into "would" records carrying the exact values.
- * Steps reach Kafka, processes and prompts only through their context.
+ * Steps reach Kafka, Kafka Connect, processes and prompts only through their context.
  */
 import type { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
+import type { ConnectPort, ConnectTarget } from '../adapters/connect.js';
 import type { ExecPort } from '../adapters/exec.js';
 import type { KafkaPort } from '../kafka/port.js';
 import type { GateResult, Progress, WriteDescription } from './events.js';
@@ -32,6 +33,8 @@ export interface StepContext {
   /** Whether a cluster answers (cached per run; used to tell "source down" apart from errors). */
   reachable(alias: string): Promise<boolean>;
   exec: ExecPort;
+  /** Kafka Connect REST of a flow's MM2 (`flow.mm2.connect`): pause/resume/stop/status of its connectors. */
+  connect(target: ConnectTarget): ConnectPort;
   /** Performs a side effect: audited (and fsynced) before, checked against pinned cluster ids, skipped in dry-run. */
   write<T>(w: WriteDescription, fn: () => Promise<T>): Promise<T | undefined>;
   /** Records a note (numbers) in the audit log and output. */

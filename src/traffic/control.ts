@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { KafkaFailoverError } from '../errors.js';
-import { isAlive, processStartTime, type ProcessRecord } from '../sandbox/processes.js';
+import { isAlive, processStartTime, type ProcessRecord } from '../util/processes.js';
 import { waitFor } from '../util/wait.js';
 
 /** What a traffic process can be told. */

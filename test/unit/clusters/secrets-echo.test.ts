@@ -10,6 +10,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createConnectPort } from '../../../src/adapters/connect.js';
 import { ClientPropertiesError, readClientProperties } from '../../../src/clusters/client-properties.js';
 import { clientSettings, findFlow, loadClustersFile, redactUrl, secretValues } from '../../../src/clusters/load.js';
 import type { StepContext } from '../../../src/engine/step.js';
@@ -114,6 +115,7 @@ describe('Connect REST credentials', () => {
         const records: WriteDescription[] = [];
         const ctx = {
           flow: findFlow(loaded),
+          connect: createConnectPort,
           signal: new AbortController().signal,
           async write<T>(w: WriteDescription, fn: () => Promise<T>) {
             records.push(w);
