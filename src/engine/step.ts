@@ -54,6 +54,11 @@ export interface StepKind<TInput = unknown, TPlan = unknown> {
   description: string;
   /** Input schema: the single source of the input's type; validated at load and again after templating. */
   input: z.ZodType<TInput>;
+  /**
+   * Schema of the outputs `check` returns (`${steps.<id>.outputs.<name>}`), when the step promises a shape to later
+   * steps (e.g. the offset plan, src/mm2/plan.ts): {@link defineStep} parses the outputs with it (a mismatch throws).
+   */
+  output?: z.ZodType<Record<string, unknown>>;
   /** True when `apply` writes (clusters, hooks); such steps honour `confirm` and the dry-run. */
   writes: boolean;
   /** Ask for confirmation even when the runbook step does not set `confirm` (manual approval). */
@@ -64,7 +69,13 @@ export interface StepKind<TInput = unknown, TPlan = unknown> {
   verify?(ctx: StepContext, input: TInput, plan: TPlan | undefined): Promise<CheckResult>;
 }
 
-/** Defines a step kind with its input type inferred from the schema. */
+/** Defines a step kind with its input type inferred from the schema (and its `check` outputs parsed by `output`, if given). */
 export function defineStep<S extends z.ZodType, TPlan = unknown>(def: Omit<StepKind<z.output<S>, TPlan>, 'input'> & { input: S }): StepKind<z.output<S>, TPlan> {
-  return def as unknown as StepKind<z.output<S>, TPlan>;
+  const { output } = def;
+  if (!output) return def as unknown as StepKind<z.output<S>, TPlan>;
+  const check: StepKind<z.output<S>, TPlan>['check'] = async (ctx, input) => {
+    const r = await def.check(ctx, input);
+    return r.outputs === undefined ? r : { ...r, outputs: output.parse(r.outputs) };
+  };
+  return { ...def, check } as unknown as StepKind<z.output<S>, TPlan>;
 }

@@ -120,3 +120,31 @@ describe('OffsetSyncIndex bookkeeping', () => {
     expect(index.translate('orders', 1, 29)?.targetOffset).toBe(8);
   });
 });
+
+describe('OffsetSyncIndex.upstreamOf (failback: a downstream offset mapped back upstream)', () => {
+  // The transactional topic above: syncs 0→0, 6→5, 12→10; downstream 0–12 are copies of upstream 0–4, 6–10, 12–14.
+  const offsets = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13, 14];
+
+  it('maps every downstream offset to the upstream record it is a copy of, or earlier (never later: no skip)', async () => {
+    const { index, copied, targetEnd } = await mirrored(offsets);
+    // d = 4: sync 0→0 → 0 + 4 = 4 (exact); d = 5: sync 6→5 → 6 (exact); d = 9: 6 + 4 = 10; d = 10: sync 12→10 → 12.
+    expect([4, 5, 9, 10].map((d) => index.upstreamOf('orders', 0, d))).toEqual([4, 6, 10, 12]);
+    for (let d = 0; d <= targetEnd; d++) {
+      const truth = copied.find((c) => c.downstream === d)?.upstream ?? 15; // the end maps to the upstream end
+      expect(index.upstreamOf('orders', 0, d), `d = ${d}`).toBeLessThanOrEqual(truth);
+    }
+  });
+
+  it('with a middle sync compacted away, the floor is older: records re-read, none skipped', () => {
+    const index = OffsetSyncIndex.from([sync(0, 0), sync(12, 10)]); // 6→5 gone
+    expect(index.upstreamOf('orders', 0, 9)).toBe(9); // 0 + 9; the copy at downstream 9 is upstream 10: one record re-read
+  });
+
+  it('has no answer below the oldest sync, and ignores syncs of the generation before an upstream rewind', () => {
+    expect(OffsetSyncIndex.from([sync(30, 25)]).upstreamOf('orders', 0, 24)).toBeUndefined();
+    const rewound = OffsetSyncIndex.from([sync(0, 0), sync(100, 95), sync(50, 200)]);
+    expect(rewound.upstreamOf('orders', 0, 96)).toBeUndefined(); // 100→95 mapped a log that no longer exists upstream
+    expect(rewound.upstreamOf('orders', 0, 210)).toBe(60);
+    expect(rewound.upstreamOf('orders', 1, 210)).toBeUndefined(); // another partition
+  });
+});
