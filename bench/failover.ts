@@ -11,7 +11,7 @@ import { runRunbook } from '../src/engine/executor.js';
 import { loadRunbook } from '../src/engine/load-runbook.js';
 import { createKafkaPort } from '../src/kafka/kafkajs-adapter.js';
 import { translateOffsets } from '../src/mm2/translate.js';
-import { sandboxDown, sandboxUp } from '../src/sandbox/sandbox.js';
+import { sandboxDown, sandboxUp } from '../src/rehearsal/sandbox/sandbox.js';
 import { builtinRegistry } from '../src/steps/index.js';
 import { waitFor } from '../src/util/wait.js';
 

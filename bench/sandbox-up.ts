@@ -9,8 +9,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { sandboxDown, sandboxUp } from '../src/sandbox/sandbox.js';
-import { loadState } from '../src/sandbox/state.js';
+import { sandboxDown, sandboxUp } from '../src/rehearsal/sandbox/sandbox.js';
+import { loadState } from '../src/rehearsal/sandbox/state.js';
 
 const stateDir = path.resolve('.kafka-failover/bench-sandbox');
 const portBase = 27090;

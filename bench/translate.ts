@@ -10,7 +10,7 @@ import type { FlowConfig } from '../src/clusters/schema.js';
 import { createKafkaPort } from '../src/kafka/kafkajs-adapter.js';
 import { encodeCheckpoint } from '../src/mm2/records.js';
 import { translateOffsets } from '../src/mm2/translate.js';
-import { sandboxDown, sandboxUp } from '../src/sandbox/sandbox.js';
+import { sandboxDown, sandboxUp } from '../src/rehearsal/sandbox/sandbox.js';
 
 const stateDir = path.resolve('.kafka-failover/bench-sandbox');
 const s = await sandboxUp({ stateDir, portBase: 27090 });

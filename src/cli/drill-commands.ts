@@ -6,13 +6,22 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadClustersFile } from '../clusters/load.js';
-import { runDrill } from '../drill/run-drill.js';
+import type { TrafficFigures } from '../drill/measure.js';
+import { runDrill, type DrillTraffic } from '../drill/run-drill.js';
 import { loadRunbook } from '../engine/load-runbook.js';
+import { sendTrafficCommand } from '../rehearsal/traffic/control.js';
 import { CLUSTERS_ENV, FAILBACK_CLUSTERS_ENV, resolveClustersFile } from './clusters-options.js';
 import { builtinRegistry } from '../steps/index.js';
 import { LiveOutput } from './live.js';
 import { durationMs, oneOf } from './parse.js';
 import { pairs } from './run-commands.js';
+
+/** The sandbox's `sandbox traffic` process as a drill's traffic generator. */
+const sandboxTraffic = (stateDir: string): DrillTraffic => ({
+  produceOnDr: async () => void (await sendTrafficCommand(stateDir, 'produce-on-dr')),
+  freeze: async () => void (await sendTrafficCommand(stateDir, 'freeze')),
+  report: async () => (await sendTrafficCommand(stateDir, 'report')) as TrafficFigures,
+});
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -52,7 +61,7 @@ export function registerDrillCommands(program: Command, setExit: (code: number) 
         reportsDir: String(o.reportsDir),
         drPeriodMs: o.drPeriod,
         settleTimeoutMs: o.settleTimeout,
-        ...(o.trafficStateDir ? { trafficStateDir: path.resolve(String(o.trafficStateDir)) } : {}),
+        ...(o.trafficStateDir ? { traffic: sandboxTraffic(path.resolve(String(o.trafficStateDir))) } : {}),
         ...(o.output === 'json' ? {} : { sinks: [live.event] }),
       });
       live.close();

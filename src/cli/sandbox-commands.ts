@@ -6,12 +6,12 @@ import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { failbackClustersFilePath } from '../sandbox/clusters-file.js';
+import { failbackClustersFilePath } from '../rehearsal/sandbox/clusters-file.js';
 import { CLUSTERS_ENV } from './clusters-options.js';
-import { TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../traffic/control.js';
-import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../traffic/generator.js';
-import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../sandbox/sandbox.js';
-import { defaultStateDir } from '../sandbox/topology.js';
+import { TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../rehearsal/traffic/control.js';
+import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../rehearsal/traffic/generator.js';
+import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../rehearsal/sandbox/sandbox.js';
+import { defaultStateDir } from '../rehearsal/sandbox/topology.js';
 import { intIn, oneOf } from './parse.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { translateOffsets } from '../../src/mm2/translate.js';
-import { sandboxUp, startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
+import { sandboxUp, startComponents, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { waitFor } from '../../src/util/wait.js';
 import { eventually, resetSharedSandbox, sandbox, sandboxFlow, uniqueName, waitForFreeLease } from './helpers.js';
 

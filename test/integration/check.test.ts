@@ -11,7 +11,7 @@ import type { Finding } from '../../src/check/findings.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { createKafka } from '../../src/kafka/kafkajs-client.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { sandboxDown, sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
+import { sandboxDown, sandboxUp, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, extraSandboxOptions, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
 import kafkajs from 'kafkajs';
 

@@ -17,7 +17,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
+import { startComponents, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, readAll, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('cp').replace('cp-', '');

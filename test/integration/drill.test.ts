@@ -13,8 +13,8 @@ import { execa, type ResultPromise } from 'execa';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillMeasurements } from '../../src/drill/measure.js';
-import { failbackClustersFilePath } from '../../src/sandbox/clusters-file.js';
-import { sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
+import { failbackClustersFilePath } from '../../src/rehearsal/sandbox/clusters-file.js';
+import { sandboxUp, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('dr').replace('dr-', '');

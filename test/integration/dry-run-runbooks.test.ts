@@ -22,8 +22,8 @@ import { LEASE_TOPIC } from '../../src/engine/lock.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { decodeCheckpoint } from '../../src/mm2/records.js';
-import { failbackClustersFilePath } from '../../src/sandbox/clusters-file.js';
-import { sandboxStatus, sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
+import { failbackClustersFilePath } from '../../src/rehearsal/sandbox/clusters-file.js';
+import { sandboxStatus, sandboxUp, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, readAll, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('dr').replace('dr-', '');

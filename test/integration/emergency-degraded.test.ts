@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
-import { sandboxDown, sandboxStatus, sandboxUp } from '../../src/sandbox/sandbox.js';
+import { sandboxDown, sandboxStatus, sandboxUp } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, extraSandboxOptions, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
 
 const opts = { ...extraSandboxOptions('emergency-degraded', 27590), primaryBrokers: 3 as const };

@@ -16,8 +16,8 @@ import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import type { GroupDelivery } from '../../src/traffic/ledger.js';
+import { sandboxUp } from '../../src/rehearsal/sandbox/sandbox.js';
+import type { GroupDelivery } from '../../src/rehearsal/traffic/ledger.js';
 import { eventually, readAll, resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('em').replace('em-', '');

@@ -15,9 +15,9 @@ import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { failbackClustersFilePath } from '../../src/sandbox/clusters-file.js';
-import { sandboxStatus, sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
-import type { GroupDelivery } from '../../src/traffic/ledger.js';
+import { failbackClustersFilePath } from '../../src/rehearsal/sandbox/clusters-file.js';
+import { sandboxStatus, sandboxUp, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
+import type { GroupDelivery } from '../../src/rehearsal/traffic/ledger.js';
 import { eventually, resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('fb').replace('fb-', '');

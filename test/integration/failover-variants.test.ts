@@ -15,10 +15,10 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { translateOffsets } from '../../src/mm2/translate.js';
-import { connectorStatus } from '../../src/sandbox/connect-rest.js';
-import { MIRROR_CONNECTORS, connectorName } from '../../src/sandbox/configs.js';
-import { sandboxDown, sandboxUp, type SandboxStatus } from '../../src/sandbox/sandbox.js';
-import type { GroupDelivery } from '../../src/traffic/ledger.js';
+import { connectorStatus } from '../../src/rehearsal/sandbox/connect-rest.js';
+import { MIRROR_CONNECTORS, connectorName } from '../../src/rehearsal/sandbox/configs.js';
+import { sandboxDown, sandboxUp, type SandboxStatus } from '../../src/rehearsal/sandbox/sandbox.js';
+import type { GroupDelivery } from '../../src/rehearsal/traffic/ledger.js';
 import { eventually, extraSandboxOptions, liveProcessesMentioning, runCli, sandboxFlow, uniqueName } from './helpers.js';
 import type { Ev } from './helpers-resume.js';
 

@@ -6,9 +6,9 @@
 import path from 'node:path';
 import 'vitest';
 import type { TestProject } from 'vitest/node';
-import { chooseProvider, type SandboxHandle } from '../../src/sandbox/provider.js';
-import { loadState } from '../../src/sandbox/state.js';
-import { sandboxStatusOf } from '../../src/sandbox/sandbox.js';
+import { chooseProvider, type SandboxHandle } from '../../src/rehearsal/sandbox/provider.js';
+import { loadState } from '../../src/rehearsal/sandbox/state.js';
+import { sandboxStatusOf } from '../../src/rehearsal/sandbox/sandbox.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -134,7 +134,7 @@ export async function waitForFreeLease(timeoutMs = 60_000): Promise<void> {
  * `beforeAll`, so files pass in any order.
  */
 export async function resetSharedSandbox(): Promise<void> {
-  const { sandboxUp, stopComponents } = await import('../../src/sandbox/sandbox.js');
+  const { sandboxUp, stopComponents } = await import('../../src/rehearsal/sandbox/sandbox.js');
   await stopComponents(sandbox().options.stateDir, 'mm2-reverse', 'graceful').catch(() => []);
   await sandboxUp({ stateDir: sandbox().options.stateDir, offsetLagMax: 100, syncGroupOffsets: false });
 }

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditText } from '../../src/engine/audit.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { sandboxUp } from '../../src/sandbox/sandbox.js';
+import { sandboxUp } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, resetSharedSandbox, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 import { Tmux } from './tmux.js';
 

@@ -16,7 +16,7 @@ import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { sandboxUp } from '../../src/sandbox/sandbox.js';
+import { sandboxUp } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, joinLiveConsumer, resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('pf').replace('pf-', '');

@@ -19,9 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditText } from '../../src/engine/audit.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { failbackClustersFilePath } from '../../src/sandbox/clusters-file.js';
-import { sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
-import type { GroupDelivery } from '../../src/traffic/ledger.js';
+import { failbackClustersFilePath } from '../../src/rehearsal/sandbox/clusters-file.js';
+import { sandboxUp, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
+import type { GroupDelivery } from '../../src/rehearsal/traffic/ledger.js';
 import { eventually, kafkaFor, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 import { auditEvents, runUntilKilled, type Ev, type Stopped } from './helpers-resume.js';
 

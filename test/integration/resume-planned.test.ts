@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { verifyAuditText } from '../../src/engine/audit.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { decodeCheckpoint } from '../../src/mm2/records.js';
-import { sandboxUp } from '../../src/sandbox/sandbox.js';
+import { sandboxUp } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, readAll, resetSharedSandbox, runCli, sandbox, uniqueName, waitForCheckpoints, waitForFreeLease } from './helpers.js';
 
 type Ev = { kind: string; step?: string; runId?: string; completedWrites?: number; write?: { action: string; key?: string; details: { group: string; partitions: { topic: string; partition: number; after: number }[] } }; outputs?: Record<string, unknown> };

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/kafka/kafkajs-client.js';
-import { connectorStatus } from '../../src/sandbox/connect-rest.js';
-import { MIRROR_CONNECTORS, connectorName } from '../../src/sandbox/configs.js';
-import { sandboxDown, sandboxUp, startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
+import { connectorStatus } from '../../src/rehearsal/sandbox/connect-rest.js';
+import { MIRROR_CONNECTORS, connectorName } from '../../src/rehearsal/sandbox/configs.js';
+import { sandboxDown, sandboxUp, startComponents, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, extraSandboxOptions, liveProcessesMentioning, uniqueName } from './helpers.js';
 
 /** Waits until every partition of `topic` has `n` replicas in sync again. */

@@ -12,7 +12,7 @@ import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/mm2/records.js';
 import { translateOffsets } from '../../src/mm2/translate.js';
-import { sandboxUp, startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
+import { sandboxUp, startComponents, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, readAll, resetSharedSandbox, runCli, sandbox, sandboxFlow, uniqueName } from './helpers.js';
 
 const flow: FlowConfig = sandboxFlow();

@@ -11,8 +11,8 @@ import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { replicationLag } from '../../src/mm2/lag.js';
 import { translateOffsets, type TranslationResult } from '../../src/mm2/translate.js';
-import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import { Traffic } from '../../src/traffic/generator.js';
+import { sandboxUp } from '../../src/rehearsal/sandbox/sandbox.js';
+import { Traffic } from '../../src/rehearsal/traffic/generator.js';
 import { waitFor } from '../../src/util/wait.js';
 import { eventually, sandbox, uniqueName, sandboxFlow } from './helpers.js';
 

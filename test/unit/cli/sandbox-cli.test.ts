@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import { saveState } from '../../../src/sandbox/state.js';
-import { defaultSandboxOptions } from '../../../src/sandbox/topology.js';
+import { saveState } from '../../../src/rehearsal/sandbox/state.js';
+import { defaultSandboxOptions } from '../../../src/rehearsal/sandbox/topology.js';
 
 async function run(...args: string[]) {
   let stderr = '';

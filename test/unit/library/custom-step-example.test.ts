@@ -82,6 +82,6 @@ describe("the library entry ('kafka-failover')", () => {
     const modules = Object.keys(out.metafile.inputs);
     expect(modules.length).toBeGreaterThan(20);
     // Process liveness for the run lock (pid + start time) comes from src/util/processes.ts, not the sandbox.
-    expect(modules.filter((m) => /dist\/(cli|sandbox|traffic|demo|drill)\//.test(m))).toEqual([]);
+    expect(modules.filter((m) => /dist\/(cli|rehearsal|drill)\//.test(m))).toEqual([]);
   });
 });

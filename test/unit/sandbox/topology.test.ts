@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { brokerProperties, mm2Properties } from '../../../src/sandbox/configs.js';
-import { fromEnvName, toEnvName } from '../../../src/sandbox/docker-env.js';
-import { allPorts, defaultSandboxOptions, topology } from '../../../src/sandbox/topology.js';
-import { kafkaLine, sandboxArtifacts } from '../../../src/sandbox/versions.js';
-import { renderPom } from '../../../src/sandbox/jars.js';
-import { parseJavaMajor } from '../../../src/sandbox/prerequisites.js';
+import { brokerProperties, mm2Properties } from '../../../src/rehearsal/sandbox/configs.js';
+import { fromEnvName, toEnvName } from '../../../src/rehearsal/sandbox/docker-env.js';
+import { allPorts, defaultSandboxOptions, topology } from '../../../src/rehearsal/sandbox/topology.js';
+import { kafkaLine, sandboxArtifacts } from '../../../src/rehearsal/sandbox/versions.js';
+import { renderPom } from '../../../src/rehearsal/sandbox/jars.js';
+import { parseJavaMajor } from '../../../src/rehearsal/sandbox/prerequisites.js';
 
 describe('sandbox topology', () => {
   it('lays out 1 primary + 1 dr node by default on the 19090 block without port clashes', () => {

@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidInputError, PrerequisiteError } from '../../../src/errors.js';
-import { resolveKafkaJars } from '../../../src/sandbox/jars.js';
-import { requireJava } from '../../../src/sandbox/prerequisites.js';
-import { sandboxUp } from '../../../src/sandbox/sandbox.js';
+import { resolveKafkaJars } from '../../../src/rehearsal/sandbox/jars.js';
+import { requireJava } from '../../../src/rehearsal/sandbox/prerequisites.js';
+import { sandboxUp } from '../../../src/rehearsal/sandbox/sandbox.js';
 
 const saved = { PATH: process.env.PATH, JAVA_HOME: process.env.JAVA_HOME };
 afterEach(() => {

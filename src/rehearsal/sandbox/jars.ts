@@ -10,7 +10,7 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { PrerequisiteError } from '../errors.js';
+import { PrerequisiteError } from '../../errors.js';
 import { requireMaven } from './prerequisites.js';
 import { sandboxArtifacts, type MavenArtifact } from './versions.js';
 

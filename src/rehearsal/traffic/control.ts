@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { KafkaFailoverError } from '../errors.js';
-import { isAlive, processStartTime, type ProcessRecord } from '../util/processes.js';
-import { waitFor } from '../util/wait.js';
+import { KafkaFailoverError } from '../../errors.js';
+import { isAlive, processStartTime, type ProcessRecord } from '../../util/processes.js';
+import { waitFor } from '../../util/wait.js';
 
 /** What a traffic process can be told. */
 export type TrafficAction = 'freeze' | 'stop-consumers' | 'redirect' | 'produce-on-dr' | 'failback' | 'report';

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createKafka, protocolCluster } from '../kafka/kafkajs-client.js';
-import { readPartition } from '../kafka/read-partition.js';
-import { giveUp, waitFor } from '../util/wait.js';
+import { createKafka, protocolCluster } from '../../kafka/kafkajs-client.js';
+import { readPartition } from '../../kafka/read-partition.js';
+import { giveUp, waitFor } from '../../util/wait.js';
 import { isAlive } from './processes.js';
 import type { SandboxState } from './state.js';
 import { DR, PRIMARY, bootstrapServers, clusterBrokers, clusterNodes, topology, type ClusterAlias } from './topology.js';

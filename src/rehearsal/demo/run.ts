@@ -9,15 +9,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { loadClustersFile } from '../clusters/load.js';
+import { loadClustersFile } from '../../clusters/load.js';
 import { Writable } from 'node:stream';
-import { LiveOutput } from '../cli/live.js';
-import { runRunbook } from '../engine/executor.js';
-import { loadRunbook } from '../engine/load-runbook.js';
-import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
+import { LiveOutput } from '../../cli/live.js';
+import { runRunbook } from '../../engine/executor.js';
+import { loadRunbook } from '../../engine/load-runbook.js';
+import { createKafkaPort } from '../../kafka/kafkajs-adapter.js';
 import { sandboxDown, sandboxUp } from '../sandbox/sandbox.js';
-import { builtinRegistry } from '../steps/index.js';
-import { waitFor } from '../util/wait.js';
+import { builtinRegistry } from '../../steps/index.js';
+import { waitFor } from '../../util/wait.js';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const stateDir = path.resolve('.kafka-failover/demo');

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { TOOL_ARGV } from '../engine/templates.js';
+import { TOOL_ARGV } from '../../engine/templates.js';
 import { MIRROR_CONNECTORS, connectorName } from './configs.js';
 import { DR, PRIMARY, bootstrapServers, topology, type SandboxOptions } from './topology.js';
 

@@ -3,7 +3,7 @@
  * wanted it, and the option that moves the sandbox — not as a broker dying with a BindException.
  */
 import net from 'node:net';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../../errors.js';
 
 /** First port of Linux's default ephemeral range (net.ipv4.ip_local_port_range). */
 export const EPHEMERAL_START = 32768;

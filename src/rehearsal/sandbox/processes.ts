@@ -4,9 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { processStartTime, type ProcessRecord } from '../util/processes.js';
+import { processStartTime, type ProcessRecord } from '../../util/processes.js';
 
-export { isAlive, processStartTime, stopProcess, type ProcessRecord } from '../util/processes.js';
+export { isAlive, processStartTime, stopProcess, type ProcessRecord } from '../../util/processes.js';
 
 /**
  * Starts a long-running process detached from this one (it outlives the CLI), output appended to `logFile`.

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Consumer, ISocketFactory, Kafka, Producer } from 'kafkajs';
-import { createKafka } from '../kafka/kafkajs-client.js';
+import { createKafka } from '../../kafka/kafkajs-client.js';
 import { TrafficLedger, parseTrafficValue, type TrafficRecordValue } from './ledger.js';
 
 /** A topic the generator writes to. */

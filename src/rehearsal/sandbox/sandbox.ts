@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../../errors.js';
 import { clustersFilePath, writeSandboxClustersFile } from './clusters-file.js';
 import { resolveKafkaJars } from './jars.js';
 import { requirePortsFree } from './ports.js';
