@@ -78,6 +78,10 @@ export { createKafkaPort } from './kafka/kafkajs-adapter.js';
 export type { ClientSettings } from './kafka/kafkajs-client.js';
 export { clientSettings } from './clusters/load.js';
 export type { ExecPort, ExecResult } from './adapters/exec.js';
+export { createConnectPort, ConnectRestError, type ConnectPort, type ConnectTarget } from './adapters/connect.js';
+export { systemClock, type Clock } from './engine/clock.js';
+/** The offset plan: the zod schema a custom step can use as its input or output (`mm2/plan.ts`). */
+export { offsetPlan, offsetPlanRow, PLAN_BASES, type OffsetPlanRow } from './mm2/plan.js';
 
 // Offset translation (MirrorMaker 2 checkpoints and offset syncs).
 export { translateOffsets, type TranslateOptions, type TranslationResult, type TranslatedPartition, type UntranslatedPartition, type UntranslatedReason, type GroupTranslation } from './mm2/translate.js';
