@@ -35,7 +35,10 @@ export function registerDrillCommands(program: Command, setExit: (code: number) 
     .option('--failback-clusters <file>', `clusters file of the failback, reverse flow (default: $${FAILBACK_CLUSTERS_ENV}, else ./clusters-failback.yaml)`)
     .option('--set <key=value>', 'a parameter of both runbooks (repeatable)', collect)
     .option('--dr-period <duration>', 'time on the DR cluster between failover and failback', durationMs, 10_000)
-    .option('--traffic-state-dir <dir>', 'command this sandbox\'s traffic generator: producers to dr for the DR period, then its ledger for skipped/duplicated records')
+    .option(
+      '--traffic-state-dir <dir>',
+      "command this sandbox's traffic generator: producers to dr for the DR period, then its ledger for skipped/duplicated records",
+    )
     .option('--settle-timeout <duration>', 'longest wait for the groups to catch up before the ledger is read', durationMs, 120_000)
     .option('--runs-dir <dir>', 'where run directories go', 'runs')
     .option('--reports-dir <dir>', 'where drill reports go (one folder per drill)', 'drills')
@@ -50,7 +53,11 @@ export function registerDrillCommands(program: Command, setExit: (code: number) 
       };
       const [fo, fb] = await Promise.all([load(o.failover), load(o.failback)]);
       const clustersFile = resolveClustersFile(o.clusters as string | undefined);
-      const failbackFile = resolveClustersFile(o.failbackClusters as string | undefined, { flag: '--failback-clusters', env: FAILBACK_CLUSTERS_ENV, fallback: 'clusters-failback.yaml' });
+      const failbackFile = resolveClustersFile(o.failbackClusters as string | undefined, {
+        flag: '--failback-clusters',
+        env: FAILBACK_CLUSTERS_ENV,
+        fallback: 'clusters-failback.yaml',
+      });
       const [co, cb] = await Promise.all([loadClustersFile(clustersFile), loadClustersFile(failbackFile)]);
       const live = new LiveOutput({ stream: process.stderr });
       const r = await runDrill({

@@ -59,7 +59,15 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   const t0 = now();
   const run = async (which: 'failover' | 'failback', x: { runbook: LoadedRunbook; clusters: LoadedClusters }) => {
     const timed: TimedEvent[] = [];
-    const r = await runRunbook({ runbook: x.runbook, clusters: x.clusters, registry: o.registry, dryRun: false, yes: true, runsDir: o.runsDir, sinks: [(e) => timed.push({ t: now(), e }), ...(o.sinks ?? [])] });
+    const r = await runRunbook({
+      runbook: x.runbook,
+      clusters: x.clusters,
+      registry: o.registry,
+      dryRun: false,
+      yes: true,
+      runsDir: o.runsDir,
+      sinks: [(e) => timed.push({ t: now(), e }), ...(o.sinks ?? [])],
+    });
     return { which, r, timed };
   };
   const figures = (x: { r: RunResult; timed: TimedEvent[] }, runbook: LoadedRunbook): RunFigures => {
@@ -109,7 +117,8 @@ async function settle(x: { runbook: LoadedRunbook; clusters: LoadedClusters }, t
       for (const g of (await port.listGroups()).map((y) => y.groupId).filter((y) => re.test(y))) {
         const committed = await port.committedOffsets(g);
         for (const topic of new Set(committed.map((c) => c.topic))) {
-          for (const p of await port.partitionOffsets(topic)) behind += Math.max(0, p.highWatermark - (committed.find((c) => c.topic === topic && c.partition === p.partition)?.offset ?? p.highWatermark));
+          for (const p of await port.partitionOffsets(topic))
+            behind += Math.max(0, p.highWatermark - (committed.find((c) => c.topic === topic && c.partition === p.partition)?.offset ?? p.highWatermark));
         }
       }
       if (behind === 0 || Date.now() > deadline) return;

@@ -49,6 +49,9 @@ export async function confirmStep(d: ConfirmDeps, step: RunbookStep, kind: StepK
     d.emit({ kind: 'confirm', step: step.id, prompt, granted, by: 'operator' });
     if (!granted) throw new AbortRunError(`The operator declined step "${step.id}".`);
   } else {
-    throw new GateBlockedError(`Step "${step.id}" needs a confirmation and no one can give it (non-interactive run).`, 'Run with --yes to approve confirmations (recorded in the audit log), or run in a terminal.');
+    throw new GateBlockedError(
+      `Step "${step.id}" needs a confirmation and no one can give it (non-interactive run).`,
+      'Run with --yes to approve confirmations (recorded in the audit log), or run in a terminal.',
+    );
   }
 }

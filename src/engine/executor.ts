@@ -25,7 +25,8 @@ import { clientSettings, findFlow } from '../clusters/load.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { systemClock } from './clock.js';
-import { TargetLease, holderFor, takeLocalLock, type LocalLock } from './lock.js';
+import { TargetLease } from './lease.js';
+import { holderFor, takeLocalLock, type LocalLock } from './lock.js';
 import { assertRunId, newRunId } from './run-dir.js';
 import { runHoldingLock } from './run-loop.js';
 import type { RunOptions, RunResult } from './run-options.js';
@@ -59,7 +60,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   let local: LocalLock | undefined;
   let leaseInfo: Awaited<ReturnType<typeof TargetLease.acquire>> | undefined;
   let lockPort: KafkaPort | undefined;
-  const ttlMs = (o.lock && o.lock.ttlMs) || 30_000;
+  const ttlMs = (o.lock ? o.lock.ttlMs : undefined) || 30_000;
   const stealReason = o.lock ? o.lock.stealReason : undefined;
   if (!o.dryRun && o.lock !== false) {
     mkdirSync(path.resolve(o.runsDir ?? 'runs'), { recursive: true, mode: 0o700 });

@@ -39,7 +39,11 @@ export interface PauseControl {
  * Creates the pause control of a run, following `external` (e.g. the CLI's Ctrl-C signal) when given; its sleeps
  * run on `clock` (default the real one).
  */
-export function createPauseControl(external: AbortSignal | undefined, promptTimeoutMs: number = DEFAULT_PROMPT_TIMEOUT_MS, clock: Clock = systemClock): PauseControl {
+export function createPauseControl(
+  external: AbortSignal | undefined,
+  promptTimeoutMs: number = DEFAULT_PROMPT_TIMEOUT_MS,
+  clock: Clock = systemClock,
+): PauseControl {
   const pause = new AbortController();
   const request = (reason: string) => {
     if (!pause.signal.aborted) pause.abort(reason);
@@ -70,7 +74,10 @@ export function createPauseControl(external: AbortSignal | undefined, promptTime
       return await fn(AbortSignal.any([pause.signal, timeout]));
     } catch (error) {
       if (timeout.aborted && !pause.signal.aborted) request(`no answer to "${what}" within ${Math.round(promptTimeoutMs / 1000)} s (--prompt-timeout)`);
-      else request(pause.signal.aborted ? reason() : `the prompt "${what}" ended without an answer (${(error as Error).name ?? 'error'}: ${(error as Error).message})`);
+      else
+        request(
+          pause.signal.aborted ? reason() : `the prompt "${what}" ended without an answer (${(error as Error).name ?? 'error'}: ${(error as Error).message})`,
+        );
       throw new PausedError(reason());
     }
   };

@@ -19,7 +19,9 @@ export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** @throws InvalidInputError when `runId` does not match {@link RUN_ID_PATTERN}. */
 export function assertRunId(runId: string): void {
   if (!RUN_ID_PATTERN.test(runId)) {
-    throw new InvalidInputError(`"${runId}" is not a run id (1–64 letters, digits, "_" or "-", e.g. 20261203T151832-1a2b3c).`, { hint: 'Give the run id printed at the start of the run (its directory name under --runs-dir), not a path.' });
+    throw new InvalidInputError(`"${runId}" is not a run id (1–64 letters, digits, "_" or "-", e.g. 20261203T151832-1a2b3c).`, {
+      hint: 'Give the run id printed at the start of the run (its directory name under --runs-dir), not a path.',
+    });
   }
 }
 
@@ -115,14 +117,36 @@ export function loadRunForResume(runsDir: string, runId: string): { record: RunR
   const runJson = read('run.json');
   const auditText = read('audit.jsonl');
   const check = verifyAuditText(auditText);
-  if (!check.ok) throw new InvalidInputError(`The audit log of run ${runId} is broken at record ${check.line}: ${check.reason}.`, { hint: 'A run with a broken audit log cannot be resumed; start a new run.' });
-  const lines = auditText.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { kind: string; hash: string; seq: number; outcome?: string; step?: string; write?: WriteDescription; result?: { exitCode?: unknown }; runJsonSha256?: string });
+  if (!check.ok)
+    throw new InvalidInputError(`The audit log of run ${runId} is broken at record ${check.line}: ${check.reason}.`, {
+      hint: 'A run with a broken audit log cannot be resumed; start a new run.',
+    });
+  const lines = auditText
+    .split('\n')
+    .filter((l) => l !== '')
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          kind: string;
+          hash: string;
+          seq: number;
+          outcome?: string;
+          step?: string;
+          write?: WriteDescription;
+          result?: { exitCode?: unknown };
+          runJsonSha256?: string;
+        },
+    );
   const started = lines[0];
-  if (started?.kind !== 'run.started') throw new InvalidInputError(`The audit log of run ${runId} has no run.started record: nothing to resume.`, { hint: 'Start a new run.' });
+  if (started?.kind !== 'run.started')
+    throw new InvalidInputError(`The audit log of run ${runId} has no run.started record: nothing to resume.`, { hint: 'Start a new run.' });
   // run.json decides what a resume does (dry-run or real, --yes, overrides): it must be the file the run started with.
   const runJsonSha256 = createHash('sha256').update(runJson).digest('hex');
   if (started.runJsonSha256 !== runJsonSha256) {
-    throw new InvalidInputError(`run.json of run ${runId} ${started.runJsonSha256 ? `changed since the run started (sha256 ${runJsonSha256.slice(0, 12)}… ≠ ${started.runJsonSha256.slice(0, 12)}… in run.started)` : 'is not hashed in its run.started record (started by an older version)'}; refusing to resume from it.`, { hint: 'Restore run.json as the run wrote it, or start a new run.' });
+    throw new InvalidInputError(
+      `run.json of run ${runId} ${started.runJsonSha256 ? `changed since the run started (sha256 ${runJsonSha256.slice(0, 12)}… ≠ ${started.runJsonSha256.slice(0, 12)}… in run.started)` : 'is not hashed in its run.started record (started by an older version)'}; refusing to resume from it.`,
+      { hint: 'Restore run.json as the run wrote it, or start a new run.' },
+    );
   }
   let record: RunRecord;
   try {
@@ -130,7 +154,10 @@ export function loadRunForResume(runsDir: string, runId: string): { record: RunR
   } catch {
     throw new InvalidInputError(`run.json of run ${runId} is not valid JSON.`, { hint: 'Start a new run.' });
   }
-  if (lines.some((l) => l.kind === 'run.finished')) throw new InvalidInputError(`Run ${runId} already finished (${lines.find((l) => l.kind === 'run.finished')?.outcome}).`, { hint: 'Only an interrupted run can be resumed.' });
+  if (lines.some((l) => l.kind === 'run.finished'))
+    throw new InvalidInputError(`Run ${runId} already finished (${lines.find((l) => l.kind === 'run.finished')?.outcome}).`, {
+      hint: 'Only an interrupted run can be resumed.',
+    });
   // A process killed before the machine's first snapshot resumes from the first step.
   let snapshot: { value?: unknown } | undefined;
   try {
@@ -147,7 +174,14 @@ export function loadRunForResume(runsDir: string, runId: string): { record: RunR
       chain: { prev: last.hash, seq: last.seq },
       // A hook has a write.done whatever its end (its result says how it ended): only one that exited 0 is done. One
       // that exited non-zero, timed out or was killed by the pause or the crash (exit code null) runs again.
-      doneKeys: new Set(lines.filter((l) => l.kind === 'write.done' && l.step && l.write && !(l.result && typeof l.result === 'object' && 'exitCode' in l.result && l.result.exitCode !== 0)).map((l) => writeKey(l.step!, l.write!))),
+      doneKeys: new Set(
+        lines
+          .filter(
+            (l) =>
+              l.kind === 'write.done' && l.step && l.write && !(l.result && typeof l.result === 'object' && 'exitCode' in l.result && l.result.exitCode !== 0),
+          )
+          .map((l) => writeKey(l.step!, l.write!)),
+      ),
       fromState: snapshot ? JSON.stringify(snapshot.value) : 'the start (no snapshot yet)',
     },
   };

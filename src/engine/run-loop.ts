@@ -15,7 +15,8 @@ import { writeAnchor } from './audit-anchor.js';
 import { AuditLog, RunFileWriteError } from './audit.js';
 import { systemClock } from './clock.js';
 import type { RunEvent, RunOutcome } from './events.js';
-import type { LocalLock, TargetLease } from './lock.js';
+import type { TargetLease } from './lease.js';
+import type { LocalLock } from './lock.js';
 import { buildRunbookMachine } from './machine.js';
 import { createPauseControl, DEFAULT_PROMPT_TIMEOUT_MS } from './pause.js';
 import { writeFileAtomic, writeRunRecord } from './run-dir.js';
@@ -24,7 +25,13 @@ import { createRunPorts, createStepContext } from './step-context.js';
 import { createStepRunner } from './step-runner.js';
 
 /** Exit code of each way a run ends (README, "Exit codes"). */
-const EXIT: Record<RunOutcome | 'paused', number> = { succeeded: ExitCode.Ok, failed: ExitCode.Failed, blocked: ExitCode.GateBlocked, aborted: ExitCode.Aborted, paused: ExitCode.Paused };
+const EXIT: Record<RunOutcome | 'paused', number> = {
+  succeeded: ExitCode.Ok,
+  failed: ExitCode.Failed,
+  blocked: ExitCode.GateBlocked,
+  aborted: ExitCode.Aborted,
+  paused: ExitCode.Paused,
+};
 
 /** The lock a run holds (real runs), as `runRunbook` took it. */
 export interface HeldLock {
@@ -97,23 +104,40 @@ export async function runHoldingLock(o: RunOptions, { runId, runDir, flow, pair,
 
   try {
     if (o.resume) {
-      emit({ kind: 'run.resumed', runId, operator: o.operator ?? os.userInfo().username, host: os.hostname(), toolVersion: TOOL_VERSION, fromState: o.resume.fromState, completedWrites: doneKeys.size });
-    } else emit({
-      kind: 'run.started',
-      runId,
-      runbook: path.resolve(o.runbook.file),
-      runbookSha256: o.runbook.sha256,
-      name: rb.name,
-      dryRun: o.dryRun,
-      operator: o.operator ?? os.userInfo().username,
-      host: os.hostname(),
-      toolVersion: TOOL_VERSION,
-      parameters: o.runbook.params,
-      flow: `${flow.source}->${flow.target}`,
-      ...(runJsonSha256 ? { runJsonSha256 } : {}),
-    });
+      emit({
+        kind: 'run.resumed',
+        runId,
+        operator: o.operator ?? os.userInfo().username,
+        host: os.hostname(),
+        toolVersion: TOOL_VERSION,
+        fromState: o.resume.fromState,
+        completedWrites: doneKeys.size,
+      });
+    } else
+      emit({
+        kind: 'run.started',
+        runId,
+        runbook: path.resolve(o.runbook.file),
+        runbookSha256: o.runbook.sha256,
+        name: rb.name,
+        dryRun: o.dryRun,
+        operator: o.operator ?? os.userInfo().username,
+        host: os.hostname(),
+        toolVersion: TOOL_VERSION,
+        parameters: o.runbook.params,
+        flow: `${flow.source}->${flow.target}`,
+        ...(runJsonSha256 ? { runJsonSha256 } : {}),
+      });
     const stolenFrom = leaseInfo?.stolenFrom ?? local?.stolenFrom;
-    if (leaseInfo) emit({ kind: 'lock.acquired', pair, ttlMs, ...(stolenFrom ? { stolenFrom, reason: stealReason } : {}), ...(leaseInfo.expiredFrom ? { expiredFrom: leaseInfo.expiredFrom } : {}), ...(local?.replacedStale ? { replacedStale: local.replacedStale } : {}) });
+    if (leaseInfo)
+      emit({
+        kind: 'lock.acquired',
+        pair,
+        ttlMs,
+        ...(stolenFrom ? { stolenFrom, reason: stealReason } : {}),
+        ...(leaseInfo.expiredFrom ? { expiredFrom: leaseInfo.expiredFrom } : {}),
+        ...(local?.replacedStale ? { replacedStale: local.replacedStale } : {}),
+      });
   } catch (error) {
     audit.close();
     throw error;
@@ -128,9 +152,16 @@ export async function runHoldingLock(o: RunOptions, { runId, runDir, flow, pair,
     clock,
     emit,
     halted: () => halted,
-    context: (step, signal) => createStepContext({ dryRun: o.dryRun, flow, clusters: o.clusters, ports, clock, pause, emit, doneKeys, halted: () => halted, lease: leaseInfo?.lease }, step, signal),
+    context: (step, signal) =>
+      createStepContext(
+        { dryRun: o.dryRun, flow, clusters: o.clusters, ports, clock, pause, emit, doneKeys, halted: () => halted, lease: leaseInfo?.lease },
+        step,
+        signal,
+      ),
     confirm: { dryRun: o.dryRun, yes: o.yes, prompter: o.prompter, target: flow.target, emit, ask: pause.ask },
-    ...(o.prompter?.gateDecision ? { gateDecision: (stepId, failing) => pause.ask(`gates of step ${stepId}`, (sig) => o.prompter!.gateDecision!(stepId, failing, sig)) } : {}),
+    ...(o.prompter?.gateDecision
+      ? { gateDecision: (stepId, failing) => pause.ask(`gates of step ${stepId}`, (sig) => o.prompter!.gateDecision!(stepId, failing, sig)) }
+      : {}),
   });
 
   const machine = buildRunbookMachine(rb).provide({ actors: { runStep } });
@@ -161,8 +192,26 @@ export async function runHoldingLock(o: RunOptions, { runId, runDir, flow, pair,
       const stoppedAt = (final.context as { stoppedAt?: number }).stoppedAt;
       const stepId = stoppedAt !== undefined && stoppedAt >= 0 ? rb.steps[stoppedAt]?.id : undefined;
       const resumeCommand = `kafka-failover resume ${runId}${o.runsDir && o.runsDir !== 'runs' ? ` --runs-dir ${o.runsDir}` : ''}`;
-      emit({ kind: 'run.paused', runId, ...(stepId ? { step: stepId } : {}), reason: pause.reason(), durationMs: clock.now() - started, exitCode, resumeCommand, auditFile });
-    } else emit({ kind: 'run.finished', runId, outcome, durationMs: clock.now() - started, exitCode, ...(final.context.message ? { message: final.context.message } : {}), auditFile });
+      emit({
+        kind: 'run.paused',
+        runId,
+        ...(stepId ? { step: stepId } : {}),
+        reason: pause.reason(),
+        durationMs: clock.now() - started,
+        exitCode,
+        resumeCommand,
+        auditFile,
+      });
+    } else
+      emit({
+        kind: 'run.finished',
+        runId,
+        outcome,
+        durationMs: clock.now() - started,
+        exitCode,
+        ...(final.context.message ? { message: final.context.message } : {}),
+        auditFile,
+      });
   } catch {
     // The audit log cannot be written (halted): the run already stopped before any further write.
   }
@@ -180,5 +229,15 @@ export async function runHoldingLock(o: RunOptions, { runId, runDir, flow, pair,
   }
   await ports.close();
   if (halted) throw halted;
-  return { runId, runDir, auditFile, outcome, exitCode, ...(anchor ? { anchor } : {}), ...(final.context.message ? { message: final.context.message } : {}), events, outputs: final.context.outputs };
+  return {
+    runId,
+    runDir,
+    auditFile,
+    outcome,
+    exitCode,
+    ...(anchor ? { anchor } : {}),
+    ...(final.context.message ? { message: final.context.message } : {}),
+    events,
+    outputs: final.context.outputs,
+  };
 }

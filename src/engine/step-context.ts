@@ -66,7 +66,16 @@ export function createRunPorts(clusters: LoadedClusters, hookEnv: HookEnvSpec, o
   };
   const reachability = new Map<string, Promise<boolean>>();
   const reachable = (alias: string) => {
-    if (!reachability.has(alias)) reachability.set(alias, kafka(alias).describeCluster().then(() => true, () => false));
+    if (!reachability.has(alias))
+      reachability.set(
+        alias,
+        kafka(alias)
+          .describeCluster()
+          .then(
+            () => true,
+            () => false,
+          ),
+      );
     return reachability.get(alias)!;
   };
   const close = async () => {

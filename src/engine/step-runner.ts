@@ -56,7 +56,13 @@ export function createStepRunner(d: StepRunnerDeps) {
           // Every retry is on record (audit log) before it happens: which attempt failed, why, how many are left.
           shouldRetry: ({ error, attemptNumber, retriesLeft }) => {
             if (!retryable(error) || retriesLeft <= 0) return false;
-            emit({ kind: 'step.retry', step: step.id, failedAttempt: attemptNumber, retriesLeft, error: error instanceof Error ? error.message : String(error) });
+            emit({
+              kind: 'step.retry',
+              step: step.id,
+              failedAttempt: attemptNumber,
+              retriesLeft,
+              error: error instanceof Error ? error.message : String(error),
+            });
             return true;
           },
         })
@@ -75,8 +81,18 @@ export function createStepRunner(d: StepRunnerDeps) {
   const evaluate = <T extends { gates?: GateResult[] }>(step: RunbookStep, probe: () => Promise<T>) => evaluateGates(gateDeps, step, probe);
 
   /** check → gates (wait / override) → confirm → apply. Throws GateBlockedError, or the step's error. */
-  async function execute(step: RunbookStep, kind: StepKind, rawInput: Record<string, unknown>, scopeOutputs: Record<string, Record<string, unknown>>, signal: AbortSignal) {
-    const scope = { params: d.runbook.params, steps: Object.fromEntries(Object.entries(scopeOutputs).map(([k, v]) => [k, { outputs: v }])), flow: { source: d.flow.source, target: d.flow.target } };
+  async function execute(
+    step: RunbookStep,
+    kind: StepKind,
+    rawInput: Record<string, unknown>,
+    scopeOutputs: Record<string, Record<string, unknown>>,
+    signal: AbortSignal,
+  ) {
+    const scope = {
+      params: d.runbook.params,
+      steps: Object.fromEntries(Object.entries(scopeOutputs).map(([k, v]) => [k, { outputs: v }])),
+      flow: { source: d.flow.source, target: d.flow.target },
+    };
     const input = validateStepInput(kind.input, resolve(rawInput, scope), d.runbook.file, step.id);
     const ctx = d.context(step, signal);
     const checked = await evaluate(step, () => kind.check(ctx, input));
@@ -98,7 +114,9 @@ export function createStepRunner(d: StepRunnerDeps) {
     if (pause.signal.aborted) return { stepId: step.id, status: 'paused', message: pause.reason() };
     emit({ kind: 'step.started', step: step.id, stepKind: step.kind, attempt: 1 });
     const controller = new AbortController();
-    const timer = step.timeoutMs ? setTimeout(() => controller.abort(new Error(`step "${step.id}" timed out after ${step.timeoutMs} ms`)), step.timeoutMs) : undefined;
+    const timer = step.timeoutMs
+      ? setTimeout(() => controller.abort(new Error(`step "${step.id}" timed out after ${step.timeoutMs} ms`)), step.timeoutMs)
+      : undefined;
     try {
       const work = execute(step, kind, step.with, input.outputs, controller.signal);
       const outputs = await (step.timeoutMs
@@ -124,7 +142,13 @@ export function createStepRunner(d: StepRunnerDeps) {
       if (policy === 'compensate' && step.compensate) {
         const ckind = d.registry.get(step.compensate.kind)!;
         try {
-          await execute({ ...step, id: `${step.id}-compensate`, confirm: false, wait: undefined }, ckind, step.compensate.with, input.outputs, new AbortController().signal);
+          await execute(
+            { ...step, id: `${step.id}-compensate`, confirm: false, wait: undefined },
+            ckind,
+            step.compensate.with,
+            input.outputs,
+            new AbortController().signal,
+          );
         } catch (e) {
           return { stepId: step.id, status: 'failed', message: `${message}; compensation failed too: ${(e as Error).message}` };
         }

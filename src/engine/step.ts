@@ -64,13 +64,16 @@ export interface StepKind<TInput = unknown, TPlan = unknown> {
   /** Ask for confirmation even when the runbook step does not set `confirm` (manual approval). */
   alwaysConfirm?: boolean;
   check(ctx: StepContext, input: TInput): Promise<CheckResult<TPlan>>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: an apply that returns nothing is the common case (`async apply() {…}`)
   apply?(ctx: StepContext, input: TInput, plan: TPlan | undefined): Promise<Record<string, unknown> | void>;
   /** Read-only gates after `apply` (e.g. "writes stopped"); re-run while waiting like `check`. Not run in dry-run. */
   verify?(ctx: StepContext, input: TInput, plan: TPlan | undefined): Promise<CheckResult>;
 }
 
 /** Defines a step kind with its input type inferred from the schema (and its `check` outputs parsed by `output`, if given). */
-export function defineStep<S extends z.ZodType, TPlan = unknown>(def: Omit<StepKind<z.output<S>, TPlan>, 'input'> & { input: S }): StepKind<z.output<S>, TPlan> {
+export function defineStep<S extends z.ZodType, TPlan = unknown>(
+  def: Omit<StepKind<z.output<S>, TPlan>, 'input'> & { input: S },
+): StepKind<z.output<S>, TPlan> {
   const { output } = def;
   if (!output) return def as unknown as StepKind<z.output<S>, TPlan>;
   const check: StepKind<z.output<S>, TPlan>['check'] = async (ctx, input) => {

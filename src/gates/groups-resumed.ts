@@ -55,8 +55,27 @@ export function groupsResumedGates(o: GroupsResumedObservation): GateResult[] {
     else stalled.push(g);
   }
   return [
-    { id: 'groups-not-rewound', description: 'committed offsets on the target are at or beyond the planned ones', observed: { below: rewound.slice(0, 20), count: rewound.length }, expected: '0 partitions below plan', ok: rewound.length === 0 },
-    { id: 'groups-progressing', description: 'each group moved past its planned offsets (or has nothing left to read)', observed: { progressing: progressed, stalled, recordsConsumedSincePlan: consumed }, expected: `${groups.length} of ${groups.length} groups`, ok: stalled.length === 0, remaining: { value: stalled.length, unit: 'groups not yet progressing', detail: consumed } },
-    { id: 'no-unplanned-partitions', description: 'every partition the moved groups commit on had a planned offset (none started at earliest/latest by auto.offset.reset)', observed: { unplanned: unplanned.slice(0, 20), count: unplanned.length }, expected: '0 unplanned partitions', ok: unplanned.length === 0 },
+    {
+      id: 'groups-not-rewound',
+      description: 'committed offsets on the target are at or beyond the planned ones',
+      observed: { below: rewound.slice(0, 20), count: rewound.length },
+      expected: '0 partitions below plan',
+      ok: rewound.length === 0,
+    },
+    {
+      id: 'groups-progressing',
+      description: 'each group moved past its planned offsets (or has nothing left to read)',
+      observed: { progressing: progressed, stalled, recordsConsumedSincePlan: consumed },
+      expected: `${groups.length} of ${groups.length} groups`,
+      ok: stalled.length === 0,
+      remaining: { value: stalled.length, unit: 'groups not yet progressing', detail: consumed },
+    },
+    {
+      id: 'no-unplanned-partitions',
+      description: 'every partition the moved groups commit on had a planned offset (none started at earliest/latest by auto.offset.reset)',
+      observed: { unplanned: unplanned.slice(0, 20), count: unplanned.length },
+      expected: '0 unplanned partitions',
+      ok: unplanned.length === 0,
+    },
   ];
 }

@@ -39,5 +39,11 @@ export function groupsTranslatedGate(untranslatable: readonly string[], allowUnt
 /** `groups-found`: the selection matched at least one group with a planned offset (an empty plan resets nothing). */
 export function groupsFoundGate(rows: readonly Pick<OffsetPlanRow, 'group'>[]): GateResult {
   const groups = new Set(rows.map((p) => p.group)).size;
-  return { id: 'groups-found', description: 'the selection matches at least one group with a planned offset', observed: { groups }, expected: '≥ 1 group', ok: groups > 0 };
+  return {
+    id: 'groups-found',
+    description: 'the selection matches at least one group with a planned offset',
+    observed: { groups },
+    expected: '≥ 1 group',
+    ok: groups > 0,
+  };
 }

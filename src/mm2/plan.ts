@@ -67,8 +67,10 @@ export const offsetPlan = z.array(offsetPlanRow);
 
 /** Why an offset must not be written to a target partition with these bounds, or undefined when it may. */
 export function boundsProblem(targetOffset: number, b: { logStartOffset: number; highWatermark: number }, where: string): string | undefined {
-  if (targetOffset < b.logStartOffset) return `target offset ${targetOffset} is below the log start ${b.logStartOffset} of ${where} (records deleted: the group would skip them)`;
-  if (targetOffset > b.highWatermark) return `target offset ${targetOffset} is above the high watermark ${b.highWatermark} of ${where} (a truncated or recreated topic)`;
+  if (targetOffset < b.logStartOffset)
+    return `target offset ${targetOffset} is below the log start ${b.logStartOffset} of ${where} (records deleted: the group would skip them)`;
+  if (targetOffset > b.highWatermark)
+    return `target offset ${targetOffset} is above the high watermark ${b.highWatermark} of ${where} (a truncated or recreated topic)`;
   return undefined;
 }
 

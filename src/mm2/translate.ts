@@ -84,7 +84,9 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
   const targetTopics = await target.listTopics();
   const checkpointsTopic = pickExisting(checkpointsTopicCandidates(flow), targetTopics);
   if (!checkpointsTopic) {
-    throw new Error(`no checkpoints topic (${checkpointsTopicCandidates(flow).join(' or ')}) on ${target.alias}: is MM2's checkpoint connector running for ${flow.source}->${flow.target}?`);
+    throw new Error(
+      `no checkpoints topic (${checkpointsTopicCandidates(flow).join(' or ')}) on ${target.alias}: is MM2's checkpoint connector running for ${flow.source}->${flow.target}?`,
+    );
   }
 
   // The offset-syncs topic: on the source (default) or on the target.
@@ -128,7 +130,17 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
     const sourceTopic = upstreamTopic(flow, ck.topic)!;
     covered.add(JSON.stringify([ck.group, sourceTopic, ck.partition]));
     const c = source ? committed(ck.group, sourceTopic, ck.partition) : undefined;
-    partitions.push(translateOne({ ck, sourceTopic, sourceCommitted: c?.offset ?? null, syncIndex, bounds: await boundsOf(ck.topic, ck.partition), now, syncsKnown: syncsTopic !== undefined }));
+    partitions.push(
+      translateOne({
+        ck,
+        sourceTopic,
+        sourceCommitted: c?.offset ?? null,
+        syncIndex,
+        bounds: await boundsOf(ck.topic, ck.partition),
+        now,
+        syncsKnown: syncsTopic !== undefined,
+      }),
+    );
   }
 
   // Source commits without a checkpoint: reasons, and the conservative fallback.
@@ -245,7 +257,12 @@ function translateOne(a: {
     targetOffset,
     metadata: ck.metadata,
     basis,
-    checkpoint: { upstreamOffset: ck.upstreamOffset, downstreamOffset: ck.downstreamOffset, timestamp: ck.recordTimestamp, ageMs: Math.max(0, a.now - ck.recordTimestamp) },
+    checkpoint: {
+      upstreamOffset: ck.upstreamOffset,
+      downstreamOffset: ck.downstreamOffset,
+      timestamp: ck.recordTimestamp,
+      ageMs: Math.max(0, a.now - ck.recordTimestamp),
+    },
     sourceCommittedOffset: sourceCommitted,
     commitsSinceCheckpoint: sourceCommitted === null ? null : sourceCommitted - ck.upstreamOffset,
     logStartOffset: b.logStartOffset,

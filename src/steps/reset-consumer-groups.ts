@@ -26,7 +26,7 @@ interface GroupPlan {
 
 export const resetConsumerGroups = defineStep({
   kind: 'reset-consumer-groups',
-  description: 'set the planned groups\' committed offsets on the target (admin semantics), only for groups empty there; verify by reading back',
+  description: "set the planned groups' committed offsets on the target (admin semantics), only for groups empty there; verify by reading back",
   writes: true,
   input: z.strictObject({ plan: offsetPlan.min(1) }),
   async check(ctx, input) {
@@ -38,7 +38,14 @@ export const resetConsumerGroups = defineStep({
       const current = await target.committedOffsets(group);
       const partitions = input.plan
         .filter((p) => p.group === group)
-        .map((p) => ({ topic: p.topic, partition: p.partition, before: current.find((c) => c.topic === p.topic && c.partition === p.partition)?.offset ?? null, after: p.targetOffset, metadata: p.metadata, reReadRecords: p.reReadRecords }));
+        .map((p) => ({
+          topic: p.topic,
+          partition: p.partition,
+          before: current.find((c) => c.topic === p.topic && c.partition === p.partition)?.offset ?? null,
+          after: p.targetOffset,
+          metadata: p.metadata,
+          reReadRecords: p.reReadRecords,
+        }));
       plans.push({ group, partitions, unchanged: partitions.every((x) => x.before === x.after) });
     }
     return {
@@ -60,7 +67,9 @@ export const resetConsumerGroups = defineStep({
       } catch (error) {
         // Say exactly what is and is not on the target (the audit log has a write.done per written group).
         const rest = pending.filter((p) => !done.includes(p));
-        const e = new Error(`${(error as Error).message} — written so far: ${done.length ? done.join(', ') : 'none'}; not written: ${rest.join(', ')}`, { cause: error });
+        const e = new Error(`${(error as Error).message} — written so far: ${done.length ? done.join(', ') : 'none'}; not written: ${rest.join(', ')}`, {
+          cause: error,
+        });
         throw e;
       }
       done.push(g.group);
@@ -76,14 +85,23 @@ export const resetConsumerGroups = defineStep({
           action: 'reset consumer group offsets',
           cluster: ctx.flow.target,
           key: `reset:${ctx.flow.target}:${g.group}`,
-          details: { group: g.group, partitions: g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, before: p.before, after: p.after, reReadRecords: p.reReadRecords })) },
+          details: {
+            group: g.group,
+            partitions: g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, before: p.before, after: p.after, reReadRecords: p.reReadRecords })),
+          },
         },
         async () => {
           // Step 3 of the offset's path (src/mm2/plan.ts): the plan's target offset is the OffsetCommit offset.
-          await target.commitOffsets(g.group, g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.after, metadata: p.metadata })));
+          await target.commitOffsets(
+            g.group,
+            g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.after, metadata: p.metadata })),
+          );
           const back = await target.committedOffsets(g.group);
           const wrong = g.partitions.filter((p) => back.find((b) => b.topic === p.topic && b.partition === p.partition)?.offset !== p.after);
-          if (wrong.length) throw new Error(`read-back of ${g.group} differs on ${wrong.map((w) => `${w.topic}/${w.partition}`).join(', ')}: offsets were written partially; re-run the step`);
+          if (wrong.length)
+            throw new Error(
+              `read-back of ${g.group} differs on ${wrong.map((w) => `${w.topic}/${w.partition}`).join(', ')}: offsets were written partially; re-run the step`,
+            );
           return { verified: g.partitions.length };
         },
       );

@@ -11,7 +11,7 @@ import { checkpointsTopicCandidates, pickExisting } from '../mm2/naming.js';
 
 export const startReplication = defineStep({
   kind: 'start-replication',
-  description: 'start MM2 for the flow (Connect REST resume, or the flow\'s start hook) and wait for its checkpoints topic',
+  description: "start MM2 for the flow (Connect REST resume, or the flow's start hook) and wait for its checkpoints topic",
   writes: true,
   input: z.strictObject({ timeoutMs: z.number().int().positive().default(120_000) }),
   async check(ctx) {
@@ -22,11 +22,15 @@ export const startReplication = defineStep({
     if ('connect' in mm2) {
       const connect = ctx.connect(mm2.connect);
       for (const name of [mm2.connect.connectors.source, mm2.connect.connectors.checkpoint]) {
-        await ctx.write({ action: 'resume MM2 connector (Connect REST)', details: connect.describe(name, 'resume') }, () => connect.resume(name, { timeoutMs: input.timeoutMs }));
+        await ctx.write({ action: 'resume MM2 connector (Connect REST)', details: connect.describe(name, 'resume') }, () =>
+          connect.resume(name, { timeoutMs: input.timeoutMs }),
+        );
       }
     } else {
       const argv = mm2.hooks.start!;
-      const r = await ctx.write({ action: 'run hook: start MM2', details: { argv } }, () => ctx.exec.run(argv, { timeoutMs: input.timeoutMs, signal: ctx.signal }));
+      const r = await ctx.write({ action: 'run hook: start MM2', details: { argv } }, () =>
+        ctx.exec.run(argv, { timeoutMs: input.timeoutMs, signal: ctx.signal }),
+      );
       if (r && r.exitCode !== 0) throw new Error(`MM2 start hook exited with ${r.exitCode}: ${r.stderr.trim()}`);
     }
   },

@@ -12,7 +12,7 @@ import { checkpointsTopicCandidates, pickExisting } from '../mm2/naming.js';
 
 export const stopReplication = defineStep({
   kind: 'stop-replication',
-  description: 'stop MM2 for the flow (Connect REST stop, or the flow\'s stop hook) and verify no new checkpoints arrive',
+  description: "stop MM2 for the flow (Connect REST stop, or the flow's stop hook) and verify no new checkpoints arrive",
   writes: true,
   input: z.strictObject({
     quietWindowMs: z.number().int().min(100).default(3000),
@@ -35,7 +35,9 @@ export const stopReplication = defineStep({
         );
       }
     } else {
-      const r = await ctx.write({ action: 'run hook: stop MM2', details: { argv: mm2.hooks.stop } }, () => ctx.exec.run(mm2.hooks.stop, { timeoutMs: input.timeoutMs, signal: ctx.signal }));
+      const r = await ctx.write({ action: 'run hook: stop MM2', details: { argv: mm2.hooks.stop } }, () =>
+        ctx.exec.run(mm2.hooks.stop, { timeoutMs: input.timeoutMs, signal: ctx.signal }),
+      );
       if (r && r.exitCode !== 0) throw new Error(`MM2 stop hook exited with ${r.exitCode}: ${r.stderr.trim()}`);
     }
   },

@@ -60,7 +60,8 @@ const input = z.strictObject({
 
 export const translateBack = defineStep<typeof input, ExportPlan>({
   kind: 'translate-back',
-  description: 'failback offset plan: returning topics through the forward flow\'s offset syncs, DR-local topics through reverse checkpoints; never-replicated records reported (and exported)',
+  description:
+    "failback offset plan: returning topics through the forward flow's offset syncs, DR-local topics through reverse checkpoints; never-replicated records reported (and exported)",
   // The export file is a write (through ctx.write in apply: audited, a "would" record in a dry-run); no cluster is written.
   writes: true,
   output: planOutputs,
@@ -146,7 +147,9 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
     for (const c of localCommits) {
       if (plan.some((p) => p.group === c.group && p.sourceTopic === c.topic && p.partition === c.partition)) continue;
       const why = reverseCheckpointed.untranslated.find((u) => u.group === c.group && u.sourceTopic === c.topic && u.partition === c.partition);
-      untranslatable.push(`${c.group} ${c.topic}/${c.partition}: ${why ? why.reason : reverseError ? `reverse checkpoints unreadable (${reverseError})` : 'no reverse checkpoint'}`);
+      untranslatable.push(
+        `${c.group} ${c.topic}/${c.partition}: ${why ? why.reason : reverseError ? `reverse checkpoints unreadable (${reverseError})` : 'no reverse checkpoint'}`,
+      );
     }
 
     // Records on the old primary that never reached dr: after the replicated end of each returning partition.
@@ -163,7 +166,10 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
       }
     }
     const lost = neverReplicated.reduce((s, r) => s + r.records, 0);
-    ctx.note(`${new Set(plan.map((p) => p.group)).size} group(s), ${plan.length} partition(s) planned on ${reverse.target}; ${lost} record(s) on ${reverse.target} never reached ${reverse.source} (${neverReplicated.map((r) => `${r.topic}/${r.partition} [${r.fromOffset}, ${r.toOffset})`).join(', ') || 'none'})`, { neverReplicated });
+    ctx.note(
+      `${new Set(plan.map((p) => p.group)).size} group(s), ${plan.length} partition(s) planned on ${reverse.target}; ${lost} record(s) on ${reverse.target} never reached ${reverse.source} (${neverReplicated.map((r) => `${r.topic}/${r.partition} [${r.fromOffset}, ${r.toOffset})`).join(', ') || 'none'})`,
+      { neverReplicated },
+    );
     return {
       gates: [offsetsInRangeGate(plan, reverse.target), groupsTranslatedGate(untranslatable), groupsFoundGate(plan)],
       outputs: { plan, neverReplicated, neverReplicatedRecords: lost, reReadRecords: null },
@@ -178,7 +184,16 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
       const lines: string[] = [];
       for (const r of exp.ranges) {
         await primary.readRange(r.topic, r.partition, r.fromOffset, r.toOffset, (rec) =>
-          lines.push(JSON.stringify({ topic: r.topic, partition: r.partition, offset: rec.offset, timestamp: rec.timestamp, key: rec.key?.toString('base64') ?? null, value: rec.value?.toString('base64') ?? null })),
+          lines.push(
+            JSON.stringify({
+              topic: r.topic,
+              partition: r.partition,
+              offset: rec.offset,
+              timestamp: rec.timestamp,
+              key: rec.key?.toString('base64') ?? null,
+              value: rec.value?.toString('base64') ?? null,
+            }),
+          ),
         );
       }
       writeFileSync(exp.file, lines.join('\n') + '\n', { mode: 0o600 });

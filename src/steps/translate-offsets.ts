@@ -34,15 +34,21 @@ export const translateOffsetsStep = defineStep({
     });
     const stuck = r.untranslated.filter((u) => u.reason === 'not-yet-checkpointed' && !u.fallback);
     const reRead = r.groups.every((g) => g.reReadRecords !== null) ? r.groups.reduce((s, g) => s + (g.reReadRecords ?? 0), 0) : null;
-    ctx.note(`${r.groups.length} group(s), ${r.partitions.length} partition(s) translated; records to re-read: ${reRead ?? 'unknown'}; ${r.untranslated.length} partition(s) without checkpoint; ${r.corrupt.length} corrupt record(s) skipped`, {
-      groups: r.groups,
-      untranslated: r.untranslated,
-      corrupt: r.corrupt,
-    });
+    ctx.note(
+      `${r.groups.length} group(s), ${r.partitions.length} partition(s) translated; records to re-read: ${reRead ?? 'unknown'}; ${r.untranslated.length} partition(s) without checkpoint; ${r.corrupt.length} corrupt record(s) skipped`,
+      {
+        groups: r.groups,
+        untranslated: r.untranslated,
+        corrupt: r.corrupt,
+      },
+    );
     return {
       gates: [
         offsetsInRangeGate(r.partitions, target),
-        groupsTranslatedGate(stuck.map((u) => `${u.group} ${u.sourceTopic}/${u.partition}`), input.allowUntranslated),
+        groupsTranslatedGate(
+          stuck.map((u) => `${u.group} ${u.sourceTopic}/${u.partition}`),
+          input.allowUntranslated,
+        ),
         groupsFoundGate(r.partitions),
       ],
       outputs: { plan: r.partitions, groups: r.groups, untranslated: r.untranslated, reReadRecords: reRead, sourceReachable: r.sourceReachable },

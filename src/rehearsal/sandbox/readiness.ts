@@ -60,7 +60,17 @@ export async function waitForBrokers(bootstrap: string[], brokers: number, label
 export async function waitForCluster(state: SandboxState, cluster: ClusterAlias): Promise<void> {
   const t = topology(state.options);
   const nodes = clusterNodes(t, cluster);
-  await waitForBrokers(bootstrapServers(t, cluster), clusterBrokers(t, cluster).length, cluster, () => assertRunning(state, nodes.map((n) => n.name)), `See the logs under ${state.options.stateDir}/nodes/.`);
+  await waitForBrokers(
+    bootstrapServers(t, cluster),
+    clusterBrokers(t, cluster).length,
+    cluster,
+    () =>
+      assertRunning(
+        state,
+        nodes.map((n) => n.name),
+      ),
+    `See the logs under ${state.options.stateDir}/nodes/.`,
+  );
 }
 
 /**

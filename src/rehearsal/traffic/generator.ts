@@ -8,9 +8,8 @@
  * so sequences stay consecutive per partition and a record counts as produced only once acknowledged (acks=all).
  */
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
-import tls from 'node:tls';
-import type { Consumer, ISocketFactory, Kafka, Producer } from 'kafkajs';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { closableSockets } from './closable-sockets.js';
 import { createKafka } from '../../kafka/kafkajs-client.js';
 import { TrafficLedger, parseTrafficValue, type TrafficRecordValue } from './ledger.js';
 
@@ -85,7 +84,11 @@ export class Traffic {
       if (missing.length) {
         await admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, ...(t.replicationFactor ? { replicationFactor: t.replicationFactor } : {}) })),
+          topics: missing.map((t) => ({
+            topic: t.name,
+            numPartitions: t.partitions,
+            ...(t.replicationFactor ? { replicationFactor: t.replicationFactor } : {}),
+          })),
         });
       }
     } finally {
@@ -185,7 +188,10 @@ export class Traffic {
     if (this.consumers.has(group.groupId)) return;
     // Judge the group on the topics it reads, by origin name (a remote topic `primary.orders` carries `orders`).
     const origins = this.options.topics.map((t) => t.name);
-    this.ledger.subscribe(group.groupId, group.topics.map((t) => origins.find((o) => t === o || t.endsWith(`.${o}`)) ?? t));
+    this.ledger.subscribe(
+      group.groupId,
+      group.topics.map((t) => origins.find((o) => t === o || t.endsWith(`.${o}`)) ?? t),
+    );
     // A client of its own per group, whose sockets can be cut: see stopGroup.
     const sockets = closableSockets();
     const kafka = createKafka({ bootstrapServers, clientId: 'kafka-failover-traffic', extra: { socketFactory: sockets.socketFactory } });
@@ -223,7 +229,10 @@ export class Traffic {
     // the old cluster, which a failback's reset rightly refuses). So from then on its client may open no new
     // connection — the only way back to a restarted cluster — while the ones it has stay, so that on a live but slow
     // cluster the disconnect still finishes with its final commit.
-    const disconnected = c.consumer.disconnect().then(() => true, () => true);
+    const disconnected = c.consumer.disconnect().then(
+      () => true,
+      () => true,
+    );
     if (!(await Promise.race([disconnected, new Promise<false>((r) => setTimeout(() => r(false), 5000).unref())]))) c.refuseNewConnections();
   }
 
@@ -245,31 +254,6 @@ export class Traffic {
     await this.stopProducing();
     await Promise.all([...this.consumers.keys()].map((g) => this.stopGroup(g)));
   }
-}
-
-/**
- * A kafkajs socket factory that can be told to refuse every new connection (each fails at once), so a client whose
- * disconnect hangs on a dead cluster can never reach it again when it restarts — kafkajs has no way to kill a client.
- * Until then it connects as kafkajs's default factory does (kafkajs src/network/socketFactory.js: TLS when `ssl` is
- * set, with SNI).
- */
-function closableSockets(): { socketFactory: ISocketFactory; refuseNew: () => void; refusing: () => boolean } {
-  let refusing = false;
-  const socketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
-    if (refusing) {
-      const dead = new net.Socket();
-      setImmediate(() => dead.destroy(new Error('traffic consumer stopped')));
-      return dead;
-    }
-    return ssl ? tls.connect({ host, port, ...(host && !net.isIP(host) ? { servername: host } : {}), ...(typeof ssl === 'object' ? ssl : {}) }, onConnect) : net.connect({ host, port }, onConnect);
-  };
-  return {
-    socketFactory,
-    refuseNew: () => {
-      refusing = true;
-    },
-    refusing: () => refusing,
-  };
 }
 
 /** Default topology of demo traffic: `orders` (6 partitions) and `payments` (3), three groups at different speeds. */

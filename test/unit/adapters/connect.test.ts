@@ -70,12 +70,23 @@ async function runStop(statuses: Record<string, number>, dryRun = false, steps =
   const registry = new StepRegistry().register(stopReplication).register(startReplication);
   const runbook = await loadRunbook(file, registry);
   const connect = fakeConnect(statuses);
-  const result = await runRunbook({ runbook, clusters, registry, dryRun, yes: true, runsDir: path.join(dir, 'runs'), kafka, connect: connect.port, lock: false, operator: 'tester' });
+  const result = await runRunbook({
+    runbook,
+    clusters,
+    registry,
+    dryRun,
+    yes: true,
+    runsDir: path.join(dir, 'runs'),
+    kafka,
+    connect: connect.port,
+    lock: false,
+    operator: 'tester',
+  });
   return { result, calls: connect.calls };
 }
 
 describe('stop-replication through a fake ConnectPort (run option `connect`)', () => {
-  it('stops the source and checkpoint connectors of the flow, recording the port\'s description of each request', async () => {
+  it("stops the source and checkpoint connectors of the flow, recording the port's description of each request", async () => {
     const { result, calls } = await runStop({});
     expect(result.exitCode).toBe(0);
     expect(calls).toEqual([
@@ -83,8 +94,14 @@ describe('stop-replication through a fake ConnectPort (run option `connect`)', (
       { target: { url: 'http://connect:8083', connectors: { source: 'src', checkpoint: 'cp' } }, action: 'stop', connector: 'cp' },
     ]);
     expect(result.events.filter((e) => e.kind === 'write.done')).toEqual([
-      expect.objectContaining({ write: { action: 'stop MM2 connector (Connect REST)', details: { method: 'PUT', url: 'fake/src/stop' } }, result: { status: 204 } }),
-      expect.objectContaining({ write: { action: 'stop MM2 connector (Connect REST)', details: { method: 'PUT', url: 'fake/cp/stop' } }, result: { status: 204 } }),
+      expect.objectContaining({
+        write: { action: 'stop MM2 connector (Connect REST)', details: { method: 'PUT', url: 'fake/src/stop' } },
+        result: { status: 204 },
+      }),
+      expect.objectContaining({
+        write: { action: 'stop MM2 connector (Connect REST)', details: { method: 'PUT', url: 'fake/cp/stop' } },
+        result: { status: 204 },
+      }),
     ]);
   });
 
@@ -95,7 +112,7 @@ describe('stop-replication through a fake ConnectPort (run option `connect`)', (
     expect(result.events.find((e) => e.kind === 'write.done')).toMatchObject({ result: { status: 404 } });
   });
 
-  it('any other refusal (409) fails the step with Connect\'s answer, and the second connector is not touched', async () => {
+  it("any other refusal (409) fails the step with Connect's answer, and the second connector is not touched", async () => {
     const { result, calls } = await runStop({ src: 409 });
     expect(result.outcome).toBe('failed');
     expect(result.message).toBe('PUT fake/src/stop: HTTP 409 refused');
@@ -136,8 +153,12 @@ describe('createConnectPort (fetch)', () => {
     const seen: string[] = [];
     const server = createServer((req, res) => {
       seen.push(`${req.method} ${req.url}`);
-      if (req.url?.startsWith('/connectors/gone/')) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error_code":404,"message":"Connector gone not found"}');
-      if (req.url === '/connectors/mm2/status') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"name":"mm2","connector":{"state":"RUNNING"},"tasks":[{"id":0,"state":"RUNNING"},{"id":1,"state":"FAILED"}]}');
+      if (req.url?.startsWith('/connectors/gone/'))
+        return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error_code":404,"message":"Connector gone not found"}');
+      if (req.url === '/connectors/mm2/status')
+        return void res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end('{"name":"mm2","connector":{"state":"RUNNING"},"tasks":[{"id":0,"state":"RUNNING"},{"id":1,"state":"FAILED"}]}');
       res.writeHead(202).end();
     });
     servers.push(server);
@@ -155,9 +176,11 @@ describe('createConnectPort (fetch)', () => {
     expect(port.describe('cp', 'stop')).toEqual({ method: 'PUT', url: `${url}/connectors/cp/stop` });
   });
 
-  it('a non-2xx answer rejects with ConnectRestError carrying the status, the URL and Connect\'s body', async () => {
+  it("a non-2xx answer rejects with ConnectRestError carrying the status, the URL and Connect's body", async () => {
     const { url } = await connectServer();
-    const err = await createConnectPort({ url }).stop('gone', { timeoutMs: 5000 }).catch((e: unknown) => e);
+    const err = await createConnectPort({ url })
+      .stop('gone', { timeoutMs: 5000 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectRestError);
     expect((err as ConnectRestError).status).toBe(404);
     expect((err as Error).message).toBe(`PUT ${url}/connectors/gone/stop: HTTP 404 {"error_code":404,"message":"Connector gone not found"}`);

@@ -36,14 +36,30 @@ function fakeClock(): Clock & { sleeps: number[] } {
 }
 
 const registry = new StepRegistry()
-  .register(defineStep({ kind: 'never', description: 'a gate that never holds', writes: false, input: z.strictObject({}), async check() {
-    return { gates: [{ id: 'ready', description: 'never ready', observed: 'no', expected: 'yes', ok: false }] };
-  } }))
-  .register(defineStep({ kind: 'nap', description: 'sleeps through its context', writes: false, input: z.strictObject({ ms: z.number() }), async check(ctx, i) {
-    const before = ctx.now();
-    await ctx.sleep(i.ms);
-    return { outputs: { slept: ctx.now() - before } };
-  } }));
+  .register(
+    defineStep({
+      kind: 'never',
+      description: 'a gate that never holds',
+      writes: false,
+      input: z.strictObject({}),
+      async check() {
+        return { gates: [{ id: 'ready', description: 'never ready', observed: 'no', expected: 'yes', ok: false }] };
+      },
+    }),
+  )
+  .register(
+    defineStep({
+      kind: 'nap',
+      description: 'sleeps through its context',
+      writes: false,
+      input: z.strictObject({ ms: z.number() }),
+      async check(ctx, i) {
+        const before = ctx.now();
+        await ctx.sleep(i.ms);
+        return { outputs: { slept: ctx.now() - before } };
+      },
+    }),
+  );
 
 async function run(steps: string, clock: Clock) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kf-clock-'));
@@ -52,7 +68,19 @@ async function run(steps: string, clock: Clock) {
   const runbook = await loadRunbook(file, registry);
   const events: RunEvent[] = [];
   const startedAt = Date.now();
-  const result = await runRunbook({ runbook, clusters, registry, dryRun: true, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false, operator: 'tester', clock, sinks: [(e) => events.push(e)] });
+  const result = await runRunbook({
+    runbook,
+    clusters,
+    registry,
+    dryRun: true,
+    yes: true,
+    runsDir: path.join(dir, 'runs'),
+    kafka: fakeKafka,
+    lock: false,
+    operator: 'tester',
+    clock,
+    sinks: [(e) => events.push(e)],
+  });
   return { result, events, realMs: Date.now() - startedAt };
 }
 

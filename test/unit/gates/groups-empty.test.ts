@@ -6,7 +6,12 @@ const g = (groupId: string, state: string, members: number) => ({ groupId, state
 
 describe('groups-empty gate', () => {
   it('holds for Empty and Dead groups without members', () => {
-    expect(groupsEmptyGate([g('a', 'Empty', 0), g('b', 'Dead', 0)], 'planned groups have no members on dr')).toMatchObject({ id: 'target-groups-empty', ok: true, observed: { groupsWithMembers: [] }, description: 'planned groups have no members on dr' });
+    expect(groupsEmptyGate([g('a', 'Empty', 0), g('b', 'Dead', 0)], 'planned groups have no members on dr')).toMatchObject({
+      id: 'target-groups-empty',
+      ok: true,
+      observed: { groupsWithMembers: [] },
+      description: 'planned groups have no members on dr',
+    });
   });
 
   it('fails for a group with members, and for one rebalancing with none yet', () => {

@@ -7,13 +7,22 @@ const row = (group: string, partition: number, problem?: string) => ({ group, to
 describe('offset-plan gates', () => {
   it('offsets-in-range fails on each row with a problem and names it; holds on a plan without one', () => {
     const bad = offsetsInRangeGate([row('a', 0), row('b', 1, 'target offset 3 is below the log start 9 of primary.orders/1')], 'dr');
-    expect(bad).toMatchObject({ id: 'offsets-in-range', ok: false, observed: { outOfRange: ['b primary.orders/1: target offset 3 is below the log start 9 of primary.orders/1'] } });
+    expect(bad).toMatchObject({
+      id: 'offsets-in-range',
+      ok: false,
+      observed: { outOfRange: ['b primary.orders/1: target offset 3 is below the log start 9 of primary.orders/1'] },
+    });
     expect(bad.description).toContain('on dr');
     expect(offsetsInRangeGate([row('a', 0)], 'dr')).toMatchObject({ ok: true, observed: { outOfRange: [] } });
   });
 
   it('groups-translated fails on any untranslatable partition unless allowed, and says which', () => {
-    expect(groupsTranslatedGate(['g orders/0'])).toMatchObject({ id: 'groups-translated', ok: false, expected: '0 untranslatable partitions', observed: { untranslatable: ['g orders/0'] } });
+    expect(groupsTranslatedGate(['g orders/0'])).toMatchObject({
+      id: 'groups-translated',
+      ok: false,
+      expected: '0 untranslatable partitions',
+      observed: { untranslatable: ['g orders/0'] },
+    });
     expect(groupsTranslatedGate(['g orders/0'], true)).toMatchObject({ ok: true, expected: 'any (allowUntranslated)' });
     expect(groupsTranslatedGate([])).toMatchObject({ ok: true });
   });

@@ -17,7 +17,16 @@ async function mirrored(offsets: number[], maxOffsetLag = 100) {
   const primary = new MemoryKafka('primary');
   const dr = new MemoryKafka('dr');
   primary.partitionWith('orders', 0, offsets);
-  const copied = mirrorPartition({ source: primary, topic: 'orders', partition: 0, target: dr, remote: 'primary.orders', syncsCluster: primary, syncsTopic: SYNCS, maxOffsetLag });
+  const copied = mirrorPartition({
+    source: primary,
+    topic: 'orders',
+    partition: 0,
+    target: dr,
+    remote: 'primary.orders',
+    syncsCluster: primary,
+    syncsTopic: SYNCS,
+    maxOffsetLag,
+  });
   const read = await readOffsetSyncs(primary.port(), SYNCS);
   expect(read.corrupt).toEqual([]);
   const pairs = read.records.map((s) => [s.upstreamOffset, s.downstreamOffset]);
@@ -27,7 +36,15 @@ async function mirrored(offsets: number[], maxOffsetLag = 100) {
 /** Where a group committed at upstream `g` truly resumes on the target: the copy of the first data record ≥ g (or the end). */
 const truePosition = (copied: { upstream: number; downstream: number }[], end: number, g: number) => copied.find((c) => c.upstream >= g)?.downstream ?? end;
 
-const sync = (upstreamOffset: number, downstreamOffset: number, partition = 0): OffsetSyncRecord => ({ topic: 'orders', partition, upstreamOffset, downstreamOffset, recordOffset: 0, recordTimestamp: 0, encoding: 'raw' });
+const sync = (upstreamOffset: number, downstreamOffset: number, partition = 0): OffsetSyncRecord => ({
+  topic: 'orders',
+  partition,
+  upstreamOffset,
+  downstreamOffset,
+  recordOffset: 0,
+  recordTimestamp: 0,
+  encoding: 'raw',
+});
 
 describe('OffsetSyncIndex on a transactional topic (commit markers at 5 and 11 leave upstream gaps)', () => {
   // Data at 0–4, marker 5, data 6–10, marker 11, data 12–14 (high watermark 15). MM2 copies the 13 records densely
@@ -36,7 +53,11 @@ describe('OffsetSyncIndex on a transactional topic (commit markers at 5 and 11 l
 
   it('MM2 emits exactly the syncs 0→0, 6→5, 12→10', async () => {
     const { pairs, targetEnd } = await mirrored(offsets);
-    expect(pairs).toEqual([[0, 0], [6, 5], [12, 10]]);
+    expect(pairs).toEqual([
+      [0, 0],
+      [6, 5],
+      [12, 10],
+    ]);
     expect(targetEnd).toBe(13);
   });
 
@@ -72,7 +93,12 @@ describe('OffsetSyncIndex on a compacted topic with offset.lag.max = 3', () => {
 
   it('MM2 emits the syncs 0→0, 7→3, 11→7, 20→10', async () => {
     const { pairs } = await mirrored(offsets, 3);
-    expect(pairs).toEqual([[0, 0], [7, 3], [11, 7], [20, 10]]);
+    expect(pairs).toEqual([
+      [0, 0],
+      [7, 3],
+      [11, 7],
+      [20, 10],
+    ]);
   });
 
   it('translates g inside a gap and between syncs conservatively', async () => {

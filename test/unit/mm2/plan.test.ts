@@ -9,7 +9,21 @@ import { defineStep } from '../../../src/engine/step.js';
 import { boundsProblem, offsetPlanRow, planOutputs, summarizePlan, withBoundsProblem, type OffsetPlanRow } from '../../../src/mm2/plan.js';
 
 const row = (over: Partial<OffsetPlanRow> = {}): OffsetPlanRow =>
-  offsetPlanRow.parse({ group: 'g', topic: 'primary.orders', partition: 0, targetOffset: 40, basis: 'checkpoint', sourceTopic: 'orders', sourceCommittedOffset: 42, reReadRecords: 2, reReadNote: 'estimated', logStartOffset: 0, highWatermark: 100, commitsSinceCheckpoint: 0, ...over });
+  offsetPlanRow.parse({
+    group: 'g',
+    topic: 'primary.orders',
+    partition: 0,
+    targetOffset: 40,
+    basis: 'checkpoint',
+    sourceTopic: 'orders',
+    sourceCommittedOffset: 42,
+    reReadRecords: 2,
+    reReadNote: 'estimated',
+    logStartOffset: 0,
+    highWatermark: 100,
+    commitsSinceCheckpoint: 0,
+    ...over,
+  });
 
 describe('offset plan row', () => {
   it('rejects a negative target offset and an unknown basis, naming the field', () => {
@@ -42,7 +56,7 @@ describe('step output schema', () => {
   const stepReturning = (outputs: Record<string, unknown>) =>
     defineStep({ kind: 'x', description: 'x', writes: false, output: planOutputs, input: z.strictObject({}), check: async () => ({ outputs }) });
 
-  it('a translating step\'s outputs are checked against the plan contract; other outputs pass through', async () => {
+  it("a translating step's outputs are checked against the plan contract; other outputs pass through", async () => {
     const ok = await stepReturning({ plan: [row()], neverReplicated: [] }).check({} as StepContext, {});
     expect(ok.outputs).toEqual({ plan: [row()], neverReplicated: [] });
     await expect(stepReturning({ plan: [{ ...row(), targetOffset: 'soon' }] }).check({} as StepContext, {})).rejects.toThrow(/targetOffset/);

@@ -20,7 +20,13 @@ describe('sandbox topology', () => {
   it('gives a 3-broker primary a dedicated controller, RF 3 and min.insync.replicas 2', () => {
     const o = defaultSandboxOptions({ primaryBrokers: 3 });
     const t = topology(o);
-    expect(t.nodes.map((n) => `${n.name}:${n.roles}`)).toEqual(['primary-1:broker', 'primary-2:broker', 'primary-3:broker', 'primary-controller:controller', 'dr-1:combined']);
+    expect(t.nodes.map((n) => `${n.name}:${n.roles}`)).toEqual([
+      'primary-1:broker',
+      'primary-2:broker',
+      'primary-3:broker',
+      'primary-controller:controller',
+      'dr-1:combined',
+    ]);
     const p2 = brokerProperties(t.nodes[1]!, t, o, '/d');
     expect(p2['process.roles']).toBe('broker');
     expect(p2.listeners).toBe('PLAINTEXT://127.0.0.1:19094');

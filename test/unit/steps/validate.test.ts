@@ -18,16 +18,37 @@ const bounds = [
   { partition: 0, logStartOffset: 0, highWatermark: 100 },
   { partition: 1, logStartOffset: 0, highWatermark: 100 },
 ];
-const plan = [offsetPlanRow.parse({ group: 'g', topic: 't', partition: 0, targetOffset: 40, basis: 'checkpoint', sourceTopic: 'primary.t', sourceCommittedOffset: 40, reReadRecords: 0, reReadNote: '', logStartOffset: 0, highWatermark: 100, commitsSinceCheckpoint: 0 })];
+const plan = [
+  offsetPlanRow.parse({
+    group: 'g',
+    topic: 't',
+    partition: 0,
+    targetOffset: 40,
+    basis: 'checkpoint',
+    sourceTopic: 'primary.t',
+    sourceCommittedOffset: 40,
+    reReadRecords: 0,
+    reReadNote: '',
+    logStartOffset: 0,
+    highWatermark: 100,
+    commitsSinceCheckpoint: 0,
+  }),
+];
 const gates = async (committed: CommittedOffset[]) =>
-  Object.fromEntries(((await validateStep.verify!(ctxWith({ g: committed }, { t: bounds }), { canaryTopic: 'c', plan }, undefined)).gates ?? []).map((g) => [g.id, g]));
+  Object.fromEntries(
+    ((await validateStep.verify!(ctxWith({ g: committed }, { t: bounds }), { canaryTopic: 'c', plan }, undefined)).gates ?? []).map((g) => [g.id, g]),
+  );
 
 describe('validate step (verify)', () => {
   it('passes when the group moved on from its planned offset and commits only on planned partitions', async () => {
     const g = await gates([c('t', 0, 55)]);
     // All three gates present and passing (an empty gate list must not pass for "all ok").
     expect(Object.keys(g).sort()).toEqual(['groups-not-rewound', 'groups-progressing', 'no-unplanned-partitions']);
-    expect(Object.fromEntries(Object.entries(g).map(([k, x]) => [k, x.ok]))).toEqual({ 'groups-not-rewound': true, 'groups-progressing': true, 'no-unplanned-partitions': true });
+    expect(Object.fromEntries(Object.entries(g).map(([k, x]) => [k, x.ok]))).toEqual({
+      'groups-not-rewound': true,
+      'groups-progressing': true,
+      'no-unplanned-partitions': true,
+    });
     expect(g['groups-progressing']).toMatchObject({ observed: { progressing: 1, stalled: [] } });
   });
 
