@@ -87,7 +87,8 @@ export class MemoryKafka {
       createTopic: missing('createTopic'),
       produce: missing('produce'),
       listTopics: async () => [...self.topics.keys()],
-      listGroups: async () => [...self.groups.keys()].map((groupId) => ({ groupId, protocolType: 'consumer' })),
+      // Classic consumer groups, as ListGroups v5 lists them.
+      listGroups: async () => [...self.groups.keys()].map((groupId) => ({ groupId, protocolType: 'consumer', type: 'classic' as const, rawType: 'Classic' })),
       committedOffsets: async (g: string) => (self.groups.get(g) ?? []).map((c) => ({ ...c })),
       partitionOffsets: async (t: string) => {
         const ps = self.topics.get(t);
