@@ -72,8 +72,8 @@ export { StepRegistry } from './engine/registry.js';
 export { builtinRegistry } from './steps/index.js';
 
 // Ports a program (or a test) may implement.
-export type { KafkaPort, BrokerInfo, ClusterDescription, PartitionInfo, TopicInfo, GroupInfo, CommittedOffset, PartitionOffsets, OffsetToCommit, ReadRecord } from './kafka/port.js';
-export { GroupNotEmptyError } from './kafka/port.js';
+export type { KafkaPort, BrokerInfo, ClusterDescription, PartitionInfo, TopicInfo, GroupInfo, GroupType, GroupMember, ListedGroup, CommittedOffset, PartitionOffsets, OffsetToCommit, ReadRecord } from './kafka/port.js';
+export { GroupNotEmptyError, describeGroupForHumans, groupIsCommittable } from './kafka/port.js';
 export { createKafkaPort } from './kafka/kafkajs-adapter.js';
 export type { ClientSettings } from './kafka/kafkajs-client.js';
 export { clientSettings } from './clusters/load.js';
