@@ -100,7 +100,11 @@ const unknownGroup = (groupId: string, reason: string, state = 'Unknown'): Group
 
 function fromDescribed(type: 'consumer' | 'share', api: string, g: DescribedGroupRaw | undefined, groupId: string): GroupInfo {
   if (!g) return unknownGroup(groupId, `${api} did not answer for the group`);
-  if (g.errorCode !== 0) return unknownGroup(groupId, `${type} group: ${api} answered ${ERROR_NAMES[g.errorCode] ?? `error ${g.errorCode}`}${g.errorMessage ? ` (${g.errorMessage})` : ''}`);
+  if (g.errorCode !== 0)
+    return unknownGroup(
+      groupId,
+      `${type} group: ${api} answered ${ERROR_NAMES[g.errorCode] ?? `error ${g.errorCode}`}${g.errorMessage ? ` (${g.errorMessage})` : ''}`,
+    );
   const memberDetails = g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost }));
   return { groupId, type, state: g.groupState, protocolType: type === 'consumer' ? 'consumer' : 'share', members: memberDetails.length, memberDetails };
 }
@@ -112,7 +116,13 @@ async function describeModern(cluster: KafkajsCluster, type: 'consumer' | 'share
   for (const [broker, ids] of await byCoordinator(cluster, groupIds)) {
     const v = negotiateVersion(broker.versions[API_KEYS[api]], SUPPORTED_VERSIONS[api]);
     if (v === null) {
-      for (const id of ids) out.push(unknownGroup(id, `${type} group: broker ${broker.nodeId} has no ${api} version this tool reads (v${SUPPORTED_VERSIONS[api].min}–v${SUPPORTED_VERSIONS[api].max})`));
+      for (const id of ids)
+        out.push(
+          unknownGroup(
+            id,
+            `${type} group: broker ${broker.nodeId} has no ${api} version this tool reads (v${SUPPORTED_VERSIONS[api].min}–v${SUPPORTED_VERSIONS[api].max})`,
+          ),
+        );
       continue;
     }
     let described: DescribedGroupRaw[];
@@ -125,7 +135,15 @@ async function describeModern(cluster: KafkajsCluster, type: 'consumer' | 'share
       for (const id of ids) out.push(unknownGroup(id, `${type} group: ${api} v${v} failed: ${(error as Error).message}`));
       continue;
     }
-    for (const id of ids) out.push(fromDescribed(type, api, described.find((g) => g.groupId === id), id));
+    for (const id of ids)
+      out.push(
+        fromDescribed(
+          type,
+          api,
+          described.find((g) => g.groupId === id),
+          id,
+        ),
+      );
   }
   return out;
 }
@@ -157,11 +175,21 @@ export async function describeTypedGroups(cluster: KafkajsCluster, groupIds: str
     for (const g of (await broker.describeGroups({ groupIds: ids })).groups) {
       const wasListed = listing.has(g.groupId);
       if (wasListed && g.state === 'Dead' && g.members.length === 0) {
-        result.set(g.groupId, unknownGroup(g.groupId, 'listed as a classic group, but DescribeGroups answers Dead (the group changed type or is being deleted)'));
+        result.set(
+          g.groupId,
+          unknownGroup(g.groupId, 'listed as a classic group, but DescribeGroups answers Dead (the group changed type or is being deleted)'),
+        );
         continue;
       }
       const memberDetails = g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost }));
-      result.set(g.groupId, { groupId: g.groupId, type: 'classic', state: g.state, protocolType: g.protocolType, members: memberDetails.length, memberDetails });
+      result.set(g.groupId, {
+        groupId: g.groupId,
+        type: 'classic',
+        state: g.state,
+        protocolType: g.protocolType,
+        members: memberDetails.length,
+        memberDetails,
+      });
     }
   }
   for (const type of ['consumer', 'share'] as const) {
@@ -171,7 +199,10 @@ export async function describeTypedGroups(cluster: KafkajsCluster, groupIds: str
   for (const id of groupIds) {
     const l = listing.get(id);
     if (result.has(id) || !l) continue;
-    const reason = l.type === 'streams' ? 'streams group: kafka-failover cannot describe streams groups yet (StreamsGroupDescribe)' : `group type "${l.rawType ?? ''}" is not one kafka-failover knows`;
+    const reason =
+      l.type === 'streams'
+        ? 'streams group: kafka-failover cannot describe streams groups yet (StreamsGroupDescribe)'
+        : `group type "${l.rawType ?? ''}" is not one kafka-failover knows`;
     result.set(id, unknownGroup(id, reason));
   }
   return groupIds.map((id) => result.get(id) ?? unknownGroup(id, 'no description was returned'));

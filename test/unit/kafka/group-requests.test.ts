@@ -11,21 +11,41 @@ import {
   decodeShareGroupDescribe,
   encodeDescribeGroups,
   encodeListGroups,
-  type KafkajsEncoder,
   negotiateVersion,
   SUPPORTED_VERSIONS,
 } from '../../../src/kafka/group-requests.js';
 
-type Enc = KafkajsEncoder & { writeInt8(v: number): Enc; writeInt32(v: number): Enc; writeBuffer(b: Buffer): Enc; writeUVarInt(v: number): Enc; writeEncoder(e: Enc): Enc };
+/** kafkajs's encoder (src/protocol/encoder.js), the methods the test writes responses with. */
+interface Enc {
+  writeInt8(v: number): Enc;
+  writeInt16(v: number): Enc;
+  writeInt32(v: number): Enc;
+  writeUVarInt(v: number): Enc;
+  writeUVarIntString(v: string | null): Enc;
+  writeUVarIntArray(a: Enc[]): Enc;
+  writeBuffer(b: Buffer): Enc;
+  writeEncoder(e: Enc): Enc;
+  buffer: Buffer;
+}
 const Encoder = createRequire(import.meta.url)('kafkajs/src/protocol/encoder.js') as new () => Enc;
 const e = () => new Encoder();
 const str = (s: string | null) => e().writeUVarIntString(s);
-const arr = (items: Enc[]) => e().writeUVarIntArray(items) as Enc;
+const arr = (items: Enc[]) => e().writeUVarIntArray(items);
 const TAGS = 0; // an empty tagged-field section is one 0 byte
 
 /** An Assignment struct: one topic with partitions, as ConsumerGroupDescribeResponse.json's commonStructs. */
 const assignment = (topic: string, partitions: number[]) =>
-  e().writeEncoder(arr([e().writeBuffer(Buffer.alloc(16, 7)).writeEncoder(str(topic)).writeEncoder(arr(partitions.map((p) => e().writeInt32(p)))).writeUVarInt(TAGS)])).writeUVarInt(TAGS);
+  e()
+    .writeEncoder(
+      arr([
+        e()
+          .writeBuffer(Buffer.alloc(16, 7))
+          .writeEncoder(str(topic))
+          .writeEncoder(arr(partitions.map((p) => e().writeInt32(p))))
+          .writeUVarInt(TAGS),
+      ]),
+    )
+    .writeUVarInt(TAGS);
 
 function consumerMember(version: number, memberId: string, clientId: string, host: string): Enc {
   const m = e()
@@ -48,7 +68,21 @@ function describeResponse(groups: { errorCode: number; errorMessage: string | nu
     .writeUVarInt(TAGS) // response header v1
     .writeInt32(0) // ThrottleTimeMs
     .writeEncoder(
-      arr(groups.map((g) => e().writeInt16(g.errorCode).writeEncoder(str(g.errorMessage)).writeEncoder(str(g.groupId)).writeEncoder(str(g.state)).writeInt32(5).writeInt32(5).writeEncoder(str('uniform')).writeEncoder(arr(g.members)).writeInt32(-2147483648).writeUVarInt(TAGS) as Enc)),
+      arr(
+        groups.map((g) =>
+          e()
+            .writeInt16(g.errorCode)
+            .writeEncoder(str(g.errorMessage))
+            .writeEncoder(str(g.groupId))
+            .writeEncoder(str(g.state))
+            .writeInt32(5)
+            .writeInt32(5)
+            .writeEncoder(str('uniform'))
+            .writeEncoder(arr(g.members))
+            .writeInt32(-2147483648)
+            .writeUVarInt(TAGS),
+        ),
+      ),
     )
     .writeUVarInt(TAGS).buffer;
 }
@@ -65,9 +99,15 @@ describe('ListGroups v3–v5', () => {
       const g = e().writeEncoder(str(id)).writeEncoder(str(pt));
       if (v >= 4) g.writeEncoder(str(state));
       if (v >= 5) g.writeEncoder(str(type));
-      return g.writeUVarInt(TAGS) as Enc;
+      return g.writeUVarInt(TAGS);
     };
-    const response = (v: number) => e().writeUVarInt(TAGS).writeInt32(0).writeInt16(0).writeEncoder(arr([group(v, 'billing', 'consumer', 'Stable', 'Consumer'), group(v, 'legacy', 'consumer', 'Empty', 'Classic')])).writeUVarInt(TAGS).buffer;
+    const response = (v: number) =>
+      e()
+        .writeUVarInt(TAGS)
+        .writeInt32(0)
+        .writeInt16(0)
+        .writeEncoder(arr([group(v, 'billing', 'consumer', 'Stable', 'Consumer'), group(v, 'legacy', 'consumer', 'Empty', 'Classic')]))
+        .writeUVarInt(TAGS).buffer;
     expect(decodeListGroups(5, response(5))).toEqual({
       errorCode: 0,
       groups: [
@@ -87,20 +127,49 @@ describe('ConsumerGroupDescribe / ShareGroupDescribe', () => {
   for (const version of [0, 1]) {
     it(`ConsumerGroupDescribe v${version}: state and each member's id, client id and host, past assignments${version ? ' and MemberType' : ''}`, () => {
       const raw = describeResponse([
-        { errorCode: 0, errorMessage: null, groupId: 'billing', state: 'Stable', members: [consumerMember(version, 'm-1', 'console-1', '/127.0.0.1'), consumerMember(version, 'm-2', 'console-2', '/10.0.0.9')] },
+        {
+          errorCode: 0,
+          errorMessage: null,
+          groupId: 'billing',
+          state: 'Stable',
+          members: [consumerMember(version, 'm-1', 'console-1', '/127.0.0.1'), consumerMember(version, 'm-2', 'console-2', '/10.0.0.9')],
+        },
         { errorCode: 69, errorMessage: 'Group legacy is not a consumer group.', groupId: 'legacy', state: '', members: [] },
       ]);
       expect(decodeConsumerGroupDescribe(version, raw)).toEqual([
-        { errorCode: 0, errorMessage: null, groupId: 'billing', groupState: 'Stable', members: [{ memberId: 'm-1', clientId: 'console-1', clientHost: '/127.0.0.1' }, { memberId: 'm-2', clientId: 'console-2', clientHost: '/10.0.0.9' }] },
+        {
+          errorCode: 0,
+          errorMessage: null,
+          groupId: 'billing',
+          groupState: 'Stable',
+          members: [
+            { memberId: 'm-1', clientId: 'console-1', clientHost: '/127.0.0.1' },
+            { memberId: 'm-2', clientId: 'console-2', clientHost: '/10.0.0.9' },
+          ],
+        },
         { errorCode: 69, errorMessage: 'Group legacy is not a consumer group.', groupId: 'legacy', groupState: '', members: [] },
       ]);
     });
   }
 
   it('ShareGroupDescribe: members without instance id, regex or target assignment', () => {
-    const member = e().writeEncoder(str('s-1')).writeEncoder(str(null)).writeInt32(1).writeEncoder(str('share-1')).writeEncoder(str('/127.0.0.1')).writeEncoder(arr([str('orders')])).writeEncoder(assignment('orders', [0])).writeUVarInt(TAGS) as Enc;
+    const member = e()
+      .writeEncoder(str('s-1'))
+      .writeEncoder(str(null))
+      .writeInt32(1)
+      .writeEncoder(str('share-1'))
+      .writeEncoder(str('/127.0.0.1'))
+      .writeEncoder(arr([str('orders')]))
+      .writeEncoder(assignment('orders', [0]))
+      .writeUVarInt(TAGS);
     expect(decodeShareGroupDescribe(describeResponse([{ errorCode: 0, errorMessage: null, groupId: 'queue', state: 'Stable', members: [member] }]))).toEqual([
-      { errorCode: 0, errorMessage: null, groupId: 'queue', groupState: 'Stable', members: [{ memberId: 's-1', clientId: 'share-1', clientHost: '/127.0.0.1' }] },
+      {
+        errorCode: 0,
+        errorMessage: null,
+        groupId: 'queue',
+        groupState: 'Stable',
+        members: [{ memberId: 's-1', clientId: 'share-1', clientHost: '/127.0.0.1' }],
+      },
     ]);
   });
 
