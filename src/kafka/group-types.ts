@@ -73,6 +73,9 @@ function typeOf(groupType: string | null): GroupType {
  */
 export async function listTypedGroups(cluster: KafkajsCluster): Promise<ListedGroup[]> {
   const meta = await tolerantMetadata(cluster);
+  // kafkajs finds brokers in its own cached metadata, which a fresh connection has not fetched yet (kafkajs's
+  // admin.listGroups refreshes it the same way).
+  await cluster.refreshMetadata();
   const out: ListedGroup[] = [];
   for (const b of meta.brokers) {
     const broker = (await cluster.findBroker({ nodeId: b.nodeId })) as unknown as SeamBroker;
