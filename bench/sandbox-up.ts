@@ -9,8 +9,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { sandboxDown, sandboxUp } from '../src/sandbox/sandbox.js';
-import { loadState } from '../src/sandbox/state.js';
+import { sandboxDown, sandboxUp } from '../src/rehearsal/sandbox/sandbox.js';
+import { loadState } from '../src/rehearsal/sandbox/state.js';
 
 const stateDir = path.resolve('.kafka-failover/bench-sandbox');
 const portBase = 27090;
@@ -45,7 +45,11 @@ for (let i = 0; i < 3; i++) cold.push(await timedUp());
 await new Promise((r) => setTimeout(r, 20_000));
 const rss = await rssMiB();
 rows.push(`| cold \`up\` to ready, jars cached (3 runs) | ${cold.map((s) => s.toFixed(1)).join(' s, ')} s | ≤ 60 s |`);
-rows.push(`| RSS of the default topology, 20 s after ready | ${rss.total} MiB (${Object.entries(rss.each).map(([k, v]) => `${k} ${v}`).join(', ')}) | ≤ 2048 MiB |`);
+rows.push(
+  `| RSS of the default topology, 20 s after ready | ${rss.total} MiB (${Object.entries(rss.each)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}) | ≤ 2048 MiB |`,
+);
 if (!process.argv.includes('--skip-download')) {
   const cache = await mkdtemp(path.join(os.tmpdir(), 'kf-bench-cache-'));
   const repo = await mkdtemp(path.join(os.tmpdir(), 'kf-bench-m2-'));

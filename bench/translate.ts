@@ -10,7 +10,7 @@ import type { FlowConfig } from '../src/clusters/schema.js';
 import { createKafkaPort } from '../src/kafka/kafkajs-adapter.js';
 import { encodeCheckpoint } from '../src/mm2/records.js';
 import { translateOffsets } from '../src/mm2/translate.js';
-import { sandboxDown, sandboxUp } from '../src/sandbox/sandbox.js';
+import { sandboxDown, sandboxUp } from '../src/rehearsal/sandbox/sandbox.js';
 
 const stateDir = path.resolve('.kafka-failover/bench-sandbox');
 const s = await sandboxUp({ stateDir, portBase: 27090 });
@@ -20,11 +20,29 @@ await admin.connect();
 
 async function shape(groups: number, partitions: number, generations: number): Promise<string> {
   const alias = `bench${groups}x${partitions}x${generations}`;
-  const flow: FlowConfig = { source: alias, target: 'dr', replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source', groupsExclude: [], topicsExclude: [] };
+  const flow: FlowConfig = {
+    source: alias,
+    target: 'dr',
+    replicationPolicy: 'default',
+    separator: '.',
+    offsetSyncsTopicLocation: 'source',
+    groupsExclude: [],
+    topicsExclude: [],
+  };
   const ck = `${alias}.checkpoints.internal`;
   const data = `${alias}.orders`;
-  await admin.createTopics({ topics: [{ topic: ck, numPartitions: 1 }, { topic: data, numPartitions: partitions }], waitForLeaders: true });
-  for (let p = 0; p < partitions; p++) await dr.produce(data, Array.from({ length: 1000 }, (_, i) => ({ value: `r${i}`, partition: p })));
+  await admin.createTopics({
+    topics: [
+      { topic: ck, numPartitions: 1 },
+      { topic: data, numPartitions: partitions },
+    ],
+    waitForLeaders: true,
+  });
+  for (let p = 0; p < partitions; p++)
+    await dr.produce(
+      data,
+      Array.from({ length: 1000 }, (_, i) => ({ value: `r${i}`, partition: p })),
+    );
   let batch: { key: Buffer; value: Buffer }[] = [];
   for (let gen = 1; gen <= generations; gen++) {
     for (let g = 0; g < groups; g++) {

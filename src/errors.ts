@@ -85,10 +85,7 @@ export function formatProblem(p: ValidationProblem): string {
 export class ValidationError extends InvalidInputError {
   readonly problems: readonly ValidationProblem[];
   constructor(problems: readonly ValidationProblem[]) {
-    super(
-      `${problems.length} problem${problems.length === 1 ? '' : 's'} found:\n` +
-        problems.map((p) => `  ${formatProblem(p)}`).join('\n'),
-    );
+    super(`${problems.length} problem${problems.length === 1 ? '' : 's'} found:\n` + problems.map((p) => `  ${formatProblem(p)}`).join('\n'));
     this.problems = problems;
   }
 }

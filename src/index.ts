@@ -64,7 +64,16 @@ export { LockHeldError, LeaseLostError } from './engine/lock.js';
 export { verifyAuditText, type AuditVerification } from './engine/audit.js';
 
 // Events.
-export { RUN_EVENT_KINDS, type RunEvent, type EventSink, type RunOutcome, type GateResult, type GateDecision, type WriteDescription, type Progress } from './engine/events.js';
+export {
+  RUN_EVENT_KINDS,
+  type RunEvent,
+  type EventSink,
+  type RunOutcome,
+  type GateResult,
+  type GateDecision,
+  type WriteDescription,
+  type Progress,
+} from './engine/events.js';
 
 // Step-definition API (custom step kinds).
 export { defineStep, type StepKind, type StepContext, type CheckResult } from './engine/step.js';
@@ -72,15 +81,41 @@ export { StepRegistry } from './engine/registry.js';
 export { builtinRegistry } from './steps/index.js';
 
 // Ports a program (or a test) may implement.
-export type { KafkaPort, BrokerInfo, ClusterDescription, PartitionInfo, TopicInfo, GroupInfo, GroupType, GroupMember, ListedGroup, CommittedOffset, PartitionOffsets, OffsetToCommit, ReadRecord } from './kafka/port.js';
+export type {
+  KafkaPort,
+  BrokerInfo,
+  ClusterDescription,
+  PartitionInfo,
+  TopicInfo,
+  GroupInfo,
+  GroupType,
+  GroupMember,
+  ListedGroup,
+  CommittedOffset,
+  PartitionOffsets,
+  OffsetToCommit,
+  ReadRecord,
+} from './kafka/port.js';
 export { GroupNotEmptyError, describeGroupForHumans, groupIsCommittable } from './kafka/port.js';
 export { createKafkaPort } from './kafka/kafkajs-adapter.js';
 export type { ClientSettings } from './kafka/kafkajs-client.js';
 export { clientSettings } from './clusters/load.js';
 export type { ExecPort, ExecResult } from './adapters/exec.js';
+export { createConnectPort, ConnectRestError, type ConnectPort, type ConnectTarget } from './adapters/connect.js';
+export { systemClock, type Clock } from './engine/clock.js';
+/** The offset plan: the zod schema a custom step can use as its input or output (`mm2/plan.ts`). */
+export { offsetPlan, offsetPlanRow, PLAN_BASES, type OffsetPlanRow } from './mm2/plan.js';
 
 // Offset translation (MirrorMaker 2 checkpoints and offset syncs).
-export { translateOffsets, type TranslateOptions, type TranslationResult, type TranslatedPartition, type UntranslatedPartition, type UntranslatedReason, type GroupTranslation } from './mm2/translate.js';
+export {
+  translateOffsets,
+  type TranslateOptions,
+  type TranslationResult,
+  type TranslatedPartition,
+  type UntranslatedPartition,
+  type UntranslatedReason,
+  type GroupTranslation,
+} from './mm2/translate.js';
 
 /**
  * Plans a runbook: {@link runRunbook} with `dryRun: true` — every read is real, every write becomes a `write.would`
@@ -116,7 +151,9 @@ export async function resumeRun(o: ResumeRunOptions): Promise<RunResult> {
   const registry = o.registry ?? builtinRegistry();
   const runbook = await loadRunbook(record.runbookFile, registry, record.sets);
   if (runbook.sha256 !== record.runbookSha256) {
-    throw new InvalidInputError(`${path.resolve(record.runbookFile)} changed since run ${o.runId} started.`, { hint: 'Restore the runbook as it was, or start a new run.' });
+    throw new InvalidInputError(`${path.resolve(record.runbookFile)} changed since run ${o.runId} started.`, {
+      hint: 'Restore the runbook as it was, or start a new run.',
+    });
   }
   const clusters = await loadClustersFile(record.clustersFile);
   return runRunbook({

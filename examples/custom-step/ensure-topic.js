@@ -22,7 +22,17 @@ export const ensureTopic = defineStep({
     const [info] = (await ctx.kafka(alias).listTopics()).includes(input.topic) ? await ctx.kafka(alias).describeTopics([input.topic]) : [];
     const have = info ? info.partitions.length : 0;
     return {
-      gates: info ? [{ id: 'partitions', description: `${input.topic} on ${alias} has enough partitions`, observed: `${have} partitions`, expected: `≥ ${input.partitions} partitions`, ok: have >= input.partitions }] : [],
+      gates: info
+        ? [
+            {
+              id: 'partitions',
+              description: `${input.topic} on ${alias} has enough partitions`,
+              observed: `${have} partitions`,
+              expected: `≥ ${input.partitions} partitions`,
+              ok: have >= input.partitions,
+            },
+          ]
+        : [],
       outputs: { existed: Boolean(info), partitions: have },
       plan: { create: !info, alias },
     };
@@ -30,7 +40,12 @@ export const ensureTopic = defineStep({
   async apply(ctx, input, plan) {
     if (!plan?.create) return { created: false };
     await ctx.write(
-      { action: 'create topic', cluster: plan.alias, details: { topic: input.topic, partitions: input.partitions, replicationFactor: input.replicationFactor ?? null }, key: `create-topic:${input.topic}` },
+      {
+        action: 'create topic',
+        cluster: plan.alias,
+        details: { topic: input.topic, partitions: input.partitions, replicationFactor: input.replicationFactor ?? null },
+        key: `create-topic:${input.topic}`,
+      },
       () => ctx.kafka(plan.alias).createTopic(input.topic, input.partitions, input.replicationFactor),
     );
     return { created: !ctx.dryRun };

@@ -20,13 +20,25 @@ export async function runExample(o = {}) {
   const registry = builtinRegistry().register(ensureTopic);
   const runbook = await loadRunbook(path.join(here, 'runbook.yaml'), registry, o.sets ?? {});
   const clusters = await loadClustersFile(o.clustersFile ?? path.join(here, 'clusters.yaml'));
-  const common = { runbook, clusters, registry, ...(o.runsDir ? { runsDir: o.runsDir } : {}), ...(o.kafka ? { kafka: o.kafka } : {}), ...(o.lock === false ? { lock: false } : {}), sinks: o.sinks ?? [] };
+  const common = {
+    runbook,
+    clusters,
+    registry,
+    ...(o.runsDir ? { runsDir: o.runsDir } : {}),
+    ...(o.kafka ? { kafka: o.kafka } : {}),
+    ...(o.lock === false ? { lock: false } : {}),
+    sinks: o.sinks ?? [],
+  };
   return o.apply ? runRunbook({ ...common, dryRun: false, yes: true }) : planRunbook(common);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const clustersFile = args.find((a) => !a.startsWith('--'));
-  const result = await runExample({ apply: args.includes('--apply'), ...(clustersFile ? { clustersFile } : {}), sinks: [(e) => console.log(JSON.stringify(e))] });
+  const result = await runExample({
+    apply: args.includes('--apply'),
+    ...(clustersFile ? { clustersFile } : {}),
+    sinks: [(e) => console.log(JSON.stringify(e))],
+  });
   process.exitCode = result.exitCode;
 }

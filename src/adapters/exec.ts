@@ -64,7 +64,10 @@ export function hookEnvironment(spec: HookEnvSpec = {}, blocked: readonly string
 
 /** Replaces every occurrence of every secret (literal match, longest first) by `***`. */
 export function redactSecrets(text: string, secrets: readonly string[]): string {
-  return [...secrets].filter(Boolean).sort((a, b) => b.length - a.length).reduce((acc, sec) => acc.split(sec).join('***'), text);
+  return [...secrets]
+    .filter(Boolean)
+    .sort((a, b) => b.length - a.length)
+    .reduce((acc, sec) => acc.split(sec).join('***'), text);
 }
 
 /** Last 4096 characters, marked with a leading `…` when cut. */

@@ -52,5 +52,11 @@ export function worstSeverity(findings: Finding[]): Severity | 'none' {
 
 /** Sorts findings worst first, then by id, place and subject (stable output to compare runs). */
 export function sortFindings(findings: Finding[]): Finding[] {
-  return [...findings].sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || a.id.localeCompare(b.id) || a.where.localeCompare(b.where) || a.subject.localeCompare(b.subject));
+  return [...findings].sort(
+    (a, b) =>
+      SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) ||
+      a.id.localeCompare(b.id) ||
+      a.where.localeCompare(b.where) ||
+      a.subject.localeCompare(b.subject),
+  );
 }

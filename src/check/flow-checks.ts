@@ -26,9 +26,12 @@ export function checkFlowsStatic(flows: FlowConfig[]): Finding[] {
     const back = flows.find((g) => g.source === f.target && g.target === f.source);
     if (back && f.replicationPolicy === 'identity' && back.replicationPolicy === 'identity' && f.source < f.target) {
       out.push({
-        id: 'identity-bidirectional', severity: 'critical', where: `${flowName(f)} + ${flowName(back)}`, subject: 'replication policy',
+        id: 'identity-bidirectional',
+        severity: 'critical',
+        where: `${flowName(f)} + ${flowName(back)}`,
+        subject: 'replication policy',
         evidence: { flows: [flowName(f), flowName(back)], replicationPolicy: 'identity' },
-        fix: 'With IdentityReplicationPolicy in both directions MM2 cannot tell a record\'s origin and replicates it back and forth: use DefaultReplicationPolicy (prefixed remote topics) in at least one direction, or run one direction at a time.',
+        fix: "With IdentityReplicationPolicy in both directions MM2 cannot tell a record's origin and replicates it back and forth: use DefaultReplicationPolicy (prefixed remote topics) in at least one direction, or run one direction at a time.",
       });
     }
   }
@@ -36,21 +39,32 @@ export function checkFlowsStatic(flows: FlowConfig[]): Finding[] {
 }
 
 /** Checks one flow against its clusters. `source` undefined: unreachable (group checks are skipped, with a note). */
-export async function checkFlow(flow: FlowConfig, target: KafkaPort, source: KafkaPort | undefined, topicFilter: RegExp, t: FlowThresholds): Promise<{ findings: Finding[]; notes: string[] }> {
+export async function checkFlow(
+  flow: FlowConfig,
+  target: KafkaPort,
+  source: KafkaPort | undefined,
+  topicFilter: RegExp,
+  t: FlowThresholds,
+): Promise<{ findings: Finding[]; notes: string[] }> {
   const findings: Finding[] = [];
   const notes: string[] = [];
   const where = flowName(flow);
   const targetTopics = await target.listTopics();
 
   // Remote topics on the target: min.insync.replicas is not synced by MM2 (DefaultConfigPropertyFilter).
-  const remote = targetTopics.filter((x) => !isInternalTopic(x) && x !== remoteTopic(flow, 'heartbeats') && upstreamTopic(flow, x) !== undefined && topicFilter.test(x));
+  const remote = targetTopics.filter(
+    (x) => !isInternalTopic(x) && x !== remoteTopic(flow, 'heartbeats') && upstreamTopic(flow, x) !== undefined && topicFilter.test(x),
+  );
   if (remote.length && flow.replicationPolicy !== 'identity') {
     const cfg = await target.describeConfigs('topic', remote);
     for (const name of remote) {
       const minIsr = Number(cfg.get(name)?.get('min.insync.replicas') ?? '1');
       if (minIsr < t.minInsyncReplicas) {
         findings.push({
-          id: 'target-min-insync-low', severity: 'medium', where: flow.target, subject: name,
+          id: 'target-min-insync-low',
+          severity: 'medium',
+          where: flow.target,
+          subject: name,
           evidence: { minInsyncReplicas: minIsr, expected: `≥ ${t.minInsyncReplicas}`, flow: where },
           fix: `After a failover producers write here with acks=all acknowledged by ${minIsr} replica(s): MM2 does not copy min.insync.replicas, so set it on the target topic or as the target brokers' default (min.insync.replicas=${t.minInsyncReplicas}).`,
         });
@@ -67,13 +81,18 @@ export async function checkFlow(flow: FlowConfig, target: KafkaPort, source: Kaf
   // local topic of the same name is written by someone else — after a failover both streams mix).
   if (flow.replicationPolicy !== 'identity') {
     const sourceTopics = new Set(await source.listTopics());
-    for (const name of targetTopics.filter((x) => sourceTopics.has(x) && !isInternalTopic(x) && !x.startsWith('_') && topicFilter.test(x) && x !== 'heartbeats')) {
+    for (const name of targetTopics.filter(
+      (x) => sourceTopics.has(x) && !isInternalTopic(x) && !x.startsWith('_') && topicFilter.test(x) && x !== 'heartbeats',
+    )) {
       const [s, d] = await Promise.all([source.partitionOffsets(name), target.partitionOffsets(name)]);
       const sRecords = s.reduce((n, p) => n + p.highWatermark - p.logStartOffset, 0);
       const dRecords = d.reduce((n, p) => n + p.highWatermark - p.logStartOffset, 0);
       if (sRecords > 0 && dRecords > 0) {
         findings.push({
-          id: 'active-active-topic', severity: 'medium', where, subject: name,
+          id: 'active-active-topic',
+          severity: 'medium',
+          where,
+          subject: name,
           evidence: { recordsOnSource: sRecords, recordsOnTarget: dRecords, replicatedAs: remoteTopic(flow, name) },
           fix: `"${name}" is written in both clusters while MM2 replicates it as "${remoteTopic(flow, name)}": consumers failing over read two streams of the same name. Give each cluster's writers their own topic, or make sure only one side writes.`,
         });
@@ -90,7 +109,10 @@ export async function checkFlow(flow: FlowConfig, target: KafkaPort, source: Kaf
     }
     if (withCommits.length) {
       findings.push({
-        id: 'checkpoints-missing', severity: 'critical', where, subject: checkpointsTopicCandidates(flow)[0]!,
+        id: 'checkpoints-missing',
+        severity: 'critical',
+        where,
+        subject: checkpointsTopicCandidates(flow)[0]!,
         evidence: { checkpointsTopic: null, groupsWithCommitsOnSource: withCommits.length, groups: withCommits.slice(0, 20) },
         fix: `No MM2 checkpoints on ${flow.target}: groups would restart at earliest or latest after a failover. Run the MirrorCheckpointConnector for ${where} (emit.checkpoints.enabled=true) and check its groups filter.`,
       });
@@ -98,7 +120,10 @@ export async function checkFlow(flow: FlowConfig, target: KafkaPort, source: Kaf
     return { findings, notes };
   }
   const all = await translateOffsets({ flow, target, source });
-  const r = { partitions: all.partitions.filter((p) => topicFilter.test(p.sourceTopic)), untranslated: all.untranslated.filter((u) => topicFilter.test(u.sourceTopic)) };
+  const r = {
+    partitions: all.partitions.filter((p) => topicFilter.test(p.sourceTopic)),
+    untranslated: all.untranslated.filter((u) => topicFilter.test(u.sourceTopic)),
+  };
   const stale = new Map<string, { partitions: number; oldestAgeMs: number; commitsSinceCheckpoint: number }>();
   for (const p of r.partitions) {
     if (!p.checkpoint || p.checkpoint.ageMs <= t.maxCheckpointAgeMs || !p.commitsSinceCheckpoint || p.commitsSinceCheckpoint <= 0) continue;
@@ -110,9 +135,17 @@ export async function checkFlow(flow: FlowConfig, target: KafkaPort, source: Kaf
   }
   for (const [group, s] of stale) {
     findings.push({
-      id: 'checkpoints-stale', severity: 'high', where, subject: group,
-      evidence: { partitions: s.partitions, oldestCheckpointAgeMs: s.oldestAgeMs, maxAgeMs: t.maxCheckpointAgeMs, recordsCommittedSinceCheckpoint: s.commitsSinceCheckpoint },
-      fix: 'The group moved on the source but its checkpoints did not: MM2\'s checkpoint task is stopped, failing, or lagging. Check the MirrorCheckpointConnector\'s status and logs; a failover now re-reads everything since the checkpoint.',
+      id: 'checkpoints-stale',
+      severity: 'high',
+      where,
+      subject: group,
+      evidence: {
+        partitions: s.partitions,
+        oldestCheckpointAgeMs: s.oldestAgeMs,
+        maxAgeMs: t.maxCheckpointAgeMs,
+        recordsCommittedSinceCheckpoint: s.commitsSinceCheckpoint,
+      },
+      fix: "The group moved on the source but its checkpoints did not: MM2's checkpoint task is stopped, failing, or lagging. Check the MirrorCheckpointConnector's status and logs; a failover now re-reads everything since the checkpoint.",
     });
   }
   const byGroup = new Map<string, { reasons: Set<string>; partitions: number }>();
@@ -124,10 +157,13 @@ export async function checkFlow(flow: FlowConfig, target: KafkaPort, source: Kaf
   }
   for (const [group, g] of byGroup) {
     findings.push({
-      id: 'group-not-checkpointed', severity: 'high', where, subject: group,
+      id: 'group-not-checkpointed',
+      severity: 'high',
+      where,
+      subject: group,
       evidence: { partitionsWithoutCheckpoint: g.partitions, reasons: [...g.reasons] },
       fix: g.reasons.has('excluded-by-mm2-groups-filter')
-        ? 'MM2\'s groups filter (groups.exclude / groups) leaves this group out: it restarts at earliest or latest after a failover. Rename the group or change the filter.'
+        ? "MM2's groups filter (groups.exclude / groups) leaves this group out: it restarts at earliest or latest after a failover. Rename the group or change the filter."
         : g.reasons.has('topic-not-replicated')
           ? 'The group reads topics MM2 does not replicate: after a failover there is nothing to read on the target. Replicate them or leave the group out of the failover.'
           : 'MM2 has not checkpointed this group yet (new group, refresh.groups.interval.seconds, or offset.lag.max): wait one interval and check again before relying on it.',

@@ -30,12 +30,23 @@ export interface CheckReport {
 
 /** A check that could not finish is a finding, never a silent pass (e.g. kafkajs refusing metadata with a leaderless partition). */
 function incomplete(where: string, what: string, e: unknown): Finding {
-  return { id: 'check-incomplete', severity: 'high', where, subject: what, evidence: { error: (e as Error).message }, fix: 'Fix the cause shown (often partitions without a leader, reported above) and run the check again: these checks did not run to the end.' };
+  return {
+    id: 'check-incomplete',
+    severity: 'high',
+    where,
+    subject: what,
+    evidence: { error: (e as Error).message },
+    fix: 'Fix the cause shown (often partitions without a leader, reported above) and run the check again: these checks did not run to the end.',
+  };
 }
 
 /** Runs every check. A cluster that does not answer is itself reported in `notes` (and its checks skipped). */
 export async function runCheck(o: CheckOptions): Promise<CheckReport> {
-  const t = { minReplicationFactor: o.minReplicationFactor ?? 3, minInsyncReplicas: o.minInsyncReplicas ?? 2, maxCheckpointAgeMs: o.maxCheckpointAgeMs ?? 300_000 };
+  const t = {
+    minReplicationFactor: o.minReplicationFactor ?? 3,
+    minInsyncReplicas: o.minInsyncReplicas ?? 2,
+    maxCheckpointAgeMs: o.maxCheckpointAgeMs ?? 300_000,
+  };
   const topics = o.topics ?? /.*/;
   const { clusters: aliases, flows } = { clusters: Object.keys(o.clusters.config.clusters), flows: o.clusters.config.flows };
   const findings: Finding[] = [...checkFlowsStatic(flows)];
@@ -48,7 +59,14 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     } catch (e) {
       up.set(alias, false);
       // Fail closed: what cannot be checked is not reported as fine.
-      findings.push({ id: 'cluster-unreachable', severity: 'critical', where: alias, subject: alias, evidence: { error: (e as Error).message }, fix: `Check that ${alias} is up and that its bootstrapServers and security settings in ${o.clusters.file} are right; none of its checks ran.` });
+      findings.push({
+        id: 'cluster-unreachable',
+        severity: 'critical',
+        where: alias,
+        subject: alias,
+        evidence: { error: (e as Error).message },
+        fix: `Check that ${alias} is up and that its bootstrapServers and security settings in ${o.clusters.file} are right; none of its checks ran.`,
+      });
     }
   }
   for (const alias of aliases.filter((a) => up.get(a))) {
@@ -72,5 +90,11 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     }
   }
   const worst = worstSeverity(findings);
-  return { findings: sortFindings(findings), notes, worst, exitCode: CHECK_EXIT[worst], checked: { clusters: aliases, flows: flows.map((f) => `${f.source}->${f.target}`) } };
+  return {
+    findings: sortFindings(findings),
+    notes,
+    worst,
+    exitCode: CHECK_EXIT[worst],
+    checked: { clusters: aliases, flows: flows.map((f) => `${f.source}->${f.target}`) },
+  };
 }

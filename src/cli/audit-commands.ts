@@ -46,12 +46,14 @@ export function registerAuditCommands(program: Command, setExit: (code: number) 
   const audit = program.command('audit').description('audit log tools');
   audit
     .command('verify <file>')
-    .description(`check an audit log's hash chain and its anchor on the target cluster: OK, OPEN (exit ${AUDIT_OPEN_EXIT}: intact, run not finished) or BROKEN (exit 1, the first bad record)`)
-    .option('--clusters <file>', 'clusters file to reach the anchor (default: the one in the run\'s run.json)')
+    .description(
+      `check an audit log's hash chain and its anchor on the target cluster: OK, OPEN (exit ${AUDIT_OPEN_EXIT}: intact, run not finished) or BROKEN (exit 1, the first bad record)`,
+    )
+    .option('--clusters <file>', "clusters file to reach the anchor (default: the one in the run's run.json)")
     .option('--no-anchor', 'check the hash chain only; do not contact the cluster')
     .action(async (file: string, o: { clusters?: string; anchor: boolean }) => {
       const text = await readFile(file, 'utf8').catch(() => {
-        throw new InvalidInputError(`Cannot read ${file}.`, { hint: 'Give the path of a run\'s audit.jsonl.' });
+        throw new InvalidInputError(`Cannot read ${file}.`, { hint: "Give the path of a run's audit.jsonl." });
       });
       const lookup: AnchorLookup = o.anchor ? await lookupAnchor(file, text, o.clusters) : { reachable: false, reason: 'not checked (--no-anchor)' };
       const v = judgeAudit(text, lookup);

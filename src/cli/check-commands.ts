@@ -14,7 +14,9 @@ import { table } from './table.js';
 
 export function registerCheckCommands(program: Command, setExit: (code: number) => void): void {
   withClustersOptions(program.command('check'))
-    .description('DR readiness: replication factor, min.insync.replicas, ISR, unclean election, offline/under-replicated partitions, MM2 checkpoints, identity loops, active-active topics')
+    .description(
+      'DR readiness: replication factor, min.insync.replicas, ISR, unclean election, offline/under-replicated partitions, MM2 checkpoints, identity loops, active-active topics',
+    )
     .option('--topics <regex>', 'only topics whose whole name matches', '.*')
     .option('--min-replication-factor <n>', 'smallest acceptable replication factor', intIn(1, 10), 3)
     .option('--min-insync-replicas <n>', 'smallest acceptable min.insync.replicas', intIn(1, 10), 2)
@@ -26,7 +28,9 @@ export function registerCheckCommands(program: Command, setExit: (code: number) 
       try {
         topics = new RegExp(`^(?:${o.topics})$`);
       } catch (e) {
-        throw new InvalidInputError(`--topics "${o.topics}" is not a valid regular expression: ${(e as Error).message}`, { hint: 'For example --topics "orders|payments".' });
+        throw new InvalidInputError(`--topics "${o.topics}" is not a valid regular expression: ${(e as Error).message}`, {
+          hint: 'For example --topics "orders|payments".',
+        });
       }
       const ports = new Map<string, KafkaPort>();
       const port = (alias: string) => {
@@ -39,7 +43,14 @@ export function registerCheckCommands(program: Command, setExit: (code: number) 
         return p;
       };
       try {
-        const r = await runCheck({ clusters, port, topics, minReplicationFactor: o.minReplicationFactor, minInsyncReplicas: o.minInsyncReplicas, maxCheckpointAgeMs: o.maxCheckpointAge });
+        const r = await runCheck({
+          clusters,
+          port,
+          topics,
+          minReplicationFactor: o.minReplicationFactor,
+          minInsyncReplicas: o.minInsyncReplicas,
+          maxCheckpointAgeMs: o.maxCheckpointAge,
+        });
         if (o.output === 'json') process.stdout.write(JSON.stringify(r) + '\n');
         else {
           if (r.findings.length) {
@@ -49,7 +60,9 @@ export function registerCheckCommands(program: Command, setExit: (code: number) 
           }
           for (const n of r.notes) process.stdout.write(`note: ${n}\n`);
           const counts = ['critical', 'high', 'medium'].map((s) => `${r.findings.filter((f) => f.severity === s).length} ${s}`).join(', ');
-          process.stdout.write(`${r.findings.length ? `${r.findings.length} finding(s): ${counts}` : 'no findings'} — clusters ${r.checked.clusters.join(', ')}; flows ${r.checked.flows.join(', ')} (exit ${r.exitCode})\n`);
+          process.stdout.write(
+            `${r.findings.length ? `${r.findings.length} finding(s): ${counts}` : 'no findings'} — clusters ${r.checked.clusters.join(', ')}; flows ${r.checked.flows.join(', ')} (exit ${r.exitCode})\n`,
+          );
         }
         setExit(r.exitCode);
       } finally {

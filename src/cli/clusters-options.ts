@@ -13,9 +13,7 @@ import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { loadYamlFile } from '../util/yaml-load.js';
 
-const flowsOnly = z
-  .object({ flows: z.array(z.object({ source: z.string(), target: z.string() }).optional().catch(undefined)).catch([]) })
-  .catch({ flows: [] });
+const flowsOnly = z.object({ flows: z.array(z.object({ source: z.string(), target: z.string() }).optional().catch(undefined)).catch([]) }).catch({ flows: [] });
 
 /**
  * The flows a clusters file names, read leniently (every entry with a string source and target), so `validate` can
@@ -93,13 +91,18 @@ export async function openFlow(o: { clusters?: string; flow?: string; sourceUnre
   const flow = findFlow(loaded, parseFlowOption(o.flow));
   const target = createKafkaPort(flow.target, clientSettings(loaded, flow.target));
   await target.describeCluster().catch((e: Error) => {
-    throw new InvalidInputError(`The target cluster ${flow.target} does not answer: ${e.message}`, { hint: `Check clusters.${flow.target}.bootstrapServers in ${clustersFile}.` });
+    throw new InvalidInputError(`The target cluster ${flow.target} does not answer: ${e.message}`, {
+      hint: `Check clusters.${flow.target}.bootstrapServers in ${clustersFile}.`,
+    });
   });
   let source: KafkaPort | undefined;
   let sourceNote: string | undefined;
   if (o.sourceUnreachable) sourceNote = 'source treated as unreachable (--source-unreachable)';
   else {
-    const port = createKafkaPort(flow.source, { ...clientSettings(loaded, flow.source), extra: { ...clientSettings(loaded, flow.source).extra, retry: { retries: 1 }, connectionTimeout: 3000 } });
+    const port = createKafkaPort(flow.source, {
+      ...clientSettings(loaded, flow.source),
+      extra: { ...clientSettings(loaded, flow.source).extra, retry: { retries: 1 }, connectionTimeout: 3000 },
+    });
     try {
       await port.describeCluster();
       source = port;

@@ -6,13 +6,22 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { loadClustersFile } from '../clusters/load.js';
-import { runDrill } from '../drill/run-drill.js';
+import type { TrafficFigures } from '../drill/measure.js';
+import { runDrill, type DrillTraffic } from '../drill/run-drill.js';
 import { loadRunbook } from '../engine/load-runbook.js';
+import { sendTrafficCommand } from '../rehearsal/traffic/control.js';
 import { CLUSTERS_ENV, FAILBACK_CLUSTERS_ENV, resolveClustersFile } from './clusters-options.js';
 import { builtinRegistry } from '../steps/index.js';
 import { LiveOutput } from './live.js';
 import { durationMs, oneOf } from './parse.js';
 import { pairs } from './run-commands.js';
+
+/** The sandbox's `sandbox traffic` process as a drill's traffic generator. */
+const sandboxTraffic = (stateDir: string): DrillTraffic => ({
+  produceOnDr: async () => void (await sendTrafficCommand(stateDir, 'produce-on-dr')),
+  freeze: async () => void (await sendTrafficCommand(stateDir, 'freeze')),
+  report: async () => (await sendTrafficCommand(stateDir, 'report')) as TrafficFigures,
+});
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -26,7 +35,10 @@ export function registerDrillCommands(program: Command, setExit: (code: number) 
     .option('--failback-clusters <file>', `clusters file of the failback, reverse flow (default: $${FAILBACK_CLUSTERS_ENV}, else ./clusters-failback.yaml)`)
     .option('--set <key=value>', 'a parameter of both runbooks (repeatable)', collect)
     .option('--dr-period <duration>', 'time on the DR cluster between failover and failback', durationMs, 10_000)
-    .option('--traffic-state-dir <dir>', 'command this sandbox\'s traffic generator: producers to dr for the DR period, then its ledger for skipped/duplicated records')
+    .option(
+      '--traffic-state-dir <dir>',
+      "command this sandbox's traffic generator: producers to dr for the DR period, then its ledger for skipped/duplicated records",
+    )
     .option('--settle-timeout <duration>', 'longest wait for the groups to catch up before the ledger is read', durationMs, 120_000)
     .option('--runs-dir <dir>', 'where run directories go', 'runs')
     .option('--reports-dir <dir>', 'where drill reports go (one folder per drill)', 'drills')
@@ -41,7 +53,11 @@ export function registerDrillCommands(program: Command, setExit: (code: number) 
       };
       const [fo, fb] = await Promise.all([load(o.failover), load(o.failback)]);
       const clustersFile = resolveClustersFile(o.clusters as string | undefined);
-      const failbackFile = resolveClustersFile(o.failbackClusters as string | undefined, { flag: '--failback-clusters', env: FAILBACK_CLUSTERS_ENV, fallback: 'clusters-failback.yaml' });
+      const failbackFile = resolveClustersFile(o.failbackClusters as string | undefined, {
+        flag: '--failback-clusters',
+        env: FAILBACK_CLUSTERS_ENV,
+        fallback: 'clusters-failback.yaml',
+      });
       const [co, cb] = await Promise.all([loadClustersFile(clustersFile), loadClustersFile(failbackFile)]);
       const live = new LiveOutput({ stream: process.stderr });
       const r = await runDrill({
@@ -52,7 +68,7 @@ export function registerDrillCommands(program: Command, setExit: (code: number) 
         reportsDir: String(o.reportsDir),
         drPeriodMs: o.drPeriod,
         settleTimeoutMs: o.settleTimeout,
-        ...(o.trafficStateDir ? { trafficStateDir: path.resolve(String(o.trafficStateDir)) } : {}),
+        ...(o.trafficStateDir ? { traffic: sandboxTraffic(path.resolve(String(o.trafficStateDir))) } : {}),
         ...(o.output === 'json' ? {} : { sinks: [live.event] }),
       });
       live.close();

@@ -48,8 +48,14 @@ export class LiveOutput implements PromptScreen {
     }
     this.flushGates();
     if (e.kind === 'gate' && e.gate.ok) return; // while waiting, only what still fails is news
-    if (e.kind === 'gate') return this.live(e.step, `${e.step}: waiting for ${e.gate.id} — observed ${JSON.stringify(e.gate.observed)}, expected ${e.gate.expected}`, false);
-    if (e.kind === 'progress') return this.live(e.step, `${e.step}: ${progressText(e.progress)}`, true);
+    if (e.kind === 'gate') {
+      this.live(e.step, `${e.step}: waiting for ${e.gate.id} — observed ${JSON.stringify(e.gate.observed)}, expected ${e.gate.expected}`, false);
+      return;
+    }
+    if (e.kind === 'progress') {
+      this.live(e.step, `${e.step}: ${progressText(e.progress)}`, true);
+      return;
+    }
     if (e.kind === 'step.succeeded' || e.kind === 'step.failed' || e.kind === 'run.finished' || e.kind === 'run.paused') this.stopSpinner();
     const line = humanLine(e);
     if (line) this.print(this.colour(e, line));
@@ -94,7 +100,13 @@ export class LiveOutput implements PromptScreen {
 
   private startSpinner(text: string): void {
     this.stopSpinner();
-    this.spinner = ora({ text, stream: this.o.stream as NodeJS.WritableStream, discardStdin: false, isEnabled: true, color: this.c.isColorSupported ? 'cyan' : false }).start();
+    this.spinner = ora({
+      text,
+      stream: this.o.stream as NodeJS.WritableStream,
+      discardStdin: false,
+      isEnabled: true,
+      color: this.c.isColorSupported ? 'cyan' : false,
+    }).start();
   }
 
   private stopSpinner(): void {

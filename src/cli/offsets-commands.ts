@@ -15,7 +15,10 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** Collects a repeatable regex option; an invalid pattern is refused by commander (exit 2) with the reason. */
 const regexList = (v: string, prev: RegExp[] = []) => {
   const problem = regexProblem(v);
-  if (problem) throw new InvalidArgumentError(`not a valid regular expression (${problem.replace(/^Invalid regular expression: /, '')}). Escape special characters with a backslash, e.g. "orders\\(eu\\)" for orders(eu), or use ".*" for any.`);
+  if (problem)
+    throw new InvalidArgumentError(
+      `not a valid regular expression (${problem.replace(/^Invalid regular expression: /, '')}). Escape special characters with a backslash, e.g. "orders\\(eu\\)" for orders(eu), or use ".*" for any.`,
+    );
   return [...prev, new RegExp(v)];
 };
 
@@ -44,8 +47,16 @@ function printTranslation(r: TranslationResult): void {
     for (const x of r.untranslated) u.push([x.group, x.sourceTopic, x.partition, x.sourceCommittedOffset, x.reason, x.fallback ? 'yes' : 'no']);
     process.stdout.write(`Source commits without a checkpoint:\n${u.toString()}\n`);
   }
-  if (r.corrupt.length) say(`${r.corrupt.length} corrupt record(s) skipped: ${r.corrupt.slice(0, 5).map((c) => `${c.topic}/${c.partition}@${c.offset}: ${c.reason}`).join('; ')}`);
-  say(`Read ${r.reads.checkpointRecords} checkpoint record(s) from ${r.checkpointsTopic} and ${r.reads.offsetSyncRecords} offset sync(s)${r.offsetSyncsTopic ? ` from ${r.offsetSyncsTopic}` : ''}.`);
+  if (r.corrupt.length)
+    say(
+      `${r.corrupt.length} corrupt record(s) skipped: ${r.corrupt
+        .slice(0, 5)
+        .map((c) => `${c.topic}/${c.partition}@${c.offset}: ${c.reason}`)
+        .join('; ')}`,
+    );
+  say(
+    `Read ${r.reads.checkpointRecords} checkpoint record(s) from ${r.checkpointsTopic} and ${r.reads.offsetSyncRecords} offset sync(s)${r.offsetSyncsTopic ? ` from ${r.offsetSyncsTopic}` : ''}.`,
+  );
 }
 
 /** Adds the `offsets` command group. */
@@ -62,12 +73,28 @@ export function registerOffsetsCommands(program: Command): void {
       const ports = await openFlow(o);
       try {
         if (ports.sourceNote) say(ports.sourceNote);
-        const r = await translateOffsets({ flow: ports.flow, target: ports.target, ...(ports.source ? { source: ports.source } : {}), include: o.group ?? [], exclude: o.excludeGroup ?? [] });
+        const r = await translateOffsets({
+          flow: ports.flow,
+          target: ports.target,
+          ...(ports.source ? { source: ports.source } : {}),
+          include: o.group ?? [],
+          exclude: o.excludeGroup ?? [],
+        });
         if (o.output === 'json') {
           for (const p of r.partitions) process.stdout.write(JSON.stringify({ kind: 'translated', ...p }) + '\n');
           for (const u of r.untranslated) process.stdout.write(JSON.stringify({ kind: 'untranslated', ...u }) + '\n');
           for (const c of r.corrupt) process.stdout.write(JSON.stringify({ kind: 'corrupt', ...c }) + '\n');
-          process.stdout.write(JSON.stringify({ kind: 'summary', flow: r.flow, sourceReachable: r.sourceReachable, groups: r.groups, reads: r.reads, checkpointsTopic: r.checkpointsTopic, offsetSyncsTopic: r.offsetSyncsTopic }) + '\n');
+          process.stdout.write(
+            JSON.stringify({
+              kind: 'summary',
+              flow: r.flow,
+              sourceReachable: r.sourceReachable,
+              groups: r.groups,
+              reads: r.reads,
+              checkpointsTopic: r.checkpointsTopic,
+              offsetSyncsTopic: r.offsetSyncsTopic,
+            }) + '\n',
+          );
         } else printTranslation(r);
       } finally {
         await ports.close();
@@ -90,11 +117,28 @@ export function registerOffsetsCommands(program: Command): void {
         }
         const t = table(['source topic', 'part', 'source HWM', 'target HWM', 'last sync U→D', 'lag (records)', 'lag ≤', 'last record age']);
         for (const p of r.partitions) {
-          t.push([p.sourceTopic, p.partition, p.sourceHighWatermark ?? '?', p.targetHighWatermark, p.lastSync ? `${p.lastSync.upstreamOffset}→${p.lastSync.downstreamOffset}` : 'none', p.lagRecords ?? '?', p.lagUpperBound ?? '?', p.lastReplicatedTimestamp ? seconds(now - p.lastReplicatedTimestamp) : 'empty']);
+          t.push([
+            p.sourceTopic,
+            p.partition,
+            p.sourceHighWatermark ?? '?',
+            p.targetHighWatermark,
+            p.lastSync ? `${p.lastSync.upstreamOffset}→${p.lastSync.downstreamOffset}` : 'none',
+            p.lagRecords ?? '?',
+            p.lagUpperBound ?? '?',
+            p.lastReplicatedTimestamp ? seconds(now - p.lastReplicatedTimestamp) : 'empty',
+          ]);
         }
         process.stdout.write(`${t.toString()}\n`);
-        say(r.heartbeat ? `Newest heartbeat replicated from ${ports.flow.source} to ${ports.flow.target}: ${seconds(r.heartbeat.ageMs)} old (${r.heartbeat.topic}).` : `No heartbeat replicated from ${ports.flow.source} found on ${ports.flow.target} (nothing writes heartbeats into ${ports.flow.source}'s heartbeats topic).`);
-        say(r.mm2Heartbeat ? `MM2's own newest heartbeat for ${ports.flow.source}->${ports.flow.target}: ${seconds(r.mm2Heartbeat.ageMs)} old (MM2 alive; says nothing about ${ports.flow.source}).` : `No MM2 heartbeat for ${ports.flow.source}->${ports.flow.target} on ${ports.flow.target}.`);
+        say(
+          r.heartbeat
+            ? `Newest heartbeat replicated from ${ports.flow.source} to ${ports.flow.target}: ${seconds(r.heartbeat.ageMs)} old (${r.heartbeat.topic}).`
+            : `No heartbeat replicated from ${ports.flow.source} found on ${ports.flow.target} (nothing writes heartbeats into ${ports.flow.source}'s heartbeats topic).`,
+        );
+        say(
+          r.mm2Heartbeat
+            ? `MM2's own newest heartbeat for ${ports.flow.source}->${ports.flow.target}: ${seconds(r.mm2Heartbeat.ageMs)} old (MM2 alive; says nothing about ${ports.flow.source}).`
+            : `No MM2 heartbeat for ${ports.flow.source}->${ports.flow.target} on ${ports.flow.target}.`,
+        );
       } finally {
         await ports.close();
       }

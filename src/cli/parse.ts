@@ -29,6 +29,7 @@ export function oneOf<T extends string>(...allowed: T[]): (value: string) => T {
 export function durationMs(value: string): number {
   if (/^\s*\d+(\.\d+)?\s*$/.test(value)) throw new InvalidArgumentError(`"${value}" has no unit: write e.g. 90s, 5m or 1500ms.`);
   const ms = parseDuration(value);
-  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) throw new InvalidArgumentError(`expected a duration such as 90s, 5m or 1h30m, got "${value}".`);
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0)
+    throw new InvalidArgumentError(`expected a duration such as 90s, 5m or 1h30m, got "${value}".`);
   return Math.round(ms);
 }

@@ -11,7 +11,10 @@ export interface PromptModule {
   confirm(config: { message: string; default?: boolean }, context?: { signal?: AbortSignal }): Promise<boolean>;
   input(config: { message: string; validate?: (value: string) => boolean | string }, context?: { signal?: AbortSignal }): Promise<string>;
   select<V>(config: { message: string; choices: { name: string; value: V; description?: string }[] }, context?: { signal?: AbortSignal }): Promise<V>;
-  number(config: { message: string; default?: number; min?: number; max?: number; required?: boolean }, context?: { signal?: AbortSignal }): Promise<number | undefined>;
+  number(
+    config: { message: string; default?: number; min?: number; max?: number; required?: boolean },
+    context?: { signal?: AbortSignal },
+  ): Promise<number | undefined>;
 }
 
 /** What the prompter needs from the output: to flush pending lines (the failing gates' table) and stop a spinner. */
@@ -62,14 +65,18 @@ export function createPrompter(mod: PromptModule, screen: PromptScreen): Prompte
           { signal },
         );
         if (action === 'wait') {
-          const seconds = await mod.number({ message: 'Wait up to how many seconds?', default: DEFAULT_WAIT_S, min: 1, max: MAX_WAIT_S, required: true }, { signal });
+          const seconds = await mod.number(
+            { message: 'Wait up to how many seconds?', default: DEFAULT_WAIT_S, min: 1, max: MAX_WAIT_S, required: true },
+            { signal },
+          );
           return { action, timeoutMs: (seconds ?? DEFAULT_WAIT_S) * 1000 };
         }
         if (action === 'override') {
           const reason = await mod.input(
             {
               message: `Why override ${failing.map((g) => `${step}.${g.id}`).join(', ')}? (recorded in the audit log)`,
-              validate: (v) => v.trim().length >= MIN_REASON_LENGTH || `Give a reason of at least ${MIN_REASON_LENGTH} characters: what you checked and who decided.`,
+              validate: (v) =>
+                v.trim().length >= MIN_REASON_LENGTH || `Give a reason of at least ${MIN_REASON_LENGTH} characters: what you checked and who decided.`,
             },
             { signal },
           );

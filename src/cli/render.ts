@@ -33,7 +33,10 @@ export function stepPlanText(plan: unknown): string {
   const t = table(['group', 'topic', 'partition', 'current offset', 'new offset', 're-read records']);
   let total = 0;
   let unknown = false;
-  for (const g of groups as { group: string; partitions: { topic: string; partition: number; before: number | null; after: number; reReadRecords: number | null }[] }[]) {
+  for (const g of groups as {
+    group: string;
+    partitions: { topic: string; partition: number; before: number | null; after: number; reReadRecords: number | null }[];
+  }[]) {
     for (const p of g.partitions) {
       t.push([g.group, p.topic, p.partition, p.before ?? '(none)', p.after, p.reReadRecords ?? '?']);
       if (p.reReadRecords === null) unknown = true;
@@ -49,7 +52,12 @@ const duration = (ms: number) => (ms >= 60_000 ? `${Math.floor(ms / 60_000)} min
 export function progressText(p: Progress): string {
   const parts = [p.label + ':'];
   if (p.remaining !== undefined) {
-    const detail = p.detail && Object.keys(p.detail).length > 1 ? ` (${Object.entries(p.detail).map(([k, v]) => `${k} ${num(v)}`).join(', ')})` : '';
+    const detail =
+      p.detail && Object.keys(p.detail).length > 1
+        ? ` (${Object.entries(p.detail)
+            .map(([k, v]) => `${k} ${num(v)}`)
+            .join(', ')})`
+        : '';
     parts.push(`${num(p.remaining)} ${p.unit} left${detail}`);
     if (p.ratePerSec !== undefined) parts.push(`· ${p.ratePerSec > 0 ? 'draining' : 'not draining'} ${num(Math.abs(p.ratePerSec))} ${p.unit}/s`);
     parts.push(`· ETA ${p.etaMs !== undefined ? duration(p.etaMs) : 'unknown'}`);
@@ -66,13 +74,15 @@ export function humanLine(e: RunEvent): string | undefined {
     case 'run.resumed':
       return `resuming run ${e.runId} from ${e.fromState} (${e.completedWrites} write(s) already done) by ${e.operator}@${e.host}`;
     case 'lock.acquired':
-      return `lock on ${e.pair} taken (lease ${e.ttlMs / 1000} s)${e.stolenFrom ? ` — STOLEN from ${JSON.stringify(e.stolenFrom)}: "${e.reason}"` : ''}${e.expiredFrom ? ' (the previous holder\'s lease had expired)' : ''}`;
+      return `lock on ${e.pair} taken (lease ${e.ttlMs / 1000} s)${e.stolenFrom ? ` — STOLEN from ${JSON.stringify(e.stolenFrom)}: "${e.reason}"` : ''}${e.expiredFrom ? " (the previous holder's lease had expired)" : ''}`;
     case 'step.started':
       return `▶ ${e.step} (${e.stepKind})`;
     case 'step.retry':
       return `  retry: attempt ${e.failedAttempt} failed (${e.error}); ${e.retriesLeft} retr${e.retriesLeft === 1 ? 'y' : 'ies'} left`;
     case 'gate':
-      return e.final ? `  gate ${e.gate.id}: ${e.gate.ok ? 'ok' : 'FAILED'} — observed ${json(e.gate.observed)}, expected ${e.gate.expected}` : `  waiting: ${e.gate.id} observed ${json(e.gate.observed)}, expected ${e.gate.expected}`;
+      return e.final
+        ? `  gate ${e.gate.id}: ${e.gate.ok ? 'ok' : 'FAILED'} — observed ${json(e.gate.observed)}, expected ${e.gate.expected}`
+        : `  waiting: ${e.gate.id} observed ${json(e.gate.observed)}, expected ${e.gate.expected}`;
     case 'gate.overridden':
       return `  gate ${e.gate} OVERRIDDEN by ${e.by}: "${e.reason}" (observed ${json(e.observed)}, expected ${e.expected})`;
     case 'gate.decision':
@@ -112,7 +122,10 @@ function describe(w: WriteDescription): string {
 
 /** The offset plan table from the reset writes (would or done) of a run. */
 export function planTable(events: RunEvent[]): string | undefined {
-  const rows = events.filter((e): e is Extract<RunEvent, { kind: 'write.would' | 'write.done' }> => (e.kind === 'write.would' || e.kind === 'write.done') && e.write.action === 'reset consumer group offsets');
+  const rows = events.filter(
+    (e): e is Extract<RunEvent, { kind: 'write.would' | 'write.done' }> =>
+      (e.kind === 'write.would' || e.kind === 'write.done') && e.write.action === 'reset consumer group offsets',
+  );
   return rows.length ? stepPlanText(rows.map((r) => r.write.details)) : undefined;
 }
 
@@ -124,23 +137,35 @@ export function runSummary(events: RunEvent[]): string {
     else if (e.kind === 'step.failed') t.push([e.step, e.policy === 'continue' ? 'failed (continued)' : 'FAILED', secs(e.durationMs)]);
   }
   const lines = [t.toString()];
-  const translated = events.find((e): e is Extract<RunEvent, { kind: 'step.succeeded' }> => e.kind === 'step.succeeded' && Array.isArray(e.outputs.groups) && 'reReadRecords' in e.outputs);
+  const translated = events.find(
+    (e): e is Extract<RunEvent, { kind: 'step.succeeded' }> => e.kind === 'step.succeeded' && Array.isArray(e.outputs.groups) && 'reReadRecords' in e.outputs,
+  );
   if (translated) {
     const groups = translated.outputs.groups as { group: string; reReadRecords: number | null }[];
-    lines.push(`groups moved: ${groups.length}; records to re-read: ${translated.outputs.reReadRecords ?? 'unknown'} (${groups.map((g) => `${g.group} ${g.reReadRecords ?? '?'}`).join(', ')})`);
+    lines.push(
+      `groups moved: ${groups.length}; records to re-read: ${translated.outputs.reReadRecords ?? 'unknown'} (${groups.map((g) => `${g.group} ${g.reReadRecords ?? '?'}`).join(', ')})`,
+    );
   }
-  const resets = events.filter((e): e is Extract<RunEvent, { kind: 'write.done' | 'write.would' }> => (e.kind === 'write.done' || e.kind === 'write.would') && e.write.action === 'reset consumer group offsets');
+  const resets = events.filter(
+    (e): e is Extract<RunEvent, { kind: 'write.done' | 'write.would' }> =>
+      (e.kind === 'write.done' || e.kind === 'write.would') && e.write.action === 'reset consumer group offsets',
+  );
   if (resets.length) {
     // A negative re-read count would mean a target offset past the record the group was about to read: skipped records.
     const rows = resets.flatMap((r) => (r.write.details as { partitions: { reReadRecords: number | null }[] }).partitions);
     const skipped = rows.reduce((s, p) => s + (p.reReadRecords !== null && p.reReadRecords < 0 ? -p.reReadRecords : 0), 0);
     const reRead = rows.reduce((s, p) => s + Math.max(0, p.reReadRecords ?? 0), 0);
     const unknown = rows.filter((p) => p.reReadRecords === null).length;
-    lines.push(`offsets ${resets[0]!.kind === 'write.done' ? 'written' : 'planned'}: ${resets.length} group(s), ${rows.length} partition(s); records re-read: ${num(reRead)}${unknown ? ` (+ ${unknown} partition(s) unknown)` : ''}; records skipped: ${num(skipped)}`);
+    lines.push(
+      `offsets ${resets[0]!.kind === 'write.done' ? 'written' : 'planned'}: ${resets.length} group(s), ${rows.length} partition(s); records re-read: ${num(reRead)}${unknown ? ` (+ ${unknown} partition(s) unknown)` : ''}; records skipped: ${num(skipped)}`,
+    );
   }
   const end = events.find((e): e is Extract<RunEvent, { kind: 'run.finished' }> => e.kind === 'run.finished');
   if (end) lines.push(`outcome: ${end.outcome} in ${secs(end.durationMs)} (exit ${end.exitCode}); audit log: ${end.auditFile}`);
   const paused = events.find((e): e is Extract<RunEvent, { kind: 'run.paused' }> => e.kind === 'run.paused');
-  if (paused) lines.push(`outcome: PAUSED${paused.step ? ` in ${paused.step}` : ''} after ${secs(paused.durationMs)} (exit ${paused.exitCode}); audit log: ${paused.auditFile}\nto continue: ${paused.resumeCommand}`);
+  if (paused)
+    lines.push(
+      `outcome: PAUSED${paused.step ? ` in ${paused.step}` : ''} after ${secs(paused.durationMs)} (exit ${paused.exitCode}); audit log: ${paused.auditFile}\nto continue: ${paused.resumeCommand}`,
+    );
   return lines.join('\n');
 }

@@ -81,7 +81,9 @@ function pauseOnSignals(stderr: NodeJS.WritableStream): { signal: AbortSignal; d
   const onSignal = (sig: NodeJS.Signals) => {
     if (!ctl.signal.aborted) {
       ctl.abort(sig === 'SIGINT' ? 'the operator pressed Ctrl-C' : `received ${sig}`);
-      stderr.write(`\n${sig}: pausing at the next safe point (a write in flight completes and is recorded first)… press Ctrl-C (or send SIGTERM) again to quit at once\n`);
+      stderr.write(
+        `\n${sig}: pausing at the next safe point (a write in flight completes and is recorded first)… press Ctrl-C (or send SIGTERM) again to quit at once\n`,
+      );
     } else {
       stderr.write(`second ${sig === 'SIGINT' ? 'Ctrl-C' : sig}: quitting now; check the audit log before resuming\n`);
       process.exit(sig === 'SIGINT' ? 130 : 143);
@@ -112,7 +114,10 @@ function problemsOf(error: unknown, file: string): ValidationProblem[] {
 }
 
 async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: boolean, resumeId?: string): Promise<number> {
-  if (o.stealLock && !o.reason) throw new InvalidInputError('--steal-lock needs --reason "<why>" (it is recorded in the audit log).', { hint: 'For example --steal-lock --reason "previous run crashed on host X".' });
+  if (o.stealLock && !o.reason)
+    throw new InvalidInputError('--steal-lock needs --reason "<why>" (it is recorded in the audit log).', {
+      hint: 'For example --steal-lock --reason "previous run crashed on host X".',
+    });
   const registry = builtinRegistry();
   const runsDir = String(o.runsDir);
   const resumed = resumeId ? loadRunForResume(runsDir, resumeId) : undefined;
@@ -122,13 +127,18 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
   if (o.acceptDataLossWindow !== undefined && !resumed) {
     // Sugar for the emergency runbooks' parameter, so the pipeline states the window it accepts in one readable flag.
     if (!(ACCEPT_WINDOW_PARAM in runbook.runbook.parameters)) {
-      throw new InvalidInputError(`--accept-data-loss-window: ${runbook.file} has no "${ACCEPT_WINDOW_PARAM}" parameter, so no step would use it.`, { hint: 'Use it with runbooks that estimate a data-loss window (runbooks/emergency-failover.yaml), or leave it out.' });
+      throw new InvalidInputError(`--accept-data-loss-window: ${runbook.file} has no "${ACCEPT_WINDOW_PARAM}" parameter, so no step would use it.`, {
+        hint: 'Use it with runbooks that estimate a data-loss window (runbooks/emergency-failover.yaml), or leave it out.',
+      });
     }
     sets[ACCEPT_WINDOW_PARAM] = String(o.acceptDataLossWindow);
     runbook = await loadRunbook(runbook.file, registry, sets);
   }
   if (resumed && runbook.sha256 !== resumed.record.runbookSha256) {
-    throw new InvalidInputError(`${runbook.file} changed since run ${resumeId} started (sha256 ${runbook.sha256.slice(0, 12)}… ≠ ${resumed.record.runbookSha256.slice(0, 12)}…).`, { hint: 'Restore the runbook as it was, or start a new run.' });
+    throw new InvalidInputError(
+      `${runbook.file} changed since run ${resumeId} started (sha256 ${runbook.sha256.slice(0, 12)}… ≠ ${resumed.record.runbookSha256.slice(0, 12)}…).`,
+      { hint: 'Restore the runbook as it was, or start a new run.' },
+    );
   }
   const clustersFile = resumed ? resumed.record.clustersFile : resolveClustersFile(o.clusters as string | undefined);
   const clusters = await loadClustersFile(clustersFile);
@@ -139,7 +149,10 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
   const jsonOut = o.output === 'json';
   const live = new LiveOutput({ stream: process.stderr });
   const sink = jsonOut ? (e: RunEvent) => void process.stdout.write(JSON.stringify(e) + '\n') : live.event;
-  if (!jsonOut) live.print(`${runbook.runbook.name} (${runbook.runbook.flow}), ${interactive ? 'interactive' : 'non-interactive'}${dryRun || resumed?.record.dryRun ? ', DRY-RUN (nothing is written)' : ''}:\n${runbookTable(runbook.runbook, registry)}`);
+  if (!jsonOut)
+    live.print(
+      `${runbook.runbook.name} (${runbook.runbook.flow}), ${interactive ? 'interactive' : 'non-interactive'}${dryRun || resumed?.record.dryRun ? ', DRY-RUN (nothing is written)' : ''}:\n${runbookTable(runbook.runbook, registry)}`,
+    );
   const pause = pauseOnSignals(process.stderr);
   const result = await runRunbook({
     runbook,
@@ -161,7 +174,9 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
     live.close();
   });
   if (result.anchor && !result.anchor.written) {
-    process.stderr.write(`warning: the audit anchor of run ${result.runId} could not be written to ${result.anchor.cluster} (${result.anchor.error.split('\n')[0]}): \`audit verify\` reports this run BROKEN (no anchor) while ${result.anchor.cluster} answers\n`);
+    process.stderr.write(
+      `warning: the audit anchor of run ${result.runId} could not be written to ${result.anchor.cluster} (${result.anchor.error.split('\n')[0]}): \`audit verify\` reports this run BROKEN (no anchor) while ${result.anchor.cluster} answers\n`,
+    );
   }
   if (!jsonOut) {
     const table = planTable(result.events);
@@ -183,12 +198,21 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
       .option('--steal-lock', 'take over a lock held by another run (needs --reason; audited)')
       .option('--reason <text>', 'why the lock is stolen')
       .option('--output <format>', 'human or json (one event per line, schema in docs/events.md)', oneOf('human', 'json'), 'human')
-      .option('--prompt-timeout <ms>', 'longest wait for an answer to one prompt; then the run pauses (resumable)', intIn(1000, 86_400_000), DEFAULT_PROMPT_TIMEOUT_MS);
+      .option(
+        '--prompt-timeout <ms>',
+        'longest wait for an answer to one prompt; then the run pauses (resumable)',
+        intIn(1000, 86_400_000),
+        DEFAULT_PROMPT_TIMEOUT_MS,
+      );
 
   common(program.command('run <runbook>'))
     .description('run a runbook against the clusters (gates, confirmations, audit log)')
     .option('--dry-run', 'compute everything from real reads, write nothing')
-    .option('--accept-data-loss-window <duration>', 'emergency runbooks: the data-loss window you accept (e.g. 5m); the run blocks if the estimate is larger', durationMs)
+    .option(
+      '--accept-data-loss-window <duration>',
+      'emergency runbooks: the data-loss window you accept (e.g. 5m); the run blocks if the estimate is larger',
+      durationMs,
+    )
     .action(async (file: string, o) => setExit(await execute(file, o, Boolean(o.dryRun))));
 
   common(program.command('plan <runbook>'))
@@ -205,14 +229,19 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
     .option('--yes', 'non-interactive: approve confirmations (recorded in the audit log)')
     .option('--override <step.gate=reason>', 'let a failing gate pass, with a reason (repeatable, audited)', collect)
     .option('--output <format>', 'human or json (one event per line, schema in docs/events.md)', oneOf('human', 'json'), 'human')
-    .option('--prompt-timeout <ms>', 'longest wait for an answer to one prompt; then the run pauses (resumable)', intIn(1000, 86_400_000), DEFAULT_PROMPT_TIMEOUT_MS)
+    .option(
+      '--prompt-timeout <ms>',
+      'longest wait for an answer to one prompt; then the run pauses (resumable)',
+      intIn(1000, 86_400_000),
+      DEFAULT_PROMPT_TIMEOUT_MS,
+    )
     .action(async (runId: string, o) => setExit(await execute('', o, false, runId)));
 
   program
     .command('validate <runbook>')
-    .description('check a runbook: schema, step kinds, inputs, template references, parameters; with --clusters, that file and the runbook\'s flow in it')
+    .description("check a runbook: schema, step kinds, inputs, template references, parameters; with --clusters, that file and the runbook's flow in it")
     .option('--set <key=value>', 'set a runbook parameter (repeatable)', collect)
-    .option('--clusters <file>', 'also check this clusters file, and that the runbook\'s flow is one of its flows')
+    .option('--clusters <file>', "also check this clusters file, and that the runbook's flow is one of its flows")
     .option('--flow <source->target>', 'also check that the runbook is written for this flow')
     .action(async (file: string, o) => {
       const sets = pairs(o.set, '--set');
@@ -235,6 +264,8 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
       }).catch((e: unknown) => void problems.push(...problemsOf(e, runbookFile)));
       if (problems.length || !r) throw new ValidationError(problems);
       for (const w of r.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
-      process.stdout.write(`${file}: OK — ${r.runbook.name}, flow ${r.runbook.flow}${clusters ? ` (a flow of ${o.clusters}, which is valid too)` : ''}, ${r.runbook.steps.length} steps (${r.runbook.steps.map((s) => s.id).join(' → ')})\n`);
+      process.stdout.write(
+        `${file}: OK — ${r.runbook.name}, flow ${r.runbook.flow}${clusters ? ` (a flow of ${o.clusters}, which is valid too)` : ''}, ${r.runbook.steps.length} steps (${r.runbook.steps.map((s) => s.id).join(' → ')})\n`,
+      );
     });
 }

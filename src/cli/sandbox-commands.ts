@@ -6,12 +6,12 @@ import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { failbackClustersFilePath } from '../sandbox/clusters-file.js';
+import { failbackClustersFilePath } from '../rehearsal/sandbox/clusters-file.js';
 import { CLUSTERS_ENV } from './clusters-options.js';
-import { TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../traffic/control.js';
-import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../traffic/generator.js';
-import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../sandbox/sandbox.js';
-import { defaultStateDir } from '../sandbox/topology.js';
+import { TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../rehearsal/traffic/control.js';
+import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../rehearsal/traffic/generator.js';
+import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../rehearsal/sandbox/sandbox.js';
+import { defaultStateDir } from '../rehearsal/sandbox/topology.js';
 import { intIn, oneOf } from './parse.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -49,9 +49,13 @@ export function registerSandboxCommands(program: Command): void {
     .option('--brokers <n>', 'brokers in the primary cluster: 1 or 3', (v) => Number(oneOf('1', '3')(v)) as 1 | 3)
     .option('--dr-brokers <n>', 'brokers in the dr cluster: 1 or 3', (v) => Number(oneOf('1', '3')(v)) as 1 | 3)
     .option('--mm2-mode <mode>', 'dedicated MirrorMaker 2, or connect (Kafka Connect REST)', oneOf('dedicated', 'connect'))
-    .option('--offset-lag-max <records>', 'MM2 offset.lag.max (default 100, MM2\'s default)', intIn(0, 1_000_000))
+    .option('--offset-lag-max <records>', "MM2 offset.lag.max (default 100, MM2's default)", intIn(0, 1_000_000))
     .option('--sync-group-offsets', 'turn on MM2 sync.group.offsets.enabled (off by default)')
-    .option('--port-base <port>', 'first port of the block the sandbox uses (default 19090; keep it below 32700, the OS lends higher ports to outgoing connections)', intIn(1024, 65000))
+    .option(
+      '--port-base <port>',
+      'first port of the block the sandbox uses (default 19090; keep it below 32700, the OS lends higher ports to outgoing connections)',
+      intIn(1024, 65000),
+    )
     .option(...stateDirOption)
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
@@ -124,20 +128,29 @@ export function registerSandboxCommands(program: Command): void {
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
       const status = await sandboxStatus(o.stateDir);
-      const topics: TrafficTopic[] = String(o.topics).split(',').map((spec) => {
-        const [name, parts] = spec.split(':');
-        if (!name) throw new InvalidInputError(`--topics: empty topic name in "${spec}".`, { hint: 'Write topics as name:partitions, e.g. orders:6,payments:3.' });
-        return { name, partitions: parts ? intIn(1, 1000)(parts) : DEFAULT_TRAFFIC_TOPICS.find((t) => t.name === name)?.partitions ?? 1 };
-      });
+      const topics: TrafficTopic[] = String(o.topics)
+        .split(',')
+        .map((spec) => {
+          const [name, parts] = spec.split(':');
+          if (!name)
+            throw new InvalidInputError(`--topics: empty topic name in "${spec}".`, { hint: 'Write topics as name:partitions, e.g. orders:6,payments:3.' });
+          return { name, partitions: parts ? intIn(1, 1000)(parts) : (DEFAULT_TRAFFIC_TOPICS.find((t) => t.name === name)?.partitions ?? 1) };
+        });
       const specs = o.groups === 'none' ? [] : String(o.groups).split(',').filter(Boolean);
       const groups = specs.map((spec) => {
         const [groupId = '', delay] = spec.split(':');
         const known = DEFAULT_TRAFFIC_GROUPS.find((g) => g.groupId === groupId);
-        return { groupId, topics: known?.topics ?? topics.map((t) => t.name), ...(delay ? { delayMs: intIn(0, 60_000)(delay) } : known?.delayMs ? { delayMs: known.delayMs } : {}) };
+        return {
+          groupId,
+          topics: known?.topics ?? topics.map((t) => t.name),
+          ...(delay ? { delayMs: intIn(0, 60_000)(delay) } : known?.delayMs ? { delayMs: known.delayMs } : {}),
+        };
       });
       const names = groups.map((g) => g.groupId);
       const traffic = await startTraffic({ bootstrapServers: status.clusters.primary.bootstrapServers, topics, ratePerSecond: o.rate, groups });
-      say(`Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on primary; groups ${names.join(', ') || 'none'}`);
+      say(
+        `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on primary; groups ${names.join(', ') || 'none'}`,
+      );
       const report = () => ({
         run: traffic.ledger.run,
         produced: traffic.ledger.producedTotal(),
@@ -152,18 +165,29 @@ export function registerSandboxCommands(program: Command): void {
         else if (action === 'redirect') {
           // Consumers to dr: the replicated topic (primary.orders) and, once written there, dr's own (orders).
           for (const g of names) await traffic.stopGroup(g);
-          for (const g of groups) await traffic.startGroup({ ...g, topics: g.topics.map((t) => `primary.${t}`), subscribe: g.topics.map((t) => new RegExp(`^(primary\\.)?${escapeRegExp(t)}$`)) }, status.clusters.dr.bootstrapServers);
+          for (const g of groups)
+            await traffic.startGroup(
+              { ...g, topics: g.topics.map((t) => `primary.${t}`), subscribe: g.topics.map((t) => new RegExp(`^(primary\\.)?${escapeRegExp(t)}$`)) },
+              status.clusters.dr.bootstrapServers,
+            );
         } else if (action === 'produce-on-dr') {
           await traffic.moveProducer(status.clusters.dr.bootstrapServers);
           // kafkajs resolves a pattern subscription once: rejoin so the groups also read the topics just created on dr.
           const onDr = traffic.runningGroups();
           for (const g of onDr) await traffic.stopGroup(g);
-          for (const g of groups.filter((x) => onDr.includes(x.groupId))) await traffic.startGroup({ ...g, topics: g.topics.map((t) => `primary.${t}`), subscribe: g.topics.map((t) => new RegExp(`^(primary\\.)?${escapeRegExp(t)}$`)) }, status.clusters.dr.bootstrapServers);
-        }
-        else if (action === 'failback') {
+          for (const g of groups.filter((x) => onDr.includes(x.groupId)))
+            await traffic.startGroup(
+              { ...g, topics: g.topics.map((t) => `primary.${t}`), subscribe: g.topics.map((t) => new RegExp(`^(primary\\.)?${escapeRegExp(t)}$`)) },
+              status.clusters.dr.bootstrapServers,
+            );
+        } else if (action === 'failback') {
           // Back to primary: the original topic and what dr wrote meanwhile, replicated back as dr.orders.
           for (const g of names) await traffic.stopGroup(g);
-          for (const g of groups) await traffic.startGroup({ ...g, subscribe: g.topics.map((t) => new RegExp(`^(dr\\.)?${escapeRegExp(t)}$`)) }, status.clusters.primary.bootstrapServers);
+          for (const g of groups)
+            await traffic.startGroup(
+              { ...g, subscribe: g.topics.map((t) => new RegExp(`^(dr\\.)?${escapeRegExp(t)}$`)) },
+              status.clusters.primary.bootstrapServers,
+            );
           await traffic.moveProducer(status.clusters.primary.bootstrapServers);
         }
         say(`traffic: ${action} done`);
@@ -171,7 +195,11 @@ export function registerSandboxCommands(program: Command): void {
       });
       const ticker = setInterval(() => {
         const s = traffic.stats();
-        say(`produced ${s.produced} (send failures ${s.sendFailures})  consumed ${Object.entries(s.consumed).map(([g, n]) => `${g}=${n}`).join(' ')}`);
+        say(
+          `produced ${s.produced} (send failures ${s.sendFailures})  consumed ${Object.entries(s.consumed)
+            .map(([g, n]) => `${g}=${n}`)
+            .join(' ')}`,
+        );
       }, 5000);
       await new Promise<void>((resolve) => {
         const done = () => resolve();
@@ -198,10 +226,13 @@ export function registerSandboxCommands(program: Command): void {
 
   sandbox
     .command('traffic-ctl <action>')
-    .description(`command the running traffic process: ${TRAFFIC_ACTIONS.join(' | ')} (freeze = stop producers; redirect = move consumer groups to dr; produce-on-dr = producers write to dr; failback = groups and producers back to primary)`)
+    .description(
+      `command the running traffic process: ${TRAFFIC_ACTIONS.join(' | ')} (freeze = stop producers; redirect = move consumer groups to dr; produce-on-dr = producers write to dr; failback = groups and producers back to primary)`,
+    )
     .option(...stateDirOption)
     .action(async (action: string, o) => {
-      if (!(TRAFFIC_ACTIONS as string[]).includes(action)) throw new InvalidInputError(`Unknown traffic action "${action}".`, { hint: `Use one of: ${TRAFFIC_ACTIONS.join(', ')}.` });
+      if (!(TRAFFIC_ACTIONS as string[]).includes(action))
+        throw new InvalidInputError(`Unknown traffic action "${action}".`, { hint: `Use one of: ${TRAFFIC_ACTIONS.join(', ')}.` });
       const r = await sendTrafficCommand(o.stateDir, action as (typeof TRAFFIC_ACTIONS)[number]);
       process.stdout.write(JSON.stringify(r) + '\n');
     });

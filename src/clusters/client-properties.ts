@@ -32,7 +32,8 @@ export class ClientPropertiesError extends Error {
 function expandEnv(key: string, value: string, env: NodeJS.ProcessEnv): string {
   return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
     const v = env[name];
-    if (v === undefined) throw new ClientPropertiesError(key, `${key} refers to environment variable ${name}, which is not set`, `Export ${name} before running.`);
+    if (v === undefined)
+      throw new ClientPropertiesError(key, `${key} refers to environment variable ${name}, which is not set`, `Export ${name} before running.`);
     return v;
   });
 }
@@ -41,7 +42,11 @@ function readPem(key: string, file: string, baseDir: string, asWritten: string):
   try {
     return readFileSync(path.resolve(baseDir, file), 'utf8');
   } catch {
-    throw new ClientPropertiesError(key, `${key}: cannot read ${asWritten}`, 'Give the path of a readable PEM file (relative paths are taken from the properties file\'s folder).');
+    throw new ClientPropertiesError(
+      key,
+      `${key}: cannot read ${asWritten}`,
+      "Give the path of a readable PEM file (relative paths are taken from the properties file's folder).",
+    );
   }
 }
 
@@ -76,7 +81,11 @@ export function readClientProperties(file: string, env: NodeJS.ProcessEnv = proc
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    throw new ClientPropertiesError('(file)', `cannot read client properties file ${file}`, 'Check the path in clientProperties (relative to the clusters file).');
+    throw new ClientPropertiesError(
+      '(file)',
+      `cannot read client properties file ${file}`,
+      'Check the path in clientProperties (relative to the clusters file).',
+    );
   }
   const raw = parse(text) as Record<string, string>;
   const baseDir = path.dirname(file);
@@ -85,7 +94,11 @@ export function readClientProperties(file: string, env: NodeJS.ProcessEnv = proc
   const asWritten = (k: string, fallback: string) => JSON.stringify(raw[k] ?? fallback);
   const protocol = (get('security.protocol') ?? 'PLAINTEXT').toUpperCase();
   if (!['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'].includes(protocol)) {
-    throw new ClientPropertiesError('security.protocol', `security.protocol ${asWritten('security.protocol', 'PLAINTEXT')} is not supported`, 'Use PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.');
+    throw new ClientPropertiesError(
+      'security.protocol',
+      `security.protocol ${asWritten('security.protocol', 'PLAINTEXT')} is not supported`,
+      'Use PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL.',
+    );
   }
   const out: SecuritySettings = {};
   if (protocol.endsWith('SSL')) {
@@ -95,7 +108,11 @@ export function readClientProperties(file: string, env: NodeJS.ProcessEnv = proc
       if (!loc) continue;
       const type = (get(`ssl.${store}.type`) ?? 'JKS').toUpperCase();
       if (type !== 'PEM') {
-        throw new ClientPropertiesError(`ssl.${store}.type`, `ssl.${store}.type ${asWritten(`ssl.${store}.type`, 'JKS')} is not supported (Node.js reads PEM only)`, `Convert the ${store} to PEM (keytool -importkeystore … then openssl) and set ssl.${store}.type=PEM.`);
+        throw new ClientPropertiesError(
+          `ssl.${store}.type`,
+          `ssl.${store}.type ${asWritten(`ssl.${store}.type`, 'JKS')} is not supported (Node.js reads PEM only)`,
+          `Convert the ${store} to PEM (keytool -importkeystore … then openssl) and set ssl.${store}.type=PEM.`,
+        );
       }
       const pem = readPem(`ssl.${store}.location`, loc, baseDir, asWritten(`ssl.${store}.location`, loc));
       if (store === 'truststore') tls.ca = pem;
@@ -114,10 +131,18 @@ export function readClientProperties(file: string, env: NodeJS.ProcessEnv = proc
     const jaas = get('sasl.jaas.config');
     const creds = jaas ? jaasCredentials(jaas) : undefined;
     if (!['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'].includes(mechanism)) {
-      throw new ClientPropertiesError('sasl.mechanism', `sasl.mechanism ${asWritten('sasl.mechanism', 'GSSAPI')} is not supported`, 'Use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.');
+      throw new ClientPropertiesError(
+        'sasl.mechanism',
+        `sasl.mechanism ${asWritten('sasl.mechanism', 'GSSAPI')} is not supported`,
+        'Use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.',
+      );
     }
     if (!creds) {
-      throw new ClientPropertiesError('sasl.jaas.config', 'sasl.jaas.config has no username="…" and password="…"', 'Give both, e.g. password="${env:KAFKA_PASSWORD}".');
+      throw new ClientPropertiesError(
+        'sasl.jaas.config',
+        'sasl.jaas.config has no username="…" and password="…"',
+        'Give both, e.g. password="${env:KAFKA_PASSWORD}".',
+      );
     }
     out.sasl = { mechanism: mechanism.toLowerCase() as 'plain', username: creds.username, password: creds.password };
   }

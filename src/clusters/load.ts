@@ -28,10 +28,23 @@ export async function loadClustersFile(file: string, env: NodeJS.ProcessEnv = pr
     cfg.flows.forEach((f, i) => {
       for (const side of ['source', 'target'] as const) {
         if (!aliases.includes(f[side])) {
-          problems.push({ file, ...located.locate(['flows', i, side]), field: `flows[${i}].${side}`, message: `unknown cluster "${f[side]}"`, hint: `Use one of the clusters defined above: ${aliases.join(', ')}.` });
+          problems.push({
+            file,
+            ...located.locate(['flows', i, side]),
+            field: `flows[${i}].${side}`,
+            message: `unknown cluster "${f[side]}"`,
+            hint: `Use one of the clusters defined above: ${aliases.join(', ')}.`,
+          });
         }
       }
-      if (f.source === f.target) problems.push({ file, ...located.locate(['flows', i, 'target']), field: `flows[${i}].target`, message: 'source and target are the same cluster', hint: 'A flow replicates from one cluster to another.' });
+      if (f.source === f.target)
+        problems.push({
+          file,
+          ...located.locate(['flows', i, 'target']),
+          field: `flows[${i}].target`,
+          message: 'source and target are the same cluster',
+          hint: 'A flow replicates from one cluster to another.',
+        });
     });
     for (const [alias, c] of Object.entries(cfg.clusters)) {
       if (c.clientProperties) {
@@ -39,7 +52,13 @@ export async function loadClustersFile(file: string, env: NodeJS.ProcessEnv = pr
           readClientProperties(path.resolve(path.dirname(file), c.clientProperties), env);
         } catch (error) {
           if (!(error instanceof ClientPropertiesError)) throw error;
-          problems.push({ file, ...located.locate(['clusters', alias, 'clientProperties']), field: `clusters.${alias}.clientProperties`, message: `${error.message} (key ${error.key})`, hint: error.hint });
+          problems.push({
+            file,
+            ...located.locate(['clusters', alias, 'clientProperties']),
+            field: `clusters.${alias}.clientProperties`,
+            message: `${error.message} (key ${error.key})`,
+            hint: error.hint,
+          });
         }
       }
     }
@@ -47,7 +66,8 @@ export async function loadClustersFile(file: string, env: NodeJS.ProcessEnv = pr
   });
   // Connect REST auth is read by steps, which know the flow but not the clusters file: anchor its file path now.
   for (const f of value.flows) {
-    if (f.mm2 && 'connect' in f.mm2 && f.mm2.connect.auth?.passwordFile) f.mm2.connect.auth.passwordFile = path.resolve(path.dirname(file), f.mm2.connect.auth.passwordFile);
+    if (f.mm2 && 'connect' in f.mm2 && f.mm2.connect.auth?.passwordFile)
+      f.mm2.connect.auth.passwordFile = path.resolve(path.dirname(file), f.mm2.connect.auth.passwordFile);
   }
   return { file, config: value };
 }
@@ -61,7 +81,9 @@ export function findFlow(loaded: LoadedClusters, want: { source?: string; target
   const list = loaded.config.flows.map((f) => `${f.source}->${f.target}`).join(', ') || 'none';
   if (flows.length === 1) return flows[0]!;
   throw new InvalidInputError(
-    flows.length === 0 ? `No replication flow${want.source ? ` from ${want.source}` : ''}${want.target ? ` to ${want.target}` : ''} in ${loaded.file} (flows: ${list}).` : `More than one flow matches in ${loaded.file} (flows: ${list}).`,
+    flows.length === 0
+      ? `No replication flow${want.source ? ` from ${want.source}` : ''}${want.target ? ` to ${want.target}` : ''} in ${loaded.file} (flows: ${list}).`
+      : `More than one flow matches in ${loaded.file} (flows: ${list}).`,
     { hint: 'Name the flow with --flow <source>-><target>, or add it under "flows:".' },
   );
 }
@@ -69,7 +91,10 @@ export function findFlow(loaded: LoadedClusters, want: { source?: string; target
 /** The cluster of an alias. @throws InvalidInputError listing the known aliases. */
 export function findCluster(loaded: LoadedClusters, alias: string): ClusterConfig {
   const c = loaded.config.clusters[alias];
-  if (!c) throw new InvalidInputError(`Unknown cluster "${alias}" in ${loaded.file}.`, { hint: `Known clusters: ${Object.keys(loaded.config.clusters).join(', ')}.` });
+  if (!c)
+    throw new InvalidInputError(`Unknown cluster "${alias}" in ${loaded.file}.`, {
+      hint: `Known clusters: ${Object.keys(loaded.config.clusters).join(', ')}.`,
+    });
   return c;
 }
 
@@ -81,9 +106,12 @@ function secretFrom(what: string, envName: string | undefined, file: string | un
   if (envName) {
     const v = env[envName];
     if (v === undefined) {
-      throw new InvalidInputError(`${what}: the environment variable that ${what}.passwordEnv names is not set (its name is not repeated here, in case a secret was pasted there).`, {
-        hint: `Export the variable named in ${what}.passwordEnv before running; it holds the password, the clusters file holds only its name.`,
-      });
+      throw new InvalidInputError(
+        `${what}: the environment variable that ${what}.passwordEnv names is not set (its name is not repeated here, in case a secret was pasted there).`,
+        {
+          hint: `Export the variable named in ${what}.passwordEnv before running; it holds the password, the clusters file holds only its name.`,
+        },
+      );
     }
     return v;
   }
@@ -107,7 +135,8 @@ export function clientSettings(loaded: LoadedClusters, alias: string, env: NodeJ
     try {
       security = readClientProperties(path.resolve(baseDir, c.clientProperties), env);
     } catch (error) {
-      if (error instanceof ClientPropertiesError) throw new ValidationError([{ file: loaded.file, field: `clusters.${alias}.clientProperties`, message: error.message, hint: error.hint }]);
+      if (error instanceof ClientPropertiesError)
+        throw new ValidationError([{ file: loaded.file, field: `clusters.${alias}.clientProperties`, message: error.message, hint: error.hint }]);
       throw error;
     }
   }
@@ -123,7 +152,11 @@ export function clientSettings(loaded: LoadedClusters, alias: string, env: NodeJ
     };
   }
   if (c.sasl) {
-    security.sasl = { mechanism: c.sasl.mechanism as 'plain', username: c.sasl.username, password: secretFrom(`clusters.${alias}.sasl`, c.sasl.passwordEnv, c.sasl.passwordFile, baseDir, env) };
+    security.sasl = {
+      mechanism: c.sasl.mechanism as 'plain',
+      username: c.sasl.username,
+      password: secretFrom(`clusters.${alias}.sasl`, c.sasl.passwordEnv, c.sasl.passwordFile, baseDir, env),
+    };
   }
   return { bootstrapServers: c.bootstrapServers, clientId: 'kafka-failover', extra: security };
 }

@@ -57,7 +57,10 @@ const connectUrl = z.url().refine(
       return false;
     }
   },
-  { message: 'the URL carries credentials (user:password@): they would be written to the audit log; give them as auth: { type: basic, username, passwordEnv | passwordFile }' },
+  {
+    message:
+      'the URL carries credentials (user:password@): they would be written to the audit log; give them as auth: { type: basic, username, passwordEnv | passwordFile }',
+  },
 );
 
 const sasl = z

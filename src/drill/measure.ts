@@ -74,11 +74,20 @@ export function phasesOf(run: 'failover' | 'failback', events: TimedEvent[], t0:
       const s = open.get(e.step);
       if (!s) continue;
       open.delete(e.step);
-      out.push({ run, step: e.step, kind: s.kind, startMs: s.start - t0, endMs: t - t0, durationMs: e.durationMs, outcome: e.kind === 'step.succeeded' ? 'ok' : 'failed' });
+      out.push({
+        run,
+        step: e.step,
+        kind: s.kind,
+        startMs: s.start - t0,
+        endMs: t - t0,
+        durationMs: e.durationMs,
+        outcome: e.kind === 'step.succeeded' ? 'ok' : 'failed',
+      });
     }
   }
   const last = events.at(-1)?.t ?? t0;
-  for (const [step, s] of open) out.push({ run, step, kind: s.kind, startMs: s.start - t0, endMs: last - t0, durationMs: last - s.start, outcome: 'not finished' });
+  for (const [step, s] of open)
+    out.push({ run, step, kind: s.kind, startMs: s.start - t0, endMs: last - t0, durationMs: last - s.start, outcome: 'not finished' });
   return out;
 }
 

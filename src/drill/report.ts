@@ -23,7 +23,9 @@ export function markdownReport(m: DrillMeasurements): string {
     '',
     '| run | runbook | outcome | RTO (end to end) | audit log |',
     '|---|---|---|---|---|',
-    ...[m.failover, m.failback].filter((r) => r !== null).map((r, i) => `| ${i === 0 ? 'failover' : 'failback'} | ${r!.runbook} | ${r!.outcome} (exit ${r!.exitCode}) | ${secs(r!.rtoMs)} | ${r!.auditFile} |`),
+    ...[m.failover, m.failback]
+      .filter((r) => r !== null)
+      .map((r, i) => `| ${i === 0 ? 'failover' : 'failback'} | ${r!.runbook} | ${r!.outcome} (exit ${r!.exitCode}) | ${secs(r!.rtoMs)} | ${r!.auditFile} |`),
     '',
     `RPO: records at risk at the cutover (replication lag when the failover moved on) **${n(m.rpo.recordsAtRisk)}**; estimated data-loss window ${m.rpo.dataLossWindowMs === null ? '— (planned failover)' : secs(m.rpo.dataLossWindowMs)}; records never replicated back at the failback **${n(m.rpo.neverReplicatedBack)}**.`,
     '',
@@ -35,7 +37,9 @@ export function markdownReport(m: DrillMeasurements): string {
     '',
     '## Consumer groups',
     '',
-    m.traffic ? `Traffic: ${n(m.traffic.produced)} records produced (acknowledged), ${n(m.traffic.sendFailures)} failed sends.` : 'No traffic ledger: skipped and duplicated records were not measured.',
+    m.traffic
+      ? `Traffic: ${n(m.traffic.produced)} records produced (acknowledged), ${n(m.traffic.sendFailures)} failed sends.`
+      : 'No traffic ledger: skipped and duplicated records were not measured.',
     '',
     '| group | re-reads reported | duplicates measured | skipped measured | consumed |',
     '|---|---|---|---|---|',
@@ -53,7 +57,12 @@ export function htmlReport(m: DrillMeasurements): string {
   const chartJs = readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
   const rows = (cells: string[][]) => cells.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('\n');
   const data = JSON.stringify({
-    phases: m.phases.map((p) => ({ label: `${p.run}: ${p.step}`, from: p.startMs / 1000, to: Math.max(p.endMs, p.startMs + 50) / 1000, ok: p.outcome === 'ok' })),
+    phases: m.phases.map((p) => ({
+      label: `${p.run}: ${p.step}`,
+      from: p.startMs / 1000,
+      to: Math.max(p.endMs, p.startMs + 50) / 1000,
+      ok: p.outcome === 'ok',
+    })),
     lag: m.lagCurve.map((p) => ({ x: p.atMs / 1000, y: p.totalLagRecords, run: p.run })),
   }).replace(/</g, '\\u003c');
   return `<!doctype html>

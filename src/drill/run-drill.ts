@@ -12,7 +12,6 @@ import { runRunbook, type RunResult } from '../engine/executor.js';
 import type { LoadedRunbook } from '../engine/load-runbook.js';
 import type { StepRegistry } from '../engine/registry.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
-import { sendTrafficCommand } from '../traffic/control.js';
 import { groupsOf, lagCurveOf, phasesOf, rpoOf, type DrillMeasurements, type RunFigures, type TimedEvent, type TrafficFigures } from './measure.js';
 import { writeDrillReport } from './report.js';
 
@@ -25,12 +24,25 @@ export interface DrillOptions {
   reportsDir: string;
   /** Time on the DR cluster between the two runs (ms). */
   drPeriodMs: number;
-  /** A `sandbox traffic` process to command (producers to dr for the DR period, freeze and report at the end). */
-  trafficStateDir?: string;
+  /** A traffic generator to command (producers to dr for the DR period, freeze and report at the end), e.g. the sandbox's. */
+  traffic?: DrillTraffic;
   /** Longest wait for the groups to read everything on the failback's target (ms). */
   settleTimeoutMs: number;
   sinks?: EventSink[];
   now?: () => number;
+}
+
+/**
+ * The traffic generator a drill commands, when it has one (the CLI's `--traffic-state-dir` commands the sandbox's
+ * `sandbox traffic` process): the drill stays apart from the rehearsal tooling that implements it.
+ */
+export interface DrillTraffic {
+  /** Producers move to the failover's target for the DR period. */
+  produceOnDr(): Promise<void>;
+  /** Producers stop (the groups keep reading). */
+  freeze(): Promise<void>;
+  /** The sequence ledger's figures: produced, and per group skipped and duplicated records. */
+  report(): Promise<TrafficFigures>;
 }
 
 /** The drill's result: where its report is and what it measured. */
@@ -47,7 +59,15 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   const t0 = now();
   const run = async (which: 'failover' | 'failback', x: { runbook: LoadedRunbook; clusters: LoadedClusters }) => {
     const timed: TimedEvent[] = [];
-    const r = await runRunbook({ runbook: x.runbook, clusters: x.clusters, registry: o.registry, dryRun: false, yes: true, runsDir: o.runsDir, sinks: [(e) => timed.push({ t: now(), e }), ...(o.sinks ?? [])] });
+    const r = await runRunbook({
+      runbook: x.runbook,
+      clusters: x.clusters,
+      registry: o.registry,
+      dryRun: false,
+      yes: true,
+      runsDir: o.runsDir,
+      sinks: [(e) => timed.push({ t: now(), e }), ...(o.sinks ?? [])],
+    });
     return { which, r, timed };
   };
   const figures = (x: { r: RunResult; timed: TimedEvent[] }, runbook: LoadedRunbook): RunFigures => {
@@ -59,15 +79,15 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   let back: Awaited<ReturnType<typeof run>> | undefined;
   let traffic: TrafficFigures | null = null;
   if (over.r.exitCode === 0) {
-    if (o.trafficStateDir) await sendTrafficCommand(o.trafficStateDir, 'produce-on-dr');
+    if (o.traffic) await o.traffic.produceOnDr();
     await new Promise((r) => setTimeout(r, o.drPeriodMs));
     back = await run('failback', o.failback);
   }
-  if (o.trafficStateDir) {
+  if (o.traffic) {
     // Producers stop, the groups read to the end where they now are, then the ledger is read.
-    await sendTrafficCommand(o.trafficStateDir, 'freeze');
+    await o.traffic.freeze();
     if (back?.r.exitCode === 0) await settle(o.failback, o.settleTimeoutMs);
-    traffic = (await sendTrafficCommand(o.trafficStateDir, 'report')) as TrafficFigures;
+    traffic = await o.traffic.report();
   }
   const measurements: DrillMeasurements = {
     drillId,
@@ -97,7 +117,8 @@ async function settle(x: { runbook: LoadedRunbook; clusters: LoadedClusters }, t
       for (const g of (await port.listGroups()).map((y) => y.groupId).filter((y) => re.test(y))) {
         const committed = await port.committedOffsets(g);
         for (const topic of new Set(committed.map((c) => c.topic))) {
-          for (const p of await port.partitionOffsets(topic)) behind += Math.max(0, p.highWatermark - (committed.find((c) => c.topic === topic && c.partition === p.partition)?.offset ?? p.highWatermark));
+          for (const p of await port.partitionOffsets(topic))
+            behind += Math.max(0, p.highWatermark - (committed.find((c) => c.topic === topic && c.partition === p.partition)?.offset ?? p.highWatermark));
         }
       }
       if (behind === 0 || Date.now() > deadline) return;

@@ -69,9 +69,7 @@ export async function readAnchor(port: KafkaPort, runId: string): Promise<AuditA
 }
 
 /** What `audit verify` learnt from the target cluster. */
-export type AnchorLookup =
-  | { reachable: true; cluster: string; anchor?: AuditAnchor }
-  | { reachable: false; reason: string };
+export type AnchorLookup = { reachable: true; cluster: string; anchor?: AuditAnchor } | { reachable: false; reason: string };
 
 /** Exit code of an intact but unfinished audit log (`OPEN`): README "Exit codes". */
 export const AUDIT_OPEN_EXIT = ExitCode.AuditOpen;
@@ -104,7 +102,12 @@ export function auditHead(text: string): AuditHead {
   if (!verifyAuditText(text).ok) return { records: 0 };
   const recs = parse(text);
   const started = recs.find((r) => r.kind === 'run.started');
-  return { records: recs.length, ...(started?.runId ? { runId: started.runId } : {}), ...(started?.flow ? { flow: started.flow } : {}), ...(started ? { dryRun: Boolean(started.dryRun) } : {}) };
+  return {
+    records: recs.length,
+    ...(started?.runId ? { runId: started.runId } : {}),
+    ...(started?.flow ? { flow: started.flow } : {}),
+    ...(started ? { dryRun: Boolean(started.dryRun) } : {}),
+  };
 }
 
 /**
@@ -131,13 +134,25 @@ export function judgeAudit(text: string, lookup: AnchorLookup): AuditVerdict {
   const anchor = lookup.reachable ? lookup.anchor : undefined;
   if (lookup.reachable && anchor) {
     const where = `the anchor on ${lookup.cluster}`;
-    if (anchor.seq > n) return broken(n + 1, `the file ends at record ${n}, but ${where} says run ${runId} finished at record ${anchor.seq} (the tail was cut)`);
-    if (recs[anchor.seq - 1]?.hash !== anchor.head) return broken(anchor.seq, `its hash differs from ${where} (${anchor.head.slice(0, 12)}…): the chain was rewritten`);
+    if (anchor.seq > n)
+      return broken(n + 1, `the file ends at record ${n}, but ${where} says run ${runId} finished at record ${anchor.seq} (the tail was cut)`);
+    if (recs[anchor.seq - 1]?.hash !== anchor.head)
+      return broken(anchor.seq, `its hash differs from ${where} (${anchor.head.slice(0, 12)}…): the chain was rewritten`);
     if (anchor.seq < n) return broken(anchor.seq + 1, `records after the end anchored on ${lookup.cluster}`);
     return { verdict: 'OK', records: n, runId, note: `run ${anchor.outcome}, anchor on ${lookup.cluster} matched (record ${anchor.seq})` };
   }
-  if (finishedAt < 0) return { verdict: 'OPEN', records: n, runId, note: `no run.finished: the run crashed or paused${lookup.reachable ? '' : ', or its tail was cut'} (kafka-failover resume ${runId} continues it)${lookup.reachable ? '' : `; anchor not checked: ${lookup.reason}`}` };
+  if (finishedAt < 0)
+    return {
+      verdict: 'OPEN',
+      records: n,
+      runId,
+      note: `no run.finished: the run crashed or paused${lookup.reachable ? '' : ', or its tail was cut'} (kafka-failover resume ${runId} continues it)${lookup.reachable ? '' : `; anchor not checked: ${lookup.reason}`}`,
+    };
   if (started.dryRun) return { verdict: 'OK', records: n, runId, note: 'dry-run finished (dry-runs write no anchor)' };
-  if (lookup.reachable) return broken(n, `no anchor for run ${runId} on ${lookup.cluster}: a finished real run writes one (the file was rewritten under another run id, or the run could not reach ${lookup.cluster} at its end)`);
+  if (lookup.reachable)
+    return broken(
+      n,
+      `no anchor for run ${runId} on ${lookup.cluster}: a finished real run writes one (the file was rewritten under another run id, or the run could not reach ${lookup.cluster} at its end)`,
+    );
   return { verdict: 'OK', records: n, runId, note: `run finished; anchor could not be reached (${lookup.reason}): the chain alone was checked` };
 }

@@ -38,10 +38,13 @@ export class RunFileWriteError extends KafkaFailoverError {
     readonly free: number | undefined = freeBytes(file),
   ) {
     const why = (cause as Error)?.message ?? String(cause);
-    super(`Cannot write ${file}: ${why.split('\n')[0]} (${free === undefined ? 'free space unknown' : `${free} bytes free`} on its filesystem); the run stopped before any further write to a cluster.`, {
-      hint: 'Free space (or fix permissions) in the run directory, then `kafka-failover resume <run-id>` continues the run.',
-      cause,
-    });
+    super(
+      `Cannot write ${file}: ${why.split('\n')[0]} (${free === undefined ? 'free space unknown' : `${free} bytes free`} on its filesystem); the run stopped before any further write to a cluster.`,
+      {
+        hint: 'Free space (or fix permissions) in the run directory, then `kafka-failover resume <run-id>` continues the run.',
+        cause,
+      },
+    );
   }
 }
 
@@ -154,7 +157,6 @@ export class AuditLog {
   }
 }
 
-
 /** Outcome of {@link verifyAuditText}. */
 export type AuditVerification = { ok: true; records: number } | { ok: false; records: number; line: number; reason: string };
 
@@ -180,7 +182,7 @@ export function verifyAuditText(text: string): AuditVerification {
       return broken('not valid JSON');
     }
     if (rec.seq !== i + 1) return broken(`seq is ${JSON.stringify(rec.seq)}, expected ${i + 1} (a record was removed, added or reordered)`);
-    if (rec.prev !== prev) return broken('prev does not match the previous record\'s hash (the chain is broken)');
+    if (rec.prev !== prev) return broken("prev does not match the previous record's hash (the chain is broken)");
     prev = m[2]!;
   }
   return { ok: true, records: lines.length };

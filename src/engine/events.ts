@@ -61,7 +61,20 @@ export interface Progress {
 }
 
 export type RunEvent =
-  | { kind: 'run.started'; runId: string; runbook: string; runbookSha256: string; name: string; dryRun: boolean; operator: string; host: string; toolVersion: string; parameters: Record<string, unknown>; flow: string; runJsonSha256?: string }
+  | {
+      kind: 'run.started';
+      runId: string;
+      runbook: string;
+      runbookSha256: string;
+      name: string;
+      dryRun: boolean;
+      operator: string;
+      host: string;
+      toolVersion: string;
+      parameters: Record<string, unknown>;
+      flow: string;
+      runJsonSha256?: string;
+    }
   | { kind: 'run.resumed'; runId: string; operator: string; host: string; toolVersion: string; fromState: string; completedWrites: number }
   | { kind: 'lock.acquired'; pair: string; ttlMs: number; stolenFrom?: unknown; expiredFrom?: unknown; replacedStale?: unknown; reason?: string }
   | { kind: 'step.started'; step: string; stepKind: string; attempt: number }

@@ -67,12 +67,20 @@ export async function evaluateGates<T extends { gates?: GateResult[] }>(d: GateD
       );
     }
     const decision = await d.decide(step.id, failing);
-    d.emit({ kind: 'gate.decision', step: step.id, gates: failing.map((g) => g.id), decision: decision.action, ...(decision.action === 'wait' ? { timeoutMs: decision.timeoutMs } : {}), by: 'operator' });
+    d.emit({
+      kind: 'gate.decision',
+      step: step.id,
+      gates: failing.map((g) => g.id),
+      decision: decision.action,
+      ...(decision.action === 'wait' ? { timeoutMs: decision.timeoutMs } : {}),
+      by: 'operator',
+    });
     switch (decision.action) {
       case 'abort':
         throw new AbortRunError(`The operator aborted at step "${step.id}" (failing gate(s): ${failing.map((g) => g.id).join(', ')}).`);
       case 'override':
-        for (const g of failing) d.emit({ kind: 'gate.overridden', step: step.id, gate: g.id, reason: decision.reason, observed: g.observed, expected: g.expected, by: 'operator' });
+        for (const g of failing)
+          d.emit({ kind: 'gate.overridden', step: step.id, gate: g.id, reason: decision.reason, observed: g.observed, expected: g.expected, by: 'operator' });
         return result;
       case 'retry':
         result = await d.withRetries(step, probe);
@@ -85,7 +93,14 @@ export async function evaluateGates<T extends { gates?: GateResult[] }>(d: GateD
 }
 
 /** Re-runs the probe every `intervalMs` while a gate fails, up to `timeoutMs`; emits waiting gates and progress. */
-async function waitForGates<T extends { gates?: GateResult[] }>(d: GateDeps, step: RunbookStep, probe: () => Promise<T>, first: T, timeoutMs: number, intervalMs: number): Promise<T> {
+async function waitForGates<T extends { gates?: GateResult[] }>(
+  d: GateDeps,
+  step: RunbookStep,
+  probe: () => Promise<T>,
+  first: T,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<T> {
   const start = d.now();
   const deadline = start + timeoutMs;
   const samples = new Map<string, { t: number; v: number }[]>();

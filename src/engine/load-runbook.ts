@@ -77,7 +77,8 @@ function coerce(p: RunbookParameter, raw: unknown): { value?: unknown; error?: s
   if (!ok) return { error: `expected ${p.type}, got ${JSON.stringify(raw)}` };
   if (typeof v === 'number' && p.minimum !== undefined && v < p.minimum) return { error: `${v} is below the minimum ${p.minimum}` };
   if (typeof v === 'number' && p.maximum !== undefined && v > p.maximum) return { error: `${v} is above the maximum ${p.maximum}` };
-  if (typeof v === 'string' && p.pattern !== undefined && !new RegExp(`^(?:${p.pattern})$`).test(v)) return { error: `${JSON.stringify(v)} does not match the parameter's pattern ${p.pattern} (whole value)` };
+  if (typeof v === 'string' && p.pattern !== undefined && !new RegExp(`^(?:${p.pattern})$`).test(v))
+    return { error: `${JSON.stringify(v)} does not match the parameter's pattern ${p.pattern} (whole value)` };
   return { value: v };
 }
 
@@ -87,7 +88,12 @@ function coerce(p: RunbookParameter, raw: unknown): { value?: unknown; error?: s
  * @throws InvalidInputError (unreadable file) or ValidationError (every problem found: YAML, schema, and the checks
  *   after it).
  */
-export async function loadRunbook(file: string, registry: StepRegistry, sets: Record<string, string> = {}, options: LoadRunbookOptions = {}): Promise<LoadedRunbook> {
+export async function loadRunbook(
+  file: string,
+  registry: StepRegistry,
+  sets: Record<string, string> = {},
+  options: LoadRunbookOptions = {},
+): Promise<LoadedRunbook> {
   const { value: raw, located, text } = await loadYamlFile(file, z.unknown());
   const problems: ValidationProblem[] = [];
   let runbook: Runbook | undefined;
@@ -101,14 +107,25 @@ export async function loadRunbook(file: string, registry: StepRegistry, sets: Re
   const { params, problems: more } = checkRunbook(view, located, registry, sets, options);
   problems.push(...more);
   // Shell hooks (src/engine/shell-hooks.ts): template references in them are problems; every one is a warning.
-  const warnings = checkShellHooks({ steps: view.steps.map((s) => ({ ...s, id: s.id ?? '?', kind: s.kind ?? '' })) } as unknown as Runbook, file, located, problems);
+  const warnings = checkShellHooks(
+    { steps: view.steps.map((s) => ({ ...s, id: s.id ?? '?', kind: s.kind ?? '' })) } as unknown as Runbook,
+    file,
+    located,
+    problems,
+  );
   if (problems.length || !runbook) throw new ValidationError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)));
   const [source, target] = runbook.flow.split('->') as [string, string];
   return { file, sha256: createHash('sha256').update(text).digest('hex'), runbook, params, flow: { source, target }, warnings };
 }
 
 /** The checks the schema cannot make, on the usable parts of the file. */
-function checkRunbook(rb: z.infer<typeof runbookView>, located: LocatedDocument, registry: StepRegistry, sets: Record<string, string>, options: LoadRunbookOptions): { params: Record<string, unknown>; problems: ValidationProblem[] } {
+function checkRunbook(
+  rb: z.infer<typeof runbookView>,
+  located: LocatedDocument,
+  registry: StepRegistry,
+  sets: Record<string, string>,
+  options: LoadRunbookOptions,
+): { params: Record<string, unknown>; problems: ValidationProblem[] } {
   const file = located.file;
   const problems: ValidationProblem[] = [];
   const at = (path: (string | number)[], message: string, hint?: string) =>
@@ -117,7 +134,8 @@ function checkRunbook(rb: z.infer<typeof runbookView>, located: LocatedDocument,
   const setValue = (name: string) => (Object.hasOwn(sets, name) ? sets[name] : undefined);
 
   for (const name of Object.keys(sets)) {
-    if (!declared(name)) at(['parameters'], `--set ${name}: no such parameter`, `Parameters of this runbook: ${Object.keys(rb.parameters).join(', ') || 'none'}.`);
+    if (!declared(name))
+      at(['parameters'], `--set ${name}: no such parameter`, `Parameters of this runbook: ${Object.keys(rb.parameters).join(', ') || 'none'}.`);
   }
   const params: Record<string, unknown> = {};
   /** Declared parameters without a usable value (their problem is reported here): steps using them are not checked further. */
@@ -133,7 +151,11 @@ function checkRunbook(rb: z.infer<typeof runbookView>, located: LocatedDocument,
     const { value: v, error } = coerce(p, set ?? p.default);
     if (error) {
       unusable.add(name);
-      at(['parameters', name], `${set !== undefined ? `--set ${name}: ` : ''}${error}`, `Give ${name} ${p.type === 'integer' ? 'an' : 'a'} ${p.type} value${p.type === 'integer' || p.type === 'number' ? ' in decimal digits' : ''} (--set ${name}=…).`);
+      at(
+        ['parameters', name],
+        `${set !== undefined ? `--set ${name}: ` : ''}${error}`,
+        `Give ${name} ${p.type === 'integer' ? 'an' : 'a'} ${p.type} value${p.type === 'integer' || p.type === 'number' ? ' in decimal digits' : ''} (--set ${name}=…).`,
+      );
     } else params[name] = v;
   }
 
@@ -141,12 +163,20 @@ function checkRunbook(rb: z.infer<typeof runbookView>, located: LocatedDocument,
     const { file: clustersFile, flows } = options.clusters;
     if (!flows.some((f) => `${f.source}->${f.target}` === rb.flow)) {
       const list = flows.map((f) => `${f.source}->${f.target}`).join(', ') || 'none';
-      at(['flow'], `flow ${rb.flow} is not a flow of ${clustersFile} (flows: ${list})`, `Name one of its flows here, or add ${rb.flow} under "flows:" in ${clustersFile}.`);
+      at(
+        ['flow'],
+        `flow ${rb.flow} is not a flow of ${clustersFile} (flows: ${list})`,
+        `Name one of its flows here, or add ${rb.flow} under "flows:" in ${clustersFile}.`,
+      );
     }
   }
 
   if (options.flowOption !== undefined && rb.flow !== undefined && options.flowOption !== rb.flow) {
-    at(['flow'], `--flow ${options.flowOption} is not this runbook's flow (${rb.flow})`, `Leave --flow out (the runbook names its flow), or use a runbook written for ${options.flowOption}.`);
+    at(
+      ['flow'],
+      `--flow ${options.flowOption} is not this runbook's flow (${rb.flow})`,
+      `Leave --flow out (the runbook names its flow), or use a runbook written for ${options.flowOption}.`,
+    );
   }
 
   const seen = new Map<string, number>();
@@ -157,7 +187,8 @@ function checkRunbook(rb: z.infer<typeof runbookView>, located: LocatedDocument,
     }
     if (step.kind !== undefined) checkStep(step.kind, step.with, ['steps', i], i);
     if (step.compensate?.kind !== undefined) checkStep(step.compensate.kind, step.compensate.with, ['steps', i, 'compensate'], i);
-    if (step.onFailure === 'compensate' && !step.compensate) at(['steps', i, 'onFailure'], 'onFailure: compensate needs a "compensate" step', 'Add compensate: { kind: …, with: … } or choose abort / continue.');
+    if (step.onFailure === 'compensate' && !step.compensate)
+      at(['steps', i, 'onFailure'], 'onFailure: compensate needs a "compensate" step', 'Add compensate: { kind: …, with: … } or choose abort / continue.');
   });
 
   function checkStep(kindName: string, input: Record<string, unknown>, path: (string | number)[], index: number) {
@@ -172,14 +203,24 @@ function checkRunbook(rb: z.infer<typeof runbookView>, located: LocatedDocument,
     for (const { path: p, ref } of references(input)) {
       const [root, name, third] = ref.split('.');
       if (root === 'params') {
-        if (!declared(name)) at([...path, 'with', ...p], `unknown template variable \${${ref}}`, `Declare "${name}" under parameters, or use one of: ${Object.keys(rb.parameters).join(', ') || 'none'}.`);
+        if (!declared(name))
+          at(
+            [...path, 'with', ...p],
+            `unknown template variable \${${ref}}`,
+            `Declare "${name}" under parameters, or use one of: ${Object.keys(rb.parameters).join(', ') || 'none'}.`,
+          );
         else if (unusable.has(name!)) usesUnusable = true;
       } else if (root === 'steps') {
         const j = rb.steps.findIndex((s) => s.id === name);
-        if (j < 0 || j >= index || third !== 'outputs') at([...path, 'with', ...p], `\${${ref}} does not name the outputs of an earlier step`, 'Use ${steps.<earlier step id>.outputs.<name>}.');
+        if (j < 0 || j >= index || third !== 'outputs')
+          at([...path, 'with', ...p], `\${${ref}} does not name the outputs of an earlier step`, 'Use ${steps.<earlier step id>.outputs.<name>}.');
         outputFields.add(String(p[0]));
       } else if (!(root === 'flow' && (name === 'source' || name === 'target')) && ref !== 'tool.argv') {
-        at([...path, 'with', ...p], `unknown template variable \${${ref}}`, 'Use ${params.<name>}, ${steps.<id>.outputs.<name>}, ${flow.source}, ${flow.target} or ${tool.argv}.');
+        at(
+          [...path, 'with', ...p],
+          `unknown template variable \${${ref}}`,
+          'Use ${params.<name>}, ${steps.<id>.outputs.<name>}, ${flow.source}, ${flow.target} or ${tool.argv}.',
+        );
       }
     }
     if (problems.length > before || usesUnusable) return; // unresolvable references: the inputs cannot be checked yet
@@ -205,10 +246,17 @@ function checkRunbook(rb: z.infer<typeof runbookView>, located: LocatedDocument,
 }
 
 /** Re-validates one step's inputs after templating at run time. @throws ValidationError naming the step. */
-export function validateStepInput<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, input: unknown, file: string, stepId: string): T {
+export function validateStepInput<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } },
+  input: unknown,
+  file: string,
+  stepId: string,
+): T {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  throw new ValidationError(r.error.issues.map((i) => ({ file, field: `steps.${stepId}.with.${formatPath(i.path)}`, message: `${i.message} (after templating)` })));
+  throw new ValidationError(
+    r.error.issues.map((i) => ({ file, field: `steps.${stepId}.with.${formatPath(i.path)}`, message: `${i.message} (after templating)` })),
+  );
 }
 
 export type { LocatedDocument };

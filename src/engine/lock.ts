@@ -19,10 +19,8 @@ import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pRetry from 'p-retry';
 import { ExitCode, KafkaFailoverError } from '../errors.js';
-import type { KafkaPort } from '../kafka/port.js';
-import { isAlive, processStartTime, type ProcessRecord } from '../sandbox/processes.js';
+import { isAlive, processStartTime, type ProcessRecord } from '../util/processes.js';
 
 /** The lease topic on the target cluster. */
 export const LEASE_TOPIC = 'kafka-failover-lease.internal';
@@ -52,17 +50,22 @@ export class LockHeldError extends KafkaFailoverError {
     where: string,
     detail = '',
   ) {
-    super(`Another run holds the ${where} for this cluster pair: run ${holder.runId} by ${holder.operator}@${holder.host} (pid ${holder.pid}) since ${holder.since}${holder.expiresAt ? `, lease valid until ${new Date(holder.expiresAt).toISOString()}` : ''}.${detail ? ` ${detail}` : ''}`, {
-      exitCode: ExitCode.LockHeld,
-      hint: 'Wait for it to finish. If it crashed, its lease expires on its own; to take over now use --steal-lock --reason "<why>" (audited).',
-    });
+    super(
+      `Another run holds the ${where} for this cluster pair: run ${holder.runId} by ${holder.operator}@${holder.host} (pid ${holder.pid}) since ${holder.since}${holder.expiresAt ? `, lease valid until ${new Date(holder.expiresAt).toISOString()}` : ''}.${detail ? ` ${detail}` : ''}`,
+      {
+        exitCode: ExitCode.LockHeld,
+        hint: 'Wait for it to finish. If it crashed, its lease expires on its own; to take over now use --steal-lock --reason "<why>" (audited).',
+      },
+    );
   }
 }
 
 /** The lease was lost (taken over, or not renewed in time): no further write is allowed. */
 export class LeaseLostError extends KafkaFailoverError {
   constructor(pair: string, now: LockHolder | undefined) {
-    super(`The lease for ${pair} is no longer held by this run${now ? ` (now held by run ${now.runId} of ${now.operator}@${now.host})` : ''}; stopping before any further write.`);
+    super(
+      `The lease for ${pair} is no longer held by this run${now ? ` (now held by run ${now.runId} of ${now.operator}@${now.host})` : ''}; stopping before any further write.`,
+    );
   }
 }
 
@@ -81,7 +84,15 @@ export interface LocalLock {
   stolenFrom?: LockHolder;
 }
 
-const holderOf = (f: LocalLockFile): LockHolder => ({ runId: f.runId, operator: f.operator, host: f.host, pid: f.pid, since: f.since, expiresAt: f.expiresAt, token: f.token });
+const holderOf = (f: LocalLockFile): LockHolder => ({
+  runId: f.runId,
+  operator: f.operator,
+  host: f.host,
+  pid: f.pid,
+  since: f.since,
+  expiresAt: f.expiresAt,
+  token: f.token,
+});
 
 /** Writes `content` to a new private file and fsyncs it, so a link to it is never seen half-written. */
 function writeWhole(file: string, content: string): void {
@@ -120,7 +131,10 @@ export function takeLocalLock(runsDir: string, pair: string, me: LockHolder, ste
     readdirSync(runsDir)
       .flatMap((name) => (name.startsWith(`${base}.`) && /^\d+\.json$/.test(name.slice(base.length + 1)) ? [Number(name.slice(base.length + 1, -5))] : []))
       .sort((a, b) => a - b);
-  const content: LocalLockFile = { ...me, process: { pid: process.pid, startTime: processStartTime(process.pid) ?? '', argv: [], logFile: '', startedAt: me.since } };
+  const content: LocalLockFile = {
+    ...me,
+    process: { pid: process.pid, startTime: processStartTime(process.pid) ?? '', argv: [], logFile: '', startedAt: me.since },
+  };
   const tmp = path.join(runsDir, `${base}.tmp-${me.token}`);
   writeWhole(tmp, JSON.stringify(content));
   try {
@@ -140,7 +154,12 @@ export function takeLocalLock(runsDir: string, pair: string, me: LockHolder, ste
       if (held && !held.released) {
         const otherHost = held.host !== os.hostname();
         if (otherHost || isAlive(held.process)) {
-          if (!steal) throw new LockHeldError(holderOf(held), 'local run lock', otherHost ? `It was taken on another host (${held.host}), where this host cannot check whether its process still runs.` : '');
+          if (!steal)
+            throw new LockHeldError(
+              holderOf(held),
+              'local run lock',
+              otherHost ? `It was taken on another host (${held.host}), where this host cannot check whether its process still runs.` : '',
+            );
           stolenFrom = holderOf(held);
         } else replacedStale = holderOf(held);
       }
@@ -170,106 +189,6 @@ export function takeLocalLock(runsDir: string, pair: string, me: LockHolder, ste
     throw new Error(`could not take the local lock ${genFile(0)}: other processes kept replacing it (50 attempts)`);
   } finally {
     rmSync(tmp, { force: true });
-  }
-}
-
-/** A lease on the target cluster. */
-export class TargetLease {
-  private timer: NodeJS.Timeout | undefined;
-  lost = false;
-
-  private constructor(
-    private readonly port: KafkaPort,
-    private readonly pair: string,
-    private readonly me: LockHolder,
-    private readonly ttlMs: number,
-  ) {}
-
-  private async latest(): Promise<LockHolder | undefined> {
-    let found: LockHolder | undefined;
-    for (const p of await this.port.partitionOffsets(LEASE_TOPIC)) {
-      await this.port.readRange(LEASE_TOPIC, p.partition, p.logStartOffset, p.highWatermark, (r) => {
-        if (r.key?.toString() !== this.pair || !r.value) return;
-        try {
-          found = JSON.parse(r.value.toString()) as LockHolder;
-        } catch {
-          /* not a lease record */
-        }
-      });
-    }
-    return found;
-  }
-
-  private async write(expiresAt: number): Promise<void> {
-    await this.port.produce(LEASE_TOPIC, [{ key: this.pair, value: JSON.stringify({ ...this.me, expiresAt }), partition: 0 }]);
-  }
-
-  /**
-   * Acquires the lease.
-   * @param deadHolder the holder whose local lock this process just replaced because its process was dead (this
-   *   host): an unexpired lease of that same holder (token) is taken over at once, as a crashed holder's.
-   * @returns the lease, the live holder it replaced when stealing, or the holder whose lease had expired.
-   * @throws LockHeldError when another holder (another token, even of the same run id) holds an unexpired lease, or
-   *   won a race.
-   */
-  static async acquire(port: KafkaPort, pair: string, me: LockHolder, ttlMs: number, steal: boolean, deadHolder?: LockHolder): Promise<{ lease: TargetLease; stolenFrom?: LockHolder; expiredFrom?: LockHolder }> {
-    if (!(await port.listTopics()).includes(LEASE_TOPIC)) {
-      await port.createTopic(LEASE_TOPIC, 1, undefined, { 'cleanup.policy': 'compact' }).catch(() => {});
-    }
-    const lease = new TargetLease(port, pair, me, ttlMs);
-    const before = await lease.latest();
-    const other = before !== undefined && before.token !== me.token;
-    const unexpired = before !== undefined && before.expiresAt > Date.now();
-    const dead = deadHolder !== undefined && before?.token === deadHolder.token;
-    const live = other && unexpired && !dead;
-    if (live && !steal) throw new LockHeldError(before, 'lease on the target cluster');
-    await lease.write(Date.now() + ttlMs);
-    const after = await lease.latest();
-    if (after?.token !== me.token) throw new LockHeldError(after!, 'lease on the target cluster');
-    lease.timer = setInterval(() => void lease.renew(), Math.max(500, Math.floor(ttlMs / 3)));
-    lease.timer.unref();
-    return { lease, ...(live ? { stolenFrom: before } : other && !unexpired && before.expiresAt > 0 ? { expiredFrom: before } : {}) };
-  }
-
-  private async renew(): Promise<void> {
-    if (this.lost) return;
-    try {
-      const now = await this.latest();
-      if (now?.token !== this.me.token) {
-        this.lost = true;
-        return;
-      }
-      await this.write(Date.now() + this.ttlMs);
-    } catch {
-      /* the next renewal or the pre-write check decides */
-    }
-  }
-
-  /** Checks the lease before a write. @throws LeaseLostError. */
-  async assertHeld(): Promise<void> {
-    const now = await this.latest();
-    if (this.lost || now?.token !== this.me.token || now.expiresAt <= Date.now()) {
-      this.lost = true;
-      throw new LeaseLostError(this.pair, now);
-    }
-  }
-
-  /**
-   * Stops renewing and releases the lease if this holder (token) still holds it — compare-and-release: a holder
-   * whose lease was taken over leaves the new holder's alone. Retries for up to 15 s (a broker may be back).
-   */
-  async release(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    try {
-      await pRetry(
-        async () => {
-          if ((await this.latest())?.token === this.me.token) await this.write(0);
-        },
-        { retries: 10, minTimeout: 500, maxTimeout: 2000, maxRetryTime: 15_000 },
-      );
-    } catch {
-      /* it expires on its own after the time-to-live */
-    }
   }
 }
 

@@ -69,7 +69,9 @@ export function buildRunbookMachine(runbook: Runbook) {
         const out = (event as unknown as { output: StepOutcome }).output;
         return { message: out.message, stoppedAt: runbook.steps.findIndex((s) => s.id === out.stepId) };
       }),
-      stopOnError: assign(({ event }) => ({ message: String((event as unknown as { error: Error }).error?.message ?? (event as unknown as { error: unknown }).error) })),
+      stopOnError: assign(({ event }) => ({
+        message: String((event as unknown as { error: Error }).error?.message ?? (event as unknown as { error: unknown }).error),
+      })),
     },
   }).createMachine({
     id: 'runbook',

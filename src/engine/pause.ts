@@ -4,6 +4,7 @@
  * turns the {@link PausedError} into the `paused` outcome (exit 6), which `resume` continues.
  */
 import { ExitCode, KafkaFailoverError } from '../errors.js';
+import { systemClock, type Clock } from './clock.js';
 
 /** The run is pausing: raised at safe points. */
 export class PausedError extends KafkaFailoverError {
@@ -34,8 +35,15 @@ export interface PauseControl {
   ask<T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T>;
 }
 
-/** Creates the pause control of a run, following `external` (e.g. the CLI's Ctrl-C signal) when given. */
-export function createPauseControl(external: AbortSignal | undefined, promptTimeoutMs: number = DEFAULT_PROMPT_TIMEOUT_MS): PauseControl {
+/**
+ * Creates the pause control of a run, following `external` (e.g. the CLI's Ctrl-C signal) when given; its sleeps
+ * run on `clock` (default the real one).
+ */
+export function createPauseControl(
+  external: AbortSignal | undefined,
+  promptTimeoutMs: number = DEFAULT_PROMPT_TIMEOUT_MS,
+  clock: Clock = systemClock,
+): PauseControl {
   const pause = new AbortController();
   const request = (reason: string) => {
     if (!pause.signal.aborted) pause.abort(reason);
@@ -48,22 +56,17 @@ export function createPauseControl(external: AbortSignal | undefined, promptTime
   const check = () => {
     if (pause.signal.aborted) throw new PausedError(reason());
   };
-  const sleep = (ms: number, signal?: AbortSignal) =>
-    new Promise<void>((resolveSleep, reject) => {
-      const signals = [pause.signal, ...(signal ? [signal] : [])];
-      const why = () => (pause.signal.aborted ? new PausedError(reason()) : signal!.reason);
-      if (signals.some((x) => x.aborted)) return reject(why());
-      const onAbort = () => {
-        clearTimeout(timer);
-        for (const x of signals) x.removeEventListener('abort', onAbort);
-        reject(why());
-      };
-      const timer = setTimeout(() => {
-        for (const x of signals) x.removeEventListener('abort', onAbort);
-        resolveSleep();
-      }, ms);
-      for (const x of signals) x.addEventListener('abort', onAbort, { once: true });
-    });
+  const sleep = async (ms: number, signal?: AbortSignal) => {
+    const why = () => (pause.signal.aborted ? new PausedError(reason()) : signal!.reason);
+    const either = signal ? AbortSignal.any([pause.signal, signal]) : pause.signal;
+    if (either.aborted) throw why();
+    try {
+      await clock.sleep(ms, either);
+    } catch (error) {
+      if (either.aborted) throw why();
+      throw error;
+    }
+  };
   const ask = async <T>(what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     check();
     const timeout = AbortSignal.timeout(promptTimeoutMs);
@@ -71,7 +74,10 @@ export function createPauseControl(external: AbortSignal | undefined, promptTime
       return await fn(AbortSignal.any([pause.signal, timeout]));
     } catch (error) {
       if (timeout.aborted && !pause.signal.aborted) request(`no answer to "${what}" within ${Math.round(promptTimeoutMs / 1000)} s (--prompt-timeout)`);
-      else request(pause.signal.aborted ? reason() : `the prompt "${what}" ended without an answer (${(error as Error).name ?? 'error'}: ${(error as Error).message})`);
+      else
+        request(
+          pause.signal.aborted ? reason() : `the prompt "${what}" ended without an answer (${(error as Error).name ?? 'error'}: ${(error as Error).message})`,
+        );
       throw new PausedError(reason());
     }
   };

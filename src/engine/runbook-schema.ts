@@ -30,15 +30,17 @@ import { regexString } from '../util/regex.js';
 
 const paramType = z.enum(['string', 'integer', 'number', 'boolean']);
 
-export const parameterSchema = z.strictObject({
-  type: paramType,
-  default: z.union([z.string(), z.number(), z.boolean()]).optional(),
-  description: z.string().optional(),
-  minimum: z.number().optional(),
-  maximum: z.number().optional(),
-  /** String parameters: a regular expression the whole value (default and `--set`) must match. */
-  pattern: regexString.optional(),
-}).refine((p) => p.pattern === undefined || p.type === 'string', { message: 'pattern applies to string parameters only', path: ['pattern'] });
+export const parameterSchema = z
+  .strictObject({
+    type: paramType,
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    description: z.string().optional(),
+    minimum: z.number().optional(),
+    maximum: z.number().optional(),
+    /** String parameters: a regular expression the whole value (default and `--set`) must match. */
+    pattern: regexString.optional(),
+  })
+  .refine((p) => p.pattern === undefined || p.type === 'string', { message: 'pattern applies to string parameters only', path: ['pattern'] });
 
 const envVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
 

@@ -24,7 +24,9 @@ export function checkShellHooks(rb: Runbook, file: string, located: Pick<Located
   const warnings: ValidationProblem[] = [];
   const hooks = rb.steps.flatMap((s, i) => [
     { id: s.id, kind: s.kind, with: s.with, path: ['steps', i] as (string | number)[] },
-    ...(s.compensate ? [{ id: `${s.id} (compensate)`, kind: s.compensate.kind, with: s.compensate.with, path: ['steps', i, 'compensate'] as (string | number)[] }] : []),
+    ...(s.compensate
+      ? [{ id: `${s.id} (compensate)`, kind: s.compensate.kind, with: s.compensate.with, path: ['steps', i, 'compensate'] as (string | number)[] }]
+      : []),
   ]);
   for (const h of hooks) {
     // A templated `shell` counts as a shell hook: its value is not known until parameters are set.

@@ -2,10 +2,11 @@
  * A step kind: a registered unit with a zod input schema, a read-only `check` (gates and outputs; re-run while
  * waiting for gates to hold) and an optional `apply` that performs the step's side effects through
  * `ctx.write(…)` — which the dry-run turns into "would" records carrying the exact values.
- * Steps reach Kafka, processes and prompts only through their context.
+ * Steps reach Kafka, Kafka Connect, processes and prompts only through their context.
  */
 import type { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
+import type { ConnectPort, ConnectTarget } from '../adapters/connect.js';
 import type { ExecPort } from '../adapters/exec.js';
 import type { KafkaPort } from '../kafka/port.js';
 import type { GateResult, Progress, WriteDescription } from './events.js';
@@ -32,6 +33,8 @@ export interface StepContext {
   /** Whether a cluster answers (cached per run; used to tell "source down" apart from errors). */
   reachable(alias: string): Promise<boolean>;
   exec: ExecPort;
+  /** Kafka Connect REST of a flow's MM2 (`flow.mm2.connect`): pause/resume/stop/status of its connectors. */
+  connect(target: ConnectTarget): ConnectPort;
   /** Performs a side effect: audited (and fsynced) before, checked against pinned cluster ids, skipped in dry-run. */
   write<T>(w: WriteDescription, fn: () => Promise<T>): Promise<T | undefined>;
   /** Records a note (numbers) in the audit log and output. */
@@ -51,17 +54,31 @@ export interface StepKind<TInput = unknown, TPlan = unknown> {
   description: string;
   /** Input schema: the single source of the input's type; validated at load and again after templating. */
   input: z.ZodType<TInput>;
+  /**
+   * Schema of the outputs `check` returns (`${steps.<id>.outputs.<name>}`), when the step promises a shape to later
+   * steps (e.g. the offset plan, src/mm2/plan.ts): {@link defineStep} parses the outputs with it (a mismatch throws).
+   */
+  output?: z.ZodType<Record<string, unknown>>;
   /** True when `apply` writes (clusters, hooks); such steps honour `confirm` and the dry-run. */
   writes: boolean;
   /** Ask for confirmation even when the runbook step does not set `confirm` (manual approval). */
   alwaysConfirm?: boolean;
   check(ctx: StepContext, input: TInput): Promise<CheckResult<TPlan>>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: an apply that returns nothing is the common case (`async apply() {…}`)
   apply?(ctx: StepContext, input: TInput, plan: TPlan | undefined): Promise<Record<string, unknown> | void>;
   /** Read-only gates after `apply` (e.g. "writes stopped"); re-run while waiting like `check`. Not run in dry-run. */
   verify?(ctx: StepContext, input: TInput, plan: TPlan | undefined): Promise<CheckResult>;
 }
 
-/** Defines a step kind with its input type inferred from the schema. */
-export function defineStep<S extends z.ZodType, TPlan = unknown>(def: Omit<StepKind<z.output<S>, TPlan>, 'input'> & { input: S }): StepKind<z.output<S>, TPlan> {
-  return def as unknown as StepKind<z.output<S>, TPlan>;
+/** Defines a step kind with its input type inferred from the schema (and its `check` outputs parsed by `output`, if given). */
+export function defineStep<S extends z.ZodType, TPlan = unknown>(
+  def: Omit<StepKind<z.output<S>, TPlan>, 'input'> & { input: S },
+): StepKind<z.output<S>, TPlan> {
+  const { output } = def;
+  if (!output) return def as unknown as StepKind<z.output<S>, TPlan>;
+  const check: StepKind<z.output<S>, TPlan>['check'] = async (ctx, input) => {
+    const r = await def.check(ctx, input);
+    return r.outputs === undefined ? r : { ...r, outputs: output.parse(r.outputs) };
+  };
+  return { ...def, check } as unknown as StepKind<z.output<S>, TPlan>;
 }

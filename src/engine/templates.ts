@@ -13,10 +13,15 @@ const REF = /\$\{([^}]+)\}/g;
 const WHOLE = /^\$\{([^}]+)\}$/;
 
 /** Every reference in a value (deep), as `params.x`, `steps.a.outputs.b`, `flow.source`. */
-export function references(value: unknown, out: { path: (string | number)[]; ref: string }[] = [], path: (string | number)[] = []): { path: (string | number)[]; ref: string }[] {
+export function references(
+  value: unknown,
+  out: { path: (string | number)[]; ref: string }[] = [],
+  path: (string | number)[] = [],
+): { path: (string | number)[]; ref: string }[] {
   if (typeof value === 'string') for (const m of value.matchAll(REF)) out.push({ path, ref: m[1]!.trim() });
-  else if (Array.isArray(value)) value.forEach((v, i) => references(v, out, [...path, i]));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) references(v, out, [...path, k]);
+  else if (Array.isArray(value)) {
+    for (const [i, v] of value.entries()) references(v, out, [...path, i]);
+  } else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) references(v, out, [...path, k]);
   return out;
 }
 

@@ -49,11 +49,24 @@ export function clusterHealth(cluster: ClusterDescription, topics: readonly Topi
     }
   }
   const missing = expectedBrokers !== undefined && cluster.brokers.length < expectedBrokers;
-  return { reachable: true, brokers: cluster.brokers.length, controllerId: cluster.controllerId, offlinePartitions: offline, underReplicatedPartitions: urp, verdict: missing || offline || urp ? 'degraded' : 'healthy' };
+  return {
+    reachable: true,
+    brokers: cluster.brokers.length,
+    controllerId: cluster.controllerId,
+    offlinePartitions: offline,
+    underReplicatedPartitions: urp,
+    verdict: missing || offline || urp ? 'degraded' : 'healthy',
+  };
 }
 
 function serving(id: string, description: string, h: ClusterHealth): GateResult {
-  return { id, description, observed: { reachable: h.reachable, offlinePartitions: h.offlinePartitions }, expected: 'reachable, 0 offline partitions', ok: h.reachable && h.offlinePartitions === 0 };
+  return {
+    id,
+    description,
+    observed: { reachable: h.reachable, offlinePartitions: h.offlinePartitions },
+    expected: 'reachable, 0 offline partitions',
+    ok: h.reachable && h.offlinePartitions === 0,
+  };
 }
 
 /** `target-serving`: the target answers with no offline partitions (every failover needs it). */
@@ -73,7 +86,10 @@ export function sourceServing(alias: string, h: ClusterHealth): GateResult {
 export function sourceDown(alias: string, h: ClusterHealth): GateResult {
   return {
     id: 'source-down',
-    description: h.verdict === 'degraded' ? `source ${alias} still serves (${h.brokers} broker(s) answer): one broker down is not a disaster — do not fail over` : `no broker of ${alias} answers`,
+    description:
+      h.verdict === 'degraded'
+        ? `source ${alias} still serves (${h.brokers} broker(s) answer): one broker down is not a disaster — do not fail over`
+        : `no broker of ${alias} answers`,
     observed: { verdict: h.verdict, brokers: h.brokers },
     expected: 'verdict cluster-down (no broker answers)',
     ok: h.verdict === 'cluster-down',

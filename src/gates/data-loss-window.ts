@@ -17,7 +17,11 @@ export function lossWindowAccepted(o: { source: string; windowMs: number | null;
   return {
     id: 'loss-window-accepted',
     description: `records produced on ${o.source} inside the estimated window may be lost; someone must accept it`,
-    observed: { estimatedWindowMs: windowMs, windowStart: o.windowStart === null ? null : new Date(o.windowStart).toISOString(), acceptedWindowMs: accepted >= 0 ? accepted : null },
+    observed: {
+      estimatedWindowMs: windowMs,
+      windowStart: o.windowStart === null ? null : new Date(o.windowStart).toISOString(),
+      acceptedWindowMs: accepted >= 0 ? accepted : null,
+    },
     expected: windowMs === null ? 'a known window (no signal to estimate it from)' : `an accepted window ≥ ${windowMs} ms (--accept-data-loss-window)`,
     ok: windowMs !== null && accepted >= windowMs,
   };

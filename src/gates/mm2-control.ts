@@ -30,7 +30,13 @@ export function mm2ControlConfigured(mm2: FlowConfig['mm2'], action: 'start' | '
  * @param o.expectedName the name MM2 gives it (src/mm2/naming.ts `checkpointsTopicCandidates`, first).
  */
 export function checkpointsTopicCreated(o: { target: string; found: string | undefined; expectedName: string }): GateResult {
-  return { id: 'checkpoints-topic', description: `MM2 created the flow's checkpoints topic on ${o.target}`, observed: o.found ?? 'missing', expected: o.expectedName, ok: o.found !== undefined };
+  return {
+    id: 'checkpoints-topic',
+    description: `MM2 created the flow's checkpoints topic on ${o.target}`,
+    observed: o.found ?? 'missing',
+    expected: o.expectedName,
+    ok: o.found !== undefined,
+  };
 }
 
 /**
@@ -39,6 +45,13 @@ export function checkpointsTopicCreated(o: { target: string; found: string | und
  * @param o.before sum of its partitions' high watermarks (records) at the window's start; `o.after` at its end.
  */
 export function noNewCheckpoints(o: { topic: undefined } | { topic: string; quietWindowMs: number; before: number; after: number }): GateResult {
-  if (o.topic === undefined) return { id: 'no-new-checkpoints', description: 'checkpoints topic on the target', observed: 'missing', expected: 'present', ok: false };
-  return { id: 'no-new-checkpoints', description: `records appended to ${o.topic} in ${o.quietWindowMs} ms`, observed: { newCheckpoints: o.after - o.before }, expected: '0', ok: o.after === o.before };
+  if (o.topic === undefined)
+    return { id: 'no-new-checkpoints', description: 'checkpoints topic on the target', observed: 'missing', expected: 'present', ok: false };
+  return {
+    id: 'no-new-checkpoints',
+    description: `records appended to ${o.topic} in ${o.quietWindowMs} ms`,
+    observed: { newCheckpoints: o.after - o.before },
+    expected: '0',
+    ok: o.after === o.before,
+  };
 }

@@ -23,7 +23,13 @@ const expectedText = (maxLagRecords: number) => `≤ ${maxLagRecords} records pe
  * @param maxLagRecords the threshold (records per partition).
  */
 export function maxLagUnmeasurable(maxLagRecords: number): GateResult {
-  return { id: 'max-lag', description: 'lag can only be measured with the source reachable', observed: 'source unreachable', expected: expectedText(maxLagRecords), ok: false };
+  return {
+    id: 'max-lag',
+    description: 'lag can only be measured with the source reachable',
+    observed: 'source unreachable',
+    expected: expectedText(maxLagRecords),
+    ok: false,
+  };
 }
 
 /**
@@ -43,7 +49,12 @@ export function maxLag(partitions: readonly LagObservation[], maxLagRecords: num
   return {
     id: 'max-lag',
     description: `replication lag per partition over ${partitions.length} partition(s)`,
-    observed: { maxLagRecords: max, totalLagRecords: total, partitionsOver: over.map((p) => `${p.sourceTopic}/${p.partition}=${p.lagRecords}`), partitionsUnknown: unknown.map((p) => `${p.sourceTopic}/${p.partition}`) },
+    observed: {
+      maxLagRecords: max,
+      totalLagRecords: total,
+      partitionsOver: over.map((p) => `${p.sourceTopic}/${p.partition}=${p.lagRecords}`),
+      partitionsUnknown: unknown.map((p) => `${p.sourceTopic}/${p.partition}`),
+    },
     expected: `${expectedText(maxLagRecords)}, every partition measurable`,
     ok: over.length === 0 && unknown.length === 0,
     remaining: { value: total, unit: 'records', detail: byTopic },

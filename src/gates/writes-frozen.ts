@@ -15,7 +15,13 @@ const LISTED = 20;
  * @param o.before high watermark per `topic/partition` at the window's start; `o.after` at its end (a partition
  *   missing from `before` counts from 0).
  */
-export function writesFrozen(o: { cluster: string; topics: number; quietWindowMs: number; before: ReadonlyMap<string, number>; after: ReadonlyMap<string, number> }): GateResult {
+export function writesFrozen(o: {
+  cluster: string;
+  topics: number;
+  quietWindowMs: number;
+  before: ReadonlyMap<string, number>;
+  after: ReadonlyMap<string, number>;
+}): GateResult {
   const moved = [...o.after].filter(([k, v]) => v !== o.before.get(k)).map(([k, v]) => ({ partition: k, appended: v - (o.before.get(k) ?? 0) }));
   const appended = moved.reduce((s, m) => s + m.appended, 0);
   return {

@@ -41,7 +41,11 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
     async describeCluster() {
       // From the raw Metadata response: kafkajs's describeCluster fails when any partition has no leader.
       const m = await tolerantMetadata(await getCluster());
-      return { clusterId: m.clusterId ?? '', controllerId: m.controllerId ?? null, brokers: m.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })) };
+      return {
+        clusterId: m.clusterId ?? '',
+        controllerId: m.controllerId ?? null,
+        brokers: m.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+      };
     },
     async listTopics() {
       return (await tolerantMetadata(await getCluster())).topicMetadata.map((t) => t.topic);
@@ -64,7 +68,17 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       // topic first, which throws when any partition has no leader. Broker configs must go to that broker: admin.
       const res =
         kind === 'topic'
-          ? await ((await getCluster()) as unknown as { brokerPool: { seedBroker: { describeConfigs(a: object): Promise<{ resources: { resourceName: string; configEntries: { configName: string; configValue: string | null }[] }[] }> } } }).brokerPool.seedBroker.describeConfigs({ includeSynonyms: false, resources: names.map((name) => ({ type, name })) })
+          ? await (
+              (await getCluster()) as unknown as {
+                brokerPool: {
+                  seedBroker: {
+                    describeConfigs(
+                      a: object,
+                    ): Promise<{ resources: { resourceName: string; configEntries: { configName: string; configValue: string | null }[] }[] }>;
+                  };
+                };
+              }
+            ).brokerPool.seedBroker.describeConfigs({ includeSynonyms: false, resources: names.map((name) => ({ type, name })) })
           : await (await getAdmin()).describeConfigs({ includeSynonyms: false, resources: names.map((name) => ({ type, name })) });
       return new Map(res.resources.map((r) => [r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue]))]));
     },
@@ -81,7 +95,9 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       // No `topics` and no `resolveOffsets`: OffsetFetch for every partition the group committed; read-only.
       const res = await (await getAdmin()).fetchOffsets({ groupId });
       return res.flatMap((t) =>
-        t.partitions.filter((p) => Number(p.offset) >= 0).map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata ?? '' })),
+        t.partitions
+          .filter((p) => Number(p.offset) >= 0)
+          .map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata ?? '' })),
       );
     },
     async partitionOffsets(topic) {
@@ -110,7 +126,14 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
     async createTopic(name, partitions, replicationFactor, configs) {
       await (await getAdmin()).createTopics({
         waitForLeaders: true,
-        topics: [{ topic: name, numPartitions: partitions, ...(replicationFactor ? { replicationFactor } : {}), ...(configs ? { configEntries: Object.entries(configs).map(([n, v]) => ({ name: n, value: v })) } : {}) }],
+        topics: [
+          {
+            topic: name,
+            numPartitions: partitions,
+            ...(replicationFactor ? { replicationFactor } : {}),
+            ...(configs ? { configEntries: Object.entries(configs).map(([n, v]) => ({ name: n, value: v })) } : {}),
+          },
+        ],
       });
     },
     async produce(topic, records) {
@@ -119,12 +142,17 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
         await p.connect();
         producer = p;
       }
-      const res = await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.key ?? null, value: r.value, ...(r.partition !== undefined ? { partition: r.partition } : {}) })) });
+      const res = await producer.send({
+        topic,
+        acks: -1,
+        messages: records.map((r) => ({ key: r.key ?? null, value: r.value, ...(r.partition !== undefined ? { partition: r.partition } : {}) })),
+      });
       return res.map((r) => ({ partition: r.partition, offset: Number(r.baseOffset ?? r.offset ?? -1) }));
     },
     async commitOffsets(groupId, offsets) {
       for (const o of offsets) {
-        if (!Number.isSafeInteger(o.offset) || o.offset < 0) throw new RangeError(`refusing to commit offset ${o.offset} for ${o.topic}/${o.partition}: offsets must be explicit and ≥ 0`);
+        if (!Number.isSafeInteger(o.offset) || o.offset < 0)
+          throw new RangeError(`refusing to commit offset ${o.offset} for ${o.topic}/${o.partition}: offsets must be explicit and ≥ 0`);
       }
       // Described by the API of its type: DescribeGroups alone calls a live KIP-848 group Dead with no members.
       const [group] = await port.describeGroups([groupId]);
@@ -140,14 +168,25 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
           groupId,
           groupGenerationId: -1,
           memberId: '',
-          topics: [...byTopic].map(([topic, parts]) => ({ topic, partitions: parts.map((p) => ({ partition: p.partition, offset: String(p.offset), metadata: p.metadata ?? '' })) })),
+          topics: [...byTopic].map(([topic, parts]) => ({
+            topic,
+            partitions: parts.map((p) => ({ partition: p.partition, offset: String(p.offset), metadata: p.metadata ?? '' })),
+          })),
         });
       } catch (error) {
         const type = (error as { type?: string }).type;
         if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'REBALANCE_IN_PROGRESS') {
           const [now] = await port.describeGroups([groupId]);
           // Described live: name its members. Described committable, the broker still knows better: say so.
-          const refused: GroupInfo = { groupId, type: 'unknown', state: now?.state ?? 'Unknown', protocolType: '', members: 0, memberDetails: [], unknownReason: `the broker refused the admin commit (${type}), so the group has members` };
+          const refused: GroupInfo = {
+            groupId,
+            type: 'unknown',
+            state: now?.state ?? 'Unknown',
+            protocolType: '',
+            members: 0,
+            memberDetails: [],
+            unknownReason: `the broker refused the admin commit (${type}), so the group has members`,
+          };
           throw new GroupNotEmptyError(now && !groupIsCommittable(now) ? now : refused, alias);
         }
         throw error;

@@ -113,9 +113,18 @@ const requireCjs = createRequire(import.meta.url);
  */
 export async function tolerantMetadata(cluster: KafkajsCluster): Promise<RawMetadata> {
   await cluster.connect();
-  const broker = (cluster as unknown as { brokerPool: { seedBroker: { lookupRequest: (k: number, d: unknown) => (a: object) => { request: unknown; response: { decode: unknown; parse: unknown } }; connectionPool: { send(r: object): Promise<RawMetadata> } } } }).brokerPool.seedBroker;
+  const broker = (
+    cluster as unknown as {
+      brokerPool: {
+        seedBroker: {
+          lookupRequest: (k: number, d: unknown) => (a: object) => { request: unknown; response: { decode: unknown; parse: unknown } };
+          connectionPool: { send(r: object): Promise<RawMetadata> };
+        };
+      };
+    }
+  ).brokerPool.seedBroker;
   const { requests } = requireCjs('kafkajs/src/protocol/requests/index.js') as { requests: { Metadata: unknown } };
   const apiKeys = requireCjs('kafkajs/src/protocol/requests/apiKeys.js') as { Metadata: number };
-  const { request, response } = broker.lookupRequest(apiKeys.Metadata, requests.Metadata)({ topics: [], allowAutoTopicCreation: false }) // [] = every topic, as kafkajs's own listTopics sends it;
+  const { request, response } = broker.lookupRequest(apiKeys.Metadata, requests.Metadata)({ topics: [], allowAutoTopicCreation: false }); // [] = every topic, as kafkajs's own listTopics sends it;
   return broker.connectionPool.send({ request, response: { ...response, parse: async (data: RawMetadata) => data } });
 }

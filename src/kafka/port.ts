@@ -150,7 +150,10 @@ export interface KafkaPort {
   /** Creates a topic (no error when it already exists). `configs`: topic configs, e.g. cleanup.policy=compact. */
   createTopic(name: string, partitions: number, replicationFactor?: number, configs?: Record<string, string>): Promise<void>;
   /** Produces records (acks=all) and returns their offsets. */
-  produce(topic: string, records: { key?: string | Buffer | null; value: string | Buffer; partition?: number }[]): Promise<{ partition: number; offset: number }[]>;
+  produce(
+    topic: string,
+    records: { key?: string | Buffer | null; value: string | Buffer; partition?: number }[],
+  ): Promise<{ partition: number; offset: number }[]>;
   /**
    * Commits offsets for a group with the admin semantics of `kafka-consumer-groups.sh --reset-offsets --execute`:
    * OffsetCommit with generation −1 and an empty member id, no group join. Refused (GroupNotEmptyError) when the

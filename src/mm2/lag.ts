@@ -61,7 +61,10 @@ export async function replicationLag(o: { flow: FlowConfig; target: KafkaPort; s
   // Replicated topics: on the target, remote topics of this flow; with the source, the source topics they mirror.
   const pairs = targetTopics
     .map((t) => ({ targetTopic: t, sourceTopic: upstreamTopic(flow, t) }))
-    .filter((p): p is { targetTopic: string; sourceTopic: string } => p.sourceTopic !== undefined && !isInternalTopic(p.targetTopic) && p.targetTopic !== remoteTopic(flow, 'heartbeats'));
+    .filter(
+      (p): p is { targetTopic: string; sourceTopic: string } =>
+        p.sourceTopic !== undefined && !isInternalTopic(p.targetTopic) && p.targetTopic !== remoteTopic(flow, 'heartbeats'),
+    );
   let sourceTopics: Set<string> | undefined;
   let syncs = OffsetSyncIndex.from([]);
   const syncsPort = flow.offsetSyncsTopicLocation === 'target' ? target : source;

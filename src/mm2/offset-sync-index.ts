@@ -69,4 +69,19 @@ export class OffsetSyncIndex {
     const s = this.floor(topic, partition, g);
     return s ? s.downstreamOffset + (g - s.upstreamOffset) : undefined;
   }
+
+  /**
+   * The reverse lookup of a failback: the upstream (source-side) offset of downstream offset `d` of this partition's
+   * remote topic. Takes the sync with the largest downstream offset Dₛ ≤ d (of the newest generation: syncs before an
+   * upstream rewind were discarded when indexed; on equal Dₛ the smaller upstream offset) and returns U + (d − Dₛ).
+   * Rule: upstream offsets only ever skip ahead of downstream ones (transaction markers, compaction, filtered
+   * records), never fall behind, so the result is at or before the upstream record that `d` is a copy of: a group
+   * committed at `d` downstream may re-read records upstream, never skip one (exact when the partition has no gaps).
+   * @returns the upstream offset (records), or undefined when no sync has Dₛ ≤ d.
+   */
+  upstreamOf(topic: string, partition: number, d: number): number | undefined {
+    let best: OffsetSyncRecord | undefined;
+    for (const s of this.syncs(topic, partition)) if (s.downstreamOffset <= d && (!best || s.downstreamOffset > best.downstreamOffset)) best = s;
+    return best ? best.upstreamOffset + (d - best.downstreamOffset) : undefined;
+  }
 }

@@ -5,7 +5,16 @@
  * translation.
  */
 import type { KafkaPort } from '../kafka/port.js';
-import { decodeCheckpoint, decodeHeartbeat, decodeOffsetSync, type Checkpoint, type Decoded, type Heartbeat, type OffsetSync, type RecordEncoding } from './records.js';
+import {
+  decodeCheckpoint,
+  decodeHeartbeat,
+  decodeOffsetSync,
+  type Checkpoint,
+  type Decoded,
+  type Heartbeat,
+  type OffsetSync,
+  type RecordEncoding,
+} from './records.js';
 
 /** A record that could not be decoded, and why. */
 export interface CorruptRecord {

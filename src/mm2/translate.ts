@@ -22,41 +22,15 @@ import type { FlowConfig } from '../clusters/schema.js';
 import type { CommittedOffset, KafkaPort, PartitionOffsets } from '../kafka/port.js';
 import { checkpointsTopicCandidates, isInternalTopic, offsetSyncsTopicCandidates, pickExisting, remoteTopic, upstreamTopic } from './naming.js';
 import { OffsetSyncIndex } from './offset-sync-index.js';
+import { boundsProblem, summarizePlan, withBoundsProblem, type GroupTranslation, type OffsetPlanRow } from './plan.js';
 import { latestCheckpoints, readCheckpoints, readOffsetSyncs, type CheckpointRecord, type CorruptRecord } from './read-internal.js';
 
 /** Why a (group, partition) with source commits has no checkpoint. */
 export type UntranslatedReason = 'excluded-by-mm2-groups-filter' | 'topic-not-replicated' | 'not-yet-checkpointed';
 
-/** One translated partition of one group. */
-export interface TranslatedPartition {
-  group: string;
-  /** Source-side topic. */
-  sourceTopic: string;
-  /** Target-side topic (e.g. `primary.orders`). */
-  topic: string;
-  partition: number;
-  /** Committed offset to set on the target. */
-  targetOffset: number;
-  /** Metadata to commit with it (the source commit's metadata as MM2 carried it). */
-  metadata: string;
-  /** Where `targetOffset` comes from. */
-  basis: 'checkpoint' | 'offset-sync-fallback';
-  /** The checkpoint used or seen (absent for a pure fallback). */
-  checkpoint?: { upstreamOffset: number; downstreamOffset: number; timestamp: number; ageMs: number };
-  /** The group's committed offset on the source now (source reachable), else null. */
-  sourceCommittedOffset: number | null;
-  /** Source committed offset − checkpoint upstream offset: records the group consumed since the checkpoint. */
-  commitsSinceCheckpoint: number | null;
-  /** Target partition bounds. */
-  logStartOffset: number;
-  highWatermark: number;
-  /** Records the group will re-read on the target (≥ 0), or null when it cannot be known. */
-  reReadRecords: number | null;
-  /** Why `reReadRecords` is null, or how it was estimated. */
-  reReadNote: string;
-  /** Set when the offset must not be written (outside the target log, or a rewound group without a sync). */
-  problem?: string;
-}
+/** One translated partition of one group: a row of the offset plan (src/mm2/plan.ts). */
+export type TranslatedPartition = OffsetPlanRow;
+export type { GroupTranslation };
 
 /** A (group, source partition) that has source commits but no usable checkpoint. */
 export interface UntranslatedPartition {
@@ -82,15 +56,6 @@ export interface TranslateOptions {
   exclude?: RegExp[];
   /** Clock (epoch ms); default Date.now. */
   now?: () => number;
-}
-
-/** Per-group totals. */
-export interface GroupTranslation {
-  group: string;
-  partitions: number;
-  /** Sum of re-read records, or null when any partition's is unknown. */
-  reReadRecords: number | null;
-  problems: number;
 }
 
 /** The whole result. */
@@ -119,7 +84,9 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
   const targetTopics = await target.listTopics();
   const checkpointsTopic = pickExisting(checkpointsTopicCandidates(flow), targetTopics);
   if (!checkpointsTopic) {
-    throw new Error(`no checkpoints topic (${checkpointsTopicCandidates(flow).join(' or ')}) on ${target.alias}: is MM2's checkpoint connector running for ${flow.source}->${flow.target}?`);
+    throw new Error(
+      `no checkpoints topic (${checkpointsTopicCandidates(flow).join(' or ')}) on ${target.alias}: is MM2's checkpoint connector running for ${flow.source}->${flow.target}?`,
+    );
   }
 
   // The offset-syncs topic: on the source (default) or on the target.
@@ -163,7 +130,17 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
     const sourceTopic = upstreamTopic(flow, ck.topic)!;
     covered.add(JSON.stringify([ck.group, sourceTopic, ck.partition]));
     const c = source ? committed(ck.group, sourceTopic, ck.partition) : undefined;
-    partitions.push(translateOne({ ck, sourceTopic, sourceCommitted: c?.offset ?? null, syncIndex, bounds: await boundsOf(ck.topic, ck.partition), now, syncsKnown: syncsTopic !== undefined }));
+    partitions.push(
+      translateOne({
+        ck,
+        sourceTopic,
+        sourceCommitted: c?.offset ?? null,
+        syncIndex,
+        bounds: await boundsOf(ck.topic, ck.partition),
+        now,
+        syncsKnown: syncsTopic !== undefined,
+      }),
+    );
   }
 
   // Source commits without a checkpoint: reasons, and the conservative fallback.
@@ -199,7 +176,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
           fallback = true;
           const estimate = syncIndex.estimatePosition(c.topic, c.partition, c.offset);
           partitions.push(
-            withBounds({
+            withBoundsProblem({
               group,
               sourceTopic: c.topic,
               topic: remote,
@@ -231,7 +208,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
     offsetSyncsTopic: syncsTopic ?? null,
     partitions,
     untranslated,
-    groups: summarize(partitions),
+    groups: summarizePlan(partitions),
     corrupt,
     reads: { checkpointRecords: ckRead.recordsRead, offsetSyncRecords },
   };
@@ -245,11 +222,12 @@ function translateOne(a: {
   bounds: PartitionOffsets | undefined;
   now: number;
   syncsKnown: boolean;
-}): TranslatedPartition {
+}): OffsetPlanRow {
   const { ck, sourceTopic, sourceCommitted, syncIndex } = a;
   const b = a.bounds ?? { logStartOffset: 0, highWatermark: 0, partition: ck.partition };
+  // Step 2 of the offset's path (plan.ts): the checkpoint's downstream offset becomes the row's target offset.
   let targetOffset = ck.downstreamOffset;
-  let basis: TranslatedPartition['basis'] = 'checkpoint';
+  let basis: OffsetPlanRow['basis'] = 'checkpoint';
   let problem = a.bounds ? undefined : `partition ${ck.topic}/${ck.partition} does not exist on the target`;
   let note: string;
   let reRead: number | null = null;
@@ -279,7 +257,12 @@ function translateOne(a: {
     targetOffset,
     metadata: ck.metadata,
     basis,
-    checkpoint: { upstreamOffset: ck.upstreamOffset, downstreamOffset: ck.downstreamOffset, timestamp: ck.recordTimestamp, ageMs: Math.max(0, a.now - ck.recordTimestamp) },
+    checkpoint: {
+      upstreamOffset: ck.upstreamOffset,
+      downstreamOffset: ck.downstreamOffset,
+      timestamp: ck.recordTimestamp,
+      ageMs: Math.max(0, a.now - ck.recordTimestamp),
+    },
     sourceCommittedOffset: sourceCommitted,
     commitsSinceCheckpoint: sourceCommitted === null ? null : sourceCommitted - ck.upstreamOffset,
     logStartOffset: b.logStartOffset,
@@ -288,29 +271,4 @@ function translateOne(a: {
     reReadNote: note,
     ...(problem ? { problem } : {}),
   };
-}
-
-/** Why an offset must not be written to a target partition with these bounds, or undefined when it may. */
-function boundsProblem(offset: number, b: { logStartOffset: number; highWatermark: number }, where: string): string | undefined {
-  if (offset < b.logStartOffset) return `target offset ${offset} is below the log start ${b.logStartOffset} of ${where} (records deleted: the group would skip them)`;
-  if (offset > b.highWatermark) return `target offset ${offset} is above the high watermark ${b.highWatermark} of ${where} (a truncated or recreated topic)`;
-  return undefined;
-}
-
-/** Adds the bounds problem, if any, to a translated partition. */
-function withBounds(p: TranslatedPartition): TranslatedPartition {
-  const problem = boundsProblem(p.targetOffset, p, `${p.topic}/${p.partition}`);
-  return problem ? { ...p, problem } : p;
-}
-
-function summarize(partitions: TranslatedPartition[]): GroupTranslation[] {
-  const by = new Map<string, GroupTranslation>();
-  for (const p of partitions) {
-    const g = by.get(p.group) ?? { group: p.group, partitions: 0, reReadRecords: 0, problems: 0 };
-    g.partitions++;
-    g.reReadRecords = g.reReadRecords === null || p.reReadRecords === null ? null : g.reReadRecords + p.reReadRecords;
-    if (p.problem) g.problems++;
-    by.set(p.group, g);
-  }
-  return [...by.values()];
 }

@@ -34,7 +34,10 @@ export const confirmScope = defineStep({
       ctx.reachable(source).then((up) => health(ctx.kafka(source), up, input.sourceBrokers)),
       ctx.reachable(target).then((up) => health(ctx.kafka(target), up, undefined)),
     ]);
-    ctx.note(`source ${source}: ${s.verdict} (${s.brokers} broker(s), ${s.offlinePartitions} offline, ${s.underReplicatedPartitions} under-replicated); target ${target}: ${t.verdict}`, { source: s, target: t });
+    ctx.note(
+      `source ${source}: ${s.verdict} (${s.brokers} broker(s), ${s.offlinePartitions} offline, ${s.underReplicatedPartitions} under-replicated); target ${target}: ${t.verdict}`,
+      { source: s, target: t },
+    );
     const gates: GateResult[] = [targetServing(target, t), input.expect === 'reachable' ? sourceServing(source, s) : sourceDown(source, s)];
     return { gates, outputs: { source: s, target: t } };
   },

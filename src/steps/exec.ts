@@ -10,8 +10,11 @@ import { defineStep } from '../engine/step.js';
 const argv = z.array(z.string().min(1)).min(1);
 
 async function runHook(ctx: StepContext, action: string, command: string[], o: { timeoutMs: number; shell: boolean; allowFailure: boolean }) {
-  const r = await ctx.write({ action, details: { argv: command, shell: o.shell } }, () => ctx.exec.run(command, { timeoutMs: o.timeoutMs, shell: o.shell, signal: ctx.signal }));
-  if (r && r.exitCode !== 0 && !o.allowFailure) throw new Error(`hook ${JSON.stringify(command)} exited with ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim().slice(-500)}`);
+  const r = await ctx.write({ action, details: { argv: command, shell: o.shell } }, () =>
+    ctx.exec.run(command, { timeoutMs: o.timeoutMs, shell: o.shell, signal: ctx.signal }),
+  );
+  if (r && r.exitCode !== 0 && !o.allowFailure)
+    throw new Error(`hook ${JSON.stringify(command)} exited with ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim().slice(-500)}`);
   return r;
 }
 
@@ -19,7 +22,12 @@ export const execStep = defineStep({
   kind: 'exec',
   description: 'run one hook command (argument array, no shell unless asked, timeout, output audited)',
   writes: true,
-  input: z.strictObject({ command: argv, timeoutMs: z.number().int().positive().default(60_000), shell: z.boolean().default(false), allowFailure: z.boolean().default(false) }),
+  input: z.strictObject({
+    command: argv,
+    timeoutMs: z.number().int().positive().default(60_000),
+    shell: z.boolean().default(false),
+    allowFailure: z.boolean().default(false),
+  }),
   async check() {
     return {};
   },

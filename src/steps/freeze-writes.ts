@@ -25,8 +25,11 @@ export const freezeWrites = defineStep({
   },
   async apply(ctx, input) {
     if (!input.command) return;
-    const r = await ctx.write({ action: 'run hook: freeze writes', details: { argv: input.command } }, () => ctx.exec.run(input.command!, { timeoutMs: input.timeoutMs, signal: ctx.signal }));
-    if (r && r.exitCode !== 0) throw new Error(`freeze hook ${JSON.stringify(input.command)} exited with ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim()}`);
+    const r = await ctx.write({ action: 'run hook: freeze writes', details: { argv: input.command } }, () =>
+      ctx.exec.run(input.command!, { timeoutMs: input.timeoutMs, signal: ctx.signal }),
+    );
+    if (r && r.exitCode !== 0)
+      throw new Error(`freeze hook ${JSON.stringify(input.command)} exited with ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}: ${r.stderr.trim()}`);
   },
   async verify(ctx, input) {
     const alias = input.cluster === 'source' ? ctx.flow.source : ctx.flow.target;

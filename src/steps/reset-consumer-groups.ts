@@ -1,26 +1,24 @@
 /**
  * `reset-consumer-groups`: set each planned group's committed offsets on the target to the translated values, with
  * admin semantics (no group join; refused while the group has members), then read them back.
- * Gate before any write: every planned group is empty on the target (a live member blocks the whole step).
+ * Input `plan`: the offset plan of `translate-offsets`/`translate-back` (src/mm2/plan.ts), each row's `targetOffset`
+ * committed as is. Gate before any write: every planned group is empty on the target (a live member blocks the
+ * whole step; src/gates/groups-empty.ts).
  * Groups whose offsets already equal the plan are left alone (so a resumed run does not write twice).
  */
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
-import type { TranslatedPartition } from '../mm2/translate.js';
+import { groupsEmptyGate } from '../gates/groups-empty.js';
+import { offsetPlan, type OffsetPlanRow } from '../mm2/plan.js';
 
-const planRow = z.object({
-  group: z.string(),
-  topic: z.string(),
-  partition: z.number().int().min(0),
-  targetOffset: z.number().int().min(0),
-  metadata: z.string().default(''),
-  reReadRecords: z.number().nullable().optional(),
-  basis: z.string().optional(),
-});
-
+/**
+ * One group's write, shown and audited before it happens (the `step.plan` and `write.*` events, docs/events.md, name
+ * the offsets `before` and `after`): per planned partition, the offset committed on the target now (`before`, null:
+ * none) and the plan row's `targetOffset` (`after`).
+ */
 interface GroupPlan {
   group: string;
-  partitions: { topic: string; partition: number; before: number | null; after: number; metadata: string; reReadRecords: number | null }[];
+  partitions: (Pick<OffsetPlanRow, 'topic' | 'partition' | 'metadata' | 'reReadRecords'> & { before: number | null; after: OffsetPlanRow['targetOffset'] })[];
   unchanged: boolean;
   /** Set once written by this step (so a retried apply skips it and still reports it). */
   written?: boolean;
@@ -28,30 +26,30 @@ interface GroupPlan {
 
 export const resetConsumerGroups = defineStep({
   kind: 'reset-consumer-groups',
-  description: 'set the planned groups\' committed offsets on the target (admin semantics), only for groups empty there; verify by reading back',
+  description: "set the planned groups' committed offsets on the target (admin semantics), only for groups empty there; verify by reading back",
   writes: true,
-  input: z.strictObject({ plan: z.array(planRow).min(1) }),
+  input: z.strictObject({ plan: offsetPlan.min(1) }),
   async check(ctx, input) {
     const target = ctx.kafka(ctx.flow.target);
     const groups = [...new Set(input.plan.map((p) => p.group))].sort();
     const described = await target.describeGroups(groups);
-    const live = described.filter((g) => g.members > 0 || !['Empty', 'Dead'].includes(g.state));
     const plans: GroupPlan[] = [];
     for (const group of groups) {
       const current = await target.committedOffsets(group);
-      const rows = input.plan.filter((p) => p.group === group) as unknown as TranslatedPartition[];
-      const partitions = rows.map((p) => ({
-        topic: p.topic,
-        partition: p.partition,
-        before: current.find((c) => c.topic === p.topic && c.partition === p.partition)?.offset ?? null,
-        after: p.targetOffset,
-        metadata: p.metadata ?? '',
-        reReadRecords: p.reReadRecords ?? null,
-      }));
+      const partitions = input.plan
+        .filter((p) => p.group === group)
+        .map((p) => ({
+          topic: p.topic,
+          partition: p.partition,
+          before: current.find((c) => c.topic === p.topic && c.partition === p.partition)?.offset ?? null,
+          after: p.targetOffset,
+          metadata: p.metadata,
+          reReadRecords: p.reReadRecords,
+        }));
       plans.push({ group, partitions, unchanged: partitions.every((x) => x.before === x.after) });
     }
     return {
-      gates: [{ id: 'target-groups-empty', description: `planned groups have no members on ${ctx.flow.target}`, observed: { groupsWithMembers: live.map((g) => `${g.groupId} (${g.state}, ${g.members} member(s))`) }, expected: '0 groups with members', ok: live.length === 0 }],
+      gates: [groupsEmptyGate(described, `planned groups have no members on ${ctx.flow.target}`)],
       plan: plans,
     };
   },
@@ -69,7 +67,9 @@ export const resetConsumerGroups = defineStep({
       } catch (error) {
         // Say exactly what is and is not on the target (the audit log has a write.done per written group).
         const rest = pending.filter((p) => !done.includes(p));
-        const e = new Error(`${(error as Error).message} — written so far: ${done.length ? done.join(', ') : 'none'}; not written: ${rest.join(', ')}`, { cause: error });
+        const e = new Error(`${(error as Error).message} — written so far: ${done.length ? done.join(', ') : 'none'}; not written: ${rest.join(', ')}`, {
+          cause: error,
+        });
         throw e;
       }
       done.push(g.group);
@@ -85,13 +85,23 @@ export const resetConsumerGroups = defineStep({
           action: 'reset consumer group offsets',
           cluster: ctx.flow.target,
           key: `reset:${ctx.flow.target}:${g.group}`,
-          details: { group: g.group, partitions: g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, before: p.before, after: p.after, reReadRecords: p.reReadRecords })) },
+          details: {
+            group: g.group,
+            partitions: g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, before: p.before, after: p.after, reReadRecords: p.reReadRecords })),
+          },
         },
         async () => {
-          await target.commitOffsets(g.group, g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.after, metadata: p.metadata })));
+          // Step 3 of the offset's path (src/mm2/plan.ts): the plan's target offset is the OffsetCommit offset.
+          await target.commitOffsets(
+            g.group,
+            g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.after, metadata: p.metadata })),
+          );
           const back = await target.committedOffsets(g.group);
           const wrong = g.partitions.filter((p) => back.find((b) => b.topic === p.topic && b.partition === p.partition)?.offset !== p.after);
-          if (wrong.length) throw new Error(`read-back of ${g.group} differs on ${wrong.map((w) => `${w.topic}/${w.partition}`).join(', ')}: offsets were written partially; re-run the step`);
+          if (wrong.length)
+            throw new Error(
+              `read-back of ${g.group} differs on ${wrong.map((w) => `${w.topic}/${w.partition}`).join(', ')}: offsets were written partially; re-run the step`,
+            );
           return { verified: g.partitions.length };
         },
       );

@@ -7,7 +7,9 @@ export { regexString } from '../util/regex.js';
 /** Non-internal topics of a cluster whose names match `pattern` (whole name). */
 export async function selectTopics(port: KafkaPort, pattern: string): Promise<string[]> {
   const re = new RegExp(`^(?:${pattern})$`);
-  return (await port.listTopics()).filter((t) => !isInternalTopic(t) && !t.startsWith('mm2-') && t !== 'heartbeats' && !t.endsWith('.heartbeats') && re.test(t)).sort();
+  return (await port.listTopics())
+    .filter((t) => !isInternalTopic(t) && !t.startsWith('mm2-') && t !== 'heartbeats' && !t.endsWith('.heartbeats') && re.test(t))
+    .sort();
 }
 
 /** High watermark per `topic/partition`. */

@@ -5,14 +5,14 @@
  * stop hook (dedicated MM2). Then verify: no new checkpoint arrives on the target for `quietWindowMs`.
  */
 import { z } from 'zod';
-import { connectAuthHeaders, redactUrl } from '../clusters/load.js';
+import { ConnectRestError } from '../adapters/connect.js';
 import { defineStep } from '../engine/step.js';
 import { mm2ControlConfigured, noNewCheckpoints } from '../gates/mm2-control.js';
 import { checkpointsTopicCandidates, pickExisting } from '../mm2/naming.js';
 
 export const stopReplication = defineStep({
   kind: 'stop-replication',
-  description: 'stop MM2 for the flow (Connect REST stop, or the flow\'s stop hook) and verify no new checkpoints arrive',
+  description: "stop MM2 for the flow (Connect REST stop, or the flow's stop hook) and verify no new checkpoints arrive",
   writes: true,
   input: z.strictObject({
     quietWindowMs: z.number().int().min(100).default(3000),
@@ -24,17 +24,20 @@ export const stopReplication = defineStep({
   async apply(ctx, input) {
     const mm2 = ctx.flow.mm2!;
     if ('connect' in mm2) {
+      const connect = ctx.connect(mm2.connect);
       for (const name of [mm2.connect.connectors.source, mm2.connect.connectors.checkpoint]) {
-        const url = `${mm2.connect.url.replace(/\/$/, '')}/connectors/${encodeURIComponent(name)}/stop`;
-        const shown = redactUrl(url);
-        await ctx.write({ action: 'stop MM2 connector (Connect REST)', details: { method: 'PUT', url: shown, ...(mm2.connect.auth ? { auth: `basic (${mm2.connect.auth.username})` } : {}) } }, async () => {
-          const res = await fetch(url, { method: 'PUT', headers: connectAuthHeaders(mm2.connect.auth), signal: AbortSignal.timeout(input.timeoutMs) });
-          if (!res.ok && res.status !== 404) throw new Error(`PUT ${shown}: HTTP ${res.status} ${await res.text()}`);
-          return { status: res.status };
-        });
+        // A connector that does not exist (404) runs no task: stopped as far as this flow is concerned.
+        await ctx.write({ action: 'stop MM2 connector (Connect REST)', details: connect.describe(name, 'stop') }, () =>
+          connect.stop(name, { timeoutMs: input.timeoutMs }).catch((e: unknown) => {
+            if (e instanceof ConnectRestError && e.status === 404) return { status: 404 };
+            throw e;
+          }),
+        );
       }
     } else {
-      const r = await ctx.write({ action: 'run hook: stop MM2', details: { argv: mm2.hooks.stop } }, () => ctx.exec.run(mm2.hooks.stop, { timeoutMs: input.timeoutMs, signal: ctx.signal }));
+      const r = await ctx.write({ action: 'run hook: stop MM2', details: { argv: mm2.hooks.stop } }, () =>
+        ctx.exec.run(mm2.hooks.stop, { timeoutMs: input.timeoutMs, signal: ctx.signal }),
+      );
       if (r && r.exitCode !== 0) throw new Error(`MM2 stop hook exited with ${r.exitCode}: ${r.stderr.trim()}`);
     }
   },

@@ -12,48 +12,60 @@
  *
  * It also reports the records that were written to the old primary but never replicated to dr (the tail an
  * emergency failover left behind): per partition, the old primary's records after the last one that reached dr —
- * count, offset range, and optionally every such record exported to a JSON-lines file. They are never silently
- * dropped: the groups, reset at or before them, will read them after the failback.
+ * count, offset range, and optionally every such record exported to a JSON-lines file (by `apply`, through
+ * `ctx.write`: `plan` and a dry-run write no file). They are never silently dropped: the groups, reset at or before
+ * them, will read them after the failback. The plan rows are the offset plan of src/mm2/plan.ts.
  */
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
 import type { PartitionOffsets } from '../kafka/port.js';
 import { defineStep } from '../engine/step.js';
+import { groupsFoundGate, groupsTranslatedGate, offsetsInRangeGate } from '../gates/offset-plan.js';
 import { offsetSyncsTopicCandidates, pickExisting, upstreamTopic } from '../mm2/naming.js';
+import { OffsetSyncIndex } from '../mm2/offset-sync-index.js';
+import { planOutputs, withBoundsProblem, type OffsetPlanRow } from '../mm2/plan.js';
 import { readOffsetSyncs } from '../mm2/read-internal.js';
 import { translateOffsets } from '../mm2/translate.js';
 import { regexString } from './shared.js';
 
-/** One row of the failback plan (the shape `reset-consumer-groups` takes). */
-interface PlanRow {
-  group: string;
+/** Records of one partition of the old primary that never reached dr: offsets [fromOffset, toOffset). */
+interface NeverReplicated {
   topic: string;
   partition: number;
-  targetOffset: number;
-  metadata: string;
-  reReadRecords: number | null;
-  basis: 'forward-offset-sync-reversed' | 'checkpoint' | 'offset-sync-fallback';
-  sourceTopic: string;
-  sourceOffset: number;
-  problem?: string;
+  fromOffset: number;
+  toOffset: number;
+  records: number;
 }
 
-export const translateBack = defineStep({
+/** What `apply` writes: the never-replicated records, exported to `file` as JSON lines. */
+interface ExportPlan {
+  file: string;
+  ranges: NeverReplicated[];
+  /** Records to export (sum over the ranges). */
+  records: number;
+}
+
+const input = z.strictObject({
+  groups: regexString.default('.*'),
+  /** Original topic names on the old primary to report never-replicated records for (regex, whole name). */
+  topics: regexString.default('.*'),
+  /** Where the forward flow kept its offset syncs: on its source (the old primary, MM2's default) or its target. */
+  forwardOffsetSyncsLocation: z.enum(['source', 'target']).default('source'),
+  /** Longest wait (ms) for the reverse checkpoints to catch up with the groups' last commits and to cover every partition they commit on (fewer re-reads). */
+  checkpointWaitMs: z.number().int().min(0).default(15_000),
+  /** Write every never-replicated record (topic, partition, offset, timestamp, key and value in base64) here as JSON lines (in `apply`: not by `plan` or a dry-run). */
+  exportFile: z.string().min(1).optional(),
+});
+
+export const translateBack = defineStep<typeof input, ExportPlan>({
   kind: 'translate-back',
-  description: 'failback offset plan: returning topics through the forward flow\'s offset syncs, DR-local topics through reverse checkpoints; never-replicated records reported',
-  writes: false,
-  input: z.strictObject({
-    groups: regexString.default('.*'),
-    /** Original topic names on the old primary to report never-replicated records for (regex, whole name). */
-    topics: regexString.default('.*'),
-    /** Where the forward flow kept its offset syncs: on its source (the old primary, MM2's default) or its target. */
-    forwardOffsetSyncsLocation: z.enum(['source', 'target']).default('source'),
-    /** Longest wait (ms) for the reverse checkpoints to catch up with the groups' last commits and to cover every partition they commit on (fewer re-reads). */
-    checkpointWaitMs: z.number().int().min(0).default(15_000),
-    /** Write every never-replicated record (topic, partition, offset, timestamp, key and value in base64) here as JSON lines. */
-    exportFile: z.string().min(1).optional(),
-  }),
+  description:
+    "failback offset plan: returning topics through the forward flow's offset syncs, DR-local topics through reverse checkpoints; never-replicated records reported (and exported)",
+  // The export file is a write (through ctx.write in apply: audited, a "would" record in a dry-run); no cluster is written.
+  writes: true,
+  output: planOutputs,
+  input,
   async check(ctx, input) {
     const reverse = ctx.flow;
     const forward: FlowConfig = { ...reverse, source: reverse.target, target: reverse.source, offsetSyncsTopicLocation: input.forwardOffsetSyncsLocation };
@@ -65,24 +77,10 @@ export const translateBack = defineStep({
     // Forward offset syncs, all of them (not only the newest): D → U needs the one just below D.
     const syncPort = forward.offsetSyncsTopicLocation === 'source' ? primary : dr;
     const syncTopic = pickExisting(offsetSyncsTopicCandidates(forward), await syncPort.listTopics());
-    const syncs = new Map<string, { u: number; d: number }[]>();
-    if (syncTopic) {
-      for (const s of (await readOffsetSyncs(syncPort, syncTopic)).records) {
-        const k = `${s.topic}/${s.partition}`;
-        const list = syncs.get(k) ?? [];
-        list.push({ u: s.upstreamOffset, d: s.downstreamOffset });
-        syncs.set(k, list);
-      }
-      for (const list of syncs.values()) list.sort((a, b) => a.d - b.d || a.u - b.u);
-    }
-    const back = (origin: string, partition: number, d: number): number | null => {
-      let best: { u: number; d: number } | undefined;
-      for (const s of syncs.get(`${origin}/${partition}`) ?? []) if (s.d <= d) best = s;
-      return best ? best.u + (d - best.d) : null;
-    };
+    const forwardSyncs = OffsetSyncIndex.from(syncTopic ? (await readOffsetSyncs(syncPort, syncTopic)).records : []);
 
     // Returning topics: every selected group's commits on forward remote topics.
-    const plan: PlanRow[] = [];
+    const plan: OffsetPlanRow[] = [];
     const untranslatable: string[] = [];
     const groups = (await dr.listGroups()).map((g) => g.groupId).filter((g) => groupRe.test(g));
     const bounds = new Map<string, PartitionOffsets[]>();
@@ -98,21 +96,39 @@ export const translateBack = defineStep({
           localCommits.push({ group, topic: c.topic, partition: c.partition }); // DR-local topic: below
           continue;
         }
-        const p = back(origin, c.partition, c.offset);
-        if (p === null) {
+        const targetOffset = forwardSyncs.upstreamOf(origin, c.partition, c.offset);
+        if (targetOffset === undefined) {
           untranslatable.push(`${group} ${c.topic}/${c.partition}@${c.offset}: no forward offset sync at or below it`);
           continue;
         }
         const b = (await boundsOf(origin)).find((x) => x.partition === c.partition);
-        const problem = !b ? `${origin}/${c.partition} does not exist on ${reverse.target}` : p < b.logStartOffset || p > b.highWatermark ? `offset ${p} outside ${origin}/${c.partition} [${b.logStartOffset}, ${b.highWatermark}]` : undefined;
-        plan.push({ group, topic: origin, partition: c.partition, targetOffset: p, metadata: c.metadata, reReadRecords: null, basis: 'forward-offset-sync-reversed', sourceTopic: c.topic, sourceOffset: c.offset, ...(problem ? { problem } : {}) });
+        plan.push(
+          withBoundsProblem({
+            group,
+            topic: origin,
+            partition: c.partition,
+            targetOffset,
+            metadata: c.metadata,
+            basis: 'forward-offset-sync-reversed',
+            sourceTopic: c.topic,
+            sourceCommittedOffset: c.offset,
+            reReadRecords: null,
+            reReadNote: 'not counted: the forward offset syncs do not say how many upstream offsets were gaps',
+            logStartOffset: b?.logStartOffset ?? 0,
+            highWatermark: b?.highWatermark ?? 0,
+            commitsSinceCheckpoint: null,
+            ...(b ? {} : { problem: `${origin}/${c.partition} does not exist on ${reverse.target}` }),
+          }),
+        );
       }
     }
 
     // DR-local topics: the reverse flow's checkpoints (MM2 wrote them into `<dr>.checkpoints.internal` on primary).
     // The groups' last commits (consumers just stopped) reach the reverse checkpoints within an emit interval or two,
     // and a partition MM2 has not checkpointed yet gets the coarser offset-sync fallback: wait up to checkpointWaitMs
-    // for both, so the plan re-reads as little as possible (it never skips either way).
+    // for both, so the plan re-reads as little as possible (it never skips either way). This loop stays in the step:
+    // the engine's `wait` re-runs a check until its gates hold or it fails, and cannot express "wait a while, then
+    // accept the fallback" — here the fallback is a correct plan, only a less exact one.
     const behind = (t: Awaited<ReturnType<typeof reverseTranslation>>) =>
       t.partitions.some((p) => (p.commitsSinceCheckpoint ?? 0) > 0) || t.untranslated.some((u) => u.reason === 'not-yet-checkpointed');
     let reverseError: string | undefined;
@@ -126,48 +142,63 @@ export const translateBack = defineStep({
       await ctx.sleep(1000);
       reverseCheckpointed = await reverseTranslation();
     }
-    for (const r of reverseCheckpointed.partitions) {
-      plan.push({ group: r.group, topic: r.topic, partition: r.partition, targetOffset: r.targetOffset, metadata: r.metadata, reReadRecords: r.reReadRecords, basis: r.basis, sourceTopic: r.sourceTopic, sourceOffset: r.sourceCommittedOffset ?? -1, ...(r.problem ? { problem: r.problem } : {}) });
-    }
+    plan.push(...reverseCheckpointed.partitions);
     // Fail closed: every DR-local partition a selected group commits on must be in the plan.
     for (const c of localCommits) {
       if (plan.some((p) => p.group === c.group && p.sourceTopic === c.topic && p.partition === c.partition)) continue;
       const why = reverseCheckpointed.untranslated.find((u) => u.group === c.group && u.sourceTopic === c.topic && u.partition === c.partition);
-      untranslatable.push(`${c.group} ${c.topic}/${c.partition}: ${why ? why.reason : reverseError ? `reverse checkpoints unreadable (${reverseError})` : 'no reverse checkpoint'}`);
+      untranslatable.push(
+        `${c.group} ${c.topic}/${c.partition}: ${why ? why.reason : reverseError ? `reverse checkpoints unreadable (${reverseError})` : 'no reverse checkpoint'}`,
+      );
     }
 
     // Records on the old primary that never reached dr: after the replicated end of each returning partition.
-    const neverReplicated: { topic: string; partition: number; fromOffset: number; toOffset: number; records: number }[] = [];
+    const neverReplicated: NeverReplicated[] = [];
     for (const t of (await dr.listTopics()).filter((x) => upstreamTopic(forward, x) !== undefined && forward.replicationPolicy !== 'identity')) {
       const origin = upstreamTopic(forward, t)!;
       if (!topicRe.test(origin) || origin === 'heartbeats') continue;
       const onPrimary = await boundsOf(origin);
       for (const d of await dr.partitionOffsets(t)) {
-        const end = back(origin, d.partition, d.highWatermark);
+        const end = forwardSyncs.upstreamOf(origin, d.partition, d.highWatermark);
         const e = onPrimary.find((x) => x.partition === d.partition)?.highWatermark;
-        if (end === null || e === undefined || e <= end) continue;
+        if (end === undefined || e === undefined || e <= end) continue;
         neverReplicated.push({ topic: origin, partition: d.partition, fromOffset: end, toOffset: e, records: e - end });
       }
     }
     const lost = neverReplicated.reduce((s, r) => s + r.records, 0);
-    if (input.exportFile && neverReplicated.length) {
+    ctx.note(
+      `${new Set(plan.map((p) => p.group)).size} group(s), ${plan.length} partition(s) planned on ${reverse.target}; ${lost} record(s) on ${reverse.target} never reached ${reverse.source} (${neverReplicated.map((r) => `${r.topic}/${r.partition} [${r.fromOffset}, ${r.toOffset})`).join(', ') || 'none'})`,
+      { neverReplicated },
+    );
+    return {
+      gates: [offsetsInRangeGate(plan, reverse.target), groupsTranslatedGate(untranslatable), groupsFoundGate(plan)],
+      outputs: { plan, neverReplicated, neverReplicatedRecords: lost, reReadRecords: null },
+      ...(input.exportFile && lost > 0 ? { plan: { file: input.exportFile, ranges: neverReplicated, records: lost } } : {}),
+    };
+  },
+  async apply(ctx, _input, exp) {
+    if (!exp) return;
+    const primary = ctx.kafka(ctx.flow.target);
+    const ranges = exp.ranges.map((r) => `${r.topic}/${r.partition} [${r.fromOffset}, ${r.toOffset})`);
+    const done = await ctx.write({ action: 'export never-replicated records', details: { file: exp.file, records: exp.records, ranges } }, async () => {
       const lines: string[] = [];
-      for (const r of neverReplicated) {
+      for (const r of exp.ranges) {
         await primary.readRange(r.topic, r.partition, r.fromOffset, r.toOffset, (rec) =>
-          lines.push(JSON.stringify({ topic: r.topic, partition: r.partition, offset: rec.offset, timestamp: rec.timestamp, key: rec.key?.toString('base64') ?? null, value: rec.value?.toString('base64') ?? null })),
+          lines.push(
+            JSON.stringify({
+              topic: r.topic,
+              partition: r.partition,
+              offset: rec.offset,
+              timestamp: rec.timestamp,
+              key: rec.key?.toString('base64') ?? null,
+              value: rec.value?.toString('base64') ?? null,
+            }),
+          ),
         );
       }
-      writeFileSync(input.exportFile, lines.join('\n') + '\n', { mode: 0o600 });
-    }
-    ctx.note(`${new Set(plan.map((p) => p.group)).size} group(s), ${plan.length} partition(s) planned on ${reverse.target}; ${lost} record(s) on ${reverse.target} never reached ${reverse.source} (${neverReplicated.map((r) => `${r.topic}/${r.partition} [${r.fromOffset}, ${r.toOffset})`).join(', ') || 'none'})${input.exportFile && lost ? `, exported to ${input.exportFile}` : ''}`, { neverReplicated });
-    const problems = plan.filter((p) => p.problem);
-    return {
-      gates: [
-        { id: 'offsets-in-range', description: `every planned offset lies within the ${reverse.target} partition`, observed: { outOfRange: problems.map((p) => `${p.group} ${p.topic}/${p.partition}: ${p.problem}`) }, expected: '0 partitions out of range', ok: problems.length === 0 },
-        { id: 'groups-translated', description: 'every committed partition of the selected groups has a plan', observed: { untranslatable }, expected: '0 untranslatable partitions', ok: untranslatable.length === 0 },
-        { id: 'groups-found', description: 'the selection matches at least one group with commits', observed: { groups: new Set(plan.map((p) => p.group)).size }, expected: '≥ 1 group', ok: plan.length > 0 },
-      ],
-      outputs: { plan, neverReplicated, neverReplicatedRecords: lost, reReadRecords: null },
-    };
+      writeFileSync(exp.file, lines.join('\n') + '\n', { mode: 0o600 });
+      return { file: exp.file, records: lines.length };
+    });
+    if (done) ctx.note(`${done.records} never-replicated record(s) of ${ctx.flow.target} exported to ${done.file}`);
   },
 });

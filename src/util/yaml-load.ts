@@ -81,17 +81,22 @@ function hintFor(issue: { code: string; expected?: unknown; keys?: readonly stri
  * `extra` adds cross-field checks run only when the schema passed.
  * @throws ValidationError listing every problem.
  */
-export function validateLocated<T>(
-  located: LocatedDocument,
-  schema: ZodType<T>,
-  extra?: (value: T, located: LocatedDocument) => ValidationProblem[],
-): T {
+export function validateLocated<T>(located: LocatedDocument, schema: ZodType<T>, extra?: (value: T, located: LocatedDocument) => ValidationProblem[]): T {
   let data: unknown;
   try {
     data = located.doc.toJS({ maxAliasCount: 100 });
   } catch (error) {
     // e.g. an alias (*name) with no anchor, or an alias bomb: the YAML parses but has no value.
-    throw new ValidationError([{ file: located.file, line: 1, column: 1, field: '(yaml)', message: (error as Error).message, hint: 'Define every anchor (&name) before its alias (*name), or quote values that start with "*" or "&".' }]);
+    throw new ValidationError([
+      {
+        file: located.file,
+        line: 1,
+        column: 1,
+        field: '(yaml)',
+        message: (error as Error).message,
+        hint: 'Define every anchor (&name) before its alias (*name), or quote values that start with "*" or "&".',
+      },
+    ]);
   }
   const result = schema.safeParse(data);
   if (!result.success) {
@@ -111,15 +116,22 @@ export function validateLocated<T>(
  * Reads, parses and validates a YAML file.
  * @throws InvalidInputError when the file cannot be read; ValidationError for every YAML or schema problem.
  */
-export async function loadYamlFile<T>(file: string, schema: ZodType<T>, extra?: (value: T, located: LocatedDocument) => ValidationProblem[]): Promise<{ value: T; located: LocatedDocument; text: string }> {
+export async function loadYamlFile<T>(
+  file: string,
+  schema: ZodType<T>,
+  extra?: (value: T, located: LocatedDocument) => ValidationProblem[],
+): Promise<{ value: T; located: LocatedDocument; text: string }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InvalidInputError(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? error)}.`, {
-      hint: 'Check the path (relative paths are taken from the current directory) and the file permissions.',
-    });
+    throw new InvalidInputError(
+      `Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(code ?? error)}.`,
+      {
+        hint: 'Check the path (relative paths are taken from the current directory) and the file permissions.',
+      },
+    );
   }
   const { located, problems } = parseLocated(file, text);
   if (problems.length) throw new ValidationError(problems);

@@ -36,8 +36,7 @@ afterAll(() => {
 });
 
 /** Every `.tmp` file under `dir`. */
-const tmpFilesUnder = (dir: string): string[] =>
-  readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.tmp'));
+const tmpFilesUnder = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.tmp'));
 
 describe('a full disk under --runs-dir (real 64 KiB tmpfs, 52 KiB used)', () => {
   it('plan stops with exit 1 and one line naming the file and the free space; the log is intact and OPEN; resume finishes once space is freed', async () => {
@@ -54,7 +53,11 @@ describe('a full disk under --runs-dir (real 64 KiB tmpfs, 52 KiB used)', () => 
     expect(full.exitCode, full.stderr).toBe(1);
     const errorLines = full.stderr.split('\n').filter((l) => l.startsWith('error: '));
     expect(errorLines).toHaveLength(1);
-    expect(errorLines[0]).toMatch(new RegExp(`^error: Cannot write ${runsDir}/[^/]+/(audit\\.jsonl|snapshot\\.json): ENOSPC: no space left on device[^\\n]*\\(\\d+ bytes free on its filesystem\\); the run stopped before any further write to a cluster\\.$`));
+    expect(errorLines[0]).toMatch(
+      new RegExp(
+        `^error: Cannot write ${runsDir}/[^/]+/(audit\\.jsonl|snapshot\\.json): ENOSPC: no space left on device[^\\n]*\\(\\d+ bytes free on its filesystem\\); the run stopped before any further write to a cluster\\.$`,
+      ),
+    );
     expect(full.stderr).not.toMatch(/^\s+at /m); // no stack
     expect(tmpFilesUnder(runsDir)).toEqual([]);
     const runId = readdirSync(runsDir).find((f) => !f.startsWith('.'))!;
@@ -79,7 +82,17 @@ describe('the audit anchor on the target cluster', () => {
   it('a finished real run is anchored on dr: verify says OK; a cut tail is BROKEN while dr answers and OPEN when it does not', async () => {
     await waitForFreeLease();
     const runbook = path.join(tmp, 'scope.yaml');
-    writeFileSync(runbook, ['apiVersion: kafka-failover/v1', 'name: anchor-test', 'flow: primary->dr', 'steps:', '  - { id: scope, kind: confirm-scope, with: { expect: reachable } }', ''].join('\n'));
+    writeFileSync(
+      runbook,
+      [
+        'apiVersion: kafka-failover/v1',
+        'name: anchor-test',
+        'flow: primary->dr',
+        'steps:',
+        '  - { id: scope, kind: confirm-scope, with: { expect: reachable } }',
+        '',
+      ].join('\n'),
+    );
     const runsDir = path.join(tmp, 'runs');
     const run = await runCli(['run', runbook, '--yes', '--clusters', sandbox().clustersFile, '--runs-dir', runsDir]);
     expect(run.exitCode, run.stderr).toBe(0);
@@ -99,7 +112,9 @@ describe('the audit anchor on the target cluster', () => {
 
     writeFileSync(auditFile, text.trim().split('\n').slice(0, -1).join('\n') + '\n'); // delete run.finished
     const cut = await runCli(['audit', 'verify', auditFile]);
-    expect(cut.stdout).toContain(`: BROKEN at record ${last.seq} of ${last.seq - 1}: the file ends at record ${last.seq - 1}, but the anchor on dr says run ${runId} finished at record ${last.seq} (the tail was cut)`);
+    expect(cut.stdout).toContain(
+      `: BROKEN at record ${last.seq} of ${last.seq - 1}: the file ends at record ${last.seq - 1}, but the anchor on dr says run ${runId} finished at record ${last.seq} (the tail was cut)`,
+    );
     expect(cut.exitCode).toBe(1);
 
     const unreachable = path.join(tmp, 'unreachable-clusters.yaml');

@@ -11,7 +11,7 @@ import type { Finding } from '../../src/check/findings.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { createKafka } from '../../src/kafka/kafkajs-client.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { sandboxDown, sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
+import { sandboxDown, sandboxUp, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, extraSandboxOptions, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
 import kafkajs from 'kafkajs';
 
@@ -51,12 +51,22 @@ beforeAll(async () => {
   dr = createKafkaPort('dr', { bootstrapServers: bootstrap.dr });
   // A replicated topic with a consumer group checkpointed by MM2: the clean setup has something to check.
   await primary.createTopic(cleanTopic, 3);
-  await primary.produce(cleanTopic, Array.from({ length: 30 }, (_, i) => ({ value: `r${i}`, partition: i % 3 })));
-  await primary.commitOffsets(cleanGroup, [0, 1, 2].map((partition) => ({ topic: cleanTopic, partition, offset: 5 })));
-  await eventually('MM2 to checkpoint the clean group', async () => {
-    const r = await runCli(['offsets', 'translate', '--clusters', clustersFile, '--group', cleanGroup, '--output', 'json']);
-    return r.stdout.split('\n').filter((l) => l.includes('"kind":"translated"')).length === 3 ? true : undefined;
-  }, 120_000);
+  await primary.produce(
+    cleanTopic,
+    Array.from({ length: 30 }, (_, i) => ({ value: `r${i}`, partition: i % 3 })),
+  );
+  await primary.commitOffsets(
+    cleanGroup,
+    [0, 1, 2].map((partition) => ({ topic: cleanTopic, partition, offset: 5 })),
+  );
+  await eventually(
+    'MM2 to checkpoint the clean group',
+    async () => {
+      const r = await runCli(['offsets', 'translate', '--clusters', clustersFile, '--group', cleanGroup, '--output', 'json']);
+      return r.stdout.split('\n').filter((l) => l.includes('"kind":"translated"')).length === 3 ? true : undefined;
+    },
+    120_000,
+  );
 });
 
 afterAll(async () => {
@@ -96,7 +106,11 @@ describe('kafka-failover check', { shuffle: false }, () => {
   it('a replicated topic on the target with min.insync.replicas 1 (MM2 does not sync it)', async () => {
     await alterTopicConfig(bootstrap.dr, `primary.${cleanTopic}`, 'min.insync.replicas', '1');
     const r = await check();
-    expect(find(r, 'target-min-insync-low', `primary.${cleanTopic}`)).toMatchObject({ severity: 'medium', where: 'dr', evidence: { minInsyncReplicas: 1, flow: 'primary->dr' } });
+    expect(find(r, 'target-min-insync-low', `primary.${cleanTopic}`)).toMatchObject({
+      severity: 'medium',
+      where: 'dr',
+      evidence: { minInsyncReplicas: 1, flow: 'primary->dr' },
+    });
     expect(find(r, 'min-insync-low', `primary.${cleanTopic}`)).toBeUndefined(); // one finding, with the flow's fix
   });
 
@@ -113,7 +127,10 @@ describe('kafka-failover check', { shuffle: false }, () => {
     await dr.createTopic(topic, 1);
     await primary.produce(topic, [{ value: 'from primary' }]);
     await dr.produce(topic, [{ value: 'from dr' }, { value: 'from dr too' }]);
-    expect(find(await check(), 'active-active-topic', topic)).toMatchObject({ severity: 'medium', evidence: { recordsOnSource: 1, recordsOnTarget: 2, replicatedAs: `primary.${topic}` } });
+    expect(find(await check(), 'active-active-topic', topic)).toMatchObject({
+      severity: 'medium',
+      evidence: { recordsOnSource: 1, recordsOnTarget: 2, replicatedAs: `primary.${topic}` },
+    });
   });
 
   it('bidirectional flows with the identity replication policy (a loop MM2 cannot detect)', async () => {
@@ -125,7 +142,11 @@ describe('kafka-failover check', { shuffle: false }, () => {
     const file = path.join(opts.stateDir, 'identity-both-ways.yaml');
     writeFileSync(file, YAML.stringify(doc));
     const r = await check([], file);
-    expect(find(r, 'identity-bidirectional', 'replication policy')).toMatchObject({ severity: 'critical', where: 'dr->primary + primary->dr', evidence: { flows: ['dr->primary', 'primary->dr'] } });
+    expect(find(r, 'identity-bidirectional', 'replication policy')).toMatchObject({
+      severity: 'critical',
+      where: 'dr->primary + primary->dr',
+      evidence: { flows: ['dr->primary', 'primary->dr'] },
+    });
     expect(r.exitCode).toBe(12);
   });
 
@@ -142,9 +163,16 @@ describe('kafka-failover check', { shuffle: false }, () => {
 
   it('stale checkpoints: MM2 stopped while the group keeps committing', async () => {
     await stopComponents(opts.stateDir, 'mm2', 'graceful');
-    await primary.commitOffsets(cleanGroup, [0, 1, 2].map((partition) => ({ topic: cleanTopic, partition, offset: 9 })));
+    await primary.commitOffsets(
+      cleanGroup,
+      [0, 1, 2].map((partition) => ({ topic: cleanTopic, partition, offset: 9 })),
+    );
     // Until the newest checkpoint is older than 2 s (a condition, polled; not a fixed wait).
-    const f = await eventually('check to report the clean group\'s checkpoints as stale', async () => find(await check(['--max-checkpoint-age', '2s']), 'checkpoints-stale', cleanGroup), 30_000);
+    const f = await eventually(
+      "check to report the clean group's checkpoints as stale",
+      async () => find(await check(['--max-checkpoint-age', '2s']), 'checkpoints-stale', cleanGroup),
+      30_000,
+    );
     expect(f).toMatchObject({ severity: 'high', where: 'primary->dr', evidence: { partitions: 3, maxAgeMs: 2000, recordsCommittedSinceCheckpoint: 12 } });
     expect((f!.evidence as { oldestCheckpointAgeMs: number }).oldestCheckpointAgeMs).toBeGreaterThan(2000);
   });
@@ -157,16 +185,27 @@ describe('kafka-failover check', { shuffle: false }, () => {
     await admin.createTopics({ topics: [{ topic: single, replicaAssignment: [{ partition: 0, replicas: [3] }] }], waitForLeaders: true });
     await admin.disconnect();
     await stopComponents(opts.stateDir, 'primary-3', 'kill');
-    const r = await eventually('the controller to fence primary-3 (ISR shrink, offline partition)', async () => {
-      const x = await check();
-      return find(x, 'offline-partitions', single) && find(x, 'isr-at-or-below-min', cleanTopic) ? x : undefined;
-    }, 60_000);
-    expect(find(r, 'offline-partitions', single)).toMatchObject({ severity: 'critical', where: 'primary', evidence: { offlinePartitions: 1, of: 1, replicas: [[3]] } });
+    const r = await eventually(
+      'the controller to fence primary-3 (ISR shrink, offline partition)',
+      async () => {
+        const x = await check();
+        return find(x, 'offline-partitions', single) && find(x, 'isr-at-or-below-min', cleanTopic) ? x : undefined;
+      },
+      60_000,
+    );
+    expect(find(r, 'offline-partitions', single)).toMatchObject({
+      severity: 'critical',
+      where: 'primary',
+      evidence: { offlinePartitions: 1, of: 1, replicas: [[3]] },
+    });
     expect(r.exitCode).toBe(12);
   });
 
   it('a broker down: under-replicated partitions', async () => {
-    expect(find(await check(), 'under-replicated-partitions', cleanTopic)).toMatchObject({ severity: 'medium', evidence: { underReplicatedPartitions: 3, of: 3 } });
+    expect(find(await check(), 'under-replicated-partitions', cleanTopic)).toMatchObject({
+      severity: 'medium',
+      evidence: { underReplicatedPartitions: 3, of: 3 },
+    });
   });
 
   it('a broker down: ISR at min.insync.replicas (one more failure stops acks=all writes)', async () => {

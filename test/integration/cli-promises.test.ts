@@ -17,14 +17,19 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
+import { startComponents, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, readAll, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('cp').replace('cp-', '');
 let tmp: string;
 let primary: KafkaPort;
 let dr: KafkaPort;
-const lines = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+const lines = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-cli-'));
@@ -40,18 +45,21 @@ afterAll(async () => {
 describe('validate (CLI)', () => {
   it('reports a structural error and an unknown step kind of the same file together, each with file:line:column, exit 2', async () => {
     const file = path.join(tmp, 'broken.yaml');
-    writeFileSync(file, [
-      'apiVersion: kafka-failover/v1',
-      'name: broken',
-      'flow: primary->dr',
-      'steps:',
-      '  - id: scope',
-      '    kind: confirm-scope',
-      '    timeoutMs: soon', // line 7: a string where a number (ms) belongs — a schema error
-      '  - id: move',
-      '    kind: teleport-offsets', // line 9: no such step kind
-      '',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'apiVersion: kafka-failover/v1',
+        'name: broken',
+        'flow: primary->dr',
+        'steps:',
+        '  - id: scope',
+        '    kind: confirm-scope',
+        '    timeoutMs: soon', // line 7: a string where a number (ms) belongs — a schema error
+        '  - id: move',
+        '    kind: teleport-offsets', // line 9: no such step kind
+        '',
+      ].join('\n'),
+    );
     const r = await runCli(['validate', file]);
     expect(r.exitCode).toBe(2);
     expect(r.stdout).toBe('');
@@ -67,7 +75,9 @@ describe('check exit codes (CLI)', () => {
     await primary.createTopic(topic, 2, 1);
     const r = await runCli(['check', '--clusters', sandbox().clustersFile, '--topics', topic, '--output', 'json']);
     const report = JSON.parse(r.stdout) as { findings: { id: string; severity: string; subject: string; where: string }[]; worst: string; exitCode: number };
-    expect(report.findings.filter((f) => f.subject === topic)).toEqual([expect.objectContaining({ id: 'replication-factor-low', severity: 'high', where: 'primary' })]);
+    expect(report.findings.filter((f) => f.subject === topic)).toEqual([
+      expect.objectContaining({ id: 'replication-factor-low', severity: 'high', where: 'primary' }),
+    ]);
     expect(report.findings.filter((f) => f.severity === 'critical')).toEqual([]);
     expect({ worst: report.worst, exit: r.exitCode }).toEqual({ worst: 'high', exit: 11 });
   });
@@ -79,9 +89,26 @@ describe('check exit codes (CLI)', () => {
     await primary.produce(topic, [{ value: 'from primary' }]);
     await dr.produce(topic, [{ value: 'from dr' }, { value: 'from dr too' }]);
     // Replication factor 1 is accepted here (--min-replication-factor 1): the only findings left are medium ones.
-    const r = await runCli(['check', '--clusters', sandbox().clustersFile, '--topics', `(primary\\.)?${topic}`, '--min-replication-factor', '1', '--output', 'json']);
-    const report = JSON.parse(r.stdout) as { findings: { id: string; severity: string; subject: string; evidence: Record<string, unknown> }[]; worst: string; exitCode: number };
-    expect(report.findings.find((f) => f.id === 'active-active-topic' && f.subject === topic)).toMatchObject({ severity: 'medium', evidence: { recordsOnSource: 1, recordsOnTarget: 2 } });
+    const r = await runCli([
+      'check',
+      '--clusters',
+      sandbox().clustersFile,
+      '--topics',
+      `(primary\\.)?${topic}`,
+      '--min-replication-factor',
+      '1',
+      '--output',
+      'json',
+    ]);
+    const report = JSON.parse(r.stdout) as {
+      findings: { id: string; severity: string; subject: string; evidence: Record<string, unknown> }[];
+      worst: string;
+      exitCode: number;
+    };
+    expect(report.findings.find((f) => f.id === 'active-active-topic' && f.subject === topic)).toMatchObject({
+      severity: 'medium',
+      evidence: { recordsOnSource: 1, recordsOnTarget: 2 },
+    });
     expect(report.findings.filter((f) => f.severity !== 'medium')).toEqual([]);
     expect({ worst: report.worst, exit: r.exitCode }).toEqual({ worst: 'medium', exit: 10 });
   });
@@ -92,9 +119,15 @@ describe('offsets lag and translate (CLI)', () => {
     const topic = `lag-${id}`;
     const group = `lag-group-${id}`;
     await primary.createTopic(topic, 1, 1);
-    await primary.produce(topic, Array.from({ length: 30 }, (_, i) => ({ value: `r${i}`, partition: 0 })));
+    await primary.produce(
+      topic,
+      Array.from({ length: 30 }, (_, i) => ({ value: `r${i}`, partition: 0 })),
+    );
     await primary.commitOffsets(group, [{ topic, partition: 0, offset: 10 }]);
-    const lagRow = (stdout: string) => (JSON.parse(stdout) as { sourceReachable: boolean; partitions: Record<string, any>[] }).partitions.find((p) => p.sourceTopic === topic && p.partition === 0);
+    const lagRow = (stdout: string) =>
+      (JSON.parse(stdout) as { sourceReachable: boolean; partitions: Record<string, any>[] }).partitions.find(
+        (p) => p.sourceTopic === topic && p.partition === 0,
+      );
     const lagArgs = ['offsets', 'lag', '--clusters', sandbox().clustersFile, '--output', 'json'];
     await eventually(`${topic} replicated to dr with lag 0`, async () => {
       const row = lagRow((await runCli(lagArgs)).stdout);
@@ -109,7 +142,10 @@ describe('offsets lag and translate (CLI)', () => {
     // MM2 stopped, 5 more records on primary: exactly 5 records of lag. MM2 runs again whatever happens below.
     await stopComponents(sandbox().options.stateDir, 'mm2', 'graceful');
     try {
-      await primary.produce(topic, Array.from({ length: 5 }, (_, i) => ({ value: `late${i}`, partition: 0 })));
+      await primary.produce(
+        topic,
+        Array.from({ length: 5 }, (_, i) => ({ value: `late${i}`, partition: 0 })),
+      );
       const stopped = await runCli(lagArgs);
       expect(stopped.exitCode).toBe(0);
       expect(lagRow(stopped.stdout)).toMatchObject({ sourceHighWatermark: 35, targetHighWatermark: 30, lagRecords: 5 });
@@ -121,13 +157,20 @@ describe('offsets lag and translate (CLI)', () => {
       expect(JSON.parse(blind.stdout)).toMatchObject({ sourceReachable: false });
       const onDr = await readAll('dr', `primary.${topic}`, 0);
       expect(onDr).toHaveLength(30);
-      expect(lagRow(blind.stdout)).toMatchObject({ sourceHighWatermark: null, lagRecords: null, targetHighWatermark: 30, lastReplicatedTimestamp: onDr.at(-1)!.timestamp });
+      expect(lagRow(blind.stdout)).toMatchObject({
+        sourceHighWatermark: null,
+        lagRecords: null,
+        targetHighWatermark: 30,
+        lastReplicatedTimestamp: onDr.at(-1)!.timestamp,
+      });
 
       const t = await runCli([...translateArgs, '--source-unreachable']);
       expect(t.exitCode).toBe(0);
       const rows = lines(t.stdout);
       const translated = rows.filter((l) => l.kind === 'translated');
-      expect(translated.map((l) => [l.group, l.topic, l.partition, l.targetOffset])).toEqual(withSource.filter((l) => l.kind === 'translated').map((l) => [l.group, l.topic, l.partition, l.targetOffset]));
+      expect(translated.map((l) => [l.group, l.topic, l.partition, l.targetOffset])).toEqual(
+        withSource.filter((l) => l.kind === 'translated').map((l) => [l.group, l.topic, l.partition, l.targetOffset]),
+      );
       expect(translated[0]).toMatchObject({ sourceCommittedOffset: null, reReadRecords: null, reReadNote: expect.stringContaining('source unreachable') });
       expect(rows.at(-1)).toMatchObject({ kind: 'summary', sourceReachable: false });
     } finally {
@@ -143,27 +186,57 @@ describe('SIGTERM pauses a run; resume finishes it; audit verify (CLI)', () => {
     const topic = `pause-${id}`;
     const groups = [0, 1].map((g) => `pause-${id}-g${g}`);
     await primary.createTopic(topic, 2, 1);
-    for (const p of [0, 1]) await primary.produce(topic, Array.from({ length: 40 }, (_, i) => ({ value: `v${i}`, partition: p })));
-    for (const [g, group] of groups.entries()) await primary.commitOffsets(group, [0, 1].map((p) => ({ topic, partition: p, offset: 40 - 5 * g })));
+    for (const p of [0, 1])
+      await primary.produce(
+        topic,
+        Array.from({ length: 40 }, (_, i) => ({ value: `v${i}`, partition: p })),
+      );
+    for (const [g, group] of groups.entries())
+      await primary.commitOffsets(
+        group,
+        [0, 1].map((p) => ({ topic, partition: p, offset: 40 - 5 * g })),
+      );
     await eventually('MM2 to checkpoint both groups', async () => {
       const r = await runCli(['offsets', 'translate', '--clusters', sandbox().clustersFile, '--group', `^pause-${id}-g\\d$`, '--output', 'json']);
       return lines(r.stdout).filter((l) => l.kind === 'translated').length === 4 ? true : undefined;
     });
     const runbook = path.join(tmp, 'pause.yaml');
-    writeFileSync(runbook, [
-      'apiVersion: kafka-failover/v1',
-      'name: pause-test',
-      'flow: primary->dr',
-      'parameters: { groups: { type: string }, topics: { type: string } }',
-      'steps:',
-      '  - { id: scope, kind: confirm-scope, with: { expect: reachable } }',
-      '  - { id: quiet, kind: freeze-writes, with: { topics: "${params.topics}", quietWindowMs: 6000 } }',
-      '  - { id: translate, kind: translate-offsets, with: { groups: "${params.groups}" } }',
-      '  - { id: reset, kind: reset-consumer-groups, with: { plan: "${steps.translate.outputs.plan}" } }',
-      '',
-    ].join('\n'));
+    writeFileSync(
+      runbook,
+      [
+        'apiVersion: kafka-failover/v1',
+        'name: pause-test',
+        'flow: primary->dr',
+        'parameters: { groups: { type: string }, topics: { type: string } }',
+        'steps:',
+        '  - { id: scope, kind: confirm-scope, with: { expect: reachable } }',
+        '  - { id: quiet, kind: freeze-writes, with: { topics: "${params.topics}", quietWindowMs: 6000 } }',
+        '  - { id: translate, kind: translate-offsets, with: { groups: "${params.groups}" } }',
+        '  - { id: reset, kind: reset-consumer-groups, with: { plan: "${steps.translate.outputs.plan}" } }',
+        '',
+      ].join('\n'),
+    );
     const runsDir = path.join(tmp, 'runs');
-    const child = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), 'run', runbook, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', runsDir, '--set', `groups=pause-${id}-g\\d`, '--set', `topics=${topic}`], { reject: false, buffer: false, env: { ...process.env, NO_COLOR: '1' } });
+    const child = execa(
+      process.execPath,
+      [
+        path.resolve('bin/kafka-failover.js'),
+        'run',
+        runbook,
+        '--yes',
+        '--output',
+        'json',
+        '--clusters',
+        sandbox().clustersFile,
+        '--runs-dir',
+        runsDir,
+        '--set',
+        `groups=pause-${id}-g\\d`,
+        '--set',
+        `topics=${topic}`,
+      ],
+      { reject: false, buffer: false, env: { ...process.env, NO_COLOR: '1' } },
+    );
     const seen: Record<string, any>[] = [];
     let carry = '';
     let signalled = false;
@@ -198,11 +271,21 @@ describe('SIGTERM pauses a run; resume finishes it; audit verify (CLI)', () => {
     expect(ev[0]).toMatchObject({ kind: 'run.resumed', runId });
     expect(ev.find((e) => e.kind === 'step.started')).toMatchObject({ step: 'quiet' }); // the paused step runs again
     expect(ev.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
-    const plan = ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs.plan as { group: string; topic: string; partition: number; targetOffset: number }[];
+    const plan = ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs.plan as {
+      group: string;
+      topic: string;
+      partition: number;
+      targetOffset: number;
+    }[];
     expect(plan).toHaveLength(4);
     for (const g of groups) {
       const got = (await dr.committedOffsets(g)).map((c) => [c.topic, c.partition, c.offset]).sort();
-      expect(got, g).toEqual(plan.filter((p) => p.group === g).map((p) => [p.topic, p.partition, p.targetOffset]).sort());
+      expect(got, g).toEqual(
+        plan
+          .filter((p) => p.group === g)
+          .map((p) => [p.topic, p.partition, p.targetOffset])
+          .sort(),
+      );
     }
 
     // audit verify: the chain holds across the pause; an altered record is named.

@@ -21,10 +21,15 @@ describe('cluster identity pinning', () => {
     await writeFile(clustersFile, stringify(doc));
     const group = uniqueName('identity');
     const runbook = path.join(tmp, 'rb.yaml');
-    await writeFile(runbook, `apiVersion: kafka-failover/v1\nname: identity\nflow: primary->dr\nsteps:\n  - { id: canary, kind: validate, with: { canaryTopic: ${group} } }\n`);
+    await writeFile(
+      runbook,
+      `apiVersion: kafka-failover/v1\nname: identity\nflow: primary->dr\nsteps:\n  - { id: canary, kind: validate, with: { canaryTopic: ${group} } }\n`,
+    );
     const r = await runCli(['run', runbook, '--yes', '--clusters', clustersFile, '--runs-dir', path.join(tmp, 'runs')]);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain(`Cluster "dr" answers with cluster id ${sandbox().clusters.primary.clusterId}, but the clusters file pins ${sandbox().clusters.dr.clusterId}`);
+    expect(r.stderr).toContain(
+      `Cluster "dr" answers with cluster id ${sandbox().clusters.primary.clusterId}, but the clusters file pins ${sandbox().clusters.dr.clusterId}`,
+    );
     const primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
     expect(await primary.listTopics()).not.toContain(group); // the canary topic was never created on the wrong cluster
     await primary.close();

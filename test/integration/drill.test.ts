@@ -13,8 +13,8 @@ import { execa, type ResultPromise } from 'execa';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillMeasurements } from '../../src/drill/measure.js';
-import { failbackClustersFilePath } from '../../src/sandbox/clusters-file.js';
-import { sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
+import { failbackClustersFilePath } from '../../src/rehearsal/sandbox/clusters-file.js';
+import { sandboxUp, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('dr').replace('dr-', '');
@@ -37,17 +37,42 @@ afterAll(async () => {
   await sandboxUp({ stateDir: sandbox().options.stateDir });
 });
 
-const audit = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+const audit = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, any>);
 
 describe('kafka-failover drill', () => {
   it('measures RTO per phase and end to end, RPO, skipped and duplicated records — matching independent measurements — and its HTML renders in Chromium', async () => {
     const r = await runCli([
-      'drill', '--failover', 'runbooks/planned-failover.yaml', '--failback', 'runbooks/failback.yaml',
-      '--clusters', sandbox().clustersFile, '--failback-clusters', failbackClustersFilePath(sandbox().options.stateDir),
-      '--set', `stateDir=${sandbox().options.stateDir}`, '--set', `groups=${groups.join('|')}`, '--set', `topics=${topics.map((t) => t.split(':')[0]).join('|')}`,
-      '--set', `exportFile=${path.join(tmp, 'never-replicated.jsonl')}`,
-      '--dr-period', '8s', '--traffic-state-dir', sandbox().options.stateDir,
-      '--runs-dir', path.join(tmp, 'runs'), '--reports-dir', path.join(tmp, 'drills'), '--output', 'json',
+      'drill',
+      '--failover',
+      'runbooks/planned-failover.yaml',
+      '--failback',
+      'runbooks/failback.yaml',
+      '--clusters',
+      sandbox().clustersFile,
+      '--failback-clusters',
+      failbackClustersFilePath(sandbox().options.stateDir),
+      '--set',
+      `stateDir=${sandbox().options.stateDir}`,
+      '--set',
+      `groups=${groups.join('|')}`,
+      '--set',
+      `topics=${topics.map((t) => t.split(':')[0]).join('|')}`,
+      '--set',
+      `exportFile=${path.join(tmp, 'never-replicated.jsonl')}`,
+      '--dr-period',
+      '8s',
+      '--traffic-state-dir',
+      sandbox().options.stateDir,
+      '--runs-dir',
+      path.join(tmp, 'runs'),
+      '--reports-dir',
+      path.join(tmp, 'drills'),
+      '--output',
+      'json',
     ]);
     expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
     const m = JSON.parse(r.stdout) as DrillMeasurements & { reportDir: string };
@@ -58,9 +83,21 @@ describe('kafka-failover drill', () => {
     for (const run of [m.failover, m.failback!]) {
       const a = audit(run.auditFile);
       expect(run.rtoMs).toBe(a.find((e) => e.kind === 'run.finished')!.durationMs);
-      for (const s of a.filter((e) => e.kind === 'step.succeeded')) expect(m.phases.find((p) => p.step === s.step && p.durationMs === s.durationMs)).toBeDefined();
+      for (const s of a.filter((e) => e.kind === 'step.succeeded'))
+        expect(m.phases.find((p) => p.step === s.step && p.durationMs === s.durationMs)).toBeDefined();
     }
-    expect(m.phases.filter((p) => p.run === 'failover').map((p) => p.step)).toEqual(['scope', 'preflight', 'freeze', 'lag', 'stop-consumers', 'stop-mm2', 'translate', 'reset', 'redirect', 'validate']);
+    expect(m.phases.filter((p) => p.run === 'failover').map((p) => p.step)).toEqual([
+      'scope',
+      'preflight',
+      'freeze',
+      'lag',
+      'stop-consumers',
+      'stop-mm2',
+      'translate',
+      'reset',
+      'redirect',
+      'validate',
+    ]);
     expect(m.phases.filter((p) => p.run === 'failback').length).toBe(13);
     // RPO: a planned failover moves on with 0 records of lag; nothing was stranded on primary.
     expect(m.rpo).toMatchObject({ recordsAtRisk: 0, neverReplicatedBack: 0, dataLossWindowMs: null });
@@ -68,23 +105,45 @@ describe('kafka-failover drill', () => {
     // Skipped and duplicated records: the traffic generator's own report, written when the test stops it.
     traffic.kill('SIGINT');
     await traffic;
-    const own = JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as { produced: number; groups: { groupId: string; skipped: number; duplicates: number }[] };
+    const own = JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as {
+      produced: number;
+      groups: { groupId: string; skipped: number; duplicates: number }[];
+    };
     expect(m.traffic!.produced).toBe(own.produced);
     for (const g of own.groups) {
       expect(m.groups.find((x) => x.group === g.groupId)).toMatchObject({ skippedMeasured: g.skipped, duplicatesMeasured: g.duplicates });
       expect(g.skipped).toBe(0);
     }
-    console.info(`drill: failover RTO ${m.failover.rtoMs} ms, failback RTO ${m.failback!.rtoMs} ms; produced ${own.produced}; ${own.groups.map((g) => `${g.groupId.split('-')[0]} skipped ${g.skipped} duplicates ${g.duplicates}`).join('; ')}`);
+    console.info(
+      `drill: failover RTO ${m.failover.rtoMs} ms, failback RTO ${m.failback!.rtoMs} ms; produced ${own.produced}; ${own.groups.map((g) => `${g.groupId.split('-')[0]} skipped ${g.skipped} duplicates ${g.duplicates}`).join('; ')}`,
+    );
 
     // The HTML: rendered by Chromium, with the timeline's bars (#1f77b4) on the screenshot.
     const html = path.join(m.reportDir, 'report.html');
-    const dom = await execa('chromium', ['--headless=new', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=5000', '--dump-dom', `file://${html}`], { reject: false, timeout: 60_000 });
+    const dom = await execa('chromium', ['--headless=new', '--no-sandbox', '--disable-gpu', '--virtual-time-budget=5000', '--dump-dom', `file://${html}`], {
+      reject: false,
+      timeout: 60_000,
+    });
     expect(dom.stdout).toContain('data-rendered="true"');
     const png = path.join(tmp, 'report.png');
-    await execa('chromium', ['--headless=new', '--no-sandbox', '--disable-gpu', '--hide-scrollbars', '--window-size=1200,1000', '--virtual-time-budget=5000', `--screenshot=${png}`, `file://${html}`], { reject: false, timeout: 60_000 });
+    await execa(
+      'chromium',
+      [
+        '--headless=new',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--hide-scrollbars',
+        '--window-size=1200,1000',
+        '--virtual-time-budget=5000',
+        `--screenshot=${png}`,
+        `file://${html}`,
+      ],
+      { reject: false, timeout: 60_000 },
+    );
     const img = PNG.sync.read(readFileSync(png));
     let bar = 0;
-    for (let i = 0; i < img.data.length; i += 4) if (Math.abs(img.data[i]! - 0x1f) < 8 && Math.abs(img.data[i + 1]! - 0x77) < 8 && Math.abs(img.data[i + 2]! - 0xb4) < 8) bar++;
+    for (let i = 0; i < img.data.length; i += 4)
+      if (Math.abs(img.data[i]! - 0x1f) < 8 && Math.abs(img.data[i + 1]! - 0x77) < 8 && Math.abs(img.data[i + 2]! - 0xb4) < 8) bar++;
     expect(bar).toBeGreaterThan(2000);
   });
 });

@@ -22,8 +22,8 @@ import { LEASE_TOPIC } from '../../src/engine/lock.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { decodeCheckpoint } from '../../src/mm2/records.js';
-import { failbackClustersFilePath } from '../../src/sandbox/clusters-file.js';
-import { sandboxStatus, sandboxUp, stopComponents } from '../../src/sandbox/sandbox.js';
+import { failbackClustersFilePath } from '../../src/rehearsal/sandbox/clusters-file.js';
+import { sandboxStatus, sandboxUp, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, readAll, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('dr').replace('dr-', '');
@@ -35,7 +35,12 @@ let primary: KafkaPort;
 let dr: KafkaPort;
 let emergencyDone = false;
 type Ev = Record<string, any>;
-const events = (stdout: string): Ev[] => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Ev);
+const events = (stdout: string): Ev[] =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Ev);
 const stateDir = () => sandbox().options.stateDir;
 const sets = () => ['--set', `stateDir=${stateDir()}`, '--set', `groups=${groups.join('|')}`, '--set', `topics=${topic}`];
 const ctl = (action: string) => runCli(['sandbox', 'traffic-ctl', action, '--state-dir', stateDir()]);
@@ -59,14 +64,16 @@ async function clusterState(port: KafkaPort) {
 
 /** write.would / write.done records as comparable values (the canary carries a random marker per run). */
 function writes(ev: Ev[], kind: 'write.would' | 'write.done') {
-  return ev.filter((e) => e.kind === kind).map((e) => {
-    const w = structuredClone(e.write) as Ev;
-    if (w.action === 'produce canary record') {
-      expect(w.details.value).toMatch(/^canary-/);
-      w.details.value = 'canary-…';
-    }
-    return { step: e.step as string, ...w } as Ev;
-  });
+  return ev
+    .filter((e) => e.kind === kind)
+    .map((e) => {
+      const w = structuredClone(e.write) as Ev;
+      if (w.action === 'produce canary record') {
+        expect(w.details.value).toMatch(/^canary-/);
+        w.details.value = 'canary-…';
+      }
+      return { step: e.step as string, ...w } as Ev;
+    });
 }
 
 /**
@@ -74,7 +81,12 @@ function writes(ev: Ev[], kind: 'write.would' | 'write.done') {
  * stopped (SIGSTOP: the redirect hook, if already spawned, stops too), `readBack` runs, and the group continues.
  */
 async function runFrozenAfterReset(args: string[], groupCount: number, readBack: () => Promise<void>) {
-  const child = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), ...args], { reject: false, buffer: false, detached: true, env: { ...process.env, NO_COLOR: '1' } });
+  const child = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), ...args], {
+    reject: false,
+    buffer: false,
+    detached: true,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const ev: Ev[] = [];
   let carry = '';
   let resets = 0;
@@ -137,7 +149,20 @@ describe('dry-runs write nothing and plan exactly what the run writes', () => {
   it('emergency runbook (primary killed): run --dry-run changes nothing on dr; the run then writes exactly the plan', async () => {
     expect((await runCli(['sandbox', 'kill', 'primary', '--state-dir', stateDir()])).exitCode).toBe(0);
     const runsDir = path.join(tmp, 'runs');
-    const emergency = ['run', 'runbooks/emergency-failover.yaml', '--yes', '--accept-data-loss-window', '10m', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', runsDir, ...sets()];
+    const emergency = [
+      'run',
+      'runbooks/emergency-failover.yaml',
+      '--yes',
+      '--accept-data-loss-window',
+      '10m',
+      '--output',
+      'json',
+      '--clusters',
+      sandbox().clustersFile,
+      '--runs-dir',
+      runsDir,
+      ...sets(),
+    ];
 
     const before = await clusterState(dr);
     const dry = await runCli([...emergency, '--dry-run']);
@@ -168,7 +193,8 @@ describe('dry-runs write nothing and plan exactly what the run writes', () => {
       }
     }
     const planned = new Map<string, number>();
-    for (const w of plan.filter((x) => x.step === 'reset')) for (const p of w.details.partitions) planned.set(`${w.details.group} ${p.topic}/${p.partition}`, p.after);
+    for (const w of plan.filter((x) => x.step === 'reset'))
+      for (const p of w.details.partitions) planned.set(`${w.details.group} ${p.topic}/${p.partition}`, p.after);
     expect(Object.fromEntries(planned)).toEqual(Object.fromEntries(checkpoints));
 
     // The real run, frozen after its resets: dr holds exactly the plan.
@@ -189,54 +215,81 @@ describe('dry-runs write nothing and plan exactly what the run writes', () => {
     // DR period: producers on dr; the old primary back (forward MM2 stays stopped); reverse MM2 started by the operator
     // ahead of the plan (a dry-run cannot start it, and the plan needs its lag).
     expect((await ctl('produce-on-dr')).exitCode).toBe(0);
-    await eventually(`records produced to ${topic} on dr`, async () => ((await dr.listTopics()).includes(topic) && (await dr.partitionOffsets(topic)).some((p) => p.highWatermark > 100) ? true : undefined), 60_000);
+    await eventually(
+      `records produced to ${topic} on dr`,
+      async () => ((await dr.listTopics()).includes(topic) && (await dr.partitionOffsets(topic)).some((p) => p.highWatermark > 100) ? true : undefined),
+      60_000,
+    );
     expect((await runCli(['sandbox', 'start', 'primary', '--state-dir', stateDir()])).exitCode).toBe(0);
     expect((await runCli(['sandbox', 'start', 'mm2-reverse', '--state-dir', stateDir()])).exitCode).toBe(0);
     expect((await ctl('freeze')).exitCode).toBe(0);
     const fbClusters = failbackClustersFilePath(stateDir());
     await eventually('the groups to read dr to the end', () => caughtUp(dr, [topic, `primary.${topic}`]), 120_000);
-    await eventually(`reverse MM2 to replicate ${topic} to primary`, async () => {
-      const r = JSON.parse((await runCli(['offsets', 'lag', '--clusters', fbClusters, '--output', 'json'])).stdout) as { partitions: { sourceTopic: string; lagRecords: number | null }[] };
-      const mine = r.partitions.filter((p) => p.sourceTopic === topic);
-      return mine.length === 2 && mine.every((p) => p.lagRecords === 0) ? true : undefined;
-    }, 120_000);
-    await eventually('reverse checkpoints at the groups\' last commits', async () => {
-      const r = await runCli(['offsets', 'translate', '--clusters', fbClusters, '--group', `^(${groups.join('|')})$`, '--output', 'json']);
-      const rows = events(r.stdout).filter((l) => l.kind === 'translated' && l.topic === `dr.${topic}`);
-      return rows.length === 4 && rows.every((l) => l.commitsSinceCheckpoint === 0) ? true : undefined;
-    }, 120_000);
+    await eventually(
+      `reverse MM2 to replicate ${topic} to primary`,
+      async () => {
+        const r = JSON.parse((await runCli(['offsets', 'lag', '--clusters', fbClusters, '--output', 'json'])).stdout) as {
+          partitions: { sourceTopic: string; lagRecords: number | null }[];
+        };
+        const mine = r.partitions.filter((p) => p.sourceTopic === topic);
+        return mine.length === 2 && mine.every((p) => p.lagRecords === 0) ? true : undefined;
+      },
+      120_000,
+    );
+    await eventually(
+      "reverse checkpoints at the groups' last commits",
+      async () => {
+        const r = await runCli(['offsets', 'translate', '--clusters', fbClusters, '--group', `^(${groups.join('|')})$`, '--output', 'json']);
+        const rows = events(r.stdout).filter((l) => l.kind === 'translated' && l.topic === `dr.${topic}`);
+        return rows.length === 4 && rows.every((l) => l.commitsSinceCheckpoint === 0) ? true : undefined;
+      },
+      120_000,
+    );
 
     const runsDir = path.join(tmp, 'runs');
     const common = ['--yes', '--output', 'json', '--clusters', fbClusters, '--runs-dir', runsDir, ...sets()];
     const before = { primary: await clusterState(primary), dr: await clusterState(dr) };
-    const planExport = path.join(tmp, 'plan-never-replicated.jsonl');
-    const dry = await runCli(['plan', 'runbooks/failback.yaml', ...common, '--set', `exportFile=${planExport}`]);
-    expect(dry.exitCode, dry.stderr + JSON.stringify(events(dry.stdout).filter((e) => (e.kind === 'gate' && e.final && !e.gate.ok) || e.kind === 'step.failed'))).toBe(0);
+    // One export file for both: the plan describes its write (write.would) and writes no file; the run writes it.
+    const exportFile = path.join(tmp, 'never-replicated.jsonl');
+    const dry = await runCli(['plan', 'runbooks/failback.yaml', ...common, '--set', `exportFile=${exportFile}`]);
+    expect(
+      dry.exitCode,
+      dry.stderr + JSON.stringify(events(dry.stdout).filter((e) => (e.kind === 'gate' && e.final && !e.gate.ok) || e.kind === 'step.failed')),
+    ).toBe(0);
     const after = { primary: await clusterState(primary), dr: await clusterState(dr) };
     expect(after).toEqual(before);
+    expect(existsSync(exportFile)).toBe(false);
     const planEv = events(dry.stdout);
     expect(planEv[0]).toMatchObject({ kind: 'run.started', dryRun: true });
     expect(planEv.filter((e) => ['write.intent', 'write.done', 'lock.acquired'].includes(e.kind))).toEqual([]);
     const plan = writes(planEv, 'write.would');
-    expect(plan.filter((w) => w.step === 'reset').map((w) => w.details.group).sort()).toEqual([...groups].sort());
+    expect(
+      plan
+        .filter((w) => w.step === 'reset')
+        .map((w) => w.details.group)
+        .sort(),
+    ).toEqual([...groups].sort());
     const status = await sandboxStatus(stateDir());
     expect({ forward: status.mm2.running, reverse: status.mm2Reverse.running }).toEqual({ forward: false, reverse: true }); // no hook ran
     expect((await dr.describeGroups(groups)).every((g) => g.members > 0)).toBe(true); // consumers not stopped
 
     const planned: Record<string, number> = {};
-    for (const w of plan.filter((x) => x.step === 'reset')) for (const p of w.details.partitions) planned[`${w.details.group} ${p.topic}/${p.partition}`] = p.after;
+    for (const w of plan.filter((x) => x.step === 'reset'))
+      for (const p of w.details.partitions) planned[`${w.details.group} ${p.topic}/${p.partition}`] = p.after;
     const readBack: Record<string, number> = {};
-    const runExport = path.join(tmp, 'run-never-replicated.jsonl');
-    const run = await runFrozenAfterReset(['run', 'runbooks/failback.yaml', ...common, '--set', `exportFile=${runExport}`], groups.length, async () => {
-      for (const g of groups) for (const c of await primary.committedOffsets(g)) if (`${g} ${c.topic}/${c.partition}` in planned) readBack[`${g} ${c.topic}/${c.partition}`] = c.offset;
+    const run = await runFrozenAfterReset(['run', 'runbooks/failback.yaml', ...common, '--set', `exportFile=${exportFile}`], groups.length, async () => {
+      for (const g of groups)
+        for (const c of await primary.committedOffsets(g))
+          if (`${g} ${c.topic}/${c.partition}` in planned) readBack[`${g} ${c.topic}/${c.partition}`] = c.offset;
     });
     expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
     expect(readBack).toEqual(planned);
     const audit = events(readFileSync(run.events.at(-1)!.auditFile, 'utf8'));
     expect(writes(audit, 'write.done')).toEqual(plan);
-    // The records that never left the old primary (acknowledged there just before the kill): the same in the
-    // plan's export and the run's (neither file is written when there are none).
-    const exported = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : 'no file');
-    expect(exported(runExport)).toBe(exported(planExport));
+    // The records that never left the old primary (acknowledged there just before the kill): the run exported exactly
+    // the number the plan described (no export write, and no file, when there are none).
+    const plannedExport = plan.find((w) => w.action === 'export never-replicated records')?.details.records;
+    const exported = existsSync(exportFile) ? readFileSync(exportFile, 'utf8').trim().split('\n').length : undefined;
+    expect(exported).toBe(plannedExport);
   });
 });

@@ -9,14 +9,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
-import { sandboxDown, sandboxStatus, sandboxUp } from '../../src/sandbox/sandbox.js';
+import { sandboxDown, sandboxStatus, sandboxUp } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, extraSandboxOptions, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
 
 const opts = { ...extraSandboxOptions('emergency-degraded', 27590), primaryBrokers: 3 as const };
 const id = uniqueName('ed').replace('ed-', '');
 let clustersFile: string;
 let tmp: string;
-const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
 
 beforeAll(async () => {
   await sandboxDown({ stateDir: opts.stateDir, wipe: true }); // a crashed earlier run's leftovers on these ports
@@ -27,8 +32,14 @@ beforeAll(async () => {
   const primary = createKafkaPort('primary', { bootstrapServers: s.clusters.primary.bootstrapServers });
   try {
     await primary.createTopic(`orders-${id}`, 3);
-    await primary.produce(`orders-${id}`, Array.from({ length: 30 }, (_, i) => ({ value: `r${i}`, partition: i % 3 })));
-    await primary.commitOffsets(`billing-${id}`, [0, 1, 2].map((partition) => ({ topic: `orders-${id}`, partition, offset: 5 })));
+    await primary.produce(
+      `orders-${id}`,
+      Array.from({ length: 30 }, (_, i) => ({ value: `r${i}`, partition: i % 3 })),
+    );
+    await primary.commitOffsets(
+      `billing-${id}`,
+      [0, 1, 2].map((partition) => ({ topic: `orders-${id}`, partition, offset: 5 })),
+    );
   } finally {
     await primary.close();
   }
@@ -42,16 +53,41 @@ afterAll(async () => {
 describe('emergency failover with one source broker down', () => {
   it('blocks at the scope gate (verdict degraded, 2 brokers answer), exit 3, nothing written, MM2 still running', async () => {
     expect((await runCli(['sandbox', 'kill', 'primary-3', '--state-dir', opts.stateDir])).exitCode).toBe(0);
-    const args = ['run', 'runbooks/emergency-failover.yaml', '--yes', '--accept-data-loss-window', '1h', '--output', 'json', '--clusters', clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `stateDir=${opts.stateDir}`, '--set', `groups=billing-${id}`, '--set', `topics=orders-${id}`];
+    const args = [
+      'run',
+      'runbooks/emergency-failover.yaml',
+      '--yes',
+      '--accept-data-loss-window',
+      '1h',
+      '--output',
+      'json',
+      '--clusters',
+      clustersFile,
+      '--runs-dir',
+      path.join(tmp, 'runs'),
+      '--set',
+      `stateDir=${opts.stateDir}`,
+      '--set',
+      `groups=billing-${id}`,
+      '--set',
+      `topics=orders-${id}`,
+    ];
     // Until the controller fences primary-3, its metadata may still list it; every run meanwhile must block too.
     const runs: number[] = [];
-    const last = await eventually('the scope gate to see primary-3 gone', async () => {
-      const r = await runCli(args);
-      runs.push(r.exitCode);
-      const gate = events(r.stdout).find((e) => e.kind === 'gate' && e.final && e.step === 'scope' && e.gate.id === 'source-down');
-      return gate?.gate.observed.brokers === 2 ? { r, ev: events(r.stdout), gate: gate.gate } : undefined;
-    }, 60_000);
-    expect(runs.every((c) => c === 3), `exit codes ${runs.join(', ')}`).toBe(true);
+    const last = await eventually(
+      'the scope gate to see primary-3 gone',
+      async () => {
+        const r = await runCli(args);
+        runs.push(r.exitCode);
+        const gate = events(r.stdout).find((e) => e.kind === 'gate' && e.final && e.step === 'scope' && e.gate.id === 'source-down');
+        return gate?.gate.observed.brokers === 2 ? { r, ev: events(r.stdout), gate: gate.gate } : undefined;
+      },
+      60_000,
+    );
+    expect(
+      runs.every((c) => c === 3),
+      `exit codes ${runs.join(', ')}`,
+    ).toBe(true);
     expect(last.gate).toMatchObject({ ok: false, observed: { verdict: 'degraded', brokers: 2 }, expected: 'verdict cluster-down (no broker answers)' });
     expect(last.gate.description).toContain('one broker down is not a disaster');
     expect(last.ev.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'blocked', exitCode: 3 });

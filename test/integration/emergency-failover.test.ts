@@ -16,8 +16,8 @@ import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import type { GroupDelivery } from '../../src/traffic/ledger.js';
+import { sandboxUp } from '../../src/rehearsal/sandbox/sandbox.js';
+import type { GroupDelivery } from '../../src/rehearsal/traffic/ledger.js';
 import { eventually, readAll, resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('em').replace('em-', '');
@@ -31,13 +31,23 @@ let traffic: ResultPromise;
 let dr: KafkaPort;
 
 const args = () => [
-  '--clusters', sandbox().clustersFile,
-  '--runs-dir', path.join(tmp, 'runs'),
-  '--set', `stateDir=${sandbox().options.stateDir}`,
-  '--set', `groups=${groups.join('|')}`,
-  '--set', `topics=${topics.map((t) => t.name).join('|')}`,
+  '--clusters',
+  sandbox().clustersFile,
+  '--runs-dir',
+  path.join(tmp, 'runs'),
+  '--set',
+  `stateDir=${sandbox().options.stateDir}`,
+  '--set',
+  `groups=${groups.join('|')}`,
+  '--set',
+  `topics=${topics.map((t) => t.name).join('|')}`,
 ];
-const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
 
 beforeAll(async () => {
   await resetSharedSandbox();
@@ -45,7 +55,15 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-em-'));
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   // Checkpoints and heartbeats flowing, records in flight.
-  traffic = (await startSandboxTraffic({ rate: 200, topics: topics.map((t) => `${t.name}:${t.partitions}`), groups: [groups[0]!, `${groups[1]}:5`], report: path.join(tmp, 'report.json'), minReplicated: 1000 })).child;
+  traffic = (
+    await startSandboxTraffic({
+      rate: 200,
+      topics: topics.map((t) => `${t.name}:${t.partitions}`),
+      groups: [groups[0]!, `${groups[1]}:5`],
+      report: path.join(tmp, 'report.json'),
+      minReplicated: 1000,
+    })
+  ).child;
 });
 
 afterAll(async () => {
@@ -70,7 +88,11 @@ describe('emergency failover (runbooks/emergency-failover.yaml)', () => {
     // The lag is a condition, not a duration: ≥ 600 records (~3 s at 200 records/s) acknowledged on primary after
     // MM2 stopped, which can never reach dr.
     const atStop = await primaryEnd();
-    await eventually('600 records acknowledged on primary while MM2 is stopped', async () => ((await primaryEnd()) - atStop >= 600 ? true : undefined), 30_000).finally(() => primary.close());
+    await eventually(
+      '600 records acknowledged on primary while MM2 is stopped',
+      async () => ((await primaryEnd()) - atStop >= 600 ? true : undefined),
+      30_000,
+    ).finally(() => primary.close());
     const kill = await runCli(['sandbox', 'kill', 'primary', '--state-dir', sandbox().options.stateDir]);
     expect(kill.exitCode).toBe(0);
     const killedAt = Date.now();
@@ -79,7 +101,9 @@ describe('emergency failover (runbooks/emergency-failover.yaml)', () => {
     const small = await runCli(['run', 'runbooks/emergency-failover.yaml', '--yes', '--accept-data-loss-window', '1ms', '--output', 'json', ...args()]);
     expect(small.exitCode).toBe(3);
     const se = events(small.stdout);
-    expect(se.find((e) => e.kind === 'gate' && e.final && e.step === 'scope' && e.gate.id === 'source-down')).toMatchObject({ gate: { ok: true, observed: { verdict: 'cluster-down' } } });
+    expect(se.find((e) => e.kind === 'gate' && e.final && e.step === 'scope' && e.gate.id === 'source-down')).toMatchObject({
+      gate: { ok: true, observed: { verdict: 'cluster-down' } },
+    });
     const blocked = se.find((e) => e.kind === 'gate' && e.final && e.gate.id === 'loss-window-accepted');
     expect(blocked).toMatchObject({ step: 'estimate', gate: { ok: false, observed: { acceptedWindowMs: 1 } } });
     expect(blocked!.gate.observed.estimatedWindowMs).toBeGreaterThan(1);
@@ -90,7 +114,13 @@ describe('emergency failover (runbooks/emergency-failover.yaml)', () => {
     const runEndedAt = Date.now();
     const ev = events(r.stdout);
     expect(ev.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
-    const estimate = ev.find((e) => e.kind === 'step.succeeded' && e.step === 'estimate')!.outputs as { windowStart: number; windowEnd: number; estimatedWindowMs: number; heartbeat: { ageMs: number } | null; activePartitions: number };
+    const estimate = ev.find((e) => e.kind === 'step.succeeded' && e.step === 'estimate')!.outputs as {
+      windowStart: number;
+      windowEnd: number;
+      estimatedWindowMs: number;
+      heartbeat: { ageMs: number } | null;
+      activePartitions: number;
+    };
     expect(estimate.activePartitions).toBeGreaterThanOrEqual(topics.reduce((s, t) => s + t.partitions, 0));
     // Both ends bounded: the window closes after the kill and no later than the run that estimated it; it opens no
     // later than MM2 had stopped (dr holds no evidence newer than that).
@@ -98,25 +128,37 @@ describe('emergency failover (runbooks/emergency-failover.yaml)', () => {
     expect(estimate.windowEnd).toBeLessThanOrEqual(runEndedAt);
     expect(estimate.windowStart).toBeLessThanOrEqual(mm2StoppedAt);
     expect(estimate.estimatedWindowMs).toBe(estimate.windowEnd - estimate.windowStart);
-    const translate = ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs as { sourceReachable: boolean; groups: { group: string }[] };
+    const translate = ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs as {
+      sourceReachable: boolean;
+      groups: { group: string }[];
+    };
     expect(translate.sourceReachable).toBe(false);
     expect(translate.groups.map((g) => g.group).sort()).toEqual([...groups].sort());
 
     // 3. The groups consume on dr to the end of every replicated partition.
-    await eventually('the groups to reach the end of every partition on dr', async () => {
-      for (const g of groups) {
-        const committed = await dr.committedOffsets(g);
-        for (const t of topics) {
-          for (const p of await dr.partitionOffsets(`primary.${t.name}`)) {
-            if ((committed.find((c) => c.topic === `primary.${t.name}` && c.partition === p.partition)?.offset ?? -1) < p.highWatermark) return undefined;
+    await eventually(
+      'the groups to reach the end of every partition on dr',
+      async () => {
+        for (const g of groups) {
+          const committed = await dr.committedOffsets(g);
+          for (const t of topics) {
+            for (const p of await dr.partitionOffsets(`primary.${t.name}`)) {
+              if ((committed.find((c) => c.topic === `primary.${t.name}` && c.partition === p.partition)?.offset ?? -1) < p.highWatermark) return undefined;
+            }
           }
         }
-      }
-      return true;
-    }, 120_000);
+        return true;
+      },
+      120_000,
+    );
     traffic.kill('SIGINT');
     await traffic;
-    const report = JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as { run: string; produced: number; groups: GroupDelivery[]; producedByPartition: Record<string, number> };
+    const report = JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as {
+      run: string;
+      produced: number;
+      groups: GroupDelivery[];
+      producedByPartition: Record<string, number>;
+    };
 
     // 4. Primary back (MM2 stays stopped): what was acknowledged there but never reached dr, with produce times.
     expect((await runCli(['sandbox', 'start', 'primary', '--state-dir', sandbox().options.stateDir])).exitCode).toBe(0);
@@ -147,7 +189,9 @@ describe('emergency failover (runbooks/emergency-failover.yaml)', () => {
         }
       }
     }
-    console.info(`emergency failover: acknowledged ${report.produced}, replicated ${replicated}, lost ${lost}; estimated window ${estimate.estimatedWindowMs} ms from ${new Date(estimate.windowStart).toISOString()} (heartbeat age ${estimate.heartbeat?.ageMs ?? 'none'} ms); groups: ${report.groups.map((g) => `${g.groupId} skipped ${g.skipped}, duplicates ${g.duplicates}`).join('; ')}`);
+    console.info(
+      `emergency failover: acknowledged ${report.produced}, replicated ${replicated}, lost ${lost}; estimated window ${estimate.estimatedWindowMs} ms from ${new Date(estimate.windowStart).toISOString()} (heartbeat age ${estimate.heartbeat?.ageMs ?? 'none'} ms); groups: ${report.groups.map((g) => `${g.groupId} skipped ${g.skipped}, duplicates ${g.duplicates}`).join('; ')}`,
+    );
     expect(skippedReplicated).toEqual([]);
     expect(outside).toEqual([]);
     expect(replicated).toBeGreaterThan(1000);

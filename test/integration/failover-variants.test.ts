@@ -15,10 +15,10 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { translateOffsets } from '../../src/mm2/translate.js';
-import { connectorStatus } from '../../src/sandbox/connect-rest.js';
-import { MIRROR_CONNECTORS, connectorName } from '../../src/sandbox/configs.js';
-import { sandboxDown, sandboxUp, type SandboxStatus } from '../../src/sandbox/sandbox.js';
-import type { GroupDelivery } from '../../src/traffic/ledger.js';
+import { connectorStatus } from '../../src/rehearsal/sandbox/connect-rest.js';
+import { MIRROR_CONNECTORS, connectorName } from '../../src/rehearsal/sandbox/configs.js';
+import { sandboxDown, sandboxUp, type SandboxStatus } from '../../src/rehearsal/sandbox/sandbox.js';
+import type { GroupDelivery } from '../../src/rehearsal/traffic/ledger.js';
 import { eventually, extraSandboxOptions, liveProcessesMentioning, runCli, sandboxFlow, uniqueName } from './helpers.js';
 import type { Ev } from './helpers-resume.js';
 
@@ -29,26 +29,79 @@ async function failover(s: SandboxStatus, stateDir: string) {
   const groups = [`billing-${id}`, `shipping-${id}`];
   const tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-variant-'));
   const report = path.join(tmp, 'report.json');
-  const traffic = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), 'sandbox', 'traffic', '--state-dir', stateDir, '--rate', '100', '--topics', `${topics[0]}:3,${topics[1]}:2`, '--groups', `${groups[0]},${groups[1]}:5`, '--report', report], { reject: false, env: { ...process.env, NO_COLOR: '1' } });
+  const traffic = execa(
+    process.execPath,
+    [
+      path.resolve('bin/kafka-failover.js'),
+      'sandbox',
+      'traffic',
+      '--state-dir',
+      stateDir,
+      '--rate',
+      '100',
+      '--topics',
+      `${topics[0]}:3,${topics[1]}:2`,
+      '--groups',
+      `${groups[0]},${groups[1]}:5`,
+      '--report',
+      report,
+    ],
+    { reject: false, env: { ...process.env, NO_COLOR: '1' } },
+  );
   const primary = createKafkaPort('primary', { bootstrapServers: s.clusters.primary.bootstrapServers });
   const dr = createKafkaPort('dr', { bootstrapServers: s.clusters.dr.bootstrapServers });
   try {
     // MM2 has checkpointed every partition of both groups (so the plan comes from MM2's checkpoints).
-    await eventually('MM2 to checkpoint every partition of both groups', async () => {
-      const r = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: groups.map((g) => new RegExp(`^${g}$`)) }).catch(() => undefined);
-      return r && r.partitions.filter((p) => p.basis === 'checkpoint').length === groups.length * 5 ? true : undefined;
-    }, 180_000);
-    const r = await runCli(['run', 'runbooks/planned-failover.yaml', '--yes', '--output', 'json', '--clusters', s.clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `stateDir=${stateDir}`, '--set', `groups=${groups.join('|')}`, '--set', `topics=${topics.join('|')}`]);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Ev);
+    await eventually(
+      'MM2 to checkpoint every partition of both groups',
+      async () => {
+        const r = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: groups.map((g) => new RegExp(`^${g}$`)) }).catch(
+          () => undefined,
+        );
+        return r && r.partitions.filter((p) => p.basis === 'checkpoint').length === groups.length * 5 ? true : undefined;
+      },
+      180_000,
+    );
+    const r = await runCli([
+      'run',
+      'runbooks/planned-failover.yaml',
+      '--yes',
+      '--output',
+      'json',
+      '--clusters',
+      s.clustersFile,
+      '--runs-dir',
+      path.join(tmp, 'runs'),
+      '--set',
+      `stateDir=${stateDir}`,
+      '--set',
+      `groups=${groups.join('|')}`,
+      '--set',
+      `topics=${topics.join('|')}`,
+    ]);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Ev);
     expect(events.at(-1), r.stderr.slice(-2000)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
-    const reported = Object.fromEntries((events.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs!.groups as { group: string; reReadRecords: number | null }[]).map((g) => [g.group, g.reReadRecords]));
-    await eventually('the groups to read everything on dr', async () => {
-      for (const g of groups) {
-        const committed = await dr.committedOffsets(g);
-        for (const t of topics) for (const p of await dr.partitionOffsets(`primary.${t}`)) if ((committed.find((c) => c.topic === `primary.${t}` && c.partition === p.partition)?.offset ?? -1) < p.highWatermark) return undefined;
-      }
-      return true;
-    }, 120_000);
+    const reported = Object.fromEntries(
+      (events.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs!.groups as { group: string; reReadRecords: number | null }[]).map(
+        (g) => [g.group, g.reReadRecords],
+      ),
+    );
+    await eventually(
+      'the groups to read everything on dr',
+      async () => {
+        for (const g of groups) {
+          const committed = await dr.committedOffsets(g);
+          for (const t of topics)
+            for (const p of await dr.partitionOffsets(`primary.${t}`))
+              if ((committed.find((c) => c.topic === `primary.${t}` && c.partition === p.partition)?.offset ?? -1) < p.highWatermark) return undefined;
+        }
+        return true;
+      },
+      120_000,
+    );
     traffic.kill('SIGINT');
     await traffic;
     const ledger = JSON.parse(readFileSync(report, 'utf8')) as { produced: number; groups: GroupDelivery[] };
@@ -58,7 +111,10 @@ async function failover(s: SandboxStatus, stateDir: string) {
       expect({ group: g.groupId, skipped: g.skipped }).toEqual({ group: g.groupId, skipped: 0 });
       expect(g.duplicates).toBeLessThanOrEqual(reported[g.groupId]!);
     }
-    return { events, summary: `produced ${ledger.produced}; ${ledger.groups.map((g) => `${g.groupId.split('-')[0]} skipped ${g.skipped}, duplicates ${g.duplicates} (reported ${reported[g.groupId]})`).join('; ')}` };
+    return {
+      events,
+      summary: `produced ${ledger.produced}; ${ledger.groups.map((g) => `${g.groupId.split('-')[0]} skipped ${g.skipped}, duplicates ${g.duplicates} (reported ${reported[g.groupId]})`).join('; ')}`,
+    };
   } finally {
     traffic.kill('SIGINT');
     await traffic;

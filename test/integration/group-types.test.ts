@@ -16,7 +16,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { GroupNotEmptyError, type KafkaPort } from '../../src/kafka/port.js';
-import { cacheRoot, renderPom } from '../../src/sandbox/jars.js';
+import { cacheRoot, renderPom } from '../../src/rehearsal/sandbox/jars.js';
 import { eventually, joinLiveConsumer, kafkaFor, resetSharedSandbox, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('gt').replace('gt-', '');

@@ -11,10 +11,23 @@ import { execa } from 'execa';
 import { waitFor } from '../../src/util/wait.js';
 
 /** An audit/output event, loosely typed. */
-export type Ev = { kind: string; seq?: number; step?: string; runId?: string; outcome?: string; message?: string; write?: { action: string; key?: string; details: Record<string, unknown> }; outputs?: Record<string, unknown> } & Record<string, unknown>;
+export type Ev = {
+  kind: string;
+  seq?: number;
+  step?: string;
+  runId?: string;
+  outcome?: string;
+  message?: string;
+  write?: { action: string; key?: string; details: Record<string, unknown> };
+  outputs?: Record<string, unknown>;
+} & Record<string, unknown>;
 
 /** The records of an audit log. */
-export const auditEvents = (file: string): Ev[] => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Ev);
+export const auditEvents = (file: string): Ev[] =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Ev);
 
 /** Direct children of a process (from /proc), e.g. the hooks a stopped CLI had running. */
 async function childrenOf(pid: number): Promise<number[]> {
@@ -57,8 +70,17 @@ export interface Stopped {
  * and kills it. `auditFile(runId)` locates the run's audit log.
  * @throws Error when the process ends before the event.
  */
-export async function runUntilKilled(args: string[], at: (e: Ev) => boolean, auditFile: (runId: string) => string, whileStopped?: (trigger: Ev) => Promise<void>): Promise<Stopped> {
-  const child = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), ...args], { reject: false, buffer: false, env: { ...process.env, NO_COLOR: '1' } });
+export async function runUntilKilled(
+  args: string[],
+  at: (e: Ev) => boolean,
+  auditFile: (runId: string) => string,
+  whileStopped?: (trigger: Ev) => Promise<void>,
+): Promise<Stopped> {
+  const child = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), ...args], {
+    reject: false,
+    buffer: false,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let runId = '';
   let carry = '';
   let trigger: Ev | undefined;
@@ -91,8 +113,12 @@ export async function runUntilKilled(args: string[], at: (e: Ev) => boolean, aud
   }
   const r = await child;
   if (r.signal !== 'SIGKILL') throw new Error(`the CLI was not killed (${r.signal ?? r.exitCode})`);
-  await waitFor('the killed run\'s hooks to finish', async () => {
-    for (const pid of hooks) if (await alive(pid)) throw new Error(`hook ${pid} still running`);
-  }, { timeoutMs: 120_000, intervalMs: 200 });
+  await waitFor(
+    "the killed run's hooks to finish",
+    async () => {
+      for (const pid of hooks) if (await alive(pid)) throw new Error(`hook ${pid} still running`);
+    },
+    { timeoutMs: 120_000, intervalMs: 200 },
+  );
   return { runId, trigger: e, audit, hooks };
 }

@@ -38,16 +38,24 @@ export async function readAll(alias: 'primary' | 'dr', topic: string, partition 
 
 /** Polls until `probe` returns a value that is not undefined (default 90 s). */
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  return waitFor(what, async () => {
-    const v = await probe();
-    if (v === undefined) throw new Error('not yet');
-    return v;
-  }, { timeoutMs, intervalMs: 500 });
+  return waitFor(
+    what,
+    async () => {
+      const v = await probe();
+      if (v === undefined) throw new Error('not yet');
+      return v;
+    },
+    { timeoutMs, intervalMs: 500 },
+  );
 }
 
 /** Runs the built CLI (`bin/kafka-failover.js`) and returns its exit code and output; never throws on exit ≠ 0. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = await execa(process.execPath, [path.resolve('bin/kafka-failover.js'), ...args], { reject: false, env: { ...process.env, ...env, NO_COLOR: '1' }, timeout: 300_000 });
+  const r = await execa(process.execPath, [path.resolve('bin/kafka-failover.js'), ...args], {
+    reject: false,
+    env: { ...process.env, ...env, NO_COLOR: '1' },
+    timeout: 300_000,
+  });
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -112,16 +120,20 @@ export async function waitForFreeLease(timeoutMs = 60_000): Promise<void> {
   const { LEASE_TOPIC } = await import('../../src/engine/lock.js');
   const dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   try {
-    await eventually('the primary->dr lease to be free', async () => {
-      if (!(await dr.listTopics()).includes(LEASE_TOPIC)) return true;
-      let expiresAt = 0;
-      for (const p of await dr.partitionOffsets(LEASE_TOPIC)) {
-        await dr.readRange(LEASE_TOPIC, p.partition, p.logStartOffset, p.highWatermark, (r) => {
-          if (r.key?.toString() === 'primary->dr' && r.value) expiresAt = (JSON.parse(r.value.toString()) as { expiresAt: number }).expiresAt;
-        });
-      }
-      return expiresAt < Date.now() ? true : undefined;
-    }, timeoutMs);
+    await eventually(
+      'the primary->dr lease to be free',
+      async () => {
+        if (!(await dr.listTopics()).includes(LEASE_TOPIC)) return true;
+        let expiresAt = 0;
+        for (const p of await dr.partitionOffsets(LEASE_TOPIC)) {
+          await dr.readRange(LEASE_TOPIC, p.partition, p.logStartOffset, p.highWatermark, (r) => {
+            if (r.key?.toString() === 'primary->dr' && r.value) expiresAt = (JSON.parse(r.value.toString()) as { expiresAt: number }).expiresAt;
+          });
+        }
+        return expiresAt < Date.now() ? true : undefined;
+      },
+      timeoutMs,
+    );
   } finally {
     await dr.close();
   }
@@ -134,7 +146,7 @@ export async function waitForFreeLease(timeoutMs = 60_000): Promise<void> {
  * `beforeAll`, so files pass in any order.
  */
 export async function resetSharedSandbox(): Promise<void> {
-  const { sandboxUp, stopComponents } = await import('../../src/sandbox/sandbox.js');
+  const { sandboxUp, stopComponents } = await import('../../src/rehearsal/sandbox/sandbox.js');
   await stopComponents(sandbox().options.stateDir, 'mm2-reverse', 'graceful').catch(() => []);
   await sandboxUp({ stateDir: sandbox().options.stateDir, offsetLagMax: 100, syncGroupOffsets: false });
 }
@@ -151,23 +163,32 @@ export async function waitForCheckpoints(o: { groups: string[]; topics?: string[
   const dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   try {
-    await waitFor(`MM2 to checkpoint every committed partition of ${o.groups.join(', ')}${o.minReplicated ? ` and dr to hold ≥ ${o.minReplicated} replicated records` : ''}`, async () => {
-      const r = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: o.groups.map((g) => new RegExp(`^${esc(g)}$`)) });
-      for (const g of o.groups) {
-        const committed = await primary.committedOffsets(g);
-        const missing = committed.filter((c) => !r.partitions.some((p) => p.group === g && p.sourceTopic === c.topic && p.partition === c.partition && p.basis === 'checkpoint'));
-        if (committed.length === 0 || missing.length) throw new Error(`${g}: ${committed.length} committed partition(s), without checkpoint: ${missing.map((m) => `${m.topic}/${m.partition}`).join(', ') || 'none committed yet'}`);
-      }
-      if (o.minReplicated) {
-        let total = 0;
-        for (const t of o.topics ?? []) {
-          if (!(await dr.listTopics()).includes(`primary.${t}`)) throw new Error(`primary.${t} not on dr yet`);
-          total += (await dr.partitionOffsets(`primary.${t}`)).reduce((s, p) => s + p.highWatermark, 0);
+    await waitFor(
+      `MM2 to checkpoint every committed partition of ${o.groups.join(', ')}${o.minReplicated ? ` and dr to hold ≥ ${o.minReplicated} replicated records` : ''}`,
+      async () => {
+        const r = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: o.groups.map((g) => new RegExp(`^${esc(g)}$`)) });
+        for (const g of o.groups) {
+          const committed = await primary.committedOffsets(g);
+          const missing = committed.filter(
+            (c) => !r.partitions.some((p) => p.group === g && p.sourceTopic === c.topic && p.partition === c.partition && p.basis === 'checkpoint'),
+          );
+          if (committed.length === 0 || missing.length)
+            throw new Error(
+              `${g}: ${committed.length} committed partition(s), without checkpoint: ${missing.map((m) => `${m.topic}/${m.partition}`).join(', ') || 'none committed yet'}`,
+            );
         }
-        if (total < o.minReplicated) throw new Error(`${total} records replicated`);
-      }
-      return true;
-    }, { timeoutMs: o.timeoutMs ?? 90_000, intervalMs: 500 });
+        if (o.minReplicated) {
+          let total = 0;
+          for (const t of o.topics ?? []) {
+            if (!(await dr.listTopics()).includes(`primary.${t}`)) throw new Error(`primary.${t} not on dr yet`);
+            total += (await dr.partitionOffsets(`primary.${t}`)).reduce((s, p) => s + p.highWatermark, 0);
+          }
+          if (total < o.minReplicated) throw new Error(`${total} records replicated`);
+        }
+        return true;
+      },
+      { timeoutMs: o.timeoutMs ?? 90_000, intervalMs: 500 },
+    );
   } finally {
     await Promise.allSettled([primary.close(), dr.close()]);
   }
@@ -180,11 +201,31 @@ export async function waitForCheckpoints(o: { groups: string[]; topics?: string[
  * Stop `child` with `kill('SIGINT')`.
  * (Wrapped in an object: an async function returning the subprocess itself would wait for it to exit — it is a thenable.)
  */
-export async function startSandboxTraffic(o: { topics: string[]; groups: string[]; rate: number; report?: string; minReplicated?: number }): Promise<{ child: ResultPromise }> {
-  const traffic = execa(process.execPath, [
-    path.resolve('bin/kafka-failover.js'), 'sandbox', 'traffic', '--state-dir', sandbox().options.stateDir,
-    '--rate', String(o.rate), '--topics', o.topics.join(','), '--groups', o.groups.join(','), ...(o.report ? ['--report', o.report] : []),
-  ], { reject: false, env: { ...process.env, NO_COLOR: '1' } });
+export async function startSandboxTraffic(o: {
+  topics: string[];
+  groups: string[];
+  rate: number;
+  report?: string;
+  minReplicated?: number;
+}): Promise<{ child: ResultPromise }> {
+  const traffic = execa(
+    process.execPath,
+    [
+      path.resolve('bin/kafka-failover.js'),
+      'sandbox',
+      'traffic',
+      '--state-dir',
+      sandbox().options.stateDir,
+      '--rate',
+      String(o.rate),
+      '--topics',
+      o.topics.join(','),
+      '--groups',
+      o.groups.join(','),
+      ...(o.report ? ['--report', o.report] : []),
+    ],
+    { reject: false, env: { ...process.env, NO_COLOR: '1' } },
+  );
   const names = o.groups.map((g) => g.split(':')[0]!);
   try {
     await waitForCheckpoints({ groups: names, topics: o.topics.map((t) => t.split(':')[0]!), ...(o.minReplicated ? { minReplicated: o.minReplicated } : {}) });

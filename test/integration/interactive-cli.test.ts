@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyAuditText } from '../../src/engine/audit.js';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { sandboxUp } from '../../src/sandbox/sandbox.js';
+import { sandboxUp } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, resetSharedSandbox, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 import { Tmux } from './tmux.js';
 
@@ -60,11 +60,19 @@ describe('interactive planned failover in a terminal', () => {
   it('pauses on Ctrl-C, resumes, takes an override with a typed reason, confirms with the typed alias, and audits it all', async () => {
     const runsDir = path.join(tmp, 'runs');
     const args = [
-      '--clusters', sandbox().clustersFile, '--runs-dir', runsDir,
-      '--set', `stateDir=${sandbox().options.stateDir}`,
-      '--set', `groups=${groups.join('|')}`,
-      '--set', `topics=${[...topics, rogueTopic].join('|')}`,
-    ].map((a) => `'${a}'`).join(' '); // quoted: the group and topic selections contain "|" 
+      '--clusters',
+      sandbox().clustersFile,
+      '--runs-dir',
+      runsDir,
+      '--set',
+      `stateDir=${sandbox().options.stateDir}`,
+      '--set',
+      `groups=${groups.join('|')}`,
+      '--set',
+      `topics=${[...topics, rogueTopic].join('|')}`,
+    ]
+      .map((a) => `'${a}'`)
+      .join(' '); // quoted: the group and topic selections contain "|"
     await term.line(`node bin/kafka-failover.js run runbooks/planned-failover.yaml ${args}; echo "EXIT=$?"`);
 
     // 1. Ctrl-C at the first confirmation: paused, resumable, nothing written.
@@ -88,7 +96,11 @@ describe('interactive planned failover in a terminal', () => {
     await term.type('y');
     await term.keys('Enter');
     // The freeze gate fails for its 30 s wait, then the menu shows observed vs expected.
-    const menu = await term.waitFor(/writes-frozen\s*│ FAILED\s*│ \{"appendedRecords":(\d+)[^\n]*│ 0 records appended in 3000 ms[\s\S]*Step "freeze" is blocked by writes-frozen\. What now\?/, at, 90_000);
+    const menu = await term.waitFor(
+      /writes-frozen\s*│ FAILED\s*│ \{"appendedRecords":(\d+)[^\n]*│ 0 records appended in 3000 ms[\s\S]*Step "freeze" is blocked by writes-frozen\. What now\?/,
+      at,
+      90_000,
+    );
     expect(Number(menu.match[1])).toBeGreaterThan(0);
     rogue = false;
     await rogueWriter;
@@ -98,7 +110,11 @@ describe('interactive planned failover in a terminal', () => {
     await term.line(reason);
 
     // 3. The offset plan is on screen before the reset confirmation; both writes to dr need "dr" typed.
-    const reset = await term.waitFor(/plan of reset:\n([\s\S]*?)records to re-read in total: (\d+)[\s\S]*Type "dr" to let step "reset" write to dr/, at, 180_000);
+    const reset = await term.waitFor(
+      /plan of reset:\n([\s\S]*?)records to re-read in total: (\d+)[\s\S]*Type "dr" to let step "reset" write to dr/,
+      at,
+      180_000,
+    );
     for (const g of groups) expect(reset.match[1]).toContain(g);
     await term.line('dr');
     at = (await term.waitFor(/Type "dr" to let step "redirect" write to dr/, reset.end)).end;
@@ -113,11 +129,17 @@ describe('interactive planned failover in a terminal', () => {
     // 4. The audit log: one verified chain across the pause, with the operator's decisions.
     const text = readFileSync(path.join(runsDir, runId, 'audit.jsonl'), 'utf8');
     expect(verifyAuditText(text)).toMatchObject({ ok: true });
-    const audit = text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const audit = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const kinds = audit.map((e) => e.kind);
     expect(kinds.indexOf('run.paused')).toBeLessThan(kinds.indexOf('run.resumed'));
     expect(audit.slice(0, kinds.indexOf('run.paused')).filter((e) => String(e.kind).startsWith('write.'))).toEqual([]);
-    expect(audit.find((e) => e.kind === 'run.paused')).toMatchObject({ step: 'freeze', reason: expect.stringContaining('ended without an answer (ExitPromptError') });
+    expect(audit.find((e) => e.kind === 'run.paused')).toMatchObject({
+      step: 'freeze',
+      reason: expect.stringContaining('ended without an answer (ExitPromptError'),
+    });
     expect(audit.find((e) => e.kind === 'gate.decision')).toMatchObject({ step: 'freeze', gates: ['writes-frozen'], decision: 'override', by: 'operator' });
     expect(audit.find((e) => e.kind === 'gate.overridden')).toMatchObject({ step: 'freeze', gate: 'writes-frozen', reason, by: 'operator' });
     expect(audit.filter((e) => e.kind === 'confirm').map((e) => [e.step, e.granted, e.by])).toEqual([

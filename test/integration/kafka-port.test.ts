@@ -17,12 +17,15 @@ beforeAll(async () => {
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
   await admin.disconnect();
-  await dr.produce(topic, Array.from({ length: 30 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })));
+  await dr.produce(
+    topic,
+    Array.from({ length: 30 }, (_, i) => ({ value: `v${i}`, partition: i % 2 })),
+  );
 });
 afterAll(() => dr.close());
 
 describe('Kafka port (kafkajs adapter)', () => {
-  it('commits to an empty group without joining it, and preserves each partition\'s metadata', async () => {
+  it("commits to an empty group without joining it, and preserves each partition's metadata", async () => {
     const group = uniqueName('empty');
     await dr.commitOffsets(group, [
       { topic, partition: 0, offset: 7, metadata: 'from-primary:7' },
@@ -37,7 +40,9 @@ describe('Kafka port (kafkajs adapter)', () => {
     await admin.connect();
     try {
       const [fetched] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-      expect(fetched!.partitions.map((p) => ({ partition: p.partition, offset: p.offset, metadata: p.metadata ?? '' })).sort((a, b) => a.partition - b.partition)).toEqual([
+      expect(
+        fetched!.partitions.map((p) => ({ partition: p.partition, offset: p.offset, metadata: p.metadata ?? '' })).sort((a, b) => a.partition - b.partition),
+      ).toEqual([
         { partition: 0, offset: '7', metadata: 'from-primary:7' },
         { partition: 1, offset: '0', metadata: '' },
       ]);

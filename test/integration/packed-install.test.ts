@@ -63,7 +63,12 @@ console.log(JSON.stringify({ ok: waiting.length === 0, waiting }));
 `;
 
 async function probe(mode: 'checkpoints' | 'caught-up'): Promise<true | undefined> {
-  const r = await execa(process.execPath, ['probe.mjs', mode, path.join(stateDir, 'clusters.yaml'), ...groups], { cwd: app, env, reject: false, timeout: 60_000 });
+  const r = await execa(process.execPath, ['probe.mjs', mode, path.join(stateDir, 'clusters.yaml'), ...groups], {
+    cwd: app,
+    env,
+    reject: false,
+    timeout: 60_000,
+  });
   if (r.exitCode !== 0) throw new Error(`probe ${mode} failed (exit ${r.exitCode}): ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { ok: boolean; waiting: string[] };
   if (!out.ok) throw new Error(out.waiting.join('; ')); // the wait's "last observed" names what is missing
@@ -91,7 +96,11 @@ describe('the packed package, installed into an empty folder', () => {
     const installed = path.join(app, 'node_modules/kafka-failover');
     expect(existsSync(bin())).toBe(true);
     expect(existsSync(path.join(installed, 'dist/index.js'))).toBe(true);
-    expect(readdirSync(path.join(installed, 'runbooks')).filter((f) => f.endsWith('.yaml')).sort()).toEqual(['emergency-failover.yaml', 'failback.yaml', 'planned-failover.yaml']);
+    expect(
+      readdirSync(path.join(installed, 'runbooks'))
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    ).toEqual(['emergency-failover.yaml', 'failback.yaml', 'planned-failover.yaml']);
     for (const absent of ['src', 'test', 'examples', '.ci']) expect(existsSync(path.join(installed, absent))).toBe(false);
   });
 
@@ -120,8 +129,24 @@ describe('the packed package, installed into an empty folder', () => {
     traffic = tool(['sandbox', 'traffic', '--state-dir', stateDir, '--rate', '100', '--report', report], 300_000);
     await eventually('MM2 to checkpoint every committed partition of the three groups', () => probe('checkpoints'), 120_000);
 
-    const run = await tool(['run', 'node_modules/kafka-failover/runbooks/planned-failover.yaml', '--yes', '--output', 'json', '--clusters', path.join(stateDir, 'clusters.yaml'), '--runs-dir', path.join(app, 'runs'), '--set', `stateDir=${stateDir}`]);
-    const events = run.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; outcome?: string; write?: { action: string; details?: { argv?: string[] } } });
+    const run = await tool([
+      'run',
+      'node_modules/kafka-failover/runbooks/planned-failover.yaml',
+      '--yes',
+      '--output',
+      'json',
+      '--clusters',
+      path.join(stateDir, 'clusters.yaml'),
+      '--runs-dir',
+      path.join(app, 'runs'),
+      '--set',
+      `stateDir=${stateDir}`,
+    ]);
+    const events = run.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { kind: string; outcome?: string; write?: { action: string; details?: { argv?: string[] } } });
     expect(events.at(-1), run.stderr).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
     expect(run.exitCode).toBe(0);
     // The hooks ran the installed tool (node + node_modules/kafka-failover/bin), not npx or a repository path.

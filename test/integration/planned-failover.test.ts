@@ -16,7 +16,7 @@ import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { sandboxUp } from '../../src/sandbox/sandbox.js';
+import { sandboxUp } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, joinLiveConsumer, resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('pf').replace('pf-', '');
@@ -28,11 +28,16 @@ let primary: KafkaPort;
 let dr: KafkaPort;
 
 const runArgs = (extra: string[] = []) => [
-  '--clusters', sandbox().clustersFile,
-  '--runs-dir', path.join(tmp, 'runs'),
-  '--set', `stateDir=${sandbox().options.stateDir}`,
-  '--set', `groups=${groups.join('|')}`,
-  '--set', `topics=${topics.join('|')}`,
+  '--clusters',
+  sandbox().clustersFile,
+  '--runs-dir',
+  path.join(tmp, 'runs'),
+  '--set',
+  `stateDir=${sandbox().options.stateDir}`,
+  '--set',
+  `groups=${groups.join('|')}`,
+  '--set',
+  `topics=${topics.join('|')}`,
   ...extra,
 ];
 
@@ -48,7 +53,10 @@ async function clusterState(port: KafkaPort, excludeGroups: string[] = []) {
 function auditOf(stderr: string): Record<string, unknown>[] {
   const file = /audit log: (\S+)/.exec(stderr)?.[1];
   if (!file) throw new Error(`no audit log path in output:\n${stderr}`);
-  return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 beforeAll(async () => {
@@ -58,7 +66,14 @@ beforeAll(async () => {
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   // Live traffic, and the three groups committing at different positions.
-  traffic = (await startSandboxTraffic({ rate: 150, topics: [`${topics[0]}:6`, `${topics[1]}:3`], groups: [groups[0]!, `${groups[1]}:5`, `${groups[2]}:20`], report: path.join(tmp, 'report.json') })).child;
+  traffic = (
+    await startSandboxTraffic({
+      rate: 150,
+      topics: [`${topics[0]}:6`, `${topics[1]}:3`],
+      groups: [groups[0]!, `${groups[1]}:5`, `${groups[2]}:20`],
+      report: path.join(tmp, 'report.json'),
+    })
+  ).child;
 });
 
 afterAll(async () => {
@@ -86,11 +101,20 @@ describe('planned failover (runbooks/planned-failover.yaml)', { shuffle: false }
     // Exactly the writes a run would make: one per hook, stop, canary — and one reset per group (all three).
     const would = audit.filter((e) => e.kind === 'write.would') as { step: string; write: { details: { group?: string } } }[];
     expect(would.map((e) => e.step)).toEqual(['freeze', 'stop-consumers', 'stop-mm2', 'reset', 'reset', 'reset', 'redirect', 'validate']);
-    expect(would.filter((e) => e.step === 'reset').map((e) => e.write.details.group).sort()).toEqual([...groups].sort());
+    expect(
+      would
+        .filter((e) => e.step === 'reset')
+        .map((e) => e.write.details.group)
+        .sort(),
+    ).toEqual([...groups].sort());
     expect(await clusterState(dr)).toEqual(drBefore);
     expect(await clusterState(primary, groups)).toEqual(primaryBefore);
     // The freeze hook did not run: producers are still writing.
-    await eventually('producers to keep writing', async () => ((await primary.partitionOffsets(topics[0]!)).reduce((s, p) => s + p.highWatermark, 0) > hwmBefore ? true : undefined), 20_000);
+    await eventually(
+      'producers to keep writing',
+      async () => ((await primary.partitionOffsets(topics[0]!)).reduce((s, p) => s + p.highWatermark, 0) > hwmBefore ? true : undefined),
+      20_000,
+    );
   });
 
   it('a target group with a live member blocks the run at the preflight gate, before any write (exit 3)', async () => {
@@ -98,9 +122,16 @@ describe('planned failover (runbooks/planned-failover.yaml)', { shuffle: false }
     try {
       const r = await runCli(['run', 'runbooks/planned-failover.yaml', '--yes', ...runArgs()]);
       expect(r.exitCode).toBe(3);
-      expect(r.stderr).toMatch(new RegExp(`target-groups-empty\\s*│ FAILED\\s*│ \\{"groupsWithMembers":\\["${groups[0]} \\(Stable, 1 member\\(s\\)\\)"\\][^│]*│ 0 groups with members`));
+      expect(r.stderr).toMatch(
+        new RegExp(
+          `target-groups-empty\\s*│ FAILED\\s*│ \\{"groupsWithMembers":\\["${groups[0]} \\(Stable, 1 member\\(s\\)\\)"\\][^│]*│ 0 groups with members`,
+        ),
+      );
       const audit = auditOf(r.stderr);
-      expect(audit.find((e) => e.kind === 'gate' && (e.gate as { ok: boolean }).ok === false)).toMatchObject({ step: 'preflight', gate: { id: 'target-groups-empty', expected: '0 groups with members' } });
+      expect(audit.find((e) => e.kind === 'gate' && (e.gate as { ok: boolean }).ok === false)).toMatchObject({
+        step: 'preflight',
+        gate: { id: 'target-groups-empty', expected: '0 groups with members' },
+      });
       expect(audit.filter((e) => String(e.kind).startsWith('write.'))).toEqual([]);
       expect(audit.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'blocked', exitCode: 3 });
     } finally {
@@ -110,42 +141,63 @@ describe('planned failover (runbooks/planned-failover.yaml)', { shuffle: false }
 
   it('runs to success non-interactively; on dr the groups skip nothing and re-read no more than reported', async () => {
     const r = await runCli(['run', 'runbooks/planned-failover.yaml', '--yes', '--output', 'json', ...runArgs()]);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
     expect(r.exitCode).toBe(0);
     const translated = events.find((e) => e.kind === 'step.succeeded' && e.step === 'translate');
-    const reported = Object.fromEntries((translated.outputs.groups as { group: string; reReadRecords: number | null }[]).map((g) => [g.group, g.reReadRecords]));
+    const reported = Object.fromEntries(
+      (translated.outputs.groups as { group: string; reReadRecords: number | null }[]).map((g) => [g.group, g.reReadRecords]),
+    );
     expect(Object.keys(reported).sort()).toEqual([...groups].sort());
 
     // The groups now run on dr (redirected by the runbook): wait until they have read everything there.
-    await eventually('the groups to reach the end of every partition on dr', async () => {
-      for (const g of groups) {
-        const committed = await dr.committedOffsets(g);
-        for (const t of topics) {
-          for (const p of await dr.partitionOffsets(`primary.${t}`)) {
-            if ((committed.find((c) => c.topic === `primary.${t}` && c.partition === p.partition)?.offset ?? -1) < p.highWatermark) return undefined;
+    await eventually(
+      'the groups to reach the end of every partition on dr',
+      async () => {
+        for (const g of groups) {
+          const committed = await dr.committedOffsets(g);
+          for (const t of topics) {
+            for (const p of await dr.partitionOffsets(`primary.${t}`)) {
+              if ((committed.find((c) => c.topic === `primary.${t}` && c.partition === p.partition)?.offset ?? -1) < p.highWatermark) return undefined;
+            }
           }
         }
-      }
-      return true;
-    }, 120_000);
+        return true;
+      },
+      120_000,
+    );
     traffic.kill('SIGINT');
     await traffic;
-    const report = JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as { produced: number; sendFailures: number; groups: { groupId: string; skipped: number; duplicates: number }[] };
+    const report = JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as {
+      produced: number;
+      sendFailures: number;
+      groups: { groupId: string; skipped: number; duplicates: number }[];
+    };
     expect(report.produced).toBeGreaterThan(1000);
     for (const g of report.groups) {
       expect({ group: g.groupId, skipped: g.skipped }).toEqual({ group: g.groupId, skipped: 0 });
       expect(reported[g.groupId]).not.toBeNull();
       expect(g.duplicates).toBeLessThanOrEqual(reported[g.groupId]!);
     }
-    console.info(`planned failover: produced ${report.produced}; ${report.groups.map((g) => `${g.groupId.split('-')[0]} skipped ${g.skipped}, duplicates ${g.duplicates} (reported re-read ${reported[g.groupId]})`).join('; ')}`);
+    console.info(
+      `planned failover: produced ${report.produced}; ${report.groups.map((g) => `${g.groupId.split('-')[0]} skipped ${g.skipped}, duplicates ${g.duplicates} (reported re-read ${reported[g.groupId]})`).join('; ')}`,
+    );
   });
 
   it('a lag gate over its threshold blocks with the observed lag (exit 3)', async () => {
     // MM2 is stopped by the failover above; records written now cannot reach dr.
-    await primary.produce(topics[0]!, Array.from({ length: 25 }, (_, i) => ({ value: `late-${i}`, partition: 0 })));
+    await primary.produce(
+      topics[0]!,
+      Array.from({ length: 25 }, (_, i) => ({ value: `late-${i}`, partition: 0 })),
+    );
     const rb = path.join(tmp, 'lag-only.yaml');
-    (await import('node:fs')).writeFileSync(rb, `apiVersion: kafka-failover/v1\nname: lag-only\nflow: primary->dr\nsteps:\n  - id: lag\n    kind: check-replication-lag\n    with: { maxLagRecords: 10, topics: "${topics[0]}" }\n`);
+    (await import('node:fs')).writeFileSync(
+      rb,
+      `apiVersion: kafka-failover/v1\nname: lag-only\nflow: primary->dr\nsteps:\n  - id: lag\n    kind: check-replication-lag\n    with: { maxLagRecords: 10, topics: "${topics[0]}" }\n`,
+    );
     const r = await runCli(['run', rb, '--yes', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs')]);
     expect(r.exitCode).toBe(3);
     expect(r.stderr).toMatch(/max-lag\s*│ FAILED\s*│ \{"maxLagRecords":25,.*│ ≤ 10 records per partition/);

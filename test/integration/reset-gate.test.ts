@@ -30,12 +30,23 @@ beforeAll(async () => {
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   await primary.createTopic(topic, 2);
-  for (const p of [0, 1]) await primary.produce(topic, Array.from({ length: 40 }, (_, i) => ({ value: `v${i}`, partition: p })));
-  await primary.commitOffsets(group, [0, 1].map((p) => ({ topic, partition: p, offset: 30 })));
-  await eventually('MM2 to checkpoint the group', async () => {
-    const r = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: [new RegExp(`^${group}$`)] });
-    return r.partitions.filter((p) => p.basis === 'checkpoint').length === 2 ? true : undefined;
-  }, 120_000);
+  for (const p of [0, 1])
+    await primary.produce(
+      topic,
+      Array.from({ length: 40 }, (_, i) => ({ value: `v${i}`, partition: p })),
+    );
+  await primary.commitOffsets(
+    group,
+    [0, 1].map((p) => ({ topic, partition: p, offset: 30 })),
+  );
+  await eventually(
+    'MM2 to checkpoint the group',
+    async () => {
+      const r = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: [new RegExp(`^${group}$`)] });
+      return r.partitions.filter((p) => p.basis === 'checkpoint').length === 2 ? true : undefined;
+    },
+    120_000,
+  );
 });
 
 afterAll(async () => {
@@ -48,20 +59,42 @@ describe('reset-consumer-groups gate', () => {
     const release = path.join(tmp, 'release');
     releases.push(release);
     const runbook = path.join(tmp, 'rb.yaml');
-    writeFileSync(runbook, [
-      'apiVersion: kafka-failover/v1',
-      'name: reset-gate',
-      'flow: primary->dr',
-      'parameters: { groups: { type: string }, release: { type: string } }',
-      'steps:',
-      '  - { id: preflight, kind: check-target-groups, with: { groups: "${params.groups}" } }',
-      '  - { id: translate, kind: translate-offsets, with: { groups: "${params.groups}" } }',
-      // Holds the run between translate and reset until the test has a member in the group (a condition).
-      '  - { id: hold, kind: exec, with: { command: [sh, -c, \'until [ -e "$0" ]; do sleep 0.05; done\', "${params.release}"] } }',
-      '  - { id: reset, kind: reset-consumer-groups, with: { plan: "${steps.translate.outputs.plan}" } }',
-      '',
-    ].join('\n'));
-    const child = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), 'run', runbook, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=^${group}$`, '--set', `release=${release}`], { reject: false, buffer: false });
+    writeFileSync(
+      runbook,
+      [
+        'apiVersion: kafka-failover/v1',
+        'name: reset-gate',
+        'flow: primary->dr',
+        'parameters: { groups: { type: string }, release: { type: string } }',
+        'steps:',
+        '  - { id: preflight, kind: check-target-groups, with: { groups: "${params.groups}" } }',
+        '  - { id: translate, kind: translate-offsets, with: { groups: "${params.groups}" } }',
+        // Holds the run between translate and reset until the test has a member in the group (a condition).
+        '  - { id: hold, kind: exec, with: { command: [sh, -c, \'until [ -e "$0" ]; do sleep 0.05; done\', "${params.release}"] } }',
+        '  - { id: reset, kind: reset-consumer-groups, with: { plan: "${steps.translate.outputs.plan}" } }',
+        '',
+      ].join('\n'),
+    );
+    const child = execa(
+      process.execPath,
+      [
+        path.resolve('bin/kafka-failover.js'),
+        'run',
+        runbook,
+        '--yes',
+        '--output',
+        'json',
+        '--clusters',
+        sandbox().clustersFile,
+        '--runs-dir',
+        path.join(tmp, 'runs'),
+        '--set',
+        `groups=^${group}$`,
+        '--set',
+        `release=${release}`,
+      ],
+      { reject: false, buffer: false },
+    );
     let out = '';
     let joining: Promise<Awaited<ReturnType<typeof joinLiveConsumer>>> | undefined;
     child.stdout!.on('data', (c: Buffer) => {
@@ -76,9 +109,15 @@ describe('reset-consumer-groups gate', () => {
     const done = await child;
     const consumer = await joining;
     try {
-      const events = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+      const events = out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, any>);
       const runId = events.find((e) => e.kind === 'run.started')!.runId as string;
-      const audit = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
+      const audit = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, any>);
       // The preflight saw the group empty and passed: the block comes from the reset step's own gate.
       expect(audit.find((e) => e.kind === 'gate' && e.final && e.step === 'preflight')).toMatchObject({ gate: { ok: true } });
       expect(consumer, 'the member joined during the hold').toBeDefined();

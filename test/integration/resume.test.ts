@@ -45,17 +45,28 @@ beforeAll(async () => {
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   await primary.createTopic(topic, 3);
-  for (let p = 0; p < 3; p++) await primary.produce(topic, Array.from({ length: 100 }, (_, i) => ({ value: `v${i}`, partition: p })));
+  for (let p = 0; p < 3; p++)
+    await primary.produce(
+      topic,
+      Array.from({ length: 100 }, (_, i) => ({ value: `v${i}`, partition: p })),
+    );
   // One set of groups per crash point, and one more for the finished-run test (so tests in any order start clean).
   for (let k = 0; k <= crashPoints.length; k++) {
     for (const [g, group] of groupsOf(k).entries()) {
-      await primary.commitOffsets(group, [0, 1, 2].map((p) => ({ topic, partition: p, offset: 100 - 10 * g - p })));
+      await primary.commitOffsets(
+        group,
+        [0, 1, 2].map((p) => ({ topic, partition: p, offset: 100 - 10 * g - p })),
+      );
     }
   }
-  await eventually('MM2 to checkpoint every scenario group', async () => {
-    const r = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: [new RegExp(`^rs\\d+-${id}-`)] });
-    return r.partitions.filter((p) => p.basis === 'checkpoint').length === (crashPoints.length + 1) * 9 ? true : undefined;
-  }, 120_000);
+  await eventually(
+    'MM2 to checkpoint every scenario group',
+    async () => {
+      const r = await translateOffsets({ flow: sandboxFlow(), source: primary, target: dr, include: [new RegExp(`^rs\\d+-${id}-`)] });
+      return r.partitions.filter((p) => p.basis === 'checkpoint').length === (crashPoints.length + 1) * 9 ? true : undefined;
+    },
+    120_000,
+  );
   runbookFile = path.join(tmp, 'failover.yaml');
   writeFileSync(
     runbookFile,
@@ -85,7 +96,26 @@ describe('resume after kill -9', () => {
     for (const [k, point] of crashPoints.entries()) {
       const groups = groupsOf(k);
       const release = path.join(tmp, `release-${k}`);
-      const child = execa(process.execPath, [path.resolve('bin/kafka-failover.js'), 'run', runbookFile, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=rs${k}-${id}-.*`, '--set', `release=${release}`], { reject: false, buffer: false });
+      const child = execa(
+        process.execPath,
+        [
+          path.resolve('bin/kafka-failover.js'),
+          'run',
+          runbookFile,
+          '--yes',
+          '--output',
+          'json',
+          '--clusters',
+          sandbox().clustersFile,
+          '--runs-dir',
+          path.join(tmp, 'runs'),
+          '--set',
+          `groups=rs${k}-${id}-.*`,
+          '--set',
+          `release=${release}`,
+        ],
+        { reject: false, buffer: false },
+      );
       let runId = '';
       let killedAfter = '';
       let carry = '';
@@ -108,31 +138,60 @@ describe('resume after kill -9', () => {
 
       // Where the killed process stopped, from its own audit log: the crash event is recorded, no run.finished, and
       // exactly the reset writes the crash point implies are done (mid reset: some groups, not all).
-      const before = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      expect(before.some((e) => point.at(e)), `${point.name}: crash event in the audit log`).toBe(true);
-      expect(before.map((e) => e.kind), point.name).not.toContain('run.finished');
-      const doneBefore = before.filter((e) => e.kind === 'write.done' && e.write.action === 'reset consumer group offsets').map((e) => e.write.details.group as string);
+      const before = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(
+        before.some((e) => point.at(e)),
+        `${point.name}: crash event in the audit log`,
+      ).toBe(true);
+      expect(
+        before.map((e) => e.kind),
+        point.name,
+      ).not.toContain('run.finished');
+      const doneBefore = before
+        .filter((e) => e.kind === 'write.done' && e.write.action === 'reset consumer group offsets')
+        .map((e) => e.write.details.group as string);
       const [lo, hi] = point.resetsBefore;
-      expect(doneBefore.length >= lo && doneBefore.length <= hi, `${point.name}: ${doneBefore.length} group(s) written before the kill, expected ${lo}–${hi}; last audit record: ${JSON.stringify(before.at(-1)).slice(0, 300)}`).toBe(true);
+      expect(
+        doneBefore.length >= lo && doneBefore.length <= hi,
+        `${point.name}: ${doneBefore.length} group(s) written before the kill, expected ${lo}–${hi}; last audit record: ${JSON.stringify(before.at(-1)).slice(0, 300)}`,
+      ).toBe(true);
       const keysBefore = new Set(before.filter((e) => e.kind === 'write.done' && e.write.key).map((e) => e.write.key as string));
 
       const resumed = await runCli(['resume', runId, '--runs-dir', path.join(tmp, 'runs'), '--output', 'json']);
-      const events = resumed.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const events = resumed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(events[0]).toMatchObject({ kind: 'run.resumed', runId, completedWrites: keysBefore.size });
       // The resumed process writes exactly the groups the killed one had not.
-      const resumedResets = events.filter((e) => e.kind === 'write.done' && e.write.action === 'reset consumer group offsets').map((e) => e.write.details.group as string);
+      const resumedResets = events
+        .filter((e) => e.kind === 'write.done' && e.write.action === 'reset consumer group offsets')
+        .map((e) => e.write.details.group as string);
       expect(resumedResets.sort(), point.name).toEqual(groups.filter((g) => !doneBefore.includes(g)).sort());
       expect(events.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded' });
       expect(resumed.exitCode).toBe(0);
 
       // Target offsets equal the plan the run computed (what an uninterrupted run writes; MM2 may move a checkpoint
       // between runs, so the reference is this run's own translate step).
-      const auditEvents = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      const planRows = auditEvents.find((e) => e.kind === 'step.succeeded' && e.step === 'translate').outputs.plan as { group: string; topic: string; partition: number; targetOffset: number }[];
+      const auditEvents = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      const planRows = auditEvents.find((e) => e.kind === 'step.succeeded' && e.step === 'translate').outputs.plan as {
+        group: string;
+        topic: string;
+        partition: number;
+        targetOffset: number;
+      }[];
       expect(planRows).toHaveLength(9);
       for (const g of groups) {
         const want = planRows.filter((p) => p.group === g).map((p) => ({ topic: p.topic, partition: p.partition, offset: p.targetOffset }));
-        const got = (await dr.committedOffsets(g)).map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset })).sort((a, b) => a.partition - b.partition);
+        const got = (await dr.committedOffsets(g))
+          .map((c) => ({ topic: c.topic, partition: c.partition, offset: c.offset }))
+          .sort((a, b) => a.partition - b.partition);
         want.sort((a, b) => a.partition - b.partition);
         expect(got, `${point.name}: ${g}`).toEqual(want);
       }
@@ -143,11 +202,18 @@ describe('resume after kill -9', () => {
         const d = decodeCheckpoint(rec.key, rec.value);
         if (d.ok && groups.includes(d.value.group)) lastCheckpoint.set(`${d.value.group} ${d.value.topic}/${d.value.partition}`, d.value.downstreamOffset);
       }
-      expect(Object.fromEntries(planRows.map((p) => [`${p.group} ${p.topic}/${p.partition}`, p.targetOffset])), `${point.name}: plan vs MM2's checkpoints`).toEqual(Object.fromEntries(lastCheckpoint));
+      expect(
+        Object.fromEntries(planRows.map((p) => [`${p.group} ${p.topic}/${p.partition}`, p.targetOffset])),
+        `${point.name}: plan vs MM2's checkpoints`,
+      ).toEqual(Object.fromEntries(lastCheckpoint));
       // Each group written exactly once across both processes, and the chain verifies across the interruption.
       const auditText = readFileSync(path.join(tmp, 'runs', runId, 'audit.jsonl'), 'utf8');
       expect(verifyAuditText(auditText)).toMatchObject({ ok: true });
-      const writes = auditText.trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.kind === 'write.done' && e.write.action === 'reset consumer group offsets');
+      const writes = auditText
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .filter((e) => e.kind === 'write.done' && e.write.action === 'reset consumer group offsets');
       expect(writes.map((w) => w.write.details.group).sort()).toEqual([...groups].sort());
       results.push(point.name);
     }
@@ -158,7 +224,21 @@ describe('resume after kill -9', () => {
   it('refuses to resume a run that already finished (exit 2)', async () => {
     const release = path.join(tmp, 'release-finished');
     writeFileSync(release, '');
-    const r = await runCli(['run', runbookFile, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=rs${crashPoints.length}-${id}-.*`, '--set', `release=${release}`]);
+    const r = await runCli([
+      'run',
+      runbookFile,
+      '--yes',
+      '--output',
+      'json',
+      '--clusters',
+      sandbox().clustersFile,
+      '--runs-dir',
+      path.join(tmp, 'runs'),
+      '--set',
+      `groups=rs${crashPoints.length}-${id}-.*`,
+      '--set',
+      `release=${release}`,
+    ]);
     const runId = JSON.parse(r.stdout.split('\n')[0]!).runId;
     const again = await runCli(['resume', runId, '--runs-dir', path.join(tmp, 'runs')]);
     expect(again.exitCode).toBe(2);

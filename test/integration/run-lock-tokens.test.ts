@@ -29,7 +29,11 @@ interface Cli {
 
 /** Starts the CLI with JSON output, collecting its events. */
 function start(args: string[]): Cli {
-  const child = execa(process.execPath, [cli, ...args, '--output', 'json'], { reject: false, buffer: { stdout: false, stderr: true }, env: { ...process.env, NO_COLOR: '1' } });
+  const child = execa(process.execPath, [cli, ...args, '--output', 'json'], {
+    reject: false,
+    buffer: { stdout: false, stderr: true },
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   const events: Cli['events'] = [];
   let carry = '';
   const lockedOrExited = new Promise<'locked' | number>((resolve) => {
@@ -51,7 +55,11 @@ function start(args: string[]): Cli {
 /** Runs the runbook until it is inside `hold`, then pauses it with SIGTERM (exit 6). @returns its run id. */
 async function pausedRun(runsDir: string): Promise<string> {
   const run = start(['run', runbook, '--yes', '--clusters', sandbox().clustersFile, '--runs-dir', runsDir]);
-  await eventually('the run to reach its hold step', async () => (run.events.some((e) => e.kind === 'step.started' && e.step === 'hold') ? true : undefined), 60_000);
+  await eventually(
+    'the run to reach its hold step',
+    async () => (run.events.some((e) => e.kind === 'step.started' && e.step === 'hold') ? true : undefined),
+    60_000,
+  );
   run.child.kill('SIGTERM');
   const done = await run.child;
   expect(done.exitCode, String(done.stderr)).toBe(6);
@@ -60,7 +68,11 @@ async function pausedRun(runsDir: string): Promise<string> {
 }
 
 const auditOf = (runsDir: string, runId: string) => path.join(runsDir, runId, 'audit.jsonl');
-const kinds = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { kind: string }).kind);
+const kinds = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { kind: string }).kind);
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-lock-tokens-'));

@@ -20,7 +20,18 @@ let quick: string;
 const releases: string[] = [];
 
 const cli = path.resolve('bin/kafka-failover.js');
-const args = (runbook: string, runsDir: string, extra: string[] = []) => ['run', runbook, '--yes', '--output', 'json', '--clusters', sandbox().clustersFile, '--runs-dir', path.join(tmp, runsDir), ...extra];
+const args = (runbook: string, runsDir: string, extra: string[] = []) => [
+  'run',
+  runbook,
+  '--yes',
+  '--output',
+  'json',
+  '--clusters',
+  sandbox().clustersFile,
+  '--runs-dir',
+  path.join(tmp, runsDir),
+  ...extra,
+];
 
 /**
  * Starts a run of the slow runbook in the background and resolves once it holds the lock (its `lock.acquired`
@@ -29,7 +40,10 @@ const args = (runbook: string, runsDir: string, extra: string[] = []) => ['run',
 async function startHolder(runsDir: string, extra: string[] = []) {
   const release = path.join(tmp, `release-${runsDir}`);
   releases.push(release);
-  const child = execa(process.execPath, [cli, ...args(slow, runsDir, ['--set', `release=${release}`, ...extra])], { reject: false, buffer: { stdout: false, stderr: true } });
+  const child = execa(process.execPath, [cli, ...args(slow, runsDir, ['--set', `release=${release}`, ...extra])], {
+    reject: false,
+    buffer: { stdout: false, stderr: true },
+  });
   let out = '';
   const runId = await new Promise<string>((resolve, reject) => {
     let id = '';
@@ -51,7 +65,10 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-lock-'));
   slow = path.join(tmp, 'slow.yaml');
   quick = path.join(tmp, 'quick.yaml');
-  writeFileSync(slow, 'apiVersion: kafka-failover/v1\nname: slow\nflow: primary->dr\nparameters: { release: { type: string } }\nsteps:\n  - { id: wait, kind: exec, with: { command: [sh, -c, \'until [ -e "$0" ]; do sleep 0.05; done\', "${params.release}"] } }\n  - { id: after, kind: exec, with: { command: ["true"] } }\n');
+  writeFileSync(
+    slow,
+    'apiVersion: kafka-failover/v1\nname: slow\nflow: primary->dr\nparameters: { release: { type: string } }\nsteps:\n  - { id: wait, kind: exec, with: { command: [sh, -c, \'until [ -e "$0" ]; do sleep 0.05; done\', "${params.release}"] } }\n  - { id: after, kind: exec, with: { command: ["true"] } }\n',
+  );
   writeFileSync(quick, 'apiVersion: kafka-failover/v1\nname: quick\nflow: primary->dr\nsteps:\n  - { id: hook, kind: exec, with: { command: ["true"] } }\n');
 });
 
@@ -80,14 +97,22 @@ describe('run lock', () => {
     expect(noReason.exitCode).toBe(2);
     const steal = await runCli(args(quick, 'runs-c', ['--steal-lock', '--reason', 'run A is hung (drill)']));
     expect(steal.exitCode).toBe(0);
-    const stolen = steal.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.kind === 'lock.acquired');
+    const stolen = steal.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((e) => e.kind === 'lock.acquired');
     expect(stolen).toMatchObject({ stolenFrom: { runId: a.runId }, reason: 'run A is hung (drill)' });
 
     // A's step ends and it tries its next write: it no longer holds the lease.
     a.release();
     const done = await a.child;
     expect(done.exitCode).toBe(1);
-    const events = a.output().trim().split('\n').map((l) => JSON.parse(l));
+    const events = a
+      .output()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(events.find((e) => e.kind === 'step.failed' && e.step === 'after')?.error).toContain('no longer held by this run');
     expect(events.filter((e) => e.kind === 'write.done').map((e) => e.step)).toEqual(['wait']);
   });
@@ -103,7 +128,11 @@ describe('run lock', () => {
     await waitForFreeLease(30_000); // the dead holder's lease expires (its 10 s time-to-live), read on dr
     const later = await runCli(args(quick, 'runs-d')); // same runs directory: the dead holder's local lock is stale
     expect(later.exitCode).toBe(0);
-    const lock = later.stdout.trim().split('\n').map((l) => JSON.parse(l)).find((e) => e.kind === 'lock.acquired');
+    const lock = later.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((e) => e.kind === 'lock.acquired');
     expect(lock.expiredFrom).toMatchObject({ runId: d.runId });
     expect(readFileSync(path.join(tmp, 'runs-d', d.runId, 'audit.jsonl'), 'utf8')).toContain('"lock.acquired"');
   });

@@ -3,7 +3,7 @@
  * half-dead sandbox brings back only what died (the running broker keeps its PID) and proves replication again.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sandboxStatus, sandboxUp, startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
+import { sandboxStatus, sandboxUp, startComponents, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { resetSharedSandbox, sandbox } from './helpers.js';
 
 beforeAll(() => resetSharedSandbox()); // every component running, whatever an earlier file left

@@ -5,9 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/kafka/kafkajs-client.js';
-import { connectorStatus } from '../../src/sandbox/connect-rest.js';
-import { MIRROR_CONNECTORS, connectorName } from '../../src/sandbox/configs.js';
-import { sandboxDown, sandboxUp, startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
+import { connectorStatus } from '../../src/rehearsal/sandbox/connect-rest.js';
+import { MIRROR_CONNECTORS, connectorName } from '../../src/rehearsal/sandbox/configs.js';
+import { sandboxDown, sandboxUp, startComponents, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, extraSandboxOptions, liveProcessesMentioning, uniqueName } from './helpers.js';
 
 /** Waits until every partition of `topic` has `n` replicas in sync again. */
@@ -15,10 +15,14 @@ async function isrFull(bootstrap: string, topic: string, n: number): Promise<voi
   const admin = createKafka({ bootstrapServers: [bootstrap] }).admin();
   await admin.connect();
   try {
-    await eventually(`every partition of ${topic} to have ${n} in-sync replicas`, async () => {
-      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-      return meta.topics[0]!.partitions.every((p) => p.isr.length === n) ? true : undefined;
-    }, 60_000);
+    await eventually(
+      `every partition of ${topic} to have ${n} in-sync replicas`,
+      async () => {
+        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+        return meta.topics[0]!.partitions.every((p) => p.isr.length === n) ? true : undefined;
+      },
+      60_000,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -29,10 +33,14 @@ async function leadersOnlyOn(bootstrap: string, topic: string, nodes: number[]):
   const admin = createKafka({ bootstrapServers: [bootstrap] }).admin();
   await admin.connect();
   try {
-    await eventually(`leaders of ${topic} to move to nodes ${nodes.join(',')}`, async () => {
-      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-      return meta.topics[0]!.partitions.every((p) => nodes.includes(p.leader)) ? true : undefined;
-    }, 60_000);
+    await eventually(
+      `leaders of ${topic} to move to nodes ${nodes.join(',')}`,
+      async () => {
+        const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+        return meta.topics[0]!.partitions.every((p) => nodes.includes(p.leader)) ? true : undefined;
+      },
+      60_000,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -71,8 +79,12 @@ describe('sandbox variants', () => {
       await p2.connect();
       // The refusal is the broker's NOT_ENOUGH_REPLICAS (kafkajs wraps it once its retries are spent), not any error.
       type KErr = { type?: string; name?: string; cause?: KErr; originalError?: KErr; errors?: KErr[] };
-      const chain = (e: KErr | undefined): string[] => (e ? [e.type ?? e.name ?? '?', ...chain(e.cause ?? e.originalError), ...(e.errors ?? []).flatMap(chain)] : []);
-      const refused = await p2.send({ topic, acks: -1, timeout: 3000, messages: [{ value: 'two-down' }] }).then(() => ['accepted'], (e: KErr) => chain(e));
+      const chain = (e: KErr | undefined): string[] =>
+        e ? [e.type ?? e.name ?? '?', ...chain(e.cause ?? e.originalError), ...(e.errors ?? []).flatMap(chain)] : [];
+      const refused = await p2.send({ topic, acks: -1, timeout: 3000, messages: [{ value: 'two-down' }] }).then(
+        () => ['accepted'],
+        (e: KErr) => chain(e),
+      );
       await p2.disconnect();
       expect(refused).toContain('NOT_ENOUGH_REPLICAS');
 

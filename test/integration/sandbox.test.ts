@@ -44,14 +44,18 @@ describe('sandbox replication primary → dr', () => {
     await admin.setOffsets({ groupId: group, topic, partitions: [{ partition: 0, offset: '7' }] });
     await Promise.all([admin.disconnect(), producer.disconnect()]);
 
-    const checkpoints = await eventually(`a checkpoint for ${group} on dr`, async () => {
-      const records = await readAll('dr', 'primary.checkpoints.internal');
-      const mine = records
-        .map((r) => decodeCheckpoint(r.key, r.value))
-        .flatMap((d) => (d.ok ? [d.value] : []))
-        .filter((c) => c.group === group);
-      return mine.length ? mine : undefined;
-    }, 120_000);
+    const checkpoints = await eventually(
+      `a checkpoint for ${group} on dr`,
+      async () => {
+        const records = await readAll('dr', 'primary.checkpoints.internal');
+        const mine = records
+          .map((r) => decodeCheckpoint(r.key, r.value))
+          .flatMap((d) => (d.ok ? [d.value] : []))
+          .filter((c) => c.group === group);
+        return mine.length ? mine : undefined;
+      },
+      120_000,
+    );
     // MM2's rule (≥ 3.5, KAFKA-12468): take the newest offset sync with upstream ≤ 7; the result is its downstream
     // offset if its upstream is exactly 7, else downstream + 1. The topic is new, so every record has the same offset
     // on both clusters, and the first record always gets a sync (0 → 0): every checkpoint lies in 1..7. Above 7

@@ -16,7 +16,11 @@ export class Tmux {
   async start(cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
     const conf = path.join(os.tmpdir(), `${this.socket}.conf`);
     writeFileSync(conf, 'set -g history-limit 50000\nset -g remain-on-exit on\n');
-    await execa('tmux', ['-L', this.socket, '-f', conf, 'new-session', '-d', '-s', this.target, '-x', '220', '-y', '50', '-c', cwd, 'bash --norc --noprofile'], { env, extendEnv: false });
+    await execa(
+      'tmux',
+      ['-L', this.socket, '-f', conf, 'new-session', '-d', '-s', this.target, '-x', '220', '-y', '50', '-c', cwd, 'bash --norc --noprofile'],
+      { env, extendEnv: false },
+    );
   }
 
   /** Sends tmux key names (e.g. `Enter`, `Down`, `C-c`). */

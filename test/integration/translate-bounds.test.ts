@@ -26,24 +26,36 @@ let tmp: string;
 let runbook: string;
 let primary: KafkaPort;
 let dr: KafkaPort;
-const events = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
-const plan = (clustersFile: string, groups: string) => runCli(['plan', runbook, '--yes', '--output', 'json', '--clusters', clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=${groups}`]);
-const finalGate = (ev: Record<string, any>[], gate: string) => ev.find((e) => e.kind === 'gate' && e.final && e.step === 'translate' && e.gate.id === gate)?.gate;
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, any>);
+const plan = (clustersFile: string, groups: string) =>
+  runCli(['plan', runbook, '--yes', '--output', 'json', '--clusters', clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=${groups}`]);
+const finalGate = (ev: Record<string, any>[], gate: string) =>
+  ev.find((e) => e.kind === 'gate' && e.final && e.step === 'translate' && e.gate.id === gate)?.gate;
 
 beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-bounds-'));
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   runbook = path.join(tmp, 'translate.yaml');
-  writeFileSync(runbook, [
-    'apiVersion: kafka-failover/v1',
-    'name: translate-bounds',
-    'flow: ${FLOW}',
-    'parameters: { groups: { type: string } }',
-    'steps:',
-    '  - { id: translate, kind: translate-offsets, with: { groups: "${params.groups}" } }',
-    '',
-  ].join('\n').replace('${FLOW}', 'primary->dr'));
+  writeFileSync(
+    runbook,
+    [
+      'apiVersion: kafka-failover/v1',
+      'name: translate-bounds',
+      'flow: ${FLOW}',
+      'parameters: { groups: { type: string } }',
+      'steps:',
+      '  - { id: translate, kind: translate-offsets, with: { groups: "${params.groups}" } }',
+      '',
+    ]
+      .join('\n')
+      .replace('${FLOW}', 'primary->dr'),
+  );
 });
 
 afterAll(() => Promise.allSettled([primary?.close(), dr?.close()]));
@@ -51,14 +63,21 @@ afterAll(() => Promise.allSettled([primary?.close(), dr?.close()]));
 describe('translate-offsets: offsets outside the target log block', () => {
   it('a checkpoint below the target log start (records deleted on dr) blocks with exit 3; an in-range group passes', async () => {
     await primary.createTopic(topic, 1, 1);
-    await primary.produce(topic, Array.from({ length: 200 }, (_, i) => ({ value: `v${i}`, partition: 0 })));
+    await primary.produce(
+      topic,
+      Array.from({ length: 200 }, (_, i) => ({ value: `v${i}`, partition: 0 })),
+    );
     await primary.commitOffsets(low, [{ topic, partition: 0, offset: 150 }]);
     await primary.commitOffsets(fine, [{ topic, partition: 0, offset: 150 }]);
-    await eventually('MM2 to replicate the topic and checkpoint both groups', async () => {
-      const r = await runCli(['offsets', 'translate', '--clusters', sandbox().clustersFile, '--group', `^bounds-(low|fine)-${id}$`, '--output', 'json']);
-      const rows = events(r.stdout).filter((l) => l.kind === 'translated');
-      return rows.length === 2 && rows.every((x) => x.highWatermark === 200) ? rows : undefined;
-    }, 120_000);
+    await eventually(
+      'MM2 to replicate the topic and checkpoint both groups',
+      async () => {
+        const r = await runCli(['offsets', 'translate', '--clusters', sandbox().clustersFile, '--group', `^bounds-(low|fine)-${id}$`, '--output', 'json']);
+        const rows = events(r.stdout).filter((l) => l.kind === 'translated');
+        return rows.length === 2 && rows.every((x) => x.highWatermark === 200) ? rows : undefined;
+      },
+      120_000,
+    );
 
     // Control: in range, the same runbook passes.
     const ok = await plan(sandbox().clustersFile, fine);
@@ -84,7 +103,9 @@ describe('translate-offsets: offsets outside the target log block', () => {
     const ev = events(r.stdout);
     const gate = finalGate(ev, 'offsets-in-range');
     expect(gate).toMatchObject({ ok: false, observed: { outOfRange: [expect.any(String)] } });
-    const m = new RegExp(`^${low} primary\\.${topic}/0: target offset (\\d+) is below the log start ${deleteTo} of primary\\.${topic}/0 \\(records deleted: the group would skip them\\)$`).exec(gate.observed.outOfRange[0]);
+    const m = new RegExp(
+      `^${low} primary\\.${topic}/0: target offset (\\d+) is below the log start ${deleteTo} of primary\\.${topic}/0 \\(records deleted: the group would skip them\\)$`,
+    ).exec(gate.observed.outOfRange[0]);
     expect(m, gate.observed.outOfRange[0]).not.toBeNull();
     expect(Number(m![1])).toBeLessThanOrEqual(150);
     expect(ev.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'blocked', exitCode: 3 });
@@ -98,7 +119,10 @@ describe('translate-offsets: offsets outside the target log block', () => {
     const group = `bounds-high-${id}`;
     await dr.createTopic(ckTopic, 1, 1);
     await dr.createTopic(data, 1, 1);
-    await dr.produce(data, Array.from({ length: 20 }, (_, i) => ({ value: `d${i}`, partition: 0 })));
+    await dr.produce(
+      data,
+      Array.from({ length: 20 }, (_, i) => ({ value: `d${i}`, partition: 0 })),
+    );
     const above = encodeCheckpoint({ group, topic: data, partition: 0, upstreamOffset: 500, downstreamOffset: 480, metadata: '' });
     await dr.produce(ckTopic, [{ key: above.key, value: above.value }]);
     // The flow fake -> dr; "fake" answers on dr's listener (it has no commits of the group, so the checkpoint is
@@ -111,7 +135,19 @@ describe('translate-offsets: offsets outside the target log block', () => {
     const fakeRunbook = path.join(tmp, 'translate-fake.yaml');
     writeFileSync(fakeRunbook, readFileSync(runbook, 'utf8').replace('flow: primary->dr', `flow: ${fake}->dr`));
 
-    const r = await runCli(['plan', fakeRunbook, '--yes', '--output', 'json', '--clusters', clustersFile, '--runs-dir', path.join(tmp, 'runs'), '--set', `groups=${group}`]);
+    const r = await runCli([
+      'plan',
+      fakeRunbook,
+      '--yes',
+      '--output',
+      'json',
+      '--clusters',
+      clustersFile,
+      '--runs-dir',
+      path.join(tmp, 'runs'),
+      '--set',
+      `groups=${group}`,
+    ]);
     expect(r.exitCode, r.stderr).toBe(3);
     const ev = events(r.stdout);
     expect(finalGate(ev, 'offsets-in-range')).toMatchObject({

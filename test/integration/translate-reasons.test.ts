@@ -12,7 +12,7 @@ import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { decodeCheckpoint, encodeCheckpoint } from '../../src/mm2/records.js';
 import { translateOffsets } from '../../src/mm2/translate.js';
-import { sandboxUp, startComponents, stopComponents } from '../../src/sandbox/sandbox.js';
+import { sandboxUp, startComponents, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
 import { eventually, readAll, resetSharedSandbox, runCli, sandbox, sandboxFlow, uniqueName } from './helpers.js';
 
 const flow: FlowConfig = sandboxFlow();
@@ -29,9 +29,19 @@ beforeAll(async () => {
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   const admin = (await import('./helpers.js')).kafkaFor('primary').admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 2 }, { topic: hiddenTopic, numPartitions: 1 }], waitForLeaders: true });
+  await admin.createTopics({
+    topics: [
+      { topic, numPartitions: 2 },
+      { topic: hiddenTopic, numPartitions: 1 },
+    ],
+    waitForLeaders: true,
+  });
   await admin.disconnect();
-  for (const p of [0, 1]) await primary.produce(topic, Array.from({ length: 50 }, (_, i) => ({ value: `v${i}`, partition: p })));
+  for (const p of [0, 1])
+    await primary.produce(
+      topic,
+      Array.from({ length: 50 }, (_, i) => ({ value: `v${i}`, partition: p })),
+    );
   await primary.produce(hiddenTopic, [{ value: 'x' }, { value: 'y' }]);
   // MM2 has replicated the topic before the groups commit.
   await eventually(`primary.${topic} to be replicated`, async () => {
@@ -73,10 +83,14 @@ describe('translation reports', () => {
 
     // MM2 running again checkpoints the late group: its values equal the fallback's (same ≥ 3.5 rule).
     await sandboxUp({ stateDir: sandbox().options.stateDir });
-    const checkpointed = await eventually('MM2 to checkpoint the late group', async () => {
-      const again = await translateOffsets({ flow, source: primary, target: dr, include: [new RegExp(`^${late}$`)] });
-      return again.partitions.length === 2 && again.partitions.every((p) => p.basis === 'checkpoint') ? again : undefined;
-    }, 60_000);
+    const checkpointed = await eventually(
+      'MM2 to checkpoint the late group',
+      async () => {
+        const again = await translateOffsets({ flow, source: primary, target: dr, include: [new RegExp(`^${late}$`)] });
+        return again.partitions.length === 2 && again.partitions.every((p) => p.basis === 'checkpoint') ? again : undefined;
+      },
+      60_000,
+    );
     expect(checkpointed.partitions.map((p) => p.targetOffset)).toEqual(fallback.map((p) => p.targetOffset));
   });
 
@@ -87,9 +101,18 @@ describe('translation reports', () => {
     const data = `${fake.source}.data`;
     const admin = (await import('./helpers.js')).kafkaFor('dr').admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: ckTopic, numPartitions: 1 }, { topic: data, numPartitions: 1 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [
+        { topic: ckTopic, numPartitions: 1 },
+        { topic: data, numPartitions: 1 },
+      ],
+      waitForLeaders: true,
+    });
     await admin.disconnect();
-    await dr.produce(data, Array.from({ length: 20 }, (_, i) => ({ value: `d${i}` })));
+    await dr.produce(
+      data,
+      Array.from({ length: 20 }, (_, i) => ({ value: `d${i}` })),
+    );
     const good = encodeCheckpoint({ group: 'g1', topic: data, partition: 0, upstreamOffset: 15, downstreamOffset: 12, metadata: 'm' });
     const badVersion = encodeCheckpoint({ group: 'g2', topic: data, partition: 0, upstreamOffset: 5, downstreamOffset: 5, metadata: '' });
     badVersion.value.writeInt16BE(7, 0);
@@ -112,12 +135,19 @@ describe('translation reports', () => {
   it('offsets translate --output json prints one object per translated partition with group, topic, partition, targetOffset', async () => {
     const group = `json-${id}`;
     await primary.commitOffsets(group, [{ topic, partition: 1, offset: 20 }]);
-    const rows = await eventually('the CLI to show the group', async () => {
-      const r = await runCli(['offsets', 'translate', '--clusters', sandbox().clustersFile, '--group', `^${group}$`, '--output', 'json']);
-      if (r.exitCode !== 0) throw new Error(r.stderr);
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-      return lines.some((l) => l.kind === 'translated' && l.basis === 'checkpoint') ? lines : undefined;
-    }, 60_000);
+    const rows = await eventually(
+      'the CLI to show the group',
+      async () => {
+        const r = await runCli(['offsets', 'translate', '--clusters', sandbox().clustersFile, '--group', `^${group}$`, '--output', 'json']);
+        if (r.exitCode !== 0) throw new Error(r.stderr);
+        const lines = r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l));
+        return lines.some((l) => l.kind === 'translated' && l.basis === 'checkpoint') ? lines : undefined;
+      },
+      60_000,
+    );
     const t = rows.find((l) => l.kind === 'translated');
     expect(t).toMatchObject({ group, topic: `primary.${topic}`, partition: 1, basis: 'checkpoint' });
     // The values, against MM2's own checkpoint read raw from dr with a separate client (not through the tool): the

@@ -11,8 +11,8 @@ import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { replicationLag } from '../../src/mm2/lag.js';
 import { translateOffsets, type TranslationResult } from '../../src/mm2/translate.js';
-import { sandboxUp } from '../../src/sandbox/sandbox.js';
-import { Traffic } from '../../src/traffic/generator.js';
+import { sandboxUp } from '../../src/rehearsal/sandbox/sandbox.js';
+import { Traffic } from '../../src/rehearsal/traffic/generator.js';
 import { waitFor } from '../../src/util/wait.js';
 import { eventually, sandbox, uniqueName, sandboxFlow } from './helpers.js';
 
@@ -31,9 +31,14 @@ afterAll(async () => {
 });
 
 /** Polls the traffic generator's own counters until `cond` holds (60 s, then fails naming `what`). */
-const until = (what: string, cond: () => boolean) => waitFor(what, async () => {
-  if (!cond()) throw new Error('not yet');
-}, { timeoutMs: 60_000, intervalMs: 100 });
+const until = (what: string, cond: () => boolean) =>
+  waitFor(
+    what,
+    async () => {
+      if (!cond()) throw new Error('not yet');
+    },
+    { timeoutMs: 60_000, intervalMs: 100 },
+  );
 
 describe.each([0, 100])('translation with offset.lag.max=%i', (offsetLagMax) => {
   const id = uniqueName(`t${offsetLagMax}`);
@@ -65,12 +70,18 @@ describe.each([0, 100])('translation with offset.lag.max=%i', (offsetLagMax) => 
     const consumed = (g: string) => traffic.ledger.consumedTotal(g);
     await until('1500 records produced and the slow group consuming', () => produced() >= 1500 && consumed(groups[2]!) >= 50);
     await traffic.stopGroup(groups[2]!); // slow: stopped early, far behind
-    await until('2700 records produced and the mid group 500 records ahead of the slow one', () => produced() >= 2700 && consumed(groups[1]!) >= consumed(groups[2]!) + 500);
+    await until(
+      '2700 records produced and the mid group 500 records ahead of the slow one',
+      () => produced() >= 2700 && consumed(groups[1]!) >= consumed(groups[2]!) + 500,
+    );
     await traffic.stopGroup(groups[1]!); // mid: stopped mid-stream
     await until('3600 records produced', () => produced() >= 3600);
     await traffic.stopProducing();
     const total = produced();
-    const caughtUp = () => [...traffic.ledger.producedCounts()].every(([k, n]) => traffic.ledger.consumedSeqs(groups[0]!, k.slice(0, k.lastIndexOf('/')), Number(k.slice(k.lastIndexOf('/') + 1))).size >= n);
+    const caughtUp = () =>
+      [...traffic.ledger.producedCounts()].every(
+        ([k, n]) => traffic.ledger.consumedSeqs(groups[0]!, k.slice(0, k.lastIndexOf('/')), Number(k.slice(k.lastIndexOf('/') + 1))).size >= n,
+      );
     await until(`the fast group to consume every one of the ${total} records`, caughtUp);
     await traffic.stopGroup(groups[0]!); // fast: caught up
     expect(traffic.sendFailures).toBe(0);
@@ -80,21 +91,28 @@ describe.each([0, 100])('translation with offset.lag.max=%i', (offsetLagMax) => 
     // group's final commit: "settled" means caught up and unchanged over several emit intervals.)
     let previous = '';
     let stableSince = 0;
-    result = await waitFor('checkpoints of every group to settle', async () => {
-      const lag = await replicationLag({ flow, source: primary, target: dr });
-      const mine = lag.partitions.filter((p) => topics.some((t) => t.name === p.sourceTopic));
-      const lagging = mine.filter((p) => p.lagRecords !== 0);
-      if (mine.length !== 9 || lagging.length) throw new Error(`${mine.length} replicated partitions, lagging: ${JSON.stringify(lagging.map((p) => [p.partition, p.sourceHighWatermark, p.targetHighWatermark, p.lastSync, p.lagRecords]))}`);
-      const r = await translateOffsets({ flow, source: primary, target: dr, include });
-      const key = JSON.stringify([r.partitions.map((p) => [p.group, p.topic, p.partition, p.targetOffset, p.basis]), r.untranslated]);
-      if (key !== previous) {
-        previous = key;
-        stableSince = Date.now();
-        throw new Error('translation still changing');
-      }
-      if (Date.now() - stableSince < 5000) throw new Error('stable for less than 5 s');
-      return r;
-    }, { timeoutMs: 120_000, intervalMs: 1000 });
+    result = await waitFor(
+      'checkpoints of every group to settle',
+      async () => {
+        const lag = await replicationLag({ flow, source: primary, target: dr });
+        const mine = lag.partitions.filter((p) => topics.some((t) => t.name === p.sourceTopic));
+        const lagging = mine.filter((p) => p.lagRecords !== 0);
+        if (mine.length !== 9 || lagging.length)
+          throw new Error(
+            `${mine.length} replicated partitions, lagging: ${JSON.stringify(lagging.map((p) => [p.partition, p.sourceHighWatermark, p.targetHighWatermark, p.lastSync, p.lagRecords]))}`,
+          );
+        const r = await translateOffsets({ flow, source: primary, target: dr, include });
+        const key = JSON.stringify([r.partitions.map((p) => [p.group, p.topic, p.partition, p.targetOffset, p.basis]), r.untranslated]);
+        if (key !== previous) {
+          previous = key;
+          stableSince = Date.now();
+          throw new Error('translation still changing');
+        }
+        if (Date.now() - stableSince < 5000) throw new Error('stable for less than 5 s');
+        return r;
+      },
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    );
   });
 
   it('translates from checkpoints within the target log; what it cannot translate is listed with the reason', () => {
@@ -118,12 +136,16 @@ describe.each([0, 100])('translation with offset.lag.max=%i', (offsetLagMax) => 
 
   it('equals, partition by partition, what MM2 writes into the target groups with sync.group.offsets.enabled (nothing where it has no checkpoint)', async () => {
     const mine = new Map(result.partitions.map((p) => [`${p.group} ${p.topic}/${p.partition}`, p.targetOffset]));
-    const synced = await eventually('MM2 to sync every group to dr', async () => {
-      const out = new Map<string, number>();
-      for (const g of groups) for (const c of await dr.committedOffsets(g)) out.set(`${g} ${c.topic}/${c.partition}`, c.offset);
-      const same = out.size === mine.size && [...mine].every(([k, v]) => out.get(k) === v);
-      return same ? out : undefined;
-    }, 60_000).catch(async (e: Error) => {
+    const synced = await eventually(
+      'MM2 to sync every group to dr',
+      async () => {
+        const out = new Map<string, number>();
+        for (const g of groups) for (const c of await dr.committedOffsets(g)) out.set(`${g} ${c.topic}/${c.partition}`, c.offset);
+        const same = out.size === mine.size && [...mine].every(([k, v]) => out.get(k) === v);
+        return same ? out : undefined;
+      },
+      60_000,
+    ).catch(async (e: Error) => {
       const out: Record<string, number> = {};
       for (const g of groups) for (const c of await dr.committedOffsets(g)) out[`${g} ${c.topic}/${c.partition}`] = c.offset;
       throw new Error(`${e.message}\nours: ${JSON.stringify(Object.fromEntries(mine))}\nMM2: ${JSON.stringify(out)}`);
@@ -136,18 +158,25 @@ describe.each([0, 100])('translation with offset.lag.max=%i', (offsetLagMax) => 
       // A fresh group on dr, set to the translated offsets through the port (admin semantics).
       const verify = `${g}-verify`;
       const rows = result.partitions.filter((p) => p.group === g);
-      await dr.commitOffsets(verify, rows.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.targetOffset, metadata: p.metadata })));
+      await dr.commitOffsets(
+        verify,
+        rows.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.targetOffset, metadata: p.metadata })),
+      );
       await traffic.startGroup({ groupId: verify, topics: topics.map((t) => `primary.${t.name}`) }, sandbox().clusters.dr.bootstrapServers);
     }
     const ends = new Map<string, number>();
     for (const t of topics) for (const p of await dr.partitionOffsets(`primary.${t.name}`)) ends.set(`primary.${t.name}/${p.partition}`, p.highWatermark);
-    await eventually('the verify groups to reach the end of every partition on dr', async () => {
-      for (const g of groups) {
-        const committed = await dr.committedOffsets(`${g}-verify`);
-        if (committed.length < 9 || committed.some((c) => c.offset < ends.get(`${c.topic}/${c.partition}`)!)) return undefined;
-      }
-      return true;
-    }, 90_000);
+    await eventually(
+      'the verify groups to reach the end of every partition on dr',
+      async () => {
+        for (const g of groups) {
+          const committed = await dr.committedOffsets(`${g}-verify`);
+          if (committed.length < 9 || committed.some((c) => c.offset < ends.get(`${c.topic}/${c.partition}`)!)) return undefined;
+        }
+        return true;
+      },
+      90_000,
+    );
     for (const g of groups) await traffic.stopGroup(`${g}-verify`);
 
     const produced = traffic.ledger.producedCounts();
@@ -159,7 +188,11 @@ describe.each([0, 100])('translation with offset.lag.max=%i', (offsetLagMax) => 
         const total = produced.get(`${p.sourceTopic}/${p.partition}`) ?? 0;
         const skipped = Array.from({ length: total }, (_, seq) => seq).filter((seq) => !src.has(seq) && !onDr.has(seq));
         const reRead = [...onDr.keys()].filter((seq) => src.has(seq)).length;
-        expect({ where: `${g} ${p.topic}/${p.partition}`, skipped: skipped.length, reRead }).toEqual({ where: `${g} ${p.topic}/${p.partition}`, skipped: 0, reRead: p.reReadRecords });
+        expect({ where: `${g} ${p.topic}/${p.partition}`, skipped: skipped.length, reRead }).toEqual({
+          where: `${g} ${p.topic}/${p.partition}`,
+          skipped: 0,
+          reRead: p.reReadRecords,
+        });
       }
     }
   });

@@ -21,7 +21,10 @@ const reg = new StepRegistry().register(execStep);
 /** Clusters whose `b` reads its SASL password from KF_H3_PW. */
 const withPasswordEnv: LoadedClusters = {
   ...clusters,
-  config: { ...clusters.config, clusters: { ...clusters.config.clusters, b: { bootstrapServers: ['h:2'], sasl: { mechanism: 'scram-sha-512', username: 'u', passwordEnv: 'KF_H3_PW' } } } },
+  config: {
+    ...clusters.config,
+    clusters: { ...clusters.config.clusters, b: { bootstrapServers: ['h:2'], sasl: { mechanism: 'scram-sha-512', username: 'u', passwordEnv: 'KF_H3_PW' } } },
+  },
 };
 
 async function runHook(yaml: string, loaded: LoadedClusters = withPasswordEnv) {
@@ -29,13 +32,27 @@ async function runHook(yaml: string, loaded: LoadedClusters = withPasswordEnv) {
   const file = path.join(dir, 'rb.yaml');
   await writeFile(file, `apiVersion: kafka-failover/v1\nname: t\nflow: a->b\n${yaml}`);
   const runbook = await loadRunbook(file, reg);
-  const r = await runRunbook({ runbook, clusters: loaded, registry: reg, dryRun: false, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false });
+  const r = await runRunbook({
+    runbook,
+    clusters: loaded,
+    registry: reg,
+    dryRun: false,
+    yes: true,
+    runsDir: path.join(dir, 'runs'),
+    kafka: fakeKafka,
+    lock: false,
+  });
   return { ...r, dir, audit: readFileSync(r.auditFile, 'utf8') };
 }
 
 /** `env` output of a hook as NAME → value. */
 function envOf(stdout: unknown): Record<string, string> {
-  return Object.fromEntries(String(stdout).split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    String(stdout)
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 afterEach(() => {
@@ -60,7 +77,9 @@ describe('hook environment', () => {
   it("the runbook's env.allow and env.set reach the hook, and nothing else", async () => {
     process.env.KF_H3_ALLOWED = 'allowed-value';
     process.env.KF_H3_UNRELATED = 'tool-only';
-    const r = await runHook('env:\n  allow: [KF_H3_ALLOWED, KF_H3_NOT_SET]\n  set: { REGION: eu-west-1 }\nsteps:\n  - id: env\n    kind: exec\n    with: { command: [env] }\n');
+    const r = await runHook(
+      'env:\n  allow: [KF_H3_ALLOWED, KF_H3_NOT_SET]\n  set: { REGION: eu-west-1 }\nsteps:\n  - id: env\n    kind: exec\n    with: { command: [env] }\n',
+    );
     expect(r.outcome).toBe('succeeded');
     const env = envOf(r.outputs.env?.stdout);
     expect(env).toMatchObject({ KF_H3_ALLOWED: 'allowed-value', REGION: 'eu-west-1' });
@@ -86,11 +105,17 @@ describe('hook output redaction', () => {
     await writeFile(pwFile, SECRET);
     const withPasswordFile: LoadedClusters = {
       file: path.join(dir, 'clusters.yaml'),
-      config: { ...clusters.config, clusters: { ...clusters.config.clusters, b: { bootstrapServers: ['h:2'], sasl: { mechanism: 'scram-sha-512', username: 'u', passwordFile: pwFile } } } },
+      config: {
+        ...clusters.config,
+        clusters: { ...clusters.config.clusters, b: { bootstrapServers: ['h:2'], sasl: { mechanism: 'scram-sha-512', username: 'u', passwordFile: pwFile } } },
+      },
     };
     // 8 characters of the secret before the last 4096 characters of output, the rest (and 4096 - 15 x) after.
     const after = 4096 - (SECRET.length - 8);
-    const r = await runHook(`steps:\n  - id: cut\n    kind: exec\n    with: { command: [sh, -c, 'printf "%05000d" 0; cat ${pwFile}; printf "%0${after}d" 0'] }\n`, withPasswordFile);
+    const r = await runHook(
+      `steps:\n  - id: cut\n    kind: exec\n    with: { command: [sh, -c, 'printf "%05000d" 0; cat ${pwFile}; printf "%0${after}d" 0'] }\n`,
+      withPasswordFile,
+    );
     expect(r.outcome).toBe('succeeded');
     const stdout = String(r.outputs.cut?.stdout);
     expect(stdout).toContain('***');

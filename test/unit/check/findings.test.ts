@@ -16,8 +16,18 @@ describe('check findings', () => {
   });
 
   it('sorts worst first, then by finding and subject', () => {
-    const sorted = sortFindings([f('min-insync-low', 'medium', 'b'), f('offline-partitions', 'critical'), f('min-insync-low', 'medium', 'a'), f('checkpoints-stale', 'high')]);
-    expect(sorted.map((x) => `${x.severity} ${x.id} ${x.subject}`)).toEqual(['critical offline-partitions t', 'high checkpoints-stale t', 'medium min-insync-low a', 'medium min-insync-low b']);
+    const sorted = sortFindings([
+      f('min-insync-low', 'medium', 'b'),
+      f('offline-partitions', 'critical'),
+      f('min-insync-low', 'medium', 'a'),
+      f('checkpoints-stale', 'high'),
+    ]);
+    expect(sorted.map((x) => `${x.severity} ${x.id} ${x.subject}`)).toEqual([
+      'critical offline-partitions t',
+      'high checkpoints-stale t',
+      'medium min-insync-low a',
+      'medium min-insync-low b',
+    ]);
   });
 });
 
@@ -36,7 +46,9 @@ describe('runCheck fails closed', () => {
   it('a cluster that does not answer is a critical finding, never a clean report', async () => {
     const down = { describeCluster: async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:1')) } as unknown as KafkaPort;
     const r = await runCheck({ clusters: { file: 'c.yaml', config: { clusters: { a: { bootstrapServers: ['127.0.0.1:1'] } }, flows: [] } }, port: () => down });
-    expect(r.findings).toEqual([expect.objectContaining({ id: 'cluster-unreachable', severity: 'critical', where: 'a', evidence: { error: 'connect ECONNREFUSED 127.0.0.1:1' } })]);
+    expect(r.findings).toEqual([
+      expect.objectContaining({ id: 'cluster-unreachable', severity: 'critical', where: 'a', evidence: { error: 'connect ECONNREFUSED 127.0.0.1:1' } }),
+    ]);
     expect(r.exitCode).toBe(12);
   });
 });

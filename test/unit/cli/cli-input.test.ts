@@ -18,13 +18,24 @@ const RUNBOOK = path.resolve('runbooks/planned-failover.yaml');
 
 /** Runs the built CLI; never throws on exit ≠ 0. SIGKILL on timeout: a process that ignores SIGTERM must not linger. */
 async function cli(args: string[], options: Options = {}) {
-  const r = await execa(process.execPath, [BIN, ...args], { reject: false, timeout: 15_000, killSignal: 'SIGKILL', env: { NO_COLOR: '1', CI: 'true' }, ...options });
+  const r = await execa(process.execPath, [BIN, ...args], {
+    reject: false,
+    timeout: 15_000,
+    killSignal: 'SIGKILL',
+    env: { NO_COLOR: '1', CI: 'true' },
+    ...options,
+  });
   return { exitCode: r.exitCode, timedOut: r.timedOut, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
 /** {@link cli} run by root without the capabilities that bypass file permissions. */
 async function cliWithoutDacOverride(args: string[]) {
-  const r = await execa('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, BIN, ...args], { reject: false, timeout: 15_000, killSignal: 'SIGKILL', env: { NO_COLOR: '1', CI: 'true' } });
+  const r = await execa('setpriv', ['--bounding-set', '-dac_override,-dac_read_search', '--', process.execPath, BIN, ...args], {
+    reject: false,
+    timeout: 15_000,
+    killSignal: 'SIGKILL',
+    env: { NO_COLOR: '1', CI: 'true' },
+  });
   return { exitCode: r.exitCode, timedOut: r.timedOut, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
 
@@ -36,7 +47,10 @@ beforeAll(async () => {
   await chmod(dir, 0o755); // readable by the unprivileged user of the EACCES test
   clusters = path.join(dir, 'clusters.yaml');
   // Closed ports: any attempt to reach a cluster fails at once (none should be made for bad input anyway).
-  await writeFile(clusters, 'clusters:\n  primary: { bootstrapServers: ["127.0.0.1:1"] }\n  dr: { bootstrapServers: ["127.0.0.1:2"] }\nflows:\n  - { source: primary, target: dr }\n');
+  await writeFile(
+    clusters,
+    'clusters:\n  primary: { bootstrapServers: ["127.0.0.1:1"] }\n  dr: { bootstrapServers: ["127.0.0.1:2"] }\nflows:\n  - { source: primary, target: dr }\n',
+  );
 });
 
 /** A runs directory that does not exist yet; the assertion `nothingWritten` checks it still does not. */
@@ -104,7 +118,10 @@ describe('kafka-failover: invalid input is refused (exit 2, a fix, nothing writt
 
   it('a runbook flow the clusters file lacks is refused before the runs dir is created', async () => {
     const other = path.join(dir, 'other-flow.yaml');
-    await writeFile(other, 'clusters:\n  dc1: { bootstrapServers: ["127.0.0.1:1"] }\n  dc2: { bootstrapServers: ["127.0.0.1:2"] }\nflows:\n  - { source: dc1, target: dc2 }\n');
+    await writeFile(
+      other,
+      'clusters:\n  dc1: { bootstrapServers: ["127.0.0.1:1"] }\n  dc2: { bootstrapServers: ["127.0.0.1:2"] }\nflows:\n  - { source: dc1, target: dc2 }\n',
+    );
     const runsDir = freshRunsDir();
     const r = await cli(['plan', RUNBOOK, '--clusters', other, '--runs-dir', runsDir]);
     expect(r.exitCode, r.stderr).toBe(2);
@@ -165,28 +182,47 @@ describe('kafka-failover run: the second SIGTERM or Ctrl-C quits at once, even b
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as net.AddressInfo).port;
     silent = path.join(dir, 'silent-clusters.yaml');
-    await writeFile(silent, `clusters:\n  primary: { bootstrapServers: ["127.0.0.1:${port}"] }\n  dr: { bootstrapServers: ["127.0.0.1:${port}"] }\nflows:\n  - { source: primary, target: dr }\n`);
+    await writeFile(
+      silent,
+      `clusters:\n  primary: { bootstrapServers: ["127.0.0.1:${port}"] }\n  dr: { bootstrapServers: ["127.0.0.1:${port}"] }\nflows:\n  - { source: primary, target: dr }\n`,
+    );
   });
   afterAll(async () => {
     for (const s of sockets) s.destroy();
     await new Promise((resolve) => server.close(resolve));
   });
 
-  for (const [signal, exitCode] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
+  for (const [signal, exitCode] of [
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const) {
     it(`${signal} twice: the first asks for a pause, the second exits with ${exitCode} within 2 s`, async () => {
       const before = connections;
-      const child = execa(process.execPath, [BIN, 'run', RUNBOOK, '--yes', '--clusters', silent, '--runs-dir', freshRunsDir()], { reject: false, env: { NO_COLOR: '1', CI: 'true' }, timeout: 60_000, killSignal: 'SIGKILL' });
+      const child = execa(process.execPath, [BIN, 'run', RUNBOOK, '--yes', '--clusters', silent, '--runs-dir', freshRunsDir()], {
+        reject: false,
+        env: { NO_COLOR: '1', CI: 'true' },
+        timeout: 60_000,
+        killSignal: 'SIGKILL',
+      });
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       try {
         // Connected to the silent target: the run is inside runRunbook (signal handlers installed), stuck on the lease.
-        await waitFor('the run to connect to the silent target', async () => {
-          if (connections === before) throw new Error(`no connection yet; stderr: ${stderr.slice(-200)}`);
-        }, { timeoutMs: 15_000, intervalMs: 50 });
+        await waitFor(
+          'the run to connect to the silent target',
+          async () => {
+            if (connections === before) throw new Error(`no connection yet; stderr: ${stderr.slice(-200)}`);
+          },
+          { timeoutMs: 15_000, intervalMs: 50 },
+        );
         child.kill(signal);
-        await waitFor('the pause notice', async () => {
-          if (!stderr.includes(`${signal}: pausing at the next safe point`)) throw new Error(stderr.slice(-300));
-        }, { timeoutMs: 5_000, intervalMs: 50 });
+        await waitFor(
+          'the pause notice',
+          async () => {
+            if (!stderr.includes(`${signal}: pausing at the next safe point`)) throw new Error(stderr.slice(-300));
+          },
+          { timeoutMs: 5_000, intervalMs: 50 },
+        );
         const sent = Date.now();
         child.kill(signal);
         const r = await child;
@@ -234,9 +270,12 @@ describe('kafka-failover validate: every problem of the runbook and the clusters
     expect(r.stderr).toContain(`${runbook}:12:28 steps[2].with.maxLagRecords: Too small: expected number to be >=0`);
   });
 
-  it('--clusters adds the clusters file\'s problems and the runbook\'s unknown flow to the same report', async () => {
+  it("--clusters adds the clusters file's problems and the runbook's unknown flow to the same report", async () => {
     const badClusters = path.join(dir, 'bad-clusters.yaml');
-    await writeFile(badClusters, 'clusters:\n  dc1: { bootstrapServers: ["no-port"] }\n  dc2: { bootstrapServers: ["dc2:9092"] }\nflows:\n  - { source: dc1, target: dc2 }\n');
+    await writeFile(
+      badClusters,
+      'clusters:\n  dc1: { bootstrapServers: ["no-port"] }\n  dc2: { bootstrapServers: ["dc2:9092"] }\nflows:\n  - { source: dc1, target: dc2 }\n',
+    );
     const r = await cli(['validate', runbook, '--clusters', badClusters]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('error: 5 problems found:');
@@ -259,10 +298,13 @@ describe('kafka-failover validate: every problem of the runbook and the clusters
   });
 });
 
-describe('the clusters file when --clusters is not given: $KAFKA_FAILOVER_CLUSTERS, else ./clusters.yaml, never the sandbox\'s', () => {
+describe("the clusters file when --clusters is not given: $KAFKA_FAILOVER_CLUSTERS, else ./clusters.yaml, never the sandbox's", () => {
   it('with neither, plan and offsets say so, name the three ways to give one, exit 2 and create no runs dir', async () => {
     const empty = await mkdtemp(path.join(os.tmpdir(), 'kf-no-clusters-'));
-    for (const args of [['plan', RUNBOOK, '--runs-dir', path.join(empty, 'runs')], ['offsets', 'lag']]) {
+    for (const args of [
+      ['plan', RUNBOOK, '--runs-dir', path.join(empty, 'runs')],
+      ['offsets', 'lag'],
+    ]) {
       const r = await cli(args, { cwd: empty });
       expect(r.exitCode, `${args[0]}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toContain('No clusters file: --clusters is not given, KAFKA_FAILOVER_CLUSTERS is not set, and ./clusters.yaml does not exist.');
@@ -271,14 +313,20 @@ describe('the clusters file when --clusters is not given: $KAFKA_FAILOVER_CLUSTE
     nothingWritten(path.join(empty, 'runs'));
   });
 
-  it('KAFKA_FAILOVER_CLUSTERS, then ./clusters.yaml, are the files used (their flow is checked against the runbook\'s)', async () => {
+  it("KAFKA_FAILOVER_CLUSTERS, then ./clusters.yaml, are the files used (their flow is checked against the runbook's)", async () => {
     const other = path.join(dir, 'env-flow.yaml');
-    await writeFile(other, 'clusters:\n  dc1: { bootstrapServers: ["127.0.0.1:1"] }\n  dc2: { bootstrapServers: ["127.0.0.1:2"] }\nflows:\n  - { source: dc1, target: dc2 }\n');
+    await writeFile(
+      other,
+      'clusters:\n  dc1: { bootstrapServers: ["127.0.0.1:1"] }\n  dc2: { bootstrapServers: ["127.0.0.1:2"] }\nflows:\n  - { source: dc1, target: dc2 }\n',
+    );
     const fromEnv = await cli(['plan', RUNBOOK, '--runs-dir', freshRunsDir()], { env: { NO_COLOR: '1', CI: 'true', KAFKA_FAILOVER_CLUSTERS: other } });
     expect(fromEnv.exitCode, fromEnv.stderr).toBe(2);
     expect(fromEnv.stderr).toContain(other);
     const local = await mkdtemp(path.join(os.tmpdir(), 'kf-local-clusters-'));
-    await writeFile(path.join(local, 'clusters.yaml'), 'clusters:\n  dc3: { bootstrapServers: ["127.0.0.1:1"] }\n  dc4: { bootstrapServers: ["127.0.0.1:2"] }\nflows:\n  - { source: dc3, target: dc4 }\n');
+    await writeFile(
+      path.join(local, 'clusters.yaml'),
+      'clusters:\n  dc3: { bootstrapServers: ["127.0.0.1:1"] }\n  dc4: { bootstrapServers: ["127.0.0.1:2"] }\nflows:\n  - { source: dc3, target: dc4 }\n',
+    );
     const fromCwd = await cli(['plan', RUNBOOK, '--runs-dir', path.join(local, 'runs')], { cwd: local });
     expect(fromCwd.exitCode, fromCwd.stderr).toBe(2);
     expect(fromCwd.stderr).toContain(path.join(local, 'clusters.yaml'));

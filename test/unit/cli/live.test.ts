@@ -23,7 +23,20 @@ function sink(isTTY: boolean) {
   return { stream, text: () => text };
 }
 
-const progress = (remaining: number): RunEvent => ({ kind: 'progress', step: 'lag', progress: { label: 'replication lag', unit: 'records', remaining, ratePerSec: 50, etaMs: remaining * 20, elapsedMs: 4000, timeoutMs: 120_000, detail: { orders: remaining - 10, payments: 10 } } });
+const progress = (remaining: number): RunEvent => ({
+  kind: 'progress',
+  step: 'lag',
+  progress: {
+    label: 'replication lag',
+    unit: 'records',
+    remaining,
+    ratePerSec: 50,
+    etaMs: remaining * 20,
+    elapsedMs: 4000,
+    timeoutMs: 120_000,
+    detail: { orders: remaining - 10, payments: 10 },
+  },
+});
 const ESC_COLOUR = /\u001b\[\d+m/;
 
 describe('LiveOutput', () => {
@@ -49,11 +62,21 @@ describe('LiveOutput', () => {
     ]);
   });
 
-  it('gathers a step\'s final gates into one table of observed vs expected', () => {
+  it("gathers a step's final gates into one table of observed vs expected", () => {
     const s = sink(false);
     const out = new LiveOutput({ stream: s.stream });
-    out.event({ kind: 'gate', step: 'validate', final: true, gate: { id: 'groups-not-rewound', description: '', observed: { count: 0 }, expected: '0 partitions below plan', ok: true } });
-    out.event({ kind: 'gate', step: 'validate', final: true, gate: { id: 'groups-progressing', description: '', observed: { stalled: ['billing'] }, expected: '3 of 3 groups', ok: false } });
+    out.event({
+      kind: 'gate',
+      step: 'validate',
+      final: true,
+      gate: { id: 'groups-not-rewound', description: '', observed: { count: 0 }, expected: '0 partitions below plan', ok: true },
+    });
+    out.event({
+      kind: 'gate',
+      step: 'validate',
+      final: true,
+      gate: { id: 'groups-progressing', description: '', observed: { stalled: ['billing'] }, expected: '3 of 3 groups', ok: false },
+    });
     out.event({ kind: 'step.failed', step: 'validate', durationMs: 1000, error: 'blocked', policy: 'abort' });
     const t = s.text();
     expect(t).toContain('gates of validate: 1 ok, 1 failed');
@@ -89,6 +112,8 @@ describe('LiveOutput', () => {
   });
 
   it('formats a quiet window as done of total', () => {
-    expect(progressText({ label: 'quiet window on 2 source topic(s)', unit: 'ms', done: 2000, total: 3000 })).toBe('quiet window on 2 source topic(s): 2,000 / 3,000 ms');
+    expect(progressText({ label: 'quiet window on 2 source topic(s)', unit: 'ms', done: 2000, total: 3000 })).toBe(
+      'quiet window on 2 source topic(s): 2,000 / 3,000 ms',
+    );
   });
 });

@@ -66,7 +66,9 @@ describe('createPrompter', () => {
   });
 
   it('a prompt that rejects (Ctrl-C in the prompt, timeout) rejects the call: the engine pauses', async () => {
-    const mod = { select: async () => Promise.reject(Object.assign(new Error('User force closed the prompt with SIGINT'), { name: 'ExitPromptError' })) } as unknown as PromptModule;
+    const mod = {
+      select: async () => Promise.reject(Object.assign(new Error('User force closed the prompt with SIGINT'), { name: 'ExitPromptError' })),
+    } as unknown as PromptModule;
     const s = screen();
     await expect(createPrompter(mod, s).gateDecision!('lag', [gate], signal)).rejects.toThrow(/force closed/);
     expect(s.order).toEqual(['before', 'after']);

@@ -4,8 +4,27 @@ import type { RunEvent } from '../../../src/engine/events.js';
 import { planTable, runSummary } from '../../../src/cli/render.js';
 
 const events: RunEvent[] = [
-  { kind: 'step.succeeded', step: 'translate', durationMs: 120, outputs: { groups: [{ group: 'billing', reReadRecords: 5 }, { group: 'analytics', reReadRecords: 182 }], reReadRecords: 187 } },
-  { kind: 'write.would', step: 'reset', write: { action: 'reset consumer group offsets', cluster: 'dr', details: { group: 'billing', partitions: [{ topic: 'primary.orders', partition: 0, before: null, after: 42, reReadRecords: 5 }] } } },
+  {
+    kind: 'step.succeeded',
+    step: 'translate',
+    durationMs: 120,
+    outputs: {
+      groups: [
+        { group: 'billing', reReadRecords: 5 },
+        { group: 'analytics', reReadRecords: 182 },
+      ],
+      reReadRecords: 187,
+    },
+  },
+  {
+    kind: 'write.would',
+    step: 'reset',
+    write: {
+      action: 'reset consumer group offsets',
+      cluster: 'dr',
+      details: { group: 'billing', partitions: [{ topic: 'primary.orders', partition: 0, before: null, after: 42, reReadRecords: 5 }] },
+    },
+  },
   { kind: 'step.succeeded', step: 'reset', durationMs: 1500, outputs: {} },
   { kind: 'step.failed', step: 'redirect', durationMs: 300, error: 'hook exited 1', policy: 'continue' },
   { kind: 'run.finished', runId: 'r', outcome: 'succeeded', durationMs: 2100, exitCode: 0, auditFile: '/runs/r/audit.jsonl' },
@@ -18,7 +37,7 @@ describe('human renderers', () => {
     expect(t).toContain('records to re-read in total: 5');
   });
 
-  it('ends with each step\'s duration, the re-read figures and the audit file', () => {
+  it("ends with each step's duration, the re-read figures and the audit file", () => {
     const s = runSummary(events);
     expect(s).toMatch(/translate\s*│ ok\s*│ 0\.1 s/);
     expect(s).toMatch(/redirect\s*│ failed \(continued\)\s*│ 0\.3 s/);

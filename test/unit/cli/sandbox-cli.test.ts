@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../../src/cli/main.js';
-import { saveState } from '../../../src/sandbox/state.js';
-import { defaultSandboxOptions } from '../../../src/sandbox/topology.js';
+import { saveState } from '../../../src/rehearsal/sandbox/state.js';
+import { defaultSandboxOptions } from '../../../src/rehearsal/sandbox/topology.js';
 
 async function run(...args: string[]) {
   let stderr = '';
@@ -37,7 +37,13 @@ describe('kafka-failover sandbox: bad input', () => {
   it('rejects an unknown sandbox component, listing the known ones (exit 2)', async () => {
     // A recorded sandbox (state file only: no process runs, so nothing can be killed by mistake).
     const stateDir = await mkdtemp(path.join(os.tmpdir(), 'kf-cli-'));
-    await saveState({ formatVersion: 1, options: defaultSandboxOptions({ stateDir, portBase: 39090 }), libs: path.join(stateDir, 'libs'), clusterIds: { primary: 'p'.repeat(22), dr: 'd'.repeat(22) }, processes: {} });
+    await saveState({
+      formatVersion: 1,
+      options: defaultSandboxOptions({ stateDir, portBase: 39090 }),
+      libs: path.join(stateDir, 'libs'),
+      clusterIds: { primary: 'p'.repeat(22), dr: 'd'.repeat(22) },
+      processes: {},
+    });
     const r = await run('sandbox', 'kill', 'primary-9', '--state-dir', stateDir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Unknown sandbox component "primary-9"');

@@ -28,7 +28,12 @@ describe('clusters file', () => {
     );
     const loaded = await loadClustersFile(f);
     const flow = findFlow(loaded);
-    expect(flow).toMatchObject({ replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source', groupsExclude: ['console-consumer-.*', 'connect-.*', '__.*'] });
+    expect(flow).toMatchObject({
+      replicationPolicy: 'default',
+      separator: '.',
+      offsetSyncsTopicLocation: 'source',
+      groupsExclude: ['console-consumer-.*', 'connect-.*', '__.*'],
+    });
     expect(clientSettings(loaded, 'primary').bootstrapServers).toEqual(['127.0.0.1:19092']);
   });
 
@@ -57,11 +62,15 @@ describe('clusters file', () => {
 
   it('names unknown clusters in flows with the known ones', async () => {
     const { list } = await problems('clusters:\n  a: { bootstrapServers: ["h:1"] }\nflows:\n  - { source: a, target: b }\n');
-    expect(list).toEqual([expect.objectContaining({ field: 'flows[0].target', line: 4, message: 'unknown cluster "b"', hint: 'Use one of the clusters defined above: a.' })]);
+    expect(list).toEqual([
+      expect.objectContaining({ field: 'flows[0].target', line: 4, message: 'unknown cluster "b"', hint: 'Use one of the clusters defined above: a.' }),
+    ]);
   });
 
   it('refuses a literal password, pointing at passwordEnv / passwordFile, and never echoes the secret', async () => {
-    const { list, message } = await problems('clusters:\n  a:\n    bootstrapServers: ["h:1"]\n    sasl: { mechanism: plain, username: u, password: hunter2, passwordEnv: P }\n');
+    const { list, message } = await problems(
+      'clusters:\n  a:\n    bootstrapServers: ["h:1"]\n    sasl: { mechanism: plain, username: u, password: hunter2, passwordEnv: P }\n',
+    );
     expect(list[0]).toMatchObject({ line: 4, hint: expect.stringContaining('passwordEnv') });
     expect(message).not.toContain('hunter2');
   });
@@ -79,7 +88,10 @@ describe('clusters file', () => {
 
   it('reads SASL/TLS from a Kafka client properties file with ${env:…} secrets', async () => {
     const dir = path.dirname(await file('ca.pem', '-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n'));
-    await writeFile(path.join(dir, 'client.properties'), 'security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="failover" password="${env:KF_TEST_PW}";\nssl.truststore.type=PEM\nssl.truststore.location=ca.pem\n');
+    await writeFile(
+      path.join(dir, 'client.properties'),
+      'security.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="failover" password="${env:KF_TEST_PW}";\nssl.truststore.type=PEM\nssl.truststore.location=ca.pem\n',
+    );
     const f = path.join(dir, 'clusters.yaml');
     await writeFile(f, 'clusters:\n  a:\n    bootstrapServers: ["h:1"]\n    clientProperties: client.properties\n');
     const loaded = await loadClustersFile(f, { KF_TEST_PW: 's3cret' });
@@ -87,6 +99,10 @@ describe('clusters file', () => {
     expect(s.extra?.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'failover', password: 's3cret' });
     expect(s.extra?.ssl).toMatchObject({ ca: expect.stringContaining('BEGIN CERTIFICATE') });
     const missing = await loadClustersFile(f, {}).catch((e: unknown) => e);
-    expect((missing as ValidationError).problems[0]).toMatchObject({ field: 'clusters.a.clientProperties', line: 4, message: expect.stringContaining('KF_TEST_PW, which is not set') });
+    expect((missing as ValidationError).problems[0]).toMatchObject({
+      field: 'clusters.a.clientProperties',
+      line: 4,
+      message: expect.stringContaining('KF_TEST_PW, which is not set'),
+    });
   });
 });

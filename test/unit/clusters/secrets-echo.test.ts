@@ -10,6 +10,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createConnectPort } from '../../../src/adapters/connect.js';
 import { ClientPropertiesError, readClientProperties } from '../../../src/clusters/client-properties.js';
 import { clientSettings, findFlow, loadClustersFile, redactUrl, secretValues } from '../../../src/clusters/load.js';
 import type { StepContext } from '../../../src/engine/step.js';
@@ -28,7 +29,8 @@ async function file(name: string, text: string, dir?: string): Promise<string> {
 }
 
 /** Everything an error shows: message and hint, any case (some values are upper-cased before being printed). */
-const shown = (e: unknown) => JSON.stringify({ m: (e as Error).message, h: (e as { hint?: string }).hint, p: (e as { problems?: unknown }).problems }).toLowerCase();
+const shown = (e: unknown) =>
+  JSON.stringify({ m: (e as Error).message, h: (e as { hint?: string }).hint, p: (e as { problems?: unknown }).problems }).toLowerCase();
 
 afterEach(() => {
   delete process.env.KF_H3_PW;
@@ -38,7 +40,10 @@ afterEach(() => {
 describe('secret values in error messages', () => {
   it('sasl.mechanism=${env:KF_H3_PW} that is not supported is quoted unexpanded, never with the password', async () => {
     const env = { KF_H3_PW: SECRET };
-    const f = await file('client.properties', 'security.protocol=SASL_SSL\nsasl.mechanism=${env:KF_H3_PW}\nsasl.jaas.config=x required username="u" password="${env:KF_H3_PW}";\n');
+    const f = await file(
+      'client.properties',
+      'security.protocol=SASL_SSL\nsasl.mechanism=${env:KF_H3_PW}\nsasl.jaas.config=x required username="u" password="${env:KF_H3_PW}";\n',
+    );
     const err = (() => {
       try {
         readClientProperties(f, env);
@@ -54,7 +59,11 @@ describe('secret values in error messages', () => {
   it('the same through a clusters file: the validation error quotes ${env:…} and holds no password', async () => {
     process.env.KF_H3_PW = SECRET;
     const props = await file('client.properties', 'security.protocol=${env:KF_H3_PW}\n');
-    const clusters = await file('clusters.yaml', `clusters:\n  a:\n    bootstrapServers: ["h:1"]\n    clientProperties: ${path.basename(props)}\n`, path.dirname(props));
+    const clusters = await file(
+      'clusters.yaml',
+      `clusters:\n  a:\n    bootstrapServers: ["h:1"]\n    clientProperties: ${path.basename(props)}\n`,
+      path.dirname(props),
+    );
     const err = await loadClustersFile(clusters).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
     expect((err as Error).message).toContain('security.protocol "${env:KF_H3_PW}" is not supported');
@@ -63,7 +72,10 @@ describe('secret values in error messages', () => {
 
   it('a password pasted as passwordEnv (a valid-looking name, unset) is not printed back', async () => {
     const pasted = 'Hunter2_pasted_Password';
-    const f = await file('clusters.yaml', `clusters:\n  a:\n    bootstrapServers: ["h:1"]\n    sasl: { mechanism: plain, username: u, passwordEnv: ${pasted} }\n`);
+    const f = await file(
+      'clusters.yaml',
+      `clusters:\n  a:\n    bootstrapServers: ["h:1"]\n    sasl: { mechanism: plain, username: u, passwordEnv: ${pasted} }\n`,
+    );
     const loaded = await loadClustersFile(f);
     const err = (() => {
       try {
@@ -86,7 +98,9 @@ describe('Connect REST credentials', () => {
     const f = await file('clusters.yaml', connectClusters(`http://admin:${SECRET}@connect:8083`));
     const err = await loadClustersFile(f).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ValidationError);
-    expect((err as ValidationError).problems).toEqual([expect.objectContaining({ field: 'flows[0].mm2.connect.url', message: expect.stringContaining('carries credentials') })]);
+    expect((err as ValidationError).problems).toEqual([
+      expect.objectContaining({ field: 'flows[0].mm2.connect.url', message: expect.stringContaining('carries credentials') }),
+    ]);
     expect(shown(err)).not.toContain(SECRET.toLowerCase());
   });
 
@@ -114,6 +128,7 @@ describe('Connect REST credentials', () => {
         const records: WriteDescription[] = [];
         const ctx = {
           flow: findFlow(loaded),
+          connect: createConnectPort,
           signal: new AbortController().signal,
           async write<T>(w: WriteDescription, fn: () => Promise<T>) {
             records.push(w);

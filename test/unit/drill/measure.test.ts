@@ -6,7 +6,12 @@ import { htmlReport, markdownReport } from '../../../src/drill/report.js';
 
 const t0 = 1_000_000;
 const ev = (t: number, e: RunEvent): TimedEvent => ({ t: t0 + t, e });
-const lagGate = (v: number, final: boolean): RunEvent => ({ kind: 'gate', step: 'lag', final, gate: { id: 'max-lag', description: '', observed: { totalLagRecords: v }, expected: '≤ 0', ok: v === 0 } });
+const lagGate = (v: number, final: boolean): RunEvent => ({
+  kind: 'gate',
+  step: 'lag',
+  final,
+  gate: { id: 'max-lag', description: '', observed: { totalLagRecords: v }, expected: '≤ 0', ok: v === 0 },
+});
 const failover: TimedEvent[] = [
   ev(0, { kind: 'step.started', step: 'lag', stepKind: 'check-replication-lag', attempt: 1 }),
   ev(100, lagGate(40, false)),
@@ -27,19 +32,31 @@ describe('drill measurements', () => {
   });
 
   it('the lag curve and the records at risk at the cutover (the last max-lag verdict)', () => {
-    expect(lagCurveOf('failover', failover, t0)).toEqual([{ run: 'failover', atMs: 100, totalLagRecords: 40 }, { run: 'failover', atMs: 1100, totalLagRecords: 0 }]);
+    expect(lagCurveOf('failover', failover, t0)).toEqual([
+      { run: 'failover', atMs: 100, totalLagRecords: 40 },
+      { run: 'failover', atMs: 1100, totalLagRecords: 0 },
+    ]);
     expect(rpoOf(failover, null)).toEqual({ recordsAtRisk: 0, dataLossWindowMs: null, neverReplicatedBack: null });
   });
 
-  it('per group: re-reads reported by the translation beside the ledger\'s duplicates and skips', () => {
-    expect(groupsOf(failover, { produced: 10, sendFailures: 0, groups: [{ groupId: 'billing', skipped: 0, duplicates: 7, consumed: 17 }] })).toEqual([{ group: 'billing', reReadReported: 7, duplicatesMeasured: 7, skippedMeasured: 0, consumed: 17 }]);
+  it("per group: re-reads reported by the translation beside the ledger's duplicates and skips", () => {
+    expect(groupsOf(failover, { produced: 10, sendFailures: 0, groups: [{ groupId: 'billing', skipped: 0, duplicates: 7, consumed: 17 }] })).toEqual([
+      { group: 'billing', reReadReported: 7, duplicatesMeasured: 7, skippedMeasured: 0, consumed: 17 },
+    ]);
   });
 
   it('the reports show the figures; the HTML is self-contained (Chart.js inlined, no external resource)', () => {
     const m: DrillMeasurements = {
-      drillId: 'd1', startedAt: '2026-11-22T00:00:00.000Z', outcome: 'succeeded',
+      drillId: 'd1',
+      startedAt: '2026-11-22T00:00:00.000Z',
+      outcome: 'succeeded',
       failover: { runId: 'r1', runbook: 'planned.yaml', outcome: 'succeeded', exitCode: 0, rtoMs: 21_300, auditFile: '/a' },
-      failback: null, phases: phasesOf('failover', failover, t0), rpo: rpoOf(failover, null), groups: groupsOf(failover, null), traffic: null, lagCurve: lagCurveOf('failover', failover, t0),
+      failback: null,
+      phases: phasesOf('failover', failover, t0),
+      rpo: rpoOf(failover, null),
+      groups: groupsOf(failover, null),
+      traffic: null,
+      lagCurve: lagCurveOf('failover', failover, t0),
     };
     expect(markdownReport(m)).toContain('| failover | planned.yaml | succeeded (exit 0) | 21.3 s | /a |');
     const html = htmlReport(m);

@@ -5,14 +5,14 @@
  * behaves as the port documents (offsets from 0, high watermark = next offset, latest record per key wins on read).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ANCHOR_TOPIC, judgeAudit, readAnchor, type AnchorLookup } from '../../../src/engine/audit-anchor.js';
-import { loadRunForResume, runRunbook } from '../../../src/engine/executor.js';
+import { runRunbook } from '../../../src/engine/executor.js';
 import { loadRunbook } from '../../../src/engine/load-runbook.js';
 import { StepRegistry } from '../../../src/engine/registry.js';
 import { defineStep } from '../../../src/engine/step.js';
@@ -39,7 +39,10 @@ export function memoryCluster() {
     },
     partitionOffsets: async (topic: string) => [{ partition: 0, logStartOffset: 0, highWatermark: topics.get(topic)?.records.length ?? 0 }],
     readRange: async (topic: string, partition: number, from: number, to: number, onRecord: (r: unknown) => void) => {
-      topics.get(topic)!.records.slice(from, to).forEach((r, i) => onRecord({ topic, partition, offset: from + i, ...r }));
+      topics
+        .get(topic)!
+        .records.slice(from, to)
+        .forEach((r, i) => onRecord({ topic, partition, offset: from + i, ...r }));
     },
     close: async () => {},
   } as unknown as KafkaPort;
@@ -48,28 +51,59 @@ export function memoryCluster() {
 
 function registry(writes: string[]) {
   return new StepRegistry()
-    .register(defineStep({ kind: 'write', description: 'writes to b', writes: true, input: z.strictObject({ what: z.string() }), async check() {
-      return {};
-    }, async apply(ctx, i) {
-      await ctx.write({ action: 'write', cluster: 'b', details: { what: i.what } }, async () => writes.push(i.what));
-      return {};
-    } }))
-    .register(defineStep({ kind: 'slow', description: 'waits', writes: false, input: z.strictObject({}), async check(ctx) {
-      await ctx.sleep(5000);
-      return {};
-    } }));
+    .register(
+      defineStep({
+        kind: 'write',
+        description: 'writes to b',
+        writes: true,
+        input: z.strictObject({ what: z.string() }),
+        async check() {
+          return {};
+        },
+        async apply(ctx, i) {
+          await ctx.write({ action: 'write', cluster: 'b', details: { what: i.what } }, async () => writes.push(i.what));
+          return {};
+        },
+      }),
+    )
+    .register(
+      defineStep({
+        kind: 'slow',
+        description: 'waits',
+        writes: false,
+        input: z.strictObject({}),
+        async check(ctx) {
+          await ctx.sleep(5000);
+          return {};
+        },
+      }),
+    );
 }
 
 export async function finishedRun(o: { dryRun?: boolean; yaml?: string; pause?: AbortSignal } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kf-anchor-'));
   const file = path.join(dir, 'rb.yaml');
-  await writeFile(file, `apiVersion: kafka-failover/v1\nname: t\nflow: a->b\nsteps:\n${o.yaml ?? '  - { id: w1, kind: write, with: { what: one } }\n  - { id: w2, kind: write, with: { what: two } }\n'}`);
+  await writeFile(
+    file,
+    `apiVersion: kafka-failover/v1\nname: t\nflow: a->b\nsteps:\n${o.yaml ?? '  - { id: w1, kind: write, with: { what: one } }\n  - { id: w2, kind: write, with: { what: two } }\n'}`,
+  );
   const writes: string[] = [];
   const reg = registry(writes);
   const runbook = await loadRunbook(file, reg);
   const b = memoryCluster();
   const runsDir = path.join(dir, 'runs');
-  const r = await runRunbook({ runbook, clusters, registry: reg, dryRun: o.dryRun ?? false, yes: true, runsDir, kafka: () => b.port, lock: false, operator: 'tester', ...(o.pause ? { pauseSignal: o.pause } : {}) });
+  const r = await runRunbook({
+    runbook,
+    clusters,
+    registry: reg,
+    dryRun: o.dryRun ?? false,
+    yes: true,
+    runsDir,
+    kafka: () => b.port,
+    lock: false,
+    operator: 'tester',
+    ...(o.pause ? { pauseSignal: o.pause } : {}),
+  });
   return { ...r, b, runsDir, reg, runbook, writes, text: readFileSync(r.auditFile, 'utf8') };
 }
 
@@ -116,7 +150,11 @@ describe('the audit anchor', () => {
     const r = await finishedRun();
     const cut = cutLast(r.text);
     const n = cut.trim().split('\n').length;
-    expect(judgeAudit(cut, await reachable(r.b.port, r.runId))).toMatchObject({ verdict: 'BROKEN', line: n + 1, reason: expect.stringContaining('the tail was cut') });
+    expect(judgeAudit(cut, await reachable(r.b.port, r.runId))).toMatchObject({
+      verdict: 'BROKEN',
+      line: n + 1,
+      reason: expect.stringContaining('the tail was cut'),
+    });
     expect(judgeAudit(cut, unreachable)).toMatchObject({ verdict: 'OPEN', note: expect.stringContaining('anchor not checked') });
     expect(judgeAudit(r.text, unreachable)).toMatchObject({ verdict: 'OK', note: expect.stringContaining('anchor could not be reached') });
   });
@@ -127,11 +165,17 @@ describe('the audit anchor', () => {
       if (rec.kind === 'write.done') (rec.write as { details: { what: string } }).details.what = 'nothing';
     });
     expect(judgeAudit(forged, { reachable: false, reason: 'x' }).verdict).toBe('OK'); // the chain alone cannot tell
-    expect(judgeAudit(forged, await reachable(r.b.port, r.runId))).toMatchObject({ verdict: 'BROKEN', reason: expect.stringContaining('the chain was rewritten') });
+    expect(judgeAudit(forged, await reachable(r.b.port, r.runId))).toMatchObject({
+      verdict: 'BROKEN',
+      reason: expect.stringContaining('the chain was rewritten'),
+    });
     const renamed = rechain(r.text, (rec) => {
       if (rec.runId) rec.runId = 'forged-run';
     });
-    expect(judgeAudit(renamed, await reachable(r.b.port, 'forged-run'))).toMatchObject({ verdict: 'BROKEN', reason: expect.stringContaining('no anchor for run forged-run') });
+    expect(judgeAudit(renamed, await reachable(r.b.port, 'forged-run'))).toMatchObject({
+      verdict: 'BROKEN',
+      reason: expect.stringContaining('no anchor for run forged-run'),
+    });
   });
 
   it('a paused run is OPEN; a finished dry-run is OK without an anchor (dry-runs write nothing to clusters)', async () => {
@@ -140,7 +184,10 @@ describe('the audit anchor', () => {
     const paused = await finishedRun({ yaml: '  - { id: s, kind: slow, with: {} }\n', pause: ctl.signal });
     expect(paused.outcome).toBe('paused');
     expect(paused.anchor).toBeUndefined();
-    expect(judgeAudit(paused.text, await reachable(paused.b.port, paused.runId))).toMatchObject({ verdict: 'OPEN', note: expect.stringContaining(`kafka-failover resume ${paused.runId}`) });
+    expect(judgeAudit(paused.text, await reachable(paused.b.port, paused.runId))).toMatchObject({
+      verdict: 'OPEN',
+      note: expect.stringContaining(`kafka-failover resume ${paused.runId}`),
+    });
     const dry = await finishedRun({ dryRun: true });
     expect(dry.b.topics.has(ANCHOR_TOPIC)).toBe(false);
     expect(judgeAudit(dry.text, await reachable(dry.b.port, dry.runId))).toMatchObject({ verdict: 'OK', note: expect.stringContaining('dry-run') });

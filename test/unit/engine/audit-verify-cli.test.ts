@@ -20,11 +20,28 @@ async function finishedLog(): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kf-verify-'));
   const file = path.join(dir, 'rb.yaml');
   await writeFile(file, 'apiVersion: kafka-failover/v1\nname: t\nflow: a->b\nsteps:\n  - { id: n, kind: note, with: {} }\n');
-  const reg = new StepRegistry().register(defineStep({ kind: 'note', description: 'notes', writes: false, input: z.strictObject({}), async check(ctx) {
-    ctx.note('hello');
-    return {};
-  } }));
-  const r = await runRunbook({ runbook: await loadRunbook(file, reg), clusters, registry: reg, dryRun: false, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false });
+  const reg = new StepRegistry().register(
+    defineStep({
+      kind: 'note',
+      description: 'notes',
+      writes: false,
+      input: z.strictObject({}),
+      async check(ctx) {
+        ctx.note('hello');
+        return {};
+      },
+    }),
+  );
+  const r = await runRunbook({
+    runbook: await loadRunbook(file, reg),
+    clusters,
+    registry: reg,
+    dryRun: false,
+    yes: true,
+    runsDir: path.join(dir, 'runs'),
+    kafka: fakeKafka,
+    lock: false,
+  });
   expect(r.outcome).toBe('succeeded');
   return r.auditFile;
 }

@@ -19,7 +19,6 @@ import { execStep } from '../../../src/steps/exec.js';
 import type { LoadedClusters } from '../../../src/clusters/load.js';
 import { clusters, fakeKafka } from './fixtures.js';
 
-
 function registry(writes: string[]) {
   return new StepRegistry()
     .register(
@@ -29,7 +28,10 @@ function registry(writes: string[]) {
         writes: false,
         input: z.strictObject({ value: z.number(), max: z.number().min(0) }),
         async check(_ctx, i) {
-          return { gates: [{ id: 'max', description: 'value ≤ max', observed: i.value, expected: `≤ ${i.max}`, ok: i.value <= i.max }], outputs: { value: i.value } };
+          return {
+            gates: [{ id: 'max', description: 'value ≤ max', observed: i.value, expected: `≤ ${i.max}`, ok: i.value <= i.max }],
+            outputs: { value: i.value },
+          };
         },
       }),
     )
@@ -80,12 +82,33 @@ async function setup(yaml: string) {
   return { dir, file };
 }
 
-async function run(yaml: string, opts: { dryRun?: boolean; yes?: boolean; overrides?: Record<string, string>; sets?: Record<string, string>; auditIo?: import('../../../src/engine/audit.js').AuditIo } = {}) {
+async function run(
+  yaml: string,
+  opts: {
+    dryRun?: boolean;
+    yes?: boolean;
+    overrides?: Record<string, string>;
+    sets?: Record<string, string>;
+    auditIo?: import('../../../src/engine/audit.js').AuditIo;
+  } = {},
+) {
   const writes: string[] = [];
   const reg = registry(writes);
   const { dir, file } = await setup(yaml);
   const runbook = await loadRunbook(file, reg, opts.sets ?? {});
-  const r = await runRunbook({ runbook, clusters, registry: reg, dryRun: opts.dryRun ?? false, yes: opts.yes ?? true, overrides: opts.overrides ?? {}, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false, operator: 'tester', ...(opts.auditIo ? { auditIo: opts.auditIo } : {}) });
+  const r = await runRunbook({
+    runbook,
+    clusters,
+    registry: reg,
+    dryRun: opts.dryRun ?? false,
+    yes: opts.yes ?? true,
+    overrides: opts.overrides ?? {},
+    runsDir: path.join(dir, 'runs'),
+    kafka: fakeKafka,
+    lock: false,
+    operator: 'tester',
+    ...(opts.auditIo ? { auditIo: opts.auditIo } : {}),
+  });
   return { ...r, writes };
 }
 
@@ -97,7 +120,10 @@ describe('executor', () => {
     expect(r.outcome).toBe('blocked');
     expect(r.exitCode).toBe(3);
     expect(r.writes).toEqual([]);
-    const audit = readFileSync(r.auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const audit = readFileSync(r.auditFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(audit.find((e) => e.kind === 'gate')).toMatchObject({ step: 'lag', gate: { id: 'max', observed: 5, expected: '≤ 3', ok: false } });
     expect(audit.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'blocked', exitCode: 3 });
     expect(r.message).toContain('--override lag.max="<reason>"');
@@ -113,14 +139,21 @@ describe('executor', () => {
   it('an override with a reason lets the gate pass and is audited', async () => {
     const r = await run(twoSteps, { overrides: { 'lag.max': 'approved by the incident lead' } });
     expect(r.outcome).toBe('succeeded');
-    expect(r.events.find((e) => e.kind === 'gate.overridden')).toMatchObject({ step: 'lag', gate: 'max', reason: 'approved by the incident lead', observed: 5 });
+    expect(r.events.find((e) => e.kind === 'gate.overridden')).toMatchObject({
+      step: 'lag',
+      gate: 'max',
+      reason: 'approved by the incident lead',
+      observed: 5,
+    });
   });
 
   it('dry-run turns writes into "would" records carrying the values, and writes nothing', async () => {
     const r = await run(twoSteps, { dryRun: true, sets: { v: '1' } });
     expect(r.outcome).toBe('succeeded');
     expect(r.writes).toEqual([]);
-    expect(r.events.filter((e) => e.kind === 'write.would')).toEqual([expect.objectContaining({ step: 'reset', write: { action: 'write', cluster: 'b', details: { what: 'v=1' } } })]);
+    expect(r.events.filter((e) => e.kind === 'write.would')).toEqual([
+      expect.objectContaining({ step: 'reset', write: { action: 'write', cluster: 'b', details: { what: 'v=1' } } }),
+    ]);
     expect(r.events.some((e) => e.kind === 'write.done')).toBe(false);
   });
 
@@ -138,7 +171,14 @@ describe('executor', () => {
     const runbook = await loadRunbook(file, reg);
     const asked: string[] = [];
     const r = await runRunbook({
-      runbook, clusters, registry: reg, dryRun: false, yes: false, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false,
+      runbook,
+      clusters,
+      registry: reg,
+      dryRun: false,
+      yes: false,
+      runsDir: path.join(dir, 'runs'),
+      kafka: fakeKafka,
+      lock: false,
       prompter: { confirm: async () => true, typeToConfirm: async (expected, message) => (asked.push(`${expected}|${message}`), false) },
     });
     expect(r).toMatchObject({ outcome: 'aborted', exitCode: 4 });
@@ -178,10 +218,23 @@ describe('executor', () => {
     const { dir, file } = await setup(twoSteps);
     const runbook = await loadRunbook(file, reg, { v: '1' });
     const r = await runRunbook({
-      runbook, clusters, registry: reg, dryRun: false, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false,
+      runbook,
+      clusters,
+      registry: reg,
+      dryRun: false,
+      yes: true,
+      runsDir: path.join(dir, 'runs'),
+      kafka: fakeKafka,
+      lock: false,
       auditIo: {
         write: (fd, buf, off, len) => {
-          kinds.push(JSON.parse(Buffer.from(buf).subarray(off, off + len).toString('utf8')).kind);
+          kinds.push(
+            JSON.parse(
+              Buffer.from(buf)
+                .subarray(off, off + len)
+                .toString('utf8'),
+            ).kind,
+          );
           if (++lines >= 6) throw new Error('ENOSPC: no space left on device');
           return writeSync(fd, buf, off, len);
         },
@@ -221,13 +274,35 @@ describe('executor', () => {
     // password file, as a hook with access to it could.
     const pwFile = path.join(await mkdtemp(path.join(os.tmpdir(), 'kf-engine-pw-')), 'pw');
     await writeFile(pwFile, secret);
-    const withSasl: LoadedClusters = { ...clusters, config: { ...clusters.config, clusters: { ...clusters.config.clusters, b: { bootstrapServers: ['h:2'], sasl: { mechanism: 'scram-sha-512', username: 'u', passwordFile: pwFile } } } } };
+    const withSasl: LoadedClusters = {
+      ...clusters,
+      config: {
+        ...clusters.config,
+        clusters: { ...clusters.config.clusters, b: { bootstrapServers: ['h:2'], sasl: { mechanism: 'scram-sha-512', username: 'u', passwordFile: pwFile } } },
+      },
+    };
     const reg = registry([]).register(execStep);
-    const { dir, file } = await setup(`steps:\n  - id: leak\n    kind: exec\n    with: { command: [sh, -c, 'echo "password is $(cat ${pwFile})"; cat ${pwFile} >&2; exit 3'] }\n`);
+    const { dir, file } = await setup(
+      `steps:\n  - id: leak\n    kind: exec\n    with: { command: [sh, -c, 'echo "password is $(cat ${pwFile})"; cat ${pwFile} >&2; exit 3'] }\n`,
+    );
     const runbook = await loadRunbook(file, reg);
-    const r = await runRunbook({ runbook, clusters: withSasl, registry: reg, dryRun: false, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false });
+    const r = await runRunbook({
+      runbook,
+      clusters: withSasl,
+      registry: reg,
+      dryRun: false,
+      yes: true,
+      runsDir: path.join(dir, 'runs'),
+      kafka: fakeKafka,
+      lock: false,
+    });
     expect(r.outcome).toBe('failed');
-    const everything = [readFileSync(r.auditFile, 'utf8'), readFileSync(path.join(r.runDir, 'snapshot.json'), 'utf8'), JSON.stringify(r.events), r.message ?? ''].join('\n');
+    const everything = [
+      readFileSync(r.auditFile, 'utf8'),
+      readFileSync(path.join(r.runDir, 'snapshot.json'), 'utf8'),
+      JSON.stringify(r.events),
+      r.message ?? '',
+    ].join('\n');
     expect(everything).toContain('password is ***');
     expect(everything.split(secret).length - 1).toBe(0);
   });
@@ -243,7 +318,11 @@ describe('executor', () => {
       expect(rec.seq).toBe(i + 1);
       expect(rec.prev).toBe(prev);
       const { hash, ...rest } = rec;
-      expect(createHash('sha256').update(line.replace(`,"hash":"${hash}"}`, '}')).digest('hex')).toBe(hash);
+      expect(
+        createHash('sha256')
+          .update(line.replace(`,"hash":"${hash}"}`, '}'))
+          .digest('hex'),
+      ).toBe(hash);
       prev = hash;
       void rest;
     });

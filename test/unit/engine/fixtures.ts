@@ -6,8 +6,12 @@ export const clusters: LoadedClusters = {
   file: 'clusters.yaml',
   config: {
     clusters: { a: { bootstrapServers: ['h:1'] }, b: { bootstrapServers: ['h:2'] } },
-    flows: [{ source: 'a', target: 'b', replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source', groupsExclude: [], topicsExclude: [] }],
+    flows: [
+      { source: 'a', target: 'b', replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source', groupsExclude: [], topicsExclude: [] },
+    ],
   },
 };
 
-export const fakeKafka = (() => ({ describeCluster: async () => ({ clusterId: 'x', controllerId: 1, brokers: [] }), close: async () => {} })) as unknown as (a: string) => KafkaPort;
+export const fakeKafka = (() => ({ describeCluster: async () => ({ clusterId: 'x', controllerId: 1, brokers: [] }), close: async () => {} })) as unknown as (
+  a: string,
+) => KafkaPort;

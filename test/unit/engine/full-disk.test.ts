@@ -23,7 +23,10 @@ vi.mock('node:fs', async (importOriginal) => {
   const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
   // Both signatures the engine may use: (fd, string) and (fd, buffer, offset, length).
   const writeSync = (fd: number, data: string | Uint8Array, offset?: number, length?: number): number => {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength).subarray(offset ?? 0, (offset ?? 0) + (length ?? data.byteLength - (offset ?? 0)));
+    const bytes =
+      typeof data === 'string'
+        ? Buffer.from(data, 'utf8')
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength).subarray(offset ?? 0, (offset ?? 0) + (length ?? data.byteLength - (offset ?? 0)));
     if (disk.free <= 0) throw enospc();
     const n = Math.min(bytes.length, disk.free, disk.maxPerWrite);
     disk.free -= n;
@@ -48,19 +51,39 @@ const { clusters, fakeKafka } = await import('./fixtures.js');
 
 function registry(writes: string[]) {
   return new StepRegistry()
-    .register(defineStep({ kind: 'note', description: 'records a note', writes: false, input: z.strictObject({ text: z.string() }), async check(ctx, i) {
-      ctx.note(i.text);
-      return { outputs: { text: i.text } };
-    } }))
-    .register(defineStep({ kind: 'write', description: 'writes to cluster b', writes: true, input: z.strictObject({ what: z.string() }), async check() {
-      return {};
-    }, async apply(ctx, i) {
-      await ctx.write({ action: 'write', cluster: 'b', details: { what: i.what }, key: `w:${i.what}` }, async () => writes.push(i.what));
-      return {};
-    } }));
+    .register(
+      defineStep({
+        kind: 'note',
+        description: 'records a note',
+        writes: false,
+        input: z.strictObject({ text: z.string() }),
+        async check(ctx, i) {
+          ctx.note(i.text);
+          return { outputs: { text: i.text } };
+        },
+      }),
+    )
+    .register(
+      defineStep({
+        kind: 'write',
+        description: 'writes to cluster b',
+        writes: true,
+        input: z.strictObject({ what: z.string() }),
+        async check() {
+          return {};
+        },
+        async apply(ctx, i) {
+          await ctx.write({ action: 'write', cluster: 'b', details: { what: i.what }, key: `w:${i.what}` }, async () => writes.push(i.what));
+          return {};
+        },
+      }),
+    );
 }
 
-const steps = ['a', 'b', 'c', 'd', 'e'].flatMap((x) => [`  - { id: n${x}, kind: note, with: { text: "${'x'.repeat(300)}" } }`, `  - { id: w${x}, kind: write, with: { what: ${x} } }`]);
+const steps = ['a', 'b', 'c', 'd', 'e'].flatMap((x) => [
+  `  - { id: n${x}, kind: note, with: { text: "${'x'.repeat(300)}" } }`,
+  `  - { id: w${x}, kind: write, with: { what: ${x} } }`,
+]);
 
 async function setup() {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kf-disk-'));
@@ -70,7 +93,13 @@ async function setup() {
   const reg = registry(writes);
   const runbook = await loadRunbook(file, reg);
   const runsDir = path.join(dir, 'runs');
-  return { writes, reg, runbook, runsDir, go: () => runRunbook({ runbook, clusters, registry: reg, dryRun: false, yes: true, runsDir, kafka: fakeKafka, lock: false, runId: 'disk-test' }) };
+  return {
+    writes,
+    reg,
+    runbook,
+    runsDir,
+    go: () => runRunbook({ runbook, clusters, registry: reg, dryRun: false, yes: true, runsDir, kafka: fakeKafka, lock: false, runId: 'disk-test' }),
+  };
 }
 
 const tmpFiles = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.tmp'));
@@ -96,11 +125,16 @@ describe('a full disk under the run directory', () => {
   it('the audit log filling the disk mid-record: the run throws one line naming audit.jsonl and the free bytes, cut back to the last whole record, no further write; resume finishes once space is freed', async () => {
     const s = await setup();
     disk.free = 5000; // the audit log runs out part-way through a record
-    const error = await s.go().then(() => undefined, (e: unknown) => e);
+    const error = await s.go().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ name: 'AuditWriteError', exitCode: 1 });
     const message = (error as Error).message;
     expect(message).not.toContain('\n');
-    expect(message).toMatch(/^Cannot write \/.*\/runs\/disk-test\/audit\.jsonl: ENOSPC: no space left on device, write \(\d+ bytes free on its filesystem\); the run stopped before any further write to a cluster\.$/);
+    expect(message).toMatch(
+      /^Cannot write \/.*\/runs\/disk-test\/audit\.jsonl: ENOSPC: no space left on device, write \(\d+ bytes free on its filesystem\); the run stopped before any further write to a cluster\.$/,
+    );
     const runDir = path.join(s.runsDir, 'disk-test');
     const text = readFileSync(path.join(runDir, 'audit.jsonl'), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
@@ -116,7 +150,17 @@ describe('a full disk under the run directory', () => {
 
     disk.free = Infinity; // space freed
     const { record, resume } = loadRunForResume(s.runsDir, 'disk-test');
-    const again = await runRunbook({ runbook: s.runbook, clusters, registry: s.reg, dryRun: record.dryRun, yes: true, runsDir: s.runsDir, kafka: fakeKafka, lock: false, resume });
+    const again = await runRunbook({
+      runbook: s.runbook,
+      clusters,
+      registry: s.reg,
+      dryRun: record.dryRun,
+      yes: true,
+      runsDir: s.runsDir,
+      kafka: fakeKafka,
+      lock: false,
+      resume,
+    });
     expect(again.outcome).toBe('succeeded');
     expect(s.writes).toEqual(['a', 'b', 'c', 'd', 'e']); // each write sent once
     const after = readFileSync(path.join(runDir, 'audit.jsonl'), 'utf8');
@@ -127,9 +171,14 @@ describe('a full disk under the run directory', () => {
   it('the snapshot failing to write does not escape the xstate subscriber: the run throws one line naming snapshot.json, no .tmp is left, no further write; resume finishes', async () => {
     const s = await setup();
     disk.failFile = /snapshot\.json/;
-    const error = await s.go().then(() => undefined, (e: unknown) => e);
+    const error = await s.go().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ name: 'RunFileWriteError', exitCode: 1 });
-    expect((error as Error).message).toMatch(/^Cannot write \/.*\/runs\/disk-test\/snapshot\.json: ENOSPC[^\n]*\(\d+ bytes free on its filesystem\); the run stopped before any further write to a cluster\.$/);
+    expect((error as Error).message).toMatch(
+      /^Cannot write \/.*\/runs\/disk-test\/snapshot\.json: ENOSPC[^\n]*\(\d+ bytes free on its filesystem\); the run stopped before any further write to a cluster\.$/,
+    );
     const runDir = path.join(s.runsDir, 'disk-test');
     expect(tmpFiles(runDir)).toEqual([]);
     expect(existsSync(path.join(runDir, 'snapshot.json'))).toBe(false);
@@ -139,7 +188,17 @@ describe('a full disk under the run directory', () => {
     expect(s.writes).toEqual([]); // the first snapshot (after step na) failed: wa never wrote
     delete disk.failFile;
     const { resume } = loadRunForResume(s.runsDir, 'disk-test');
-    const again = await runRunbook({ runbook: s.runbook, clusters, registry: s.reg, dryRun: false, yes: true, runsDir: s.runsDir, kafka: fakeKafka, lock: false, resume });
+    const again = await runRunbook({
+      runbook: s.runbook,
+      clusters,
+      registry: s.reg,
+      dryRun: false,
+      yes: true,
+      runsDir: s.runsDir,
+      kafka: fakeKafka,
+      lock: false,
+      resume,
+    });
     expect(again.outcome).toBe('succeeded');
     expect(s.writes).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
@@ -147,7 +206,10 @@ describe('a full disk under the run directory', () => {
   it('run.json failing to write: the run throws naming run.json before any record or write, and leaves no run.json.tmp', async () => {
     const s = await setup();
     disk.failFile = /run\.json/;
-    const error = await s.go().then(() => undefined, (e: unknown) => e);
+    const error = await s.go().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ name: 'RunFileWriteError', exitCode: 1 });
     expect((error as Error).message).toMatch(/^Cannot write \/.*\/runs\/disk-test\/run\.json: ENOSPC/);
     const runDir = path.join(s.runsDir, 'disk-test');

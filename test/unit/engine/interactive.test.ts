@@ -18,7 +18,6 @@ import { StepRegistry } from '../../../src/engine/registry.js';
 import { defineStep } from '../../../src/engine/step.js';
 import { clusters, fakeKafka } from './fixtures.js';
 
-
 /** A world the fake steps read and write: `lag` drains by `drainPerProbe` at each probe; writes are recorded. */
 interface World {
   lag: number;
@@ -40,7 +39,18 @@ function registry(w: World) {
         async check(_ctx, i) {
           const value = w.lag;
           w.lag = Math.max(0, w.lag - w.drainPerProbe);
-          return { gates: [{ id: 'max-lag', description: 'replication lag', observed: { totalLagRecords: value }, expected: `≤ ${i.max} records`, ok: value <= i.max, remaining: { value, unit: 'records', detail: { orders: value } } }] };
+          return {
+            gates: [
+              {
+                id: 'max-lag',
+                description: 'replication lag',
+                observed: { totalLagRecords: value },
+                expected: `≤ ${i.max} records`,
+                ok: value <= i.max,
+                remaining: { value, unit: 'records', detail: { orders: value } },
+              },
+            ],
+          };
         },
       }),
     )
@@ -64,7 +74,8 @@ function registry(w: World) {
     );
 }
 
-const rb = (lagWait = '') => `apiVersion: kafka-failover/v1\nname: t\nflow: a->b\nsteps:\n  - id: lag\n    kind: lag\n    with: { max: 0 }\n${lagWait}  - id: first\n    kind: write\n    with: { what: one }\n    confirm: true\n  - id: second\n    kind: write\n    with: { what: two }\n    confirm: { typeTargetAlias: true }\n`;
+const rb = (lagWait = '') =>
+  `apiVersion: kafka-failover/v1\nname: t\nflow: a->b\nsteps:\n  - id: lag\n    kind: lag\n    with: { max: 0 }\n${lagWait}  - id: first\n    kind: write\n    with: { what: one }\n    confirm: true\n  - id: second\n    kind: write\n    with: { what: two }\n    confirm: { typeTargetAlias: true }\n`;
 
 async function start(yaml: string, w: World, extra: Partial<RunOptions> = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kf-interactive-'));
@@ -73,7 +84,18 @@ async function start(yaml: string, w: World, extra: Partial<RunOptions> = {}) {
   const reg = registry(w);
   const runbook = await loadRunbook(file, reg);
   const runsDir = path.join(dir, 'runs');
-  const r = await runRunbook({ runbook, clusters, registry: reg, dryRun: false, yes: false, runsDir, kafka: fakeKafka, lock: false, operator: 'tester', ...extra });
+  const r = await runRunbook({
+    runbook,
+    clusters,
+    registry: reg,
+    dryRun: false,
+    yes: false,
+    runsDir,
+    kafka: fakeKafka,
+    lock: false,
+    operator: 'tester',
+    ...extra,
+  });
   return { r, runsDir, runbook, reg };
 }
 
@@ -94,10 +116,14 @@ function scripted(decisions: GateDecision[], opts: { typed?: string; confirm?: b
 }
 
 const kinds = (events: RunEvent[]) => events.map((e) => e.kind);
-const audit = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const audit = (file: string) =>
+  readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('interactive gates', () => {
-  it('an operator override needs a reason, is recorded as the operator\'s, and lets the run write', async () => {
+  it("an operator override needs a reason, is recorded as the operator's, and lets the run write", async () => {
     const w: World = { lag: 42, drainPerProbe: 0, writes: [] };
     const { prompter, asked } = scripted([{ action: 'override', reason: 'lag is on a topic being retired (ticket OPS-7)' }]);
     const { r } = await start(rb(), w, { prompter });
@@ -106,7 +132,12 @@ describe('interactive gates', () => {
     expect(w.writes).toEqual(['one', 'two']);
     const a = audit(r.auditFile);
     expect(a.find((e) => e.kind === 'gate.decision')).toMatchObject({ step: 'lag', gates: ['max-lag'], decision: 'override', by: 'operator' });
-    expect(a.find((e) => e.kind === 'gate.overridden')).toMatchObject({ gate: 'max-lag', reason: 'lag is on a topic being retired (ticket OPS-7)', observed: { totalLagRecords: 42 }, by: 'operator' });
+    expect(a.find((e) => e.kind === 'gate.overridden')).toMatchObject({
+      gate: 'max-lag',
+      reason: 'lag is on a topic being retired (ticket OPS-7)',
+      observed: { totalLagRecords: 42 },
+      by: 'operator',
+    });
     // The decision precedes the first write, in a verifiable chain.
     expect(a.findIndex((e) => e.kind === 'gate.overridden')).toBeLessThan(a.findIndex((e) => e.kind === 'write.intent'));
     expect(verifyAuditText(readFileSync(r.auditFile, 'utf8')).ok).toBe(true);
@@ -124,7 +155,10 @@ describe('interactive gates', () => {
     expect(last.remaining).toBeLessThan(progress[0]!.remaining!);
     expect(last.ratePerSec).toBeGreaterThan(0);
     expect(last.etaMs).toBeGreaterThanOrEqual(0);
-    expect(r.events.filter((e) => e.kind === 'gate' && e.final && e.step === 'lag').map((e) => (e as { gate: { ok: boolean } }).gate.ok)).toEqual([false, true]);
+    expect(r.events.filter((e) => e.kind === 'gate' && e.final && e.step === 'lag').map((e) => (e as { gate: { ok: boolean } }).gate.ok)).toEqual([
+      false,
+      true,
+    ]);
   });
 
   it('"retry" checks again; "abort" ends the run aborted (exit 4) with nothing written', async () => {
@@ -145,7 +179,7 @@ describe('interactive gates', () => {
     expect(kinds(r.events)).not.toContain('gate.decision');
   });
 
-  it('a writing step\'s plan is shown (and audited) before its confirmation', async () => {
+  it("a writing step's plan is shown (and audited) before its confirmation", async () => {
     const w: World = { lag: 0, drainPerProbe: 0, writes: [] };
     const { prompter } = scripted([]);
     const { r } = await start(rb(), w, { prompter });

@@ -20,7 +20,8 @@ describe('runbook loader', () => {
   it('accepts every shipped runbook', async () => {
     const files = (await readdir('runbooks')).filter((f) => f.endsWith('.yaml'));
     expect(files.length).toBeGreaterThan(0);
-    for (const f of files) await expect(loadRunbook(path.join('runbooks', f), builtinRegistry())).resolves.toMatchObject({ runbook: { apiVersion: 'kafka-failover/v1' } });
+    for (const f of files)
+      await expect(loadRunbook(path.join('runbooks', f), builtinRegistry())).resolves.toMatchObject({ runbook: { apiVersion: 'kafka-failover/v1' } });
   });
 
   it('reports unknown kinds, unknown variables, negative thresholds, duplicate ids and bad --set values together', async () => {
@@ -51,13 +52,17 @@ describe('runbook loader', () => {
     expect(by('steps[2].with.groups')).toMatchObject({ line: 14, message: 'unknown template variable ${params.nope}' });
   });
 
-  it('refuses a reference to a later step\'s outputs', async () => {
-    const list = await problems('apiVersion: kafka-failover/v1\nname: x\nflow: a->b\nsteps:\n  - id: reset\n    kind: reset-consumer-groups\n    with: { plan: "${steps.translate.outputs.plan}" }\n  - id: translate\n    kind: translate-offsets\n');
+  it("refuses a reference to a later step's outputs", async () => {
+    const list = await problems(
+      'apiVersion: kafka-failover/v1\nname: x\nflow: a->b\nsteps:\n  - id: reset\n    kind: reset-consumer-groups\n    with: { plan: "${steps.translate.outputs.plan}" }\n  - id: translate\n    kind: translate-offsets\n',
+    );
     expect(list[0]).toMatchObject({ line: 7, message: '${steps.translate.outputs.plan} does not name the outputs of an earlier step' });
   });
 
   it('reports malformed YAML and a missing apiVersion with positions', async () => {
     expect((await problems('name: [unclosed\n'))[0]).toMatchObject({ field: '(yaml)', line: expect.any(Number) });
-    expect(await problems('name: x\nflow: a->b\nsteps: []\n')).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'apiVersion' }), expect.objectContaining({ field: 'steps' })]));
+    expect(await problems('name: x\nflow: a->b\nsteps: []\n')).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: 'apiVersion' }), expect.objectContaining({ field: 'steps' })]),
+    );
   });
 });

@@ -16,7 +16,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runRunbook } from '../../../src/engine/executor.js';
 import { loadRunbook } from '../../../src/engine/load-runbook.js';
-import { holderFor, LEASE_TOPIC, takeLocalLock, TargetLease, type LockHolder } from '../../../src/engine/lock.js';
+import { TargetLease } from '../../../src/engine/lease.js';
+import { holderFor, LEASE_TOPIC, takeLocalLock, type LockHolder } from '../../../src/engine/lock.js';
 import { StepRegistry } from '../../../src/engine/registry.js';
 import type { KafkaPort, ReadRecord } from '../../../src/kafka/port.js';
 import { execStep } from '../../../src/steps/exec.js';
@@ -37,12 +38,16 @@ function memoryKafka(): KafkaPort {
     listTopics: async () => [...topics.keys()],
     createTopic: async (name: string, partitions: number) => {
       if (topics.has(name)) throw new Error('TOPIC_ALREADY_EXISTS');
-      topics.set(name, Array.from({ length: partitions }, () => []));
+      topics.set(
+        name,
+        Array.from({ length: partitions }, () => []),
+      );
     },
     partitionOffsets: async (t: string) => (topics.get(t) ?? []).map((l, partition) => ({ partition, logStartOffset: 0, highWatermark: l.length })),
     readRange: async (t: string, p: number, from: number, to: number, onRecord: (r: ReadRecord) => void) => {
       const l = log(t, p);
-      for (let o = from; o < Math.min(to, l.length); o++) onRecord({ topic: t, partition: p, offset: o, timestamp: l[o]!.timestamp, key: l[o]!.key, value: l[o]!.value });
+      for (let o = from; o < Math.min(to, l.length); o++)
+        onRecord({ topic: t, partition: p, offset: o, timestamp: l[o]!.timestamp, key: l[o]!.key, value: l[o]!.value });
     },
     produce: async (t: string, records: { key?: string | Buffer | null; value: string | Buffer; partition?: number }[]) =>
       records.map((r) => {
@@ -69,14 +74,16 @@ describe('lease on the target cluster', () => {
     const port = memoryKafka();
     const first = await TargetLease.acquire(port, PAIR, holderFor('run-1', 'op'), 30_000, false);
     try {
-      await expect(TargetLease.acquire(port, PAIR, holderFor('run-1', 'op'), 30_000, false)).rejects.toThrow(/lease on the target cluster for this cluster pair: run run-1 by op@/);
+      await expect(TargetLease.acquire(port, PAIR, holderFor('run-1', 'op'), 30_000, false)).rejects.toThrow(
+        /lease on the target cluster for this cluster pair: run run-1 by op@/,
+      );
       await first.lease.assertHeld(); // the first holder was not displaced
     } finally {
       await first.lease.release();
     }
   });
 
-  it('release compares tokens: a holder whose lease was stolen does not free the new holder\'s', async () => {
+  it("release compares tokens: a holder whose lease was stolen does not free the new holder's", async () => {
     const port = memoryKafka();
     const robbed = await TargetLease.acquire(port, PAIR, holderFor('run-1', 'op'), 30_000, false);
     const thief = holderFor('run-1', 'op'); // same run id, another process (token)
@@ -129,7 +136,9 @@ describe('the lock in runRunbook', () => {
     const { runsDir, run } = await setup();
     mkdirSync(runsDir, { recursive: true });
     // A process takes the local lock and exits without releasing it (lock-racer.ts, run by tsx).
-    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/unit/engine/lock-racer.ts'), runsDir, PAIR, 'crashed-run'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('test/unit/engine/lock-racer.ts'), runsDir, PAIR, 'crashed-run'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
@@ -140,7 +149,10 @@ describe('the lock in runRunbook', () => {
     expect(out).toContain('"held":true');
     const r = await run('run-3');
     expect(r.exitCode).toBe(0);
-    const audit = readFileSync(r.auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
+    const audit = readFileSync(r.auditFile, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string });
     expect(audit.find((e) => e.kind === 'lock.acquired')).toMatchObject({ replacedStale: { runId: 'crashed-run', operator: 'racer', pid: child.pid } });
   }, 30_000);
 });

@@ -135,7 +135,7 @@ describe('local run lock', () => {
     lock.release();
   });
 
-  it('release compares tokens: a holder whose lock was stolen does not remove the new holder\'s lock', async () => {
+  it("release compares tokens: a holder whose lock was stolen does not remove the new holder's lock", async () => {
     const dir = await tmpRuns();
     const a = takeLocalLock(dir, PAIR, holderFor('run-a', 'op'), false);
     const b = takeLocalLock(dir, PAIR, holderFor('run-b', 'op'), true);

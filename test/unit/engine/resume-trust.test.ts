@@ -19,16 +19,33 @@ const sha256 = (t: string) => createHash('sha256').update(t).digest('hex');
 
 const registry = () =>
   new StepRegistry()
-    .register(defineStep({ kind: 'write', description: 'writes to b', writes: true, input: z.strictObject({ what: z.string() }), async check() {
-      return {};
-    }, async apply(ctx, i) {
-      await ctx.write({ action: 'write', cluster: 'b', details: { what: i.what } }, async () => undefined);
-      return {};
-    } }))
-    .register(defineStep({ kind: 'slow', description: 'waits', writes: false, input: z.strictObject({}), async check(ctx) {
-      await ctx.sleep(5000);
-      return {};
-    } }));
+    .register(
+      defineStep({
+        kind: 'write',
+        description: 'writes to b',
+        writes: true,
+        input: z.strictObject({ what: z.string() }),
+        async check() {
+          return {};
+        },
+        async apply(ctx, i) {
+          await ctx.write({ action: 'write', cluster: 'b', details: { what: i.what } }, async () => undefined);
+          return {};
+        },
+      }),
+    )
+    .register(
+      defineStep({
+        kind: 'slow',
+        description: 'waits',
+        writes: false,
+        input: z.strictObject({}),
+        async check(ctx) {
+          await ctx.sleep(5000);
+          return {};
+        },
+      }),
+    );
 
 /** A run paused (after 200 ms) in its first step, which waits. */
 async function pausedRun(o: { dryRun?: boolean; yaml: string; pause: AbortSignal }) {
@@ -37,7 +54,17 @@ async function pausedRun(o: { dryRun?: boolean; yaml: string; pause: AbortSignal
   await writeFile(file, `apiVersion: kafka-failover/v1\nname: t\nflow: a->b\nsteps:\n${o.yaml}`);
   const reg = registry();
   const runsDir = path.join(dir, 'runs');
-  const r = await runRunbook({ runbook: await loadRunbook(file, reg), clusters, registry: reg, dryRun: o.dryRun ?? false, yes: true, runsDir, kafka: fakeKafka, lock: false, pauseSignal: o.pause });
+  const r = await runRunbook({
+    runbook: await loadRunbook(file, reg),
+    clusters,
+    registry: reg,
+    dryRun: o.dryRun ?? false,
+    yes: true,
+    runsDir,
+    kafka: fakeKafka,
+    lock: false,
+    pauseSignal: o.pause,
+  });
   return { ...r, runsDir, text: readFileSync(r.auditFile, 'utf8') };
 }
 
@@ -45,7 +72,11 @@ describe('resume trusts only what the audit log vouches for', () => {
   it('run.json is hashed into run.started; turning a paused dry-run into a real one by editing run.json is refused', async () => {
     const ctl = new AbortController();
     setTimeout(() => ctl.abort('test pause'), 200);
-    const r = await pausedRun({ dryRun: true, yaml: '  - { id: s, kind: slow, with: {} }\n  - { id: w, kind: write, with: { what: x } }\n', pause: ctl.signal });
+    const r = await pausedRun({
+      dryRun: true,
+      yaml: '  - { id: s, kind: slow, with: {} }\n  - { id: w, kind: write, with: { what: x } }\n',
+      pause: ctl.signal,
+    });
     expect(r.outcome).toBe('paused');
     const runJson = path.join(r.runDir, 'run.json');
     const started = JSON.parse(r.text.split('\n')[0]!) as { runJsonSha256?: string };

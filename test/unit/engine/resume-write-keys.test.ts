@@ -42,7 +42,8 @@ function registry(w: World) {
       async apply(ctx, i) {
         const r = await ctx.write({ action: 'run hook', details: { argv: [i.name] } }, async () => {
           w.runs.push(i.name);
-          const code = w.exitCodes[i.name]?.shift(); return { exitCode: code === undefined ? 0 : code };
+          const code = w.exitCodes[i.name]?.shift();
+          return { exitCode: code === undefined ? 0 : code };
         });
         if (w.crashAfter === i.name) {
           // The process dies here: keep the run directory as it is now (audit up to write.done, current snapshot).
@@ -61,18 +62,32 @@ function registry(w: World) {
 async function crashThenResume(w: World) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'kf-resume-keys-'));
   const file = path.join(dir, 'rb.yaml');
-  await writeFile(file, 'apiVersion: kafka-failover/v1\nname: t\nflow: a->b\nsteps:\n  - id: stop\n    kind: hook\n    with: { name: stop }\n  - id: after\n    kind: hook\n    with: { name: after }\n');
+  await writeFile(
+    file,
+    'apiVersion: kafka-failover/v1\nname: t\nflow: a->b\nsteps:\n  - id: stop\n    kind: hook\n    with: { name: stop }\n  - id: after\n    kind: hook\n    with: { name: after }\n',
+  );
   w.runsDir = path.join(dir, 'runs');
   w.image = path.join(dir, 'image');
   const reg = registry(w);
   const runbook = await loadRunbook(file, reg);
   const first = await runRunbook({ runbook, clusters, registry: reg, dryRun: false, yes: true, runsDir: w.runsDir, kafka: fakeKafka, lock: false });
   for (const f of readdirSync(w.image)) copyFileSync(path.join(w.image, f), path.join(first.runDir, f)); // as killed
-  const killedAudit = readFileSync(first.auditFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step?: string });
+  const killedAudit = readFileSync(first.auditFile, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string; step?: string });
   const { resume } = loadRunForResume(w.runsDir, first.runId);
   const again = await runRunbook({ runbook, clusters, registry: reg, dryRun: false, yes: true, runsDir: w.runsDir, kafka: fakeKafka, lock: false, resume });
   const audit = readFileSync(first.auditFile, 'utf8');
-  return { killedAudit, again, audit, events: audit.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; step?: string; message?: string }) };
+  return {
+    killedAudit,
+    again,
+    audit,
+    events: audit
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; step?: string; message?: string }),
+  };
 }
 
 describe('resume and keyless writes (hooks)', () => {
@@ -82,7 +97,9 @@ describe('resume and keyless writes (hooks)', () => {
     expect(r.killedAudit.at(-1)).toMatchObject({ kind: 'write.done', step: 'stop' }); // where the process stopped
     expect(r.again.outcome).toBe('succeeded');
     expect(w.runs).toEqual(['stop', 'after']);
-    expect(r.events.find((e) => e.kind === 'step.note' && e.step === 'stop')?.message).toBe('already done before the interruption (audit log): run hook [["stop","run hook",{"argv":["stop"]}]]');
+    expect(r.events.find((e) => e.kind === 'step.note' && e.step === 'stop')?.message).toBe(
+      'already done before the interruption (audit log): run hook [["stop","run hook",{"argv":["stop"]}]]',
+    );
     expect(r.events.filter((e) => e.kind === 'write.done' && e.step === 'stop')).toHaveLength(1);
     expect(verifyAuditText(r.audit).ok).toBe(true);
   });

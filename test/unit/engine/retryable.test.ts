@@ -5,7 +5,11 @@ import { retryable } from '../../../src/engine/executor.js';
 describe('retryable', () => {
   it('retries connection errors, also when kafkajs wraps them after its own retries', () => {
     expect(retryable(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).toBe(true);
-    const wrapped = Object.assign(new Error('retries exceeded'), { name: 'KafkaJSNumberOfRetriesExceeded', retriable: false, cause: Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }) });
+    const wrapped = Object.assign(new Error('retries exceeded'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      retriable: false,
+      cause: Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }),
+    });
     expect(retryable(wrapped)).toBe(true);
     expect(retryable(new Error('outer', { cause: Object.assign(new Error('leader moved'), { retriable: true }) }))).toBe(true);
   });

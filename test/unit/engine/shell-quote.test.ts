@@ -29,14 +29,23 @@ const INJECTIONS = (marker: string) => [`x; touch ${marker}`, `$(touch ${marker}
 describe('shell hooks', () => {
   it('a --set value in a shell hook is refused at load time and never runs a command (; $( ) backticks newline)', async () => {
     for (const value of INJECTIONS('MARKER')) {
-      const { dir, file } = await setup(`parameters:\n  ns: { type: string, default: prod }\nsteps:\n  - id: hook\n    kind: exec\n    with: { command: [echo, "\${params.ns}"], shell: true }\n`);
+      const { dir, file } = await setup(
+        `parameters:\n  ns: { type: string, default: prod }\nsteps:\n  - id: hook\n    kind: exec\n    with: { command: [echo, "\${params.ns}"], shell: true }\n`,
+      );
       const marker = path.join(dir, 'pwned');
       const err = await loadRunbook(file, reg, { ns: value.replace('MARKER', marker) })
-        .then((runbook) => runRunbook({ runbook, clusters, registry: reg, dryRun: false, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false }))
-        .then(() => undefined, (e: unknown) => e);
+        .then((runbook) =>
+          runRunbook({ runbook, clusters, registry: reg, dryRun: false, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false }),
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(existsSync(marker), `--set ns=${JSON.stringify(value)} ran a command`).toBe(false);
       expect(err).toBeInstanceOf(ValidationError);
-      expect((err as ValidationError).problems).toEqual([expect.objectContaining({ field: 'steps[0].with.command[1]', line: 9, message: expect.stringContaining('${params.ns} inside a shell hook') })]);
+      expect((err as ValidationError).problems).toEqual([
+        expect.objectContaining({ field: 'steps[0].with.command[1]', line: 9, message: expect.stringContaining('${params.ns} inside a shell hook') }),
+      ]);
     }
   });
 
@@ -62,7 +71,9 @@ describe('shell hooks', () => {
   });
 
   it('a hook without a shell takes the same hostile --set value as one literal argv element', async () => {
-    const { dir, file } = await setup(`parameters:\n  ns: { type: string, default: prod }\nsteps:\n  - id: hook\n    kind: exec\n    with: { command: [echo, "\${params.ns}"] }\n`);
+    const { dir, file } = await setup(
+      `parameters:\n  ns: { type: string, default: prod }\nsteps:\n  - id: hook\n    kind: exec\n    with: { command: [echo, "\${params.ns}"] }\n`,
+    );
     const marker = path.join(dir, 'pwned');
     const runbook = await loadRunbook(file, reg, { ns: `$(touch ${marker}); touch ${marker}` });
     expect(runbook.warnings).toEqual([]);
@@ -74,18 +85,23 @@ describe('shell hooks', () => {
 });
 
 describe('parameter pattern', () => {
-  const yaml = 'parameters:\n  ns: { type: string, default: prod, pattern: "[a-z0-9-]+" }\nsteps:\n  - id: hook\n    kind: exec\n    with: { command: [echo, "${params.ns}"] }\n';
+  const yaml =
+    'parameters:\n  ns: { type: string, default: prod, pattern: "[a-z0-9-]+" }\nsteps:\n  - id: hook\n    kind: exec\n    with: { command: [echo, "${params.ns}"] }\n';
 
   it('a --set value must match the whole pattern', async () => {
     const { file } = await setup(yaml);
     expect((await loadRunbook(file, reg, { ns: 'staging-2' })).params.ns).toBe('staging-2');
     const err = (await loadRunbook(file, reg, { ns: 'prod; rm -rf /' }).catch((e: unknown) => e)) as ValidationError;
     expect(err).toBeInstanceOf(ValidationError);
-    expect(err.problems).toContainEqual(expect.objectContaining({ field: 'parameters.ns', message: expect.stringContaining('does not match the parameter\'s pattern [a-z0-9-]+ (whole value)') }));
+    expect(err.problems).toContainEqual(
+      expect.objectContaining({ field: 'parameters.ns', message: expect.stringContaining("does not match the parameter's pattern [a-z0-9-]+ (whole value)") }),
+    );
   });
 
   it('the default must match too, and pattern is refused on non-string parameters', async () => {
-    const bad = await setup('parameters:\n  ns: { type: string, default: "Prod!", pattern: "[a-z]+" }\n  n: { type: integer, default: 1, pattern: "[0-9]+" }\nsteps:\n  - id: hook\n    kind: exec\n    with: { command: [echo, "${params.ns}"] }\n');
+    const bad = await setup(
+      'parameters:\n  ns: { type: string, default: "Prod!", pattern: "[a-z]+" }\n  n: { type: integer, default: 1, pattern: "[0-9]+" }\nsteps:\n  - id: hook\n    kind: exec\n    with: { command: [echo, "${params.ns}"] }\n',
+    );
     const err = (await loadRunbook(bad.file, reg).catch((e: unknown) => e)) as ValidationError;
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.problems.map((p) => p.field).sort()).toEqual(['parameters.n.pattern', 'parameters.ns']);

@@ -48,7 +48,14 @@ async function run(failures: number, error: () => Error) {
   const r = await runRunbook({ runbook, clusters, registry: reg, dryRun: false, yes: true, runsDir: path.join(dir, 'runs'), kafka: fakeKafka, lock: false });
   const text = readFileSync(r.auditFile, 'utf8');
   expect(verifyAuditText(text).ok).toBe(true);
-  return { r, attempts, records: text.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; failedAttempt?: number; retriesLeft?: number; error?: string }) };
+  return {
+    r,
+    attempts,
+    records: text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; failedAttempt?: number; retriesLeft?: number; error?: string }),
+  };
 }
 
 const refused = () => Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:29104'), { code: 'ECONNREFUSED' });
@@ -59,7 +66,10 @@ describe('step retries in the audit log', () => {
     expect(r.outcome).toBe('succeeded');
     expect(attempts).toEqual([1, 2, 3]);
     const retries = records.filter((e) => e.kind === 'step.retry');
-    expect(retries.map((e) => [e.failedAttempt, e.retriesLeft])).toEqual([[1, 3], [2, 2]]);
+    expect(retries.map((e) => [e.failedAttempt, e.retriesLeft])).toEqual([
+      [1, 3],
+      [2, 2],
+    ]);
     expect(retries.every((e) => e.error?.includes('ECONNREFUSED'))).toBe(true);
     const kinds = records.map((e) => e.kind);
     expect(kinds.lastIndexOf('step.retry')).toBeLessThan(kinds.indexOf('write.intent'));

@@ -73,18 +73,27 @@ describe('runbook validation reports every problem at once', () => {
     const sets = Object.create(null) as Record<string, string>;
     for (const key of ['constructor', '__proto__', 'toString']) sets[key] = '1'; // as pairs() builds them from --set
     const list = await problems([...head, 'steps:', '  - id: a', '    kind: check-replication-lag'], sets);
-    expect(list).toEqual(['1:1 parameters: --set constructor: no such parameter', '1:1 parameters: --set __proto__: no such parameter', '1:1 parameters: --set toString: no such parameter']);
+    expect(list).toEqual([
+      '1:1 parameters: --set constructor: no such parameter',
+      '1:1 parameters: --set __proto__: no such parameter',
+      '1:1 parameters: --set toString: no such parameter',
+    ]);
   });
 
   it('numbers from --set are decimal only', async () => {
     const rb = [...head, 'parameters:', '  n: { type: number, default: 1 }', 'steps:', '  - id: a', '    kind: check-replication-lag'];
-    for (const bad of ['0x10', '1e3', '0b1', 'Infinity', ' 5', '']) expect(await problems(rb, { n: bad })).toEqual([`5:6 parameters.n: --set n: expected number, got ${JSON.stringify(bad)}`]);
+    for (const bad of ['0x10', '1e3', '0b1', 'Infinity', ' 5', ''])
+      expect(await problems(rb, { n: bad })).toEqual([`5:6 parameters.n: --set n: expected number, got ${JSON.stringify(bad)}`]);
   });
 
-  it('the flow must be one of the clusters file\'s flows, and --flow must be the runbook\'s', async () => {
-    const list = await problems([...head, 'steps:', '  - id: a', '    kind: teleport'], {}, { clusters: { file: 'c.yaml', flows: [{ source: 'dc1', target: 'dc2' }] }, flowOption: 'a->b' });
+  it("the flow must be one of the clusters file's flows, and --flow must be the runbook's", async () => {
+    const list = await problems(
+      [...head, 'steps:', '  - id: a', '    kind: teleport'],
+      {},
+      { clusters: { file: 'c.yaml', flows: [{ source: 'dc1', target: 'dc2' }] }, flowOption: 'a->b' },
+    );
     expect(list).toEqual([
-      "3:7 flow: flow primary->dr is not a flow of c.yaml (flows: dc1->dc2)",
+      '3:7 flow: flow primary->dr is not a flow of c.yaml (flows: dc1->dc2)',
       "3:7 flow: --flow a->b is not this runbook's flow (primary->dr)",
       '6:11 steps[0].kind: unknown step kind "teleport"',
     ]);

@@ -20,7 +20,10 @@ describe('gate loss-window-accepted', () => {
 
   it('fails when the accepted window is shorter, and when none was given', () => {
     expect(lossWindowAccepted({ source: 'primary', windowMs: 1000, windowStart: T - 1000, acceptedWindowMs: 999 }).ok).toBe(false);
-    expect(lossWindowAccepted({ source: 'primary', windowMs: 0, windowStart: T, acceptedWindowMs: -1 })).toMatchObject({ observed: { estimatedWindowMs: 0, acceptedWindowMs: null }, ok: false });
+    expect(lossWindowAccepted({ source: 'primary', windowMs: 0, windowStart: T, acceptedWindowMs: -1 })).toMatchObject({
+      observed: { estimatedWindowMs: 0, acceptedWindowMs: null },
+      ok: false,
+    });
   });
 
   it('fails on an unknown window whatever was accepted', () => {

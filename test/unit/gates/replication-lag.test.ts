@@ -7,7 +7,13 @@ import { maxLag, maxLagUnmeasurable } from '../../../src/gates/replication-lag.j
 
 describe('gate max-lag', () => {
   it('passes when every partition lags by at most the threshold', () => {
-    const g = maxLag([{ sourceTopic: 'orders', partition: 0, lagRecords: 0 }, { sourceTopic: 'orders', partition: 1, lagRecords: 2 }], 2);
+    const g = maxLag(
+      [
+        { sourceTopic: 'orders', partition: 0, lagRecords: 0 },
+        { sourceTopic: 'orders', partition: 1, lagRecords: 2 },
+      ],
+      2,
+    );
     expect(g).toEqual({
       id: 'max-lag',
       description: 'replication lag per partition over 2 partition(s)',
@@ -19,7 +25,14 @@ describe('gate max-lag', () => {
   });
 
   it('fails on a partition over the threshold and on one whose lag is unknown, naming both', () => {
-    const g = maxLag([{ sourceTopic: 'orders', partition: 0, lagRecords: 7 }, { sourceTopic: 'payments', partition: 3, lagRecords: null }, { sourceTopic: 'payments', partition: 1, lagRecords: 4 }], 0);
+    const g = maxLag(
+      [
+        { sourceTopic: 'orders', partition: 0, lagRecords: 7 },
+        { sourceTopic: 'payments', partition: 3, lagRecords: null },
+        { sourceTopic: 'payments', partition: 1, lagRecords: 4 },
+      ],
+      0,
+    );
     expect(g.ok).toBe(false);
     expect(g.observed).toEqual({ maxLagRecords: 7, totalLagRecords: 11, partitionsOver: ['orders/0=7', 'payments/1=4'], partitionsUnknown: ['payments/3'] });
     expect(g.expected).toBe('≤ 0 records per partition, every partition measurable');
@@ -31,6 +44,12 @@ describe('gate max-lag', () => {
   });
 
   it('fails without a measurement when the source is unreachable', () => {
-    expect(maxLagUnmeasurable(5)).toEqual({ id: 'max-lag', description: 'lag can only be measured with the source reachable', observed: 'source unreachable', expected: '≤ 5 records per partition', ok: false });
+    expect(maxLagUnmeasurable(5)).toEqual({
+      id: 'max-lag',
+      description: 'lag can only be measured with the source reachable',
+      observed: 'source unreachable',
+      expected: '≤ 5 records per partition',
+      ok: false,
+    });
   });
 });

@@ -10,7 +10,15 @@ import { replicationLag } from '../../../src/mm2/lag.js';
 import { encodeHeartbeat } from '../../../src/mm2/records.js';
 import { MemoryKafka, mirrorPartition } from './memory-kafka.js';
 
-const flow: FlowConfig = { source: 'primary', target: 'dr', replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source', groupsExclude: [], topicsExclude: [] };
+const flow: FlowConfig = {
+  source: 'primary',
+  target: 'dr',
+  replicationPolicy: 'default',
+  separator: '.',
+  offsetSyncsTopicLocation: 'source',
+  groupsExclude: [],
+  topicsExclude: [],
+};
 const SYNCS = 'mm2-offset-syncs.dr.internal';
 const NOW = 1_800_000_000_000;
 
@@ -78,15 +86,23 @@ describe('replicationLag', () => {
     ]);
   });
 
-  it('source unreachable: no source terms, lag unknown; heartbeats from the source and MM2\'s own told apart', async () => {
+  it("source unreachable: no source terms, lag unknown; heartbeats from the source and MM2's own told apart", async () => {
     const { dr } = clusters();
-    dr.append('primary.heartbeats', 0, { ...encodeHeartbeat({ sourceClusterAlias: 'dr', targetClusterAlias: 'primary', timestamp: NOW - 4000 }), timestamp: NOW - 4000 });
-    dr.append('primary.heartbeats', 0, { ...encodeHeartbeat({ sourceClusterAlias: 'dr', targetClusterAlias: 'primary', timestamp: NOW - 9000 }), timestamp: NOW - 9000 });
+    dr.append('primary.heartbeats', 0, {
+      ...encodeHeartbeat({ sourceClusterAlias: 'dr', targetClusterAlias: 'primary', timestamp: NOW - 4000 }),
+      timestamp: NOW - 4000,
+    });
+    dr.append('primary.heartbeats', 0, {
+      ...encodeHeartbeat({ sourceClusterAlias: 'dr', targetClusterAlias: 'primary', timestamp: NOW - 9000 }),
+      timestamp: NOW - 9000,
+    });
     dr.append('heartbeats', 0, { ...encodeHeartbeat({ sourceClusterAlias: 'primary', targetClusterAlias: 'dr', timestamp: NOW - 500 }), timestamp: NOW - 500 });
     dr.append('heartbeats', 0, { ...encodeHeartbeat({ sourceClusterAlias: 'other', targetClusterAlias: 'dr', timestamp: NOW - 100 }), timestamp: NOW - 100 });
     const r = await replicationLag({ flow, target: dr.port(), now: () => NOW });
     expect(r.sourceReachable).toBe(false);
-    expect(r.partitions).toEqual([expect.objectContaining({ partition: 0, sourceHighWatermark: null, lastSync: null, lagRecords: null, lagUpperBound: null, targetHighWatermark: 10 })]);
+    expect(r.partitions).toEqual([
+      expect.objectContaining({ partition: 0, sourceHighWatermark: null, lastSync: null, lagRecords: null, lagUpperBound: null, targetHighWatermark: 10 }),
+    ]);
     expect(r.heartbeat).toEqual({ topic: 'primary.heartbeats', timestamp: NOW - 4000, ageMs: 4000 }); // the newest, not the last read
     expect(r.mm2Heartbeat).toEqual({ topic: 'heartbeats', timestamp: NOW - 500, ageMs: 500 }); // another flow's is ignored
     expect(r.partitions.map((p) => p.targetTopic)).toEqual(['primary.orders']); // primary.heartbeats is not a data topic

@@ -50,7 +50,12 @@ export class MemoryKafka {
   }
 
   /** A partition with data records at exactly these offsets, and a high watermark (default last + 1: a marker after it raises it). */
-  partitionWith(topic: string, partition: number, offsets: number[], o: { highWatermark?: number; logStartOffset?: number; timestamp?: (offset: number) => number } = {}): void {
+  partitionWith(
+    topic: string,
+    partition: number,
+    offsets: number[],
+    o: { highWatermark?: number; logStartOffset?: number; timestamp?: (offset: number) => number } = {},
+  ): void {
     const p = this.topic(topic, partition + 1)[partition]!;
     for (const offset of offsets) this.append(topic, partition, { offset, timestamp: o.timestamp?.(offset) ?? offset });
     if (o.highWatermark !== undefined) p.highWatermark = o.highWatermark;
@@ -73,9 +78,8 @@ export class MemoryKafka {
 
   /** The port steps and readers see. Methods the code under test does not use throw. */
   port(): KafkaPort {
-    const self = this;
     const missing = (name: string) => () => {
-      throw new Error(`MemoryKafka(${self.alias}): ${name} not faked`);
+      throw new Error(`MemoryKafka(${this.alias}): ${name} not faked`);
     };
     return {
       alias: this.alias,
@@ -86,22 +90,23 @@ export class MemoryKafka {
       offsetsForTimestamp: missing('offsetsForTimestamp'),
       createTopic: missing('createTopic'),
       produce: missing('produce'),
-      listTopics: async () => [...self.topics.keys()],
+      listTopics: async () => [...this.topics.keys()],
       // Classic consumer groups, as ListGroups v5 lists them.
-      listGroups: async () => [...self.groups.keys()].map((groupId) => ({ groupId, protocolType: 'consumer', type: 'classic' as const, rawType: 'Classic' })),
-      committedOffsets: async (g: string) => (self.groups.get(g) ?? []).map((c) => ({ ...c })),
+      listGroups: async () => [...this.groups.keys()].map((groupId) => ({ groupId, protocolType: 'consumer', type: 'classic' as const, rawType: 'Classic' })),
+      committedOffsets: async (g: string) => (this.groups.get(g) ?? []).map((c) => ({ ...c })),
       partitionOffsets: async (t: string) => {
-        const ps = self.topics.get(t);
+        const ps = this.topics.get(t);
         if (!ps) throw new Error(`UNKNOWN_TOPIC_OR_PARTITION ${t}`);
         return ps.map((p, partition) => ({ partition, logStartOffset: p.logStartOffset, highWatermark: p.highWatermark }));
       },
       readRange: async (t: string, partition: number, from: number, to: number, on: (r: ReadRecord) => void) => {
-        for (const r of self.topics.get(t)?.[partition]?.records ?? []) {
-          if (r.offset >= from && r.offset < to && r.offset >= self.topics.get(t)![partition]!.logStartOffset) on({ topic: t, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value });
+        for (const r of this.topics.get(t)?.[partition]?.records ?? []) {
+          if (r.offset >= from && r.offset < to && r.offset >= this.topics.get(t)![partition]!.logStartOffset)
+            on({ topic: t, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value });
         }
       },
       commitOffsets: async (g: string, offsets: OffsetToCommit[]) => {
-        for (const o of offsets) self.commit(g, o.topic, o.partition, o.offset, o.metadata ?? '');
+        for (const o of offsets) this.commit(g, o.topic, o.partition, o.offset, o.metadata ?? '');
       },
       close: async () => {},
     } as KafkaPort;
@@ -135,7 +140,11 @@ export function mirrorPartition(a: {
   for (const r of a.source.topics.get(a.topic)![a.partition]!.records) {
     if (a.until !== undefined && r.offset >= a.until) break;
     const downstream = a.target.append(a.remote, a.partition, { key: r.key, value: r.value, timestamp: r.timestamp });
-    const emit = lastSyncDownstream === -1 || downstream - (lastSyncDownstream + 1) >= maxOffsetLag || r.offset - previousUpstream !== 1 || downstream < previousDownstream;
+    const emit =
+      lastSyncDownstream === -1 ||
+      downstream - (lastSyncDownstream + 1) >= maxOffsetLag ||
+      r.offset - previousUpstream !== 1 ||
+      downstream < previousDownstream;
     if (emit) {
       lastSyncDownstream = downstream;
       a.syncsCluster.writeOffsetSync(a.syncsTopic, { topic: a.topic, partition: a.partition, upstreamOffset: r.offset, downstreamOffset: downstream });

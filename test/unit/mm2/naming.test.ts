@@ -5,7 +5,16 @@
  * separator on, then off), MM2's internal-topic rule.
  */
 import { describe, expect, it } from 'vitest';
-import { checkpointsTopicCandidates, heartbeatTopicCandidates, isInternalTopic, offsetSyncsTopicCandidates, pickExisting, remoteTopic, upstreamTopic, type NamingFlow } from '../../../src/mm2/naming.js';
+import {
+  checkpointsTopicCandidates,
+  heartbeatTopicCandidates,
+  isInternalTopic,
+  offsetSyncsTopicCandidates,
+  pickExisting,
+  remoteTopic,
+  upstreamTopic,
+  type NamingFlow,
+} from '../../../src/mm2/naming.js';
 
 const flow: NamingFlow = { source: 'primary', target: 'dr', replicationPolicy: 'default', separator: '.' };
 const underscore: NamingFlow = { ...flow, separator: '_' };

@@ -17,7 +17,16 @@ async function mirrored(offsets: number[], maxOffsetLag = 100) {
   const primary = new MemoryKafka('primary');
   const dr = new MemoryKafka('dr');
   primary.partitionWith('orders', 0, offsets);
-  const copied = mirrorPartition({ source: primary, topic: 'orders', partition: 0, target: dr, remote: 'primary.orders', syncsCluster: primary, syncsTopic: SYNCS, maxOffsetLag });
+  const copied = mirrorPartition({
+    source: primary,
+    topic: 'orders',
+    partition: 0,
+    target: dr,
+    remote: 'primary.orders',
+    syncsCluster: primary,
+    syncsTopic: SYNCS,
+    maxOffsetLag,
+  });
   const read = await readOffsetSyncs(primary.port(), SYNCS);
   expect(read.corrupt).toEqual([]);
   const pairs = read.records.map((s) => [s.upstreamOffset, s.downstreamOffset]);
@@ -27,7 +36,15 @@ async function mirrored(offsets: number[], maxOffsetLag = 100) {
 /** Where a group committed at upstream `g` truly resumes on the target: the copy of the first data record ≥ g (or the end). */
 const truePosition = (copied: { upstream: number; downstream: number }[], end: number, g: number) => copied.find((c) => c.upstream >= g)?.downstream ?? end;
 
-const sync = (upstreamOffset: number, downstreamOffset: number, partition = 0): OffsetSyncRecord => ({ topic: 'orders', partition, upstreamOffset, downstreamOffset, recordOffset: 0, recordTimestamp: 0, encoding: 'raw' });
+const sync = (upstreamOffset: number, downstreamOffset: number, partition = 0): OffsetSyncRecord => ({
+  topic: 'orders',
+  partition,
+  upstreamOffset,
+  downstreamOffset,
+  recordOffset: 0,
+  recordTimestamp: 0,
+  encoding: 'raw',
+});
 
 describe('OffsetSyncIndex on a transactional topic (commit markers at 5 and 11 leave upstream gaps)', () => {
   // Data at 0–4, marker 5, data 6–10, marker 11, data 12–14 (high watermark 15). MM2 copies the 13 records densely
@@ -36,7 +53,11 @@ describe('OffsetSyncIndex on a transactional topic (commit markers at 5 and 11 l
 
   it('MM2 emits exactly the syncs 0→0, 6→5, 12→10', async () => {
     const { pairs, targetEnd } = await mirrored(offsets);
-    expect(pairs).toEqual([[0, 0], [6, 5], [12, 10]]);
+    expect(pairs).toEqual([
+      [0, 0],
+      [6, 5],
+      [12, 10],
+    ]);
     expect(targetEnd).toBe(13);
   });
 
@@ -72,7 +93,12 @@ describe('OffsetSyncIndex on a compacted topic with offset.lag.max = 3', () => {
 
   it('MM2 emits the syncs 0→0, 7→3, 11→7, 20→10', async () => {
     const { pairs } = await mirrored(offsets, 3);
-    expect(pairs).toEqual([[0, 0], [7, 3], [11, 7], [20, 10]]);
+    expect(pairs).toEqual([
+      [0, 0],
+      [7, 3],
+      [11, 7],
+      [20, 10],
+    ]);
   });
 
   it('translates g inside a gap and between syncs conservatively', async () => {
@@ -118,5 +144,33 @@ describe('OffsetSyncIndex bookkeeping', () => {
     expect(index.latest('orders', 1)).toMatchObject({ upstreamOffset: 30, downstreamOffset: 40 });
     expect(index.floor('orders', 1, 29)).toMatchObject({ upstreamOffset: 0, downstreamOffset: 7 });
     expect(index.translate('orders', 1, 29)?.targetOffset).toBe(8);
+  });
+});
+
+describe('OffsetSyncIndex.upstreamOf (failback: a downstream offset mapped back upstream)', () => {
+  // The transactional topic above: syncs 0→0, 6→5, 12→10; downstream 0–12 are copies of upstream 0–4, 6–10, 12–14.
+  const offsets = [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13, 14];
+
+  it('maps every downstream offset to the upstream record it is a copy of, or earlier (never later: no skip)', async () => {
+    const { index, copied, targetEnd } = await mirrored(offsets);
+    // d = 4: sync 0→0 → 0 + 4 = 4 (exact); d = 5: sync 6→5 → 6 (exact); d = 9: 6 + 4 = 10; d = 10: sync 12→10 → 12.
+    expect([4, 5, 9, 10].map((d) => index.upstreamOf('orders', 0, d))).toEqual([4, 6, 10, 12]);
+    for (let d = 0; d <= targetEnd; d++) {
+      const truth = copied.find((c) => c.downstream === d)?.upstream ?? 15; // the end maps to the upstream end
+      expect(index.upstreamOf('orders', 0, d), `d = ${d}`).toBeLessThanOrEqual(truth);
+    }
+  });
+
+  it('with a middle sync compacted away, the floor is older: records re-read, none skipped', () => {
+    const index = OffsetSyncIndex.from([sync(0, 0), sync(12, 10)]); // 6→5 gone
+    expect(index.upstreamOf('orders', 0, 9)).toBe(9); // 0 + 9; the copy at downstream 9 is upstream 10: one record re-read
+  });
+
+  it('has no answer below the oldest sync, and ignores syncs of the generation before an upstream rewind', () => {
+    expect(OffsetSyncIndex.from([sync(30, 25)]).upstreamOf('orders', 0, 24)).toBeUndefined();
+    const rewound = OffsetSyncIndex.from([sync(0, 0), sync(100, 95), sync(50, 200)]);
+    expect(rewound.upstreamOf('orders', 0, 96)).toBeUndefined(); // 100→95 mapped a log that no longer exists upstream
+    expect(rewound.upstreamOf('orders', 0, 210)).toBe(60);
+    expect(rewound.upstreamOf('orders', 1, 210)).toBeUndefined(); // another partition
   });
 });

@@ -5,7 +5,10 @@ import { decodeCheckpoint, decodeHeartbeat, decodeOffsetSync, encodeCheckpoint, 
 
 const offset = fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER });
 const name = fc.string({ unit: 'grapheme', maxLength: 60 });
-const bytes = fc.option(fc.uint8Array({ maxLength: 80 }).map((a) => Buffer.from(a)), { nil: null });
+const bytes = fc.option(
+  fc.uint8Array({ maxLength: 80 }).map((a) => Buffer.from(a)),
+  { nil: null },
+);
 
 describe('checkpoint codec (Checkpoint.java v0)', () => {
   it('encodes the key of (g1, A.orders, 3) as the documented bytes', () => {
@@ -16,11 +19,19 @@ describe('checkpoint codec (Checkpoint.java v0)', () => {
 
   it('round-trips every valid checkpoint', () => {
     fc.assert(
-      fc.property(name, name, fc.integer({ min: 0, max: 2 ** 31 - 1 }), offset, offset, name, (group, topic, partition, upstreamOffset, downstreamOffset, metadata) => {
-        const c = { group, topic, partition, upstreamOffset, downstreamOffset, metadata };
-        const { key, value } = encodeCheckpoint(c);
-        expect(decodeCheckpoint(key, value)).toEqual({ ok: true, value: c, encoding: 'raw' });
-      }),
+      fc.property(
+        name,
+        name,
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        offset,
+        offset,
+        name,
+        (group, topic, partition, upstreamOffset, downstreamOffset, metadata) => {
+          const c = { group, topic, partition, upstreamOffset, downstreamOffset, metadata };
+          const { key, value } = encodeCheckpoint(c);
+          expect(decodeCheckpoint(key, value)).toEqual({ ok: true, value: c, encoding: 'raw' });
+        },
+      ),
     );
   });
 
@@ -47,21 +58,26 @@ describe('checkpoint codec (Checkpoint.java v0)', () => {
   });
 
   it('never throws on arbitrary bytes', () => {
-    fc.assert(fc.property(bytes, bytes, (k, v) => {
-      const d = decodeCheckpoint(k, v);
-      expect(typeof d.ok).toBe('boolean');
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(bytes, bytes, (k, v) => {
+        const d = decodeCheckpoint(k, v);
+        expect(typeof d.ok).toBe('boolean');
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 
 describe('offset sync codec (OffsetSync.java)', () => {
   it('round-trips every valid offset sync', () => {
-    fc.assert(fc.property(name, fc.integer({ min: 0, max: 2 ** 31 - 1 }), offset, offset, (topic, partition, upstreamOffset, downstreamOffset) => {
-      const s = { topic, partition, upstreamOffset, downstreamOffset };
-      const { key, value } = encodeOffsetSync(s);
-      expect(value.length).toBe(16);
-      expect(decodeOffsetSync(key, value)).toEqual({ ok: true, value: s, encoding: 'raw' });
-    }));
+    fc.assert(
+      fc.property(name, fc.integer({ min: 0, max: 2 ** 31 - 1 }), offset, offset, (topic, partition, upstreamOffset, downstreamOffset) => {
+        const s = { topic, partition, upstreamOffset, downstreamOffset };
+        const { key, value } = encodeOffsetSync(s);
+        expect(value.length).toBe(16);
+        expect(decodeOffsetSync(key, value)).toEqual({ ok: true, value: s, encoding: 'raw' });
+      }),
+    );
   });
 
   it('rejects a value that is not exactly 16 bytes', () => {
@@ -70,24 +86,32 @@ describe('offset sync codec (OffsetSync.java)', () => {
   });
 
   it('never throws on arbitrary bytes', () => {
-    fc.assert(fc.property(bytes, bytes, (k, v) => {
-      expect(typeof decodeOffsetSync(k, v).ok).toBe("boolean");
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(bytes, bytes, (k, v) => {
+        expect(typeof decodeOffsetSync(k, v).ok).toBe('boolean');
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 
 describe('heartbeat codec (Heartbeat.java v0)', () => {
   it('round-trips every valid heartbeat', () => {
-    fc.assert(fc.property(name, name, offset, (sourceClusterAlias, targetClusterAlias, timestamp) => {
-      const h = { sourceClusterAlias, targetClusterAlias, timestamp };
-      const { key, value } = encodeHeartbeat(h);
-      expect(decodeHeartbeat(key, value)).toEqual({ ok: true, value: h, encoding: 'raw' });
-    }));
+    fc.assert(
+      fc.property(name, name, offset, (sourceClusterAlias, targetClusterAlias, timestamp) => {
+        const h = { sourceClusterAlias, targetClusterAlias, timestamp };
+        const { key, value } = encodeHeartbeat(h);
+        expect(decodeHeartbeat(key, value)).toEqual({ ok: true, value: h, encoding: 'raw' });
+      }),
+    );
   });
 
   it('never throws on arbitrary bytes', () => {
-    fc.assert(fc.property(bytes, bytes, (k, v) => {
-      expect(typeof decodeHeartbeat(k, v).ok).toBe("boolean");
-    }), { numRuns: 5000 });
+    fc.assert(
+      fc.property(bytes, bytes, (k, v) => {
+        expect(typeof decodeHeartbeat(k, v).ok).toBe('boolean');
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

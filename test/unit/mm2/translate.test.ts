@@ -16,16 +16,37 @@ import { MemoryKafka, mirrorPartition } from './memory-kafka.js';
 const NOW = 1_800_000_000_000;
 const CK = 'primary.checkpoints.internal';
 const SYNCS = 'mm2-offset-syncs.dr.internal';
-const flow: FlowConfig = { source: 'primary', target: 'dr', replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source', groupsExclude: ['connect-.*'], topicsExclude: [] };
+const flow: FlowConfig = {
+  source: 'primary',
+  target: 'dr',
+  replicationPolicy: 'default',
+  separator: '.',
+  offsetSyncsTopicLocation: 'source',
+  groupsExclude: ['connect-.*'],
+  topicsExclude: [],
+};
 
 function world() {
   const primary = new MemoryKafka('primary');
   const dr = new MemoryKafka('dr');
   primary.partitionWith('orders', 0, [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13, 14], { highWatermark: 15 });
-  primary.partitionWith('orders', 1, Array.from({ length: 60 }, (_, i) => i));
+  primary.partitionWith(
+    'orders',
+    1,
+    Array.from({ length: 60 }, (_, i) => i),
+  );
   primary.partitionWith('local-only', 0, [0, 1, 2]);
   mirrorPartition({ source: primary, topic: 'orders', partition: 0, target: dr, remote: 'primary.orders', syncsCluster: primary, syncsTopic: SYNCS });
-  mirrorPartition({ source: primary, topic: 'orders', partition: 1, target: dr, remote: 'primary.orders', syncsCluster: primary, syncsTopic: SYNCS, maxOffsetLag: 20 });
+  mirrorPartition({
+    source: primary,
+    topic: 'orders',
+    partition: 1,
+    target: dr,
+    remote: 'primary.orders',
+    syncsCluster: primary,
+    syncsTopic: SYNCS,
+    maxOffsetLag: 20,
+  });
   dr.topic(CK, 1);
   const ck = (group: string, partition: number, upstreamOffset: number, downstreamOffset: number, ageMs: number) =>
     dr.writeCheckpoint(CK, { group, topic: 'primary.orders', partition, upstreamOffset, downstreamOffset, metadata: `m-${group}` }, NOW - ageMs);
@@ -46,7 +67,8 @@ function world() {
   return { primary, dr };
 }
 
-const row = (r: Awaited<ReturnType<typeof translateOffsets>>, group: string, partition: number) => r.partitions.find((p) => p.group === group && p.partition === partition);
+const row = (r: Awaited<ReturnType<typeof translateOffsets>>, group: string, partition: number) =>
+  r.partitions.find((p) => p.group === group && p.partition === partition);
 
 describe('translateOffsets', () => {
   it('takes the latest checkpoint and counts re-reads from the source commit through the floor sync (non-dense partition)', async () => {
@@ -70,7 +92,13 @@ describe('translateOffsets', () => {
     });
     expect(row(r, 'billing', 1)).toMatchObject({ targetOffset: 43, commitsSinceCheckpoint: 5, reReadRecords: 7 }); // 42 + (50 − 42) − 43
     expect(r.groups.find((g) => g.group === 'billing')).toEqual({ group: 'billing', partitions: 2, reReadRecords: 12, problems: 0 });
-    expect(r).toMatchObject({ checkpointsTopic: CK, offsetSyncsTopic: SYNCS, sourceReachable: true, corrupt: [], reads: { checkpointRecords: 4, offsetSyncRecords: 6 } });
+    expect(r).toMatchObject({
+      checkpointsTopic: CK,
+      offsetSyncsTopic: SYNCS,
+      sourceReachable: true,
+      corrupt: [],
+      reads: { checkpointRecords: 4, offsetSyncRecords: 6 },
+    });
   });
 
   it('re-translates a group rewound below its checkpoint from the offset syncs (the checkpoint would skip)', async () => {
@@ -87,7 +115,11 @@ describe('translateOffsets', () => {
     const syncs = primary.topics.get(SYNCS)![0]!;
     syncs.records = syncs.records.filter((_, i) => i === syncs.records.length - 1 || i === 2);
     const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW });
-    expect(row(r, 'audit', 1)).toMatchObject({ targetOffset: 43, basis: 'checkpoint', problem: 'source group rewound to 30 below its checkpoint (50) and no offset sync can translate it' });
+    expect(row(r, 'audit', 1)).toMatchObject({
+      targetOffset: 43,
+      basis: 'checkpoint',
+      problem: 'source group rewound to 30 below its checkpoint (50) and no offset sync can translate it',
+    });
     expect(r.groups.find((g) => g.group === 'audit')).toMatchObject({ problems: 1 });
   });
 
@@ -101,7 +133,12 @@ describe('translateOffsets', () => {
     ]);
     expect(r.untranslated.find((u) => u.group === 'reporting')!.detail).toBe('primary.local-only does not exist on dr');
     // fresh: g = 21 is exactly on sync 21→21 → 21, nothing re-read.
-    expect(row(r, 'fresh', 1)).toMatchObject({ targetOffset: 21, basis: 'offset-sync-fallback', reReadRecords: 0, reReadNote: 'offset-sync fallback from sync 21→21' });
+    expect(row(r, 'fresh', 1)).toMatchObject({
+      targetOffset: 21,
+      basis: 'offset-sync-fallback',
+      reReadRecords: 0,
+      reReadNote: 'offset-sync fallback from sync 21→21',
+    });
     expect(r.partitions.map((p) => `${p.group}/${p.partition}`)).toEqual(['audit/1', 'billing/0', 'billing/1', 'fresh/1']);
   });
 
@@ -133,6 +170,8 @@ describe('translateOffsets', () => {
     const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), include: [/^(billing|audit)$/], exclude: [/^audit$/] });
     expect([...new Set(r.partitions.map((p) => p.group))]).toEqual(['billing']);
     dr.topics.delete(CK);
-    await expect(translateOffsets({ flow: { ...flow, separator: '_' }, source: primary.port(), target: dr.port() })).rejects.toThrow('no checkpoints topic (primary_checkpoints.internal or primary.checkpoints.internal) on dr');
+    await expect(translateOffsets({ flow: { ...flow, separator: '_' }, source: primary.port(), target: dr.port() })).rejects.toThrow(
+      'no checkpoints topic (primary_checkpoints.internal or primary.checkpoints.internal) on dr',
+    );
   });
 });

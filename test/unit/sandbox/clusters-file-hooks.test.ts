@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { sandboxClustersDocument, sandboxFailbackDocument } from '../../../src/sandbox/clusters-file.js';
-import { defaultSandboxOptions } from '../../../src/sandbox/topology.js';
+import { sandboxClustersDocument, sandboxFailbackDocument } from '../../../src/rehearsal/sandbox/clusters-file.js';
+import { defaultSandboxOptions } from '../../../src/rehearsal/sandbox/topology.js';
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/kafka-failover.js');
 const options = defaultSandboxOptions({ stateDir: '/tmp/some-sandbox' });

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { brokerProperties, mm2Properties } from '../../../src/sandbox/configs.js';
-import { envToProperties } from '../../../src/sandbox/docker-env.js';
-import { defaultSandboxOptions, topology } from '../../../src/sandbox/topology.js';
+import { brokerProperties, mm2Properties } from '../../../src/rehearsal/sandbox/configs.js';
+import { envToProperties } from '../../../src/rehearsal/sandbox/docker-env.js';
+import { defaultSandboxOptions, topology } from '../../../src/rehearsal/sandbox/topology.js';
 
 const compose = parse(readFileSync('docker-compose.yml', 'utf8')) as {
   services: Record<string, { image: string; environment?: Record<string, string>; command?: string[] }>;

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { brokerProperties, mm2Properties } from '../../../src/sandbox/configs.js';
-import { fromEnvName, toEnvName } from '../../../src/sandbox/docker-env.js';
-import { allPorts, defaultSandboxOptions, topology } from '../../../src/sandbox/topology.js';
-import { kafkaLine, sandboxArtifacts } from '../../../src/sandbox/versions.js';
-import { renderPom } from '../../../src/sandbox/jars.js';
-import { parseJavaMajor } from '../../../src/sandbox/prerequisites.js';
+import { brokerProperties, mm2Properties } from '../../../src/rehearsal/sandbox/configs.js';
+import { fromEnvName, toEnvName } from '../../../src/rehearsal/sandbox/docker-env.js';
+import { allPorts, defaultSandboxOptions, topology } from '../../../src/rehearsal/sandbox/topology.js';
+import { kafkaLine, sandboxArtifacts } from '../../../src/rehearsal/sandbox/versions.js';
+import { renderPom } from '../../../src/rehearsal/sandbox/jars.js';
+import { parseJavaMajor } from '../../../src/rehearsal/sandbox/prerequisites.js';
 
 describe('sandbox topology', () => {
   it('lays out 1 primary + 1 dr node by default on the 19090 block without port clashes', () => {
@@ -20,7 +20,13 @@ describe('sandbox topology', () => {
   it('gives a 3-broker primary a dedicated controller, RF 3 and min.insync.replicas 2', () => {
     const o = defaultSandboxOptions({ primaryBrokers: 3 });
     const t = topology(o);
-    expect(t.nodes.map((n) => `${n.name}:${n.roles}`)).toEqual(['primary-1:broker', 'primary-2:broker', 'primary-3:broker', 'primary-controller:controller', 'dr-1:combined']);
+    expect(t.nodes.map((n) => `${n.name}:${n.roles}`)).toEqual([
+      'primary-1:broker',
+      'primary-2:broker',
+      'primary-3:broker',
+      'primary-controller:controller',
+      'dr-1:combined',
+    ]);
     const p2 = brokerProperties(t.nodes[1]!, t, o, '/d');
     expect(p2['process.roles']).toBe('broker');
     expect(p2.listeners).toBe('PLAINTEXT://127.0.0.1:19094');

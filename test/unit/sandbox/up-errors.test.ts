@@ -9,9 +9,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidInputError, PrerequisiteError } from '../../../src/errors.js';
-import { resolveKafkaJars } from '../../../src/sandbox/jars.js';
-import { requireJava } from '../../../src/sandbox/prerequisites.js';
-import { sandboxUp } from '../../../src/sandbox/sandbox.js';
+import { resolveKafkaJars } from '../../../src/rehearsal/sandbox/jars.js';
+import { requireJava } from '../../../src/rehearsal/sandbox/prerequisites.js';
+import { sandboxUp } from '../../../src/rehearsal/sandbox/sandbox.js';
 
 const saved = { PATH: process.env.PATH, JAVA_HOME: process.env.JAVA_HOME };
 afterEach(() => {
@@ -47,7 +47,10 @@ describe('sandbox up refuses bad environments with a clear message', () => {
   it('says Maven Central was unreachable when Maven cannot download, and keeps no half-filled cache', async () => {
     const bin = await mkdtemp(path.join(os.tmpdir(), 'kf-fake-mvn-'));
     const mvn = path.join(bin, 'mvn');
-    await writeFile(mvn, '#!/bin/sh\n[ "$1" = "-v" ] && { echo "Apache Maven 3.8.7"; exit 0; }\necho "[ERROR] Failed to execute goal: Could not transfer artifact org.apache.kafka:kafka_2.13:pom:4.1.2 from/to central: repo.maven.apache.org: Temporary failure in name resolution: UnknownHostException"\nexit 1\n');
+    await writeFile(
+      mvn,
+      '#!/bin/sh\n[ "$1" = "-v" ] && { echo "Apache Maven 3.8.7"; exit 0; }\necho "[ERROR] Failed to execute goal: Could not transfer artifact org.apache.kafka:kafka_2.13:pom:4.1.2 from/to central: repo.maven.apache.org: Temporary failure in name resolution: UnknownHostException"\nexit 1\n',
+    );
     await chmod(mvn, 0o755);
     process.env.PATH = `${bin}:${process.env.PATH}`;
     const cache = await mkdtemp(path.join(os.tmpdir(), 'kf-cache-'));

@@ -27,12 +27,31 @@ const group = (groupId: string, state: string, members: number): GroupInfo => ({
 
 describe('check-target-groups', () => {
   it('passes when the selected groups are empty, reporting how many it saw; unselected live groups do not count', async () => {
-    const r = await checkTargetGroups.check(ctx([group('billing', 'Empty', 0), group('billing-audit', 'Dead', 0), group('reports', 'Stable', 3)]), checkTargetGroups.input.parse({ groups: 'billing.*' }));
-    expect(r.gates).toEqual([{ id: 'target-groups-empty', description: 'groups matching billing.* on dr', observed: { groupsWithMembers: [], groupsSeen: 2 }, expected: '0 groups with members', ok: true }]);
+    const r = await checkTargetGroups.check(
+      ctx([group('billing', 'Empty', 0), group('billing-audit', 'Dead', 0), group('reports', 'Stable', 3)]),
+      checkTargetGroups.input.parse({ groups: 'billing.*' }),
+    );
+    expect(r.gates).toEqual([
+      {
+        id: 'target-groups-empty',
+        description: 'groups matching billing.* on dr',
+        observed: { groupsWithMembers: [], groupsSeen: 2 },
+        expected: '0 groups with members',
+        ok: true,
+      },
+    ]);
   });
 
   it('fails naming a selected group with members', async () => {
     const r = await checkTargetGroups.check(ctx([group('billing', 'Stable', 2), group('reports', 'Empty', 0)]), checkTargetGroups.input.parse({}));
-    expect(r.gates).toEqual([{ id: 'target-groups-empty', description: 'groups matching .* on dr', observed: { groupsWithMembers: ['billing (Stable, 2 member(s))'], groupsSeen: 2 }, expected: '0 groups with members', ok: false }]);
+    expect(r.gates).toEqual([
+      {
+        id: 'target-groups-empty',
+        description: 'groups matching .* on dr',
+        observed: { groupsWithMembers: ['billing (Stable, 2 member(s))'], groupsSeen: 2 },
+        expected: '0 groups with members',
+        ok: false,
+      },
+    ]);
   });
 });

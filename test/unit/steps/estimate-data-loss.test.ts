@@ -21,20 +21,36 @@ function memoryTarget(topics: Record<string, Rec[][]>): KafkaPort {
     listTopics: async () => Object.keys(topics),
     partitionOffsets: async (t: string) => (topics[t] ?? []).map((recs, partition) => ({ partition, logStartOffset: 0, highWatermark: recs.length })),
     readRange: async (t: string, p: number, from: number, to: number, on: (r: ReadRecord) => void) => {
-      (topics[t]?.[p] ?? []).slice(from, to).forEach((r, i) => on({ offset: from + i, timestamp: r.timestamp, key: r.key, value: r.value, headers: {} } as unknown as ReadRecord));
+      (topics[t]?.[p] ?? [])
+        .slice(from, to)
+        .forEach((r, i) => on({ offset: from + i, timestamp: r.timestamp, key: r.key, value: r.value, headers: {} } as unknown as ReadRecord));
     },
   } as unknown as KafkaPort;
 }
 
 const data = (ts: number): Rec => ({ timestamp: ts, key: null, value: Buffer.from('x') });
-const hb = (ts: number, source: string, target: string): Rec => ({ timestamp: ts, ...encodeHeartbeat({ sourceClusterAlias: source, targetClusterAlias: target, timestamp: ts }) });
-const ckpt: Rec = { timestamp: T - 2000, ...encodeCheckpoint({ group: 'billing', topic: 'primary.orders', partition: 0, upstreamOffset: 10, downstreamOffset: 10, metadata: '' }) };
+const hb = (ts: number, source: string, target: string): Rec => ({
+  timestamp: ts,
+  ...encodeHeartbeat({ sourceClusterAlias: source, targetClusterAlias: target, timestamp: ts }),
+});
+const ckpt: Rec = {
+  timestamp: T - 2000,
+  ...encodeCheckpoint({ group: 'billing', topic: 'primary.orders', partition: 0, upstreamOffset: 10, downstreamOffset: 10, metadata: '' }),
+};
 
 function ctx(target: KafkaPort): StepContext {
   return {
     stepId: 'estimate',
     dryRun: false,
-    flow: { source: 'primary', target: 'dr', replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source', groupsExclude: [], topicsExclude: [] },
+    flow: {
+      source: 'primary',
+      target: 'dr',
+      replicationPolicy: 'default',
+      separator: '.',
+      offsetSyncsTopicLocation: 'source',
+      groupsExclude: [],
+      topicsExclude: [],
+    },
     kafka: () => target,
     reachable: async (a: string) => a === 'dr',
     now: () => T,
@@ -56,11 +72,19 @@ const base = {
 describe('estimate-data-loss', () => {
   it('with a heartbeat that crossed from the source: idle partitions are left out, the window starts at the oldest active last record', async () => {
     const r = await estimate({ ...base, 'primary.heartbeats': [[hb(T - 500, 'dr', 'primary')]] });
-    expect(r.outputs).toMatchObject({ estimatedWindowMs: 1000, windowStart: T - 1000, windowEnd: T, activePartitions: 1, heartbeat: { topic: 'primary.heartbeats', ageMs: 500 }, mm2Heartbeat: { topic: 'heartbeats', ageMs: 0 }, newestCheckpointAgeMsByGroup: { billing: 2000 } });
+    expect(r.outputs).toMatchObject({
+      estimatedWindowMs: 1000,
+      windowStart: T - 1000,
+      windowEnd: T,
+      activePartitions: 1,
+      heartbeat: { topic: 'primary.heartbeats', ageMs: 500 },
+      mm2Heartbeat: { topic: 'heartbeats', ageMs: 0 },
+      newestCheckpointAgeMsByGroup: { billing: 2000 },
+    });
     expect((r.outputs as { idlePartitions: string[] }).idlePartitions).toEqual([`orders/1 (last record ${new Date(T - 600_000).toISOString()})`]);
   });
 
-  it('without one (MM2\'s own heartbeats do not count): every non-empty partition is active — a wider window, never a narrower one', async () => {
+  it("without one (MM2's own heartbeats do not count): every non-empty partition is active — a wider window, never a narrower one", async () => {
     const r = await estimate(base);
     expect(r.outputs).toMatchObject({ estimatedWindowMs: 600_000, windowStart: T - 600_000, activePartitions: 2, heartbeat: null });
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TrafficLedger, parseTrafficValue } from '../../../src/traffic/ledger.js';
+import { TrafficLedger, parseTrafficValue } from '../../../src/rehearsal/traffic/ledger.js';
 
 const v = (seq: number, partition = 0, run = 'r1') => ({ run, topic: 'orders', partition, seq, ts: 1 });
 

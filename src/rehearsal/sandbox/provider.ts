@@ -26,7 +26,7 @@ export interface SandboxProvider {
   start?(handle: SandboxHandle, target: string): Promise<string[]>;
 }
 
-/** The JVM provider: the sandbox of src/sandbox/sandbox.ts. */
+/** The JVM provider: the sandbox of src/rehearsal/sandbox/sandbox.ts. */
 export const jvmProvider: SandboxProvider = {
   name: 'jvm',
   async up(options, progress) {

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../../errors.js';
 import { clustersFilePath, writeSandboxClustersFile } from './clusters-file.js';
 import { resolveKafkaJars } from './jars.js';
 import { requirePortsFree } from './ports.js';
@@ -22,8 +22,19 @@ import { MM2, MM2_REVERSE, configureConnectors, formatNodes, startMirrorMaker, s
 import { loadState, saveState, type SandboxState } from './state.js';
 
 export { MM2, MM2_REVERSE } from './launch.js';
-import { DR, PRIMARY, allPorts, bootstrapServers, clusterBrokers, clusterNodes, defaultSandboxOptions, topology, type ClusterAlias, type NodeSpec, type SandboxOptions } from './topology.js';
-
+import {
+  DR,
+  PRIMARY,
+  allPorts,
+  bootstrapServers,
+  clusterBrokers,
+  clusterNodes,
+  defaultSandboxOptions,
+  topology,
+  type ClusterAlias,
+  type NodeSpec,
+  type SandboxOptions,
+} from './topology.js';
 
 /** A line of progress for the operator. */
 export type ProgressSink = (line: string) => void;
@@ -74,7 +85,6 @@ function mergeOptions(prev: SandboxState | undefined, input: Partial<SandboxOpti
   }
   return merged;
 }
-
 
 /**
  * Brings the sandbox up (or back up): starts whatever is not running and waits until both clusters answer,
@@ -159,7 +169,10 @@ export function sandboxStatusOf(state: SandboxState): SandboxStatus {
       offsetLagMax: o.offsetLagMax,
       syncGroupOffsets: o.syncGroupOffsets,
     },
-    mm2Reverse: { running: isAlive(state.processes[MM2_REVERSE]), ...(isAlive(state.processes[MM2_REVERSE]) ? { pid: state.processes[MM2_REVERSE]!.pid } : {}) },
+    mm2Reverse: {
+      running: isAlive(state.processes[MM2_REVERSE]),
+      ...(isAlive(state.processes[MM2_REVERSE]) ? { pid: state.processes[MM2_REVERSE]!.pid } : {}),
+    },
     clustersFile: clustersFilePath(o.stateDir),
   };
 }
@@ -187,7 +200,7 @@ export async function sandboxDown(options: { stateDir?: string; wipe?: boolean }
     for (const m of [MM2, MM2_REVERSE]) if (await stopProcess(state.processes[m], 'graceful')) stopped.push(m);
     const names = Object.keys(state.processes).filter((n) => n !== MM2 && n !== MM2_REVERSE);
     const results = await Promise.all(names.map((n) => stopProcess(state.processes[n], 'graceful', 20_000)));
-    names.forEach((n, i) => results[i] && stopped.push(n));
+    for (const [i, n] of names.entries()) if (results[i]) stopped.push(n);
     await saveState(state);
   }
   if (options.wipe) await rm(stateDir, { recursive: true, force: true });
@@ -243,7 +256,10 @@ export async function startComponents(stateDir: string, target: string, progress
       await startReverseMirrorMaker(state, java);
     } else {
       const node = t.nodes.find((n) => n.name === name)!;
-      await requirePortsFree(allPorts(t, state.options.mm2Mode).filter((p) => p.owner.startsWith(`${name} `)), state.options.portBase);
+      await requirePortsFree(
+        allPorts(t, state.options.mm2Mode).filter((p) => p.owner.startsWith(`${name} `)),
+        state.options.portBase,
+      );
       await startNode(state, java, node);
     }
     progress(`Started ${name}`);

@@ -8,10 +8,9 @@
  * so sequences stay consecutive per partition and a record counts as produced only once acknowledged (acks=all).
  */
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
-import tls from 'node:tls';
-import type { Consumer, ISocketFactory, Kafka, Producer } from 'kafkajs';
-import { createKafka } from '../kafka/kafkajs-client.js';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { closableSockets } from './closable-sockets.js';
+import { createKafka } from '../../kafka/kafkajs-client.js';
 import { TrafficLedger, parseTrafficValue, type TrafficRecordValue } from './ledger.js';
 
 /** A topic the generator writes to. */
@@ -64,7 +63,7 @@ export class Traffic {
   private sending = false;
   private carry = 0;
   private cursor = 0;
-  private readonly consumers = new Map<string, { consumer: Consumer; sever: () => void }>();
+  private readonly consumers = new Map<string, { consumer: Consumer; refuseNewConnections: () => void }>();
   /** The cluster the producer writes to when moved off the generator's own (see {@link moveProducer}). */
   private producerKafka: Kafka | undefined;
   sendFailures = 0;
@@ -85,7 +84,11 @@ export class Traffic {
       if (missing.length) {
         await admin.createTopics({
           waitForLeaders: true,
-          topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitions, ...(t.replicationFactor ? { replicationFactor: t.replicationFactor } : {}) })),
+          topics: missing.map((t) => ({
+            topic: t.name,
+            numPartitions: t.partitions,
+            ...(t.replicationFactor ? { replicationFactor: t.replicationFactor } : {}),
+          })),
         });
       }
     } finally {
@@ -185,9 +188,12 @@ export class Traffic {
     if (this.consumers.has(group.groupId)) return;
     // Judge the group on the topics it reads, by origin name (a remote topic `primary.orders` carries `orders`).
     const origins = this.options.topics.map((t) => t.name);
-    this.ledger.subscribe(group.groupId, group.topics.map((t) => origins.find((o) => t === o || t.endsWith(`.${o}`)) ?? t));
+    this.ledger.subscribe(
+      group.groupId,
+      group.topics.map((t) => origins.find((o) => t === o || t.endsWith(`.${o}`)) ?? t),
+    );
     // A client of its own per group, whose sockets can be cut: see stopGroup.
-    const sockets = severableSockets();
+    const sockets = closableSockets();
     const kafka = createKafka({ bootstrapServers, clientId: 'kafka-failover-traffic', extra: { socketFactory: sockets.socketFactory } });
     // A pattern subscription picks up topics created later (a topic written during a DR period): refresh often.
     const consumer = kafka.consumer({
@@ -197,7 +203,7 @@ export class Traffic {
       heartbeatInterval: 1000,
       rebalanceTimeout: 10_000,
       ...(group.subscribe ? { metadataMaxAge: 3000 } : {}),
-      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => !sockets.severed() },
+      retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => !sockets.refusing() },
     });
     await consumer.connect();
     await consumer.subscribe({ topics: group.subscribe ?? group.topics, fromBeginning: true });
@@ -209,7 +215,7 @@ export class Traffic {
         if (group.delayMs) await new Promise((r) => setTimeout(r, group.delayMs));
       },
     });
-    this.consumers.set(group.groupId, { consumer, sever: sockets.sever });
+    this.consumers.set(group.groupId, { consumer, refuseNewConnections: sockets.refuseNew });
   }
 
   /** Stops one consumer group's member (commits what it processed, then leaves the group). */
@@ -217,13 +223,17 @@ export class Traffic {
     const c = this.consumers.get(groupId);
     this.consumers.delete(groupId);
     if (!c) return;
-    // Against a dead cluster kafkajs retries the final commit and the leave for minutes: give up after 5 s (the
-    // group's last commits are what they are; the member is gone with the cluster). Such a member must stay gone: if
-    // the cluster came back while kafkajs still retried, it would rejoin the group there (a zombie member on the old
-    // cluster, which a failback's reset rightly refuses). So its sockets are cut and no new one can connect: the
-    // member is as dead as a killed process, whatever kafkajs still has in flight.
-    await Promise.race([c.consumer.disconnect().catch(() => {}), new Promise((r) => setTimeout(r, 5000).unref())]);
-    c.sever();
+    // Against a dead cluster kafkajs retries the final commit and the leave for minutes: give up waiting after 5 s
+    // (the group's last commits are what they are; the member is gone with the cluster). Such a member must stay
+    // gone: if the cluster came back while kafkajs still retried, it would rejoin the group there (a zombie member on
+    // the old cluster, which a failback's reset rightly refuses). So from then on its client may open no new
+    // connection — the only way back to a restarted cluster — while the ones it has stay, so that on a live but slow
+    // cluster the disconnect still finishes with its final commit.
+    const disconnected = c.consumer.disconnect().then(
+      () => true,
+      () => true,
+    );
+    if (!(await Promise.race([disconnected, new Promise<false>((r) => setTimeout(() => r(false), 5000).unref())]))) c.refuseNewConnections();
   }
 
   /** Ids of the groups running now. */
@@ -244,36 +254,6 @@ export class Traffic {
     await this.stopProducing();
     await Promise.all([...this.consumers.keys()].map((g) => this.stopGroup(g)));
   }
-}
-
-/**
- * A kafkajs socket factory whose connections can all be cut at once, after which every new connection fails at
- * once (kafkajs has no way to kill a client whose disconnect hangs on a dead cluster). Before `sever` it connects as
- * kafkajs's default factory does (kafkajs src/network/socketFactory.js: TLS when `ssl` is set, with SNI).
- */
-function severableSockets(): { socketFactory: ISocketFactory; sever: () => void; severed: () => boolean } {
-  const open = new Set<net.Socket>();
-  let severed = false;
-  const socketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
-    if (severed) {
-      const dead = new net.Socket();
-      setImmediate(() => dead.destroy(new Error('traffic consumer stopped')));
-      return dead;
-    }
-    const socket = ssl ? tls.connect({ host, port, ...(host && !net.isIP(host) ? { servername: host } : {}), ...(typeof ssl === 'object' ? ssl : {}) }, onConnect) : net.connect({ host, port }, onConnect);
-    open.add(socket);
-    socket.on('close', () => open.delete(socket));
-    return socket;
-  };
-  return {
-    socketFactory,
-    sever: () => {
-      severed = true;
-      for (const s of open) s.destroy();
-      open.clear();
-    },
-    severed: () => severed,
-  };
 }
 
 /** Default topology of demo traffic: `orders` (6 partitions) and `payments` (3), three groups at different speeds. */

@@ -10,7 +10,7 @@ import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { PrerequisiteError } from '../errors.js';
+import { PrerequisiteError } from '../../errors.js';
 import { requireMaven } from './prerequisites.js';
 import { sandboxArtifacts, type MavenArtifact } from './versions.js';
 
@@ -30,10 +30,7 @@ export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
 /** Renders the `pom.xml` (packaging `pom`) whose runtime dependencies are the sandbox's classpath. */
 export function renderPom(version: string, artifacts: MavenArtifact[] = sandboxArtifacts(version)): string {
   const deps = artifacts
-    .map(
-      (a) =>
-        `    <dependency><groupId>${a.groupId}</groupId><artifactId>${a.artifactId}</artifactId><version>${a.version}</version></dependency>`,
-    )
+    .map((a) => `    <dependency><groupId>${a.groupId}</groupId><artifactId>${a.artifactId}</artifactId><version>${a.version}</version></dependency>`)
     .join('\n');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!-- Written by kafka-failover: the classpath of the Kafka ${version} sandbox. -->
@@ -73,10 +70,7 @@ const NETWORK_SIGNS = /Could not transfer|UnknownHost|Connection refused|connect
  *   repository other than ~/.m2, e.g. to measure a first-ever download).
  * @throws PrerequisiteError when Maven is missing or Maven Central cannot be reached (message says what to do).
  */
-export async function resolveKafkaJars(
-  version: string,
-  options: { onProgress?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
-): Promise<KafkaJars> {
+export async function resolveKafkaJars(version: string, options: { onProgress?: (line: string) => void; env?: NodeJS.ProcessEnv } = {}): Promise<KafkaJars> {
   const env = options.env ?? process.env;
   const dir = path.join(cacheRoot(env), `kafka-${version}`);
   const libs = path.join(dir, 'libs');
@@ -105,16 +99,17 @@ export async function resolveKafkaJars(
   );
   if (r.failed) {
     await rm(tmp, { recursive: true, force: true });
-    const tail = (r.all ?? '').split('\n').filter((l) => l.trim() && !l.includes('nodedir')).slice(-6).join('\n');
+    const tail = (r.all ?? '')
+      .split('\n')
+      .filter((l) => l.trim() && !l.includes('nodedir'))
+      .slice(-6)
+      .join('\n');
     const network = NETWORK_SIGNS.test(r.all ?? '');
-    throw new PrerequisiteError(
-      `Maven could not download the Kafka ${version} jars${network ? ' (Maven Central was not reachable)' : ''}.\n${tail}`,
-      {
-        hint: network
-          ? 'Check network access to Maven Central (or a mirror in ~/.m2/settings.xml, and proxy settings), then run the command again.'
-          : `Check that Kafka ${version} exists on Maven Central; the pom is at ${path.join(dir, 'pom.xml')}.`,
-      },
-    );
+    throw new PrerequisiteError(`Maven could not download the Kafka ${version} jars${network ? ' (Maven Central was not reachable)' : ''}.\n${tail}`, {
+      hint: network
+        ? 'Check network access to Maven Central (or a mirror in ~/.m2/settings.xml, and proxy settings), then run the command again.'
+        : `Check that Kafka ${version} exists on Maven Central; the pom is at ${path.join(dir, 'pom.xml')}.`,
+    });
   }
   const jars = (await readdir(tmp)).filter((f) => f.endsWith('.jar'));
   await rm(libs, { recursive: true, force: true });

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { KafkaFailoverError } from '../errors.js';
-import { isAlive, processStartTime, type ProcessRecord } from '../sandbox/processes.js';
-import { waitFor } from '../util/wait.js';
+import { KafkaFailoverError } from '../../errors.js';
+import { isAlive, processStartTime, type ProcessRecord } from '../../util/processes.js';
+import { waitFor } from '../../util/wait.js';
 
 /** What a traffic process can be told. */
 export type TrafficAction = 'freeze' | 'stop-consumers' | 'redirect' | 'produce-on-dr' | 'failback' | 'report';
@@ -36,7 +36,13 @@ const readJson = <T>(file: string): T | undefined => {
 /** Serves commands in the traffic process. Returns a stop function. */
 export function serveTrafficControl(stateDir: string, handle: (action: TrafficAction) => Promise<unknown>): () => void {
   const f = files(stateDir);
-  const rec: ProcessRecord = { pid: process.pid, startTime: processStartTime(process.pid) ?? '', argv: process.argv, logFile: '', startedAt: new Date().toISOString() };
+  const rec: ProcessRecord = {
+    pid: process.pid,
+    startTime: processStartTime(process.pid) ?? '',
+    argv: process.argv,
+    logFile: '',
+    startedAt: new Date().toISOString(),
+  };
   writeAtomic(f.self, rec);
   let last = readJson<{ id: string }>(f.command)?.id;
   let busy = false;
@@ -61,14 +67,19 @@ export function serveTrafficControl(stateDir: string, handle: (action: TrafficAc
 export async function sendTrafficCommand(stateDir: string, action: TrafficAction, timeoutMs = 60_000): Promise<unknown> {
   const f = files(stateDir);
   const rec = existsSync(f.self) ? readJson<ProcessRecord>(f.self) : undefined;
-  if (!rec || !isAlive(rec)) throw new KafkaFailoverError(`No traffic process runs for ${stateDir}.`, { hint: 'Start one with "kafka-failover sandbox traffic".' });
+  if (!rec || !isAlive(rec))
+    throw new KafkaFailoverError(`No traffic process runs for ${stateDir}.`, { hint: 'Start one with "kafka-failover sandbox traffic".' });
   const id = randomUUID();
   writeAtomic(f.command, { id, action });
-  const ack = await waitFor(`the traffic process to ${action}`, async () => {
-    const a = readJson<{ id: string; ok: boolean; error?: string; result?: unknown }>(f.ack);
-    if (a?.id !== id) throw new Error('no answer yet');
-    return a;
-  }, { timeoutMs, intervalMs: 100 });
+  const ack = await waitFor(
+    `the traffic process to ${action}`,
+    async () => {
+      const a = readJson<{ id: string; ok: boolean; error?: string; result?: unknown }>(f.ack);
+      if (a?.id !== id) throw new Error('no answer yet');
+      return a;
+    },
+    { timeoutMs, intervalMs: 100 },
+  );
   if (!ack.ok) throw new KafkaFailoverError(`The traffic process could not ${action}: ${ack.error}`);
   return ack.result;
 }

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { TOOL_ARGV } from '../engine/templates.js';
+import { TOOL_ARGV } from '../../engine/templates.js';
 import { MIRROR_CONNECTORS, connectorName } from './configs.js';
 import { DR, PRIMARY, bootstrapServers, topology, type SandboxOptions } from './topology.js';
 
@@ -84,7 +84,7 @@ export function sandboxFailbackDocument(o: SandboxOptions, clusterIds: Record<st
 /** Writes the clusters file (and, in dedicated mode, the failback one); returns the clusters file's path. */
 export async function writeSandboxClustersFile(o: SandboxOptions, clusterIds: Record<string, string>): Promise<string> {
   const file = clustersFilePath(o.stateDir);
-  const header = '# Written by `kafka-failover sandbox up`: the sandbox\'s clusters and its MirrorMaker 2 flow.\n';
+  const header = "# Written by `kafka-failover sandbox up`: the sandbox's clusters and its MirrorMaker 2 flow.\n";
   await writeFile(file, header + stringify(sandboxClustersDocument(o, clusterIds)), { mode: 0o600 });
   if (o.mm2Mode === 'dedicated') {
     const fb = '# Written by `kafka-failover sandbox up`: the reverse flow dr -> primary for failbacks (`sandbox start mm2-reverse`).\n';

@@ -1,23 +1,23 @@
 /**
- * Starting and stopping the sandbox's JVM processes, and knowing for sure that a PID is still the process we
- * started: a PID is recorded with the process's start time, and a process is ours only while both match.
- * Processes are never found or killed by name.
+ * Knowing for sure that a PID is still the process we mean, and stopping it: a PID is recorded with the process's
+ * start time as the OS reports it, and a process is that one only while both match (a reused PID is someone else).
+ * Processes are never found or killed by name. Used by the run lock (is the holder alive?), the sandbox (its JVMs)
+ * and the traffic generator; nothing here starts processes.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, openSync, closeSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { execaSync } from 'execa';
-import { waitFor } from '../util/wait.js';
+import { waitFor } from './wait.js';
 
-/** What the state file keeps about a started process. */
+/** What is recorded about a process so it can be recognised (and stopped) later. */
 export interface ProcessRecord {
   pid: number;
   /** Start time as the OS reports it (`/proc/<pid>/stat` field 22, clock ticks since boot; else `ps -o lstart`). */
   startTime: string;
-  /** The command line, for `status` and debugging. */
+  /** The command line, for `status` and debugging (empty for a process that recorded itself). */
   argv: string[];
-  /** Where its stdout and stderr go. */
+  /** Where its stdout and stderr go ('' when not redirected). */
   logFile: string;
-  /** ISO time at which we started it. */
+  /** ISO time at which it was started (or recorded itself). */
   startedAt: string;
 }
 
@@ -43,33 +43,16 @@ export function processStartTime(pid: number): string | undefined {
   return r.exitCode === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
 }
 
-/** True when the recorded process still runs and is the one we started (same PID and start time). */
+/** True when the recorded process still runs and is the one recorded (same PID and start time). */
 export function isAlive(rec: ProcessRecord | undefined): boolean {
   return rec !== undefined && processStartTime(rec.pid) === rec.startTime;
 }
 
 /**
- * Starts a long-running process detached from this one (it outlives the CLI), output appended to `logFile`.
- * @throws Error when the OS cannot start it.
- */
-export function spawnDaemon(command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): ProcessRecord {
-  const fd = openSync(logFile, 'a');
-  try {
-    const child = spawn(command, args, { detached: true, stdio: ['ignore', fd, fd], env });
-    if (child.pid === undefined) throw new Error(`could not start ${command}`);
-    child.unref();
-    const startTime = processStartTime(child.pid);
-    if (startTime === undefined) throw new Error(`${command} exited at once; see ${logFile}`);
-    return { pid: child.pid, startTime, argv: [command, ...args], logFile, startedAt: new Date().toISOString() };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Stops a process we started. `graceful` sends SIGTERM and waits up to `timeoutMs`, then SIGKILL; `kill` sends
+ * Stops a recorded process. `graceful` sends SIGTERM and waits up to `timeoutMs` (ms), then SIGKILL; `kill` sends
  * SIGKILL at once (a crash, for fault tests). Does nothing when the process is gone or the PID was reused.
  * @returns true when a signal was sent.
+ * @throws WaitTimeoutError when the process outlives SIGKILL by 10 s.
  */
 export async function stopProcess(rec: ProcessRecord | undefined, mode: 'graceful' | 'kill', timeoutMs = 30_000): Promise<boolean> {
   if (!rec || !isAlive(rec)) return false;

@@ -3,7 +3,7 @@
  * wanted it, and the option that moves the sandbox — not as a broker dying with a BindException.
  */
 import net from 'node:net';
-import { InvalidInputError } from '../errors.js';
+import { InvalidInputError } from '../../errors.js';
 
 /** First port of Linux's default ephemeral range (net.ipv4.ip_local_port_range). */
 export const EPHEMERAL_START = 32768;
@@ -25,7 +25,9 @@ export async function requirePortsFree(ports: { port: number; owner: string }[],
   for (const p of ports) if (!(await portFree(p.port))) taken.push(`${p.port} (wanted by ${p.owner})`);
   if (taken.length > 0) {
     // Ports from 32768 up are Linux's default ephemeral range: outgoing connections may hold them for a moment.
-    const ephemeral = ports.some((p) => p.port >= EPHEMERAL_START) ? ` Ports from ${EPHEMERAL_START} up are handed to outgoing connections by the OS; prefer a base below ${EPHEMERAL_START - 100}.` : '';
+    const ephemeral = ports.some((p) => p.port >= EPHEMERAL_START)
+      ? ` Ports from ${EPHEMERAL_START} up are handed to outgoing connections by the OS; prefer a base below ${EPHEMERAL_START - 100}.`
+      : '';
     throw new InvalidInputError(`Port${taken.length > 1 ? 's' : ''} already in use on 127.0.0.1: ${taken.join(', ')}.`, {
       hint: `Stop whatever holds ${taken.length > 1 ? 'them' : 'it'}, or move the whole sandbox with --port-base <n> (now ${portBase}; the sandbox uses ports n+2 … n+20).${ephemeral}`,
     });

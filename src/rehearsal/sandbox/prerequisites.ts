@@ -2,7 +2,7 @@
  * Checks for the programs the JVM sandbox needs: Java ≥ 17 and Maven.
  */
 import { execa } from 'execa';
-import { PrerequisiteError } from '../errors.js';
+import { PrerequisiteError } from '../../errors.js';
 
 /** Minimum Java feature release Kafka 4.x brokers run on. */
 export const MIN_JAVA = 17;

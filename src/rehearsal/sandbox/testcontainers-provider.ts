@@ -29,7 +29,9 @@ export const testcontainersProvider: SandboxProvider = {
     for (const n of t.nodes) {
       progress(`Starting ${n.name} (${image})`);
       const env = { ...propertiesToEnv(brokerProperties(n, t, o, '/var/lib/kafka/data')), CLUSTER_ID: ids[n.cluster] };
-      containers.push(await new GenericContainer(image).withName(`kafka-failover-${n.name}-${o.portBase}`).withNetworkMode('host').withEnvironment(env).start());
+      containers.push(
+        await new GenericContainer(image).withName(`kafka-failover-${n.name}-${o.portBase}`).withNetworkMode('host').withEnvironment(env).start(),
+      );
     }
     for (const alias of [PRIMARY, DR] as const) await waitForBrokers(bootstrapServers(t, alias), clusterBrokers(t, alias).length, alias);
     const mm2 = await new GenericContainer(image)
@@ -39,14 +41,22 @@ export const testcontainersProvider: SandboxProvider = {
       .withWaitStrategy(Wait.forLogMessage(/.*/))
       .start();
     containers.push(mm2);
-    await waitForReplication({ primary: bootstrapServers(t, PRIMARY), dr: bootstrapServers(t, DR), primaryBrokers: clusterBrokers(t, PRIMARY).length }, () => {}, progress, 'See the mm2 container log.');
+    await waitForReplication(
+      { primary: bootstrapServers(t, PRIMARY), dr: bootstrapServers(t, DR), primaryBrokers: clusterBrokers(t, PRIMARY).length },
+      () => {},
+      progress,
+      'See the mm2 container log.',
+    );
     await mkdir(o.stateDir, { recursive: true });
     const clustersFile = clustersFilePath(o.stateDir);
     await writeFile(clustersFile, stringify(sandboxClustersDocument(o, ids)), { mode: 0o600 });
     started.set(path.resolve(o.stateDir), containers);
     const handle: SandboxHandle = {
       provider: 'testcontainers',
-      clusters: { primary: { bootstrapServers: bootstrapServers(t, PRIMARY), clusterId: ids[PRIMARY] }, dr: { bootstrapServers: bootstrapServers(t, DR), clusterId: ids[DR] } },
+      clusters: {
+        primary: { bootstrapServers: bootstrapServers(t, PRIMARY), clusterId: ids[PRIMARY] },
+        dr: { bootstrapServers: bootstrapServers(t, DR), clusterId: ids[DR] },
+      },
       clustersFile,
       options: o,
     };

@@ -9,15 +9,15 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { loadClustersFile } from '../clusters/load.js';
+import { loadClustersFile } from '../../clusters/load.js';
 import { Writable } from 'node:stream';
-import { LiveOutput } from '../cli/live.js';
-import { runRunbook } from '../engine/executor.js';
-import { loadRunbook } from '../engine/load-runbook.js';
-import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
+import { LiveOutput } from '../../cli/live.js';
+import { runRunbook } from '../../engine/executor.js';
+import { loadRunbook } from '../../engine/load-runbook.js';
+import { createKafkaPort } from '../../kafka/kafkajs-adapter.js';
 import { sandboxDown, sandboxUp } from '../sandbox/sandbox.js';
-import { builtinRegistry } from '../steps/index.js';
-import { waitFor } from '../util/wait.js';
+import { builtinRegistry } from '../../steps/index.js';
+import { waitFor } from '../../util/wait.js';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const stateDir = path.resolve('.kafka-failover/demo');
@@ -37,7 +37,12 @@ async function main(): Promise<number> {
   const runbook = await loadRunbook(path.resolve('runbooks/planned-failover.yaml'), registry, { stateDir });
   const clusters = await loadClustersFile(s.clustersFile);
   // The CLI's own human output (gate tables, progress every 5 s), indented under this section.
-  const indented = new Writable({ write: (chunk, _enc, cb) => (process.stdout.write(String(chunk).replace(/^(?=.)/gm, '   ')), cb()) });
+  const indented = new Writable({
+    write: (chunk, _enc, cb) => {
+      process.stdout.write(String(chunk).replace(/^(?=.)/gm, '   '));
+      cb();
+    },
+  });
   const live = new LiveOutput({ stream: indented, tty: false });
   const result = await runRunbook({ runbook, clusters, registry, dryRun: false, yes: true, runsDir: path.resolve('runs'), sinks: [live.event] });
   live.close();
@@ -50,25 +55,43 @@ async function main(): Promise<number> {
   say('== 4. consumers now on dr: waiting for them to read to the end, then stopping the traffic');
   const dr = createKafkaPort('dr', { bootstrapServers: s.clusters.dr.bootstrapServers });
   const groups = ['billing', 'shipping', 'analytics'];
-  await waitFor('the groups to catch up on dr', async () => {
-    for (const g of groups) {
-      const committed = await dr.committedOffsets(g);
-      const topics = [...new Set(committed.map((c) => c.topic))];
-      for (const t of topics) for (const p of await dr.partitionOffsets(t)) if ((committed.find((c) => c.topic === t && c.partition === p.partition)?.offset ?? -1) < p.highWatermark) throw new Error(`${g} behind on ${t}/${p.partition}`);
-    }
-  }, { timeoutMs: 180_000, intervalMs: 1000 });
+  await waitFor(
+    'the groups to catch up on dr',
+    async () => {
+      for (const g of groups) {
+        const committed = await dr.committedOffsets(g);
+        const topics = [...new Set(committed.map((c) => c.topic))];
+        for (const t of topics)
+          for (const p of await dr.partitionOffsets(t))
+            if ((committed.find((c) => c.topic === t && c.partition === p.partition)?.offset ?? -1) < p.highWatermark)
+              throw new Error(`${g} behind on ${t}/${p.partition}`);
+      }
+    },
+    { timeoutMs: 180_000, intervalMs: 1000 },
+  );
   await dr.close();
   traffic.kill('SIGINT');
   await traffic;
-  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as { produced: number; groups: { groupId: string; skipped: number; duplicates: number; consumed: number }[] };
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
+    produced: number;
+    groups: { groupId: string; skipped: number; duplicates: number; consumed: number }[];
+  };
   const translate = result.events.find((e) => e.kind === 'step.succeeded' && e.step === 'translate');
-  const reReads = new Map(((translate?.kind === 'step.succeeded' ? translate.outputs.groups : []) as { group: string; reReadRecords: number | null }[]).map((g) => [g.group, g.reReadRecords]));
+  const reReads = new Map(
+    ((translate?.kind === 'step.succeeded' ? translate.outputs.groups : []) as { group: string; reReadRecords: number | null }[]).map((g) => [
+      g.group,
+      g.reReadRecords,
+    ]),
+  );
   say('\n== Summary');
   for (const e of result.events) if (e.kind === 'step.succeeded') say(`   ${e.step.padEnd(15)} ${(e.durationMs / 1000).toFixed(1).padStart(5)} s`);
   const total = result.events.find((e) => e.kind === 'run.finished');
   say(`   ${'failover total'.padEnd(15)} ${(((total?.kind === 'run.finished' && total.durationMs) || 0) / 1000).toFixed(1).padStart(5)} s`);
   say(`   records produced: ${report.produced}`);
-  for (const g of report.groups) say(`   ${g.groupId.padEnd(10)} re-read reported ${String(reReads.get(g.groupId) ?? '?').padStart(5)}, duplicates measured ${String(g.duplicates).padStart(5)}, skipped ${g.skipped}`);
+  for (const g of report.groups)
+    say(
+      `   ${g.groupId.padEnd(10)} re-read reported ${String(reReads.get(g.groupId) ?? '?').padStart(5)}, duplicates measured ${String(g.duplicates).padStart(5)}, skipped ${g.skipped}`,
+    );
   const skipped = report.groups.reduce((n, g) => n + g.skipped, 0);
   say(`   records skipped: ${skipped} (must be 0)`);
   say(`   audit log: ${result.auditFile}`);

@@ -7,9 +7,20 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
-import { InvalidInputError, KafkaFailoverError } from '../errors.js';
-import { waitFor } from '../util/wait.js';
-import { brokerProperties, connectWorkerProperties, connectorConfig, connectorName, jvmOptions, loggingConfig, mm2Properties, mm2ReverseProperties, renderProperties, MIRROR_CONNECTORS } from './configs.js';
+import { InvalidInputError, KafkaFailoverError } from '../../errors.js';
+import { waitFor } from '../../util/wait.js';
+import {
+  brokerProperties,
+  connectWorkerProperties,
+  connectorConfig,
+  connectorName,
+  jvmOptions,
+  loggingConfig,
+  mm2Properties,
+  mm2ReverseProperties,
+  renderProperties,
+  MIRROR_CONNECTORS,
+} from './configs.js';
 import { putConnector, workerUp } from './connect-rest.js';
 import { spawnDaemon } from './processes.js';
 import { saveState, type SandboxState } from './state.js';
@@ -35,11 +46,20 @@ export async function writeJavaConfigs(state: SandboxState): Promise<void> {
   for (const n of t.nodes) {
     const dir = nodeDir(o, n);
     await mkdir(dir, { recursive: true });
-    await writeFile(path.join(cfg, `${n.name}.properties`), renderProperties(brokerProperties(n, t, o, path.join(dir, 'data')), `kafka-failover sandbox node ${n.name}`));
+    await writeFile(
+      path.join(cfg, `${n.name}.properties`),
+      renderProperties(brokerProperties(n, t, o, path.join(dir, 'data')), `kafka-failover sandbox node ${n.name}`),
+    );
   }
   await writeFile(path.join(cfg, 'mm2.properties'), renderProperties(mm2Properties(o, t), 'kafka-failover sandbox: dedicated MirrorMaker 2'));
-  await writeFile(path.join(cfg, 'mm2-reverse.properties'), renderProperties(mm2ReverseProperties(o, t), 'kafka-failover sandbox: reverse MirrorMaker 2 dr -> primary (failback)'));
-  await writeFile(path.join(cfg, 'connect-worker.properties'), renderProperties(connectWorkerProperties(t), 'kafka-failover sandbox: Kafka Connect worker (connect mode)'));
+  await writeFile(
+    path.join(cfg, 'mm2-reverse.properties'),
+    renderProperties(mm2ReverseProperties(o, t), 'kafka-failover sandbox: reverse MirrorMaker 2 dr -> primary (failback)'),
+  );
+  await writeFile(
+    path.join(cfg, 'connect-worker.properties'),
+    renderProperties(connectWorkerProperties(t), 'kafka-failover sandbox: Kafka Connect worker (connect mode)'),
+  );
 }
 
 export function javaArgs(state: SandboxState, role: 'broker' | 'mm2' | 'tool', mainClass: string, args: string[]): string[] {
@@ -55,12 +75,19 @@ export async function formatNodes(state: SandboxState, java: string, nodes: Node
       .filter((n) => !existsSync(path.join(nodeDir(o, n), 'data', 'meta.properties')))
       .map(async (n) => {
         const props = path.join(o.stateDir, 'config', `${n.name}.properties`);
-        const r = await execa(java, javaArgs(state, 'tool', 'kafka.tools.StorageTool', ['format', '-t', state.clusterIds[n.cluster], '-c', props, '--ignore-formatted']), {
-          reject: false,
-          timeout: 120_000,
-          all: true,
-        });
-        if (r.failed) throw new KafkaFailoverError(`Formatting ${n.name} failed:\n${(r.all ?? '').slice(-2000)}`, { hint: `Delete ${nodeDir(o, n)} or run "sandbox down --wipe".` });
+        const r = await execa(
+          java,
+          javaArgs(state, 'tool', 'kafka.tools.StorageTool', ['format', '-t', state.clusterIds[n.cluster], '-c', props, '--ignore-formatted']),
+          {
+            reject: false,
+            timeout: 120_000,
+            all: true,
+          },
+        );
+        if (r.failed)
+          throw new KafkaFailoverError(`Formatting ${n.name} failed:\n${(r.all ?? '').slice(-2000)}`, {
+            hint: `Delete ${nodeDir(o, n)} or run "sandbox down --wipe".`,
+          });
       }),
   );
 }
@@ -86,8 +113,15 @@ export async function startMirrorMaker(state: SandboxState, java: string): Promi
 
 export async function startReverseMirrorMaker(state: SandboxState, java: string): Promise<void> {
   const o = state.options;
-  if (o.mm2Mode !== 'dedicated') throw new InvalidInputError('The reverse MirrorMaker 2 (mm2-reverse) runs in dedicated mode only.', { hint: 'Start the sandbox without --mm2-mode connect to rehearse a failback.' });
-  const args = javaArgs(state, 'mm2', 'org.apache.kafka.connect.mirror.MirrorMaker', [path.join(o.stateDir, 'config', 'mm2-reverse.properties'), '--clusters', PRIMARY]);
+  if (o.mm2Mode !== 'dedicated')
+    throw new InvalidInputError('The reverse MirrorMaker 2 (mm2-reverse) runs in dedicated mode only.', {
+      hint: 'Start the sandbox without --mm2-mode connect to rehearse a failback.',
+    });
+  const args = javaArgs(state, 'mm2', 'org.apache.kafka.connect.mirror.MirrorMaker', [
+    path.join(o.stateDir, 'config', 'mm2-reverse.properties'),
+    '--clusters',
+    PRIMARY,
+  ]);
   state.processes[MM2_REVERSE] = spawnDaemon(java, args, path.join(o.stateDir, 'mm2-reverse.log'));
   await saveState(state);
 }
@@ -96,9 +130,13 @@ export async function configureConnectors(state: SandboxState): Promise<void> {
   const o = state.options;
   const t = topology(o);
   const url = `http://127.0.0.1:${t.connectPort}`;
-  await waitFor('the Kafka Connect REST API to answer', async () => {
-    if (!(await workerUp(url))) throw new Error(`${url} does not answer`);
-  }, { timeoutMs: 120_000, intervalMs: 500 });
+  await waitFor(
+    'the Kafka Connect REST API to answer',
+    async () => {
+      if (!(await workerUp(url))) throw new Error(`${url} does not answer`);
+    },
+    { timeoutMs: 120_000, intervalMs: 500 },
+  );
   for (const kind of MIRROR_CONNECTORS) {
     await waitFor(`connector ${connectorName(kind)} to be accepted`, () => putConnector(url, connectorName(kind), connectorConfig(kind, o, t)), {
       timeoutMs: 60_000,

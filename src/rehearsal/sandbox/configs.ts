@@ -5,7 +5,18 @@
  * Sources: ../shared/reference/kafka-on-the-jvm.md (broker keys for a small loopback cluster, MM2 fast-loop
  * settings, "worker settings reach the worker only with the target alias prefix").
  */
-import { DR, PRIMARY, bootstrapServers, clusterBrokers, clusterNodes, isBroker, isController, type NodeSpec, type SandboxOptions, type Topology } from './topology.js';
+import {
+  DR,
+  PRIMARY,
+  bootstrapServers,
+  clusterBrokers,
+  clusterNodes,
+  isBroker,
+  isController,
+  type NodeSpec,
+  type SandboxOptions,
+  type Topology,
+} from './topology.js';
 import { kafkaLine } from './versions.js';
 
 /** An ordered `key=value` map. */

@@ -101,10 +101,16 @@ export class TrafficLedger {
       return;
     }
     let g = this.consumed.get(groupId);
-    if (!g) this.consumed.set(groupId, (g = new Map()));
+    if (!g) {
+      g = new Map();
+      this.consumed.set(groupId, g);
+    }
     const k = partitionKey(value.topic, value.partition);
     let c = g.get(k);
-    if (!c) g.set(k, (c = { counts: new Map() }));
+    if (!c) {
+      c = { counts: new Map() };
+      g.set(k, c);
+    }
     c.counts.set(value.seq, (c.counts.get(value.seq) ?? 0) + 1);
   }
 
@@ -141,7 +147,15 @@ export class TrafficLedger {
           } else duplicates += n - 1;
         }
         const skippedCount = skipped.reduce((s, [a, b]) => s + b - a + 1, 0);
-        partitions.push({ topic: k.slice(0, slash), partition: Number(k.slice(slash + 1)), produced, consumedDistinct: produced - skippedCount, skipped, skippedCount, duplicates });
+        partitions.push({
+          topic: k.slice(0, slash),
+          partition: Number(k.slice(slash + 1)),
+          produced,
+          consumedDistinct: produced - skippedCount,
+          skipped,
+          skippedCount,
+          duplicates,
+        });
       }
       return {
         groupId,
@@ -155,7 +169,7 @@ export class TrafficLedger {
 
 /** Parses a generator value; undefined when the bytes are not one. */
 export function parseTrafficValue(value: Buffer | null): TrafficRecordValue | undefined {
-  if (!value || value[0] !== 0x7b) return undefined;
+  if (value?.[0] !== 0x7b) return undefined;
   try {
     const v = JSON.parse(value.toString('utf8')) as Partial<TrafficRecordValue>;
     if (typeof v.run === 'string' && typeof v.topic === 'string' && Number.isInteger(v.partition) && Number.isInteger(v.seq) && typeof v.ts === 'number') {

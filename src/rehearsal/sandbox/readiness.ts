@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createKafka, protocolCluster } from '../kafka/kafkajs-client.js';
-import { readPartition } from '../kafka/read-partition.js';
-import { giveUp, waitFor } from '../util/wait.js';
+import { createKafka, protocolCluster } from '../../kafka/kafkajs-client.js';
+import { readPartition } from '../../kafka/read-partition.js';
+import { giveUp, waitFor } from '../../util/wait.js';
 import { isAlive } from './processes.js';
 import type { SandboxState } from './state.js';
 import { DR, PRIMARY, bootstrapServers, clusterBrokers, clusterNodes, topology, type ClusterAlias } from './topology.js';
@@ -60,7 +60,17 @@ export async function waitForBrokers(bootstrap: string[], brokers: number, label
 export async function waitForCluster(state: SandboxState, cluster: ClusterAlias): Promise<void> {
   const t = topology(state.options);
   const nodes = clusterNodes(t, cluster);
-  await waitForBrokers(bootstrapServers(t, cluster), clusterBrokers(t, cluster).length, cluster, () => assertRunning(state, nodes.map((n) => n.name)), `See the logs under ${state.options.stateDir}/nodes/.`);
+  await waitForBrokers(
+    bootstrapServers(t, cluster),
+    clusterBrokers(t, cluster).length,
+    cluster,
+    () =>
+      assertRunning(
+        state,
+        nodes.map((n) => n.name),
+      ),
+    `See the logs under ${state.options.stateDir}/nodes/.`,
+  );
 }
 
 /**

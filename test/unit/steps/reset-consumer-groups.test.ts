@@ -1,0 +1,71 @@
+/**
+ * `reset-consumer-groups` takes the offset plan (src/mm2/plan.ts) as its input and commits each row's `targetOffset`
+ * unchanged (over an in-memory cluster: test/unit/mm2/memory-kafka.ts; the broker's admin semantics are covered by the
+ * reset-gate and resume integration tests).
+ */
+import { describe, expect, it } from 'vitest';
+import type { StepContext } from '../../../src/engine/step.js';
+import type { WriteDescription } from '../../../src/engine/events.js';
+import { offsetPlanRow } from '../../../src/mm2/plan.js';
+import { resetConsumerGroups } from '../../../src/steps/reset-consumer-groups.js';
+import { MemoryKafka } from '../mm2/memory-kafka.js';
+
+const row = (group: string, partition: number, targetOffset: number) =>
+  offsetPlanRow.parse({
+    group,
+    topic: 'primary.orders',
+    partition,
+    targetOffset,
+    metadata: `m${partition}`,
+    basis: 'checkpoint',
+    sourceTopic: 'orders',
+    sourceCommittedOffset: targetOffset,
+    reReadRecords: 0,
+    reReadNote: '',
+    logStartOffset: 0,
+    highWatermark: 50,
+    commitsSinceCheckpoint: 0,
+  });
+
+describe('reset-consumer-groups', () => {
+  it('commits every planned targetOffset with its metadata, audited as before → after', async () => {
+    const dr = new MemoryKafka('dr');
+    dr.partitionWith('orders', 0, []);
+    dr.commit('billing', 'primary.orders', 0, 3);
+    const port = {
+      ...dr.port(),
+      describeGroups: async (ids: string[]) => ids.map((groupId) => ({ groupId, state: 'Empty', protocolType: 'consumer', members: 0 })),
+    };
+    const writes: WriteDescription[] = [];
+    const ctx = {
+      flow: { target: 'dr' },
+      kafka: () => port,
+      note: () => {},
+      write: async (w: WriteDescription, fn: () => Promise<unknown>) => (writes.push(w), fn()),
+    } as unknown as StepContext;
+    const input = resetConsumerGroups.input.parse({ plan: [row('billing', 0, 20), row('billing', 1, 7)] });
+    const checked = await resetConsumerGroups.check(ctx, input);
+    expect(checked.gates).toMatchObject([{ id: 'target-groups-empty', ok: true }]);
+    await resetConsumerGroups.apply!(ctx, input, checked.plan);
+    expect(await port.committedOffsets('billing')).toEqual([
+      { topic: 'primary.orders', partition: 0, offset: 20, metadata: 'm0' },
+      { topic: 'primary.orders', partition: 1, offset: 7, metadata: 'm1' },
+    ]);
+    expect(writes).toMatchObject([
+      {
+        key: 'reset:dr:billing',
+        details: {
+          partitions: [
+            { partition: 0, before: 3, after: 20 },
+            { partition: 1, before: null, after: 7 },
+          ],
+        },
+      },
+    ]);
+  });
+
+  it('refuses a plan that is not an offset plan (a row without a basis) at its input', () => {
+    const { basis: _, ...noBasis } = row('billing', 0, 20);
+    expect(resetConsumerGroups.input.safeParse({ plan: [noBasis] }).error?.issues[0]?.path).toEqual(['plan', 0, 'basis']);
+  });
+});
