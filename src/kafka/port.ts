@@ -174,7 +174,13 @@ export class GroupNotEmptyError extends Error {
     readonly group: GroupInfo,
     cluster: string,
   ) {
-    super(`group on ${cluster}: ${describeGroupForHumans(group)}; its offsets can only be set while it has no members`);
+    const who =
+      group.type === 'unknown'
+        ? (group.unknownReason ?? 'not described')
+        : group.memberDetails.map((m) => `${m.memberId} client ${m.clientId} host ${m.host}`).join('; ');
+    super(
+      `consumer group "${group.groupId}" on ${cluster} is ${group.state} with ${group.members} member(s), type ${group.type}${who ? `: ${who}` : ''}; its offsets can only be set while it has none`,
+    );
     this.groupId = group.groupId;
     this.state = group.state;
     this.members = group.members;

@@ -157,7 +157,7 @@ describe('group types on Kafka 4.x', { shuffle: false }, () => {
     const err = await dr.commitOffsets(modernGroup, [{ topic, partition: 0, offset: 0 }]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GroupNotEmptyError);
     expect(err).toMatchObject({ type: 'consumer', state: 'Stable', members: 1 });
-    expect((err as Error).message).toMatch(/type consumer, Stable, 1 member\(s\): \S+ client kf-console-848 host/);
+    expect((err as Error).message).toMatch(/is Stable with 1 member\(s\), type consumer: \S+ client kf-console-848 host/);
     expect(await committedOnDr(modernGroup)).toEqual([{ topic, partition: 0, offset: '2' }]);
   });
 
