@@ -48,7 +48,10 @@ describe('check-target-groups', () => {
       {
         id: 'target-groups-empty',
         description: 'groups matching .* on dr',
-        observed: { groupsWithMembers: ['billing (Stable, 2 member(s))'], groupsSeen: 2 },
+        observed: {
+          groupsWithMembers: ['billing (type classic, Stable, 2 member(s): m0 client c0 host /10.0.0.1; m1 client c1 host /10.0.0.1)'],
+          groupsSeen: 2,
+        },
         expected: '0 groups with members',
         ok: false,
       },
