@@ -34,8 +34,7 @@ describe('reset-consumer-groups', () => {
     dr.commit('billing', 'primary.orders', 0, 3);
     const port = {
       ...dr.port(),
-      describeGroups: async (ids: string[]) =>
-        ids.map((groupId) => ({ groupId, type: 'classic' as const, state: 'Empty', protocolType: 'consumer', members: 0, memberDetails: [] })),
+      describeGroups: async (ids: string[]) => ids.map((groupId) => ({ groupId, state: 'Empty', protocolType: 'consumer', members: 0 })),
     };
     const writes: WriteDescription[] = [];
     const ctx = {
