@@ -88,12 +88,15 @@ export type {
   PartitionInfo,
   TopicInfo,
   GroupInfo,
+  GroupType,
+  GroupMember,
+  ListedGroup,
   CommittedOffset,
   PartitionOffsets,
   OffsetToCommit,
   ReadRecord,
 } from './kafka/port.js';
-export { GroupNotEmptyError } from './kafka/port.js';
+export { GroupNotEmptyError, describeGroupForHumans, groupIsCommittable } from './kafka/port.js';
 export { createKafkaPort } from './kafka/kafkajs-adapter.js';
 export type { ClientSettings } from './kafka/kafkajs-client.js';
 export { clientSettings } from './clusters/load.js';

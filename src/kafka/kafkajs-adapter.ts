@@ -6,14 +6,12 @@
  */
 import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
 import { createKafka, protocolCluster, tolerantMetadata, type ClientSettings, type KafkajsCluster } from './kafkajs-client.js';
-import { GroupNotEmptyError, type KafkaPort, type OffsetToCommit } from './port.js';
+import { describeTypedGroups, listTypedGroups } from './group-types.js';
+import { GroupNotEmptyError, groupIsCommittable, type GroupInfo, type KafkaPort, type OffsetToCommit } from './port.js';
 import { readPartition } from './read-partition.js';
 
 // kafkajs is CommonJS: ConfigResourceTypes is not detected as a named export by Node's ESM loader.
 const { ConfigResourceTypes } = kafkajs;
-
-/** Group states in which the broker accepts an admin commit (as kafka-consumer-groups.sh requires). */
-const COMMITTABLE_STATES = new Set(['Empty', 'Dead']);
 
 /** Creates a port for one cluster; connections open lazily and are reused until `close()`. */
 export function createKafkaPort(alias: string, settings: ClientSettings): KafkaPort {
@@ -85,12 +83,13 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       return new Map(res.resources.map((r) => [r.resourceName, new Map(r.configEntries.map((e) => [e.configName, e.configValue]))]));
     },
     async listGroups() {
-      return (await (await getAdmin()).listGroups()).groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType }));
+      // ListGroups v5 on every broker: kafkajs's admin.listGroups (v0–v2) has no group type (group-types.ts).
+      return listTypedGroups(await getCluster());
     },
     async describeGroups(groupIds) {
       if (groupIds.length === 0) return [];
-      const res = await (await getAdmin()).describeGroups(groupIds);
-      return res.groups.map((g) => ({ groupId: g.groupId, state: g.state, protocolType: g.protocolType, members: g.members.length }));
+      const c = await getCluster();
+      return describeTypedGroups(c, groupIds, await listTypedGroups(c));
     },
     async committedOffsets(groupId) {
       // No `topics` and no `resolveOffsets`: OffsetFetch for every partition the group committed; read-only.
@@ -155,8 +154,9 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
         if (!Number.isSafeInteger(o.offset) || o.offset < 0)
           throw new RangeError(`refusing to commit offset ${o.offset} for ${o.topic}/${o.partition}: offsets must be explicit and ≥ 0`);
       }
+      // Described by the API of its type: DescribeGroups alone calls a live KIP-848 group Dead with no members.
       const [group] = await port.describeGroups([groupId]);
-      if (group && (group.members > 0 || !COMMITTABLE_STATES.has(group.state))) throw new GroupNotEmptyError(groupId, group.state, group.members, alias);
+      if (group && !groupIsCommittable(group)) throw new GroupNotEmptyError(group, alias);
       const byTopic = new Map<string, OffsetToCommit[]>();
       for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
       const c = await getCluster();
@@ -177,7 +177,17 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
         const type = (error as { type?: string }).type;
         if (type === 'UNKNOWN_MEMBER_ID' || type === 'ILLEGAL_GENERATION' || type === 'REBALANCE_IN_PROGRESS') {
           const [now] = await port.describeGroups([groupId]);
-          throw new GroupNotEmptyError(groupId, now?.state ?? 'Unknown', now?.members ?? 0, alias);
+          // Described live: name its members. Described committable, the broker still knows better: say so.
+          const refused: GroupInfo = {
+            groupId,
+            type: 'unknown',
+            state: now?.state ?? 'Unknown',
+            protocolType: '',
+            members: 0,
+            memberDetails: [],
+            unknownReason: `the broker refused the admin commit (${type}), so the group has members`,
+          };
+          throw new GroupNotEmptyError(now && !groupIsCommittable(now) ? now : refused, alias);
         }
         throw error;
       }

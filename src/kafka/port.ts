@@ -33,14 +33,60 @@ export interface TopicInfo {
   partitions: PartitionInfo[];
 }
 
-/** A consumer group as listed and described. */
+/**
+ * A group's type (KIP-848 `GroupType`, as ListGroups v5 reports it): `classic` (JoinGroup/SyncGroup), `consumer`
+ * (KIP-848 consumer protocol), `streams` (KIP-1071), `share` (KIP-932), or `unknown`: listed, but this tool could not
+ * describe it (see {@link GroupInfo.unknownReason}). An `unknown` group must be treated as live (fail closed).
+ */
+export type GroupType = 'classic' | 'consumer' | 'streams' | 'share' | 'unknown';
+
+/** A group as ListGroups lists it. */
+export interface ListedGroup {
+  groupId: string;
+  /** Protocol type: `consumer` for consumer groups of either protocol, '' for groups made by admin commits. */
+  protocolType: string;
+  type: GroupType;
+  /** GroupType exactly as ListGroups v5 answered it; null when the broker has no ListGroups v5 (all classic). */
+  rawType?: string | null;
+}
+
+/** A live member of a group. */
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  /** Client host as the broker saw it, e.g. `/127.0.0.1`. */
+  host: string;
+}
+
+/** A group as described by the API its type needs (docs/design/group-types.md). */
 export interface GroupInfo {
   groupId: string;
-  /** `Empty`, `Stable`, `PreparingRebalance`, `CompletingRebalance`, `Dead`, or `Unknown`. */
+  type: GroupType;
+  /**
+   * The broker's state name for the type: classic `Empty`, `Stable`, `PreparingRebalance`, `CompletingRebalance`,
+   * `Dead` (also: no such group); consumer `Empty`, `Assigning`, `Reconciling`, `Stable`, `Dead`; `Unknown` when the
+   * group could not be described.
+   */
   state: string;
-  /** `consumer` for classic consumer groups; '' when unknown. */
+  /** `consumer` for consumer groups (either protocol); '' when unknown or for groups made by admin commits. */
   protocolType: string;
+  /** Number of live members (`memberDetails.length`). */
   members: number;
+  memberDetails: GroupMember[];
+  /** Why the group is `unknown` (the API the broker lacks, the error it answered); absent when described. */
+  unknownReason?: string;
+}
+
+/** One line naming a group's type, state and members, for gate observations and errors. */
+export function describeGroupForHumans(g: GroupInfo): string {
+  if (g.type === 'unknown') return `${g.groupId} (type unknown, ${g.state}: ${g.unknownReason ?? 'not described'})`;
+  const who = g.memberDetails.map((m) => `${m.memberId} client ${m.clientId} host ${m.host}`).join('; ');
+  return `${g.groupId} (type ${g.type}, ${g.state}, ${g.members} member(s)${who ? `: ${who}` : ''})`;
+}
+
+/** Whether an admin offset commit may go ahead: a described group with no members, `Empty` or `Dead`. */
+export function groupIsCommittable(g: GroupInfo): boolean {
+  return g.type !== 'unknown' && g.members === 0 && (g.state === 'Empty' || g.state === 'Dead');
 }
 
 /** A committed offset of a group on one partition. */
@@ -85,7 +131,13 @@ export interface KafkaPort {
   describeTopics(names?: string[]): Promise<TopicInfo[]>;
   /** Config entries of topics or brokers: name → (entry name → value). */
   describeConfigs(kind: 'topic' | 'broker', names: string[]): Promise<Map<string, Map<string, string | null>>>;
-  listGroups(): Promise<{ groupId: string; protocolType: string }[]>;
+  /** Every group on every broker, with its type (ListGroups v5; classic only on brokers without it). */
+  listGroups(): Promise<ListedGroup[]>;
+  /**
+   * Groups by id, in that order, each described by the API its type needs (DescribeGroups, ConsumerGroupDescribe,
+   * ShareGroupDescribe). A group that does not exist is `Dead` with no members; a listed group that cannot be
+   * described is type `unknown` (never empty).
+   */
   describeGroups(groupIds: string[]): Promise<GroupInfo[]>;
   /** A group's committed offsets (partitions without a commit are left out). Read-only: never resolves or writes. */
   committedOffsets(groupId: string): Promise<CommittedOffset[]>;
@@ -112,14 +164,26 @@ export interface KafkaPort {
   close(): Promise<void>;
 }
 
-/** A group has members, so its offsets cannot be set (the safe outcome: nothing was written). */
+/** A group has members (or could not be described), so its offsets cannot be set (nothing was written). */
 export class GroupNotEmptyError extends Error {
+  readonly groupId: string;
+  readonly state: string;
+  readonly members: number;
+  readonly type: GroupType;
   constructor(
-    readonly groupId: string,
-    readonly state: string,
-    readonly members: number,
+    readonly group: GroupInfo,
     cluster: string,
   ) {
-    super(`consumer group "${groupId}" on ${cluster} is ${state} with ${members} member(s); its offsets can only be set while it has none`);
+    const who =
+      group.type === 'unknown'
+        ? (group.unknownReason ?? 'not described')
+        : group.memberDetails.map((m) => `${m.memberId} client ${m.clientId} host ${m.host}`).join('; ');
+    super(
+      `consumer group "${group.groupId}" on ${cluster} is ${group.state} with ${group.members} member(s), type ${group.type}${who ? `: ${who}` : ''}; its offsets can only be set while it has none`,
+    );
+    this.groupId = group.groupId;
+    this.state = group.state;
+    this.members = group.members;
+    this.type = group.type;
   }
 }

@@ -124,7 +124,7 @@ describe('planned failover (runbooks/planned-failover.yaml)', { shuffle: false }
       expect(r.exitCode).toBe(3);
       expect(r.stderr).toMatch(
         new RegExp(
-          `target-groups-empty\\s*│ FAILED\\s*│ \\{"groupsWithMembers":\\["${groups[0]} \\(Stable, 1 member\\(s\\)\\)"\\][^│]*│ 0 groups with members`,
+          `target-groups-empty\\s*│ FAILED\\s*│ \\{"groupsWithMembers":\\["${groups[0]} \\(type classic, Stable, 1 member\\(s\\): \\S+ client kafka-failover-test host [^"]+\\)"\\][^│]*│ 0 groups with members`,
         ),
       );
       const audit = auditOf(r.stderr);

@@ -123,7 +123,9 @@ describe('reset-consumer-groups gate', () => {
       expect(consumer, 'the member joined during the hold').toBeDefined();
       const gate = audit.find((e) => e.kind === 'gate' && e.final && e.step === 'reset');
       expect(gate).toMatchObject({ gate: { id: 'target-groups-empty', ok: false, expected: '0 groups with members' } });
-      expect(gate!.gate.observed.groupsWithMembers).toEqual([expect.stringMatching(new RegExp(`^${group} \\(\\w+, 1 member\\(s\\)\\)$`))]);
+      expect(gate!.gate.observed.groupsWithMembers).toEqual([
+        expect.stringMatching(new RegExp(`^${group} \\(type classic, \\w+, 1 member\\(s\\): \\S+ client kafka-failover-test host \\S+\\)$`)),
+      ]);
       expect(audit.filter((e) => String(e.kind).startsWith('write.') && e.step === 'reset')).toEqual([]);
       expect(audit.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'blocked', exitCode: 3 });
       expect(done.exitCode).toBe(3);

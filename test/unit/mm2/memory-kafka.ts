@@ -91,7 +91,8 @@ export class MemoryKafka {
       createTopic: missing('createTopic'),
       produce: missing('produce'),
       listTopics: async () => [...this.topics.keys()],
-      listGroups: async () => [...this.groups.keys()].map((groupId) => ({ groupId, protocolType: 'consumer' })),
+      // Classic consumer groups, as ListGroups v5 lists them.
+      listGroups: async () => [...this.groups.keys()].map((groupId) => ({ groupId, protocolType: 'consumer', type: 'classic' as const, rawType: 'Classic' })),
       committedOffsets: async (g: string) => (this.groups.get(g) ?? []).map((c) => ({ ...c })),
       partitionOffsets: async (t: string) => {
         const ps = this.topics.get(t);

@@ -10,13 +10,20 @@ import { checkTargetGroups } from '../../../src/steps/check-target-groups.js';
 function ctx(groups: GroupInfo[]): StepContext {
   const target = {
     alias: 'dr',
-    listGroups: async () => groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })),
+    listGroups: async () => groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, type: g.type })),
     describeGroups: async (ids: string[]) => groups.filter((g) => ids.includes(g.groupId)),
   } as unknown as KafkaPort;
   return { stepId: 'preflight', flow: { source: 'primary', target: 'dr' }, kafka: () => target } as unknown as StepContext;
 }
 
-const group = (groupId: string, state: string, members: number): GroupInfo => ({ groupId, state, members, protocolType: 'consumer' });
+const group = (groupId: string, state: string, members: number): GroupInfo => ({
+  groupId,
+  type: 'classic',
+  state,
+  members,
+  memberDetails: Array.from({ length: members }, (_, i) => ({ memberId: `m${i}`, clientId: `c${i}`, host: '/10.0.0.1' })),
+  protocolType: 'consumer',
+});
 
 describe('check-target-groups', () => {
   it('passes when the selected groups are empty, reporting how many it saw; unselected live groups do not count', async () => {
@@ -41,7 +48,10 @@ describe('check-target-groups', () => {
       {
         id: 'target-groups-empty',
         description: 'groups matching .* on dr',
-        observed: { groupsWithMembers: ['billing (Stable, 2 member(s))'], groupsSeen: 2 },
+        observed: {
+          groupsWithMembers: ['billing (type classic, Stable, 2 member(s): m0 client c0 host /10.0.0.1; m1 client c1 host /10.0.0.1)'],
+          groupsSeen: 2,
+        },
         expected: '0 groups with members',
         ok: false,
       },

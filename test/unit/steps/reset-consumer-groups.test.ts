@@ -34,7 +34,8 @@ describe('reset-consumer-groups', () => {
     dr.commit('billing', 'primary.orders', 0, 3);
     const port = {
       ...dr.port(),
-      describeGroups: async (ids: string[]) => ids.map((groupId) => ({ groupId, state: 'Empty', protocolType: 'consumer', members: 0 })),
+      describeGroups: async (ids: string[]) =>
+        ids.map((groupId) => ({ groupId, type: 'classic' as const, state: 'Empty', protocolType: 'consumer', members: 0, memberDetails: [] })),
     };
     const writes: WriteDescription[] = [];
     const ctx = {

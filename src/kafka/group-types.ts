@@ -1,0 +1,212 @@
+/**
+ * Listing and describing groups of every type Kafka 4.x has, through kafkajs's protocol layer
+ * (docs/design/group-types.md). kafkajs speaks DescribeGroups v0–v2 only, and a 4.x broker answers a non-classic group
+ * there as `Dead` with no members (GroupMetadataManager.describeGroups: "is not a classic group") — a live KIP-848
+ * consumer would look absent. So each group is described by the API its type needs:
+ * - the type comes from ListGroups v5 (GroupType), sent to every broker;
+ * - `classic` (and groups that do not exist): DescribeGroups, as kafkajs sends it;
+ * - `consumer`: ConsumerGroupDescribe (API key 69); `share`: ShareGroupDescribe (API key 77);
+ * - versions negotiated with the broker's ApiVersions answer (kafkajs `broker.versions`); a broker without
+ *   ListGroups v3+ (older than KIP-848) has classic groups only and is listed with kafkajs's ListGroups.
+ * Fail closed: a listed group whose API the broker lacks, whose type this tool cannot describe (`streams`, or a type
+ * it does not know), or whose description came back with an error is returned as type `unknown` — never as empty.
+ */
+import { tolerantMetadata, type KafkajsCluster } from './kafkajs-client.js';
+import {
+  API_KEYS,
+  type ApiRange,
+  decodeConsumerGroupDescribe,
+  decodeListGroups,
+  decodeShareGroupDescribe,
+  type DescribedGroupRaw,
+  encodeDescribeGroups,
+  encodeListGroups,
+  negotiateVersion,
+  SUPPORTED_VERSIONS,
+} from './group-requests.js';
+import type { GroupInfo, GroupType, ListedGroup } from './port.js';
+
+/** The parts of a kafkajs 2.2.4 `Broker` (src/broker/index.js) used here. */
+interface SeamBroker {
+  nodeId: number;
+  /** ApiVersions answer: api key → range. */
+  versions: Record<number, ApiRange | undefined>;
+  connectionPool: { send(r: object): Promise<unknown> };
+  listGroups(): Promise<{ groups: { groupId: string; protocolType: string }[] }>;
+  describeGroups(a: { groupIds: string[] }): Promise<{
+    groups: { groupId: string; state: string; protocolType: string; members: { memberId: string; clientId: string; clientHost: string }[] }[];
+  }>;
+}
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(['classic', 'consumer', 'streams', 'share']);
+
+/** Kafka's error names for the codes a describe answer may carry (Errors.java); others are shown by number. */
+const ERROR_NAMES: Record<number, string> = {
+  14: 'COORDINATOR_LOAD_IN_PROGRESS',
+  15: 'COORDINATOR_NOT_AVAILABLE',
+  16: 'NOT_COORDINATOR',
+  24: 'INVALID_GROUP_ID',
+  30: 'GROUP_AUTHORIZATION_FAILED',
+  42: 'INVALID_REQUEST',
+  69: 'GROUP_ID_NOT_FOUND',
+};
+
+/** Sends one request this module encodes itself, and decodes the answer with `decode`. */
+async function send<T>(broker: SeamBroker, apiKey: number, apiName: string, apiVersion: number, body: Buffer, decode: (b: Buffer) => T): Promise<T> {
+  return (await broker.connectionPool.send({
+    // kafkajs's request writer only needs `buf`/`buffer` of an encoder (protocol/encoder.js writeEncoder).
+    request: { apiKey, apiVersion, apiName, encode: async () => ({ buf: body, buffer: body }) },
+    response: { decode: async (raw: Buffer) => decode(raw), parse: async (x: T) => x },
+  })) as T;
+}
+
+/** Maps ListGroups v5's GroupType to a {@link GroupType}; below v5 every group is classic (no other type existed). */
+function typeOf(groupType: string | null): GroupType {
+  if (groupType === null) return 'classic';
+  const t = groupType.toLowerCase();
+  return KNOWN_TYPES.has(t) ? (t as GroupType) : 'unknown';
+}
+
+/**
+ * Every group on every broker of the cluster, with its type.
+ * @throws the connection or protocol error when a broker cannot be asked (a partial list would hide groups).
+ */
+export async function listTypedGroups(cluster: KafkajsCluster): Promise<ListedGroup[]> {
+  const meta = await tolerantMetadata(cluster);
+  // kafkajs finds brokers in its own cached metadata, which a fresh connection has not fetched yet (kafkajs's
+  // admin.listGroups refreshes it the same way).
+  await cluster.refreshMetadata();
+  const out: ListedGroup[] = [];
+  for (const b of meta.brokers) {
+    const broker = (await cluster.findBroker({ nodeId: b.nodeId })) as unknown as SeamBroker;
+    const v = negotiateVersion(broker.versions[API_KEYS.ListGroups], SUPPORTED_VERSIONS.ListGroups);
+    if (v === null) {
+      for (const g of (await broker.listGroups()).groups) out.push({ groupId: g.groupId, protocolType: g.protocolType, type: 'classic', rawType: null });
+      continue;
+    }
+    const res = await send(broker, API_KEYS.ListGroups, 'ListGroups', v, encodeListGroups(v), (raw) => decodeListGroups(v, raw));
+    if (res.errorCode !== 0) throw new Error(`ListGroups v${v} on broker ${b.nodeId} answered error ${ERROR_NAMES[res.errorCode] ?? res.errorCode}`);
+    for (const g of res.groups) out.push({ groupId: g.groupId, protocolType: g.protocolType, type: typeOf(g.groupType), rawType: g.groupType });
+  }
+  return out;
+}
+
+const unknownGroup = (groupId: string, reason: string, state = 'Unknown'): GroupInfo => ({
+  groupId,
+  type: 'unknown',
+  state,
+  protocolType: '',
+  members: 0,
+  memberDetails: [],
+  unknownReason: reason,
+});
+
+function fromDescribed(type: 'consumer' | 'share', api: string, g: DescribedGroupRaw | undefined, groupId: string): GroupInfo {
+  if (!g) return unknownGroup(groupId, `${api} did not answer for the group`);
+  if (g.errorCode !== 0)
+    return unknownGroup(
+      groupId,
+      `${type} group: ${api} answered ${ERROR_NAMES[g.errorCode] ?? `error ${g.errorCode}`}${g.errorMessage ? ` (${g.errorMessage})` : ''}`,
+    );
+  const memberDetails = g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost }));
+  return { groupId, type, state: g.groupState, protocolType: type === 'consumer' ? 'consumer' : 'share', members: memberDetails.length, memberDetails };
+}
+
+/** Describes groups of one non-classic type with the API it needs, on their coordinator. */
+async function describeModern(cluster: KafkajsCluster, type: 'consumer' | 'share', groupIds: string[]): Promise<GroupInfo[]> {
+  const api = type === 'consumer' ? 'ConsumerGroupDescribe' : 'ShareGroupDescribe';
+  const out: GroupInfo[] = [];
+  for (const [broker, ids] of await byCoordinator(cluster, groupIds)) {
+    const v = negotiateVersion(broker.versions[API_KEYS[api]], SUPPORTED_VERSIONS[api]);
+    if (v === null) {
+      for (const id of ids)
+        out.push(
+          unknownGroup(
+            id,
+            `${type} group: broker ${broker.nodeId} has no ${api} version this tool reads (v${SUPPORTED_VERSIONS[api].min}–v${SUPPORTED_VERSIONS[api].max})`,
+          ),
+        );
+      continue;
+    }
+    let described: DescribedGroupRaw[];
+    try {
+      described = await send(broker, API_KEYS[api], api, v, encodeDescribeGroups(ids), (raw) =>
+        type === 'consumer' ? decodeConsumerGroupDescribe(v, raw) : decodeShareGroupDescribe(raw),
+      );
+    } catch (error) {
+      // A decode failure must not pass as "empty": each group of the request becomes unknown.
+      for (const id of ids) out.push(unknownGroup(id, `${type} group: ${api} v${v} failed: ${(error as Error).message}`));
+      continue;
+    }
+    for (const id of ids)
+      out.push(
+        fromDescribed(
+          type,
+          api,
+          described.find((g) => g.groupId === id),
+          id,
+        ),
+      );
+  }
+  return out;
+}
+
+async function byCoordinator(cluster: KafkajsCluster, groupIds: string[]): Promise<[SeamBroker, string[]][]> {
+  const by = new Map<number, [SeamBroker, string[]]>();
+  for (const id of groupIds) {
+    const broker = (await cluster.findGroupCoordinator({ groupId: id })) as unknown as SeamBroker;
+    const entry = by.get(broker.nodeId) ?? [broker, []];
+    entry[1].push(id);
+    by.set(broker.nodeId, entry);
+  }
+  return [...by.values()];
+}
+
+/**
+ * Describes groups by id, each with the API its type needs; results in the order of `groupIds`.
+ * A group that is not listed does not exist and is described by DescribeGroups as before (`Dead`, no members; an
+ * admin commit would create it as a simple classic group). A group listed as classic that DescribeGroups answers as
+ * `Dead` changed type meanwhile and is `unknown`.
+ * @param listed the cluster's groups as {@link listTypedGroups} returned them (one call serves many describes).
+ * @throws the connection or protocol error of a classic describe.
+ */
+export async function describeTypedGroups(cluster: KafkajsCluster, groupIds: string[], listed: ListedGroup[]): Promise<GroupInfo[]> {
+  const listing = new Map(listed.map((g) => [g.groupId, g]));
+  const result = new Map<string, GroupInfo>();
+  const classic = groupIds.filter((id) => (listing.get(id)?.type ?? 'classic') === 'classic');
+  for (const [broker, ids] of await byCoordinator(cluster, classic)) {
+    for (const g of (await broker.describeGroups({ groupIds: ids })).groups) {
+      const wasListed = listing.has(g.groupId);
+      if (wasListed && g.state === 'Dead' && g.members.length === 0) {
+        result.set(
+          g.groupId,
+          unknownGroup(g.groupId, 'listed as a classic group, but DescribeGroups answers Dead (the group changed type or is being deleted)'),
+        );
+        continue;
+      }
+      const memberDetails = g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost }));
+      result.set(g.groupId, {
+        groupId: g.groupId,
+        type: 'classic',
+        state: g.state,
+        protocolType: g.protocolType,
+        members: memberDetails.length,
+        memberDetails,
+      });
+    }
+  }
+  for (const type of ['consumer', 'share'] as const) {
+    const ids = groupIds.filter((id) => listing.get(id)?.type === type);
+    if (ids.length > 0) for (const g of await describeModern(cluster, type, ids)) result.set(g.groupId, g);
+  }
+  for (const id of groupIds) {
+    const l = listing.get(id);
+    if (result.has(id) || !l) continue;
+    const reason =
+      l.type === 'streams'
+        ? 'streams group: kafka-failover cannot describe streams groups yet (StreamsGroupDescribe)'
+        : `group type "${l.rawType ?? ''}" is not one kafka-failover knows`;
+    result.set(id, unknownGroup(id, reason));
+  }
+  return groupIds.map((id) => result.get(id) ?? unknownGroup(id, 'no description was returned'));
+}

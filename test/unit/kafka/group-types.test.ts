@@ -1,0 +1,152 @@
+/**
+ * `describeTypedGroups` routes each group to the API its type needs and fails closed: a group it cannot describe is
+ * type `unknown`, never empty. The fake brokers answer with bytes in the layouts of the message JSONs (as a broker
+ * would), through the same `connectionPool.send` seam kafkajs uses; DescribeGroups answers as kafkajs decodes it.
+ */
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { describeTypedGroups } from '../../../src/kafka/group-types.js';
+import type { KafkajsCluster } from '../../../src/kafka/kafkajs-client.js';
+import type { ListedGroup } from '../../../src/kafka/port.js';
+
+type Enc = {
+  writeInt16(v: number): Enc;
+  writeInt32(v: number): Enc;
+  writeUVarInt(v: number): Enc;
+  writeUVarIntString(s: string | null): Enc;
+  writeUVarIntArray(a: Enc[]): Enc;
+  writeEncoder(e: Enc): Enc;
+  buffer: Buffer;
+};
+const Encoder = createRequire(import.meta.url)('kafkajs/src/protocol/encoder.js') as new () => Enc;
+const e = () => new Encoder();
+
+/** A ConsumerGroupDescribe v0 answer (ConsumerGroupDescribeResponse.json); members have empty assignments. */
+function cgdAnswer(groups: { id: string; error?: number; state?: string; members?: [string, string, string][] }[]): Buffer {
+  const emptyAssignment = e().writeUVarIntArray([]).writeUVarInt(0);
+  const member = ([id, client, host]: [string, string, string]) =>
+    e()
+      .writeUVarIntString(id)
+      .writeUVarIntString(null)
+      .writeUVarIntString(null)
+      .writeInt32(1)
+      .writeUVarIntString(client)
+      .writeUVarIntString(host)
+      .writeUVarIntArray([])
+      .writeUVarIntString(null)
+      .writeEncoder(emptyAssignment)
+      .writeEncoder(emptyAssignment)
+      .writeUVarInt(0);
+  const group = (g: (typeof groups)[number]) =>
+    e()
+      .writeInt16(g.error ?? 0)
+      .writeUVarIntString(g.error ? 'refused' : null)
+      .writeUVarIntString(g.id)
+      .writeUVarIntString(g.state ?? '')
+      .writeInt32(1)
+      .writeInt32(1)
+      .writeUVarIntString('uniform')
+      .writeUVarIntArray((g.members ?? []).map(member))
+      .writeInt32(0)
+      .writeUVarInt(0);
+  return e().writeUVarInt(0).writeInt32(0).writeUVarIntArray(groups.map(group)).writeUVarInt(0).buffer;
+}
+
+interface Sent {
+  apiKey: number;
+  apiVersion: number;
+}
+
+/** One broker coordinating every group; `answer` plays the broker for the requests this tool encodes. */
+function fakeCluster(o: {
+  versions: Record<number, { minVersion: number; maxVersion: number }>;
+  answer: (apiKey: number, body: Buffer) => Buffer;
+  classic: Record<string, { state: string; protocolType: string; members: [string, string, string][] }>;
+}) {
+  const sent: Sent[] = [];
+  const broker = {
+    nodeId: 1,
+    versions: o.versions,
+    connectionPool: {
+      async send({
+        request,
+        response,
+      }: {
+        request: { apiKey: number; apiVersion: number; encode(): Promise<{ buffer: Buffer }> };
+        response: { decode(b: Buffer): Promise<unknown>; parse(x: unknown): Promise<unknown> };
+      }) {
+        sent.push({ apiKey: request.apiKey, apiVersion: request.apiVersion });
+        return response.parse(await response.decode(o.answer(request.apiKey, (await request.encode()).buffer)));
+      },
+    },
+    async describeGroups({ groupIds }: { groupIds: string[] }) {
+      // kafkajs's DescribeGroups v2, as a 4.x broker answers it: a group that is not classic (or absent) is Dead.
+      return {
+        groups: groupIds.map((groupId) => ({
+          groupId,
+          ...(o.classic[groupId] ?? { state: 'Dead', protocolType: '', members: [] }),
+          members: (o.classic[groupId]?.members ?? []).map(([memberId, clientId, clientHost]) => ({ memberId, clientId, clientHost })),
+        })),
+      };
+    },
+  };
+  const cluster = { findGroupCoordinator: async () => broker } as unknown as KafkajsCluster;
+  return { cluster, sent };
+}
+
+const V41 = { 69: { minVersion: 0, maxVersion: 1 }, 77: { minVersion: 1, maxVersion: 1 } };
+const listed = (groupId: string, type: ListedGroup['type'], rawType: string): ListedGroup => ({ groupId, protocolType: 'consumer', type, rawType });
+
+describe('describeTypedGroups', () => {
+  it('a live KIP-848 group is described by ConsumerGroupDescribe (v1 negotiated): type consumer, its member; a classic one by DescribeGroups', async () => {
+    const { cluster, sent } = fakeCluster({
+      versions: V41,
+      answer: (k) => (k === 69 ? cgdAnswer([{ id: 'billing', state: 'Stable', members: [['m-1', 'console', '/127.0.0.1']] }]) : Buffer.alloc(0)),
+      classic: { legacy: { state: 'Empty', protocolType: 'consumer', members: [] } },
+    });
+    const r = await describeTypedGroups(cluster, ['legacy', 'billing'], [listed('billing', 'consumer', 'Consumer'), listed('legacy', 'classic', 'Classic')]);
+    expect(r).toEqual([
+      { groupId: 'legacy', type: 'classic', state: 'Empty', protocolType: 'consumer', members: 0, memberDetails: [] },
+      {
+        groupId: 'billing',
+        type: 'consumer',
+        state: 'Stable',
+        protocolType: 'consumer',
+        members: 1,
+        memberDetails: [{ memberId: 'm-1', clientId: 'console', host: '/127.0.0.1' }],
+      },
+    ]);
+    expect(sent).toEqual([{ apiKey: 69, apiVersion: 1 }]);
+  });
+
+  it('fails closed: no API on the broker, an error answer, a streams group, an unknown type, an undecodable answer are all type unknown', async () => {
+    const noApi = fakeCluster({ versions: {}, answer: () => Buffer.alloc(0), classic: {} });
+    const [a] = await describeTypedGroups(noApi.cluster, ['billing'], [listed('billing', 'consumer', 'Consumer')]);
+    expect(a).toMatchObject({ type: 'unknown', state: 'Unknown', members: 0, unknownReason: expect.stringContaining('no ConsumerGroupDescribe version') });
+
+    const denied = fakeCluster({ versions: V41, answer: () => cgdAnswer([{ id: 'billing', error: 30 }]), classic: {} });
+    const [b] = await describeTypedGroups(denied.cluster, ['billing'], [listed('billing', 'consumer', 'Consumer')]);
+    expect(b).toMatchObject({ type: 'unknown', unknownReason: expect.stringContaining('GROUP_AUTHORIZATION_FAILED') });
+
+    const garbage = fakeCluster({ versions: V41, answer: () => Buffer.from([0, 0, 0]), classic: {} });
+    const [c] = await describeTypedGroups(garbage.cluster, ['billing'], [listed('billing', 'consumer', 'Consumer')]);
+    expect(c).toMatchObject({ type: 'unknown', unknownReason: expect.stringContaining('ConsumerGroupDescribe v1 failed') });
+
+    const other = fakeCluster({ versions: V41, answer: () => Buffer.alloc(0), classic: {} });
+    const [d, f] = await describeTypedGroups(
+      other.cluster,
+      ['wordcount', 'future'],
+      [listed('wordcount', 'streams', 'Streams'), listed('future', 'unknown', 'Quantum')],
+    );
+    expect(d).toMatchObject({ groupId: 'wordcount', type: 'unknown', unknownReason: expect.stringContaining('streams group') });
+    expect(f).toMatchObject({ groupId: 'future', type: 'unknown', unknownReason: expect.stringContaining('"Quantum"') });
+    expect(other.sent).toEqual([]);
+  });
+
+  it('a group listed as classic that DescribeGroups calls Dead is unknown; a group that is not listed is Dead as before', async () => {
+    const { cluster } = fakeCluster({ versions: V41, answer: () => Buffer.alloc(0), classic: {} });
+    const [converted, absent] = await describeTypedGroups(cluster, ['converted', 'absent'], [listed('converted', 'classic', 'Classic')]);
+    expect(converted).toMatchObject({ type: 'unknown', unknownReason: expect.stringContaining('DescribeGroups answers Dead') });
+    expect(absent).toEqual({ groupId: 'absent', type: 'classic', state: 'Dead', protocolType: '', members: 0, memberDetails: [] });
+  });
+});
