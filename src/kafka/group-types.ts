@@ -11,6 +11,7 @@
  * Fail closed: a listed group whose API the broker lacks, whose type this tool cannot describe (`streams`, or a type
  * it does not know), or whose description came back with an error is returned as type `unknown` — never as empty.
  */
+import { COORDINATOR_RETRIABLE, CoordinatorNotReadyError, type CoordinatorRetryOptions, withCoordinatorRetry } from './coordinator-retry.js';
 import { tolerantMetadata, type KafkajsCluster } from './kafkajs-client.js';
 import {
   API_KEYS,
@@ -68,10 +69,15 @@ function typeOf(groupType: string | null): GroupType {
 }
 
 /**
- * Every group on every broker of the cluster, with its type.
+ * Every group on every broker of the cluster, with its type. Asked again (coordinator-retry.ts) while a broker is
+ * still loading its `__consumer_offsets` partitions.
  * @throws the connection or protocol error when a broker cannot be asked (a partial list would hide groups).
  */
-export async function listTypedGroups(cluster: KafkajsCluster): Promise<ListedGroup[]> {
+export function listTypedGroups(cluster: KafkajsCluster, retry?: CoordinatorRetryOptions): Promise<ListedGroup[]> {
+  return withCoordinatorRetry(() => listOnce(cluster), retry);
+}
+
+async function listOnce(cluster: KafkajsCluster): Promise<ListedGroup[]> {
   const meta = await tolerantMetadata(cluster);
   // kafkajs finds brokers in its own cached metadata, which a fresh connection has not fetched yet (kafkajs's
   // admin.listGroups refreshes it the same way).
@@ -85,6 +91,8 @@ export async function listTypedGroups(cluster: KafkajsCluster): Promise<ListedGr
       continue;
     }
     const res = await send(broker, API_KEYS.ListGroups, 'ListGroups', v, encodeListGroups(v), (raw) => decodeListGroups(v, raw));
+    const notReady = COORDINATOR_RETRIABLE.get(res.errorCode);
+    if (notReady) throw new CoordinatorNotReadyError(notReady, `ListGroups v${v} on broker ${b.nodeId}`);
     if (res.errorCode !== 0) throw new Error(`ListGroups v${v} on broker ${b.nodeId} answered error ${ERROR_NAMES[res.errorCode] ?? res.errorCode}`);
     for (const g of res.groups) out.push({ groupId: g.groupId, protocolType: g.protocolType, type: typeOf(g.groupType), rawType: g.groupType });
   }
@@ -101,8 +109,11 @@ const unknownGroup = (groupId: string, reason: string, state = 'Unknown'): Group
   unknownReason: reason,
 });
 
-function fromDescribed(type: 'consumer' | 'share', api: string, g: DescribedGroupRaw | undefined, groupId: string): GroupInfo {
+function fromDescribed(type: 'consumer' | 'share', api: string, g: DescribedGroupRaw | undefined, groupId: string, last: boolean): GroupInfo {
   if (!g) return unknownGroup(groupId, `${api} did not answer for the group`);
+  // The coordinator is loading or moved: ask again; on the last attempt the group stays unknown (blocks).
+  const notReady = COORDINATOR_RETRIABLE.get(g.errorCode);
+  if (notReady && !last) throw new CoordinatorNotReadyError(notReady, `${api} for group "${groupId}"`);
   if (g.errorCode !== 0)
     return unknownGroup(
       groupId,
@@ -113,7 +124,7 @@ function fromDescribed(type: 'consumer' | 'share', api: string, g: DescribedGrou
 }
 
 /** Describes groups of one non-classic type with the API it needs, on their coordinator. */
-async function describeModern(cluster: KafkajsCluster, type: 'consumer' | 'share', groupIds: string[]): Promise<GroupInfo[]> {
+async function describeModern(cluster: KafkajsCluster, type: 'consumer' | 'share', groupIds: string[], last: boolean): Promise<GroupInfo[]> {
   const api = type === 'consumer' ? 'ConsumerGroupDescribe' : 'ShareGroupDescribe';
   const out: GroupInfo[] = [];
   for (const [broker, ids] of await byCoordinator(cluster, groupIds)) {
@@ -145,6 +156,7 @@ async function describeModern(cluster: KafkajsCluster, type: 'consumer' | 'share
           api,
           described.find((g) => g.groupId === id),
           id,
+          last,
         ),
       );
   }
@@ -167,10 +179,17 @@ async function byCoordinator(cluster: KafkajsCluster, groupIds: string[]): Promi
  * A group that is not listed does not exist and is described by DescribeGroups as before (`Dead`, no members; an
  * admin commit would create it as a simple classic group). A group listed as classic that DescribeGroups answers as
  * `Dead` changed type meanwhile and is `unknown`.
+ * Every request goes again, coordinator found anew, while a coordinator answers COORDINATOR_LOAD_IN_PROGRESS,
+ * COORDINATOR_NOT_AVAILABLE or NOT_COORDINATOR (coordinator-retry.ts: kafkajs's admin did this for DescribeGroups).
  * @param listed the cluster's groups as {@link listTypedGroups} returned them (one call serves many describes).
- * @throws the connection or protocol error of a classic describe.
+ * @param retry the retry schedule (default: coordinator-retry.ts's 8 retries within 20 s).
+ * @throws the connection or protocol error of a classic describe (a coordinator error once the retries are spent).
  */
-export async function describeTypedGroups(cluster: KafkajsCluster, groupIds: string[], listed: ListedGroup[]): Promise<GroupInfo[]> {
+export function describeTypedGroups(cluster: KafkajsCluster, groupIds: string[], listed: ListedGroup[], retry?: CoordinatorRetryOptions): Promise<GroupInfo[]> {
+  return withCoordinatorRetry((_attempt, last) => describeOnce(cluster, groupIds, listed, last), retry);
+}
+
+async function describeOnce(cluster: KafkajsCluster, groupIds: string[], listed: ListedGroup[], last: boolean): Promise<GroupInfo[]> {
   const listing = new Map(listed.map((g) => [g.groupId, g]));
   const result = new Map<string, GroupInfo>();
   const classic = groupIds.filter((id) => (listing.get(id)?.type ?? 'classic') === 'classic');
@@ -197,7 +216,7 @@ export async function describeTypedGroups(cluster: KafkajsCluster, groupIds: str
   }
   for (const type of ['consumer', 'share'] as const) {
     const ids = groupIds.filter((id) => listing.get(id)?.type === type);
-    if (ids.length > 0) for (const g of await describeModern(cluster, type, ids)) result.set(g.groupId, g);
+    if (ids.length > 0) for (const g of await describeModern(cluster, type, ids, last)) result.set(g.groupId, g);
   }
   for (const id of groupIds) {
     const l = listing.get(id);

@@ -7,6 +7,7 @@
 import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
 import { createKafka, protocolCluster, tolerantMetadata, type ClientSettings, type KafkajsCluster } from './kafkajs-client.js';
 import { describeTypedGroups, listTypedGroups } from './group-types.js';
+import { withCoordinatorRetry } from './coordinator-retry.js';
 import { GroupNotEmptyError, groupIsCommittable, type GroupInfo, type KafkaPort, type OffsetToCommit } from './port.js';
 import { readPartition } from './read-partition.js';
 
@@ -160,18 +161,22 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       const byTopic = new Map<string, OffsetToCommit[]>();
       for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
       const c = await getCluster();
-      const coordinator = await c.findGroupCoordinator({ groupId });
       try {
         // Generation −1 and an empty member id: the Admin API's alterConsumerGroupOffsets. The broker itself also
         // refuses such a commit while the group has members, so a member joining after the check cannot be overrun.
-        await coordinator.offsetCommit({
-          groupId,
-          groupGenerationId: -1,
-          memberId: '',
-          topics: [...byTopic].map(([topic, parts]) => ({
-            topic,
-            partitions: parts.map((p) => ({ partition: p.partition, offset: String(p.offset), metadata: p.metadata ?? '' })),
-          })),
+        // The commit sets explicit offsets, so sending it again (coordinator found anew) while the coordinator is
+        // loading or has moved writes the same state once (coordinator-retry.ts).
+        await withCoordinatorRetry(async () => {
+          const coordinator = await c.findGroupCoordinator({ groupId });
+          await coordinator.offsetCommit({
+            groupId,
+            groupGenerationId: -1,
+            memberId: '',
+            topics: [...byTopic].map(([topic, parts]) => ({
+              topic,
+              partitions: parts.map((p) => ({ partition: p.partition, offset: String(p.offset), metadata: p.metadata ?? '' })),
+            })),
+          });
         });
       } catch (error) {
         const type = (error as { type?: string }).type;

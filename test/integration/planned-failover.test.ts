@@ -41,10 +41,17 @@ const runArgs = (extra: string[] = []) => [
   ...extra,
 ];
 
-/** Topics, groups and every group's committed offsets on a cluster (what a dry-run must not change). */
+/**
+ * Topics, groups and every group's committed offsets on a cluster (what a dry-run must not change). MirrorMaker 2's
+ * own Connect worker groups (protocol type `connect`, e.g. `dr-mm2`) are left out: they come and go as MM2's workers
+ * rebalance, commit no offsets, and no step of the tool ever writes to them.
+ */
 async function clusterState(port: KafkaPort, excludeGroups: string[] = []) {
   const topicNames = (await port.listTopics()).sort();
-  const groupIds = (await port.listGroups()).map((g) => g.groupId).sort();
+  const groupIds = (await port.listGroups())
+    .filter((g) => g.protocolType !== 'connect')
+    .map((g) => g.groupId)
+    .sort();
   const offsets: Record<string, unknown> = {};
   for (const g of groupIds.filter((x) => !excludeGroups.includes(x))) offsets[g] = await port.committedOffsets(g);
   return { topics: topicNames, groups: groupIds, offsets };

@@ -150,3 +150,46 @@ describe('describeTypedGroups', () => {
     expect(absent).toEqual({ groupId: 'absent', type: 'classic', state: 'Dead', protocolType: '', members: 0, memberDetails: [] });
   });
 });
+
+describe('describeTypedGroups while a coordinator is loading (a broker restarted a moment ago)', () => {
+  const fast = { minTimeoutMs: 1, maxTimeoutMs: 2, retries: 3 };
+
+  it('DescribeGroups raising COORDINATOR_LOAD_IN_PROGRESS twice: asked again, the third answer is returned', async () => {
+    const { cluster } = fakeCluster({
+      versions: V41,
+      answer: () => Buffer.alloc(0),
+      classic: { legacy: { state: 'Empty', protocolType: 'consumer', members: [] } },
+    });
+    const broker = await (
+      cluster as unknown as { findGroupCoordinator(): Promise<{ describeGroups: (a: { groupIds: string[] }) => Promise<unknown> }> }
+    ).findGroupCoordinator();
+    const real = broker.describeGroups.bind(broker);
+    let calls = 0;
+    broker.describeGroups = async (a) => {
+      calls++;
+      // kafkajs's DescribeGroups response parser throws the group's error as a KafkaJSProtocolError.
+      if (calls <= 2) throw Object.assign(new Error('The coordinator is loading'), { name: 'KafkaJSProtocolError', type: 'COORDINATOR_LOAD_IN_PROGRESS' });
+      return real(a);
+    };
+    const [g] = await describeTypedGroups(cluster, ['legacy'], [listed('legacy', 'classic', 'Classic')], fast);
+    expect(g).toEqual({ groupId: 'legacy', type: 'classic', state: 'Empty', protocolType: 'consumer', members: 0, memberDetails: [] });
+    expect(calls).toBe(3);
+  });
+
+  it('a ConsumerGroupDescribe answer with per-group error 14: asked again; still 14 on the last attempt → unknown (blocks), never empty', async () => {
+    let answers = 0;
+    const once = fakeCluster({
+      versions: V41,
+      answer: () => (++answers === 1 ? cgdAnswer([{ id: 'billing', error: 14 }]) : cgdAnswer([{ id: 'billing', state: 'Empty' }])),
+      classic: {},
+    });
+    const [ready] = await describeTypedGroups(once.cluster, ['billing'], [listed('billing', 'consumer', 'Consumer')], fast);
+    expect(ready).toMatchObject({ type: 'consumer', state: 'Empty', members: 0 });
+    expect(once.sent).toHaveLength(2);
+
+    const never = fakeCluster({ versions: V41, answer: () => cgdAnswer([{ id: 'billing', error: 14 }]), classic: {} });
+    const [stuck] = await describeTypedGroups(never.cluster, ['billing'], [listed('billing', 'consumer', 'Consumer')], fast);
+    expect(stuck).toMatchObject({ type: 'unknown', unknownReason: expect.stringContaining('COORDINATOR_LOAD_IN_PROGRESS') });
+    expect(never.sent).toHaveLength(4);
+  });
+});
