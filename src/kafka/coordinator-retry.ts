@@ -8,15 +8,17 @@ import pRetry from 'p-retry';
 
 /**
  * Kafka errors (Errors.java) that mean "ask again, perhaps another broker": the coordinator is loading its
- * `__consumer_offsets` partition (14), is not available yet (15), or moved to another broker (16). kafkajs names them
- * by `type`; answers decoded here carry the numeric code.
+ * `__consumer_offsets` partition (14), is not available yet (15), or moved to another broker (16). Answers decoded
+ * here carry the numeric code; kafkajs's KafkaJSProtocolError carries it as `code`, with its own older names as
+ * `type` (GROUP_LOAD_IN_PROGRESS, GROUP_COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR_FOR_GROUP: kafkajs
+ * src/protocol/error.js).
  */
 export const COORDINATOR_RETRIABLE: ReadonlyMap<number, string> = new Map([
   [14, 'COORDINATOR_LOAD_IN_PROGRESS'],
   [15, 'COORDINATOR_NOT_AVAILABLE'],
   [16, 'NOT_COORDINATOR'],
 ]);
-const RETRIABLE_TYPES = new Set(COORDINATOR_RETRIABLE.values());
+const RETRIABLE_TYPES = new Set([...COORDINATOR_RETRIABLE.values(), 'GROUP_LOAD_IN_PROGRESS', 'GROUP_COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR_FOR_GROUP']);
 
 /** Raised for a coordinator error found inside an answer (a per-group error code), to have the request sent again. */
 export class CoordinatorNotReadyError extends Error {
@@ -30,10 +32,14 @@ export class CoordinatorNotReadyError extends Error {
   }
 }
 
-/** True when `error` is one of {@link COORDINATOR_RETRIABLE} (a kafkajs protocol error or a {@link CoordinatorNotReadyError}). */
+/**
+ * True when `error` is one of {@link COORDINATOR_RETRIABLE}: a kafkajs protocol error (by its numeric `code`, or its
+ * `type` under either naming) or a {@link CoordinatorNotReadyError}.
+ */
 export function isCoordinatorNotReady(error: unknown): boolean {
-  const type = (error as { type?: unknown } | null)?.type;
-  return typeof type === 'string' && RETRIABLE_TYPES.has(type);
+  const e = error as { type?: unknown; code?: unknown; name?: unknown } | null;
+  if (e?.name === 'KafkaJSProtocolError' && typeof e.code === 'number' && COORDINATOR_RETRIABLE.has(e.code)) return true;
+  return typeof e?.type === 'string' && RETRIABLE_TYPES.has(e.type);
 }
 
 /** Retry schedule: 8 retries, 200 ms doubling to 2 s between them, at most 20 s in all. */

@@ -25,7 +25,7 @@ import {
   negotiateVersion,
   SUPPORTED_VERSIONS,
 } from './group-requests.js';
-import type { GroupInfo, GroupType, ListedGroup } from './port.js';
+import type { GroupApiSupport, GroupInfo, GroupType, ListedGroup } from './port.js';
 
 /** The parts of a kafkajs 2.2.4 `Broker` (src/broker/index.js) used here. */
 interface SeamBroker {
@@ -67,6 +67,39 @@ function typeOf(groupType: string | null): GroupType {
   const t = groupType.toLowerCase();
   return KNOWN_TYPES.has(t) ? (t as GroupType) : 'unknown';
 }
+
+/**
+ * Which group APIs the cluster serves to this tool: per describe API, the version it would use with every broker (the
+ * lowest of the versions negotiated per broker from ApiVersions), or `null` when a broker lacks the API or has only
+ * versions this tool cannot read. `ConsumerGroupHeartbeat` (API key 68) is the highest version every broker
+ * advertises, or `null`: brokers advertise it only when they accept KIP-848 consumer-protocol members (4.0+ by
+ * default; on 3.9 only with `group.coordinator.rebalance.protocols` including `consumer`).
+ * @throws the connection or protocol error when the cluster's metadata cannot be read.
+ */
+export async function groupApiSupport(cluster: KafkajsCluster): Promise<GroupApiSupport> {
+  const meta = await tolerantMetadata(cluster);
+  await cluster.refreshMetadata();
+  const apis = ['ListGroups', 'ConsumerGroupDescribe', 'ShareGroupDescribe'] as const;
+  const out: Partial<Record<keyof GroupApiSupport, number | null>> = {};
+  const fold = (api: keyof GroupApiSupport, v: number | null) => {
+    const sofar = out[api];
+    out[api] = v === null || sofar === null ? null : sofar === undefined ? v : Math.min(sofar, v);
+  };
+  for (const b of meta.brokers) {
+    const broker = (await cluster.findBroker({ nodeId: b.nodeId })) as unknown as SeamBroker;
+    for (const api of apis) fold(api, negotiateVersion(broker.versions[API_KEYS[api]], SUPPORTED_VERSIONS[api]));
+    fold('ConsumerGroupHeartbeat', broker.versions[CONSUMER_GROUP_HEARTBEAT]?.maxVersion ?? null);
+  }
+  return {
+    ListGroups: out.ListGroups ?? null,
+    ConsumerGroupDescribe: out.ConsumerGroupDescribe ?? null,
+    ShareGroupDescribe: out.ShareGroupDescribe ?? null,
+    ConsumerGroupHeartbeat: out.ConsumerGroupHeartbeat ?? null,
+  };
+}
+
+/** ConsumerGroupHeartbeat's API key (ConsumerGroupHeartbeatRequest.json): never sent by this tool, only looked for. */
+const CONSUMER_GROUP_HEARTBEAT = 68;
 
 /**
  * Every group on every broker of the cluster, with its type. Asked again (coordinator-retry.ts) while a broker is

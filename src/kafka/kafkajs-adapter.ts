@@ -6,7 +6,7 @@
  */
 import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
 import { createKafka, protocolCluster, tolerantMetadata, type ClientSettings, type KafkajsCluster } from './kafkajs-client.js';
-import { describeTypedGroups, listTypedGroups } from './group-types.js';
+import { describeTypedGroups, groupApiSupport, listTypedGroups } from './group-types.js';
 import { withCoordinatorRetry } from './coordinator-retry.js';
 import { GroupNotEmptyError, groupIsCommittable, type GroupInfo, type KafkaPort, type OffsetToCommit } from './port.js';
 import { readPartition } from './read-partition.js';
@@ -91,6 +91,9 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       if (groupIds.length === 0) return [];
       const c = await getCluster();
       return describeTypedGroups(c, groupIds, await listTypedGroups(c));
+    },
+    async groupApis() {
+      return groupApiSupport(await getCluster());
     },
     async committedOffsets(groupId) {
       // No `topics` and no `resolveOffsets`: OffsetFetch for every partition the group committed; read-only.

@@ -120,6 +120,19 @@ export interface OffsetToCommit {
   metadata?: string | null;
 }
 
+/**
+ * Per group API, the version this tool uses with every broker of a cluster, or `null` when a broker lacks it (or has
+ * only versions this tool cannot read): ListGroups v3–v5 (group types from v5), ConsumerGroupDescribe (KIP-848, Kafka
+ * 4.0+), ShareGroupDescribe (KIP-932). Without ListGroups v3+, groups are listed with kafkajs's v0–v2, all classic.
+ */
+export interface GroupApiSupport {
+  ListGroups: number | null;
+  ConsumerGroupDescribe: number | null;
+  ShareGroupDescribe: number | null;
+  /** Highest ConsumerGroupHeartbeat version every broker advertises: `null` = consumer-protocol members are refused. */
+  ConsumerGroupHeartbeat: number | null;
+}
+
 /** What the tool asks of a Kafka cluster. Every method may throw on network or protocol errors. */
 export interface KafkaPort {
   /** The cluster's alias in the clusters file (used in messages). */
@@ -139,6 +152,8 @@ export interface KafkaPort {
    * described is type `unknown` (never empty).
    */
   describeGroups(groupIds: string[]): Promise<GroupInfo[]>;
+  /** The group APIs every broker of the cluster serves to this tool (version, or null when unavailable). */
+  groupApis(): Promise<GroupApiSupport>;
   /** A group's committed offsets (partitions without a commit are left out). Read-only: never resolves or writes. */
   committedOffsets(groupId: string): Promise<CommittedOffset[]>;
   /** Log start and high watermark of every partition of a topic. */

@@ -8,16 +8,15 @@
  * - the adapter's own pre-commit check refuses an admin commit to the group, naming type, state and member;
  * - a classic group (a kafkajs consumer) is still described by DescribeGroups: type classic, its member, its state.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { GroupNotEmptyError, type KafkaPort } from '../../src/kafka/port.js';
-import { cacheRoot, renderPom } from '../../src/rehearsal/sandbox/jars.js';
 import { eventually, joinLiveConsumer, kafkaFor, resetSharedSandbox, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
+import { consoleConsumerArgs, kafkaToolsLibs } from './jvm-clients.js';
 
 const id = uniqueName('gt').replace('gt-', '');
 const topic = `gt-${id}`;
@@ -27,23 +26,6 @@ let tmp: string;
 let dr: KafkaPort;
 let consoleConsumer: ResultPromise | undefined;
 let consoleOut = '';
-
-/** Kafka's own tools (console consumer) for the sandbox's Kafka version, resolved with Maven once, like the brokers. */
-async function kafkaToolsLibs(version: string): Promise<string> {
-  const dir = path.join(cacheRoot(), `kafka-tools-${version}`);
-  const libs = path.join(dir, 'libs');
-  if (existsSync(path.join(dir, 'complete.json'))) return libs;
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'pom.xml'), renderPom(version, [{ groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version }]));
-  const tmpLibs = `${libs}.tmp-${process.pid}`;
-  await execa('mvn', ['-B', '-q', '-f', path.join(dir, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${tmpLibs}`, '-DincludeScope=runtime'], {
-    timeout: 600_000,
-  });
-  await rm(libs, { recursive: true, force: true });
-  await rename(tmpLibs, libs);
-  await writeFile(path.join(dir, 'complete.json'), JSON.stringify({ version }));
-  return libs;
-}
 
 /** Committed offsets of a group on dr, read with a separate kafkajs admin client (not the port under test). */
 async function committedOnDr(group: string) {
@@ -74,28 +56,15 @@ beforeAll(async () => {
   await dr.commitOffsets(modernGroup, [{ topic, partition: 0, offset: 2 }]);
   consoleConsumer = execa(
     'java',
-    [
-      '-Xms64m',
-      '-Xmx192m',
-      '-XX:+UseSerialGC',
-      '-XX:TieredStopAtLevel=1',
-      '-XX:-UsePerfData',
-      '-cp',
-      `${libs}/*`,
-      'org.apache.kafka.tools.consumer.ConsoleConsumer',
-      '--bootstrap-server',
-      sandbox().clusters.dr.bootstrapServers[0]!,
-      '--topic',
+    // The member never commits (auto commit off): offsets on dr stay as set above.
+    consoleConsumerArgs(libs, {
+      bootstrap: sandbox().clusters.dr.bootstrapServers[0]!,
       topic,
-      '--group',
-      modernGroup,
-      '--consumer-property',
-      'group.protocol=consumer',
-      '--consumer-property',
-      'enable.auto.commit=false', // the member never commits: offsets on dr stay as set above
-      '--consumer-property',
-      'client.id=kf-console-848',
-    ],
+      group: modernGroup,
+      protocol: 'consumer',
+      clientId: 'kf-console-848',
+      autoCommit: false,
+    }),
     { reject: false, buffer: false },
   );
   consoleConsumer.stdout!.on('data', (c: Buffer) => (consoleOut += c.toString()));
@@ -143,7 +112,15 @@ describe('group types on Kafka 4.x', { shuffle: false }, () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, any>);
     const gate = audit.find((e) => e.kind === 'gate' && e.gate.ok === false);
-    expect(gate).toMatchObject({ step: 'preflight', gate: { id: 'target-groups-empty' } });
+    expect(gate).toMatchObject({
+      step: 'preflight',
+      gate: {
+        id: 'target-groups-empty',
+        observed: {
+          groupApis: { ListGroups: 'v5', ConsumerGroupDescribe: 'v1', ShareGroupDescribe: 'v1', ConsumerGroupHeartbeat: expect.stringMatching(/^v\d+$/) },
+        },
+      },
+    });
     expect(gate!.gate.observed.groupsWithMembers).toEqual([
       expect.stringMatching(new RegExp(`^${modernGroup} \\(type consumer, Stable, 1 member\\(s\\): \\S+ client kf-console-848 host \\S*127\\.0\\.0\\.1\\)$`)),
     ]);

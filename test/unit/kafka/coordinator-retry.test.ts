@@ -2,13 +2,25 @@
  * Requests sent straight to a group coordinator are asked again while the coordinator is loading or has moved
  * (COORDINATOR_LOAD_IN_PROGRESS 14, COORDINATOR_NOT_AVAILABLE 15, NOT_COORDINATOR 16 — Errors.java), as kafkajs's admin
  * client did; every other error is thrown at once, and a coordinator that never gets ready still fails closed.
- * The errors are shaped as kafkajs raises them (KafkaJSProtocolError carries the Kafka error name in `type`).
+ * The errors are the ones kafkajs itself raises (its createErrorFromCode: a KafkaJSProtocolError with the numeric
+ * `code` and kafkajs's own, older names in `type`, e.g. NOT_COORDINATOR_FOR_GROUP).
  */
+import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { CoordinatorNotReadyError, isCoordinatorNotReady, withCoordinatorRetry } from '../../../src/kafka/coordinator-retry.js';
 
-/** As kafkajs's createErrorFromCode builds it for a protocol error. */
-const protocolError = (type: string) => Object.assign(new Error(`Kafka says ${type}`), { name: 'KafkaJSProtocolError', type, retriable: true });
+const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as {
+  createErrorFromCode(code: number): Error & { type: string; code: number };
+};
+/** The error kafkajs raises for a Kafka error code (Errors.java numbering). */
+const CODES: Record<string, number> = {
+  COORDINATOR_LOAD_IN_PROGRESS: 14,
+  COORDINATOR_NOT_AVAILABLE: 15,
+  NOT_COORDINATOR: 16,
+  GROUP_AUTHORIZATION_FAILED: 30,
+  UNKNOWN_MEMBER_ID: 25,
+};
+const protocolError = (kafkaName: string) => createErrorFromCode(CODES[kafkaName]!);
 const fast = { minTimeoutMs: 1, maxTimeoutMs: 2 };
 
 describe('withCoordinatorRetry', () => {
@@ -51,7 +63,7 @@ describe('withCoordinatorRetry', () => {
         calls++;
         throw protocolError('GROUP_AUTHORIZATION_FAILED');
       }, fast),
-    ).rejects.toMatchObject({ type: 'GROUP_AUTHORIZATION_FAILED' });
+    ).rejects.toMatchObject({ code: 30, type: 'GROUP_AUTHORIZATION_FAILED' });
     expect(calls).toBe(1);
     expect(isCoordinatorNotReady(protocolError('UNKNOWN_MEMBER_ID'))).toBe(false);
     expect(isCoordinatorNotReady(new Error('socket hang up'))).toBe(false);
@@ -67,7 +79,7 @@ describe('withCoordinatorRetry', () => {
         },
         { ...fast, retries: 3 },
       ),
-    ).rejects.toMatchObject({ type: 'COORDINATOR_LOAD_IN_PROGRESS' });
+    ).rejects.toMatchObject({ code: 14, type: 'GROUP_LOAD_IN_PROGRESS' });
     expect(lastFlags).toEqual([false, false, false, true]);
   });
 });

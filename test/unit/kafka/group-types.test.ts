@@ -19,6 +19,7 @@ type Enc = {
   buffer: Buffer;
 };
 const Encoder = createRequire(import.meta.url)('kafkajs/src/protocol/encoder.js') as new () => Enc;
+const { createErrorFromCode } = createRequire(import.meta.url)('kafkajs/src/protocol/error.js') as { createErrorFromCode(code: number): Error };
 const e = () => new Encoder();
 
 /** A ConsumerGroupDescribe v0 answer (ConsumerGroupDescribeResponse.json); members have empty assignments. */
@@ -154,7 +155,7 @@ describe('describeTypedGroups', () => {
 describe('describeTypedGroups while a coordinator is loading (a broker restarted a moment ago)', () => {
   const fast = { minTimeoutMs: 1, maxTimeoutMs: 2, retries: 3 };
 
-  it('DescribeGroups raising COORDINATOR_LOAD_IN_PROGRESS twice: asked again, the third answer is returned', async () => {
+  it('DescribeGroups raising kafkajs GROUP_LOAD_IN_PROGRESS then NOT_COORDINATOR_FOR_GROUP: asked again, the third answer is returned', async () => {
     const { cluster } = fakeCluster({
       versions: V41,
       answer: () => Buffer.alloc(0),
@@ -167,8 +168,8 @@ describe('describeTypedGroups while a coordinator is loading (a broker restarted
     let calls = 0;
     broker.describeGroups = async (a) => {
       calls++;
-      // kafkajs's DescribeGroups response parser throws the group's error as a KafkaJSProtocolError.
-      if (calls <= 2) throw Object.assign(new Error('The coordinator is loading'), { name: 'KafkaJSProtocolError', type: 'COORDINATOR_LOAD_IN_PROGRESS' });
+      // kafkajs's DescribeGroups response parser throws the group's error code as a KafkaJSProtocolError (14 then 16).
+      if (calls <= 2) throw createErrorFromCode(calls === 1 ? 14 : 16);
       return real(a);
     };
     const [g] = await describeTypedGroups(cluster, ['legacy'], [listed('legacy', 'classic', 'Classic')], fast);

@@ -92,6 +92,8 @@ export class MemoryKafka {
       produce: missing('produce'),
       listTopics: async () => [...this.topics.keys()],
       // Classic consumer groups, as ListGroups v5 lists them.
+      // As a Kafka 4.1 broker answers ApiVersions.
+      groupApis: async () => ({ ListGroups: 5, ConsumerGroupDescribe: 1, ShareGroupDescribe: 1, ConsumerGroupHeartbeat: 1 }),
       listGroups: async () => [...this.groups.keys()].map((groupId) => ({ groupId, protocolType: 'consumer', type: 'classic' as const, rawType: 'Classic' })),
       committedOffsets: async (g: string) => (this.groups.get(g) ?? []).map((c) => ({ ...c })),
       partitionOffsets: async (t: string) => {

@@ -12,6 +12,8 @@ function ctx(groups: GroupInfo[]): StepContext {
     alias: 'dr',
     listGroups: async () => groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, type: g.type })),
     describeGroups: async (ids: string[]) => groups.filter((g) => ids.includes(g.groupId)),
+    // A broker without the KIP-848 and KIP-932 APIs (as a 3.6 broker, or a 3.9 one for share groups).
+    groupApis: async () => ({ ListGroups: 5, ConsumerGroupDescribe: null, ShareGroupDescribe: null, ConsumerGroupHeartbeat: null }),
   } as unknown as KafkaPort;
   return { stepId: 'preflight', flow: { source: 'primary', target: 'dr' }, kafka: () => target } as unknown as StepContext;
 }
@@ -26,7 +28,7 @@ const group = (groupId: string, state: string, members: number): GroupInfo => ({
 });
 
 describe('check-target-groups', () => {
-  it('passes when the selected groups are empty, reporting how many it saw; unselected live groups do not count', async () => {
+  it('passes when the selected groups are empty, reporting how many it saw and the group APIs (unavailable ones named); unselected live groups do not count', async () => {
     const r = await checkTargetGroups.check(
       ctx([group('billing', 'Empty', 0), group('billing-audit', 'Dead', 0), group('reports', 'Stable', 3)]),
       checkTargetGroups.input.parse({ groups: 'billing.*' }),
@@ -35,7 +37,11 @@ describe('check-target-groups', () => {
       {
         id: 'target-groups-empty',
         description: 'groups matching billing.* on dr',
-        observed: { groupsWithMembers: [], groupsSeen: 2 },
+        observed: {
+          groupsWithMembers: [],
+          groupsSeen: 2,
+          groupApis: { ListGroups: 'v5', ConsumerGroupDescribe: 'unavailable', ShareGroupDescribe: 'unavailable', ConsumerGroupHeartbeat: 'unavailable' },
+        },
         expected: '0 groups with members',
         ok: true,
       },
@@ -51,6 +57,7 @@ describe('check-target-groups', () => {
         observed: {
           groupsWithMembers: ['billing (type classic, Stable, 2 member(s): m0 client c0 host /10.0.0.1; m1 client c1 host /10.0.0.1)'],
           groupsSeen: 2,
+          groupApis: { ListGroups: 'v5', ConsumerGroupDescribe: 'unavailable', ShareGroupDescribe: 'unavailable', ConsumerGroupHeartbeat: 'unavailable' },
         },
         expected: '0 groups with members',
         ok: false,
