@@ -10,7 +10,9 @@
  *   v5 TypesFilter / GroupType);
  * - `ConsumerGroupDescribeRequest.json` / `ConsumerGroupDescribeResponse.json` (v0; v1 adds the member's MemberType
  *   int8, KIP-1099; flexible from v0);
- * - `ShareGroupDescribeRequest.json` / `ShareGroupDescribeResponse.json` (v0 early access in 4.0, v1 the same layout).
+ * - `ShareGroupDescribeRequest.json` / `ShareGroupDescribeResponse.json` (v0 early access in 4.0, v1 the same layout);
+ * - `FindCoordinatorRequest.json` / `FindCoordinatorResponse.json` (v4, flexible: KeyType, CoordinatorKeys; one
+ *   answer per key with NodeId, Host, Port, ErrorCode, ErrorMessage).
  */
 import { createRequire } from 'node:module';
 
@@ -18,6 +20,7 @@ const requireCjs = createRequire(import.meta.url);
 
 /** kafkajs 2.2.4's protocol encoder (src/protocol/encoder.js): the methods used here. */
 export interface KafkajsEncoder {
+  writeInt8(v: number): KafkajsEncoder;
   writeInt16(v: number): KafkajsEncoder;
   writeBoolean(v: boolean): KafkajsEncoder;
   /** Compact (nullable) string: unsigned varint length + 1, then UTF-8. */
@@ -45,10 +48,13 @@ const Encoder = requireCjs('kafkajs/src/protocol/encoder.js') as new () => Kafka
 const Decoder = requireCjs('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => KafkajsDecoder;
 
 /** API keys (Kafka protocol guide, `ApiKeys.java`). */
-export const API_KEYS = { ListGroups: 16, ConsumerGroupDescribe: 69, ShareGroupDescribe: 77 } as const;
+export const API_KEYS = { FindCoordinator: 10, ListGroups: 16, ConsumerGroupDescribe: 69, ShareGroupDescribe: 77 } as const;
 
 /** The versions this tool can encode and decode, per API (inclusive). */
 export const SUPPORTED_VERSIONS = {
+  // v4 (KIP-699, Kafka 3.0) looks up many keys at once; v5/v6 only add error semantics and key types this tool
+  // does not use, so v4 is what it sends.
+  FindCoordinator: { min: 4, max: 4 },
   ListGroups: { min: 3, max: 5 },
   ConsumerGroupDescribe: { min: 0, max: 1 },
   ShareGroupDescribe: { min: 0, max: 1 },
@@ -107,6 +113,47 @@ export function decodeListGroups(version: number, data: Buffer): { errorCode: nu
     }) ?? [];
   d.readTaggedFields();
   return { errorCode, groups };
+}
+
+/** FindCoordinator v4 request body: key type GROUP (0) and the group ids, looked up in one request. */
+export function encodeFindGroupCoordinators(groupIds: readonly string[]): Buffer {
+  return new Encoder()
+    .writeUVarIntBytes() // request header v2 tagged fields
+    .writeInt8(0) // KeyType: GROUP
+    .writeUVarIntArray(strings(groupIds)) // CoordinatorKeys
+    .writeUVarIntBytes().buffer;
+}
+
+/** One key's coordinator as FindCoordinator v4 answers it. `errorCode` 0 means found. */
+export interface FoundCoordinatorRaw {
+  key: string;
+  nodeId: number;
+  host: string;
+  port: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** Decodes a FindCoordinator v4 response. */
+export function decodeFindCoordinators(data: Buffer): FoundCoordinatorRaw[] {
+  const d = new Decoder(data);
+  d.readTaggedFields(); // response header v1
+  d.readInt32(); // ThrottleTimeMs
+  const out =
+    d.readUVarIntArray((c) => {
+      const r: FoundCoordinatorRaw = {
+        key: c.readUVarIntString() ?? '',
+        nodeId: c.readInt32(),
+        host: c.readUVarIntString() ?? '',
+        port: c.readInt32(),
+        errorCode: c.readInt16(),
+        errorMessage: c.readUVarIntString(),
+      };
+      c.readTaggedFields();
+      return r;
+    }) ?? [];
+  d.readTaggedFields();
+  return out;
 }
 
 /** ConsumerGroupDescribe / ShareGroupDescribe request body (same layout in v0 and v1): group ids, no ACL bits. */

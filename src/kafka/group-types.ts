@@ -17,11 +17,14 @@ import {
   API_KEYS,
   type ApiRange,
   decodeConsumerGroupDescribe,
+  decodeFindCoordinators,
   decodeListGroups,
   decodeShareGroupDescribe,
   type DescribedGroupRaw,
   encodeDescribeGroups,
+  encodeFindGroupCoordinators,
   encodeListGroups,
+  type FoundCoordinatorRaw,
   negotiateVersion,
   SUPPORTED_VERSIONS,
 } from './group-requests.js';
@@ -196,15 +199,81 @@ async function describeModern(cluster: KafkajsCluster, type: 'consumer' | 'share
   return out;
 }
 
+/** Largest number of group ids looked up in one FindCoordinator v4 request. */
+const COORDINATOR_BATCH = 500;
+
+/**
+ * Groups `groupIds` by their coordinator. With FindCoordinator v4 on the brokers, one request per
+ * {@link COORDINATOR_BATCH} groups (over a WAN link, one round trip instead of one per group); otherwise kafkajs's
+ * lookup, one request per group.
+ * @throws CoordinatorNotReadyError for a key answered 14/15/16 (the caller's retry asks again), an Error naming the
+ *   group for any other error code or a key left unanswered.
+ */
 async function byCoordinator(cluster: KafkajsCluster, groupIds: string[]): Promise<[SeamBroker, string[]][]> {
   const by = new Map<number, [SeamBroker, string[]]>();
-  for (const id of groupIds) {
-    const broker = (await cluster.findGroupCoordinator({ groupId: id })) as unknown as SeamBroker;
+  const add = (broker: SeamBroker, id: string) => {
     const entry = by.get(broker.nodeId) ?? [broker, []];
     entry[1].push(id);
     by.set(broker.nodeId, entry);
+  };
+  const askers = groupIds.length < 2 ? [] : await findCoordinatorAskers(cluster);
+  if (askers.length === 0) {
+    for (const id of groupIds) add((await cluster.findGroupCoordinator({ groupId: id })) as unknown as SeamBroker, id);
+    return [...by.values()];
+  }
+  for (let i = 0; i < groupIds.length; i += COORDINATOR_BATCH) {
+    const ids = groupIds.slice(i, i + COORDINATOR_BATCH);
+    // Any broker answers FindCoordinator: ask them in turn until one answers (a broker may be down), as kafkajs does.
+    let found: FoundCoordinatorRaw[] | undefined;
+    let lastError: unknown;
+    for (const [broker, v] of askers) {
+      try {
+        found = await send(broker, API_KEYS.FindCoordinator, 'FindCoordinator', v, encodeFindGroupCoordinators(ids), decodeFindCoordinators);
+        break;
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    if (!found) throw lastError;
+    for (const id of ids) {
+      const c = found.find((f) => f.key === id);
+      if (!c) throw new Error(`FindCoordinator did not answer for group "${id}"`);
+      const notReady = COORDINATOR_RETRIABLE.get(c.errorCode);
+      if (notReady) throw new CoordinatorNotReadyError(notReady, `FindCoordinator for group "${id}"`);
+      if (c.errorCode !== 0)
+        throw new Error(
+          `FindCoordinator for group "${id}" answered error ${ERROR_NAMES[c.errorCode] ?? c.errorCode}${c.errorMessage ? ` (${c.errorMessage})` : ''}`,
+        );
+      add(await brokerById(cluster, c.nodeId), id);
+    }
   }
   return [...by.values()];
+}
+
+/**
+ * The brokers kafkajs knows (its broker pool, from the last metadata; else the seed broker) that serve FindCoordinator
+ * v4, each with the version to send; empty when none does (then kafkajs's per-group lookup is used).
+ */
+async function findCoordinatorAskers(cluster: KafkajsCluster): Promise<[SeamBroker, number][]> {
+  const pool = (cluster as unknown as { brokerPool?: { seedBroker?: SeamBroker; brokers?: Record<string, SeamBroker> } }).brokerPool;
+  const known = Object.values(pool?.brokers ?? {});
+  const out: [SeamBroker, number][] = [];
+  for (const b of known.length > 0 ? known : pool?.seedBroker ? [pool.seedBroker] : []) {
+    const v = b.versions ? negotiateVersion(b.versions[API_KEYS.FindCoordinator], SUPPORTED_VERSIONS.FindCoordinator) : null;
+    if (v !== null) out.push([b, v]);
+  }
+  return out;
+}
+
+/** kafkajs's broker object for a node id, metadata refreshed once when kafkajs does not know the node yet. */
+async function brokerById(cluster: KafkajsCluster, nodeId: number): Promise<SeamBroker> {
+  try {
+    return (await cluster.findBroker({ nodeId })) as unknown as SeamBroker;
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'KafkaJSBrokerNotFound') throw error;
+    await cluster.refreshMetadata();
+    return (await cluster.findBroker({ nodeId })) as unknown as SeamBroker;
+  }
 }
 
 /**

@@ -16,12 +16,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ANCHOR_TOPIC } from '../../src/engine/audit-anchor.js';
-import { readAll, runCli, sandbox, waitForFreeLease } from './helpers.js';
+import { readAll, resetSharedSandbox, runCli, sandbox, waitForFreeLease } from './helpers.js';
 
 let tmp: string;
 let small: string | undefined;
 
 beforeAll(async () => {
+  await resetSharedSandbox(); // every node and MM2 running, whatever an earlier file left stopped
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-anchor-'));
 });
 

@@ -24,7 +24,7 @@ import type { KafkaPort } from '../../src/kafka/port.js';
 import { decodeCheckpoint } from '../../src/mm2/records.js';
 import { failbackClustersFilePath } from '../../src/rehearsal/sandbox/clusters-file.js';
 import { sandboxStatus, sandboxUp, stopComponents } from '../../src/rehearsal/sandbox/sandbox.js';
-import { eventually, readAll, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
+import { eventually, readAll, resetSharedSandbox, runCli, sandbox, startSandboxTraffic, uniqueName, waitForFreeLease } from './helpers.js';
 
 const id = uniqueName('dr').replace('dr-', '');
 const topic = `orders-${id}`;
@@ -126,6 +126,7 @@ async function caughtUp(port: KafkaPort, topics: string[]): Promise<true | undef
 }
 
 beforeAll(async () => {
+  await resetSharedSandbox(); // every node and MM2 running, whatever an earlier file left stopped
   await waitForFreeLease();
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-dry-'));
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });

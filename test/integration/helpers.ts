@@ -18,8 +18,16 @@ export function kafkaFor(alias: 'primary' | 'dr') {
 /** A topic name no other test uses. */
 export const uniqueName = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
-/** Reads every record of one partition, from offset 0 to the end offset at call time, without a consumer group. */
-export async function readAll(alias: 'primary' | 'dr', topic: string, partition = 0): Promise<RawRecord[]> {
+/**
+ * Reads every record of one partition, from offset 0 to the end offset at call time, without a consumer group.
+ * Read again (up to 30 s) while it fails: a broker started a moment ago answers NOT_LEADER_FOR_PARTITION until it
+ * leads its partitions again, and kafkajs's admin does not retry that.
+ */
+export function readAll(alias: 'primary' | 'dr', topic: string, partition = 0): Promise<RawRecord[]> {
+  return waitFor(`to read ${alias} ${topic}/${partition} to its end`, () => readAllOnce(alias, topic, partition), { timeoutMs: 30_000, intervalMs: 500 });
+}
+
+async function readAllOnce(alias: 'primary' | 'dr', topic: string, partition: number): Promise<RawRecord[]> {
   const kafka = kafkaFor(alias);
   const admin = kafka.admin();
   const cluster = protocolCluster(kafka);

@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { eventually, runCli, sandbox, waitForFreeLease } from './helpers.js';
+import { eventually, resetSharedSandbox, runCli, sandbox, waitForFreeLease } from './helpers.js';
 
 const cli = path.resolve('bin/kafka-failover.js');
 let tmp: string;
@@ -75,6 +75,7 @@ const kinds = (file: string) =>
     .map((l) => (JSON.parse(l) as { kind: string }).kind);
 
 beforeAll(async () => {
+  await resetSharedSandbox(); // every node and MM2 running, whatever an earlier file left stopped
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-lock-tokens-'));
   goFile = path.join(tmp, 'go');
   runbook = path.join(tmp, 'hold.yaml');

@@ -16,7 +16,7 @@ import YAML from 'yaml';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { encodeCheckpoint } from '../../src/mm2/records.js';
-import { eventually, kafkaFor, runCli, sandbox, uniqueName } from './helpers.js';
+import { eventually, kafkaFor, resetSharedSandbox, runCli, sandbox, uniqueName } from './helpers.js';
 
 const id = uniqueName('tb').replace('tb-', '');
 const topic = `bounds-${id}`;
@@ -38,6 +38,7 @@ const finalGate = (ev: Record<string, any>[], gate: string) =>
   ev.find((e) => e.kind === 'gate' && e.final && e.step === 'translate' && e.gate.id === gate)?.gate;
 
 beforeAll(async () => {
+  await resetSharedSandbox(); // every node and MM2 running, whatever an earlier file left stopped
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-bounds-'));
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });

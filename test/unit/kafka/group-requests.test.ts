@@ -1,15 +1,18 @@
 /**
  * The group requests kafkajs lacks, byte for byte against the layouts of Apache Kafka's message JSONs
- * (ListGroups v3–v5, ConsumerGroupDescribe v0–v1, ShareGroupDescribe v0–v1), and version negotiation.
+ * (ListGroups v3–v5, ConsumerGroupDescribe v0–v1, ShareGroupDescribe v0–v1, FindCoordinator v4), and version
+ * negotiation.
  * Responses are built here field by field in the order of the JSON files, with kafkajs's own encoder.
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import {
   decodeConsumerGroupDescribe,
+  decodeFindCoordinators,
   decodeListGroups,
   decodeShareGroupDescribe,
   encodeDescribeGroups,
+  encodeFindGroupCoordinators,
   encodeListGroups,
   negotiateVersion,
   SUPPORTED_VERSIONS,
@@ -187,5 +190,32 @@ describe('negotiateVersion', () => {
     expect(negotiateVersion({ minVersion: 1, maxVersion: 1 }, SUPPORTED_VERSIONS.ShareGroupDescribe)).toBe(1); // 4.1 dropped v0
     expect(negotiateVersion({ minVersion: 2, maxVersion: 3 }, SUPPORTED_VERSIONS.ConsumerGroupDescribe)).toBeNull();
     expect(negotiateVersion(undefined, SUPPORTED_VERSIONS.ConsumerGroupDescribe)).toBeNull(); // a 3.9 broker
+  });
+});
+
+describe('FindCoordinator v4 (FindCoordinatorRequest.json / FindCoordinatorResponse.json)', () => {
+  it('request: header tags, KeyType GROUP (0), CoordinatorKeys as a compact array, body tags', () => {
+    expect([...encodeFindGroupCoordinators(['a', 'bc'])]).toEqual([TAGS, 0, 3, 2, 0x61, 3, 0x62, 0x63, TAGS]);
+  });
+
+  it('response: one answer per key with node, host, port, error code and message', () => {
+    const coordinator = (key: string, nodeId: number, errorCode: number, message: string | null) =>
+      e()
+        .writeEncoder(str(key))
+        .writeInt32(nodeId)
+        .writeEncoder(str(errorCode ? '' : '127.0.0.1'))
+        .writeInt32(errorCode ? -1 : 29092)
+        .writeInt16(errorCode)
+        .writeEncoder(str(message))
+        .writeUVarInt(TAGS);
+    const raw = e()
+      .writeUVarInt(TAGS)
+      .writeInt32(0)
+      .writeEncoder(arr([coordinator('billing', 1, 0, null), coordinator('audit', -1, 14, 'loading')]))
+      .writeUVarInt(TAGS).buffer;
+    expect(decodeFindCoordinators(raw)).toEqual([
+      { key: 'billing', nodeId: 1, host: '127.0.0.1', port: 29092, errorCode: 0, errorMessage: null },
+      { key: 'audit', nodeId: -1, host: '', port: -1, errorCode: 14, errorMessage: 'loading' },
+    ]);
   });
 });

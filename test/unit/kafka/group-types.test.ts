@@ -194,3 +194,116 @@ describe('describeTypedGroups while a coordinator is loading (a broker restarted
     expect(never.sent).toHaveLength(4);
   });
 });
+
+describe('describeTypedGroups finds coordinators with one FindCoordinator v4 request when the broker has it', () => {
+  /** FindCoordinator v4 answer (FindCoordinatorResponse.json) for `keys`: key → [nodeId, errorCode]. */
+  const fcAnswer = (keys: [string, number, number][]) =>
+    e()
+      .writeUVarInt(0)
+      .writeInt32(0)
+      .writeUVarIntArray(
+        keys.map(([key, nodeId, error]) =>
+          e()
+            .writeUVarIntString(key)
+            .writeInt32(nodeId)
+            .writeUVarIntString('127.0.0.1')
+            .writeInt32(29092)
+            .writeInt16(error)
+            .writeUVarIntString(null)
+            .writeUVarInt(0),
+        ),
+      )
+      .writeUVarInt(0).buffer;
+
+  /** Two coordinators (nodes 1 and 2); the seed broker answers FindCoordinator with `coordinators(attempt)`. */
+  function twoCoordinators(coordinators: (attempt: number) => [string, number, number][], down: number[] = []) {
+    const sent: { node: number; apiKey: number; groups?: string[] }[] = [];
+    let lookups = 0;
+    const broker = (nodeId: number) => ({
+      nodeId,
+      versions: { 10: { minVersion: 0, maxVersion: 4 }, ...V41 },
+      connectionPool: {
+        async send({
+          request,
+          response,
+        }: {
+          request: { apiKey: number };
+          response: { decode(b: Buffer): Promise<unknown>; parse(x: unknown): Promise<unknown> };
+        }) {
+          sent.push({ node: nodeId, apiKey: request.apiKey });
+          if (down.includes(nodeId)) throw Object.assign(new Error(`connect ECONNREFUSED (node ${nodeId})`), { code: 'ECONNREFUSED' });
+          return response.parse(await response.decode(fcAnswer(coordinators(++lookups))));
+        },
+      },
+      async describeGroups({ groupIds }: { groupIds: string[] }) {
+        sent.push({ node: nodeId, apiKey: 15, groups: groupIds });
+        return { groups: groupIds.map((groupId) => ({ groupId, state: 'Empty', protocolType: 'consumer', members: [] })) };
+      },
+    });
+    const brokers = new Map([1, 2].map((n) => [n, broker(n)]));
+    const cluster = {
+      brokerPool: { seedBroker: brokers.get(1), brokers: Object.fromEntries(brokers) },
+      findBroker: async ({ nodeId }: { nodeId: number }) => brokers.get(nodeId),
+      findGroupCoordinator: async () => {
+        throw new Error('kafkajs per-group lookup used although FindCoordinator v4 is there');
+      },
+    } as unknown as KafkajsCluster;
+    return { cluster, sent };
+  }
+  const classic = (id: string) => listed(id, 'classic', 'Classic');
+  const fast = { minTimeoutMs: 1, maxTimeoutMs: 2, retries: 3 };
+
+  it('three groups on two coordinators: 1 FindCoordinator, then one DescribeGroups per coordinator with its groups', async () => {
+    const { cluster, sent } = twoCoordinators(() => [
+      ['a', 1, 0],
+      ['b', 2, 0],
+      ['c', 1, 0],
+    ]);
+    const r = await describeTypedGroups(cluster, ['a', 'b', 'c'], ['a', 'b', 'c'].map(classic), fast);
+    expect(r.map((g) => [g.groupId, g.type, g.state])).toEqual([
+      ['a', 'classic', 'Empty'],
+      ['b', 'classic', 'Empty'],
+      ['c', 'classic', 'Empty'],
+    ]);
+    expect(sent).toEqual([
+      { node: 1, apiKey: 10 },
+      { node: 1, apiKey: 15, groups: ['a', 'c'] },
+      { node: 2, apiKey: 15, groups: ['b'] },
+    ]);
+  });
+
+  it('a key answered COORDINATOR_LOAD_IN_PROGRESS is looked up again; any other error code throws naming the group', async () => {
+    const loading = twoCoordinators((attempt) => [
+      ['a', 1, 0],
+      ['b', attempt === 1 ? -1 : 2, attempt === 1 ? 14 : 0],
+    ]);
+    await describeTypedGroups(loading.cluster, ['a', 'b'], ['a', 'b'].map(classic), fast);
+    expect(loading.sent.filter((s) => s.apiKey === 10)).toHaveLength(2);
+
+    const denied = twoCoordinators(() => [
+      ['a', 1, 0],
+      ['b', -1, 30],
+    ]);
+    await expect(describeTypedGroups(denied.cluster, ['a', 'b'], ['a', 'b'].map(classic), fast)).rejects.toThrow(
+      'FindCoordinator for group "b" answered error GROUP_AUTHORIZATION_FAILED',
+    );
+    expect(denied.sent.filter((s) => s.apiKey === 10)).toHaveLength(1);
+  });
+
+  it('a broker that does not answer: the lookup goes to the next one (any broker can answer FindCoordinator)', async () => {
+    const { cluster, sent } = twoCoordinators(
+      () => [
+        ['a', 2, 0],
+        ['b', 2, 0],
+      ],
+      [1],
+    );
+    const r = await describeTypedGroups(cluster, ['a', 'b'], ['a', 'b'].map(classic), fast);
+    expect(r.map((g) => g.state)).toEqual(['Empty', 'Empty']);
+    expect(sent).toEqual([
+      { node: 1, apiKey: 10 },
+      { node: 2, apiKey: 10 },
+      { node: 2, apiKey: 15, groups: ['a', 'b'] },
+    ]);
+  });
+});
