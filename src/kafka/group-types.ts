@@ -71,6 +71,17 @@ function typeOf(groupType: string | null): GroupType {
   return KNOWN_TYPES.has(t) ? (t as GroupType) : 'unknown';
 }
 
+/** kafkajs's broker object for every broker in the cluster's metadata. */
+async function everyBroker(cluster: KafkajsCluster): Promise<SeamBroker[]> {
+  const meta = await tolerantMetadata(cluster);
+  // kafkajs finds brokers in its own cached metadata, which a fresh connection has not fetched yet (kafkajs's
+  // admin.listGroups refreshes it the same way).
+  await cluster.refreshMetadata();
+  const out: SeamBroker[] = [];
+  for (const b of meta.brokers) out.push((await cluster.findBroker({ nodeId: b.nodeId })) as unknown as SeamBroker);
+  return out;
+}
+
 /**
  * Which group APIs the cluster serves to this tool: per describe API, the version it would use with every broker (the
  * lowest of the versions negotiated per broker from ApiVersions), or `null` when a broker lacks the API or has only
@@ -80,16 +91,13 @@ function typeOf(groupType: string | null): GroupType {
  * @throws the connection or protocol error when the cluster's metadata cannot be read.
  */
 export async function groupApiSupport(cluster: KafkajsCluster): Promise<GroupApiSupport> {
-  const meta = await tolerantMetadata(cluster);
-  await cluster.refreshMetadata();
   const apis = ['ListGroups', 'ConsumerGroupDescribe', 'ShareGroupDescribe'] as const;
   const out: Partial<Record<keyof GroupApiSupport, number | null>> = {};
   const fold = (api: keyof GroupApiSupport, v: number | null) => {
     const sofar = out[api];
     out[api] = v === null || sofar === null ? null : sofar === undefined ? v : Math.min(sofar, v);
   };
-  for (const b of meta.brokers) {
-    const broker = (await cluster.findBroker({ nodeId: b.nodeId })) as unknown as SeamBroker;
+  for (const broker of await everyBroker(cluster)) {
     for (const api of apis) fold(api, negotiateVersion(broker.versions[API_KEYS[api]], SUPPORTED_VERSIONS[api]));
     fold('ConsumerGroupHeartbeat', broker.versions[CONSUMER_GROUP_HEARTBEAT]?.maxVersion ?? null);
   }
@@ -114,13 +122,8 @@ export function listTypedGroups(cluster: KafkajsCluster, retry?: CoordinatorRetr
 }
 
 async function listOnce(cluster: KafkajsCluster): Promise<ListedGroup[]> {
-  const meta = await tolerantMetadata(cluster);
-  // kafkajs finds brokers in its own cached metadata, which a fresh connection has not fetched yet (kafkajs's
-  // admin.listGroups refreshes it the same way).
-  await cluster.refreshMetadata();
   const out: ListedGroup[] = [];
-  for (const b of meta.brokers) {
-    const broker = (await cluster.findBroker({ nodeId: b.nodeId })) as unknown as SeamBroker;
+  for (const broker of await everyBroker(cluster)) {
     const v = negotiateVersion(broker.versions[API_KEYS.ListGroups], SUPPORTED_VERSIONS.ListGroups);
     if (v === null) {
       for (const g of (await broker.listGroups()).groups) out.push({ groupId: g.groupId, protocolType: g.protocolType, type: 'classic', rawType: null });
@@ -128,8 +131,8 @@ async function listOnce(cluster: KafkajsCluster): Promise<ListedGroup[]> {
     }
     const res = await send(broker, API_KEYS.ListGroups, 'ListGroups', v, encodeListGroups(v), (raw) => decodeListGroups(v, raw));
     const notReady = COORDINATOR_RETRIABLE.get(res.errorCode);
-    if (notReady) throw new CoordinatorNotReadyError(notReady, `ListGroups v${v} on broker ${b.nodeId}`);
-    if (res.errorCode !== 0) throw new Error(`ListGroups v${v} on broker ${b.nodeId} answered error ${ERROR_NAMES[res.errorCode] ?? res.errorCode}`);
+    if (notReady) throw new CoordinatorNotReadyError(notReady, `ListGroups v${v} on broker ${broker.nodeId}`);
+    if (res.errorCode !== 0) throw new Error(`ListGroups v${v} on broker ${broker.nodeId} answered error ${ERROR_NAMES[res.errorCode] ?? res.errorCode}`);
     for (const g of res.groups) out.push({ groupId: g.groupId, protocolType: g.protocolType, type: typeOf(g.groupType), rawType: g.groupType });
   }
   return out;

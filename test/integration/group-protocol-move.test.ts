@@ -19,7 +19,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { eventually, kafkaFor, resetSharedSandbox, runCli, sandbox, uniqueName, waitForCheckpoints, waitForFreeLease } from './helpers.js';
+import { eventually, kafkaFor, resetSharedSandbox, runCli, sandbox, sandboxRunArgs, uniqueName, waitForCheckpoints, waitForFreeLease } from './helpers.js';
 import { consoleConsumerArgs, kafkaToolsLibs } from './jvm-clients.js';
 
 const id = uniqueName('gpm').replace('gpm-', '');
@@ -171,16 +171,7 @@ describe('moving consumer-protocol groups (KIP-848) with the planned failover', 
       '--yes',
       '--output',
       'json',
-      '--clusters',
-      sandbox().clustersFile,
-      '--runs-dir',
-      path.join(tmp, 'runs'),
-      '--set',
-      `stateDir=${sandbox().options.stateDir}`,
-      '--set',
-      `groups=${modern}|${legacy}`,
-      '--set',
-      `topics=${topic}`,
+      ...sandboxRunArgs(path.join(tmp, 'runs'), { groups: `${modern}|${legacy}`, topics: topic }),
     ]);
     const events = r.stdout
       .trim()

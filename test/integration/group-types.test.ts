@@ -15,7 +15,7 @@ import { execa, type ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { GroupNotEmptyError, type KafkaPort } from '../../src/kafka/port.js';
-import { eventually, joinLiveConsumer, kafkaFor, resetSharedSandbox, runCli, sandbox, uniqueName, waitForFreeLease } from './helpers.js';
+import { eventually, joinLiveConsumer, kafkaFor, resetSharedSandbox, runCli, sandbox, sandboxRunArgs, uniqueName, waitForFreeLease } from './helpers.js';
 import { consoleConsumerArgs, kafkaToolsLibs } from './jvm-clients.js';
 
 const id = uniqueName('gt').replace('gt-', '');
@@ -94,16 +94,7 @@ describe('group types on Kafka 4.x', { shuffle: false }, () => {
       'run',
       'runbooks/planned-failover.yaml',
       '--yes',
-      '--clusters',
-      sandbox().clustersFile,
-      '--runs-dir',
-      path.join(tmp, 'runs'),
-      '--set',
-      `stateDir=${sandbox().options.stateDir}`,
-      '--set',
-      `groups=${modernGroup}`,
-      '--set',
-      `topics=${topic}`,
+      ...sandboxRunArgs(path.join(tmp, 'runs'), { groups: modernGroup, topics: topic }),
     ]);
     expect(r.exitCode, r.stderr).toBe(3);
     const file = /audit log: (\S+)/.exec(r.stderr)?.[1];

@@ -57,6 +57,20 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   );
 }
 
+/**
+ * The arguments that point a runbook at the shared sandbox: its clusters file, a runs directory, and `--set` for
+ * `stateDir` and each of `params` (e.g. `{ groups: 'a|b', topics: 't' }`).
+ */
+export function sandboxRunArgs(runsDir: string, params: Record<string, string>): string[] {
+  return [
+    '--clusters',
+    sandbox().clustersFile,
+    '--runs-dir',
+    runsDir,
+    ...Object.entries({ stateDir: sandbox().options.stateDir, ...params }).flatMap(([k, v]) => ['--set', `${k}=${v}`]),
+  ];
+}
+
 /** Runs the built CLI (`bin/kafka-failover.js`) and returns its exit code and output; never throws on exit ≠ 0. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = await execa(process.execPath, [path.resolve('bin/kafka-failover.js'), ...args], {
