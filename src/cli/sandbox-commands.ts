@@ -26,7 +26,7 @@ function printStatus(s: SandboxStatus, output: 'table' | 'json'): void {
     for (const b of c.brokers) t.push([b.name, alias, `127.0.0.1:${b.port}`, b.running ? 'yes' : 'no', b.pid ?? '']);
     for (const b of c.controllers) t.push([b.name, `${alias} (controller)`, `127.0.0.1:${b.controllerPort}`, b.running ? 'yes' : 'no', b.pid ?? '']);
   }
-  t.push(['mm2', `primary → dr (${s.mm2.mode})`, s.mm2.restUrl ?? '', s.mm2.running ? 'yes' : 'no', s.mm2.pid ?? '']);
+  t.push([`mm2 ${s.mm2.version}`, `primary → dr (${s.mm2.mode})`, s.mm2.restUrl ?? '', s.mm2.running ? 'yes' : 'no', s.mm2.pid ?? '']);
   const rel = path.relative(process.cwd(), s.clustersFile) || s.clustersFile;
   const relBack = path.relative(process.cwd(), failbackClustersFilePath(s.stateDir));
   process.stdout.write(
@@ -45,7 +45,10 @@ export function registerSandboxCommands(program: Command): void {
   sandbox
     .command('up')
     .description('start (or recover) clusters primary and dr and MirrorMaker 2 primary → dr; waits until a probe record crosses')
-    .option('--kafka-version <version>', 'Kafka version of brokers and MM2 (default 4.1.2; 3.9.1 also works)')
+    .option(
+      '--kafka-version <version>',
+      'Kafka version of brokers and MM2 (default 4.4.0, with MM2 4.3.1: connect-mirror 4.4.0 is not served by Maven Central here; 4.1.x and 3.9.x also work)',
+    )
     .option('--brokers <n>', 'brokers in the primary cluster: 1 or 3', (v) => Number(oneOf('1', '3')(v)) as 1 | 3)
     .option('--dr-brokers <n>', 'brokers in the dr cluster: 1 or 3', (v) => Number(oneOf('1', '3')(v)) as 1 | 3)
     .option('--mm2-mode <mode>', 'dedicated MirrorMaker 2, or connect (Kafka Connect REST)', oneOf('dedicated', 'connect'))

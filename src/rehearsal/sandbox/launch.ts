@@ -65,7 +65,8 @@ export async function writeJavaConfigs(state: SandboxState): Promise<void> {
 export function javaArgs(state: SandboxState, role: 'broker' | 'mm2' | 'tool', mainClass: string, args: string[]): string[] {
   const logging = loggingConfig(state.options.kafkaVersion);
   const logFlag = logging.jvmFlag(path.join(state.options.stateDir, 'config', logging.fileName));
-  return [...jvmOptions(role === 'broker' || role === 'tool' ? 'broker' : 'mm2'), logFlag, '-cp', path.join(state.libs, '*'), mainClass, ...args];
+  const libs = role === 'mm2' ? (state.mm2Libs ?? state.libs) : state.libs;
+  return [...jvmOptions(role === 'broker' || role === 'tool' ? 'broker' : 'mm2'), logFlag, '-cp', path.join(libs, '*'), mainClass, ...args];
 }
 
 export async function formatNodes(state: SandboxState, java: string, nodes: NodeSpec[]): Promise<void> {

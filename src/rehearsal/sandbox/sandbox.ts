@@ -14,6 +14,7 @@ import path from 'node:path';
 import { InvalidInputError } from '../../errors.js';
 import { clustersFilePath, writeSandboxClustersFile } from './clusters-file.js';
 import { resolveKafkaJars } from './jars.js';
+import { mm2VersionFor } from './versions.js';
 import { requirePortsFree } from './ports.js';
 import { requireJava } from './prerequisites.js';
 import { isAlive, stopProcess } from './processes.js';
@@ -54,7 +55,16 @@ export interface SandboxStatus {
       controllers: { name: string; nodeId: number; controllerPort: number; running: boolean; pid?: number }[];
     }
   >;
-  mm2: { mode: SandboxOptions['mm2Mode']; running: boolean; pid?: number; restUrl?: string; offsetLagMax: number; syncGroupOffsets: boolean };
+  mm2: {
+    mode: SandboxOptions['mm2Mode'];
+    /** MirrorMaker 2's Kafka version (versions.ts `mm2VersionFor`). */
+    version: string;
+    running: boolean;
+    pid?: number;
+    restUrl?: string;
+    offsetLagMax: number;
+    syncGroupOffsets: boolean;
+  };
   /** The reverse MirrorMaker 2 dr → primary (failback rehearsals; not started by `up`). */
   mm2Reverse: { running: boolean; pid?: number };
   /** Path of the clusters file the rest of the tool reads. */
@@ -106,9 +116,12 @@ export async function sandboxUp(input: Partial<SandboxOptions> = {}, progress: P
   const ports = allPorts(t, o.mm2Mode).filter((p) => deadNodes.some((n) => p.owner.startsWith(`${n.name} `)) || (p.owner.startsWith(MM2) && !mm2Alive));
   await requirePortsFree(ports, o.portBase);
   const jars = await resolveKafkaJars(o.kafkaVersion, { onProgress: progress });
+  const mm2Version = mm2VersionFor(o.kafkaVersion);
+  const mm2Jars = mm2Version === o.kafkaVersion ? jars : await resolveKafkaJars(mm2Version, { onProgress: progress });
+  const mm2 = { mm2Version, ...(mm2Jars === jars ? {} : { mm2Libs: mm2Jars.libs }) };
   const state: SandboxState = prev
-    ? { ...prev, options: o, libs: jars.libs }
-    : { formatVersion: 1, options: o, libs: jars.libs, clusterIds: { [PRIMARY]: newClusterId(), [DR]: newClusterId() }, processes: {} };
+    ? { ...prev, options: o, libs: jars.libs, ...mm2 }
+    : { formatVersion: 1, options: o, libs: jars.libs, ...mm2, clusterIds: { [PRIMARY]: newClusterId(), [DR]: newClusterId() }, processes: {} };
   const mm2ConfigChanged = prev !== undefined && (prev.options.offsetLagMax !== o.offsetLagMax || prev.options.syncGroupOffsets !== o.syncGroupOffsets);
 
   await writeJavaConfigs(state);
@@ -127,7 +140,7 @@ export async function sandboxUp(input: Partial<SandboxOptions> = {}, progress: P
     await stopProcess(state.processes[MM2], 'graceful');
   }
   if (!isAlive(state.processes[MM2])) {
-    progress(`Starting MirrorMaker 2 (${o.mm2Mode} mode, offset.lag.max=${o.offsetLagMax}, sync.group.offsets.enabled=${o.syncGroupOffsets})`);
+    progress(`Starting MirrorMaker 2 ${mm2Version} (${o.mm2Mode} mode, offset.lag.max=${o.offsetLagMax}, sync.group.offsets.enabled=${o.syncGroupOffsets})`);
     await startMirrorMaker(state, java);
   }
   if (o.mm2Mode === 'connect') await configureConnectors(state);
@@ -163,6 +176,7 @@ export function sandboxStatusOf(state: SandboxState): SandboxStatus {
     clusters: { [PRIMARY]: cluster(PRIMARY), [DR]: cluster(DR) },
     mm2: {
       mode: o.mm2Mode,
+      version: state.mm2Version ?? o.kafkaVersion,
       running: mm2Running,
       ...(mm2Running && mm2Rec ? { pid: mm2Rec.pid } : {}),
       ...(o.mm2Mode === 'connect' ? { restUrl: `http://127.0.0.1:${t.connectPort}` } : {}),

@@ -13,8 +13,15 @@ import type { ClusterAlias, SandboxOptions } from './topology.js';
 export interface SandboxState {
   formatVersion: 1;
   options: SandboxOptions;
-  /** Folder holding the Kafka jars. */
+  /** Folder holding the Kafka jars (brokers and Kafka's own tools). */
   libs: string;
+  /**
+   * Folder holding the MirrorMaker 2 jars, when MM2 runs another version than the brokers (versions.ts
+   * `mm2VersionFor`); absent: MM2 runs from {@link libs}.
+   */
+  mm2Libs?: string;
+  /** The MirrorMaker 2 version (absent in state files written before MM2 could differ: the Kafka version). */
+  mm2Version?: string;
   /** KRaft cluster id of each cluster (base64url, 22 chars). */
   clusterIds: Record<ClusterAlias, string>;
   /** Component name (`primary-1`, `dr-1`, `mm2`) → the process we started. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { brokerProperties, mm2Properties } from '../../../src/rehearsal/sandbox/configs.js';
 import { fromEnvName, toEnvName } from '../../../src/rehearsal/sandbox/docker-env.js';
 import { allPorts, defaultSandboxOptions, topology } from '../../../src/rehearsal/sandbox/topology.js';
-import { kafkaLine, sandboxArtifacts } from '../../../src/rehearsal/sandbox/versions.js';
+import { kafkaLine, mm2VersionFor, sandboxArtifacts } from '../../../src/rehearsal/sandbox/versions.js';
 import { renderPom } from '../../../src/rehearsal/sandbox/jars.js';
 import { parseJavaMajor } from '../../../src/rehearsal/sandbox/prerequisites.js';
 
@@ -66,6 +66,14 @@ describe('sandbox topology', () => {
     expect(() => kafkaLine('latest')).toThrow(/MAJOR.MINOR.PATCH/);
     expect(renderPom('4.1.2')).toContain('<artifactId>connect-mirror</artifactId><version>4.1.2</version>');
     expect(sandboxArtifacts('3.9.1').map((a) => a.artifactId)).toContain('slf4j-reload4j');
+  });
+
+  it('runs MM2 4.3.1 with 4.4.0 brokers (connect-mirror 4.4.0 is not served) and keeps its jars out of the broker folder', () => {
+    expect(mm2VersionFor('4.4.0')).toBe('4.3.1');
+    expect(mm2VersionFor('4.1.2')).toBe('4.1.2');
+    expect(mm2VersionFor('3.9.1')).toBe('3.9.1');
+    expect(sandboxArtifacts('4.4.0').map((a) => a.artifactId)).not.toContain('connect-mirror');
+    expect(sandboxArtifacts('4.3.1').find((a) => a.artifactId === 'connect-mirror')?.version).toBe('4.3.1');
   });
 
   it('maps property names to apache/kafka environment names and back', () => {
