@@ -12,7 +12,13 @@
  *   int8, KIP-1099; flexible from v0);
  * - `ShareGroupDescribeRequest.json` / `ShareGroupDescribeResponse.json` (v0 early access in 4.0, v1 the same layout);
  * - `FindCoordinatorRequest.json` / `FindCoordinatorResponse.json` (v4, flexible: KeyType, CoordinatorKeys; one
- *   answer per key with NodeId, Host, Port, ErrorCode, ErrorMessage).
+ *   answer per key with NodeId, Host, Port, ErrorCode, ErrorMessage);
+ * - `StreamsGroupDescribeRequest.json` / `StreamsGroupDescribeResponse.json` (API key 89, KIP-1071; v1 adds
+ *   IncludeTopologyDescription and the group's TopologyDescription, TopologyDescriptionStatus, AssignorName);
+ * - `DescribeShareGroupOffsetsRequest.json` / `DescribeShareGroupOffsetsResponse.json` (API key 90; v1 adds Lag);
+ * - `AlterShareGroupOffsetsRequest.json` / `AlterShareGroupOffsetsResponse.json` (API key 91, v0).
+ * The layouts of the last three were taken from the generated classes of kafka-clients 4.4.0 (their `SCHEMAS`), and
+ * test/unit/kafka/fixtures/MessageFixtures.java writes golden bytes with those classes for the unit tests.
  */
 import { createRequire } from 'node:module';
 
@@ -22,6 +28,9 @@ const requireCjs = createRequire(import.meta.url);
 export interface KafkajsEncoder {
   writeInt8(v: number): KafkajsEncoder;
   writeInt16(v: number): KafkajsEncoder;
+  writeInt32(v: number): KafkajsEncoder;
+  /** Big-endian int64 from a number or a decimal string (kafkajs converts with long.js `Long.fromValue`). */
+  writeInt64(v: number | string): KafkajsEncoder;
   writeBoolean(v: boolean): KafkajsEncoder;
   /** Compact (nullable) string: unsigned varint length + 1, then UTF-8. */
   writeUVarIntString(v: string | null): KafkajsEncoder;
@@ -48,7 +57,15 @@ const Encoder = requireCjs('kafkajs/src/protocol/encoder.js') as new () => Kafka
 const Decoder = requireCjs('kafkajs/src/protocol/decoder.js') as new (b: Buffer) => KafkajsDecoder;
 
 /** API keys (Kafka protocol guide, `ApiKeys.java`). */
-export const API_KEYS = { FindCoordinator: 10, ListGroups: 16, ConsumerGroupDescribe: 69, ShareGroupDescribe: 77 } as const;
+export const API_KEYS = {
+  FindCoordinator: 10,
+  ListGroups: 16,
+  ConsumerGroupDescribe: 69,
+  ShareGroupDescribe: 77,
+  StreamsGroupDescribe: 89,
+  DescribeShareGroupOffsets: 90,
+  AlterShareGroupOffsets: 91,
+} as const;
 
 /** The versions this tool can encode and decode, per API (inclusive). */
 export const SUPPORTED_VERSIONS = {
@@ -58,6 +75,9 @@ export const SUPPORTED_VERSIONS = {
   ListGroups: { min: 3, max: 5 },
   ConsumerGroupDescribe: { min: 0, max: 1 },
   ShareGroupDescribe: { min: 0, max: 1 },
+  StreamsGroupDescribe: { min: 0, max: 1 },
+  DescribeShareGroupOffsets: { min: 0, max: 1 },
+  AlterShareGroupOffsets: { min: 0, max: 0 },
 } as const;
 
 /** A broker's advertised range of one API (kafkajs `broker.versions[apiKey]`, from ApiVersions). */
@@ -247,4 +267,296 @@ export function decodeShareGroupDescribe(data: Buffer): DescribedGroupRaw[] {
     m.readTaggedFields();
     return { memberId, clientId, clientHost };
   });
+}
+
+/** StreamsGroupDescribe v0–v1 request body: group ids, no ACL bits, no topology description (v1). */
+export function encodeStreamsGroupDescribe(version: number, groupIds: readonly string[]): Buffer {
+  const e = new Encoder()
+    .writeUVarIntBytes() // request header v2 tagged fields
+    .writeUVarIntArray(strings(groupIds)) // GroupIds
+    .writeBoolean(false); // IncludeAuthorizedOperations
+  if (version >= 1) e.writeBoolean(false); // IncludeTopologyDescription
+  return e.writeUVarIntBytes().buffer;
+}
+
+/** The topics of a streams group's topology, as StreamsGroupDescribe reports them (all sub-topologies together). */
+export interface StreamsTopologyRaw {
+  /** Input topics the application reads (named source topics; regex sources are not resolved here). */
+  sourceTopics: string[];
+  /** Internal repartition topics (written and read by the application). */
+  repartitionTopics: string[];
+  /** Internal changelog topics of the state stores. */
+  changelogTopics: string[];
+}
+
+/** One group as StreamsGroupDescribe describes it; `topology` null when the group has none yet (or on an error). */
+export interface StreamsDescribedGroupRaw extends DescribedGroupRaw {
+  topology: StreamsTopologyRaw | null;
+}
+
+const readStrings = (d: KafkajsDecoder) => (d.readUVarIntArray((x) => x.readUVarIntString() ?? '') ?? []) as string[];
+
+/** Reads a `KeyValue` array (Key, Value, tagged fields). */
+function skipKeyValues(d: KafkajsDecoder): void {
+  d.readUVarIntArray((kv) => {
+    kv.readUVarIntString();
+    kv.readUVarIntString();
+    kv.readTaggedFields();
+    return null;
+  });
+}
+
+/** Reads a `TopicInfo` array (Name, Partitions, ReplicationFactor, TopicConfigs, tagged fields), keeping the names. */
+function readTopicInfoNames(d: KafkajsDecoder): string[] {
+  return (d.readUVarIntArray((t) => {
+    const name = t.readUVarIntString() ?? '';
+    t.readInt32(); // Partitions
+    t.readInt16(); // ReplicationFactor
+    skipKeyValues(t); // TopicConfigs
+    t.readTaggedFields();
+    return name;
+  }) ?? []) as string[];
+}
+
+/** Skips a streams `Assignment` (ActiveTasks, StandbyTasks, WarmupTasks: [SubtopologyId, Partitions [int32]]). */
+function skipStreamsAssignment(d: KafkajsDecoder): void {
+  for (let i = 0; i < 3; i++)
+    d.readUVarIntArray((t) => {
+      t.readUVarIntString();
+      t.readUVarIntArray((p) => p.readInt32());
+      t.readTaggedFields();
+      return null;
+    });
+  d.readTaggedFields();
+}
+
+/** Skips a `TaskOffset` array (SubtopologyId, Partition, Offset int64). */
+function skipTaskOffsets(d: KafkajsDecoder): void {
+  d.readUVarIntArray((t) => {
+    t.readUVarIntString();
+    t.readInt32();
+    t.readBytes(8);
+    t.readTaggedFields();
+    return null;
+  });
+}
+
+/** A nullable struct of a flexible version starts with one byte: −1 null, 1 present (Kafka's MessageGenerator). */
+const present = (d: KafkajsDecoder) => d.readInt8() >= 0;
+
+/** Skips a `TopologyDescription` node (Name, NodeType int8, SourceTopics, SinkTopic, Stores, Successors). */
+function skipDescriptionNode(d: KafkajsDecoder): void {
+  d.readUVarIntString();
+  d.readInt8();
+  readStrings(d);
+  d.readUVarIntString();
+  readStrings(d);
+  readStrings(d);
+  d.readTaggedFields();
+}
+
+/** Skips the nullable `TopologyDescription` of v1 (Subtopologies [SubtopologyId, Nodes], GlobalStores [Source, Processor]). */
+function skipTopologyDescription(d: KafkajsDecoder): void {
+  if (!present(d)) return;
+  d.readUVarIntArray((s) => {
+    s.readUVarIntString();
+    s.readUVarIntArray((n) => {
+      skipDescriptionNode(n);
+      return null;
+    });
+    s.readTaggedFields();
+    return null;
+  });
+  d.readUVarIntArray((g) => {
+    skipDescriptionNode(g);
+    skipDescriptionNode(g);
+    g.readTaggedFields();
+    return null;
+  });
+  d.readTaggedFields();
+}
+
+/**
+ * Decodes a StreamsGroupDescribe v0–v1 response: per group the error, state, live members (member id, client id and
+ * host) and the topics of its topology (null when the group has no topology yet).
+ */
+export function decodeStreamsGroupDescribe(version: number, data: Buffer): StreamsDescribedGroupRaw[] {
+  const d = new Decoder(data);
+  d.readTaggedFields(); // response header v1
+  d.readInt32(); // ThrottleTimeMs
+  const groups =
+    d.readUVarIntArray((g): StreamsDescribedGroupRaw => {
+      const errorCode = g.readInt16();
+      const errorMessage = g.readUVarIntString();
+      const groupId = g.readUVarIntString() ?? '';
+      const groupState = g.readUVarIntString() ?? '';
+      g.readInt32(); // GroupEpoch
+      g.readInt32(); // AssignmentEpoch
+      let topology: StreamsTopologyRaw | null = null;
+      if (present(g)) {
+        g.readInt32(); // Topology.Epoch
+        const t: StreamsTopologyRaw = { sourceTopics: [], repartitionTopics: [], changelogTopics: [] };
+        g.readUVarIntArray((s) => {
+          s.readUVarIntString(); // SubtopologyId
+          t.sourceTopics.push(...readStrings(s)); // SourceTopics
+          t.repartitionTopics.push(...readStrings(s)); // RepartitionSinkTopics
+          t.changelogTopics.push(...readTopicInfoNames(s)); // StateChangelogTopics
+          t.repartitionTopics.push(...readTopicInfoNames(s)); // RepartitionSourceTopics
+          s.readTaggedFields();
+          return null;
+        });
+        g.readTaggedFields();
+        const uniq = (xs: string[]) => [...new Set(xs)].sort();
+        topology = { sourceTopics: uniq(t.sourceTopics), repartitionTopics: uniq(t.repartitionTopics), changelogTopics: uniq(t.changelogTopics) };
+      }
+      const members =
+        g.readUVarIntArray((m) => {
+          const memberId = m.readUVarIntString() ?? '';
+          m.readInt32(); // MemberEpoch
+          m.readUVarIntString(); // InstanceId
+          m.readUVarIntString(); // RackId
+          const clientId = m.readUVarIntString() ?? '';
+          const clientHost = m.readUVarIntString() ?? '';
+          m.readInt32(); // TopologyEpoch
+          m.readUVarIntString(); // ProcessId
+          if (present(m)) {
+            // UserEndpoint: Host, Port uint16
+            m.readUVarIntString();
+            m.readInt16();
+            m.readTaggedFields();
+          }
+          skipKeyValues(m); // ClientTags
+          skipTaskOffsets(m); // TaskOffsets
+          skipTaskOffsets(m); // TaskEndOffsets
+          skipStreamsAssignment(m); // Assignment
+          skipStreamsAssignment(m); // TargetAssignment
+          m.readBoolean(); // IsClassic
+          m.readTaggedFields();
+          return { memberId, clientId, clientHost };
+        }) ?? [];
+      g.readInt32(); // AuthorizedOperations
+      if (version >= 1) {
+        skipTopologyDescription(g);
+        g.readInt8(); // TopologyDescriptionStatus
+        g.readUVarIntString(); // AssignorName
+      }
+      g.readTaggedFields();
+      return { errorCode, errorMessage, groupId, groupState, members, topology };
+    }) ?? [];
+  d.readTaggedFields();
+  return groups;
+}
+
+/** DescribeShareGroupOffsets v0–v1 request body: each group with Topics null (every partition it has state for). */
+export function encodeDescribeShareGroupOffsets(groupIds: readonly string[]): Buffer {
+  return new Encoder()
+    .writeUVarIntBytes() // request header v2 tagged fields
+    .writeUVarIntArray(groupIds.map((id) => new Encoder().writeUVarIntString(id).writeUVarIntArray(null).writeUVarIntBytes()))
+    .writeUVarIntBytes().buffer;
+}
+
+/** One share partition's start offset as DescribeShareGroupOffsets reports it (−1: no state for the partition). */
+export interface ShareStartOffsetRaw {
+  topic: string;
+  partition: number;
+  startOffset: number;
+  /** Records from the start offset to the partition's end (v1), or null (v0, or −1 answered: unknown). */
+  lag: number | null;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+/** One group's answer to DescribeShareGroupOffsets. */
+export interface ShareGroupOffsetsRaw {
+  groupId: string;
+  errorCode: number;
+  errorMessage: string | null;
+  partitions: ShareStartOffsetRaw[];
+}
+
+/** An int64 as a number (Kafka offsets stay below 2^53). */
+const int64 = (d: KafkajsDecoder) => Number(d.readBytes(8).readBigInt64BE());
+
+/** Decodes a DescribeShareGroupOffsets v0–v1 response. */
+export function decodeDescribeShareGroupOffsets(version: number, data: Buffer): ShareGroupOffsetsRaw[] {
+  const d = new Decoder(data);
+  d.readTaggedFields(); // response header v1
+  d.readInt32(); // ThrottleTimeMs
+  const groups =
+    d.readUVarIntArray((g): ShareGroupOffsetsRaw => {
+      const groupId = g.readUVarIntString() ?? '';
+      const partitions: ShareStartOffsetRaw[] = [];
+      g.readUVarIntArray((t) => {
+        const topic = t.readUVarIntString() ?? '';
+        t.readBytes(16); // TopicId
+        t.readUVarIntArray((p) => {
+          const partition = p.readInt32();
+          const startOffset = int64(p);
+          p.readInt32(); // LeaderEpoch
+          const lag = version >= 1 ? int64(p) : -1;
+          const errorCode = p.readInt16();
+          const errorMessage = p.readUVarIntString();
+          p.readTaggedFields();
+          partitions.push({ topic, partition, startOffset, lag: lag >= 0 ? lag : null, errorCode, errorMessage });
+          return null;
+        });
+        t.readTaggedFields();
+        return null;
+      });
+      const errorCode = g.readInt16();
+      const errorMessage = g.readUVarIntString();
+      g.readTaggedFields();
+      return { groupId, errorCode, errorMessage, partitions };
+    }) ?? [];
+  d.readTaggedFields();
+  return groups;
+}
+
+/** AlterShareGroupOffsets v0 request body: one group, its topics' partitions with the start offsets to set. */
+export function encodeAlterShareGroupOffsets(groupId: string, offsets: readonly { topic: string; partition: number; startOffset: number }[]): Buffer {
+  const byTopic = new Map<string, { partition: number; startOffset: number }[]>();
+  for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
+  return new Encoder()
+    .writeUVarIntBytes() // request header v2 tagged fields
+    .writeUVarIntString(groupId)
+    .writeUVarIntArray(
+      [...byTopic].map(([topic, parts]) => {
+        const t = new Encoder().writeUVarIntString(topic);
+        t.writeUVarIntArray(
+          parts.map((p) => new Encoder().writeInt32(p.partition).writeInt64(String(p.startOffset)).writeUVarIntBytes()),
+        );
+        return t.writeUVarIntBytes();
+      }),
+    )
+    .writeUVarIntBytes().buffer;
+}
+
+/** The answer to AlterShareGroupOffsets: a group-level error, and per partition its error (0: set). */
+export interface AlterShareGroupOffsetsRaw {
+  errorCode: number;
+  errorMessage: string | null;
+  partitions: { topic: string; partition: number; errorCode: number; errorMessage: string | null }[];
+}
+
+/** Decodes an AlterShareGroupOffsets v0 response. */
+export function decodeAlterShareGroupOffsets(data: Buffer): AlterShareGroupOffsetsRaw {
+  const d = new Decoder(data);
+  d.readTaggedFields(); // response header v1
+  d.readInt32(); // ThrottleTimeMs
+  const errorCode = d.readInt16();
+  const errorMessage = d.readUVarIntString();
+  const partitions: AlterShareGroupOffsetsRaw['partitions'] = [];
+  d.readUVarIntArray((t) => {
+    const topic = t.readUVarIntString() ?? '';
+    t.readBytes(16); // TopicId
+    t.readUVarIntArray((p) => {
+      partitions.push({ topic, partition: p.readInt32(), errorCode: p.readInt16(), errorMessage: p.readUVarIntString() });
+      p.readTaggedFields();
+      return null;
+    });
+    t.readTaggedFields();
+    return null;
+  });
+  d.readTaggedFields();
+  return { errorCode, errorMessage, partitions };
 }
