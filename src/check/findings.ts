@@ -26,6 +26,7 @@ export type FindingId =
   | 'checkpoints-missing'
   | 'checkpoints-stale'
   | 'group-not-checkpointed'
+  | 'group-type-not-checkpointed'
   | 'target-min-insync-low'
   | 'identity-bidirectional'
   | 'active-active-topic';

@@ -156,6 +156,22 @@ export async function checkFlow(
     byGroup.set(u.group, g);
   }
   for (const [group, g] of byGroup) {
+    if (g.reasons.size === 1 && g.reasons.has('group-type-not-checkpointed')) {
+      const u = r.untranslated.find((x) => x.group === group)!;
+      findings.push({
+        id: 'group-type-not-checkpointed',
+        severity: 'high',
+        where,
+        subject: group,
+        evidence: {
+          partitionsWithoutCheckpoint: g.partitions,
+          detail: u.detail,
+          translatableFromOffsetSyncs: r.untranslated.filter((x) => x.group === group && x.fallback).length,
+        },
+        fix: "MM2 never checkpoints streams or share groups. A planned failover (source reachable) moves it from MM2's offset syncs; an emergency failover (source down) cannot translate it at all. Keep offset syncs frequent (offset.lag.max) and plan how this group restarts if the source is lost.",
+      });
+      continue;
+    }
     findings.push({
       id: 'group-not-checkpointed',
       severity: 'high',

@@ -522,9 +522,7 @@ export function encodeAlterShareGroupOffsets(groupId: string, offsets: readonly 
     .writeUVarIntArray(
       [...byTopic].map(([topic, parts]) => {
         const t = new Encoder().writeUVarIntString(topic);
-        t.writeUVarIntArray(
-          parts.map((p) => new Encoder().writeInt32(p.partition).writeInt64(String(p.startOffset)).writeUVarIntBytes()),
-        );
+        t.writeUVarIntArray(parts.map((p) => new Encoder().writeInt32(p.partition).writeInt64(String(p.startOffset)).writeUVarIntBytes()));
         return t.writeUVarIntBytes();
       }),
     )

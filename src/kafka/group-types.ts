@@ -5,11 +5,14 @@
  * consumer would look absent. So each group is described by the API its type needs:
  * - the type comes from ListGroups v5 (GroupType), sent to every broker;
  * - `classic` (and groups that do not exist): DescribeGroups, as kafkajs sends it;
- * - `consumer`: ConsumerGroupDescribe (API key 69); `share`: ShareGroupDescribe (API key 77);
+ * - `consumer`: ConsumerGroupDescribe (API key 69); `share`: ShareGroupDescribe (API key 77); `streams`:
+ *   StreamsGroupDescribe (API key 89, with the topics of the application's topology);
  * - versions negotiated with the broker's ApiVersions answer (kafkajs `broker.versions`); a broker without
  *   ListGroups v3+ (older than KIP-848) has classic groups only and is listed with kafkajs's ListGroups.
- * Fail closed: a listed group whose API the broker lacks, whose type this tool cannot describe (`streams`, or a type
- * it does not know), or whose description came back with an error is returned as type `unknown` — never as empty.
+ * Fail closed: a listed group whose API the broker lacks, whose type this tool does not know, or whose description came
+ * back with an error is returned as type `unknown` — never as empty.
+ * Share groups' positions: DescribeShareGroupOffsets (API key 90) reads and AlterShareGroupOffsets (API key 91) sets
+ * the share-partition start offsets (the APIs behind `kafka-share-groups.sh --describe --offsets` / `--reset-offsets`).
  */
 import { COORDINATOR_RETRIABLE, CoordinatorNotReadyError, type CoordinatorRetryOptions, withCoordinatorRetry } from './coordinator-retry.js';
 import { tolerantMetadata, type KafkajsCluster } from './kafkajs-client.js';
@@ -19,8 +22,15 @@ import {
   decodeConsumerGroupDescribe,
   decodeFindCoordinators,
   decodeListGroups,
+  decodeAlterShareGroupOffsets,
+  decodeDescribeShareGroupOffsets,
   decodeShareGroupDescribe,
+  decodeStreamsGroupDescribe,
   type DescribedGroupRaw,
+  encodeAlterShareGroupOffsets,
+  encodeDescribeShareGroupOffsets,
+  encodeStreamsGroupDescribe,
+  type StreamsDescribedGroupRaw,
   encodeDescribeGroups,
   encodeFindGroupCoordinators,
   encodeListGroups,
@@ -28,7 +38,7 @@ import {
   negotiateVersion,
   SUPPORTED_VERSIONS,
 } from './group-requests.js';
-import type { GroupApiSupport, GroupInfo, GroupType, ListedGroup } from './port.js';
+import { GroupApiUnavailableError, type GroupApiSupport, type GroupInfo, type GroupType, type ListedGroup, type ShareStartOffset } from './port.js';
 
 /** The parts of a kafkajs 2.2.4 `Broker` (src/broker/index.js) used here. */
 interface SeamBroker {
@@ -49,6 +59,11 @@ const ERROR_NAMES: Record<number, string> = {
   14: 'COORDINATOR_LOAD_IN_PROGRESS',
   15: 'COORDINATOR_NOT_AVAILABLE',
   16: 'NOT_COORDINATOR',
+  3: 'UNKNOWN_TOPIC_OR_PARTITION',
+  29: 'TOPIC_AUTHORIZATION_FAILED',
+  35: 'UNSUPPORTED_VERSION',
+  68: 'GROUP_NOT_EMPTY',
+  1: 'OFFSET_OUT_OF_RANGE',
   24: 'INVALID_GROUP_ID',
   30: 'GROUP_AUTHORIZATION_FAILED',
   42: 'INVALID_REQUEST',
@@ -91,7 +106,14 @@ async function everyBroker(cluster: KafkajsCluster): Promise<SeamBroker[]> {
  * @throws the connection or protocol error when the cluster's metadata cannot be read.
  */
 export async function groupApiSupport(cluster: KafkajsCluster): Promise<GroupApiSupport> {
-  const apis = ['ListGroups', 'ConsumerGroupDescribe', 'ShareGroupDescribe'] as const;
+  const apis = [
+    'ListGroups',
+    'ConsumerGroupDescribe',
+    'ShareGroupDescribe',
+    'StreamsGroupDescribe',
+    'DescribeShareGroupOffsets',
+    'AlterShareGroupOffsets',
+  ] as const;
   const out: Partial<Record<keyof GroupApiSupport, number | null>> = {};
   const fold = (api: keyof GroupApiSupport, v: number | null) => {
     const sofar = out[api];
@@ -105,6 +127,9 @@ export async function groupApiSupport(cluster: KafkajsCluster): Promise<GroupApi
     ListGroups: out.ListGroups ?? null,
     ConsumerGroupDescribe: out.ConsumerGroupDescribe ?? null,
     ShareGroupDescribe: out.ShareGroupDescribe ?? null,
+    StreamsGroupDescribe: out.StreamsGroupDescribe ?? null,
+    DescribeShareGroupOffsets: out.DescribeShareGroupOffsets ?? null,
+    AlterShareGroupOffsets: out.AlterShareGroupOffsets ?? null,
     ConsumerGroupHeartbeat: out.ConsumerGroupHeartbeat ?? null,
   };
 }
@@ -148,7 +173,10 @@ const unknownGroup = (groupId: string, reason: string, state = 'Unknown'): Group
   unknownReason: reason,
 });
 
-function fromDescribed(type: 'consumer' | 'share', api: string, g: DescribedGroupRaw | undefined, groupId: string, last: boolean): GroupInfo {
+type ModernType = 'consumer' | 'share' | 'streams';
+const DESCRIBE_API = { consumer: 'ConsumerGroupDescribe', share: 'ShareGroupDescribe', streams: 'StreamsGroupDescribe' } as const;
+
+function fromDescribed(type: ModernType, api: string, g: DescribedGroupRaw | StreamsDescribedGroupRaw | undefined, groupId: string, last: boolean): GroupInfo {
   if (!g) return unknownGroup(groupId, `${api} did not answer for the group`);
   // The coordinator is loading or moved: ask again; on the last attempt the group stays unknown (blocks).
   const notReady = COORDINATOR_RETRIABLE.get(g.errorCode);
@@ -159,12 +187,13 @@ function fromDescribed(type: 'consumer' | 'share', api: string, g: DescribedGrou
       `${type} group: ${api} answered ${ERROR_NAMES[g.errorCode] ?? `error ${g.errorCode}`}${g.errorMessage ? ` (${g.errorMessage})` : ''}`,
     );
   const memberDetails = g.members.map((m) => ({ memberId: m.memberId, clientId: m.clientId, host: m.clientHost }));
-  return { groupId, type, state: g.groupState, protocolType: type === 'consumer' ? 'consumer' : 'share', members: memberDetails.length, memberDetails };
+  const topology = 'topology' in g && g.topology ? { streamsTopology: g.topology } : {};
+  return { groupId, type, state: g.groupState, protocolType: type, members: memberDetails.length, memberDetails, ...topology };
 }
 
 /** Describes groups of one non-classic type with the API it needs, on their coordinator. */
-async function describeModern(cluster: KafkajsCluster, type: 'consumer' | 'share', groupIds: string[], last: boolean): Promise<GroupInfo[]> {
-  const api = type === 'consumer' ? 'ConsumerGroupDescribe' : 'ShareGroupDescribe';
+async function describeModern(cluster: KafkajsCluster, type: ModernType, groupIds: string[], last: boolean): Promise<GroupInfo[]> {
+  const api = DESCRIBE_API[type];
   const out: GroupInfo[] = [];
   for (const [broker, ids] of await byCoordinator(cluster, groupIds)) {
     const v = negotiateVersion(broker.versions[API_KEYS[api]], SUPPORTED_VERSIONS[api]);
@@ -180,9 +209,12 @@ async function describeModern(cluster: KafkajsCluster, type: 'consumer' | 'share
     }
     let described: DescribedGroupRaw[];
     try {
-      described = await send(broker, API_KEYS[api], api, v, encodeDescribeGroups(ids), (raw) =>
-        type === 'consumer' ? decodeConsumerGroupDescribe(v, raw) : decodeShareGroupDescribe(raw),
-      );
+      described =
+        type === 'streams'
+          ? await send(broker, API_KEYS[api], api, v, encodeStreamsGroupDescribe(v, ids), (raw) => decodeStreamsGroupDescribe(v, raw))
+          : await send(broker, API_KEYS[api], api, v, encodeDescribeGroups(ids), (raw) =>
+              type === 'consumer' ? decodeConsumerGroupDescribe(v, raw) : decodeShareGroupDescribe(raw),
+            );
     } catch (error) {
       // A decode failure must not pass as "empty": each group of the request becomes unknown.
       for (const id of ids) out.push(unknownGroup(id, `${type} group: ${api} v${v} failed: ${(error as Error).message}`));
@@ -319,18 +351,81 @@ async function describeOnce(cluster: KafkajsCluster, groupIds: string[], listed:
       });
     }
   }
-  for (const type of ['consumer', 'share'] as const) {
+  for (const type of ['consumer', 'share', 'streams'] as const) {
     const ids = groupIds.filter((id) => listing.get(id)?.type === type);
     if (ids.length > 0) for (const g of await describeModern(cluster, type, ids, last)) result.set(g.groupId, g);
   }
   for (const id of groupIds) {
     const l = listing.get(id);
     if (result.has(id) || !l) continue;
-    const reason =
-      l.type === 'streams'
-        ? 'streams group: kafka-failover cannot describe streams groups yet (StreamsGroupDescribe)'
-        : `group type "${l.rawType ?? ''}" is not one kafka-failover knows`;
-    result.set(id, unknownGroup(id, reason));
+    result.set(id, unknownGroup(id, `group type "${l.rawType ?? ''}" is not one kafka-failover knows`));
   }
   return groupIds.map((id) => result.get(id) ?? unknownGroup(id, 'no description was returned'));
+}
+
+/** The coordinator of one group and the version of `api` it serves, or a {@link GroupApiUnavailableError}. */
+async function coordinatorFor(cluster: KafkajsCluster, groupId: string, api: 'DescribeShareGroupOffsets' | 'AlterShareGroupOffsets') {
+  const broker = (await cluster.findGroupCoordinator({ groupId })) as unknown as SeamBroker;
+  const v = negotiateVersion(broker.versions[API_KEYS[api]], SUPPORTED_VERSIONS[api]);
+  if (v === null) throw new GroupApiUnavailableError(api, broker.nodeId, SUPPORTED_VERSIONS[api]);
+  return { broker, v };
+}
+
+const errorText = (code: number, message: string | null) => `${ERROR_NAMES[code] ?? `error ${code}`}${message ? ` (${message})` : ''}`;
+
+/**
+ * A share group's share-partition start offsets (DescribeShareGroupOffsets, every partition the group has state for),
+ * sent to its coordinator; partitions answered −1 (no state yet) are left out. Read-only.
+ * @throws GroupApiUnavailableError when the coordinator lacks the API; an Error naming the group or partition for
+ *   any error answered (GROUP_ID_NOT_FOUND included); coordinator errors 14/15/16 are retried first.
+ */
+export function describeShareGroupOffsets(cluster: KafkajsCluster, groupId: string, retry?: CoordinatorRetryOptions): Promise<ShareStartOffset[]> {
+  return withCoordinatorRetry(async () => {
+    const { broker, v } = await coordinatorFor(cluster, groupId, 'DescribeShareGroupOffsets');
+    const [g] = await send(broker, API_KEYS.DescribeShareGroupOffsets, 'DescribeShareGroupOffsets', v, encodeDescribeShareGroupOffsets([groupId]), (raw) =>
+      decodeDescribeShareGroupOffsets(v, raw),
+    );
+    if (!g) throw new Error(`DescribeShareGroupOffsets did not answer for group "${groupId}"`);
+    const notReady = COORDINATOR_RETRIABLE.get(g.errorCode);
+    if (notReady) throw new CoordinatorNotReadyError(notReady, `DescribeShareGroupOffsets for group "${groupId}"`);
+    if (g.errorCode !== 0) throw new Error(`DescribeShareGroupOffsets for share group "${groupId}" answered ${errorText(g.errorCode, g.errorMessage)}`);
+    const out: ShareStartOffset[] = [];
+    for (const p of g.partitions) {
+      if (p.errorCode !== 0)
+        throw new Error(
+          `DescribeShareGroupOffsets for share group "${groupId}" on ${p.topic}/${p.partition} answered ${errorText(p.errorCode, p.errorMessage)}`,
+        );
+      if (p.startOffset >= 0) out.push({ topic: p.topic, partition: p.partition, startOffset: p.startOffset, lag: p.lag });
+    }
+    return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  }, retry);
+}
+
+/**
+ * Sets a share group's share-partition start offsets (AlterShareGroupOffsets v0, on its coordinator). The broker
+ * refuses it while the group has members (GROUP_NOT_EMPTY) — the caller checks first and names the members.
+ * @throws GroupApiUnavailableError when the coordinator lacks the API; an Error naming the group (group-level error,
+ *   GROUP_NOT_EMPTY included) or every refused partition; coordinator errors 14/15/16 are retried first (the request
+ *   sets explicit offsets, so sending it again writes the same state).
+ */
+export function alterShareGroupOffsets(
+  cluster: KafkajsCluster,
+  groupId: string,
+  offsets: readonly { topic: string; partition: number; startOffset: number }[],
+  retry?: CoordinatorRetryOptions,
+): Promise<void> {
+  return withCoordinatorRetry(async () => {
+    const { broker, v } = await coordinatorFor(cluster, groupId, 'AlterShareGroupOffsets');
+    const res = await send(broker, API_KEYS.AlterShareGroupOffsets, 'AlterShareGroupOffsets', v, encodeAlterShareGroupOffsets(groupId, offsets), (raw) =>
+      decodeAlterShareGroupOffsets(raw),
+    );
+    const notReady = COORDINATOR_RETRIABLE.get(res.errorCode);
+    if (notReady) throw new CoordinatorNotReadyError(notReady, `AlterShareGroupOffsets for group "${groupId}"`);
+    if (res.errorCode !== 0) throw new Error(`AlterShareGroupOffsets for share group "${groupId}" answered ${errorText(res.errorCode, res.errorMessage)}`);
+    const refused = res.partitions.filter((p) => p.errorCode !== 0);
+    if (refused.length > 0)
+      throw new Error(
+        `AlterShareGroupOffsets for share group "${groupId}" refused ${refused.map((p) => `${p.topic}/${p.partition}: ${errorText(p.errorCode, p.errorMessage)}`).join('; ')}`,
+      );
+  }, retry);
 }

@@ -6,7 +6,7 @@
  */
 import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
 import { createKafka, protocolCluster, tolerantMetadata, type ClientSettings, type KafkajsCluster } from './kafkajs-client.js';
-import { describeTypedGroups, groupApiSupport, listTypedGroups } from './group-types.js';
+import { alterShareGroupOffsets, describeShareGroupOffsets, describeTypedGroups, groupApiSupport, listTypedGroups } from './group-types.js';
 import { withCoordinatorRetry } from './coordinator-retry.js';
 import { GroupNotEmptyError, groupIsCommittable, type GroupInfo, type KafkaPort, type OffsetToCommit } from './port.js';
 import { readPartition } from './read-partition.js';
@@ -103,6 +103,27 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
           .filter((p) => Number(p.offset) >= 0)
           .map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata ?? '' })),
       );
+    },
+    async shareGroupOffsets(groupId) {
+      return describeShareGroupOffsets(await getCluster(), groupId);
+    },
+    async alterShareGroupOffsets(groupId, offsets) {
+      for (const o of offsets) {
+        if (!Number.isSafeInteger(o.startOffset) || o.startOffset < 0)
+          throw new RangeError(`refusing to set start offset ${o.startOffset} for ${o.topic}/${o.partition}: offsets must be explicit and ≥ 0`);
+      }
+      // A share group that has members, or a group of another type under this id, is never written (the broker
+      // refuses a non-empty share group too: GROUP_NOT_EMPTY). A group that does not exist is Dead here.
+      const [group] = await port.describeGroups([groupId]);
+      if (group && !(groupIsCommittable(group) && (group.type === 'share' || group.state === 'Dead'))) {
+        throw new GroupNotEmptyError(
+          group.type === 'share' || group.type === 'unknown'
+            ? group
+            : { ...group, type: 'unknown', unknownReason: `a ${group.type} group has this id, not a share group` },
+          alias,
+        );
+      }
+      await alterShareGroupOffsets(await getCluster(), groupId, offsets);
     },
     async partitionOffsets(topic) {
       const c = await getCluster();

@@ -75,6 +75,42 @@ export interface GroupInfo {
   memberDetails: GroupMember[];
   /** Why the group is `unknown` (the API the broker lacks, the error it answered); absent when described. */
   unknownReason?: string;
+  /**
+   * Streams groups (KIP-1071): the topics of the application's topology as StreamsGroupDescribe reports them; absent
+   * for other types and for a streams group without a topology yet.
+   */
+  streamsTopology?: {
+    /** Input topics the application reads. */
+    sourceTopics: string[];
+    /** Its internal repartition topics (`<application.id>-…-repartition`). */
+    repartitionTopics: string[];
+    /** Its state stores' changelog topics (`<application.id>-…-changelog`). */
+    changelogTopics: string[];
+  };
+}
+
+/** A share group's position on one partition (KIP-932): the share-partition start offset (SPSO). */
+export interface ShareStartOffset {
+  topic: string;
+  partition: number;
+  /**
+   * The share-partition start offset: every record below it is acknowledged (or archived); records at and above it
+   * may still be delivered (some above it may already be acknowledged: share groups acknowledge out of order).
+   */
+  startOffset: number;
+  /** Records from the start offset to the partition's end (DescribeShareGroupOffsets v1), or null when not reported. */
+  lag: number | null;
+}
+
+/** The cluster (or the group's coordinator) lacks an API an operation needs; nothing was written. */
+export class GroupApiUnavailableError extends Error {
+  constructor(
+    readonly api: string,
+    readonly brokerId: number,
+    readonly supported: { min: number; max: number },
+  ) {
+    super(`broker ${brokerId} does not serve ${api} v${supported.min}–v${supported.max} (Kafka 4.1+ for share group offsets)`);
+  }
 }
 
 /** One line naming a group's type, state and members, for gate observations and errors. */
@@ -129,6 +165,11 @@ export interface GroupApiSupport {
   ListGroups: number | null;
   ConsumerGroupDescribe: number | null;
   ShareGroupDescribe: number | null;
+  /** StreamsGroupDescribe (KIP-1071, Kafka 4.1+). */
+  StreamsGroupDescribe: number | null;
+  /** DescribeShareGroupOffsets / AlterShareGroupOffsets: reading and setting share groups' start offsets (4.1+). */
+  DescribeShareGroupOffsets: number | null;
+  AlterShareGroupOffsets: number | null;
   /** Highest ConsumerGroupHeartbeat version every broker advertises: `null` = consumer-protocol members are refused. */
   ConsumerGroupHeartbeat: number | null;
 }
@@ -156,6 +197,18 @@ export interface KafkaPort {
   groupApis(): Promise<GroupApiSupport>;
   /** A group's committed offsets (partitions without a commit are left out). Read-only: never resolves or writes. */
   committedOffsets(groupId: string): Promise<CommittedOffset[]>;
+  /**
+   * A share group's share-partition start offsets (DescribeShareGroupOffsets), partitions without state left out.
+   * @throws GroupApiUnavailableError when the cluster lacks the API.
+   */
+  shareGroupOffsets(groupId: string): Promise<ShareStartOffset[]>;
+  /**
+   * Sets a share group's start offsets (AlterShareGroupOffsets), as `kafka-share-groups.sh --reset-offsets
+   * --execute` does. Refused (GroupNotEmptyError, nothing written) when the group has members or exists as another
+   * type; offsets must be ≥ 0.
+   * @throws GroupApiUnavailableError when the cluster lacks the API.
+   */
+  alterShareGroupOffsets(groupId: string, offsets: { topic: string; partition: number; startOffset: number }[]): Promise<void>;
   /** Log start and high watermark of every partition of a topic. */
   partitionOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** The earliest offset whose timestamp is ≥ `timestampMs`, per partition (−1 when none). */

@@ -26,6 +26,12 @@ export const PLAN_BASES = [
 
 const offset = z.number().int().min(0);
 
+/**
+ * What a row's `targetOffset` is set as on the target: a committed offset (OffsetCommit, admin semantics: classic,
+ * consumer and streams groups) or a share-partition start offset (AlterShareGroupOffsets: share groups, KIP-932).
+ */
+export const OFFSET_KINDS = ['committed-offset', 'share-start-offset'] as const;
+
 /** The checkpoint a row was computed from (or seen), as evidence. Offsets in records; times epoch ms / ms. */
 export const checkpointEvidence = z.object({ upstreamOffset: offset, downstreamOffset: offset, timestamp: z.number(), ageMs: z.number().min(0) });
 
@@ -40,6 +46,10 @@ export const offsetPlanRow = z.object({
   /** Metadata to commit with it (the source commit's metadata as MM2 carried it). */
   metadata: z.string().default(''),
   basis: z.enum(PLAN_BASES),
+  /** How the offset is set on the target (default: a committed offset). */
+  offsetKind: z.enum(OFFSET_KINDS).default('committed-offset'),
+  /** The group's type on the source (ListGroups v5), when known: `streams` and `share` groups are never checkpointed by MM2. */
+  groupType: z.enum(['classic', 'consumer', 'streams', 'share', 'unknown']).optional(),
   /** Source-side topic the group committed on. */
   sourceTopic: z.string().min(1),
   /** The group's committed offset on the source when the plan was made, or null when the source was unreachable. */

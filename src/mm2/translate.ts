@@ -19,14 +19,17 @@
  * get the conservative offset-sync translation, marked `basis: 'offset-sync-fallback'`.
  */
 import type { FlowConfig } from '../clusters/schema.js';
-import type { CommittedOffset, KafkaPort, PartitionOffsets } from '../kafka/port.js';
+import type { CommittedOffset, GroupType, KafkaPort, PartitionOffsets } from '../kafka/port.js';
 import { checkpointsTopicCandidates, isInternalTopic, offsetSyncsTopicCandidates, pickExisting, remoteTopic, upstreamTopic } from './naming.js';
 import { OffsetSyncIndex } from './offset-sync-index.js';
 import { boundsProblem, summarizePlan, withBoundsProblem, type GroupTranslation, type OffsetPlanRow } from './plan.js';
 import { latestCheckpoints, readCheckpoints, readOffsetSyncs, type CheckpointRecord, type CorruptRecord } from './read-internal.js';
 
-/** Why a (group, partition) with source commits has no checkpoint. */
-export type UntranslatedReason = 'excluded-by-mm2-groups-filter' | 'topic-not-replicated' | 'not-yet-checkpointed';
+/**
+ * Why a (group, partition) with source commits has no checkpoint. `group-type-not-checkpointed`: a streams or share
+ * group, which MM2's checkpoint connector never lists (it checkpoints classic and consumer groups only).
+ */
+export type UntranslatedReason = 'excluded-by-mm2-groups-filter' | 'topic-not-replicated' | 'not-yet-checkpointed' | 'group-type-not-checkpointed';
 
 /** One translated partition of one group: a row of the offset plan (src/mm2/plan.ts). */
 export type TranslatedPartition = OffsetPlanRow;
@@ -109,12 +112,25 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
   corrupt.push(...ckRead.corrupt);
   const latest = [...latestCheckpoints(ckRead.records).values()].filter((c) => selected(c.group) && upstreamTopic(flow, c.topic) !== undefined);
 
-  // Source commits, once per group (source reachable only).
+  // Source positions, once per group (source reachable only): committed offsets, or a share group's share-partition
+  // start offsets (DescribeShareGroupOffsets: OffsetFetch answers nothing for a share group).
   const sourceCommits = new Map<string, CommittedOffset[]>();
+  const sourceTypes = new Map<string, GroupType>();
   if (source) {
-    const groups = (await source.listGroups()).map((g) => g.groupId).filter(selected);
-    for (const g of groups) sourceCommits.set(g, await source.committedOffsets(g));
+    for (const g of (await source.listGroups()).filter((l) => selected(l.groupId))) {
+      sourceTypes.set(g.groupId, g.type);
+      sourceCommits.set(
+        g.groupId,
+        g.type === 'share'
+          ? (await source.shareGroupOffsets(g.groupId)).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.startOffset, metadata: '' }))
+          : await source.committedOffsets(g.groupId),
+      );
+    }
   }
+  const kindOf = (group: string) => ({
+    offsetKind: sourceTypes.get(group) === 'share' ? ('share-start-offset' as const) : ('committed-offset' as const),
+    ...(sourceTypes.has(group) ? { groupType: sourceTypes.get(group) } : {}),
+  });
   const committed = (group: string, topic: string, partition: number) => sourceCommits.get(group)?.find((c) => c.topic === topic && c.partition === partition);
 
   // Target partition bounds, once per topic.
@@ -130,8 +146,8 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
     const sourceTopic = upstreamTopic(flow, ck.topic)!;
     covered.add(JSON.stringify([ck.group, sourceTopic, ck.partition]));
     const c = source ? committed(ck.group, sourceTopic, ck.partition) : undefined;
-    partitions.push(
-      translateOne({
+    partitions.push({
+      ...translateOne({
         ck,
         sourceTopic,
         sourceCommitted: c?.offset ?? null,
@@ -140,7 +156,8 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
         now,
         syncsKnown: syncsTopic !== undefined,
       }),
-    );
+      ...kindOf(ck.group),
+    });
   }
 
   // Source commits without a checkpoint: reasons, and the conservative fallback.
@@ -160,6 +177,9 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
       } else if (isInternalTopic(c.topic) || matchesAny(c.topic, topicsExclude) || !targetTopicSet.has(remote)) {
         reason = 'topic-not-replicated';
         detail = targetTopicSet.has(remote) ? `topic ${c.topic} matches MM2 topics.exclude` : `${remote} does not exist on ${target.alias}`;
+      } else if (sourceTypes.get(group) === 'streams' || sourceTypes.get(group) === 'share') {
+        reason = 'group-type-not-checkpointed';
+        detail = `${sourceTypes.get(group)} group: MM2 checkpoints classic and consumer groups only; translated here from MM2's offset syncs`;
       } else {
         reason = 'not-yet-checkpointed';
         const oldest = syncIndex.syncs(c.topic, c.partition)[0];
@@ -169,7 +189,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
             : 'no checkpoint yet (MM2 emits one after the group commits on a replicated partition with an offset sync at or below it)';
       }
       let fallback = false;
-      if (reason === 'not-yet-checkpointed') {
+      if (reason === 'not-yet-checkpointed' || reason === 'group-type-not-checkpointed') {
         const t = syncIndex.translate(c.topic, c.partition, c.offset);
         const b = await boundsOf(remote, c.partition);
         if (t && b) {
@@ -184,12 +204,17 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
               targetOffset: t.targetOffset,
               metadata: c.metadata ?? '',
               basis: 'offset-sync-fallback',
+              ...kindOf(group),
               sourceCommittedOffset: c.offset,
               commitsSinceCheckpoint: null,
               logStartOffset: b.logStartOffset,
               highWatermark: b.highWatermark,
               reReadRecords: estimate === undefined ? null : Math.max(0, Math.min(estimate, b.highWatermark) - t.targetOffset),
-              reReadNote: `offset-sync fallback from sync ${t.sync.upstreamOffset}→${t.sync.downstreamOffset}`,
+              reReadNote:
+                `offset-sync fallback from sync ${t.sync.upstreamOffset}→${t.sync.downstreamOffset}` +
+                (sourceTypes.get(group) === 'share'
+                  ? '; from the share-partition start offset (records the share group acknowledged above it are delivered again)'
+                  : ''),
             }),
           );
         }
@@ -257,6 +282,7 @@ function translateOne(a: {
     targetOffset,
     metadata: ck.metadata,
     basis,
+    offsetKind: 'committed-offset',
     checkpoint: {
       upstreamOffset: ck.upstreamOffset,
       downstreamOffset: ck.downstreamOffset,

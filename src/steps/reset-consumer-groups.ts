@@ -1,6 +1,8 @@
 /**
  * `reset-consumer-groups`: set each planned group's committed offsets on the target to the translated values, with
- * admin semantics (no group join; refused while the group has members), then read them back.
+ * admin semantics (no group join; refused while the group has members), then read them back. Share groups' rows
+ * (`offsetKind: share-start-offset`) set the share-partition start offsets instead (AlterShareGroupOffsets, read back
+ * with DescribeShareGroupOffsets), which also creates the share group on the target when it does not exist there.
  * Input `plan`: the offset plan of `translate-offsets`/`translate-back` (src/mm2/plan.ts), each row's `targetOffset`
  * committed as is. Gate before any write: every planned group is empty on the target (a live member blocks the
  * whole step; src/gates/groups-empty.ts).
@@ -8,7 +10,9 @@
  */
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
+import type { GateResult } from '../engine/events.js';
 import { groupsEmptyGate } from '../gates/groups-empty.js';
+import { type CommittedOffset, GroupApiUnavailableError, type GroupInfo, type KafkaPort } from '../kafka/port.js';
 import { offsetPlan, type OffsetPlanRow } from '../mm2/plan.js';
 
 /**
@@ -18,6 +22,8 @@ import { offsetPlan, type OffsetPlanRow } from '../mm2/plan.js';
  */
 interface GroupPlan {
   group: string;
+  /** How the offsets are set: OffsetCommit (committed offsets) or AlterShareGroupOffsets (share start offsets). */
+  offsetKind: OffsetPlanRow['offsetKind'];
   partitions: (Pick<OffsetPlanRow, 'topic' | 'partition' | 'metadata' | 'reReadRecords'> & { before: number | null; after: OffsetPlanRow['targetOffset'] })[];
   unchanged: boolean;
   /** Set once written by this step (so a retried apply skips it and still reports it). */
@@ -34,8 +40,16 @@ export const resetConsumerGroups = defineStep({
     const groups = [...new Set(input.plan.map((p) => p.group))].sort();
     const described = await target.describeGroups(groups);
     const plans: GroupPlan[] = [];
+    const unavailable: string[] = [];
     for (const group of groups) {
-      const current = await target.committedOffsets(group);
+      const offsetKind = input.plan.find((p) => p.group === group)!.offsetKind;
+      let current: CommittedOffset[] = [];
+      try {
+        current = await positions(target, group, offsetKind);
+      } catch (error) {
+        if (!(error instanceof GroupApiUnavailableError)) throw error;
+        unavailable.push(`${group}: ${error.message}`);
+      }
       const partitions = input.plan
         .filter((p) => p.group === group)
         .map((p) => ({
@@ -46,10 +60,13 @@ export const resetConsumerGroups = defineStep({
           metadata: p.metadata,
           reReadRecords: p.reReadRecords,
         }));
-      plans.push({ group, partitions, unchanged: partitions.every((x) => x.before === x.after) });
+      plans.push({ group, offsetKind, partitions, unchanged: partitions.every((x) => x.before === x.after) });
     }
     return {
-      gates: [groupsEmptyGate(described, `planned groups have no members on ${ctx.flow.target}`)],
+      gates: [
+        groupsEmptyGate(described, `planned groups have no members on ${ctx.flow.target}`),
+        groupTypesGate(described, plans, unavailable, ctx.flow.target),
+      ],
       plan: plans,
     };
   },
@@ -87,16 +104,24 @@ export const resetConsumerGroups = defineStep({
           key: `reset:${ctx.flow.target}:${g.group}`,
           details: {
             group: g.group,
+            offsetKind: g.offsetKind,
             partitions: g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, before: p.before, after: p.after, reReadRecords: p.reReadRecords })),
           },
         },
         async () => {
-          // Step 3 of the offset's path (src/mm2/plan.ts): the plan's target offset is the OffsetCommit offset.
-          await target.commitOffsets(
-            g.group,
-            g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.after, metadata: p.metadata })),
-          );
-          const back = await target.committedOffsets(g.group);
+          // Step 3 of the offset's path (src/mm2/plan.ts): the plan's target offset is the OffsetCommit offset (a share
+          // group's: the share-partition start offset).
+          if (g.offsetKind === 'share-start-offset')
+            await target.alterShareGroupOffsets(
+              g.group,
+              g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, startOffset: p.after })),
+            );
+          else
+            await target.commitOffsets(
+              g.group,
+              g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.after, metadata: p.metadata })),
+            );
+          const back = await positions(target, g.group, g.offsetKind);
           const wrong = g.partitions.filter((p) => back.find((b) => b.topic === p.topic && b.partition === p.partition)?.offset !== p.after);
           if (wrong.length)
             throw new Error(
@@ -108,3 +133,37 @@ export const resetConsumerGroups = defineStep({
     }
   },
 });
+
+/**
+ * A group's positions on a cluster in the form of committed offsets: its committed offsets, or for a share group its
+ * share-partition start offsets (DescribeShareGroupOffsets; partitions without state left out).
+ * @throws GroupApiUnavailableError when a share group's API is missing on the cluster.
+ */
+export async function positions(port: KafkaPort, group: string, kind: OffsetPlanRow['offsetKind']): Promise<CommittedOffset[]> {
+  if (kind !== 'share-start-offset') return port.committedOffsets(group);
+  return (await port.shareGroupOffsets(group)).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.startOffset, metadata: '' }));
+}
+
+/**
+ * `target-group-types`: each planned group can take its offsets on the target: a share group's start offsets go to a
+ * share group (or an id not in use: AlterShareGroupOffsets creates it), committed offsets to a classic, consumer or
+ * streams group (or an id not in use) — never across types (the broker refuses: "is not a share group" /
+ * GROUP_ID_NOT_FOUND), and the APIs needed are served.
+ */
+function groupTypesGate(described: readonly GroupInfo[], plans: readonly GroupPlan[], unavailable: readonly string[], cluster: string): GateResult {
+  const mismatched: string[] = [];
+  for (const p of plans) {
+    const g = described.find((d) => d.groupId === p.group);
+    if (!g || g.type === 'unknown' || g.state === 'Dead') continue;
+    const wantsShare = p.offsetKind === 'share-start-offset';
+    if (wantsShare !== (g.type === 'share'))
+      mismatched.push(`${p.group}: planned ${wantsShare ? 'share start offsets' : 'committed offsets'}, but it is a ${g.type} group on ${cluster}`);
+  }
+  return {
+    id: 'target-group-types',
+    description: `each planned group can take its kind of offsets on ${cluster} (share start offsets ↔ share groups; committed offsets ↔ other groups)`,
+    observed: { mismatched, apisUnavailable: [...unavailable] },
+    expected: 'no group of another type under a planned id; the share group APIs served where share groups are planned',
+    ok: mismatched.length === 0 && unavailable.length === 0,
+  };
+}

@@ -82,7 +82,14 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
     // Returning topics: every selected group's commits on forward remote topics.
     const plan: OffsetPlanRow[] = [];
     const untranslatable: string[] = [];
-    const groups = (await dr.listGroups()).map((g) => g.groupId).filter((g) => groupRe.test(g));
+    const listed = (await dr.listGroups()).filter((g) => groupRe.test(g.groupId));
+    const groups = listed.map((g) => g.groupId);
+    const typeOf = new Map(listed.map((g) => [g.groupId, g.type]));
+    // A share group's position is its share-partition start offsets (OffsetFetch answers nothing for it).
+    const positions = async (group: string) =>
+      typeOf.get(group) === 'share'
+        ? (await dr.shareGroupOffsets(group)).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.startOffset, metadata: '' }))
+        : await dr.committedOffsets(group);
     const bounds = new Map<string, PartitionOffsets[]>();
     const boundsOf = async (topic: string) => {
       if (!bounds.has(topic)) bounds.set(topic, await primary.partitionOffsets(topic).catch(() => []));
@@ -90,7 +97,7 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
     };
     const localCommits: { group: string; topic: string; partition: number }[] = [];
     for (const group of groups) {
-      for (const c of await dr.committedOffsets(group)) {
+      for (const c of await positions(group)) {
         const origin = upstreamTopic(forward, c.topic);
         if (origin === undefined || forward.replicationPolicy === 'identity') {
           localCommits.push({ group, topic: c.topic, partition: c.partition }); // DR-local topic: below
@@ -105,6 +112,8 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
         plan.push(
           withBoundsProblem({
             group,
+            offsetKind: typeOf.get(group) === 'share' ? 'share-start-offset' : 'committed-offset',
+            groupType: typeOf.get(group),
             topic: origin,
             partition: c.partition,
             targetOffset,

@@ -32,7 +32,9 @@ export const translateOffsetsStep = defineStep({
       include: [new RegExp(`^(?:${input.groups})$`)],
       exclude: input.excludeGroups ? [new RegExp(`^(?:${input.excludeGroups})$`)] : [],
     });
-    const stuck = r.untranslated.filter((u) => u.reason === 'not-yet-checkpointed' && !u.fallback);
+    // A partition nothing can translate blocks: no checkpoint and no offset sync at or below the source position
+    // (streams and share groups never have checkpoints: offset syncs are their only way).
+    const stuck = r.untranslated.filter((u) => (u.reason === 'not-yet-checkpointed' || u.reason === 'group-type-not-checkpointed') && !u.fallback);
     const reRead = r.groups.every((g) => g.reReadRecords !== null) ? r.groups.reduce((s, g) => s + (g.reReadRecords ?? 0), 0) : null;
     ctx.note(
       `${r.groups.length} group(s), ${r.partitions.length} partition(s) translated; records to re-read: ${reRead ?? 'unknown'}; ${r.untranslated.length} partition(s) without checkpoint; ${r.corrupt.length} corrupt record(s) skipped`,

@@ -12,6 +12,7 @@ import { defineStep } from '../engine/step.js';
 import { groupsResumedGates } from '../gates/groups-resumed.js';
 import type { CommittedOffset, PartitionOffsets } from '../kafka/port.js';
 import { offsetPlan } from '../mm2/plan.js';
+import { positions } from './reset-consumer-groups.js';
 
 export const validateStep = defineStep({
   kind: 'validate',
@@ -37,7 +38,8 @@ export const validateStep = defineStep({
   async verify(ctx, input) {
     const target = ctx.kafka(ctx.flow.target);
     const committed = new Map<string, CommittedOffset[]>();
-    for (const g of new Set(input.plan.map((p) => p.group))) committed.set(g, await target.committedOffsets(g));
+    // A share group's progress is its share-partition start offsets (reset-consumer-groups.ts `positions`).
+    for (const g of new Set(input.plan.map((p) => p.group))) committed.set(g, await positions(target, g, input.plan.find((p) => p.group === g)!.offsetKind));
     const topics = new Set([...input.plan.map((p) => p.topic), ...[...committed.values()].flat().map((c) => c.topic)]);
     const bounds = new Map<string, PartitionOffsets>();
     for (const t of topics) for (const p of await target.partitionOffsets(t)) bounds.set(`${t}/${p.partition}`, p);

@@ -3,6 +3,7 @@
  * type `unknown`, never empty. The fake brokers answer with bytes in the layouts of the message JSONs (as a broker
  * would), through the same `connectionPool.send` seam kafkajs uses; DescribeGroups answers as kafkajs decodes it.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { describeTypedGroups } from '../../../src/kafka/group-types.js';
@@ -120,7 +121,7 @@ describe('describeTypedGroups', () => {
     expect(sent).toEqual([{ apiKey: 69, apiVersion: 1 }]);
   });
 
-  it('fails closed: no API on the broker, an error answer, a streams group, an unknown type, an undecodable answer are all type unknown', async () => {
+  it('fails closed: no API on the broker, an error answer, a streams group on a broker without StreamsGroupDescribe, an unknown type, an undecodable answer are all type unknown', async () => {
     const noApi = fakeCluster({ versions: {}, answer: () => Buffer.alloc(0), classic: {} });
     const [a] = await describeTypedGroups(noApi.cluster, ['billing'], [listed('billing', 'consumer', 'Consumer')]);
     expect(a).toMatchObject({ type: 'unknown', state: 'Unknown', members: 0, unknownReason: expect.stringContaining('no ConsumerGroupDescribe version') });
@@ -142,6 +143,29 @@ describe('describeTypedGroups', () => {
     expect(d).toMatchObject({ groupId: 'wordcount', type: 'unknown', unknownReason: expect.stringContaining('streams group') });
     expect(f).toMatchObject({ groupId: 'future', type: 'unknown', unknownReason: expect.stringContaining('"Quantum"') });
     expect(other.sent).toEqual([]);
+  });
+
+  it('a streams group is described by StreamsGroupDescribe (v1, Kafka 4.4 bytes): its members, and its topology topics', async () => {
+    const golden = JSON.parse(readFileSync(new URL('./fixtures/messages-4.4.0.json', import.meta.url), 'utf8')) as Record<string, string>;
+    const { cluster, sent } = fakeCluster({
+      versions: { ...V41, 89: { minVersion: 0, maxVersion: 1 } },
+      answer: (k) => (k === 89 ? Buffer.from(golden['StreamsGroupDescribeResponse.v1']!, 'hex') : Buffer.alloc(0)),
+      classic: {},
+    });
+    const [wc] = await describeTypedGroups(cluster, ['wordcount'], [listed('wordcount', 'streams', 'streams')]);
+    expect(wc).toEqual({
+      groupId: 'wordcount',
+      type: 'streams',
+      state: 'Stable',
+      protocolType: 'streams',
+      members: 2,
+      memberDetails: [
+        { memberId: 'm-1', clientId: 'wc-client-1', host: '/127.0.0.1' },
+        { memberId: 'm-2', clientId: 'wc-client-2', host: '/10.0.0.2' },
+      ],
+      streamsTopology: { sourceTopics: ['words-in'], repartitionTopics: ['wordcount-counts-repartition'], changelogTopics: ['wordcount-counts-changelog'] },
+    });
+    expect(sent).toEqual([{ apiKey: 89, apiVersion: 1 }]);
   });
 
   it('a group listed as classic that DescribeGroups calls Dead is unknown; a group that is not listed is Dead as before', async () => {

@@ -6,7 +6,7 @@
  * first record of the task's lifetime, downstream − (last sync downstream + 1) ≥ offset.lag.max, an upstream gap
  * (upstream − previous upstream ≠ 1), a downstream rewind).
  */
-import type { CommittedOffset, KafkaPort, OffsetToCommit, ReadRecord } from '../../../src/kafka/port.js';
+import type { CommittedOffset, GroupType, KafkaPort, OffsetToCommit, ReadRecord, ShareStartOffset } from '../../../src/kafka/port.js';
 import { encodeCheckpoint, encodeOffsetSync, type Checkpoint, type OffsetSync } from '../../../src/mm2/records.js';
 
 /** One stored record. */
@@ -28,6 +28,10 @@ export interface MemPartition {
 export class MemoryKafka {
   readonly topics = new Map<string, MemPartition[]>();
   readonly groups = new Map<string, CommittedOffset[]>();
+  /** Share groups' share-partition start offsets (KIP-932): kept apart from committed offsets, as the broker does. */
+  readonly shareGroups = new Map<string, ShareStartOffset[]>();
+  /** Types of groups other than classic (ListGroups v5 GroupType), e.g. `streams` for a streams group in `groups`. */
+  readonly groupTypes = new Map<string, GroupType>();
 
   constructor(readonly alias: string) {}
 
@@ -92,10 +96,31 @@ export class MemoryKafka {
       produce: missing('produce'),
       listTopics: async () => [...this.topics.keys()],
       // Classic consumer groups, as ListGroups v5 lists them.
-      // As a Kafka 4.1 broker answers ApiVersions.
-      groupApis: async () => ({ ListGroups: 5, ConsumerGroupDescribe: 1, ShareGroupDescribe: 1, ConsumerGroupHeartbeat: 1 }),
-      listGroups: async () => [...this.groups.keys()].map((groupId) => ({ groupId, protocolType: 'consumer', type: 'classic' as const, rawType: 'Classic' })),
+      // As a Kafka 4.4 broker answers ApiVersions.
+      groupApis: async () => ({
+        ListGroups: 5,
+        ConsumerGroupDescribe: 1,
+        ShareGroupDescribe: 1,
+        StreamsGroupDescribe: 1,
+        DescribeShareGroupOffsets: 1,
+        AlterShareGroupOffsets: 0,
+        ConsumerGroupHeartbeat: 1,
+      }),
+      // As ListGroups v5 lists them: classic groups (admin commits), the types set in `groupTypes`, share groups.
+      listGroups: async () => [
+        ...[...this.groups.keys()].map((groupId) => {
+          const type = this.groupTypes.get(groupId) ?? 'classic';
+          return { groupId, protocolType: type === 'classic' ? 'consumer' : type, type, rawType: type };
+        }),
+        ...[...this.shareGroups.keys()].map((groupId) => ({ groupId, protocolType: 'share', type: 'share' as const, rawType: 'share' })),
+      ],
+      // An all-topics OffsetFetch for a share group answers no partitions (GroupCoordinatorShard.fetchAllOffsets).
       committedOffsets: async (g: string) => (this.groups.get(g) ?? []).map((c) => ({ ...c })),
+      shareGroupOffsets: async (g: string) => (this.shareGroups.get(g) ?? []).map((o) => ({ ...o })),
+      alterShareGroupOffsets: async (g: string, offsets: { topic: string; partition: number; startOffset: number }[]) => {
+        const list = (this.shareGroups.get(g) ?? []).filter((x) => !offsets.some((o) => o.topic === x.topic && o.partition === x.partition));
+        this.shareGroups.set(g, [...list, ...offsets.map((o) => ({ ...o, lag: null }))]);
+      },
       partitionOffsets: async (t: string) => {
         const ps = this.topics.get(t);
         if (!ps) throw new Error(`UNKNOWN_TOPIC_OR_PARTITION ${t}`);

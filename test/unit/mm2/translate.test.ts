@@ -82,6 +82,8 @@ describe('translateOffsets', () => {
       targetOffset: 6, // the newest checkpoint's downstream offset, not the older 1
       metadata: 'm-billing',
       basis: 'checkpoint',
+      offsetKind: 'committed-offset',
+      groupType: 'classic',
       checkpoint: { upstreamOffset: 11, downstreamOffset: 6, timestamp: NOW - 30_000, ageMs: 30_000 },
       sourceCommittedOffset: 13,
       commitsSinceCheckpoint: 2, // 13 − 11
@@ -140,6 +142,34 @@ describe('translateOffsets', () => {
       reReadNote: 'offset-sync fallback from sync 21→21',
     });
     expect(r.partitions.map((p) => `${p.group}/${p.partition}`)).toEqual(['audit/1', 'billing/0', 'billing/1', 'fresh/1']);
+  });
+
+  it('streams and share groups (never checkpointed by MM2): translated from offset syncs; a share group as start offsets', async () => {
+    const { primary, dr } = world();
+    // wordcount: a streams group (committed offsets, OffsetFetch); queue: a share group (start offsets only, its
+    // OffsetFetch answers nothing), both on orders/1.
+    primary.commit('wordcount', 'orders', 1, 30);
+    primary.groupTypes.set('wordcount', 'streams');
+    primary.shareGroups.set('queue', [{ topic: 'orders', partition: 1, startOffset: 44, lag: 16 }]);
+    const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW });
+    expect(r.untranslated.filter((u) => u.reason === 'group-type-not-checkpointed').map((u) => [u.group, u.sourceCommittedOffset, u.fallback])).toEqual([
+      ['queue', 44, true],
+      ['wordcount', 30, true],
+    ]);
+    expect(r.untranslated.find((u) => u.group === 'queue')!.detail).toMatch(/^share group: MM2 checkpoints classic and consumer groups only/);
+    // wordcount: g = 30, floor sync 21→21, 30 ≠ 21 → 22 (MM2's rule); it will re-read 30 − 22 = 8 records.
+    expect(row(r, 'wordcount', 1)).toMatchObject({
+      targetOffset: 22,
+      basis: 'offset-sync-fallback',
+      offsetKind: 'committed-offset',
+      groupType: 'streams',
+      reReadRecords: 8,
+    });
+    // queue: start offset 44, floor sync 42→42 → 43; re-reads 44 − 43 = 1, plus what it acknowledged above 44.
+    expect(row(r, 'queue', 1)).toMatchObject({ targetOffset: 43, offsetKind: 'share-start-offset', groupType: 'share', reReadRecords: 1 });
+    expect(row(r, 'queue', 1)!.reReadNote).toMatch(/records the share group acknowledged above it are delivered again/);
+    // Checkpointed classic groups keep their kind.
+    expect(row(r, 'billing', 1)).toMatchObject({ offsetKind: 'committed-offset', groupType: 'classic' });
   });
 
   it('blocks an offset outside the target log: below the log start, above the high watermark', async () => {

@@ -46,7 +46,10 @@ describe('reset-consumer-groups', () => {
     } as unknown as StepContext;
     const input = resetConsumerGroups.input.parse({ plan: [row('billing', 0, 20), row('billing', 1, 7)] });
     const checked = await resetConsumerGroups.check(ctx, input);
-    expect(checked.gates).toMatchObject([{ id: 'target-groups-empty', ok: true }]);
+    expect(checked.gates).toMatchObject([
+      { id: 'target-groups-empty', ok: true },
+      { id: 'target-group-types', ok: true },
+    ]);
     await resetConsumerGroups.apply!(ctx, input, checked.plan);
     expect(await port.committedOffsets('billing')).toEqual([
       { topic: 'primary.orders', partition: 0, offset: 20, metadata: 'm0' },
@@ -63,6 +66,62 @@ describe('reset-consumer-groups', () => {
         },
       },
     ]);
+  });
+
+  it("sets a share group's start offsets with AlterShareGroupOffsets (not OffsetCommit) and reads them back", async () => {
+    const dr = new MemoryKafka('dr');
+    dr.partitionWith('orders', 0, []);
+    const port = {
+      ...dr.port(),
+      describeGroups: async (ids: string[]) =>
+        ids.map((groupId) => ({ groupId, type: 'classic' as const, state: 'Dead', protocolType: '', members: 0, memberDetails: [] })),
+    };
+    const writes: WriteDescription[] = [];
+    const ctx = {
+      flow: { target: 'dr' },
+      kafka: () => port,
+      note: () => {},
+      write: async (w: WriteDescription, fn: () => Promise<unknown>) => (writes.push(w), fn()),
+    } as unknown as StepContext;
+    const share = (partition: number, targetOffset: number) => ({
+      ...row('queue', partition, targetOffset),
+      offsetKind: 'share-start-offset' as const,
+      groupType: 'share' as const,
+    });
+    const input = resetConsumerGroups.input.parse({ plan: [share(0, 43), share(1, 9)] });
+    const checked = await resetConsumerGroups.check(ctx, input);
+    expect(checked.gates!.every((g) => g.ok)).toBe(true);
+    await resetConsumerGroups.apply!(ctx, input, checked.plan);
+    expect(await port.shareGroupOffsets('queue')).toEqual([
+      { topic: 'primary.orders', partition: 0, startOffset: 43, lag: null },
+      { topic: 'primary.orders', partition: 1, startOffset: 9, lag: null },
+    ]);
+    expect(await port.committedOffsets('queue')).toEqual([]); // no OffsetCommit: the broker would refuse it for a share group
+    expect(writes).toMatchObject([{ key: 'reset:dr:queue', details: { offsetKind: 'share-start-offset' } }]);
+  });
+
+  it('blocks a plan whose group exists on the target as another type (share start offsets into a classic group, and back)', async () => {
+    const dr = new MemoryKafka('dr');
+    const types: Record<string, 'classic' | 'share'> = { queue: 'classic', billing: 'share' };
+    const port = {
+      ...dr.port(),
+      describeGroups: async (ids: string[]) =>
+        ids.map((groupId) => ({ groupId, type: types[groupId]!, state: 'Empty', protocolType: '', members: 0, memberDetails: [] })),
+    };
+    const ctx = { flow: { target: 'dr' }, kafka: () => port, note: () => {} } as unknown as StepContext;
+    const input = resetConsumerGroups.input.parse({
+      plan: [{ ...row('queue', 0, 4), offsetKind: 'share-start-offset' }, row('billing', 0, 5)],
+    });
+    const checked = await resetConsumerGroups.check(ctx, input);
+    expect(checked.gates!.find((g) => g.id === 'target-group-types')).toMatchObject({
+      ok: false,
+      observed: {
+        mismatched: [
+          'billing: planned committed offsets, but it is a share group on dr',
+          'queue: planned share start offsets, but it is a classic group on dr',
+        ],
+      },
+    });
   });
 
   it('refuses a plan that is not an offset plan (a row without a basis) at its input', () => {
