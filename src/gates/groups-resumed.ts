@@ -4,6 +4,7 @@
  */
 import type { GateResult } from '../engine/events.js';
 import type { CommittedOffset, PartitionOffsets } from '../kafka/port.js';
+import { isStreamsInternalTopicOf } from '../mm2/naming.js';
 import type { OffsetPlanRow } from '../mm2/plan.js';
 
 /** What `validate` read on the target after the groups restarted. */
@@ -23,7 +24,8 @@ export interface GroupsResumedObservation {
  *   high watermark (nothing left to read); `remaining` counts the groups not yet progressing (records consumed per
  *   group since the plan in `detail`);
  * - no partition a group commits on is missing from the plan (it started wherever `auto.offset.reset` put it: the
- *   log start, everything re-read, or the high watermark, records skipped).
+ *   log start, everything re-read, or the high watermark, records skipped) — except a Kafka Streams application's own
+ *   internal topics (naming.ts `isStreamsInternalTopicOf`), which it creates and reads on the target itself.
  */
 export function groupsResumedGates(o: GroupsResumedObservation): GateResult[] {
   const at = (topic: string, partition: number) => o.bounds.get(`${topic}/${partition}`);
@@ -38,6 +40,8 @@ export function groupsResumedGates(o: GroupsResumedObservation): GateResult[] {
     const rows = o.plan.filter((p) => p.group === g);
     for (const c of committed) {
       if (rows.some((r) => r.topic === c.topic && r.partition === c.partition)) continue;
+      // A Kafka Streams application's own repartition topics on the target: created and read by it there, never planned.
+      if (isStreamsInternalTopicOf(g, c.topic)) continue;
       const b = at(c.topic, c.partition);
       const where = b && c.offset <= b.logStartOffset ? 'earliest' : b && c.offset >= b.highWatermark ? 'latest' : 'mid-log';
       unplanned.push(`${g} ${c.topic}/${c.partition}: ${c.offset} (${where}; log ${b?.logStartOffset ?? '?'}–${b?.highWatermark ?? '?'})`);

@@ -58,3 +58,14 @@ export function pickExisting(candidates: string[], existing: Iterable<string>): 
 function unique(xs: string[]): string[] {
   return [...new Set(xs)];
 }
+
+/**
+ * Whether `topic` is an internal topic of the Kafka Streams application whose group (`application.id`) is `group`:
+ * `<application.id>-<name>-repartition` or `<application.id>-<name>-changelog` (Kafka Streams'
+ * InternalTopologyBuilder: internal topics are prefixed with the application id). The application creates and reads
+ * its own copies on whichever cluster it runs: they are never moved, and their copies replicated by MM2 under a
+ * prefix are never read.
+ */
+export function isStreamsInternalTopicOf(group: string, topic: string): boolean {
+  return topic.startsWith(`${group}-`) && (topic.endsWith('-repartition') || topic.endsWith('-changelog'));
+}

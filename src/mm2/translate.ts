@@ -20,7 +20,15 @@
  */
 import type { FlowConfig } from '../clusters/schema.js';
 import type { CommittedOffset, GroupType, KafkaPort, PartitionOffsets } from '../kafka/port.js';
-import { checkpointsTopicCandidates, isInternalTopic, offsetSyncsTopicCandidates, pickExisting, remoteTopic, upstreamTopic } from './naming.js';
+import {
+  checkpointsTopicCandidates,
+  isInternalTopic,
+  isStreamsInternalTopicOf,
+  offsetSyncsTopicCandidates,
+  pickExisting,
+  remoteTopic,
+  upstreamTopic,
+} from './naming.js';
 import { OffsetSyncIndex } from './offset-sync-index.js';
 import { boundsProblem, summarizePlan, withBoundsProblem, type GroupTranslation, type OffsetPlanRow } from './plan.js';
 import { latestCheckpoints, readCheckpoints, readOffsetSyncs, type CheckpointRecord, type CorruptRecord } from './read-internal.js';
@@ -29,7 +37,15 @@ import { latestCheckpoints, readCheckpoints, readOffsetSyncs, type CheckpointRec
  * Why a (group, partition) with source commits has no checkpoint. `group-type-not-checkpointed`: a streams or share
  * group, which MM2's checkpoint connector never lists (it checkpoints classic and consumer groups only).
  */
-export type UntranslatedReason = 'excluded-by-mm2-groups-filter' | 'topic-not-replicated' | 'not-yet-checkpointed' | 'group-type-not-checkpointed';
+export type UntranslatedReason =
+  | 'excluded-by-mm2-groups-filter'
+  | 'topic-not-replicated'
+  | 'not-yet-checkpointed'
+  | 'group-type-not-checkpointed'
+  /** A Kafka Streams application's internal topic, fully consumed on the source: not moved (the application recreates it). */
+  | 'streams-internal-topic'
+  /** …the same, with records not yet consumed by the application: they would be lost by the move (blocks). */
+  | 'streams-repartition-in-flight';
 
 /** One translated partition of one group: a row of the offset plan (src/mm2/plan.ts). */
 export type TranslatedPartition = OffsetPlanRow;
@@ -110,7 +126,11 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
 
   const ckRead = await readCheckpoints(target, checkpointsTopic);
   corrupt.push(...ckRead.corrupt);
-  const latest = [...latestCheckpoints(ckRead.records).values()].filter((c) => selected(c.group) && upstreamTopic(flow, c.topic) !== undefined);
+  // A Kafka Streams application's internal topics are never moved (handled with the source commits below).
+  const latest = [...latestCheckpoints(ckRead.records).values()].filter((c) => {
+    const up = upstreamTopic(flow, c.topic);
+    return selected(c.group) && up !== undefined && !isStreamsInternalTopicOf(c.group, up);
+  });
 
   // Source positions, once per group (source reachable only): committed offsets, or a share group's share-partition
   // start offsets (DescribeShareGroupOffsets: OffsetFetch answers nothing for a share group).
@@ -171,6 +191,19 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
       const remote = remoteTopic(flow, c.topic);
       let reason: UntranslatedReason;
       let detail: string;
+      if (isStreamsInternalTopicOf(group, c.topic)) {
+        // The application recreates its internal topics on the target and reads its own copies there; what it had not
+        // consumed yet in the source's repartition topic would never be processed.
+        const end = (await source!.partitionOffsets(c.topic)).find((p) => p.partition === c.partition)?.highWatermark ?? c.offset;
+        const lag = Math.max(0, end - c.offset);
+        reason = lag > 0 ? 'streams-repartition-in-flight' : 'streams-internal-topic';
+        detail =
+          lag > 0
+            ? `internal topic of Kafka Streams application "${group}": ${lag} record(s) not yet processed (committed ${c.offset}, log end ${end}); they would be lost: let the application drain its repartition topics before stopping it`
+            : `internal topic of Kafka Streams application "${group}", fully processed (committed ${c.offset} = log end): not moved, the application recreates it on ${target.alias}`;
+        untranslated.push({ group, sourceTopic: c.topic, partition: c.partition, sourceCommittedOffset: c.offset, reason, detail, fallback: false });
+        continue;
+      }
       if (matchesAny(group, groupsExclude)) {
         reason = 'excluded-by-mm2-groups-filter';
         detail = `group matches MM2 groups.exclude (${flow.groupsExclude.join(', ')})`;

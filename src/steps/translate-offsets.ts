@@ -34,7 +34,11 @@ export const translateOffsetsStep = defineStep({
     });
     // A partition nothing can translate blocks: no checkpoint and no offset sync at or below the source position
     // (streams and share groups never have checkpoints: offset syncs are their only way).
-    const stuck = r.untranslated.filter((u) => (u.reason === 'not-yet-checkpointed' || u.reason === 'group-type-not-checkpointed') && !u.fallback);
+    // A Kafka Streams application with records in flight in its repartition topics blocks too: they would be lost.
+    const stuck = r.untranslated.filter(
+      (u) =>
+        ((u.reason === 'not-yet-checkpointed' || u.reason === 'group-type-not-checkpointed') && !u.fallback) || u.reason === 'streams-repartition-in-flight',
+    );
     const reRead = r.groups.every((g) => g.reReadRecords !== null) ? r.groups.reduce((s, g) => s + (g.reReadRecords ?? 0), 0) : null;
     ctx.note(
       `${r.groups.length} group(s), ${r.partitions.length} partition(s) translated; records to re-read: ${reRead ?? 'unknown'}; ${r.untranslated.length} partition(s) without checkpoint; ${r.corrupt.length} corrupt record(s) skipped`,
@@ -48,7 +52,7 @@ export const translateOffsetsStep = defineStep({
       gates: [
         offsetsInRangeGate(r.partitions, target),
         groupsTranslatedGate(
-          stuck.map((u) => `${u.group} ${u.sourceTopic}/${u.partition}`),
+          stuck.map((u) => `${u.group} ${u.sourceTopic}/${u.partition}${u.reason === 'streams-repartition-in-flight' ? `: ${u.detail}` : ''}`),
           input.allowUntranslated,
         ),
         groupsFoundGate(r.partitions),

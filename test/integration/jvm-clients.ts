@@ -10,12 +10,21 @@ import { execa } from 'execa';
 import { cacheRoot, renderPom } from '../../src/rehearsal/sandbox/jars.js';
 
 /** Kafka's own tools for a Kafka version, resolved with Maven once into the per-user cache; returns the libs folder. */
-export async function kafkaToolsLibs(version: string): Promise<string> {
-  const dir = path.join(cacheRoot(), `kafka-tools-${version}`);
+export function kafkaToolsLibs(version: string): Promise<string> {
+  return mavenLibs(`kafka-tools-${version}`, version, 'kafka-tools');
+}
+
+/** Kafka Streams (the library) of a Kafka version, resolved like {@link kafkaToolsLibs}; returns the libs folder. */
+export function kafkaStreamsLibs(version: string): Promise<string> {
+  return mavenLibs(`kafka-streams-${version}`, version, 'kafka-streams');
+}
+
+async function mavenLibs(name: string, version: string, artifactId: string): Promise<string> {
+  const dir = path.join(cacheRoot(), name);
   const libs = path.join(dir, 'libs');
   if (existsSync(path.join(dir, 'complete.json'))) return libs;
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'pom.xml'), renderPom(version, [{ groupId: 'org.apache.kafka', artifactId: 'kafka-tools', version }]));
+  await writeFile(path.join(dir, 'pom.xml'), renderPom(version, [{ groupId: 'org.apache.kafka', artifactId, version }]));
   const tmpLibs = `${libs}.tmp-${process.pid}`;
   await execa('mvn', ['-B', '-q', '-f', path.join(dir, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${tmpLibs}`, '-DincludeScope=runtime'], {
     timeout: 600_000,
@@ -70,5 +79,73 @@ export function consoleConsumerArgs(libs: string, o: ConsoleConsumerOptions): st
     ...(o.autoCommit ? [...prop('auto.commit.interval.ms=1000'), ...prop('max.poll.records=1')] : []),
     ...(o.fromBeginning ? ['--from-beginning'] : []),
     ...(o.maxMessages !== undefined ? ['--max-messages', String(o.maxMessages)] : []),
+  ];
+}
+
+/** The `java` argument list of a console share consumer (KIP-932) printing one record value per line. */
+export function consoleShareConsumerArgs(
+  libs: string,
+  o: { bootstrap: string; topic: string; group: string; clientId: string; maxMessages?: number },
+): string[] {
+  const prop = (kv: string) => ['--command-property', kv];
+  return [
+    '-Xms64m',
+    '-Xmx192m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-XX:-UsePerfData',
+    '-cp',
+    `${libs}/*`,
+    'org.apache.kafka.tools.consumer.ConsoleShareConsumer',
+    '--bootstrap-server',
+    o.bootstrap,
+    '--topic',
+    o.topic,
+    '--group',
+    o.group,
+    ...prop(`client.id=${o.clientId}`),
+    ...prop('max.poll.records=1'),
+    ...(o.maxMessages !== undefined ? ['--max-messages', String(o.maxMessages)] : []),
+  ];
+}
+
+/** The `java` argument list of Kafka's share-group tool resetting a group to the earliest offsets of a topic. */
+export function shareGroupResetToEarliestArgs(libs: string, o: { bootstrap: string; topic: string; group: string }): string[] {
+  return [
+    '-cp',
+    `${libs}/*`,
+    'org.apache.kafka.tools.consumer.group.ShareGroupCommand',
+    '--bootstrap-server',
+    o.bootstrap,
+    '--reset-offsets',
+    '--to-earliest',
+    '--group',
+    o.group,
+    '--topic',
+    o.topic,
+    '--execute',
+  ];
+}
+
+/** The `java` argument list of test/integration/jvm/SequenceStreamsApp.java (a real Kafka Streams application). */
+export function sequenceStreamsAppArgs(
+  libs: string,
+  o: { bootstrap: string; applicationId: string; input: string; output: string; protocol: 'classic' | 'streams'; stateDir: string },
+): string[] {
+  return [
+    '-Xms64m',
+    '-Xmx256m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-XX:-UsePerfData',
+    '-cp',
+    `${libs}/*`,
+    path.resolve('test/integration/jvm/SequenceStreamsApp.java'),
+    o.bootstrap,
+    o.applicationId,
+    o.input,
+    o.output,
+    o.protocol,
+    o.stateDir,
   ];
 }

@@ -172,6 +172,25 @@ describe('translateOffsets', () => {
     expect(row(r, 'billing', 1)).toMatchObject({ offsetKind: 'committed-offset', groupType: 'classic' });
   });
 
+  it("a Kafka Streams application's repartition topic is not moved; records in flight there are reported (they would be lost)", async () => {
+    const { primary, dr } = world();
+    primary.partitionWith('wordcount-by-value-repartition', 0, [0, 1, 2, 3, 4, 5]);
+    primary.partitionWith('wordcount-by-value-repartition', 1, [0, 1, 2]);
+    primary.commit('wordcount', 'orders', 1, 30);
+    primary.commit('wordcount', 'wordcount-by-value-repartition', 0, 4); // 2 records not yet processed
+    primary.commit('wordcount', 'wordcount-by-value-repartition', 1, 3); // drained
+    primary.groupTypes.set('wordcount', 'streams');
+    const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW });
+    expect(r.partitions.filter((p) => p.group === 'wordcount').map((p) => `${p.topic}/${p.partition}`)).toEqual(['primary.orders/1']);
+    expect(r.untranslated.filter((u) => u.group === 'wordcount' && u.sourceTopic.endsWith('-repartition')).map((u) => [u.partition, u.reason])).toEqual([
+      [0, 'streams-repartition-in-flight'],
+      [1, 'streams-internal-topic'],
+    ]);
+    expect(r.untranslated.find((u) => u.reason === 'streams-repartition-in-flight')!.detail).toMatch(
+      /2 record\(s\) not yet processed \(committed 4, log end 6\)/,
+    );
+  });
+
   it('blocks an offset outside the target log: below the log start, above the high watermark', async () => {
     const { primary, dr } = world();
     dr.topics.get('primary.orders')![0]!.logStartOffset = 8; // retention deleted dr 0–7
