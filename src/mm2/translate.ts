@@ -136,15 +136,27 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
   // start offsets (DescribeShareGroupOffsets: OffsetFetch answers nothing for a share group).
   const sourceCommits = new Map<string, CommittedOffset[]>();
   const sourceTypes = new Map<string, GroupType>();
+  /** Share groups: per `group topic/partition`, how the position was read (see {@link sharePosition}). */
+  const shareNotes = new Map<string, SharePosition>();
   if (source) {
+    const sourceEnds = new Map<string, PartitionOffsets[]>();
+    const endOf = async (topic: string, partition: number) => {
+      if (!sourceEnds.has(topic)) sourceEnds.set(topic, await source.partitionOffsets(topic));
+      return sourceEnds.get(topic)!.find((p) => p.partition === partition)?.highWatermark;
+    };
     for (const g of (await source.listGroups()).filter((l) => selected(l.groupId))) {
       sourceTypes.set(g.groupId, g.type);
-      sourceCommits.set(
-        g.groupId,
-        g.type === 'share'
-          ? (await source.shareGroupOffsets(g.groupId)).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.startOffset, metadata: '' }))
-          : await source.committedOffsets(g.groupId),
-      );
+      if (g.type !== 'share') {
+        sourceCommits.set(g.groupId, await source.committedOffsets(g.groupId));
+        continue;
+      }
+      const positions: CommittedOffset[] = [];
+      for (const o of await source.shareGroupOffsets(g.groupId)) {
+        const pos = sharePosition(o, await endOf(o.topic, o.partition));
+        shareNotes.set(`${g.groupId} ${o.topic}/${o.partition}`, pos);
+        positions.push({ topic: o.topic, partition: o.partition, offset: pos.position, metadata: '' });
+      }
+      sourceCommits.set(g.groupId, positions);
     }
   }
   const kindOf = (group: string) => ({
@@ -223,6 +235,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
       }
       let fallback = false;
       if (reason === 'not-yet-checkpointed' || reason === 'group-type-not-checkpointed') {
+        const share = shareNotes.get(`${group} ${c.topic}/${c.partition}`);
         const t = syncIndex.translate(c.topic, c.partition, c.offset);
         const b = await boundsOf(remote, c.partition);
         if (t && b) {
@@ -242,12 +255,11 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
               commitsSinceCheckpoint: null,
               logStartOffset: b.logStartOffset,
               highWatermark: b.highWatermark,
-              reReadRecords: estimate === undefined ? null : Math.max(0, Math.min(estimate, b.highWatermark) - t.targetOffset),
-              reReadNote:
-                `offset-sync fallback from sync ${t.sync.upstreamOffset}→${t.sync.downstreamOffset}` +
-                (sourceTypes.get(group) === 'share'
-                  ? '; from the share-partition start offset (records the share group acknowledged above it are delivered again)'
-                  : ''),
+              reReadRecords:
+                estimate === undefined || (share && share.completedAbove === null)
+                  ? null
+                  : Math.max(0, Math.min(estimate, b.highWatermark) - t.targetOffset) + (share?.completedAbove ?? 0),
+              reReadNote: `offset-sync fallback from sync ${t.sync.upstreamOffset}→${t.sync.downstreamOffset}${share ? `; ${share.note}` : ''}`,
             }),
           );
         }
@@ -329,5 +341,45 @@ function translateOne(a: {
     reReadRecords: reRead,
     reReadNote: note,
     ...(problem ? { problem } : {}),
+  };
+}
+
+/** A share group's position on one source partition, as translated, and what it implies. */
+interface SharePosition {
+  /** The source offset translated as the group's position. */
+  position: number;
+  /** Records above the start offset already delivered (acknowledged) on the source, delivered again on the target; null: unknown. */
+  completedAbove: number | null;
+  note: string;
+}
+
+/**
+ * The position of a share group on a partition (KIP-932, KIP-1226). The share-partition start offset (SPSO) is the
+ * earliest offset still in flight; records above it may already be acknowledged ("some records after the start offset
+ * may already have completed delivery", Kafka's ops docs for share groups). DescribeShareGroupOffsets v1 reports
+ * `lag` = high watermark − SPSO − records completed above it (GroupCoordinatorService, KAFKA-19800), so:
+ * - lag 0: everything up to the high watermark is delivered: the position is the high watermark (exact);
+ * - otherwise the SPSO (conservative), and `high watermark − SPSO − lag` records above it are delivered again on the
+ *   target (their positions are not reported, only their number); unknown without lag (v0).
+ * Read while writes are frozen (planned failover), so the high watermark is the one the lag was computed against.
+ */
+export function sharePosition(o: { startOffset: number; lag: number | null }, highWatermark: number | undefined): SharePosition {
+  if (o.lag === 0 && highWatermark !== undefined && highWatermark >= o.startOffset)
+    return {
+      position: highWatermark,
+      completedAbove: 0,
+      note: `share group: lag 0 at start offset ${o.startOffset}: every record up to the log end ${highWatermark} delivered`,
+    };
+  if (o.lag === null || highWatermark === undefined)
+    return {
+      position: o.startOffset,
+      completedAbove: null,
+      note: `share group: from the start offset ${o.startOffset}; records already delivered above it are unknown (no lag reported) and delivered again`,
+    };
+  const completedAbove = Math.max(0, highWatermark - o.startOffset - o.lag);
+  return {
+    position: o.startOffset,
+    completedAbove,
+    note: `share group: from the start offset ${o.startOffset}; ${completedAbove} record(s) above it already delivered on the source are delivered again (lag ${o.lag}, log end ${highWatermark})`,
   };
 }

@@ -151,9 +151,14 @@ describe('translateOffsets', () => {
     primary.commit('wordcount', 'orders', 1, 30);
     primary.groupTypes.set('wordcount', 'streams');
     primary.shareGroups.set('queue', [{ topic: 'orders', partition: 1, startOffset: 44, lag: 16 }]);
+    // queue-done: start offset 0 but lag 0 (KIP-1226): all 60 records delivered; queue-gaps: 20 delivered above 30.
+    primary.shareGroups.set('queue-done', [{ topic: 'orders', partition: 1, startOffset: 0, lag: 0 }]);
+    primary.shareGroups.set('queue-gaps', [{ topic: 'orders', partition: 1, startOffset: 30, lag: 10 }]);
     const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW });
     expect(r.untranslated.filter((u) => u.reason === 'group-type-not-checkpointed').map((u) => [u.group, u.sourceCommittedOffset, u.fallback])).toEqual([
       ['queue', 44, true],
+      ['queue-done', 60, true],
+      ['queue-gaps', 30, true],
       ['wordcount', 30, true],
     ]);
     expect(r.untranslated.find((u) => u.group === 'queue')!.detail).toMatch(/^share group: MM2 checkpoints classic and consumer groups only/);
@@ -165,9 +170,13 @@ describe('translateOffsets', () => {
       groupType: 'streams',
       reReadRecords: 8,
     });
-    // queue: start offset 44, floor sync 42→42 → 43; re-reads 44 − 43 = 1, plus what it acknowledged above 44.
+    // queue: start offset 44, floor sync 42→42 → 43; re-reads 44 − 43 = 1, and 60 − 44 − 16 = 0 delivered above 44.
     expect(row(r, 'queue', 1)).toMatchObject({ targetOffset: 43, offsetKind: 'share-start-offset', groupType: 'share', reReadRecords: 1 });
-    expect(row(r, 'queue', 1)!.reReadNote).toMatch(/records the share group acknowledged above it are delivered again/);
+    expect(row(r, 'queue', 1)!.reReadNote).toMatch(/0 record\(s\) above it already delivered on the source are delivered again \(lag 16, log end 60\)/);
+    // queue-done: position = log end 60, floor sync 42→42 → 43: 60 − 43 = 17 re-read (the conservative sync rule).
+    expect(row(r, 'queue-done', 1)).toMatchObject({ targetOffset: 43, reReadRecords: 17 });
+    // queue-gaps: 30 → 22 (floor 21→21), 30 − 22 = 8, plus 60 − 30 − 10 = 20 delivered above the start offset.
+    expect(row(r, 'queue-gaps', 1)).toMatchObject({ targetOffset: 22, reReadRecords: 28 });
     // Checkpointed classic groups keep their kind.
     expect(row(r, 'billing', 1)).toMatchObject({ offsetKind: 'committed-offset', groupType: 'classic' });
   });

@@ -1,0 +1,269 @@
+/**
+ * Moving the group types MM2 never checkpoints (issue 14, items 3, 4 and 6) with the planned failover runbook, on the
+ * real Kafka 4.4 sandbox with real MirrorMaker 2, and real clients from Maven Central jars on the JVM:
+ * - a share group (KIP-932), read by Kafka's console share consumer; its share-partition start offsets are translated
+ *   from MM2's offset syncs and set on dr with AlterShareGroupOffsets (the API behind kafka-share-groups.sh
+ *   --reset-offsets), which creates the share group there;
+ * - a streams group (KIP-1071): a real Kafka Streams application (test/integration/jvm/SequenceStreamsApp.java) with a
+ *   repartition topic, `group.protocol=streams`; its input-topic offsets are translated from offset syncs and
+ *   committed on dr (admin commit: a simple classic group the application's first heartbeat turns into a streams
+ *   group), its internal topic is not moved (it recreates its own on dr).
+ * Oracles: the values the share consumer printed on primary and on dr; the application's output topics on primary and
+ * on dr (one output record per input record). Every produced record must appear at least once (0 skipped), and the
+ * records seen twice must not exceed the re-reads the plan reported.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
+import type { KafkaPort } from '../../src/kafka/port.js';
+import { eventually, resetSharedSandbox, runCli, sandbox, sandboxRunArgs, uniqueName, waitForFreeLease } from './helpers.js';
+import { consoleShareConsumerArgs, kafkaStreamsLibs, kafkaToolsLibs, sequenceStreamsAppArgs, shareGroupResetToEarliestArgs } from './jvm-clients.js';
+
+const id = uniqueName('ssm').replace('ssm-', '');
+const topic = `ssm-${id}`;
+const remote = `primary.${topic}`;
+const shareGroup = `ssm-share-${id}`;
+const app = `ssm-app-${id}`;
+const output = `ssm-out-${id}`;
+const PARTITIONS = 3;
+const FIRST = 300;
+const TOTAL = 450;
+const SHARE_READ = 120;
+const value = (n: number) => `r-${String(n).padStart(4, '0')}`;
+const everyValue = Array.from({ length: TOTAL }, (_, n) => value(n));
+
+let tmp: string;
+let tools: string;
+let streamsLibs: string;
+let primary: KafkaPort;
+let dr: KafkaPort;
+let sharedOnPrimary: string[] = [];
+let appOutputOnPrimary: string[] = [];
+
+/** Every value in a topic of a cluster, read with a separate client (no group). */
+async function topicValues(port: KafkaPort, t: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of await port.partitionOffsets(t))
+    await port.readRange(t, p.partition, p.logStartOffset, p.highWatermark, (r) => out.push(r.value?.toString() ?? ''));
+  return out;
+}
+
+const total = async (port: KafkaPort, t: string) => (await port.partitionOffsets(t)).reduce((s, p) => s + p.highWatermark, 0);
+
+/** The application on primary: runs until its output holds `FIRST` records, then SIGTERM (it commits and closes). */
+async function runAppOnPrimaryUntilCaughtUp() {
+  const proc: ResultPromise = execa(
+    'java',
+    sequenceStreamsAppArgs(streamsLibs, {
+      bootstrap: sandbox().clusters.primary.bootstrapServers[0]!,
+      applicationId: app,
+      input: topic,
+      output,
+      protocol: 'streams',
+      stateDir: path.join(tmp, 'state-primary'),
+    }),
+    { reject: false, all: true },
+  );
+  try {
+    await eventually(
+      'the Streams application on primary to process the first records',
+      async () => ((await total(primary, output)) >= FIRST ? true : undefined),
+      120_000,
+    );
+    // Its repartition topic drained too (the output is written after it), so nothing is in flight when it stops.
+  } finally {
+    proc.kill('SIGTERM');
+    const r = await proc;
+    if ((await total(primary, output)) < FIRST) throw new Error(`the Streams application did not catch up:\n${r.all}`);
+  }
+}
+
+/** The planned failover runbook: the redirect hook starts the share consumer and the Streams application on dr. */
+async function runbookForJvmClients(): Promise<string> {
+  const background = (name: string, args: string[]) => {
+    const quoted = ['java', ...args].map((a) => `'${a}'`).join(' ');
+    const f = path.join(tmp, name);
+    return `nohup ${quoted} > '${f}.out' 2> '${f}.err' < /dev/null &\necho $! > '${f}.pid'`;
+  };
+  const drBootstrap = sandbox().clusters.dr.bootstrapServers[0]!;
+  const script = path.join(tmp, 'redirect.sh');
+  await writeFile(
+    script,
+    `#!/bin/sh\nset -e\n${background('share', consoleShareConsumerArgs(tools, { bootstrap: drBootstrap, topic: remote, group: shareGroup, clientId: 'kf-share-dr' }))}\n` +
+      `${background('app', sequenceStreamsAppArgs(streamsLibs, { bootstrap: drBootstrap, applicationId: app, input: remote, output, protocol: 'streams', stateDir: path.join(tmp, 'state-dr') }))}\n`,
+  );
+  const src = await readFile('runbooks/planned-failover.yaml', 'utf8');
+  const hook = (action: string) => `["\${tool.argv}", sandbox, traffic-ctl, ${action}, --state-dir, "\${params.stateDir}"]`;
+  const out = src.replace(hook('freeze'), '["true"]').replace(hook('stop-consumers'), '["true"]').replace(hook('redirect'), `["sh", "${script}"]`);
+  expect(out).not.toContain('traffic-ctl');
+  const file = path.join(tmp, 'planned-failover-jvm.yaml');
+  await writeFile(file, out);
+  return file;
+}
+
+const printedBy = (name: string) =>
+  existsSync(path.join(tmp, `${name}.out`))
+    ? readFileSync(path.join(tmp, `${name}.out`), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('r-'))
+    : [];
+
+function stopDrClients() {
+  for (const name of ['share', 'app']) {
+    const pidFile = path.join(tmp ?? '', `${name}.pid`);
+    if (!existsSync(pidFile)) continue;
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+beforeAll(async () => {
+  await resetSharedSandbox();
+  await waitForFreeLease();
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-streams-share-'));
+  tools = await kafkaToolsLibs(sandbox().options.kafkaVersion);
+  streamsLibs = await kafkaStreamsLibs(sandbox().options.kafkaVersion);
+  primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
+  dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
+  await primary.createTopic(topic, PARTITIONS);
+  await primary.createTopic(output, PARTITIONS);
+  await dr.createTopic(output, PARTITIONS); // the application's output on dr (a dr-local topic of the same name)
+  const produce = (from: number, to: number) =>
+    primary.produce(
+      topic,
+      Array.from({ length: to - from }, (_, i) => ({ key: value(from + i), value: value(from + i), partition: (from + i) % PARTITIONS })),
+    );
+  await produce(0, FIRST);
+
+  // The share group starts at the log start (Kafka's own kafka-share-groups tool), reads 120 records and leaves.
+  const reset = await execa(
+    'java',
+    shareGroupResetToEarliestArgs(tools, { bootstrap: sandbox().clusters.primary.bootstrapServers[0]!, topic, group: shareGroup }),
+    {
+      reject: false,
+    },
+  );
+  expect(reset.exitCode, reset.stderr).toBe(0);
+  const shared = await execa(
+    'java',
+    consoleShareConsumerArgs(tools, {
+      bootstrap: sandbox().clusters.primary.bootstrapServers[0]!,
+      topic,
+      group: shareGroup,
+      clientId: 'kf-share-primary',
+      maxMessages: SHARE_READ,
+    }),
+    { reject: false, timeout: 120_000 },
+  );
+  expect(shared.exitCode, shared.stderr).toBe(0);
+  sharedOnPrimary = shared.stdout.split('\n').filter((l) => l.startsWith('r-'));
+  expect(sharedOnPrimary).toHaveLength(SHARE_READ);
+
+  // The Streams application processes everything produced so far, then stops.
+  await runAppOnPrimaryUntilCaughtUp();
+  appOutputOnPrimary = await topicValues(primary, output);
+
+  // Then 150 more records: both groups stopped mid-stream.
+  await produce(FIRST, TOTAL);
+  const [share, streams] = await primary.describeGroups([shareGroup, app]);
+  expect(share).toMatchObject({ type: 'share', state: 'Empty', members: 0 });
+  expect(streams).toMatchObject({ type: 'streams', streamsTopology: { sourceTopics: [topic], repartitionTopics: [`${app}-by-value-repartition`] } });
+  await eventually(`dr to hold all ${TOTAL} records of ${topic}`, async () =>
+    (await dr.listTopics()).includes(remote) && (await total(dr, remote)) >= TOTAL ? true : undefined,
+  );
+}, 600_000);
+
+afterAll(async () => {
+  stopDrClients();
+  await Promise.allSettled([primary?.close(), dr?.close()]);
+});
+
+describe('moving a share group and a Kafka Streams application (streams group) with the planned failover', { shuffle: false }, () => {
+  it('both resume on dr from offsets translated through offset syncs: 0 skipped, duplicates ≤ reported re-reads', async () => {
+    const runbook = await runbookForJvmClients();
+    const r = await runCli([
+      'run',
+      runbook,
+      '--yes',
+      '--output',
+      'json',
+      ...sandboxRunArgs(path.join(tmp, 'runs'), { groups: `${shareGroup}|${app}`, topics: topic }),
+    ]);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, any>);
+    expect(
+      events.at(-1),
+      `${r.stderr}\n${printedBy('app')}\n${existsSync(path.join(tmp, 'app.err')) ? readFileSync(path.join(tmp, 'app.err'), 'utf8').slice(-3000) : ''}`,
+    ).toMatchObject({
+      kind: 'run.finished',
+      outcome: 'succeeded',
+      exitCode: 0,
+    });
+    const translated = events.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!;
+    const plan = translated.outputs.plan as { group: string; topic: string; offsetKind: string; basis: string; groupType: string }[];
+    // Only the input topic is moved, each group with its kind of offsets; the app's repartition topic is not.
+    expect([...new Set(plan.map((p) => `${p.group} ${p.topic} ${p.offsetKind} ${p.groupType}`))].sort()).toEqual(
+      [`${app} ${remote} committed-offset streams`, `${shareGroup} ${remote} share-start-offset share`].sort(),
+    );
+    const untranslated = translated.outputs.untranslated as { group: string; sourceTopic: string; reason: string }[];
+    expect(new Set(untranslated.filter((u) => u.sourceTopic === topic).map((u) => u.reason))).toEqual(new Set(['group-type-not-checkpointed']));
+    expect(untranslated.filter((u) => u.group === app && u.sourceTopic !== topic).every((u) => u.reason === 'streams-internal-topic')).toBe(true);
+    const reported = Object.fromEntries((translated.outputs.groups as { group: string; reReadRecords: number }[]).map((g) => [g.group, g.reReadRecords]));
+
+    // Resumed on dr: every record seen on primary before or on dr now.
+    const drOutput = async () => topicValues(dr, output);
+    await eventually(
+      'the share group and the Streams application to get, on dr, every record they had not processed on primary',
+      async () => {
+        const share = new Set([...sharedOnPrimary, ...printedBy('share')]);
+        const appSeen = new Set([...appOutputOnPrimary, ...(await drOutput())]);
+        return everyValue.every((v) => share.has(v) && appSeen.has(v)) ? true : undefined;
+      },
+      120_000,
+    ).catch(async (e: Error) => {
+      const share = new Set([...sharedOnPrimary, ...printedBy('share')]);
+      const appSeen = new Set([...appOutputOnPrimary, ...(await drOutput())]);
+      throw new Error(
+        `${e.message}\nmissing for the share group: ${everyValue.filter((v) => !share.has(v)).length}, for the app: ${everyValue.filter((v) => !appSeen.has(v)).length}`,
+      );
+    });
+    const described = await dr.describeGroups([shareGroup, app]);
+    expect(described.map((g) => [g.groupId, g.type, g.members])).toEqual([
+      [shareGroup, 'share', 1],
+      [app, 'streams', 1],
+    ]);
+    const appOnDr = await drOutput();
+    stopDrClients();
+
+    const summary: string[] = [];
+    for (const [name, before, after] of [
+      [shareGroup, sharedOnPrimary, printedBy('share')],
+      [app, appOutputOnPrimary, appOnDr],
+    ] as const) {
+      const seenBefore = new Set(before);
+      const duplicates = after.filter((v) => seenBefore.has(v)).length;
+      const skipped = everyValue.filter((v) => !seenBefore.has(v) && !after.includes(v)).length;
+      expect({ group: name, skipped }).toEqual({ group: name, skipped: 0 });
+      const rows = (translated.outputs.plan as Record<string, unknown>[])
+        .filter((p) => p.group === name)
+        .map((p) => `${p.partition}: source ${p.sourceCommittedOffset} → ${p.targetOffset} (re-read ${p.reReadRecords}, ${p.reReadNote})`);
+      const perPartition = [0, 1, 2].map((q) => before.filter((v) => Number(v.slice(2)) % PARTITIONS === q).length);
+      expect(duplicates, `${name}: plan ${rows.join('; ')}; seen on primary per partition ${perPartition.join('/')}`).toBeLessThanOrEqual(reported[name]!);
+      const bases = [...new Set((translated.outputs.plan as Record<string, unknown>[]).filter((p) => p.group === name).map((p) => p.basis))].join('+');
+      summary.push(
+        `${name}: ${seenBefore.size} on primary, ${after.length} on dr, skipped ${skipped}, duplicates ${duplicates} (reported re-read ${reported[name]}, basis ${bases})`,
+      );
+    }
+    console.info(`streams/share move: ${summary.join('; ')}`);
+  });
+});
