@@ -27,6 +27,7 @@ export type FindingId =
   | 'checkpoints-stale'
   | 'group-not-checkpointed'
   | 'group-type-not-checkpointed'
+  | 'streams-state-not-replicated'
   | 'target-min-insync-low'
   | 'identity-bidirectional'
   | 'active-active-topic';

@@ -77,6 +77,30 @@ export async function checkFlow(
     return { findings, notes };
   }
 
+  // Kafka Streams applications whose state stores would restart empty on the target: their changelog topics
+  // (`<application.id>-…-changelog`) are replicated under a prefix the application never reads.
+  if (flow.replicationPolicy !== 'identity') {
+    const sourceTopicList = await source.listTopics();
+    const targetSet = new Set(targetTopics);
+    for (const g of await source.listGroups()) {
+      const changelogs = sourceTopicList.filter((x) => x.startsWith(`${g.groupId}-`) && x.endsWith('-changelog')).sort();
+      if (changelogs.length === 0) continue;
+      findings.push({
+        id: 'streams-state-not-replicated',
+        severity: 'high',
+        where,
+        subject: g.groupId,
+        evidence: {
+          groupType: g.type,
+          changelogTopics: changelogs,
+          onTargetAs: changelogs.map((c) => (targetSet.has(remoteTopic(flow, c)) ? remoteTopic(flow, c) : `${remoteTopic(flow, c)} (not on ${flow.target})`)),
+          readOnTargetFrom: changelogs,
+        },
+        fix: `Kafka Streams application "${g.groupId}" restores its state stores from ${changelogs.length === 1 ? changelogs[0] : 'its changelog topics'} on whichever cluster it runs; MM2 copies them to ${flow.target} as ${remoteTopic(flow, changelogs[0]!)}${changelogs.length > 1 ? ', …' : ''}, which it never reads, so after a failover its state starts empty (counts, joins and windows restart). Rebuild state on ${flow.target} from the input topics, replicate changelogs under their own names (IdentityReplicationPolicy for them), or accept and document the reset.`,
+      });
+    }
+  }
+
   // Same unprefixed topic name with records in both clusters (default policy: the target's copy is prefixed, so a
   // local topic of the same name is written by someone else — after a failover both streams mix).
   if (flow.replicationPolicy !== 'identity') {

@@ -56,4 +56,14 @@ describe('groups-resumed gates', () => {
       ])['no-unplanned-partitions'],
     ).toMatchObject({ ok: false, observed: { unplanned: ['g t/1: 0 (earliest; log 0–100)'] } });
   });
+
+  it("no-unplanned-partitions leaves out a Kafka Streams application's own repartition topic on the target (named g-…-repartition)", () => {
+    const r = gates([
+      ['t', 0, 55],
+      ['g-by-value-repartition', 0, 12],
+      ['other-by-value-repartition', 0, 12],
+    ])['no-unplanned-partitions'];
+    expect(r).toMatchObject({ ok: false, observed: { count: 1 } });
+    expect((r!.observed as { unplanned: string[] }).unplanned[0]).toMatch(/^g other-by-value-repartition\/0: 12/);
+  });
 });
