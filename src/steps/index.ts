@@ -1,6 +1,7 @@
 /** The built-in step kinds, registered explicitly. */
 import { StepRegistry } from '../engine/registry.js';
 import { checkReplicationLag } from './check-replication-lag.js';
+import { checkStreamsDrained } from './check-streams-drained.js';
 import { checkTargetGroups } from './check-target-groups.js';
 import { confirmScope } from './confirm-scope.js';
 import { estimateDataLoss } from './estimate-data-loss.js';
@@ -20,6 +21,7 @@ export function builtinRegistry(): StepRegistry {
     .register(checkTargetGroups)
     .register(freezeWrites)
     .register(checkReplicationLag)
+    .register(checkStreamsDrained)
     .register(estimateDataLoss)
     .register(stopReplication)
     .register(startReplication)

@@ -91,6 +91,7 @@ describe('kafka-failover drill', () => {
       'preflight',
       'freeze',
       'lag',
+      'drain',
       'stop-consumers',
       'stop-mm2',
       'translate',
