@@ -68,18 +68,15 @@ async function runAppOnPrimaryUntilCaughtUp() {
     }),
     { reject: false, all: true },
   );
-  try {
-    await eventually(
-      'the Streams application on primary to process the first records',
-      async () => ((await total(primary, output)) >= FIRST ? true : undefined),
-      120_000,
-    );
-    // Its repartition topic drained too (the output is written after it), so nothing is in flight when it stops.
-  } finally {
-    proc.kill('SIGTERM');
-    const r = await proc;
-    if ((await total(primary, output)) < FIRST) throw new Error(`the Streams application did not catch up:\n${r.all}`);
-  }
+  const caughtUp = await eventually(
+    'the Streams application on primary to process the first records',
+    async () => ((await total(primary, output)) >= FIRST ? true : undefined),
+    120_000,
+  ).catch((e: Error) => e);
+  // Its repartition topic drained too (the output is written after it), so nothing is in flight when it stops.
+  proc.kill('SIGTERM');
+  const r = await proc;
+  if (caughtUp instanceof Error) throw new Error(`${caughtUp.message}: the Streams application did not catch up:\n${r.all}`);
 }
 
 /** The planned failover runbook: the redirect hook starts the share consumer and the Streams application on dr. */
