@@ -23,10 +23,12 @@ const regexList = (v: string, prev: RegExp[] = []) => {
 };
 
 function printTranslation(r: TranslationResult): void {
-  const t = table(['group', 'topic', 'part', 'target offset', 'basis', 'ckpt age', 'source committed', 'since ckpt', 're-read', 'problem']);
+  const t = table(['group', 'type', 'topic', 'part', 'target offset', 'basis', 'ckpt age', 'source committed', 'since ckpt', 're-read', 'problem']);
   for (const p of r.partitions) {
     t.push([
       p.group,
+      // A share group's target offset is a share-partition start offset (set with AlterShareGroupOffsets).
+      `${p.groupType ?? '?'}${p.offsetKind === 'share-start-offset' ? ' (start offset)' : ''}`,
       p.topic,
       p.partition,
       p.targetOffset,
@@ -46,6 +48,11 @@ function printTranslation(r: TranslationResult): void {
     const u = table(['group', 'source topic', 'part', 'committed', 'reason', 'fallback']);
     for (const x of r.untranslated) u.push([x.group, x.sourceTopic, x.partition, x.sourceCommittedOffset, x.reason, x.fallback ? 'yes' : 'no']);
     process.stdout.write(`Source commits without a checkpoint:\n${u.toString()}\n`);
+  }
+  if (r.unmovableGroups.length) {
+    const u = table(['group', 'type', 'why it cannot be moved']);
+    for (const x of r.unmovableGroups) u.push([x.group, x.type, x.reason]);
+    process.stdout.write(`Groups that cannot be moved:\n${u.toString()}\n`);
   }
   if (r.corrupt.length)
     say(
@@ -83,6 +90,7 @@ export function registerOffsetsCommands(program: Command): void {
         if (o.output === 'json') {
           for (const p of r.partitions) process.stdout.write(JSON.stringify({ kind: 'translated', ...p }) + '\n');
           for (const u of r.untranslated) process.stdout.write(JSON.stringify({ kind: 'untranslated', ...u }) + '\n');
+          for (const u of r.unmovableGroups) process.stdout.write(JSON.stringify({ kind: 'unmovable', ...u }) + '\n');
           for (const c of r.corrupt) process.stdout.write(JSON.stringify({ kind: 'corrupt', ...c }) + '\n');
           process.stdout.write(
             JSON.stringify({

@@ -19,7 +19,7 @@
  * get the conservative offset-sync translation, marked `basis: 'offset-sync-fallback'`.
  */
 import type { FlowConfig } from '../clusters/schema.js';
-import type { CommittedOffset, GroupType, KafkaPort, PartitionOffsets } from '../kafka/port.js';
+import { type CommittedOffset, GroupApiUnavailableError, type GroupType, type KafkaPort, type PartitionOffsets, type ShareStartOffset } from '../kafka/port.js';
 import {
   checkpointsTopicCandidates,
   isInternalTopic,
@@ -86,6 +86,11 @@ export interface TranslationResult {
   offsetSyncsTopic: string | null;
   partitions: TranslatedPartition[];
   untranslated: UntranslatedPartition[];
+  /**
+   * Selected source groups whose positions cannot be read at all (e.g. a share group on a cluster without
+   * DescribeShareGroupOffsets): not movable, with the reason. `translate-offsets` blocks on them.
+   */
+  unmovableGroups: { group: string; type: GroupType; reason: string }[];
   groups: GroupTranslation[];
   corrupt: CorruptRecord[];
   reads: { checkpointRecords: number; offsetSyncRecords: number };
@@ -138,6 +143,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
   const sourceTypes = new Map<string, GroupType>();
   /** Share groups: per `group topic/partition`, how the position was read (see {@link sharePosition}). */
   const shareNotes = new Map<string, SharePosition>();
+  const unmovableGroups: TranslationResult['unmovableGroups'] = [];
   if (source) {
     const sourceEnds = new Map<string, PartitionOffsets[]>();
     const endOf = async (topic: string, partition: number) => {
@@ -151,7 +157,15 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
         continue;
       }
       const positions: CommittedOffset[] = [];
-      for (const o of await source.shareGroupOffsets(g.groupId)) {
+      let starts: ShareStartOffset[];
+      try {
+        starts = await source.shareGroupOffsets(g.groupId);
+      } catch (error) {
+        if (!(error instanceof GroupApiUnavailableError)) throw error;
+        unmovableGroups.push({ group: g.groupId, type: 'share', reason: `its start offsets cannot be read on ${source.alias}: ${error.message}` });
+        continue;
+      }
+      for (const o of starts) {
         const pos = sharePosition(o, await endOf(o.topic, o.partition));
         shareNotes.set(`${g.groupId} ${o.topic}/${o.partition}`, pos);
         positions.push({ topic: o.topic, partition: o.partition, offset: pos.position, metadata: '' });
@@ -278,6 +292,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
     offsetSyncsTopic: syncsTopic ?? null,
     partitions,
     untranslated,
+    unmovableGroups,
     groups: summarizePlan(partitions),
     corrupt,
     reads: { checkpointRecords: ckRead.recordsRead, offsetSyncRecords },

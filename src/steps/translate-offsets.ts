@@ -52,12 +52,22 @@ export const translateOffsetsStep = defineStep({
       gates: [
         offsetsInRangeGate(r.partitions, target),
         groupsTranslatedGate(
-          stuck.map((u) => `${u.group} ${u.sourceTopic}/${u.partition}${u.reason === 'streams-repartition-in-flight' ? `: ${u.detail}` : ''}`),
+          [
+            ...stuck.map((u) => `${u.group} ${u.sourceTopic}/${u.partition}${u.reason === 'streams-repartition-in-flight' ? `: ${u.detail}` : ''}`),
+            ...r.unmovableGroups.map((u) => `${u.group} (${u.type} group): not movable, ${u.reason}`),
+          ],
           input.allowUntranslated,
         ),
         groupsFoundGate(r.partitions),
       ],
-      outputs: { plan: r.partitions, groups: r.groups, untranslated: r.untranslated, reReadRecords: reRead, sourceReachable: r.sourceReachable },
+      outputs: {
+        plan: r.partitions,
+        groups: r.groups,
+        untranslated: r.untranslated,
+        unmovableGroups: r.unmovableGroups,
+        reReadRecords: reRead,
+        sourceReachable: r.sourceReachable,
+      },
     };
   },
 });

@@ -10,6 +10,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FlowConfig } from '../../../src/clusters/schema.js';
+import { GroupApiUnavailableError } from '../../../src/kafka/port.js';
 import { translateOffsets } from '../../../src/mm2/translate.js';
 import { MemoryKafka, mirrorPartition } from './memory-kafka.js';
 
@@ -179,6 +180,26 @@ describe('translateOffsets', () => {
     expect(row(r, 'queue-gaps', 1)).toMatchObject({ targetOffset: 22, reReadRecords: 28 });
     // Checkpointed classic groups keep their kind.
     expect(row(r, 'billing', 1)).toMatchObject({ offsetKind: 'committed-offset', groupType: 'classic' });
+  });
+
+  it('a share group whose start offsets the source cannot describe (no DescribeShareGroupOffsets) is reported as not movable', async () => {
+    const { primary, dr } = world();
+    primary.shareGroups.set('queue', [{ topic: 'orders', partition: 1, startOffset: 44, lag: 16 }]);
+    const source = {
+      ...primary.port(),
+      shareGroupOffsets: async () => {
+        throw new GroupApiUnavailableError('DescribeShareGroupOffsets', 1, { min: 0, max: 1 });
+      },
+    };
+    const r = await translateOffsets({ flow, source, target: dr.port(), now: () => NOW });
+    expect(r.unmovableGroups).toEqual([
+      {
+        group: 'queue',
+        type: 'share',
+        reason: 'its start offsets cannot be read on primary: broker 1 does not serve DescribeShareGroupOffsets v0–v1 (Kafka 4.1+ for share group offsets)',
+      },
+    ]);
+    expect(r.partitions.some((p) => p.group === 'queue')).toBe(false);
   });
 
   it("a Kafka Streams application's repartition topic is not moved; records in flight there are reported (they would be lost)", async () => {
