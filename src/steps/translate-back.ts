@@ -156,6 +156,8 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
     for (const c of localCommits) {
       if (plan.some((p) => p.group === c.group && p.sourceTopic === c.topic && p.partition === c.partition)) continue;
       const why = reverseCheckpointed.untranslated.find((u) => u.group === c.group && u.sourceTopic === c.topic && u.partition === c.partition);
+      // A Kafka Streams application's own (drained) repartition topic on dr: it recreates it on primary, nothing to move.
+      if (why?.reason === 'streams-internal-topic') continue;
       untranslatable.push(
         `${c.group} ${c.topic}/${c.partition}: ${why ? why.reason : reverseError ? `reverse checkpoints unreadable (${reverseError})` : 'no reverse checkpoint'}`,
       );
