@@ -152,12 +152,23 @@ describe('planned failover on the other sandbox shapes', () => {
       expect(s.kafkaVersion).toBe('3.9.1');
       const { events, summary } = await failover(s, opts.stateDir);
       // The same runbook moves classic groups; the preflight reports what 3.9 serves of the newer group APIs: no share
-      // groups (ShareGroupDescribe unavailable); KIP-848's preview APIs at v0 (its consumer groups are described too).
+      // groups (ShareGroupDescribe, share offsets unavailable), no streams groups; KIP-848's preview APIs at v0 (its
+      // consumer groups are described too).
       const preflight = events.find((e) => e.kind === 'gate' && e.step === 'preflight');
       expect(preflight?.gate).toMatchObject({
         id: 'target-groups-empty',
         ok: true,
-        observed: { groupApis: { ListGroups: 'v5', ConsumerGroupDescribe: 'v0', ShareGroupDescribe: 'unavailable', ConsumerGroupHeartbeat: 'v0' } },
+        observed: {
+          groupApis: {
+            ListGroups: 'v5',
+            ConsumerGroupDescribe: 'v0',
+            ShareGroupDescribe: 'unavailable',
+            StreamsGroupDescribe: 'unavailable',
+            DescribeShareGroupOffsets: 'unavailable',
+            AlterShareGroupOffsets: 'unavailable',
+            ConsumerGroupHeartbeat: 'v0',
+          },
+        },
       });
       console.info(`failover-variants (kafka 3.9.1): ${summary}`);
     } finally {

@@ -7,7 +7,10 @@
  * - a streams group (KIP-1071): a real Kafka Streams application (test/integration/jvm/SequenceStreamsApp.java) with a
  *   repartition topic, `group.protocol=streams`; its input-topic offsets are translated from offset syncs and
  *   committed on dr (admin commit: a simple classic group the application's first heartbeat turns into a streams
- *   group), its internal topic is not moved (it recreates its own on dr).
+ *   group), its internal topic is not moved (it recreates its own on dr);
+ * - the same Kafka Streams application on the classic protocol (a classic group MM2 checkpoints), whose commits on its
+ *   repartition topic MM2 checkpoints too and the tool leaves out.
+ * Both applications are stopped only after the planned failover's drain gate saw their repartition topics consumed.
  * Oracles: the values the share consumer printed on primary and on dr; the application's output topics on primary and
  * on dr (one output record per input record). Every produced record must appear at least once (0 skipped), and the
  * records seen twice must not exceed the re-reads the plan reported.
@@ -27,8 +30,12 @@ const id = uniqueName('ssm').replace('ssm-', '');
 const topic = `ssm-${id}`;
 const remote = `primary.${topic}`;
 const shareGroup = `ssm-share-${id}`;
-const app = `ssm-app-${id}`;
-const output = `ssm-out-${id}`;
+/** Two Kafka Streams applications: one on the streams protocol (a streams group), one on the classic protocol. */
+const apps = [
+  { name: 'app', id: `ssm-app-${id}`, output: `ssm-out-${id}`, protocol: 'streams' as const },
+  { name: 'capp', id: `ssm-capp-${id}`, output: `ssm-cout-${id}`, protocol: 'classic' as const },
+];
+const app = apps[0]!.id;
 const PARTITIONS = 3;
 const FIRST = 300;
 const TOTAL = 450;
@@ -42,7 +49,8 @@ let streamsLibs: string;
 let primary: KafkaPort;
 let dr: KafkaPort;
 let sharedOnPrimary: string[] = [];
-let appOutputOnPrimary: string[] = [];
+/** Each application's output on primary (one record per input record it processed there). */
+const appOutputOnPrimary: Record<string, string[]> = {};
 
 /** Every value in a topic of a cluster, read with a separate client (no group). */
 async function topicValues(port: KafkaPort, t: string): Promise<string[]> {
@@ -54,23 +62,23 @@ async function topicValues(port: KafkaPort, t: string): Promise<string[]> {
 
 const total = async (port: KafkaPort, t: string) => (await port.partitionOffsets(t)).reduce((s, p) => s + p.highWatermark, 0);
 
-/** The application on primary: runs until its output holds `FIRST` records, then SIGTERM (it commits and closes). */
-async function runAppOnPrimaryUntilCaughtUp() {
+/** An application on primary: runs until its output holds `FIRST` records, then SIGTERM (it commits and closes). */
+async function runAppOnPrimaryUntilCaughtUp(a: (typeof apps)[number]) {
   const proc: ResultPromise = execa(
     'java',
     sequenceStreamsAppArgs(streamsLibs, {
       bootstrap: sandbox().clusters.primary.bootstrapServers[0]!,
-      applicationId: app,
+      applicationId: a.id,
       input: topic,
-      output,
-      protocol: 'streams',
-      stateDir: path.join(tmp, 'state-primary'),
+      output: a.output,
+      protocol: a.protocol,
+      stateDir: path.join(tmp, `state-primary-${a.name}`),
     }),
     { reject: false, all: true },
   );
   const caughtUp = await eventually(
-    'the Streams application on primary to process the first records',
-    async () => ((await total(primary, output)) >= FIRST ? true : undefined),
+    `the Streams application ${a.id} on primary to process the first records`,
+    async () => ((await total(primary, a.output)) >= FIRST ? true : undefined),
     120_000,
   ).catch((e: Error) => e);
   // Its repartition topic drained too (the output is written after it), so nothing is in flight when it stops.
@@ -91,7 +99,22 @@ async function runbookForJvmClients(): Promise<string> {
   await writeFile(
     script,
     `#!/bin/sh\nset -e\n${background('share', consoleShareConsumerArgs(tools, { bootstrap: drBootstrap, topic: remote, group: shareGroup, clientId: 'kf-share-dr' }))}\n` +
-      `${background('app', sequenceStreamsAppArgs(streamsLibs, { bootstrap: drBootstrap, applicationId: app, input: remote, output, protocol: 'streams', stateDir: path.join(tmp, 'state-dr') }))}\n`,
+      apps
+        .map((a) =>
+          background(
+            a.name,
+            sequenceStreamsAppArgs(streamsLibs, {
+              bootstrap: drBootstrap,
+              applicationId: a.id,
+              input: remote,
+              output: a.output,
+              protocol: a.protocol,
+              stateDir: path.join(tmp, `state-dr-${a.name}`),
+            }),
+          ),
+        )
+        .join('\n') +
+      '\n',
   );
   const src = await readFile('runbooks/planned-failover.yaml', 'utf8');
   const hook = (action: string) => `["\${tool.argv}", sandbox, traffic-ctl, ${action}, --state-dir, "\${params.stateDir}"]`;
@@ -110,7 +133,7 @@ const printedBy = (name: string) =>
     : [];
 
 function stopDrClients() {
-  for (const name of ['share', 'app']) {
+  for (const name of ['share', ...apps.map((a) => a.name)]) {
     const pidFile = path.join(tmp ?? '', `${name}.pid`);
     if (!existsSync(pidFile)) continue;
     try {
@@ -130,8 +153,10 @@ beforeAll(async () => {
   primary = createKafkaPort('primary', { bootstrapServers: sandbox().clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: sandbox().clusters.dr.bootstrapServers });
   await primary.createTopic(topic, PARTITIONS);
-  await primary.createTopic(output, PARTITIONS);
-  await dr.createTopic(output, PARTITIONS); // the application's output on dr (a dr-local topic of the same name)
+  for (const a of apps) {
+    await primary.createTopic(a.output, PARTITIONS);
+    await dr.createTopic(a.output, PARTITIONS); // the application's output on dr (a dr-local topic of the same name)
+  }
   const produce = (from: number, to: number) =>
     primary.produce(
       topic,
@@ -163,15 +188,18 @@ beforeAll(async () => {
   sharedOnPrimary = shared.stdout.split('\n').filter((l) => l.startsWith('r-'));
   expect(sharedOnPrimary).toHaveLength(SHARE_READ);
 
-  // The Streams application processes everything produced so far, then stops.
-  await runAppOnPrimaryUntilCaughtUp();
-  appOutputOnPrimary = await topicValues(primary, output);
+  // The Streams applications process everything produced so far, then stop.
+  for (const a of apps) {
+    await runAppOnPrimaryUntilCaughtUp(a);
+    appOutputOnPrimary[a.id] = await topicValues(primary, a.output);
+  }
 
   // Then 150 more records: both groups stopped mid-stream.
   await produce(FIRST, TOTAL);
-  const [share, streams] = await primary.describeGroups([shareGroup, app]);
+  const [share, streams, classic] = await primary.describeGroups([shareGroup, app, apps[1]!.id]);
   expect(share).toMatchObject({ type: 'share', state: 'Empty', members: 0 });
   expect(streams).toMatchObject({ type: 'streams', streamsTopology: { sourceTopics: [topic], repartitionTopics: [`${app}-by-value-repartition`] } });
+  expect(classic).toMatchObject({ type: 'classic', protocolType: 'consumer' });
   await eventually(`dr to hold all ${TOTAL} records of ${topic}`, async () =>
     (await dr.listTopics()).includes(remote) && (await total(dr, remote)) >= TOTAL ? true : undefined,
   );
@@ -182,71 +210,73 @@ afterAll(async () => {
   await Promise.allSettled([primary?.close(), dr?.close()]);
 });
 
-describe('moving a share group and a Kafka Streams application (streams group) with the planned failover', { shuffle: false }, () => {
-  it('both resume on dr from offsets translated through offset syncs: 0 skipped, duplicates ≤ reported re-reads', async () => {
+describe('moving a share group and Kafka Streams applications (streams and classic protocol) with the planned failover', { shuffle: false }, () => {
+  it('all resume on dr from translated offsets: 0 skipped, duplicates ≤ reported re-reads', async () => {
     const runbook = await runbookForJvmClients();
+    const capp = apps[1]!.id;
     const r = await runCli([
       'run',
       runbook,
       '--yes',
       '--output',
       'json',
-      ...sandboxRunArgs(path.join(tmp, 'runs'), { groups: `${shareGroup}|${app}`, topics: topic }),
+      ...sandboxRunArgs(path.join(tmp, 'runs'), { groups: [shareGroup, ...apps.map((a) => a.id)].join('|'), topics: topic }),
     ]);
     const events = r.stdout
       .trim()
       .split('\n')
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Record<string, any>);
-    expect(
-      events.at(-1),
-      `${r.stderr}\n${printedBy('app')}\n${existsSync(path.join(tmp, 'app.err')) ? readFileSync(path.join(tmp, 'app.err'), 'utf8').slice(-3000) : ''}`,
-    ).toMatchObject({
-      kind: 'run.finished',
-      outcome: 'succeeded',
-      exitCode: 0,
-    });
+    const errTail = (name: string) => (existsSync(path.join(tmp, `${name}.err`)) ? readFileSync(path.join(tmp, `${name}.err`), 'utf8').slice(-2000) : '');
+    expect(events.at(-1), `${r.stderr}\n${errTail('app')}\n${errTail('capp')}`).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
+    // The drain gate found both applications, nothing in flight in their repartition topics.
+    const drain = events.find((e) => e.kind === 'gate' && e.step === 'drain' && e.final);
+    expect(drain?.gate).toMatchObject({ id: 'streams-repartition-drained', ok: true, observed: { inFlightRecords: 0 } });
+    expect([...(drain!.gate.observed.applications as string[])].sort()).toEqual(apps.map((a) => a.id).sort());
+
     const translated = events.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!;
     const plan = translated.outputs.plan as { group: string; topic: string; offsetKind: string; basis: string; groupType: string }[];
-    // Only the input topic is moved, each group with its kind of offsets; the app's repartition topic is not.
+    // Only the input topic is moved, each group with its kind of offsets; the applications' repartition topics are not.
     expect([...new Set(plan.map((p) => `${p.group} ${p.topic} ${p.offsetKind} ${p.groupType}`))].sort()).toEqual(
-      [`${app} ${remote} committed-offset streams`, `${shareGroup} ${remote} share-start-offset share`].sort(),
+      [`${app} ${remote} committed-offset streams`, `${capp} ${remote} committed-offset classic`, `${shareGroup} ${remote} share-start-offset share`].sort(),
     );
     const untranslated = translated.outputs.untranslated as { group: string; sourceTopic: string; reason: string }[];
-    expect(new Set(untranslated.filter((u) => u.sourceTopic === topic).map((u) => u.reason))).toEqual(new Set(['group-type-not-checkpointed']));
-    expect(untranslated.filter((u) => u.group === app && u.sourceTopic !== topic).every((u) => u.reason === 'streams-internal-topic')).toBe(true);
+    expect(new Set(untranslated.filter((u) => u.group !== capp && u.sourceTopic === topic).map((u) => u.reason))).toEqual(
+      new Set(['group-type-not-checkpointed']),
+    );
+    expect(untranslated.filter((u) => u.sourceTopic !== topic).every((u) => u.reason === 'streams-internal-topic')).toBe(true);
     const reported = Object.fromEntries((translated.outputs.groups as { group: string; reReadRecords: number }[]).map((g) => [g.group, g.reReadRecords]));
 
     // Resumed on dr: every record seen on primary before or on dr now.
-    const drOutput = async () => topicValues(dr, output);
+    const missing = async () => {
+      const share = new Set([...sharedOnPrimary, ...printedBy('share')]);
+      const out: Record<string, number> = { [shareGroup]: everyValue.filter((v) => !share.has(v)).length };
+      for (const a of apps) {
+        const seen = new Set([...appOutputOnPrimary[a.id]!, ...(await topicValues(dr, a.output))]);
+        out[a.id] = everyValue.filter((v) => !seen.has(v)).length;
+      }
+      return out;
+    };
     await eventually(
-      'the share group and the Streams application to get, on dr, every record they had not processed on primary',
-      async () => {
-        const share = new Set([...sharedOnPrimary, ...printedBy('share')]);
-        const appSeen = new Set([...appOutputOnPrimary, ...(await drOutput())]);
-        return everyValue.every((v) => share.has(v) && appSeen.has(v)) ? true : undefined;
-      },
+      'the share group and the Streams applications to get, on dr, every record they had not processed on primary',
+      async () => (Object.values(await missing()).every((n) => n === 0) ? true : undefined),
       120_000,
     ).catch(async (e: Error) => {
-      const share = new Set([...sharedOnPrimary, ...printedBy('share')]);
-      const appSeen = new Set([...appOutputOnPrimary, ...(await drOutput())]);
-      throw new Error(
-        `${e.message}\nmissing for the share group: ${everyValue.filter((v) => !share.has(v)).length}, for the app: ${everyValue.filter((v) => !appSeen.has(v)).length}`,
-      );
+      throw new Error(`${e.message}\nmissing: ${JSON.stringify(await missing())}`);
     });
-    const described = await dr.describeGroups([shareGroup, app]);
+    const described = await dr.describeGroups([shareGroup, app, capp]);
     expect(described.map((g) => [g.groupId, g.type, g.members])).toEqual([
       [shareGroup, 'share', 1],
       [app, 'streams', 1],
+      [capp, 'classic', 1],
     ]);
-    const appOnDr = await drOutput();
+    const onDr: Record<string, string[]> = { [shareGroup]: printedBy('share') };
+    for (const a of apps) onDr[a.id] = await topicValues(dr, a.output);
     stopDrClients();
 
     const summary: string[] = [];
-    for (const [name, before, after] of [
-      [shareGroup, sharedOnPrimary, printedBy('share')],
-      [app, appOutputOnPrimary, appOnDr],
-    ] as const) {
+    for (const [name, before] of [[shareGroup, sharedOnPrimary], ...apps.map((a) => [a.id, appOutputOnPrimary[a.id]!] as const)] as const) {
+      const after = onDr[name]!;
       const seenBefore = new Set(before);
       const duplicates = after.filter((v) => seenBefore.has(v)).length;
       const skipped = everyValue.filter((v) => !seenBefore.has(v) && !after.includes(v)).length;
