@@ -10,7 +10,7 @@
  *   group), its internal topic is not moved (it recreates its own on dr);
  * - the same Kafka Streams application on the classic protocol (a classic group MM2 checkpoints), whose commits on its
  *   repartition topic MM2 checkpoints too and the tool leaves out.
- * Both applications are stopped only after the planned failover's drain gate saw their repartition topics consumed.
+ * The planned failover's drain gate finds both applications with their repartition topics consumed (0 in flight).
  * Oracles: the values the share consumer printed on primary and on dr; the application's output topics on primary and
  * on dr (one output record per input record). Every produced record must appear at least once (0 skipped), and the
  * records seen twice must not exceed the re-reads the plan reported.
