@@ -1,18 +1,4 @@
-/**
- * Moving groups of the KIP-848 consumer protocol (issue 14, item 2) with the planned failover runbook, on a real
- * Kafka 4.x sandbox with real MirrorMaker 2, and real consumers: Kafka's own console consumer from the kafka-tools jar.
- * - `modern`: a consumer-protocol group on primary (type `consumer`), already present on dr as an *empty consumer
- *   group* (a consumer-protocol member read one record there and left). The admin commit with member epoch −1 is
- *   accepted because the group has no members (ConsumerGroup.validateOffsetCommit).
- * - `legacy`: a classic group on primary whose consumers come back on dr with `group.protocol=consumer`. On dr the
- *   admin commit creates a simple classic group, which the first consumer-protocol member replaces by a consumer
- *   group, keeping the committed offsets (GroupMetadataManager.getOrMaybeCreateConsumerGroup).
- * Oracle: the records each group printed on primary before it stopped (it commits exactly what it printed) and what
- * it prints on dr after the redirect. Every produced record must be printed at least once (0 skipped), and the
- * records printed twice must not exceed the re-reads the plan reported. docs/design/group-types.md explains the rules.
- */
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -20,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { eventually, kafkaFor, resetSharedSandbox, runCli, sandbox, sandboxRunArgs, uniqueName, waitForCheckpoints, waitForFreeLease } from './helpers.js';
-import { consoleConsumerArgs, kafkaToolsLibs } from './jvm-clients.js';
+import { backgroundJava, consoleConsumerArgs, kafkaToolsLibs, killBackground, plannedFailoverWithRedirect, printedLines } from './jvm-clients.js';
 
 const id = uniqueName('gpm').replace('gpm-', '');
 const topic = `gpm-${id}`;
@@ -72,56 +58,31 @@ async function committedTotal(alias: 'primary' | 'dr', group: string, t: string)
   }
 }
 
-/** The planned failover runbook with hooks for this test's consumers instead of the sandbox traffic generator. */
-async function runbookForConsoleConsumers(): Promise<string> {
-  // redirect: the two groups start on dr with the consumer protocol, in the background (the hook returns at once),
-  // printing to files and leaving their PIDs for the test to stop them.
-  const start = (group: string) => {
-    const args = consoleConsumerArgs(libs, {
-      bootstrap: sandbox().clusters.dr.bootstrapServers[0]!,
-      topic: remote,
+/**
+ * The planned failover runbook whose redirect starts the two groups on dr with the consumer protocol, in the
+ * background, printing to files and leaving their PIDs for the test to stop them.
+ */
+function runbookForConsoleConsumers(): Promise<string> {
+  const start = (group: string) =>
+    backgroundJava(
+      tmp,
       group,
-      protocol: 'consumer',
-      clientId: `kf-consumer-dr-${group.split('-')[1]}`,
-      autoCommit: true,
-    });
-    const quoted = ['java', ...args].map((a) => `'${a}'`).join(' ');
-    const f = path.join(tmp, group);
-    return `nohup ${quoted} > '${f}.out' 2> '${f}.err' < /dev/null &\necho $! > '${f}.pid'`;
-  };
-  const script = path.join(tmp, 'redirect.sh');
-  await writeFile(script, `#!/bin/sh\nset -e\n${start(modern)}\n${start(legacy)}\n`);
-  const src = await readFile('runbooks/planned-failover.yaml', 'utf8');
-  const hook = (action: string) => `["\${tool.argv}", sandbox, traffic-ctl, ${action}, --state-dir, "\${params.stateDir}"]`;
-  // Nothing produces while the groups are moved (the records were written before), and the groups on primary have
-  // already stopped: the freeze and stop-consumers hooks have nothing to do.
-  const out = src.replace(hook('freeze'), '["true"]').replace(hook('stop-consumers'), '["true"]').replace(hook('redirect'), `["sh", "${script}"]`);
-  expect(out).not.toContain('traffic-ctl');
-  const file = path.join(tmp, 'planned-failover-console.yaml');
-  await writeFile(file, out);
-  return file;
+      consoleConsumerArgs(libs, {
+        bootstrap: sandbox().clusters.dr.bootstrapServers[0]!,
+        topic: remote,
+        group,
+        protocol: 'consumer',
+        clientId: `kf-consumer-dr-${group.split('-')[1]}`,
+        autoCommit: true,
+      }),
+    );
+  return plannedFailoverWithRedirect(tmp, [start(modern), start(legacy)]);
 }
 
 /** Values printed so far by a group's consumer on dr (started by the redirect hook). */
-const printedOnDr = (group: string) =>
-  existsSync(path.join(tmp, `${group}.out`))
-    ? readFileSync(path.join(tmp, `${group}.out`), 'utf8')
-        .split('\n')
-        .filter((l) => l.startsWith('r-'))
-    : [];
+const printedOnDr = (group: string) => printedLines(tmp, group);
 
-async function stopDrConsumers() {
-  for (const g of [modern, legacy]) {
-    const pidFile = path.join(tmp ?? '', `${g}.pid`);
-    if (!existsSync(pidFile)) continue;
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
+const stopDrConsumers = () => killBackground(tmp, [modern, legacy]);
 
 beforeAll(async () => {
   await resetSharedSandbox();
@@ -158,7 +119,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  await stopDrConsumers();
+  stopDrConsumers();
   await Promise.allSettled([primary?.close(), dr?.close()]);
 });
 
@@ -209,7 +170,7 @@ describe('moving consumer-protocol groups (KIP-848) with the planned failover', 
       [modern, 'consumer', 1],
       [legacy, 'consumer', 1],
     ]);
-    await stopDrConsumers();
+    stopDrConsumers();
 
     const summary: string[] = [];
     for (const g of [modern, legacy]) {

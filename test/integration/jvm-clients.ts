@@ -3,11 +3,14 @@
  * consumer (`org.apache.kafka.tools.consumer.ConsoleConsumer`, kafka-tools jar), which speaks the classic or the
  * KIP-848 consumer protocol (`group.protocol`), as applications do.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { cacheRoot, renderPom } from '../../src/rehearsal/sandbox/jars.js';
+
+/** JVM flags of the test clients: small heap start, serial GC, C1 only (fast start on 2 cores), no perf data file. */
+const JVM_CLIENT_FLAGS = ['-Xms64m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-XX:-UsePerfData'];
 
 /** Kafka's own tools for a Kafka version, resolved with Maven once into the per-user cache; returns the libs folder. */
 export function kafkaToolsLibs(version: string): Promise<string> {
@@ -59,11 +62,8 @@ export interface ConsoleConsumerOptions {
 export function consoleConsumerArgs(libs: string, o: ConsoleConsumerOptions): string[] {
   const prop = (kv: string) => ['--consumer-property', kv];
   return [
-    '-Xms64m',
+    ...JVM_CLIENT_FLAGS,
     '-Xmx192m',
-    '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
-    '-XX:-UsePerfData',
     '-cp',
     `${libs}/*`,
     'org.apache.kafka.tools.consumer.ConsoleConsumer',
@@ -89,11 +89,8 @@ export function consoleShareConsumerArgs(
 ): string[] {
   const prop = (kv: string) => ['--command-property', kv];
   return [
-    '-Xms64m',
+    ...JVM_CLIENT_FLAGS,
     '-Xmx192m',
-    '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
-    '-XX:-UsePerfData',
     '-cp',
     `${libs}/*`,
     'org.apache.kafka.tools.consumer.ConsoleShareConsumer',
@@ -133,11 +130,8 @@ export function sequenceStreamsAppArgs(
   o: { bootstrap: string; applicationId: string; input: string; output: string; protocol: 'classic' | 'streams'; stateDir: string },
 ): string[] {
   return [
-    '-Xms64m',
+    ...JVM_CLIENT_FLAGS,
     '-Xmx256m',
-    '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
-    '-XX:-UsePerfData',
     '-cp',
     `${libs}/*`,
     path.resolve('test/integration/jvm/SequenceStreamsApp.java'),
@@ -148,4 +142,56 @@ export function sequenceStreamsAppArgs(
     o.protocol,
     o.stateDir,
   ];
+}
+
+/**
+ * Shell lines that start `java <args>` in the background (the hook returns at once), its output in `<dir>/<name>.out`
+ * and `.err`, its PID in `<dir>/<name>.pid` (see {@link printedLines}, {@link killBackground}).
+ */
+export function backgroundJava(dir: string, name: string, args: string[]): string {
+  const quoted = ['java', ...args].map((a) => `'${a}'`).join(' ');
+  const f = path.join(dir, name);
+  return `nohup ${quoted} > '${f}.out' 2> '${f}.err' < /dev/null &\necho $! > '${f}.pid'`;
+}
+
+/** Lines starting with `r-` (record values) printed so far by a client started with {@link backgroundJava}. */
+export function printedLines(dir: string, name: string): string[] {
+  const f = path.join(dir, `${name}.out`);
+  return existsSync(f)
+    ? readFileSync(f, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('r-'))
+    : [];
+}
+
+/** SIGKILLs the clients started with {@link backgroundJava} (those that are gone already are skipped). */
+export function killBackground(dir: string | undefined, names: readonly string[]): void {
+  for (const name of names) {
+    const pidFile = path.join(dir ?? '', `${name}.pid`);
+    if (!dir || !existsSync(pidFile)) continue;
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * The shipped planned failover runbook with the sandbox traffic generator's hooks replaced for tests whose clients
+ * run on the JVM: nothing produces while the groups move and the groups on primary have already stopped (freeze and
+ * stop-consumers do nothing), and `redirect` runs `redirectLines` (e.g. {@link backgroundJava}) as a shell script.
+ * Returns the runbook's path in `dir`.
+ * @throws Error when the shipped runbook no longer has the three hooks this replaces.
+ */
+export async function plannedFailoverWithRedirect(dir: string, redirectLines: string[]): Promise<string> {
+  const script = path.join(dir, 'redirect.sh');
+  await writeFile(script, `#!/bin/sh\nset -e\n${redirectLines.join('\n')}\n`);
+  const src = await readFile('runbooks/planned-failover.yaml', 'utf8');
+  const hook = (action: string) => `["\${tool.argv}", sandbox, traffic-ctl, ${action}, --state-dir, "\${params.stateDir}"]`;
+  const out = src.replace(hook('freeze'), '["true"]').replace(hook('stop-consumers'), '["true"]').replace(hook('redirect'), `["sh", "${script}"]`);
+  if (out.includes('traffic-ctl')) throw new Error('runbooks/planned-failover.yaml changed: a traffic-ctl hook was not replaced');
+  const file = path.join(dir, 'planned-failover-jvm-clients.yaml');
+  await writeFile(file, out);
+  return file;
 }

@@ -16,7 +16,7 @@
  * records seen twice must not exceed the re-reads the plan reported.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa, type ResultPromise } from 'execa';
@@ -24,7 +24,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { eventually, resetSharedSandbox, runCli, sandbox, sandboxRunArgs, uniqueName, waitForFreeLease } from './helpers.js';
-import { consoleShareConsumerArgs, kafkaStreamsLibs, kafkaToolsLibs, sequenceStreamsAppArgs, shareGroupResetToEarliestArgs } from './jvm-clients.js';
+import {
+  backgroundJava,
+  consoleShareConsumerArgs,
+  kafkaStreamsLibs,
+  kafkaToolsLibs,
+  killBackground,
+  plannedFailoverWithRedirect,
+  printedLines,
+  sequenceStreamsAppArgs,
+  shareGroupResetToEarliestArgs,
+} from './jvm-clients.js';
 
 const id = uniqueName('ssm').replace('ssm-', '');
 const topic = `ssm-${id}`;
@@ -87,62 +97,31 @@ async function runAppOnPrimaryUntilCaughtUp(a: (typeof apps)[number]) {
   if (caughtUp instanceof Error) throw new Error(`${caughtUp.message}: the Streams application did not catch up:\n${r.all}`);
 }
 
-/** The planned failover runbook: the redirect hook starts the share consumer and the Streams application on dr. */
-async function runbookForJvmClients(): Promise<string> {
-  const background = (name: string, args: string[]) => {
-    const quoted = ['java', ...args].map((a) => `'${a}'`).join(' ');
-    const f = path.join(tmp, name);
-    return `nohup ${quoted} > '${f}.out' 2> '${f}.err' < /dev/null &\necho $! > '${f}.pid'`;
-  };
+/** The planned failover runbook: the redirect hook starts the share consumer and the Streams applications on dr. */
+function runbookForJvmClients(): Promise<string> {
   const drBootstrap = sandbox().clusters.dr.bootstrapServers[0]!;
-  const script = path.join(tmp, 'redirect.sh');
-  await writeFile(
-    script,
-    `#!/bin/sh\nset -e\n${background('share', consoleShareConsumerArgs(tools, { bootstrap: drBootstrap, topic: remote, group: shareGroup, clientId: 'kf-share-dr' }))}\n` +
-      apps
-        .map((a) =>
-          background(
-            a.name,
-            sequenceStreamsAppArgs(streamsLibs, {
-              bootstrap: drBootstrap,
-              applicationId: a.id,
-              input: remote,
-              output: a.output,
-              protocol: a.protocol,
-              stateDir: path.join(tmp, `state-dr-${a.name}`),
-            }),
-          ),
-        )
-        .join('\n') +
-      '\n',
-  );
-  const src = await readFile('runbooks/planned-failover.yaml', 'utf8');
-  const hook = (action: string) => `["\${tool.argv}", sandbox, traffic-ctl, ${action}, --state-dir, "\${params.stateDir}"]`;
-  const out = src.replace(hook('freeze'), '["true"]').replace(hook('stop-consumers'), '["true"]').replace(hook('redirect'), `["sh", "${script}"]`);
-  expect(out).not.toContain('traffic-ctl');
-  const file = path.join(tmp, 'planned-failover-jvm.yaml');
-  await writeFile(file, out);
-  return file;
+  return plannedFailoverWithRedirect(tmp, [
+    backgroundJava(tmp, 'share', consoleShareConsumerArgs(tools, { bootstrap: drBootstrap, topic: remote, group: shareGroup, clientId: 'kf-share-dr' })),
+    ...apps.map((a) =>
+      backgroundJava(
+        tmp,
+        a.name,
+        sequenceStreamsAppArgs(streamsLibs, {
+          bootstrap: drBootstrap,
+          applicationId: a.id,
+          input: remote,
+          output: a.output,
+          protocol: a.protocol,
+          stateDir: path.join(tmp, `state-dr-${a.name}`),
+        }),
+      ),
+    ),
+  ]);
 }
 
-const printedBy = (name: string) =>
-  existsSync(path.join(tmp, `${name}.out`))
-    ? readFileSync(path.join(tmp, `${name}.out`), 'utf8')
-        .split('\n')
-        .filter((l) => l.startsWith('r-'))
-    : [];
+const printedBy = (name: string) => printedLines(tmp, name);
 
-function stopDrClients() {
-  for (const name of ['share', ...apps.map((a) => a.name)]) {
-    const pidFile = path.join(tmp ?? '', `${name}.pid`);
-    if (!existsSync(pidFile)) continue;
-    try {
-      process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
+const stopDrClients = () => killBackground(tmp, ['share', ...apps.map((a) => a.name)]);
 
 beforeAll(async () => {
   await resetSharedSandbox();

@@ -27,6 +27,15 @@ const row = (group: string, partition: number, targetOffset: number) =>
     commitsSinceCheckpoint: 0,
   });
 
+/** The step's context over one target port; each write is recorded in `writes`, then done. */
+const stepContext = (port: unknown, writes: WriteDescription[] = []) =>
+  ({
+    flow: { target: 'dr' },
+    kafka: () => port,
+    note: () => {},
+    write: async (w: WriteDescription, fn: () => Promise<unknown>) => (writes.push(w), fn()),
+  }) as unknown as StepContext;
+
 describe('reset-consumer-groups', () => {
   it('commits every planned targetOffset with its metadata, audited as before → after', async () => {
     const dr = new MemoryKafka('dr');
@@ -38,12 +47,7 @@ describe('reset-consumer-groups', () => {
         ids.map((groupId) => ({ groupId, type: 'classic' as const, state: 'Empty', protocolType: 'consumer', members: 0, memberDetails: [] })),
     };
     const writes: WriteDescription[] = [];
-    const ctx = {
-      flow: { target: 'dr' },
-      kafka: () => port,
-      note: () => {},
-      write: async (w: WriteDescription, fn: () => Promise<unknown>) => (writes.push(w), fn()),
-    } as unknown as StepContext;
+    const ctx = stepContext(port, writes);
     const input = resetConsumerGroups.input.parse({ plan: [row('billing', 0, 20), row('billing', 1, 7)] });
     const checked = await resetConsumerGroups.check(ctx, input);
     expect(checked.gates).toMatchObject([
@@ -77,12 +81,7 @@ describe('reset-consumer-groups', () => {
         ids.map((groupId) => ({ groupId, type: 'classic' as const, state: 'Dead', protocolType: '', members: 0, memberDetails: [] })),
     };
     const writes: WriteDescription[] = [];
-    const ctx = {
-      flow: { target: 'dr' },
-      kafka: () => port,
-      note: () => {},
-      write: async (w: WriteDescription, fn: () => Promise<unknown>) => (writes.push(w), fn()),
-    } as unknown as StepContext;
+    const ctx = stepContext(port, writes);
     const share = (partition: number, targetOffset: number) => ({
       ...row('queue', partition, targetOffset),
       offsetKind: 'share-start-offset' as const,
@@ -108,7 +107,7 @@ describe('reset-consumer-groups', () => {
       describeGroups: async (ids: string[]) =>
         ids.map((groupId) => ({ groupId, type: types[groupId]!, state: 'Empty', protocolType: '', members: 0, memberDetails: [] })),
     };
-    const ctx = { flow: { target: 'dr' }, kafka: () => port, note: () => {} } as unknown as StepContext;
+    const ctx = stepContext(port);
     const input = resetConsumerGroups.input.parse({
       plan: [{ ...row('queue', 0, 4), offsetKind: 'share-start-offset' }, row('billing', 0, 5)],
     });
