@@ -32,7 +32,7 @@ function printTranslation(r: TranslationResult): void {
       p.topic,
       p.partition,
       p.targetOffset,
-      p.basis === 'checkpoint' ? 'checkpoint' : 'offset-sync fallback',
+      p.basis === 'checkpoint' ? 'checkpoint' : p.basis === 'record-match' ? 'record match' : 'offset-sync fallback',
       p.checkpoint ? seconds(p.checkpoint.ageMs) : '',
       p.sourceCommittedOffset ?? '?',
       p.commitsSinceCheckpoint ?? '?',
@@ -75,6 +75,12 @@ export function registerOffsetsCommands(program: Command): void {
     .option('--group <regex>', 'only groups matching (repeatable)', regexList)
     .option('--exclude-group <regex>', 'leave out groups matching (repeatable)', regexList)
     .option('--source-unreachable', 'do not contact the source cluster (emergency: checkpoints alone)')
+    .option(
+      '--method <method>',
+      'mm2 (checkpoints, offset syncs where none) or record-match (then each offset made exact by finding the next record on the target; needs the source)',
+      oneOf('mm2', 'record-match'),
+      'mm2',
+    )
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
       const ports = await openFlow(o);
@@ -86,6 +92,7 @@ export function registerOffsetsCommands(program: Command): void {
           ...(ports.source ? { source: ports.source } : {}),
           include: o.group ?? [],
           exclude: o.excludeGroup ?? [],
+          method: o.method,
         });
         if (o.output === 'json') {
           for (const p of r.partitions) process.stdout.write(JSON.stringify({ kind: 'translated', ...p }) + '\n');

@@ -22,6 +22,8 @@ export const PLAN_BASES = [
   'offset-sync-fallback',
   /** Failback of a returning topic: the forward flow's offset syncs read backwards (downstream → upstream). */
   'forward-offset-sync-reversed',
+  /** The record the group reads next on the source, found on the target (src/mm2/record-match.ts): exact. */
+  'record-match',
 ] as const;
 
 const offset = z.number().int().min(0);

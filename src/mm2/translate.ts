@@ -30,6 +30,7 @@ import {
   upstreamTopic,
 } from './naming.js';
 import { OffsetSyncIndex } from './offset-sync-index.js';
+import { matchRecord } from './record-match.js';
 import { boundsProblem, summarizePlan, withBoundsProblem, type GroupTranslation, type OffsetPlanRow } from './plan.js';
 import { latestCheckpoints, readCheckpoints, readOffsetSyncs, type CheckpointRecord, type CorruptRecord } from './read-internal.js';
 
@@ -71,6 +72,12 @@ export interface TranslateOptions {
   source?: KafkaPort;
   /** Only groups matching one of these (default: all). */
   include?: RegExp[];
+  /**
+   * `mm2` (default): MM2's checkpoints, offset syncs where there are none (conservative). `record-match`: then, with
+   * the source reachable, each row is made exact by finding on the target the record the group reads next on the
+   * source (src/mm2/record-match.ts); rows with no match keep the conservative offset.
+   */
+  method?: 'mm2' | 'record-match';
   /** Leave out groups matching one of these. */
   exclude?: RegExp[];
   /** Clock (epoch ms); default Date.now. */
@@ -279,6 +286,38 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
         }
       }
       untranslated.push({ group, sourceTopic: c.topic, partition: c.partition, sourceCommittedOffset: c.offset, reason, detail, fallback });
+    }
+  }
+
+  if (o.method === 'record-match' && source) {
+    const sourceEnds = new Map<string, PartitionOffsets[]>();
+    for (const [i, row] of partitions.entries()) {
+      if (row.sourceCommittedOffset === null || row.problem) continue;
+      if (!sourceEnds.has(row.sourceTopic)) sourceEnds.set(row.sourceTopic, await source.partitionOffsets(row.sourceTopic));
+      const sourceEnd = sourceEnds.get(row.sourceTopic)!.find((p) => p.partition === row.partition)?.highWatermark;
+      if (sourceEnd === undefined) continue;
+      const m = await matchRecord({
+        source,
+        target,
+        syncs: syncIndex,
+        sourceTopic: row.sourceTopic,
+        targetTopic: row.topic,
+        partition: row.partition,
+        u: row.sourceCommittedOffset,
+        sourceEnd,
+        targetEnd: row.highWatermark,
+      });
+      if (!m) continue;
+      // Both the conservative offset and the match are at or before the copy of the next record: the larger is exact.
+      const targetOffset = Math.max(row.targetOffset, m.targetOffset);
+      const share = shareNotes.get(`${row.group} ${row.sourceTopic}/${row.partition}`);
+      partitions[i] = withBoundsProblem({
+        ...row,
+        targetOffset,
+        basis: 'record-match',
+        reReadRecords: share ? share.completedAbove : 0,
+        reReadNote: `record match: ${m.how}${share ? `; ${share.note}` : ''}`,
+      });
     }
   }
 

@@ -21,6 +21,8 @@ export const translateOffsetsStep = defineStep({
     groups: regexString.default('.*'),
     excludeGroups: regexString.optional(),
     allowUntranslated: z.boolean().default(false),
+    /** `mm2` (checkpoints; offset syncs where none) or `record-match` (each offset made exact when the source answers). */
+    method: z.enum(['mm2', 'record-match']).default('mm2'),
   }),
   async check(ctx, input) {
     const { source, target } = ctx.flow;
@@ -30,6 +32,7 @@ export const translateOffsetsStep = defineStep({
       target: ctx.kafka(target),
       ...(up ? { source: ctx.kafka(source) } : {}),
       include: [new RegExp(`^(?:${input.groups})$`)],
+      method: input.method,
       exclude: input.excludeGroups ? [new RegExp(`^(?:${input.excludeGroups})$`)] : [],
     });
     // A partition nothing can translate blocks: no checkpoint and no offset sync at or below the source position

@@ -221,6 +221,22 @@ describe('translateOffsets', () => {
     );
   });
 
+  it('method record-match: each offset becomes the copy of the next record (0 re-reads), transactional gaps included', async () => {
+    const { primary, dr } = world();
+    const r = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW, method: 'record-match' });
+    // orders/0 data offsets 0–4, 6–10, 12–14 are copied to 0–12: upstream 13 is downstream 11 (MM2's checkpoint: 6).
+    expect(row(r, 'billing', 0)).toMatchObject({ targetOffset: 11, basis: 'record-match', reReadRecords: 0 });
+    expect(row(r, 'billing', 0)!.reReadNote).toMatch(/^record match: record at source offset 13 .* found at target offset 11/);
+    // Dense orders/1: the copy of upstream g is downstream g.
+    expect(row(r, 'billing', 1)).toMatchObject({ targetOffset: 50, basis: 'record-match', reReadRecords: 0 });
+    expect(row(r, 'audit', 1)).toMatchObject({ targetOffset: 30, basis: 'record-match' });
+    expect(row(r, 'fresh', 1)).toMatchObject({ targetOffset: 21, basis: 'record-match' });
+    expect(r.groups.every((g) => g.reReadRecords === 0)).toBe(true);
+    // Without the source nothing can be matched: checkpoints alone, as before.
+    const blind = await translateOffsets({ flow, target: dr.port(), now: () => NOW, method: 'record-match' });
+    expect(blind.partitions.every((p) => p.basis === 'checkpoint')).toBe(true);
+  });
+
   it('blocks an offset outside the target log: below the log start, above the high watermark', async () => {
     const { primary, dr } = world();
     dr.topics.get('primary.orders')![0]!.logStartOffset = 8; // retention deleted dr 0–7

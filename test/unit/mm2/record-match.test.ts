@@ -1,0 +1,107 @@
+/**
+ * `matchRecord` (src/mm2/record-match.ts) over in-memory clusters where MM2's source task (memory-kafka.ts
+ * `mirrorPartition`) copied partitions and wrote the offset syncs MM2 would: the exact target offset of every upstream
+ * offset is known from the copy (`copied`), the independent oracle here.
+ */
+import { describe, expect, it } from 'vitest';
+import { OffsetSyncIndex } from '../../../src/mm2/offset-sync-index.js';
+import { readOffsetSyncs } from '../../../src/mm2/read-internal.js';
+import { matchRecord } from '../../../src/mm2/record-match.js';
+import { MemoryKafka, mirrorPartition } from './memory-kafka.js';
+
+const SYNCS = 'mm2-offset-syncs.dr.internal';
+
+/** `content` maps an offset to the record it holds (key, value and timestamp derive from it; default: the offset). */
+async function world(offsets: number[], o: { until?: number; maxOffsetLag?: number; content?: (offset: number) => number } = {}) {
+  const primary = new MemoryKafka('primary');
+  const dr = new MemoryKafka('dr');
+  primary.topic('orders', 1);
+  for (const offset of offsets) {
+    const c = o.content?.(offset) ?? offset;
+    primary.append('orders', 0, { offset, timestamp: 1_000 + c, key: Buffer.from(`k${c % 7}`), value: Buffer.from(`v${c}`) });
+  }
+  const copied = mirrorPartition({
+    source: primary,
+    topic: 'orders',
+    partition: 0,
+    target: dr,
+    remote: 'primary.orders',
+    syncsCluster: primary,
+    syncsTopic: SYNCS,
+    maxOffsetLag: o.maxOffsetLag ?? 20,
+    ...(o.until !== undefined ? { until: o.until } : {}),
+  });
+  const syncs = OffsetSyncIndex.from((await readOffsetSyncs(primary.port(), SYNCS)).records);
+  const sourceEnd = primary.topics.get('orders')![0]!.highWatermark;
+  const targetEnd = dr.topics.get('primary.orders')![0]!.highWatermark;
+  const match = (u: number) =>
+    matchRecord({
+      source: primary.port(),
+      target: dr.port(),
+      syncs,
+      sourceTopic: 'orders',
+      targetTopic: 'primary.orders',
+      partition: 0,
+      u,
+      sourceEnd,
+      targetEnd,
+    });
+  /** Where the group committed at `u` must resume on the target: the copy of the first data record ≥ u (or the end). */
+  const exact = (u: number) => copied.find((c) => c.upstream >= u)?.downstream ?? targetEnd;
+  return { match, exact, sourceEnd, targetEnd };
+}
+
+describe('matchRecord: the exact target offset by finding the record', () => {
+  it('dense partition, offset.lag.max 20: every committed offset maps to its copy, the end to the end (0 re-reads)', async () => {
+    const w = await world(Array.from({ length: 60 }, (_, i) => i));
+    for (let u = 0; u <= 60; u++) expect((await w.match(u))?.targetOffset, `u=${u}`).toBe(w.exact(u));
+  });
+
+  it('transactional partition (commit markers at 5, 11, 12 and at the end): a marker maps to the next data record', async () => {
+    const data = Array.from({ length: 30 }, (_, i) => i).filter((x) => ![5, 11, 12].includes(x));
+    const w = await world(data);
+    for (let u = 0; u <= 30; u++) expect((await w.match(u))?.targetOffset, `u=${u}`).toBe(w.exact(u));
+    // A marker after the last data record: the group has consumed everything.
+    const tail = await world([0, 1, 2]);
+    expect(await tail.match(3)).toMatchObject({ targetOffset: tail.targetEnd, sourceOffset: null });
+  });
+
+  it('compacted partition (offsets gone): the next record that exists', async () => {
+    const w = await world([0, 3, 4, 9, 10, 11, 17, 30, 31]);
+    for (const u of [0, 1, 2, 3, 5, 9, 12, 17, 18, 30, 32]) expect((await w.match(u))?.targetOffset, `u=${u}`).toBe(w.exact(u));
+  });
+
+  it('a record produced twice (same key, value, timestamp): the earlier copy — a re-read, never a skip', async () => {
+    // Offsets 10 and 11 carry identical content.
+    const w = await world(
+      Array.from({ length: 40 }, (_, i) => i),
+      { content: (offset) => (offset === 11 ? 10 : offset) },
+    );
+    const r = await w.match(11);
+    expect(r?.targetOffset).toBeLessThanOrEqual(w.exact(11));
+    expect(r?.targetOffset).toBe(w.exact(10));
+  });
+
+  it('not replicated yet: no match, the caller keeps the conservative translation', async () => {
+    const w = await world(
+      Array.from({ length: 60 }, (_, i) => i),
+      { until: 40 },
+    );
+    expect(await w.match(45)).toBeUndefined();
+    expect((await w.match(39))?.targetOffset).toBe(w.exact(39));
+  });
+
+  it('random gaps and lag settings: never after the copy, and equal to it when records are unique', async () => {
+    let seed = 7;
+    const rand = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    for (let run = 0; run < 20; run++) {
+      const offsets = Array.from({ length: 120 }, (_, i) => i).filter(() => rand() > 0.2);
+      const w = await world(offsets, { maxOffsetLag: 1 + Math.floor(rand() * 40) });
+      for (let k = 0; k < 10; k++) {
+        const u = Math.floor(rand() * (w.sourceEnd + 1));
+        const r = await w.match(u);
+        expect(r?.targetOffset, `run ${run} u=${u}`).toBe(w.exact(u));
+      }
+    }
+  });
+});
