@@ -12,8 +12,9 @@ import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
 import type { GateResult } from '../engine/events.js';
 import { groupsEmptyGate } from '../gates/groups-empty.js';
-import { type CommittedOffset, GroupApiUnavailableError, type GroupInfo, type KafkaPort } from '../kafka/port.js';
+import { type CommittedOffset, GroupApiUnavailableError, type GroupInfo, type KafkaPort, type PartitionOffsets } from '../kafka/port.js';
 import { offsetPlan, type OffsetPlanRow } from '../mm2/plan.js';
+import { sharePosition } from '../mm2/translate.js';
 
 /**
  * One group's write, shown and audited before it happens (the `step.plan` and `write.*` events, docs/events.md, name
@@ -135,13 +136,25 @@ export const resetConsumerGroups = defineStep({
 });
 
 /**
- * A group's positions on a cluster in the form of committed offsets: its committed offsets, or for a share group its
- * share-partition start offsets (DescribeShareGroupOffsets; partitions without state left out).
+ * A group's positions on a cluster in the form of committed offsets: its committed offsets, or for a share group the
+ * position its share-partition start offsets imply (DescribeShareGroupOffsets; partitions without state left out): the
+ * start offset, or the partition's high watermark when the group's lag there is 0 — every record delivered, though the
+ * start offset may stay behind (translate.ts `sharePosition`, KIP-1226).
  * @throws GroupApiUnavailableError when a share group's API is missing on the cluster.
  */
 export async function positions(port: KafkaPort, group: string, kind: OffsetPlanRow['offsetKind']): Promise<CommittedOffset[]> {
   if (kind !== 'share-start-offset') return port.committedOffsets(group);
-  return (await port.shareGroupOffsets(group)).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.startOffset, metadata: '' }));
+  const ends = new Map<string, PartitionOffsets[]>();
+  const out: CommittedOffset[] = [];
+  for (const o of await port.shareGroupOffsets(group)) {
+    let offset = o.startOffset;
+    if (o.lag === 0) {
+      if (!ends.has(o.topic)) ends.set(o.topic, await port.partitionOffsets(o.topic));
+      offset = sharePosition(o, ends.get(o.topic)!.find((p) => p.partition === o.partition)?.highWatermark).position;
+    }
+    out.push({ topic: o.topic, partition: o.partition, offset, metadata: '' });
+  }
+  return out;
 }
 
 /**

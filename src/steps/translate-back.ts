@@ -21,6 +21,7 @@ import { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
 import type { PartitionOffsets } from '../kafka/port.js';
 import { defineStep } from '../engine/step.js';
+import { positions } from './reset-consumer-groups.js';
 import { groupsFoundGate, groupsTranslatedGate, offsetsInRangeGate } from '../gates/offset-plan.js';
 import { offsetSyncsTopicCandidates, pickExisting, upstreamTopic } from '../mm2/naming.js';
 import { OffsetSyncIndex } from '../mm2/offset-sync-index.js';
@@ -85,11 +86,8 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
     const listed = (await dr.listGroups()).filter((g) => groupRe.test(g.groupId));
     const groups = listed.map((g) => g.groupId);
     const typeOf = new Map(listed.map((g) => [g.groupId, g.type]));
-    // A share group's position is its share-partition start offsets (OffsetFetch answers nothing for it).
-    const positions = async (group: string) =>
-      typeOf.get(group) === 'share'
-        ? (await dr.shareGroupOffsets(group)).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.startOffset, metadata: '' }))
-        : await dr.committedOffsets(group);
+    // A share group's position comes from its share-partition start offsets (OffsetFetch answers nothing for it).
+    const positionsOf = (group: string) => positions(dr, group, typeOf.get(group) === 'share' ? 'share-start-offset' : 'committed-offset');
     const bounds = new Map<string, PartitionOffsets[]>();
     const boundsOf = async (topic: string) => {
       if (!bounds.has(topic)) bounds.set(topic, await primary.partitionOffsets(topic).catch(() => []));
@@ -97,7 +95,7 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
     };
     const localCommits: { group: string; topic: string; partition: number }[] = [];
     for (const group of groups) {
-      for (const c of await positions(group)) {
+      for (const c of await positionsOf(group)) {
         const origin = upstreamTopic(forward, c.topic);
         if (origin === undefined || forward.replicationPolicy === 'identity') {
           localCommits.push({ group, topic: c.topic, partition: c.partition }); // DR-local topic: below

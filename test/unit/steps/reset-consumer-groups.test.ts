@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { StepContext } from '../../../src/engine/step.js';
 import type { WriteDescription } from '../../../src/engine/events.js';
 import { offsetPlanRow } from '../../../src/mm2/plan.js';
-import { resetConsumerGroups } from '../../../src/steps/reset-consumer-groups.js';
+import { positions, resetConsumerGroups } from '../../../src/steps/reset-consumer-groups.js';
 import { MemoryKafka } from '../mm2/memory-kafka.js';
 
 const row = (group: string, partition: number, targetOffset: number) =>
@@ -121,6 +121,20 @@ describe('reset-consumer-groups', () => {
         ],
       },
     });
+  });
+
+  it("a share group's position: its start offset, or the log end where its lag is 0 (all delivered, start offset behind)", async () => {
+    const dr = new MemoryKafka('dr');
+    dr.partitionWith('primary.orders', 0, Array.from({ length: 50 }, (_, i) => i));
+    dr.partitionWith('primary.orders', 1, Array.from({ length: 30 }, (_, i) => i));
+    dr.shareGroups.set('queue', [
+      { topic: 'primary.orders', partition: 0, startOffset: 0, lag: 0 },
+      { topic: 'primary.orders', partition: 1, startOffset: 12, lag: 18 },
+    ]);
+    expect((await positions(dr.port(), 'queue', 'share-start-offset')).map((p) => [p.partition, p.offset])).toEqual([
+      [0, 50],
+      [1, 12],
+    ]);
   });
 
   it('refuses a plan that is not an offset plan (a row without a basis) at its input', () => {
