@@ -125,8 +125,16 @@ describe('reset-consumer-groups', () => {
 
   it("a share group's position: its start offset, or the log end where its lag is 0 (all delivered, start offset behind)", async () => {
     const dr = new MemoryKafka('dr');
-    dr.partitionWith('primary.orders', 0, Array.from({ length: 50 }, (_, i) => i));
-    dr.partitionWith('primary.orders', 1, Array.from({ length: 30 }, (_, i) => i));
+    dr.partitionWith(
+      'primary.orders',
+      0,
+      Array.from({ length: 50 }, (_, i) => i),
+    );
+    dr.partitionWith(
+      'primary.orders',
+      1,
+      Array.from({ length: 30 }, (_, i) => i),
+    );
     dr.shareGroups.set('queue', [
       { topic: 'primary.orders', partition: 0, startOffset: 0, lag: 0 },
       { topic: 'primary.orders', partition: 1, startOffset: 12, lag: 18 },
