@@ -151,12 +151,14 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
   /** Share groups: per `group topic/partition`, how the position was read (see {@link sharePosition}). */
   const shareNotes = new Map<string, SharePosition>();
   const unmovableGroups: TranslationResult['unmovableGroups'] = [];
+  // Source high watermarks, read once per topic (share positions, Streams repartition lag, record matching).
+  const sourceEnds = new Map<string, PartitionOffsets[]>();
+  const endOf = async (topic: string, partition: number) => {
+    if (!source) return undefined;
+    if (!sourceEnds.has(topic)) sourceEnds.set(topic, await source.partitionOffsets(topic));
+    return sourceEnds.get(topic)!.find((p) => p.partition === partition)?.highWatermark;
+  };
   if (source) {
-    const sourceEnds = new Map<string, PartitionOffsets[]>();
-    const endOf = async (topic: string, partition: number) => {
-      if (!sourceEnds.has(topic)) sourceEnds.set(topic, await source.partitionOffsets(topic));
-      return sourceEnds.get(topic)!.find((p) => p.partition === partition)?.highWatermark;
-    };
     for (const g of (await source.listGroups()).filter((l) => selected(l.groupId))) {
       sourceTypes.set(g.groupId, g.type);
       if (g.type !== 'share') {
@@ -227,7 +229,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
       if (isStreamsInternalTopicOf(group, c.topic)) {
         // The application recreates its internal topics on the target and reads its own copies there; what it had not
         // consumed yet in the source's repartition topic would never be processed.
-        const end = (await source!.partitionOffsets(c.topic)).find((p) => p.partition === c.partition)?.highWatermark ?? c.offset;
+        const end = (await endOf(c.topic, c.partition)) ?? c.offset;
         const lag = Math.max(0, end - c.offset);
         reason = lag > 0 ? 'streams-repartition-in-flight' : 'streams-internal-topic';
         detail =
@@ -290,11 +292,9 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
   }
 
   if (o.method === 'record-match' && source) {
-    const sourceEnds = new Map<string, PartitionOffsets[]>();
     for (const [i, row] of partitions.entries()) {
       if (row.sourceCommittedOffset === null || row.problem) continue;
-      if (!sourceEnds.has(row.sourceTopic)) sourceEnds.set(row.sourceTopic, await source.partitionOffsets(row.sourceTopic));
-      const sourceEnd = sourceEnds.get(row.sourceTopic)!.find((p) => p.partition === row.partition)?.highWatermark;
+      const sourceEnd = await endOf(row.sourceTopic, row.partition);
       if (sourceEnd === undefined) continue;
       const m = await matchRecord({
         source,
