@@ -1,29 +1,36 @@
 /**
- * Exact offset translation by record matching (issue 15, first part): when the source answers, the record a group
- * would read next on the source (at its committed offset U) is found on the target — MM2 copies key, value and
- * timestamp unchanged (MirrorSourceTask.convertRecord) — and its position there is the exact target offset, so the
- * group re-reads nothing.
+ * Exact offset translation by record matching (issue 15): when the source answers, the record a group would read
+ * next on the source (at its committed offset U) is found on the target — MM2 copies key, value and timestamp
+ * unchanged (MirrorSourceTask.convertRecord) — and its position there is the exact target offset, so the group
+ * re-reads nothing. Design note: docs/design/record-match.md.
  *
- * Search window on the target, per (source partition, U): from the conservative translation of U (MM2's own rule
- * from the floor offset sync: D when U is the sync's upstream offset, else D + 1; OffsetSyncStore) — the copy of U is
- * never before it — up to the downstream offset of the first sync whose upstream offset is above U (the copy of U
- * precedes the copy of that record), or the target's high watermark when there is none. The earliest record in the
- * window equal to the source record (timestamp, key bytes, value bytes) is taken: an equal record before the real copy
- * (a record produced twice, or copied twice by MM2 after a restart) means re-reading, never skipping. Headers are not
- * compared (the port's reads do not return them), which can only make an earlier record match.
- * Transactional and compacted source partitions: the source record "at U" is the first data record at or after U
- * (control records and compacted-away offsets have no copy); when there is none up to the source's end, the group has
- * consumed everything and the target offset is the target's end.
- * No match in the window (not replicated yet, a window larger than {@link MAX_WINDOW_RECORDS}) → undefined: the caller
- * keeps the conservative translation. Never a guess.
+ * Per (source partition, U):
+ * - R = the first data record at or after U on the source (control records and compacted-away offsets have no copy);
+ *   none up to the source's end → the group consumed everything: the target's end.
+ * - Window on the target: from MM2's own translation of R's offset (floor offset sync: D when R is the sync's upstream
+ *   offset, else D + 1; OffsetSyncStore) — the copy of R is never before it — up to the downstream offset of the
+ *   first sync above R (R's copy precedes that record's copy), or the target's high watermark.
+ * - The earliest record in the window with R's digest (timestamp, key, value) whose preceding target record has the
+ *   digest of the record preceding R on the source (when R has one): a record produced twice, or copied twice by MM2
+ *   after a restart, is told apart by its neighbour, and a record another producer wrote into the remote topic with
+ *   the same content is not taken for the copy. No such record → undefined: the caller keeps the conservative
+ *   translation. Never a guess.
+ * Every position of one partition is resolved from one read of the source span (lowest U to highest U plus the
+ * records up to the next data record) and one read of the target span (lowest window start to highest window end),
+ * both as digests ({@link PartitionSpan}); spans wider than {@link MAX_SPAN_RECORDS} are split.
  */
-import type { KafkaPort, ReadRecord } from '../kafka/port.js';
+import type { KafkaPort } from '../kafka/port.js';
 import type { OffsetSyncIndex } from './offset-sync-index.js';
+import { PartitionSpan, type RecordDigest } from './record-digest.js';
 
-/** Largest target window read for one match (records); beyond it the conservative translation stands. */
+/** Widest span of one partition read at once (records); positions further apart are resolved in separate spans. */
+export const MAX_SPAN_RECORDS = 200_000;
+/** Largest target window searched for one record (records); beyond it the conservative translation stands. */
 export const MAX_WINDOW_RECORDS = 10_000;
-/** Source records read after U to find the first data record (control records, compacted gaps). */
+/** Source records read past the highest U to find the next data record (control records, compacted gaps). */
 const SOURCE_LOOKAHEAD = 1_000;
+/** Source records read below the lowest U to find the record preceding R. */
+const SOURCE_LOOKBEHIND = 16;
 
 /** An exact translation found by matching the record. */
 export interface RecordMatch {
@@ -35,53 +42,134 @@ export interface RecordMatch {
   how: string;
 }
 
-const same = (a: ReadRecord, b: ReadRecord) =>
-  a.timestamp === b.timestamp &&
-  (a.key?.equals(b.key ?? Buffer.alloc(0)) ?? b.key === null) &&
-  (a.value?.equals(b.value ?? Buffer.alloc(0)) ?? b.value === null);
-
-/**
- * Finds the exact target offset of upstream offset `u` of `sourceTopic`/`partition`.
- * @param o.sourceEnd the source partition's high watermark; o.targetEnd the target partition's (records).
- * @returns the match, or undefined when none is in the window (keep the conservative translation).
- * @throws the port's read errors.
- */
-export async function matchRecord(o: {
+/** One source partition, its copy on the target and their bounds (records). */
+export interface MatchPartition {
   source: KafkaPort;
   target: KafkaPort;
   syncs: OffsetSyncIndex;
   sourceTopic: string;
   targetTopic: string;
   partition: number;
-  u: number;
+  /** Source partition's log start and high watermark. */
+  sourceStart: number;
   sourceEnd: number;
+  /** Target partition's log start and high watermark. */
+  targetStart: number;
   targetEnd: number;
-}): Promise<RecordMatch | undefined> {
-  if (o.u >= o.sourceEnd)
-    return { targetOffset: o.targetEnd, sourceOffset: null, how: `committed at the source's end ${o.sourceEnd}: the target's end ${o.targetEnd}` };
-  let next: ReadRecord | undefined;
-  await o.source.readRange(o.sourceTopic, o.partition, o.u, Math.min(o.sourceEnd, o.u + SOURCE_LOOKAHEAD), (r) => {
-    next ??= r;
-  });
-  if (!next) {
-    // Only control records (or compacted-away offsets) up to the lookahead: at the end when the window reached it.
-    return o.u + SOURCE_LOOKAHEAD >= o.sourceEnd
-      ? { targetOffset: o.targetEnd, sourceOffset: null, how: `no data record from ${o.u} to the source's end ${o.sourceEnd}: the target's end ${o.targetEnd}` }
-      : undefined;
+}
+
+/** Records read by {@link matchPartition}, for benchmarks and the plan's notes. */
+export interface MatchReads {
+  sourceRecords: number;
+  targetRecords: number;
+}
+
+/**
+ * Finds the exact target offset of each upstream offset in `positions` of one partition.
+ * @returns per position, the match or undefined (keep the conservative translation); and the records read.
+ * @throws the port's read errors.
+ */
+export async function matchPartition(
+  o: MatchPartition,
+  positions: readonly number[],
+): Promise<{ matches: Map<number, RecordMatch | undefined>; reads: MatchReads }> {
+  const matches = new Map<number, RecordMatch | undefined>();
+  const reads: MatchReads = { sourceRecords: 0, targetRecords: 0 };
+  const sorted = [...new Set(positions)].sort((a, b) => a - b);
+  // Positions far apart are resolved in separate spans, so memory stays bounded by MAX_SPAN_RECORDS digests.
+  const clusters: number[][] = [];
+  for (const u of sorted) {
+    const last = clusters.at(-1);
+    if (last && u - last[0]! <= MAX_SPAN_RECORDS) last.push(u);
+    else clusters.push([u]);
   }
-  const lower = o.syncs.translate(o.sourceTopic, o.partition, next.offset)?.targetOffset;
-  if (lower === undefined) return undefined;
-  const above = o.syncs.syncs(o.sourceTopic, o.partition).find((s) => s.upstreamOffset > next!.offset);
-  const upper = Math.min(above ? above.downstreamOffset : o.targetEnd, o.targetEnd);
-  if (upper <= lower || upper - lower > MAX_WINDOW_RECORDS) return undefined;
-  let found: ReadRecord | undefined;
-  await o.target.readRange(o.targetTopic, o.partition, lower, upper, (r) => {
-    if (!found && same(r, next!)) found = r;
-  });
-  if (!found) return undefined;
-  return {
-    targetOffset: found.offset,
-    sourceOffset: next.offset,
-    how: `record at source offset ${next.offset} (timestamp ${next.timestamp}) found at target offset ${found.offset} (searched ${lower}–${upper - 1})`,
-  };
+  for (const cluster of clusters) await matchCluster(o, cluster, matches, reads);
+  return { matches, reads };
+}
+
+async function matchCluster(o: MatchPartition, us: number[], out: Map<number, RecordMatch | undefined>, reads: MatchReads) {
+  const endNote = (u: number, why: string) => ({ targetOffset: o.targetEnd, sourceOffset: null, how: `${why}: the target's end ${o.targetEnd}` });
+  const src = new PartitionSpan(o.source, o.sourceTopic, o.partition, o.sourceStart, o.sourceEnd);
+  const lo = us[0]!;
+  const hi = us.at(-1)!;
+  await src.cover(lo - SOURCE_LOOKBEHIND, Math.min(o.sourceEnd, hi + SOURCE_LOOKAHEAD));
+  reads.sourceRecords += src.recordsRead;
+
+  // R and the record before it, per position; and each R's window on the target.
+  const wanted: { u: number; r: RecordDigest; prev: RecordDigest | undefined; lower: number; upper: number }[] = [];
+  for (const u of us) {
+    if (u >= o.sourceEnd) {
+      out.set(u, endNote(u, `committed at the source's end ${o.sourceEnd}`));
+      continue;
+    }
+    const i = src.indexAtOrAfter(u);
+    const r = src.records[i];
+    if (!r) {
+      // Only control records (or compacted-away offsets) after u within what was read: at the end when that reached it.
+      out.set(u, src.range.to >= o.sourceEnd ? endNote(u, `no data record from ${u} to the source's end ${o.sourceEnd}`) : undefined);
+      continue;
+    }
+    const lower = o.syncs.translate(o.sourceTopic, o.partition, r.offset)?.targetOffset;
+    if (lower === undefined) {
+      out.set(u, undefined);
+      continue;
+    }
+    const above = o.syncs.syncs(o.sourceTopic, o.partition).find((s) => s.upstreamOffset > r.offset);
+    const upper = Math.min(above ? above.downstreamOffset : o.targetEnd, o.targetEnd);
+    if (upper <= lower || upper - lower > MAX_WINDOW_RECORDS) {
+      out.set(u, undefined);
+      continue;
+    }
+    wanted.push({ u, r, prev: i > 0 ? src.records[i - 1] : undefined, lower, upper });
+  }
+  if (!wanted.length) return;
+
+  // One target span for all windows (from one record before the lowest window, for the neighbour check), or one per
+  // window when they lie too far apart.
+  const spanLo = Math.min(...wanted.map((w) => w.lower)) - 1;
+  const spanHi = Math.max(...wanted.map((w) => w.upper));
+  let shared: PartitionSpan | undefined;
+  if (spanHi - spanLo <= MAX_SPAN_RECORDS) {
+    shared = new PartitionSpan(o.target, o.targetTopic, o.partition, o.targetStart, o.targetEnd);
+    await shared.cover(spanLo, spanHi);
+    reads.targetRecords += shared.recordsRead;
+  }
+  for (const w of wanted) {
+    let tgt = shared;
+    if (!tgt) {
+      tgt = new PartitionSpan(o.target, o.targetTopic, o.partition, o.targetStart, o.targetEnd);
+      await tgt.cover(w.lower - 1, w.upper);
+      reads.targetRecords += tgt.recordsRead;
+    }
+    const start = tgt.indexAtOrAfter(w.lower);
+    let found: RecordDigest | undefined;
+    for (let j = start; j < tgt.records.length && tgt.records[j]!.offset < w.upper; j++) {
+      const c = tgt.records[j]!;
+      if (c.hash !== w.r.hash) continue;
+      // The neighbour check: the record before the copy is the copy of the record before R (when R has one).
+      const before = j > 0 ? tgt.records[j - 1] : undefined;
+      if (w.prev && before?.hash !== w.prev.hash) continue;
+      found = c;
+      break;
+    }
+    out.set(
+      w.u,
+      found
+        ? {
+            targetOffset: found.offset,
+            sourceOffset: w.r.offset,
+            how: `record at source offset ${w.r.offset} (timestamp ${w.r.timestamp}, digest ${w.r.hash.slice(0, 12)}) found at target offset ${found.offset}${w.prev ? `, after the copy of source offset ${w.prev.offset}` : ''} (searched ${w.lower}–${w.upper - 1})`,
+          }
+        : undefined,
+    );
+  }
+}
+
+/**
+ * Finds the exact target offset of one upstream offset `u` (see {@link matchPartition}).
+ * @returns the match, or undefined when none is in the window (keep the conservative translation).
+ * @throws the port's read errors.
+ */
+export async function matchRecord(o: MatchPartition & { u: number }): Promise<RecordMatch | undefined> {
+  return (await matchPartition(o, [o.u])).matches.get(o.u);
 }

@@ -30,7 +30,7 @@ import {
   upstreamTopic,
 } from './naming.js';
 import { OffsetSyncIndex } from './offset-sync-index.js';
-import { matchRecord } from './record-match.js';
+import { type MatchReads, matchPartition } from './record-match.js';
 import { boundsProblem, summarizePlan, withBoundsProblem, type GroupTranslation, type OffsetPlanRow } from './plan.js';
 import { latestCheckpoints, readCheckpoints, readOffsetSyncs, type CheckpointRecord, type CorruptRecord } from './read-internal.js';
 
@@ -100,7 +100,8 @@ export interface TranslationResult {
   unmovableGroups: { group: string; type: GroupType; reason: string }[];
   groups: GroupTranslation[];
   corrupt: CorruptRecord[];
-  reads: { checkpointRecords: number; offsetSyncRecords: number };
+  /** Records read: MM2's internal topics, and (record-match) the source and target spans. */
+  reads: { checkpointRecords: number; offsetSyncRecords: number; recordMatch?: MatchReads };
 }
 
 const matchesAny = (s: string, patterns: readonly RegExp[]) => patterns.some((p) => p.test(s));
@@ -152,12 +153,13 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
   const shareNotes = new Map<string, SharePosition>();
   const unmovableGroups: TranslationResult['unmovableGroups'] = [];
   // Source high watermarks, read once per topic (share positions, Streams repartition lag, record matching).
-  const sourceEnds = new Map<string, PartitionOffsets[]>();
-  const endOf = async (topic: string, partition: number) => {
+  const sourceBounds = new Map<string, PartitionOffsets[]>();
+  const sourceBoundsOf = async (topic: string, partition: number) => {
     if (!source) return undefined;
-    if (!sourceEnds.has(topic)) sourceEnds.set(topic, await source.partitionOffsets(topic));
-    return sourceEnds.get(topic)!.find((p) => p.partition === partition)?.highWatermark;
+    if (!sourceBounds.has(topic)) sourceBounds.set(topic, await source.partitionOffsets(topic));
+    return sourceBounds.get(topic)!.find((p) => p.partition === partition);
   };
+  const endOf = async (topic: string, partition: number) => (await sourceBoundsOf(topic, partition))?.highWatermark;
   if (source) {
     for (const g of (await source.listGroups()).filter((l) => selected(l.groupId))) {
       sourceTypes.set(g.groupId, g.type);
@@ -291,33 +293,56 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
     }
   }
 
+  let matchReads: MatchReads | undefined;
   if (o.method === 'record-match' && source) {
+    // One pass per partition for every group committed on it (record-match.ts `matchPartition`).
+    matchReads = { sourceRecords: 0, targetRecords: 0 };
+    const byPartition = new Map<string, number[]>();
     for (const [i, row] of partitions.entries()) {
       if (row.sourceCommittedOffset === null || row.problem) continue;
-      const sourceEnd = await endOf(row.sourceTopic, row.partition);
-      if (sourceEnd === undefined) continue;
-      const m = await matchRecord({
-        source,
-        target,
-        syncs: syncIndex,
-        sourceTopic: row.sourceTopic,
-        targetTopic: row.topic,
-        partition: row.partition,
-        u: row.sourceCommittedOffset,
-        sourceEnd,
-        targetEnd: row.highWatermark,
-      });
-      if (!m) continue;
-      // Both the conservative offset and the match are at or before the copy of the next record: the larger is exact.
-      const targetOffset = Math.max(row.targetOffset, m.targetOffset);
-      const share = shareNotes.get(`${row.group} ${row.sourceTopic}/${row.partition}`);
-      partitions[i] = withBoundsProblem({
-        ...row,
-        targetOffset,
-        basis: 'record-match',
-        reReadRecords: share ? share.completedAbove : 0,
-        reReadNote: `record match: ${m.how}${share ? `; ${share.note}` : ''}`,
-      });
+      const key = JSON.stringify([row.sourceTopic, row.topic, row.partition]);
+      byPartition.set(key, [...(byPartition.get(key) ?? []), i]);
+    }
+    for (const [key, rows] of byPartition) {
+      const [sourceTopic, targetTopic, partition] = JSON.parse(key) as [string, string, number];
+      const sb = await sourceBoundsOf(sourceTopic, partition);
+      const tb = await boundsOf(targetTopic, partition);
+      if (!sb || !tb) continue;
+      const { matches, reads } = await matchPartition(
+        {
+          source,
+          target,
+          syncs: syncIndex,
+          sourceTopic,
+          targetTopic,
+          partition,
+          sourceStart: sb.logStartOffset,
+          sourceEnd: sb.highWatermark,
+          targetStart: tb.logStartOffset,
+          targetEnd: tb.highWatermark,
+        },
+        rows.map((i) => partitions[i]!.sourceCommittedOffset!),
+      );
+      matchReads.sourceRecords += reads.sourceRecords;
+      matchReads.targetRecords += reads.targetRecords;
+      for (const i of rows) {
+        const row = partitions[i]!;
+        const m = matches.get(row.sourceCommittedOffset!);
+        if (!m) {
+          partitions[i] = { ...row, reReadNote: `${row.reReadNote}; record match: no copy found within bounds, MM2's conservative translation kept` };
+          continue;
+        }
+        // Both the conservative offset and the match are at or before the copy of the next record: the larger is exact.
+        const targetOffset = Math.max(row.targetOffset, m.targetOffset);
+        const share = shareNotes.get(`${row.group} ${row.sourceTopic}/${row.partition}`);
+        partitions[i] = withBoundsProblem({
+          ...row,
+          targetOffset,
+          basis: 'record-match',
+          reReadRecords: share ? share.completedAbove : 0,
+          reReadNote: `record match: ${m.how}${share ? `; ${share.note}` : ''}`,
+        });
+      }
     }
   }
 
@@ -334,7 +359,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
     unmovableGroups,
     groups: summarizePlan(partitions),
     corrupt,
-    reads: { checkpointRecords: ckRead.recordsRead, offsetSyncRecords },
+    reads: { checkpointRecords: ckRead.recordsRead, offsetSyncRecords, ...(matchReads ? { recordMatch: matchReads } : {}) },
   };
 }
 

@@ -156,6 +156,8 @@ export function mirrorPartition(a: {
   maxOffsetLag?: number;
   /** Copy only upstream records below this offset (the rest never reaches the target). */
   until?: number;
+  /** Called before each record is copied (e.g. to let another producer write into the remote topic meanwhile). */
+  beforeCopy?: (upstream: number) => void;
 }): { upstream: number; downstream: number }[] {
   const maxOffsetLag = a.maxOffsetLag ?? 100;
   a.target.topic(a.remote, a.partition + 1);
@@ -166,6 +168,7 @@ export function mirrorPartition(a: {
   const copied: { upstream: number; downstream: number }[] = [];
   for (const r of a.source.topics.get(a.topic)![a.partition]!.records) {
     if (a.until !== undefined && r.offset >= a.until) break;
+    a.beforeCopy?.(r.offset);
     const downstream = a.target.append(a.remote, a.partition, { key: r.key, value: r.value, timestamp: r.timestamp });
     const emit =
       lastSyncDownstream === -1 ||

@@ -10,16 +10,30 @@ import { matchRecord } from '../../../src/mm2/record-match.js';
 import { MemoryKafka, mirrorPartition } from './memory-kafka.js';
 
 const SYNCS = 'mm2-offset-syncs.dr.internal';
+/** The record of content `c` (key, value and timestamp derive from it). */
+const record = (c: number, offset?: number) => ({
+  ...(offset !== undefined ? { offset } : {}),
+  timestamp: 1_000 + c,
+  key: Buffer.from(`k${c % 7}`),
+  value: Buffer.from(`v${c}`),
+});
 
 /** `content` maps an offset to the record it holds (key, value and timestamp derive from it; default: the offset). */
-async function world(offsets: number[], o: { until?: number; maxOffsetLag?: number; content?: (offset: number) => number } = {}) {
+async function world(
+  offsets: number[],
+  o: { until?: number; maxOffsetLag?: number; content?: (offset: number) => number; foreign?: { before: number; like: number } } = {},
+) {
   const primary = new MemoryKafka('primary');
   const dr = new MemoryKafka('dr');
   primary.topic('orders', 1);
   for (const offset of offsets) {
     const c = o.content?.(offset) ?? offset;
-    primary.append('orders', 0, { offset, timestamp: 1_000 + c, key: Buffer.from(`k${c % 7}`), value: Buffer.from(`v${c}`) });
+    primary.append('orders', 0, record(c, offset));
   }
+  // Another producer (not MM2) writes into the remote topic on dr, just before MM2 copies `before`, a record with the
+  // content of source record `like`.
+  const foreign = o.foreign;
+  const beforeCopy = foreign ? (u: number) => u === foreign.before && dr.append('primary.orders', 0, record(foreign.like)) : undefined;
   const copied = mirrorPartition({
     source: primary,
     topic: 'orders',
@@ -30,6 +44,7 @@ async function world(offsets: number[], o: { until?: number; maxOffsetLag?: numb
     syncsTopic: SYNCS,
     maxOffsetLag: o.maxOffsetLag ?? 20,
     ...(o.until !== undefined ? { until: o.until } : {}),
+    ...(beforeCopy ? { beforeCopy } : {}),
   });
   const syncs = OffsetSyncIndex.from((await readOffsetSyncs(primary.port(), SYNCS)).records);
   const sourceEnd = primary.topics.get('orders')![0]!.highWatermark;
@@ -43,7 +58,9 @@ async function world(offsets: number[], o: { until?: number; maxOffsetLag?: numb
       targetTopic: 'primary.orders',
       partition: 0,
       u,
+      sourceStart: 0,
       sourceEnd,
+      targetStart: 0,
       targetEnd,
     });
   /** Where the group committed at `u` must resume on the target: the copy of the first data record ≥ u (or the end). */
@@ -71,15 +88,28 @@ describe('matchRecord: the exact target offset by finding the record', () => {
     for (const u of [0, 1, 2, 3, 5, 9, 12, 17, 18, 30, 32]) expect((await w.match(u))?.targetOffset, `u=${u}`).toBe(w.exact(u));
   });
 
-  it('a record produced twice (same key, value, timestamp): the earlier copy — a re-read, never a skip', async () => {
-    // Offsets 10 and 11 carry identical content.
+  it('a record produced twice (same key, value, timestamp): the copy whose neighbour matches — exact, not the earlier twin', async () => {
+    // Offsets 10 and 11 carry identical content: the record before 11 is 10, before 10's copy is 9's copy.
     const w = await world(
       Array.from({ length: 40 }, (_, i) => i),
       { content: (offset) => (offset === 11 ? 10 : offset) },
     );
-    const r = await w.match(11);
-    expect(r?.targetOffset).toBeLessThanOrEqual(w.exact(11));
-    expect(r?.targetOffset).toBe(w.exact(10));
+    expect((await w.match(11))?.targetOffset).toBe(w.exact(11));
+    expect((await w.match(10))?.targetOffset).toBe(w.exact(10));
+  });
+
+  it('a record another producer wrote into the remote topic with the same content is never taken for the copy', async () => {
+    // Before MM2 copies source offset 33, a foreign producer writes the content of source record 35 into primary.orders
+    // on dr: it lies inside the window of 35 (syncs at 0 and 21 with offset.lag.max 20), before the real copy.
+    const w = await world(
+      Array.from({ length: 60 }, (_, i) => i),
+      { foreign: { before: 33, like: 35 } },
+    );
+    expect(w.exact(35)).toBe(36);
+    expect((await w.match(35))?.targetOffset).toBe(36);
+    // The copy of 33 follows the foreign record, not the copy of 32: unconfirmed, so no match (MM2's offset stands).
+    expect(await w.match(33)).toBeUndefined();
+    for (let u = 0; u <= 60; u++) if (u !== 33) expect((await w.match(u))?.targetOffset, `u=${u}`).toBe(w.exact(u));
   });
 
   it('not replicated yet: no match, the caller keeps the conservative translation', async () => {
