@@ -12,6 +12,7 @@ import { TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../reh
 import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../rehearsal/traffic/generator.js';
 import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../rehearsal/sandbox/sandbox.js';
 import { defaultStateDir } from '../rehearsal/sandbox/topology.js';
+import { WAN_LIMITS } from '../rehearsal/sandbox/wan.js';
 import { intIn, oneOf } from './parse.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -23,14 +24,20 @@ function printStatus(s: SandboxStatus, output: 'table' | 'json'): void {
   }
   const t = table(['component', 'cluster', 'address', 'running', 'pid']);
   for (const [alias, c] of Object.entries(s.clusters)) {
-    for (const b of c.brokers) t.push([b.name, alias, `127.0.0.1:${b.port}`, b.running ? 'yes' : 'no', b.pid ?? '']);
+    for (const b of c.brokers) {
+      const address = b.proxyPort !== undefined ? `127.0.0.1:${b.proxyPort} (toxiproxy) → :${b.port}` : `127.0.0.1:${b.port}`;
+      t.push([b.name, alias, address, b.running ? 'yes' : 'no', b.pid ?? '']);
+    }
     for (const b of c.controllers) t.push([b.name, `${alias} (controller)`, `127.0.0.1:${b.controllerPort}`, b.running ? 'yes' : 'no', b.pid ?? '']);
   }
   t.push([`mm2 ${s.mm2.version}`, `primary → dr (${s.mm2.mode})`, s.mm2.restUrl ?? '', s.mm2.running ? 'yes' : 'no', s.mm2.pid ?? '']);
+  if (s.wan) t.push([`toxiproxy ${s.wan.version}`, 'dr (WAN link)', s.wan.apiUrl, s.wan.running ? 'yes' : 'no', s.wan.pid ?? '']);
   const rel = path.relative(process.cwd(), s.clustersFile) || s.clustersFile;
   const relBack = path.relative(process.cwd(), failbackClustersFilePath(s.stateDir));
   process.stdout.write(
-    `Kafka ${s.kafkaVersion} sandbox in ${s.stateDir}\n${t.toString()}\nClusters file: ${s.clustersFile}\n` +
+    `Kafka ${s.kafkaVersion} sandbox in ${s.stateDir}\n${t.toString()}\n` +
+      (s.wan ? `wan: ${s.wan.summary}${s.wan.running ? '' : ' (toxiproxy is not running: dr is unreachable; run "sandbox up")'}\n` : '') +
+      `Clusters file: ${s.clustersFile}\n` +
       `Use it: --clusters ${rel} (or export ${CLUSTERS_ENV}=${rel}); a failback: --clusters ${relBack}\n`,
   );
 }
@@ -59,9 +66,25 @@ export function registerSandboxCommands(program: Command): void {
       'first port of the block the sandbox uses (default 19090; keep it below 32700, the OS lends higher ports to outgoing connections)',
       intIn(1024, 65000),
     )
+    .option(
+      '--wan-latency-ms <ms>',
+      'put a simulated WAN link (Toxiproxy, built with Go once) between every client and dr, adding this round trip in ms (half each way); kept by later "up"s; on a running sandbox it changes the latency at once',
+      intIn(0, WAN_LIMITS.latencyMs),
+    )
+    .option('--wan-jitter-ms <ms>', 'WAN link: round-trip jitter in ms (± around the latency)', intIn(0, WAN_LIMITS.jitterMs))
+    .option(
+      '--wan-bandwidth-kbps <kbit/s>',
+      'WAN link: bandwidth cap per direction in kilobits per second (Toxiproxy counts KB/s: kbit/s ÷ 8)',
+      intIn(8, WAN_LIMITS.bandwidthKbps),
+    )
+    .option('--no-wan', 'remove the WAN link (restarts dr and MirrorMaker 2 once)')
     .option(...stateDirOption)
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
+      if (o.wan === false && (o.wanLatencyMs !== undefined || o.wanJitterMs !== undefined || o.wanBandwidthKbps !== undefined))
+        throw new InvalidInputError('--no-wan cannot be combined with --wan-latency-ms, --wan-jitter-ms or --wan-bandwidth-kbps.', {
+          hint: 'Give either --no-wan (remove the link) or the --wan-* options (add or change it).',
+        });
       const status = await sandboxUp(
         {
           kafkaVersion: o.kafkaVersion,
@@ -72,6 +95,7 @@ export function registerSandboxCommands(program: Command): void {
           syncGroupOffsets: o.syncGroupOffsets,
           portBase: o.portBase,
           stateDir: o.stateDir,
+          wan: o.wan === false ? false : { latencyMs: o.wanLatencyMs, jitterMs: o.wanJitterMs, bandwidthKbps: o.wanBandwidthKbps },
         },
         say,
       );
@@ -102,7 +126,7 @@ export function registerSandboxCommands(program: Command): void {
   ] as const) {
     sandbox
       .command(`${verb} <target>`)
-      .description(`fault control: ${what} a node (primary-2), a cluster (primary, dr) or mm2`)
+      .description(`fault control: ${what} a node (primary-2), a cluster (primary, dr), mm2 or toxiproxy (cuts the WAN link to dr)`)
       .option(...stateDirOption)
       .action(async (target: string, o) => {
         const done = await stopComponents(o.stateDir, target, mode);

@@ -30,6 +30,22 @@ export function renderProperties(p: Properties, header?: string): string {
 }
 
 /**
+ * A broker's advertised listeners. Behind a WAN link (the node has a `proxyPort`) clients are told the Toxiproxy
+ * port, so the connections they open after bootstrap go through the proxy too, and dr's brokers talk to each other
+ * on a direct REPLICATION listener (inter-broker traffic is not on the simulated WAN). Without one, the broker's own
+ * port on the PLAINTEXT listener, which is also the inter-broker listener. The CONTROLLER listener is never advertised.
+ */
+export function advertised(node: NodeSpec & { port: number }): Properties {
+  if (node.proxyPort === undefined || node.replicationPort === undefined) {
+    return { 'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`, 'inter.broker.listener.name': 'PLAINTEXT' };
+  }
+  return {
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.proxyPort},REPLICATION://127.0.0.1:${node.replicationPort}`,
+    'inter.broker.listener.name': 'REPLICATION',
+  };
+}
+
+/**
  * Settings of one node (combined, broker-only or controller-only). `logDir` is the node's data folder.
  * Replication factors follow the cluster's size: with 3 nodes internal topics get RF 3 and new topics default to
  * RF 3 / `min.insync.replicas` 2, so losing one broker is survivable and losing two is not — as in production.
@@ -40,6 +56,7 @@ export function brokerProperties(node: NodeSpec, t: Topology, o: Pick<SandboxOpt
   const minIsr = brokers >= 3 ? 2 : 1;
   const listeners = [
     ...(isBroker(node) ? [`PLAINTEXT://127.0.0.1:${node.port}`] : []),
+    ...(node.replicationPort !== undefined ? [`REPLICATION://127.0.0.1:${node.replicationPort}`] : []),
     ...(isController(node) ? [`CONTROLLER://127.0.0.1:${node.controllerPort}`] : []),
   ];
   const p: Properties = {
@@ -47,9 +64,10 @@ export function brokerProperties(node: NodeSpec, t: Topology, o: Pick<SandboxOpt
     'node.id': String(node.nodeId),
     'controller.quorum.voters': voters.map((x) => `${x.nodeId}@127.0.0.1:${x.controllerPort}`).join(','),
     listeners: listeners.join(','),
-    ...(isBroker(node) ? { 'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`, 'inter.broker.listener.name': 'PLAINTEXT' } : {}),
+    ...(isBroker(node) ? advertised(node) : {}),
     'controller.listener.names': 'CONTROLLER',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map':
+      node.replicationPort !== undefined ? 'PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT,CONTROLLER:PLAINTEXT' : 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'log.dirs': logDir,
     'num.partitions': '1',
     'default.replication.factor': String(brokers),

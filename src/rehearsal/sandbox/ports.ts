@@ -29,7 +29,7 @@ export async function requirePortsFree(ports: { port: number; owner: string }[],
       ? ` Ports from ${EPHEMERAL_START} up are handed to outgoing connections by the OS; prefer a base below ${EPHEMERAL_START - 100}.`
       : '';
     throw new InvalidInputError(`Port${taken.length > 1 ? 's' : ''} already in use on 127.0.0.1: ${taken.join(', ')}.`, {
-      hint: `Stop whatever holds ${taken.length > 1 ? 'them' : 'it'}, or move the whole sandbox with --port-base <n> (now ${portBase}; the sandbox uses ports n+2 … n+20).${ephemeral}`,
+      hint: `Stop whatever holds ${taken.length > 1 ? 'them' : 'it'}, or move the whole sandbox with --port-base <n> (now ${portBase}; the sandbox uses ports n+2 … n+20, up to n+27 with a WAN link).${ephemeral}`,
     });
   }
 }

@@ -7,6 +7,7 @@
  * - {@link sandboxDown}: stop only the processes it started (PID + start time), idempotent; `wipe` deletes data.
  * - {@link sandboxStatus}: what runs, where, which versions.
  * - {@link stopComponents} / {@link startComponents}: fault controls for tests and drills.
+ * - {@link setWanLink} (wan.ts): changes the WAN link of a running sandbox (docs/design/wan-link.md).
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -21,8 +22,20 @@ import { isAlive, stopProcess } from './processes.js';
 import { waitForCluster, waitForMirrorMaker } from './readiness.js';
 import { MM2, MM2_REVERSE, configureConnectors, formatNodes, startMirrorMaker, startNode, startReverseMirrorMaker, writeJavaConfigs } from './launch.js';
 import { loadState, saveState, type SandboxState } from './state.js';
+import {
+  applyWanLink,
+  describeWanLink,
+  mergeWanLink,
+  resolveToxiproxy,
+  startToxiproxy,
+  TOXIPROXY,
+  TOXIPROXY_VERSION,
+  toxiproxyProxies,
+  toxiproxyUrl,
+} from './wan.js';
 
 export { MM2, MM2_REVERSE } from './launch.js';
+export { setWanLink, TOXIPROXY } from './wan.js';
 import {
   DR,
   PRIMARY,
@@ -35,6 +48,7 @@ import {
   type ClusterAlias,
   type NodeSpec,
   type SandboxOptions,
+  type WanLink,
 } from './topology.js';
 
 /** A line of progress for the operator. */
@@ -50,7 +64,8 @@ export interface SandboxStatus {
     {
       bootstrapServers: string[];
       clusterId: string;
-      brokers: { name: string; nodeId: number; port: number; running: boolean; pid?: number }[];
+      /** `port` is the broker's own listener; `proxyPort` (WAN link) the Toxiproxy port it advertises to clients. */
+      brokers: { name: string; nodeId: number; port: number; proxyPort?: number; running: boolean; pid?: number }[];
       /** Dedicated KRaft controllers (3-broker primary only). */
       controllers: { name: string; nodeId: number; controllerPort: number; running: boolean; pid?: number }[];
     }
@@ -67,9 +82,29 @@ export interface SandboxStatus {
   };
   /** The reverse MirrorMaker 2 dr → primary (failback rehearsals; not started by `up`). */
   mm2Reverse: { running: boolean; pid?: number };
+  /** The simulated WAN link in front of dr (absent: none). */
+  wan?: WanLinkStatus;
   /** Path of the clusters file the rest of the tool reads. */
   clustersFile: string;
 }
+
+/** The WAN link as `sandbox status` reports it. */
+export interface WanLinkStatus extends WanLink {
+  via: 'toxiproxy';
+  /** Toxiproxy's version (the one this tool builds). */
+  version: string;
+  /** One line, e.g. "dr via toxiproxy, 50 ms round trip". */
+  summary: string;
+  running: boolean;
+  pid?: number;
+  /** Toxiproxy's HTTP API. */
+  apiUrl: string;
+  /** One proxy per dr broker: `listen` is what the broker advertises, `upstream` its own listener. */
+  proxies: { name: string; listen: string; upstream: string }[];
+}
+
+/** What {@link sandboxUp} takes: the options, and for the WAN link fields to change or `false` to remove it. */
+export type SandboxUpInput = Partial<Omit<SandboxOptions, 'wan'>> & { wan?: Partial<WanLink> | false };
 
 /** Options that shape data on disk: changing them needs `down --wipe` first. */
 const SHAPING: (keyof SandboxOptions)[] = ['kafkaVersion', 'primaryBrokers', 'drBrokers', 'portBase', 'mm2Mode'];
@@ -81,10 +116,13 @@ export function newClusterId(): string {
   }
 }
 
-function mergeOptions(prev: SandboxState | undefined, input: Partial<SandboxOptions>): SandboxOptions {
-  const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<SandboxOptions>;
-  if (!prev) return defaultSandboxOptions(given);
-  const merged: SandboxOptions = { ...prev.options, ...given };
+function mergeOptions(prev: SandboxState | undefined, input: SandboxUpInput): SandboxOptions {
+  const { wan: wanInput, ...rest } = input;
+  const given = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<SandboxOptions>;
+  const wan = mergeWanLink(prev?.options.wan, wanInput);
+  if (!prev) return defaultSandboxOptions({ ...given, ...(wan ? { wan } : {}) });
+  const { wan: _prevWan, ...prevRest } = prev.options;
+  const merged: SandboxOptions = { ...prevRest, ...given, ...(wan ? { wan } : {}) };
   const changed = SHAPING.filter((k) => given[k] !== undefined && given[k] !== prev.options[k]);
   if (changed.length > 0) {
     throw new InvalidInputError(
@@ -103,18 +141,34 @@ function mergeOptions(prev: SandboxState | undefined, input: Partial<SandboxOpti
  * @throws InvalidInputError (port in use, options that need a wipe), PrerequisiteError (Java, Maven),
  *   WaitTimeoutError (a component did not become ready; the message names it and points at its log).
  */
-export async function sandboxUp(input: Partial<SandboxOptions> = {}, progress: ProgressSink = () => {}): Promise<SandboxStatus> {
+export async function sandboxUp(input: SandboxUpInput = {}, progress: ProgressSink = () => {}): Promise<SandboxStatus> {
   const stateDir = path.resolve(input.stateDir ?? defaultSandboxOptions().stateDir);
   const prev = await loadState(stateDir);
   const o = mergeOptions(prev, { ...input, stateDir });
   const t = topology(o);
   const java = await requireJava();
   const processes = prev?.processes ?? {};
+  // Adding or removing the WAN link changes what dr's brokers advertise and where MM2 reaches dr: restart them.
+  if (prev && Boolean(prev.options.wan) !== Boolean(o.wan)) {
+    const dr = clusterNodes(topology(prev.options), DR).map((n) => n.name);
+    const running = [MM2, MM2_REVERSE, ...dr, TOXIPROXY].filter((n) => isAlive(processes[n]));
+    if (running.length > 0) {
+      progress(`WAN link ${o.wan ? 'added' : 'removed'}: restarting ${running.join(', ')}`);
+      for (const m of [MM2, MM2_REVERSE]) await stopProcess(processes[m], 'graceful');
+      await Promise.all([...dr, TOXIPROXY].map((n) => stopProcess(processes[n], 'graceful', 20_000)));
+    }
+    if (!o.wan) delete processes[TOXIPROXY];
+  }
   const deadNodes = t.nodes.filter((n) => !isAlive(processes[n.name]));
   const mm2Alive = isAlive(processes[MM2]);
+  const toxiproxyAlive = isAlive(processes[TOXIPROXY]);
   // Ports first: a clash is reported before anything is downloaded, formatted or started.
-  const ports = allPorts(t, o.mm2Mode).filter((p) => deadNodes.some((n) => p.owner.startsWith(`${n.name} `)) || (p.owner.startsWith(MM2) && !mm2Alive));
+  const ports = allPorts(t, o.mm2Mode).filter(
+    (p) =>
+      deadNodes.some((n) => p.owner.startsWith(`${n.name} `)) || (p.owner.startsWith(MM2) && !mm2Alive) || (p.owner.startsWith(TOXIPROXY) && !toxiproxyAlive),
+  );
   await requirePortsFree(ports, o.portBase);
+  const toxiproxyBin = o.wan && !toxiproxyAlive ? await resolveToxiproxy({ onProgress: progress }) : undefined;
   const jars = await resolveKafkaJars(o.kafkaVersion, { onProgress: progress });
   const mm2Version = mm2VersionFor(o.kafkaVersion);
   const mm2Jars = mm2Version === o.kafkaVersion ? jars : await resolveKafkaJars(mm2Version, { onProgress: progress });
@@ -127,6 +181,16 @@ export async function sandboxUp(input: Partial<SandboxOptions> = {}, progress: P
   await writeJavaConfigs(state);
   await saveState(state);
   await formatNodes(state, java, deadNodes);
+  if (o.wan) {
+    // Before dr's brokers: what they advertise must answer as soon as they register.
+    if (toxiproxyBin) {
+      progress(`Starting Toxiproxy ${TOXIPROXY_VERSION} on ${toxiproxyUrl(t)} (WAN link: ${describeWanLink(o.wan)})`);
+      await startToxiproxy(state, toxiproxyBin);
+    } else {
+      await applyWanLink(toxiproxyUrl(t), t, o.wan);
+      progress(`WAN link: ${describeWanLink(o.wan)}`);
+    }
+  }
   for (const n of deadNodes) {
     progress(`Starting ${n.name} (Kafka ${o.kafkaVersion}, ${n.roles}) on 127.0.0.1:${n.port ?? n.controllerPort}`);
     await startNode(state, java, n);
@@ -162,7 +226,13 @@ export function sandboxStatusOf(state: SandboxState): SandboxStatus {
   const cluster = (alias: ClusterAlias) => ({
     bootstrapServers: bootstrapServers(t, alias),
     clusterId: state.clusterIds[alias],
-    brokers: clusterBrokers(t, alias).map((n) => ({ name: n.name, nodeId: n.nodeId, port: n.port, ...proc(n.name) })),
+    brokers: clusterBrokers(t, alias).map((n) => ({
+      name: n.name,
+      nodeId: n.nodeId,
+      port: n.port,
+      ...(n.proxyPort !== undefined ? { proxyPort: n.proxyPort } : {}),
+      ...proc(n.name),
+    })),
     controllers: clusterNodes(t, alias)
       .filter((n): n is NodeSpec & { controllerPort: number } => n.roles === 'controller')
       .map((n) => ({ name: n.name, nodeId: n.nodeId, controllerPort: n.controllerPort, ...proc(n.name) })),
@@ -187,6 +257,19 @@ export function sandboxStatusOf(state: SandboxState): SandboxStatus {
       running: isAlive(state.processes[MM2_REVERSE]),
       ...(isAlive(state.processes[MM2_REVERSE]) ? { pid: state.processes[MM2_REVERSE]!.pid } : {}),
     },
+    ...(o.wan
+      ? {
+          wan: {
+            via: 'toxiproxy' as const,
+            version: TOXIPROXY_VERSION,
+            summary: describeWanLink(o.wan),
+            ...o.wan,
+            ...proc(TOXIPROXY),
+            apiUrl: toxiproxyUrl(t),
+            proxies: toxiproxyProxies(t).map(({ name, listen, upstream }) => ({ name, listen, upstream })),
+          },
+        }
+      : {}),
     clustersFile: clustersFilePath(o.stateDir),
   };
 }
@@ -226,10 +309,11 @@ export function resolveTargets(state: SandboxState, target: string): string[] {
   const t = topology(state.options);
   if (target === MM2) return [MM2];
   if (target === MM2_REVERSE) return [MM2_REVERSE];
+  if (target === TOXIPROXY && state.options.wan) return [TOXIPROXY];
   if (target === PRIMARY || target === DR) return clusterNodes(t, target).map((n) => n.name);
   if (t.nodes.some((n) => n.name === target)) return [target];
   throw new InvalidInputError(`Unknown sandbox component "${target}".`, {
-    hint: `Use one of: ${[PRIMARY, DR, MM2, MM2_REVERSE, ...t.nodes.map((n) => n.name)].join(', ')}.`,
+    hint: `Use one of: ${[PRIMARY, DR, MM2, MM2_REVERSE, ...(state.options.wan ? [TOXIPROXY] : []), ...t.nodes.map((n) => n.name)].join(', ')}.`,
   });
 }
 
@@ -265,6 +349,12 @@ export async function startComponents(stateDir: string, target: string, progress
     if (name === MM2) {
       await startMirrorMaker(state, java);
       if (state.options.mm2Mode === 'connect') await configureConnectors(state);
+    } else if (name === TOXIPROXY) {
+      await requirePortsFree(
+        allPorts(t, state.options.mm2Mode).filter((p) => p.owner.startsWith(`${TOXIPROXY} `)),
+        state.options.portBase,
+      );
+      await startToxiproxy(state, await resolveToxiproxy({ onProgress: progress }));
     } else if (name === MM2_REVERSE) {
       await writeJavaConfigs(state); // sandboxes created before mm2-reverse existed have no config for it yet
       await startReverseMirrorMaker(state, java);

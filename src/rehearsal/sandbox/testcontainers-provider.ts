@@ -22,6 +22,7 @@ export const testcontainersProvider: SandboxProvider = {
   async up(input, progress = () => {}) {
     const o = defaultSandboxOptions(Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)));
     if (o.mm2Mode !== 'dedicated') throw new Error('the testcontainers provider runs dedicated MM2 only; use the JVM provider for connect mode');
+    if (o.wan) throw new Error('the testcontainers provider has no WAN link; use the JVM provider (KAFKA_FAILOVER_SANDBOX_PROVIDER=jvm) for --wan-latency-ms');
     const t = topology(o);
     const image = `apache/kafka:${o.kafkaVersion}`;
     const ids = { [PRIMARY]: newClusterId(), [DR]: newClusterId() };

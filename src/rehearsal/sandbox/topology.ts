@@ -8,6 +8,10 @@
  * Ports (defaults, `portBase` 19090): primary-1 19092 (its controller, or primary-controller, on 19093); primary-2
  * 19094, primary-3 19096; dr 19102/19103; the Kafka Connect REST API (connect mode) on 19110. `--port-base` moves
  * them all together. docker-compose.yml uses the same ports (a unit test checks).
+ *
+ * With a WAN link ({@link SandboxOptions.wan}, docs/design/wan-link.md) Toxiproxy's API listens on portBase + 21 and
+ * each dr broker k (1-based) gets a proxy port portBase + 22 + 2(k-1), which it advertises to clients, and a direct
+ * REPLICATION listener on portBase + 23 + 2(k-1) for traffic between dr's own brokers (defaults: 19111, 19112/19113).
  */
 import path from 'node:path';
 import { DEFAULT_KAFKA_VERSION } from './versions.js';
@@ -19,6 +23,19 @@ export type ClusterAlias = typeof PRIMARY | typeof DR;
 
 /** How MirrorMaker 2 runs: the dedicated `MirrorMaker` driver, or connectors in a Kafka Connect worker. */
 export type Mm2Mode = 'dedicated' | 'connect';
+
+/**
+ * A simulated WAN link between every client and the dr cluster (Toxiproxy toxics, see wan.ts).
+ * Units: ms for times; kilobits per second for the bandwidth.
+ */
+export interface WanLink {
+  /** Added round-trip time in ms: half on the way to dr (upstream), half on the way back (downstream). */
+  latencyMs: number;
+  /** Round-trip jitter in ms (± around the latency), split like the latency; default 0. */
+  jitterMs?: number;
+  /** Bandwidth cap per direction in kilobits per second (Toxiproxy's unit is KB/s: rate = kbit/s ÷ 8); default none. */
+  bandwidthKbps?: number;
+}
 
 /** Options of `sandbox up`; every field has a default ({@link defaultSandboxOptions}). */
 export interface SandboxOptions {
@@ -38,6 +55,8 @@ export interface SandboxOptions {
   portBase: number;
   /** Folder for data, logs, configs and the state file. */
   stateDir: string;
+  /** A WAN link in front of dr (Toxiproxy); absent: every client reaches dr directly. */
+  wan?: WanLink;
 }
 
 /** Default state folder: `$KAFKA_FAILOVER_SANDBOX_DIR`, else `.kafka-failover/sandbox` under the working directory. */
@@ -72,6 +91,13 @@ export interface NodeSpec {
   port?: number;
   /** CONTROLLER port on 127.0.0.1 (controllers and combined nodes). */
   controllerPort?: number;
+  /**
+   * WAN link only (dr brokers): the Toxiproxy port in front of {@link port}. The broker advertises it, so every
+   * client's connections after bootstrap also go through the proxy.
+   */
+  proxyPort?: number;
+  /** WAN link only (dr brokers): a direct listener for traffic between dr's own brokers (inter.broker.listener.name). */
+  replicationPort?: number;
 }
 
 /** True when the node serves clients. */
@@ -84,10 +110,12 @@ export interface Topology {
   nodes: NodeSpec[];
   /** Connect REST port (connect mode only; reserved either way). */
   connectPort: number;
+  /** Toxiproxy's HTTP API port (WAN link only). */
+  toxiproxyPort?: number;
 }
 
 /** Computes nodes and ports. */
-export function topology(o: Pick<SandboxOptions, 'primaryBrokers' | 'drBrokers' | 'portBase'>): Topology {
+export function topology(o: Pick<SandboxOptions, 'primaryBrokers' | 'drBrokers' | 'portBase' | 'wan'>): Topology {
   const nodes: NodeSpec[] = [];
   // primary's ports start at portBase + 2, dr's at portBase + 12: client ports step by 2, controller on + 1.
   const cluster = (alias: ClusterAlias, brokers: 1 | 3, first: number) => {
@@ -100,7 +128,18 @@ export function topology(o: Pick<SandboxOptions, 'primaryBrokers' | 'drBrokers' 
   };
   cluster(PRIMARY, o.primaryBrokers, o.portBase + 2);
   cluster(DR, o.drBrokers ?? 1, o.portBase + 12);
-  return { nodes, connectPort: o.portBase + 20 };
+  if (!o.wan) return { nodes, connectPort: o.portBase + 20 };
+  for (const n of nodes) {
+    if (n.cluster !== DR || !isBroker(n)) continue;
+    n.proxyPort = o.portBase + 22 + 2 * (n.nodeId - 1);
+    n.replicationPort = n.proxyPort + 1;
+  }
+  return { nodes, connectPort: o.portBase + 20, toxiproxyPort: o.portBase + 21 };
+}
+
+/** The port clients reach a broker on: its WAN proxy's when it has one, else its own. */
+export function clientPort(n: NodeSpec & { port: number }): number {
+  return n.proxyPort ?? n.port;
 }
 
 /** Nodes of one cluster (brokers and controllers). */
@@ -115,7 +154,7 @@ export function clusterBrokers(t: Topology, cluster: ClusterAlias): (NodeSpec & 
 
 /** `host:port` bootstrap list of one cluster. */
 export function bootstrapServers(t: Topology, cluster: ClusterAlias): string[] {
-  return clusterBrokers(t, cluster).map((n) => `127.0.0.1:${n.port}`);
+  return clusterBrokers(t, cluster).map((n) => `127.0.0.1:${clientPort(n)}`);
 }
 
 /** Every port the sandbox binds, with the component that binds it. */
@@ -123,7 +162,12 @@ export function allPorts(t: Topology, mm2Mode: Mm2Mode): { port: number; owner: 
   const ports = t.nodes.flatMap((n) => [
     ...(isBroker(n) ? [{ port: n.port, owner: `${n.name} (client)` }] : []),
     ...(isController(n) ? [{ port: n.controllerPort, owner: `${n.name} (controller)` }] : []),
+    ...(n.replicationPort !== undefined ? [{ port: n.replicationPort, owner: `${n.name} (replication)` }] : []),
   ]);
   if (mm2Mode === 'connect') ports.push({ port: t.connectPort, owner: 'mm2 (Kafka Connect REST)' });
+  if (t.toxiproxyPort !== undefined) {
+    ports.push({ port: t.toxiproxyPort, owner: 'toxiproxy (API)' });
+    for (const n of t.nodes) if (n.proxyPort !== undefined) ports.push({ port: n.proxyPort, owner: `toxiproxy (proxy for ${n.name})` });
+  }
   return ports;
 }
