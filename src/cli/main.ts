@@ -20,7 +20,7 @@ export function buildProgram(setExit: (code: number) => void = () => {}): Comman
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerSandboxCommands(program);
-  registerOffsetsCommands(program);
+  registerOffsetsCommands(program, setExit);
   registerRunCommands(program, setExit);
   registerAuditCommands(program, setExit);
   registerCheckCommands(program, setExit);

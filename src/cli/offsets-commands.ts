@@ -4,7 +4,9 @@
  */
 import { table } from './table.js';
 import { InvalidArgumentError, type Command } from 'commander';
+import { type OffsetPlanProof, proveOffsetPlan, summarizeProof } from '../gates/continuity.js';
 import { replicationLag } from '../mm2/lag.js';
+import { positions } from '../steps/reset-consumer-groups.js';
 import { translateOffsets, type TranslationResult } from '../mm2/translate.js';
 import { openFlow, withClustersOptions } from './clusters-options.js';
 import { oneOf } from './parse.js';
@@ -66,12 +68,31 @@ function printTranslation(r: TranslationResult): void {
   );
 }
 
-/** Adds the `offsets` command group. */
-export function registerOffsetsCommands(program: Command): void {
+function printProof(proof: OffsetPlanProof): void {
+  const t = table(['group', 'topic', 'part', 'target offset', 'verdict', 're-reads', 'source record', 'record at target offset']);
+  for (const r of proof.results)
+    t.push([
+      r.group,
+      r.topic,
+      r.partition,
+      r.targetOffset,
+      r.verdict,
+      r.reReads ?? '',
+      r.sourceRecord ? `${r.sourceRecord.offset} ${r.sourceRecord.hash.slice(0, 12)}` : 'end',
+      r.targetRecord ? `${r.targetRecord.offset} ${r.targetRecord.hash.slice(0, 12)}` : 'end',
+    ]);
+  process.stdout.write(`Continuity proof (record digests: timestamp, key, value):\n${t.toString()}\n`);
+  say(`Continuity: ${summarizeProof(proof.results)}${proof.gate.ok ? '' : ` — FAILED: ${JSON.stringify(proof.gate.observed)}`}`);
+}
+
+/** Adds the `offsets` command group. `setExit`: `translate --verify` exits 3 when the continuity proof fails. */
+export function registerOffsetsCommands(program: Command, setExit: (code: number) => void = () => {}): void {
   const offsets = program.command('offsets').description('read-only views of MM2 offset translation and replication lag');
 
   withClustersOptions(offsets.command('translate'))
-    .description('translate consumer-group offsets through MM2 checkpoints: target offsets, staleness, records to re-read')
+    .description(
+      'translate consumer-group offsets: MM2 checkpoints and offset syncs, made exact by record matching when the source answers; target offsets, staleness, records to re-read',
+    )
     .option('--group <regex>', 'only groups matching (repeatable)', regexList)
     .option('--exclude-group <regex>', 'leave out groups matching (repeatable)', regexList)
     .option('--source-unreachable', 'do not contact the source cluster (emergency: checkpoints alone)')
@@ -79,7 +100,11 @@ export function registerOffsetsCommands(program: Command): void {
       '--method <method>',
       'mm2 (checkpoints, offset syncs where none) or record-match (then each offset made exact by finding the next record on the target; needs the source)',
       oneOf('mm2', 'record-match'),
-      'mm2',
+      'record-match',
+    )
+    .option(
+      '--verify',
+      'prove each translated offset against both clusters (the record there is the one the group reads next on the source, re-reads verified); exit 3 when one fails',
     )
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
@@ -94,7 +119,22 @@ export function registerOffsetsCommands(program: Command): void {
           exclude: o.excludeGroup ?? [],
           method: o.method,
         });
+        let proof: OffsetPlanProof | undefined;
+        if (o.verify) {
+          if (!ports.source) throw new Error('--verify reads the source cluster: it cannot be combined with --source-unreachable, and the source must answer');
+          const source = ports.source;
+          proof = await proveOffsetPlan({
+            plan: r.partitions,
+            source,
+            target: ports.target,
+            sourceAlias: ports.flow.source,
+            targetAlias: ports.flow.target,
+            sourcePositions: (group, kind) => positions(source, group, kind),
+          });
+          if (!proof.gate.ok) setExit(3); // as a blocking gate
+        }
         if (o.output === 'json') {
+          for (const c of proof?.results ?? []) process.stdout.write(JSON.stringify({ kind: 'continuity', ...c }) + '\n');
           for (const p of r.partitions) process.stdout.write(JSON.stringify({ kind: 'translated', ...p }) + '\n');
           for (const u of r.untranslated) process.stdout.write(JSON.stringify({ kind: 'untranslated', ...u }) + '\n');
           for (const u of r.unmovableGroups) process.stdout.write(JSON.stringify({ kind: 'unmovable', ...u }) + '\n');
@@ -108,9 +148,13 @@ export function registerOffsetsCommands(program: Command): void {
               reads: r.reads,
               checkpointsTopic: r.checkpointsTopic,
               offsetSyncsTopic: r.offsetSyncsTopic,
+              ...(proof ? { continuity: proof.gate } : {}),
             }) + '\n',
           );
-        } else printTranslation(r);
+        } else {
+          printTranslation(r);
+          if (proof) printProof(proof);
+        }
       } finally {
         await ports.close();
       }

@@ -88,7 +88,7 @@ export async function matchPartition(
 }
 
 async function matchCluster(o: MatchPartition, us: number[], out: Map<number, RecordMatch | undefined>, reads: MatchReads) {
-  const endNote = (u: number, why: string) => ({ targetOffset: o.targetEnd, sourceOffset: null, how: `${why}: the target's end ${o.targetEnd}` });
+  const endNote = (why: string) => ({ targetOffset: o.targetEnd, sourceOffset: null, how: `${why}: the target's end ${o.targetEnd}` });
   const src = new PartitionSpan(o.source, o.sourceTopic, o.partition, o.sourceStart, o.sourceEnd);
   const lo = us[0]!;
   const hi = us.at(-1)!;
@@ -99,14 +99,14 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
   const wanted: { u: number; r: RecordDigest; prev: RecordDigest | undefined; lower: number; upper: number }[] = [];
   for (const u of us) {
     if (u >= o.sourceEnd) {
-      out.set(u, endNote(u, `committed at the source's end ${o.sourceEnd}`));
+      out.set(u, endNote(`committed at the source's end ${o.sourceEnd}`));
       continue;
     }
     const i = src.indexAtOrAfter(u);
     const r = src.records[i];
     if (!r) {
       // Only control records (or compacted-away offsets) after u within what was read: at the end when that reached it.
-      out.set(u, src.range.to >= o.sourceEnd ? endNote(u, `no data record from ${u} to the source's end ${o.sourceEnd}`) : undefined);
+      out.set(u, src.range.to >= o.sourceEnd ? endNote(`no data record from ${u} to the source's end ${o.sourceEnd}`) : undefined);
       continue;
     }
     const lower = o.syncs.translate(o.sourceTopic, o.partition, r.offset)?.targetOffset;

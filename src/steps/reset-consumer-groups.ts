@@ -6,11 +6,14 @@
  * Input `plan`: the offset plan of `translate-offsets`/`translate-back` (src/mm2/plan.ts), each row's `targetOffset`
  * committed as is. Gate before any write: every planned group is empty on the target (a live member blocks the
  * whole step; src/gates/groups-empty.ts).
+ * Gate before any write, with the source answering: the continuity proof (src/gates/continuity.ts) — the record at
+ * each planned offset is the one the group reads next on the source, or only verified re-reads precede it.
  * Groups whose offsets already equal the plan are left alone (so a resumed run does not write twice).
  */
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
 import type { GateResult } from '../engine/events.js';
+import { proveOffsetPlan, summarizeProof } from '../gates/continuity.js';
 import { groupsEmptyGate } from '../gates/groups-empty.js';
 import { type CommittedOffset, GroupApiUnavailableError, type GroupInfo, type KafkaPort, type PartitionOffsets } from '../kafka/port.js';
 import { offsetPlan, type OffsetPlanRow } from '../mm2/plan.js';
@@ -63,10 +66,32 @@ export const resetConsumerGroups = defineStep({
         }));
       plans.push({ group, offsetKind, partitions, unchanged: partitions.every((x) => x.before === x.after) });
     }
+    // The continuity proof, before any write: each planned offset is where the group resumes without a skip.
+    const source = (await ctx.reachable(ctx.flow.source)) ? ctx.kafka(ctx.flow.source) : undefined;
+    const proof = await proveOffsetPlan({
+      plan: input.plan,
+      source,
+      target,
+      sourceAlias: ctx.flow.source,
+      targetAlias: ctx.flow.target,
+      sourcePositions: (group, kind) => positions(source!, group, kind),
+    });
+    if (proof.results.length)
+      ctx.note(`continuity proof: ${summarizeProof(proof.results)}`, {
+        continuity: proof.results.map((r) => ({
+          group: r.group,
+          topic: r.topic,
+          partition: r.partition,
+          verdict: r.verdict,
+          reReads: r.reReads,
+          detail: r.detail,
+        })),
+      });
     return {
       gates: [
         groupsEmptyGate(described, `planned groups have no members on ${ctx.flow.target}`),
         groupTypesGate(described, plans, unavailable, ctx.flow.target),
+        proof.gate,
       ],
       plan: plans,
     };

@@ -21,8 +21,11 @@ export const translateOffsetsStep = defineStep({
     groups: regexString.default('.*'),
     excludeGroups: regexString.optional(),
     allowUntranslated: z.boolean().default(false),
-    /** `mm2` (checkpoints; offset syncs where none) or `record-match` (each offset made exact when the source answers). */
-    method: z.enum(['mm2', 'record-match']).default('mm2'),
+    /**
+     * `record-match` (default: MM2's translation, then each offset made exact by finding the group's next record on the
+     * target when the source answers; src/mm2/record-match.ts) or `mm2` (checkpoints; offset syncs where none).
+     */
+    method: z.enum(['mm2', 'record-match']).default('record-match'),
   }),
   async check(ctx, input) {
     const { source, target } = ctx.flow;
@@ -43,8 +46,9 @@ export const translateOffsetsStep = defineStep({
         ((u.reason === 'not-yet-checkpointed' || u.reason === 'group-type-not-checkpointed') && !u.fallback) || u.reason === 'streams-repartition-in-flight',
     );
     const reRead = r.groups.every((g) => g.reReadRecords !== null) ? r.groups.reduce((s, g) => s + (g.reReadRecords ?? 0), 0) : null;
+    const matched = r.partitions.filter((p) => p.basis === 'record-match').length;
     ctx.note(
-      `${r.groups.length} group(s), ${r.partitions.length} partition(s) translated; records to re-read: ${reRead ?? 'unknown'}; ${r.untranslated.length} partition(s) without checkpoint; ${r.corrupt.length} corrupt record(s) skipped`,
+      `${r.groups.length} group(s), ${r.partitions.length} partition(s) translated (${matched} exact by record match); records to re-read: ${reRead ?? 'unknown'}; ${r.untranslated.length} partition(s) without checkpoint; ${r.corrupt.length} corrupt record(s) skipped`,
       {
         groups: r.groups,
         untranslated: r.untranslated,

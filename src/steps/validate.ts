@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
+import { proveOffsetPlan, summarizeProof } from '../gates/continuity.js';
 import { groupsResumedGates } from '../gates/groups-resumed.js';
 import type { CommittedOffset, PartitionOffsets } from '../kafka/port.js';
 import { offsetPlan } from '../mm2/plan.js';
@@ -19,8 +20,19 @@ export const validateStep = defineStep({
   description: 'canary produced and consumed on the target; groups progressing from their planned offsets',
   writes: true,
   input: z.strictObject({ canaryTopic: z.string().min(1).default('kafka-failover-canary'), plan: offsetPlan.default([]) }),
-  async check() {
-    return {};
+  async check(ctx, input) {
+    // The continuity proof again, after the move (the plan's offsets against both clusters as they are now).
+    const source = (await ctx.reachable(ctx.flow.source)) ? ctx.kafka(ctx.flow.source) : undefined;
+    const proof = await proveOffsetPlan({
+      plan: input.plan,
+      source,
+      target: ctx.kafka(ctx.flow.target),
+      sourceAlias: ctx.flow.source,
+      targetAlias: ctx.flow.target,
+      sourcePositions: (group, kind) => positions(source!, group, kind),
+    });
+    if (proof.results.length) ctx.note(`continuity proof: ${summarizeProof(proof.results)}`);
+    return { gates: [proof.gate] };
   },
   async apply(ctx, input) {
     const target = ctx.kafka(ctx.flow.target);

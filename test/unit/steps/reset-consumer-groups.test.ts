@@ -8,7 +8,7 @@ import type { StepContext } from '../../../src/engine/step.js';
 import type { WriteDescription } from '../../../src/engine/events.js';
 import { offsetPlanRow } from '../../../src/mm2/plan.js';
 import { positions, resetConsumerGroups } from '../../../src/steps/reset-consumer-groups.js';
-import { MemoryKafka } from '../mm2/memory-kafka.js';
+import { MemoryKafka, mirrorPartition } from '../mm2/memory-kafka.js';
 
 const row = (group: string, partition: number, targetOffset: number) =>
   offsetPlanRow.parse({
@@ -19,7 +19,8 @@ const row = (group: string, partition: number, targetOffset: number) =>
     metadata: `m${partition}`,
     basis: 'checkpoint',
     sourceTopic: 'orders',
-    sourceCommittedOffset: targetOffset,
+    // Planned with the source unreachable: the continuity proof has nothing to prove (its own test below).
+    sourceCommittedOffset: null,
     reReadRecords: 0,
     reReadNote: '',
     logStartOffset: 0,
@@ -27,11 +28,12 @@ const row = (group: string, partition: number, targetOffset: number) =>
     commitsSinceCheckpoint: 0,
   });
 
-/** The step's context over one target port; each write is recorded in `writes`, then done. */
-const stepContext = (port: unknown, writes: WriteDescription[] = []) =>
+/** The step's context over one target port (and a source port, when given); each write is recorded in `writes`, then done. */
+const stepContext = (port: unknown, writes: WriteDescription[] = [], source?: unknown) =>
   ({
-    flow: { target: 'dr' },
-    kafka: () => port,
+    flow: { source: 'primary', target: 'dr' },
+    kafka: (alias: string) => (alias === 'primary' ? source : port),
+    reachable: async (alias: string) => alias !== 'primary' || source !== undefined,
     note: () => {},
     write: async (w: WriteDescription, fn: () => Promise<unknown>) => (writes.push(w), fn()),
   }) as unknown as StepContext;
@@ -53,6 +55,7 @@ describe('reset-consumer-groups', () => {
     expect(checked.gates).toMatchObject([
       { id: 'target-groups-empty', ok: true },
       { id: 'target-group-types', ok: true },
+      { id: 'offset-continuity', ok: true },
     ]);
     await resetConsumerGroups.apply!(ctx, input, checked.plan);
     expect(await port.committedOffsets('billing')).toEqual([
@@ -148,5 +151,52 @@ describe('reset-consumer-groups', () => {
   it('refuses a plan that is not an offset plan (a row without a basis) at its input', () => {
     const { basis: _, ...noBasis } = row('billing', 0, 20);
     expect(resetConsumerGroups.input.safeParse({ plan: [noBasis] }).error?.issues[0]?.path).toEqual(['plan', 0, 'basis']);
+  });
+
+  it('a plan one record past the right offset on one partition fails the continuity gate before any write, naming it', async () => {
+    const primary = new MemoryKafka('primary');
+    const dr = new MemoryKafka('dr');
+    primary.topic('orders', 2);
+    for (const p of [0, 1])
+      for (let i = 0; i < 30; i++)
+        primary.append('orders', p, { offset: i, timestamp: 1_000 + i, key: Buffer.from(`k${p}`), value: Buffer.from(`v${p}-${i}`) });
+    for (const p of [0, 1])
+      mirrorPartition({
+        source: primary,
+        topic: 'orders',
+        partition: p,
+        target: dr,
+        remote: 'primary.orders',
+        syncsCluster: primary,
+        syncsTopic: 'syncs',
+        maxOffsetLag: 10,
+      });
+    primary.commit('billing', 'orders', 0, 12);
+    primary.commit('billing', 'orders', 1, 17);
+    const port = {
+      ...dr.port(),
+      describeGroups: async (ids: string[]) =>
+        ids.map((groupId) => ({ groupId, type: 'classic' as const, state: 'Empty', protocolType: 'consumer', members: 0, memberDetails: [] })),
+    };
+    const planRow = (partition: number, u: number, targetOffset: number) => ({ ...row('billing', partition, targetOffset), sourceCommittedOffset: u });
+    const writes: WriteDescription[] = [];
+    const ctx = stepContext(port, writes, primary.port());
+    // The copies are dense from 0: the exact target offsets are 12 and 17. Partition 1 is planned one record past it.
+    const right = await resetConsumerGroups.check(ctx, resetConsumerGroups.input.parse({ plan: [planRow(0, 12, 12), planRow(1, 17, 17)] }));
+    expect(right.gates!.find((g) => g.id === 'offset-continuity')).toMatchObject({ ok: true, observed: { rowsProven: 2, exact: 2 } });
+    const wrong = await resetConsumerGroups.check(ctx, resetConsumerGroups.input.parse({ plan: [planRow(0, 12, 12), planRow(1, 17, 18)] }));
+    const gate = wrong.gates!.find((g) => g.id === 'offset-continuity')!;
+    expect(gate).toMatchObject({ ok: false, observed: { exact: 1, skips: 1 } });
+    expect((gate.observed as { failures: string[] }).failures).toEqual([
+      expect.stringMatching(/^billing primary\.orders\/1 at target offset 18 .*skips 1 record/),
+    ]);
+    // A group that moved on the source since the plan fails it too.
+    primary.commit('billing', 'orders', 0, 13);
+    const moved = await resetConsumerGroups.check(ctx, resetConsumerGroups.input.parse({ plan: [planRow(0, 12, 12), planRow(1, 17, 17)] }));
+    expect(moved.gates!.find((g) => g.id === 'offset-continuity')).toMatchObject({
+      ok: false,
+      observed: { movedOnSource: ['billing orders/0: planned from 12, now 13'] },
+    });
+    expect(writes).toEqual([]);
   });
 });

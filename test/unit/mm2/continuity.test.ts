@@ -1,0 +1,92 @@
+/**
+ * `proveContinuity` (src/mm2/continuity.ts) over in-memory clusters where MM2's source task (memory-kafka.ts
+ * `mirrorPartition`) copied the partition: the copy map (`copied`) is the independent oracle of where each source
+ * record lies on the target, so the right verdict and count of every planned offset are known.
+ */
+import { describe, expect, it } from 'vitest';
+import { type ContinuityRow, proveContinuity } from '../../../src/mm2/continuity.js';
+import { MemoryKafka, mirrorPartition } from './memory-kafka.js';
+
+const record = (c: number, offset?: number) => ({
+  ...(offset !== undefined ? { offset } : {}),
+  timestamp: 1_000 + c,
+  key: Buffer.from(`k${c % 7}`),
+  value: Buffer.from(`v${c}`),
+});
+
+function world(offsets: number[], o: { foreign?: { before: number; like: number } } = {}) {
+  const primary = new MemoryKafka('primary');
+  const dr = new MemoryKafka('dr');
+  primary.topic('orders', 1);
+  for (const offset of offsets) primary.append('orders', 0, record(offset, offset));
+  const foreign = o.foreign;
+  const copied = mirrorPartition({
+    source: primary,
+    topic: 'orders',
+    partition: 0,
+    target: dr,
+    remote: 'primary.orders',
+    syncsCluster: primary,
+    syncsTopic: 'mm2-offset-syncs.dr.internal',
+    ...(foreign ? { beforeCopy: (u: number) => u === foreign.before && dr.append('primary.orders', 0, record(foreign.like)) } : {}),
+  });
+  const targetEnd = dr.topics.get('primary.orders')![0]!.highWatermark;
+  /** Where a group at source position u resumes exactly: the copy of the first data record ≥ u (or the end). */
+  const exact = (u: number) => copied.find((c) => c.upstream >= u)?.downstream ?? targetEnd;
+  const row = (u: number, t: number): ContinuityRow => ({
+    group: 'g',
+    sourceTopic: 'orders',
+    topic: 'primary.orders',
+    partition: 0,
+    sourceOffset: u,
+    targetOffset: t,
+  });
+  const prove = (rows: ContinuityRow[]) => proveContinuity({ source: primary.port(), target: dr.port(), rows });
+  return { exact, row, prove, targetEnd };
+}
+
+describe('proveContinuity: the record at the planned offset is the one the group reads next', () => {
+  it('exact offsets prove exact; earlier offsets prove re-reads counted one by one; later offsets are skips', async () => {
+    const w = world(Array.from({ length: 50 }, (_, i) => i));
+    const rows = [0, 7, 25, 49, 50].flatMap((u) => [w.row(u, w.exact(u)), w.row(u, Math.max(0, w.exact(u) - 5)), w.row(u, w.exact(u) + 1)]);
+    const r = await w.prove(rows);
+    for (const [k, x] of r.entries()) {
+      const want = rows[k]!.targetOffset - w.exact(rows[k]!.sourceOffset);
+      if (want === 0) expect(x, `${x.detail}`).toMatchObject({ verdict: 'exact', ok: true, reReads: 0 });
+      else if (want < 0) expect(x, `${x.detail}`).toMatchObject({ verdict: 're-reads', ok: true, reReads: -want });
+      else expect(x, `${x.detail}`).toMatchObject({ verdict: rows[k]!.targetOffset > w.targetEnd ? 'not-found' : 'skips', ok: false });
+    }
+    // The planted mismatch of the issue: one record past the right offset names the partition and the skip.
+    expect(r[2]).toMatchObject({ verdict: 'skips', skipped: 1 });
+    expect(r[2]!.detail).toContain('primary.orders/0');
+  });
+
+  it('transactional and compacted partitions (offsets without data records): positions on gaps prove exact', async () => {
+    const offsets = [0, 1, 2, 4, 5, 9, 10, 11, 17, 18, 30];
+    const w = world(offsets);
+    const us = [0, 3, 6, 12, 17, 19, 30, 31];
+    const r = await w.prove(us.map((u) => w.row(u, w.exact(u))));
+    for (const x of r) expect(x, x.detail).toMatchObject({ verdict: 'exact', ok: true });
+    const early = await w.prove([w.row(12, w.exact(12) - 3)]);
+    expect(early[0]).toMatchObject({ verdict: 're-reads', reReads: 3 });
+  });
+
+  it('a record another producer wrote into the remote topic before the copy is not counted as a re-read', async () => {
+    // Foreign record (content of 40) written before MM2 copies 20: at target offset 20; the copy of 20 is at 21.
+    const w = world(
+      Array.from({ length: 30 }, (_, i) => i),
+      { foreign: { before: 20, like: 40 } },
+    );
+    expect(w.exact(20)).toBe(21);
+    const [exact, spanning] = await w.prove([w.row(20, 21), w.row(20, 19)]);
+    expect(exact).toMatchObject({ verdict: 'exact', ok: true });
+    expect(spanning).toMatchObject({ verdict: 'foreign-records', ok: false, reReads: 2 });
+  });
+
+  it('a group that consumed the whole partition: the target end proves exact, a point before it re-reads, after it fails', async () => {
+    const w = world(Array.from({ length: 20 }, (_, i) => i));
+    const [end, before] = await w.prove([w.row(20, w.targetEnd), w.row(20, w.targetEnd - 4)]);
+    expect(end).toMatchObject({ verdict: 'exact', ok: true, sourceRecord: null });
+    expect(before).toMatchObject({ verdict: 're-reads', reReads: 4 });
+  });
+});
