@@ -149,13 +149,17 @@ export function toxiproxyUrl(t: Topology): string {
   return `http://127.0.0.1:${t.toxiproxyPort}`;
 }
 
+/** Where Go is looked for: `go` on PATH, else `$GOROOT/bin/go`, else `/usr/local/go/bin/go` (the Go tarball's place). */
+export function goCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
+  return ['go', ...(env.GOROOT ? [path.join(env.GOROOT, 'bin', 'go')] : []), '/usr/local/go/bin/go'];
+}
+
 /**
- * Finds a Go toolchain: `go` on PATH, else `$GOROOT/bin/go`, else `/usr/local/go/bin/go` (the Go tarball's place).
+ * Finds a Go toolchain that runs (`go version`) among {@link goCandidates}.
  * @returns the command to run.
- * @throws PrerequisiteError when none runs.
+ * @throws PrerequisiteError when none runs, naming --wan-latency-ms and how to install Go.
  */
-export async function requireGo(env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const candidates = ['go', ...(env.GOROOT ? [path.join(env.GOROOT, 'bin', 'go')] : []), '/usr/local/go/bin/go'];
+export async function requireGo(env: NodeJS.ProcessEnv = process.env, candidates: string[] = goCandidates(env)): Promise<string> {
   for (const go of candidates) {
     const r = await execa(go, ['version'], { reject: false, timeout: 60_000, env });
     if (!r.failed) return go;
@@ -263,6 +267,8 @@ export async function startToxiproxy(state: SandboxState, bin: string): Promise<
     bin,
     ['-host', '127.0.0.1', '-port', String(t.toxiproxyPort), '-config', cfg],
     path.join(o.stateDir, 'toxiproxy.log'),
+    // Toxiproxy logs every connection and API call at debug/trace level by default.
+    { ...process.env, LOG_LEVEL: 'info' },
   );
   await saveState(state);
   const rec = state.processes[TOXIPROXY];

@@ -6,7 +6,16 @@ import { describe, expect, it } from 'vitest';
 import { brokerProperties, connectWorkerProperties, mm2Properties } from '../../../src/rehearsal/sandbox/configs.js';
 import { sandboxClustersDocument } from '../../../src/rehearsal/sandbox/clusters-file.js';
 import { allPorts, bootstrapServers, defaultSandboxOptions, topology } from '../../../src/rehearsal/sandbox/topology.js';
-import { describeWanLink, mergeWanLink, toxiproxyProxies, validateWanLink, wanToxics } from '../../../src/rehearsal/sandbox/wan.js';
+import { PrerequisiteError } from '../../../src/errors.js';
+import {
+  describeWanLink,
+  mergeWanLink,
+  requireGo,
+  resolveToxiproxy,
+  toxiproxyProxies,
+  validateWanLink,
+  wanToxics,
+} from '../../../src/rehearsal/sandbox/wan.js';
 
 const wan = { latencyMs: 50 };
 
@@ -123,5 +132,20 @@ describe('sandbox WAN link: options', () => {
     expect(() => validateWanLink({ latencyMs: 1.5 })).toThrow(/--wan-latency-ms/);
     expect(() => validateWanLink({ latencyMs: 10, bandwidthKbps: 4 })).toThrow(/--wan-bandwidth-kbps must be a whole number from 8/);
     expect(() => validateWanLink({ latencyMs: 10, jitterMs: 20 })).toThrow(/--wan-jitter-ms \(20\) is larger than --wan-latency-ms \(10\)/);
+  });
+});
+
+describe('sandbox WAN link: Toxiproxy binary', () => {
+  it('says Go is missing, naming the option and how to fix it', async () => {
+    const err = await requireGo({}, ['/nonexistent/bin/go']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PrerequisiteError);
+    expect((err as PrerequisiteError).message).toMatch(/--wan-latency-ms.*Go \("go"\) was not found/);
+    expect((err as PrerequisiteError).hint).toMatch(/Install Go.*KAFKA_FAILOVER_TOXIPROXY/);
+  });
+
+  it('refuses a KAFKA_FAILOVER_TOXIPROXY that names no file', async () => {
+    await expect(resolveToxiproxy({ env: { KAFKA_FAILOVER_TOXIPROXY: '/nonexistent/toxiproxy-server' } })).rejects.toThrow(
+      /KAFKA_FAILOVER_TOXIPROXY names \/nonexistent\/toxiproxy-server, which does not exist/,
+    );
   });
 });
