@@ -135,9 +135,9 @@ async function provePartition(
   const anchors = rows.map((r) => {
     const i = src.indexAtOrAfter(r.sourceOffset);
     const next = src.records[i];
-    if (next) return { i, anchor: next, after: false };
-    if (src.range.to < sb.highWatermark) return { i, anchor: undefined, after: false, unread: true };
-    return { i, anchor: i > 0 ? src.records[i - 1] : undefined, after: true };
+    if (next) return { i, anchor: next, follower: src.records[i + 1], after: false };
+    if (src.range.to < sb.highWatermark) return { i, anchor: undefined, follower: undefined, after: false, unread: true };
+    return { i, anchor: i > 0 ? src.records[i - 1] : undefined, follower: undefined, after: true };
   });
 
   // The target span: from SKIP_LOOKBEHIND before the lowest T, widened forward until every anchor's copy is found.
@@ -154,14 +154,19 @@ async function provePartition(
       else index.set(d.hash, [j]);
     });
   };
-  /** Index in tgt.records of the first copy of `d` at offset ≥ from, or −1. */
-  const copyFrom = (d: RecordDigest, from: number) => (index.get(d.hash) ?? []).find((j) => tgt.records[j]!.offset >= from) ?? -1;
+  /**
+   * Index in tgt.records of the first copy of `d` at offset ≥ from whose next record is the copy of `follower` (the
+   * source record after `d`, when it has one: a record another producer wrote with d's content is followed by d's
+   * copy instead), or −1.
+   */
+  const copyFrom = (d: RecordDigest, from: number, follower: RecordDigest | undefined) =>
+    (index.get(d.hash) ?? []).find((j) => tgt.records[j]!.offset >= from && (!follower || tgt.records[j + 1]?.hash === follower.hash)) ?? -1;
   const searchFrom = (k: number) => rows[k]!.targetOffset - (anchors[k]!.after ? 1 : 0);
   let reach = 64;
   for (;;) {
     await tgt.cover(tLo - SKIP_LOOKBEHIND, tHi + reach);
     reindex();
-    const unresolved = anchors.some((a, k) => a.anchor && copyFrom(a.anchor, searchFrom(k)) < 0);
+    const unresolved = anchors.some((a, k) => a.anchor && copyFrom(a.anchor, searchFrom(k), a.follower) < 0);
     if (!unresolved || tgt.range.to >= tb.highWatermark || reach >= MAX_CONTINUITY_RECORDS) break;
     reach = Math.min(MAX_CONTINUITY_RECORDS, reach * 4);
   }
@@ -195,7 +200,7 @@ async function provePartition(
       continue;
     }
     const what = a.after ? `the last source record (offset ${a.anchor.offset})` : `the next source record (offset ${a.anchor.offset})`;
-    const j = copyFrom(a.anchor, searchFrom(k));
+    const j = copyFrom(a.anchor, searchFrom(k), a.follower);
     if (j < 0) {
       // Before T? Then T skips records.
       const before = (index.get(a.anchor.hash) ?? []).filter((x) => tgt.records[x]!.offset < searchFrom(k)).at(-1);

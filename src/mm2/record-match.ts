@@ -10,11 +10,12 @@
  * - Window on the target: from MM2's own translation of R's offset (floor offset sync: D when R is the sync's upstream
  *   offset, else D + 1; OffsetSyncStore) — the copy of R is never before it — up to the downstream offset of the
  *   first sync above R (R's copy precedes that record's copy), or the target's high watermark.
- * - The earliest record in the window with R's digest (timestamp, key, value) whose preceding target record has the
- *   digest of the record preceding R on the source (when R has one): a record produced twice, or copied twice by MM2
- *   after a restart, is told apart by its neighbour, and a record another producer wrote into the remote topic with
- *   the same content is not taken for the copy. No such record → undefined: the caller keeps the conservative
- *   translation. Never a guess.
+ * - The earliest record in the window with R's digest (timestamp, key, value) whose neighbours on the target have the
+ *   digests of R's neighbours on the source (the record before R and the record after it, where R has them): a record
+ *   produced twice, or copied twice by MM2 after a restart, is told apart by its neighbours, and a record another
+ *   producer wrote into the remote topic with R's content is not taken for the copy (R's copy follows it). No such
+ *   record (or R's successor not replicated yet) → undefined: the caller keeps the conservative translation. Never a
+ *   guess.
  * Every position of one partition is resolved from one read of the source span (lowest U to highest U plus the
  * records up to the next data record) and one read of the target span (lowest window start to highest window end),
  * both as digests ({@link PartitionSpan}); spans wider than {@link MAX_SPAN_RECORDS} are split.
@@ -96,7 +97,7 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
   reads.sourceRecords += src.recordsRead;
 
   // R and the record before it, per position; and each R's window on the target.
-  const wanted: { u: number; r: RecordDigest; prev: RecordDigest | undefined; lower: number; upper: number }[] = [];
+  const wanted: { u: number; r: RecordDigest; prev: RecordDigest | undefined; next: RecordDigest | undefined; lower: number; upper: number }[] = [];
   for (const u of us) {
     if (u >= o.sourceEnd) {
       out.set(u, endNote(`committed at the source's end ${o.sourceEnd}`));
@@ -120,14 +121,14 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
       out.set(u, undefined);
       continue;
     }
-    wanted.push({ u, r, prev: i > 0 ? src.records[i - 1] : undefined, lower, upper });
+    wanted.push({ u, r, prev: i > 0 ? src.records[i - 1] : undefined, next: src.records[i + 1], lower, upper });
   }
   if (!wanted.length) return;
 
   // One target span for all windows (from one record before the lowest window, for the neighbour check), or one per
   // window when they lie too far apart.
   const spanLo = Math.min(...wanted.map((w) => w.lower)) - 1;
-  const spanHi = Math.max(...wanted.map((w) => w.upper));
+  const spanHi = Math.max(...wanted.map((w) => w.upper)) + 1; // one record past the last window, for the neighbour check
   let shared: PartitionSpan | undefined;
   if (spanHi - spanLo <= MAX_SPAN_RECORDS) {
     shared = new PartitionSpan(o.target, o.targetTopic, o.partition, o.targetStart, o.targetEnd);
@@ -138,7 +139,7 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
     let tgt = shared;
     if (!tgt) {
       tgt = new PartitionSpan(o.target, o.targetTopic, o.partition, o.targetStart, o.targetEnd);
-      await tgt.cover(w.lower - 1, w.upper);
+      await tgt.cover(w.lower - 1, w.upper + 1);
       reads.targetRecords += tgt.recordsRead;
     }
     const start = tgt.indexAtOrAfter(w.lower);
@@ -146,9 +147,11 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
     for (let j = start; j < tgt.records.length && tgt.records[j]!.offset < w.upper; j++) {
       const c = tgt.records[j]!;
       if (c.hash !== w.r.hash) continue;
-      // The neighbour check: the record before the copy is the copy of the record before R (when R has one).
+      // The neighbour check: the records on either side of the copy are the copies of R's neighbours on the source
+      // (when R has them): a record another producer wrote with R's content before R's copy has R's copy after it.
       const before = j > 0 ? tgt.records[j - 1] : undefined;
       if (w.prev && before?.hash !== w.prev.hash) continue;
+      if (w.next && tgt.records[j + 1]?.hash !== w.next.hash) continue;
       found = c;
       break;
     }

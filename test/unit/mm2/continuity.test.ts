@@ -83,6 +83,17 @@ describe('proveContinuity: the record at the planned offset is the one the group
     expect(spanning).toMatchObject({ verdict: 'foreign-records', ok: false, reReads: 2 });
   });
 
+  it("a planned offset at another producer's record with the very content of the next record is not proven", async () => {
+    // The foreign record (content of 20) lies at target offset 20, just before the real copy of 20 at 21.
+    const w = world(
+      Array.from({ length: 30 }, (_, i) => i),
+      { foreign: { before: 20, like: 20 } },
+    );
+    const [atForeign, atCopy] = await w.prove([w.row(20, 20), w.row(20, 21)]);
+    expect(atForeign).toMatchObject({ verdict: 'foreign-records', ok: false, copyOffset: 21 });
+    expect(atCopy).toMatchObject({ verdict: 'exact', ok: true });
+  });
+
   it('a group that consumed the whole partition: the target end proves exact, a point before it re-reads, after it fails', async () => {
     const w = world(Array.from({ length: 20 }, (_, i) => i));
     const [end, before] = await w.prove([w.row(20, w.targetEnd), w.row(20, w.targetEnd - 4)]);

@@ -107,9 +107,19 @@ describe('matchRecord: the exact target offset by finding the record', () => {
     );
     expect(w.exact(35)).toBe(36);
     expect((await w.match(35))?.targetOffset).toBe(36);
-    // The copy of 33 follows the foreign record, not the copy of 32: unconfirmed, so no match (MM2's offset stands).
+    // The foreign record sits between the copies of 32 and 33: their neighbours differ from the source's, so neither is
+    // confirmed (MM2's conservative offset stands for them).
+    expect(await w.match(32)).toBeUndefined();
     expect(await w.match(33)).toBeUndefined();
-    for (let u = 0; u <= 60; u++) if (u !== 33) expect((await w.match(u))?.targetOffset, `u=${u}`).toBe(w.exact(u));
+    for (let u = 0; u <= 60; u++) if (u !== 32 && u !== 33) expect((await w.match(u))?.targetOffset, `u=${u}`).toBe(w.exact(u));
+    // The foreign record carries the content of the very record copied next (written just before its copy): the
+    // foreign one is followed by the copy, not by the copy of 34, so it is not taken.
+    const twin = await world(
+      Array.from({ length: 60 }, (_, i) => i),
+      { foreign: { before: 33, like: 33 } },
+    );
+    expect(twin.exact(33)).toBe(34);
+    expect(await twin.match(33)).toBeUndefined();
   });
 
   it('not replicated yet: no match, the caller keeps the conservative translation', async () => {
@@ -118,7 +128,9 @@ describe('matchRecord: the exact target offset by finding the record', () => {
       { until: 40 },
     );
     expect(await w.match(45)).toBeUndefined();
-    expect((await w.match(39))?.targetOffset).toBe(w.exact(39));
+    expect((await w.match(38))?.targetOffset).toBe(w.exact(38));
+    // 39 is copied but the record after it is not yet: unconfirmed, so no match.
+    expect(await w.match(39)).toBeUndefined();
   });
 
   it('random gaps and lag settings: never after the copy, and equal to it when records are unique', async () => {
