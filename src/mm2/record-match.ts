@@ -8,7 +8,8 @@
  * - R = the first data record at or after U on the source (control records and compacted-away offsets have no copy);
  *   none up to the source's end → the group consumed everything: the target's end.
  * - Window on the target: from MM2's own translation of R's offset (floor offset sync: D when R is the sync's upstream
- *   offset, else D + 1; OffsetSyncStore) — the copy of R is never before it — up to the downstream offset of the
+ *   offset, else D + 1; OffsetSyncStore; the target's log start when there is no sync at or below R) — the copy of R is
+ *   never before it — up to the downstream offset of the
  *   first sync above R (R's copy precedes that record's copy), or the target's high watermark.
  * - The earliest record in the window with R's digest (timestamp, key, value) whose neighbours on the target have the
  *   digests of R's neighbours on the source (the record before R and the record after it, where R has them): a record
@@ -110,11 +111,8 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
       out.set(u, src.range.to >= o.sourceEnd ? endNote(`no data record from ${u} to the source's end ${o.sourceEnd}`) : undefined);
       continue;
     }
-    const lower = o.syncs.translate(o.sourceTopic, o.partition, r.offset)?.targetOffset;
-    if (lower === undefined) {
-      out.set(u, undefined);
-      continue;
-    }
+    // No offset sync at or below R (MM2 dropped it, or it expired): the copy is still at or after the target's log start.
+    const lower = o.syncs.translate(o.sourceTopic, o.partition, r.offset)?.targetOffset ?? o.targetStart;
     const above = o.syncs.syncs(o.sourceTopic, o.partition).find((s) => s.upstreamOffset > r.offset);
     const upper = Math.min(above ? above.downstreamOffset : o.targetEnd, o.targetEnd);
     if (upper <= lower || upper - lower > MAX_WINDOW_RECORDS) {

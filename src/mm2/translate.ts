@@ -197,7 +197,9 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
     return bounds.get(topic)!.find((p) => p.partition === partition);
   };
 
-  const partitions: TranslatedPartition[] = [];
+  let partitions: TranslatedPartition[] = [];
+  /** Rows with no MM2 translation at all, kept only when record matching finds the copy (their untranslated entry). */
+  const provisional = new Map<TranslatedPartition, UntranslatedPartition>();
   const covered = new Set<string>();
   for (const ck of latest) {
     const sourceTopic = upstreamTopic(flow, ck.topic)!;
@@ -287,6 +289,30 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
               reReadNote: `offset-sync fallback from sync ${t.sync.upstreamOffset}→${t.sync.downstreamOffset}${share ? `; ${share.note}` : ''}`,
             }),
           );
+        } else if (!t && b && o.method === 'record-match' && source) {
+          // No offset sync at or below the position (MM2 dropped or never wrote one): record matching may still find the
+          // next record, searching from the target's log start; kept only if it does (below).
+          const row = withBoundsProblem({
+            group,
+            sourceTopic: c.topic,
+            topic: remote,
+            partition: c.partition,
+            targetOffset: b.logStartOffset,
+            metadata: c.metadata ?? '',
+            basis: 'offset-sync-fallback',
+            ...kindOf(group),
+            sourceCommittedOffset: c.offset,
+            commitsSinceCheckpoint: null,
+            logStartOffset: b.logStartOffset,
+            highWatermark: b.highWatermark,
+            reReadRecords: null,
+            reReadNote: 'no offset sync at or below the position: record match only',
+          });
+          const u: UntranslatedPartition = { group, sourceTopic: c.topic, partition: c.partition, sourceCommittedOffset: c.offset, reason, detail, fallback };
+          partitions.push(row);
+          provisional.set(row, u);
+          untranslated.push(u);
+          continue;
         }
       }
       untranslated.push({ group, sourceTopic: c.topic, partition: c.partition, sourceCommittedOffset: c.offset, reason, detail, fallback });
@@ -329,8 +355,14 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
         const row = partitions[i]!;
         const m = matches.get(row.sourceCommittedOffset!);
         if (!m) {
-          partitions[i] = { ...row, reReadNote: `${row.reReadNote}; record match: no copy found within bounds, MM2's conservative translation kept` };
+          if (!provisional.has(row))
+            partitions[i] = { ...row, reReadNote: `${row.reReadNote}; record match: no copy found within bounds, MM2's conservative translation kept` };
           continue;
+        }
+        const u = provisional.get(row);
+        if (u) {
+          u.fallback = true;
+          u.detail = `${u.detail}; translated by record match`;
         }
         // Both the conservative offset and the match are at or before the copy of the next record: the larger is exact.
         const targetOffset = Math.max(row.targetOffset, m.targetOffset);
@@ -346,6 +378,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
     }
   }
 
+  partitions = partitions.filter((r) => !provisional.has(r));
   partitions.sort((a, b) => a.group.localeCompare(b.group) || a.topic.localeCompare(b.topic) || a.partition - b.partition);
   untranslated.sort((a, b) => a.group.localeCompare(b.group) || a.sourceTopic.localeCompare(b.sourceTopic) || a.partition - b.partition);
   return {

@@ -11,6 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FlowConfig } from '../../../src/clusters/schema.js';
 import { GroupApiUnavailableError } from '../../../src/kafka/port.js';
+import { decodeOffsetSync } from '../../../src/mm2/records.js';
 import { translateOffsets } from '../../../src/mm2/translate.js';
 import { MemoryKafka, mirrorPartition } from './memory-kafka.js';
 
@@ -235,6 +236,28 @@ describe('translateOffsets', () => {
     // Without the source nothing can be matched: checkpoints alone, as before.
     const blind = await translateOffsets({ flow, target: dr.port(), now: () => NOW, method: 'record-match' });
     expect(blind.partitions.every((p) => p.basis === 'checkpoint')).toBe(true);
+  });
+
+  it('record-match translates a position no offset sync covers (MM2 dropped the early syncs), and only when it finds the copy', async () => {
+    const { primary, dr } = world();
+    // Drop orders/1's first sync (0→0), as MM2 does with too many in flight: nothing covers positions 0–20 any more.
+    const syncs = primary.topics.get(SYNCS)![0]!;
+    syncs.records = syncs.records.filter((r) => {
+      const d = decodeOffsetSync(r.key, r.value);
+      return !('value' in d && d.value.partition === 1 && d.value.upstreamOffset === 0);
+    });
+    primary.commit('early', 'orders', 1, 7);
+    const mm2 = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW, include: [/^early$/], method: 'mm2' });
+    expect(mm2.partitions).toEqual([]);
+    expect(mm2.untranslated).toMatchObject([{ group: 'early', partition: 1, reason: 'not-yet-checkpointed', fallback: false }]);
+    const exact = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW, include: [/^early$/], method: 'record-match' });
+    expect(exact.partitions).toMatchObject([{ group: 'early', partition: 1, targetOffset: 7, basis: 'record-match', reReadRecords: 0 }]);
+    expect(exact.untranslated).toMatchObject([{ group: 'early', reason: 'not-yet-checkpointed', fallback: true }]);
+    // The copy is not on dr (retention deleted it): no row, still untranslated (it blocks translate-offsets).
+    dr.topics.get('primary.orders')![1]!.logStartOffset = 10;
+    const gone = await translateOffsets({ flow, source: primary.port(), target: dr.port(), now: () => NOW, include: [/^early$/], method: 'record-match' });
+    expect(gone.partitions).toEqual([]);
+    expect(gone.untranslated).toMatchObject([{ group: 'early', fallback: false }]);
   });
 
   it('blocks an offset outside the target log: below the log start, above the high watermark', async () => {
