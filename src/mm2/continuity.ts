@@ -7,8 +7,9 @@
  * Per row (source partition, group position U, target offset T), with records compared by digest (timestamp, key,
  * value: record-digest.ts):
  * - R = the first data record at or after U on the source. The copy of R is searched on the target from T on; found at
- *   M: the target records in [T, M) must equal, one by one backwards, the source records before R (records the group
- *   read) → `exact` (M = T) or `re-reads` (M − T records, each verified). A record in [T, M) that is not the copy of
+ *   M: the target records in [T, M) must equal, in order, source records before R (records the group read; a source
+ *   record missing on the target, e.g. compacted there, is passed over) → `exact` (M = T) or `re-reads` (M − T records,
+ *   each verified). A record in [T, M) that is not the copy of
  *   the corresponding earlier source record → `foreign-records` (the group would read something it never read there).
  * - No data record at or after U (the group consumed the whole source partition): the anchor is the last source data
  *   record L; its copy must be at T − 1 or later, and every record from T up to and including that copy is a
@@ -26,6 +27,8 @@ export const MAX_CONTINUITY_RECORDS = 10_000;
 /** Target records read before a planned offset to tell a skip (the copy lies before T) from a missing copy. */
 export const SKIP_LOOKBEHIND = 1_000;
 const SOURCE_LOOKAHEAD = 1_000;
+/** Source records passed over (no copy on the target) beyond the re-reads before a re-read counts as unverified. */
+const REREAD_SOURCE_SLACK = 1_000;
 
 /** One row to prove: where the group is on the source and where it is planned on the target. */
 export interface ContinuityRow {
@@ -229,20 +232,31 @@ async function provePartition(
     const copy = tgt.records[j]!;
     // Records the group reads before resuming where it was: [T, copy) — plus the copy itself when it was already read.
     const reRead = tgt.between(row.targetOffset, a.after ? copy.offset + 1 : copy.offset);
-    // Each must be the copy of the matching earlier source record, walking backwards from the record before R (or
-    // from L itself): widen the source span backwards as far as needed (indexes move when it widens).
+    // Each must be the copy of an earlier source record, in order: walk both backwards from the record before R (or
+    // from L itself). A source record with no copy on the target is passed over (a compacted target may have removed
+    // it: the group does not re-read it); a target record no earlier source record matches is not a re-read. The
+    // source span widens backwards as needed (indexes move when it widens), up to REREAD_SOURCE_SLACK extra records.
     const lastBeforeIdx = () => src.indexAtOrAfter(a.anchor!.offset) - (a.after ? 0 : 1);
-    let lastBefore = lastBeforeIdx();
-    while (lastBefore + 1 < reRead.length && src.range.from > sb.logStartOffset) {
-      await src.cover(src.range.from - Math.max(64, 2 * reRead.length), src.range.to);
-      lastBefore = lastBeforeIdx();
-    }
+    let sIdx = lastBeforeIdx();
     let verified = 0;
-    for (let x = 0; x < reRead.length; x++) {
-      const s = src.records[lastBefore - x];
-      const t = reRead[reRead.length - 1 - x]!;
-      if (!s || s.hash !== t.hash) break;
+    let passedOver = 0;
+    for (let x = reRead.length - 1; x >= 0; x--) {
+      const t = reRead[x]!;
+      for (;;) {
+        if (sIdx < 0) {
+          if (src.range.from <= sb.logStartOffset || passedOver > reRead.length + REREAD_SOURCE_SLACK) break;
+          const at = src.records[0]?.offset;
+          await src.cover(src.range.from - Math.max(64, 2 * reRead.length), src.range.to);
+          sIdx = at === undefined ? src.records.length - 1 : src.indexAtOrAfter(at) - 1;
+          continue;
+        }
+        if (src.records[sIdx]!.hash === t.hash) break;
+        sIdx--;
+        passedOver++;
+      }
+      if (sIdx < 0 || src.records[sIdx]!.hash !== t.hash) break;
       verified++;
+      sIdx--;
     }
     const reReads = reRead.length;
     if (verified < reReads) {

@@ -42,7 +42,7 @@ function world(offsets: number[], o: { foreign?: { before: number; like: number 
     targetOffset: t,
   });
   const prove = (rows: ContinuityRow[]) => proveContinuity({ source: primary.port(), target: dr.port(), rows });
-  return { exact, row, prove, targetEnd };
+  return { exact, row, prove, targetEnd, dr };
 }
 
 describe('proveContinuity: the record at the planned offset is the one the group reads next', () => {
@@ -81,6 +81,14 @@ describe('proveContinuity: the record at the planned offset is the one the group
     const [exact, spanning] = await w.prove([w.row(20, 21), w.row(20, 19)]);
     expect(exact).toMatchObject({ verdict: 'exact', ok: true });
     expect(spanning).toMatchObject({ verdict: 'foreign-records', ok: false, reReads: 2 });
+  });
+
+  it('a target that compacted away some copies: the re-reads are the copies still there, each verified', async () => {
+    const w = world(Array.from({ length: 30 }, (_, i) => i));
+    const p = w.dr.topics.get('primary.orders')![0]!;
+    p.records = p.records.filter((r) => r.offset !== 15 && r.offset !== 16);
+    const [r] = await w.prove([w.row(20, 10)]);
+    expect(r).toMatchObject({ verdict: 're-reads', ok: true, reReads: 8 });
   });
 
   it("a planned offset at another producer's record with the very content of the next record is not proven", async () => {
