@@ -75,6 +75,7 @@ export const resetConsumerGroups = defineStep({
       sourceAlias: ctx.flow.source,
       targetAlias: ctx.flow.target,
       sourcePositions: (group, kind) => positions(source!, group, kind),
+      dryRun: ctx.dryRun,
     });
     if (proof.results.length)
       ctx.note(`continuity proof: ${summarizeProof(proof.results)}`, {

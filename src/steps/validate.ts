@@ -30,6 +30,7 @@ export const validateStep = defineStep({
       sourceAlias: ctx.flow.source,
       targetAlias: ctx.flow.target,
       sourcePositions: (group, kind) => positions(source!, group, kind),
+      dryRun: ctx.dryRun,
     });
     if (proof.results.length) ctx.note(`continuity proof: ${summarizeProof(proof.results)}`);
     return { gates: [proof.gate] };
