@@ -7,7 +7,9 @@
  * find a port held by an outgoing connection, as 36092 was on a first run).
  */
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/kafka/kafkajs-client.js';
 import { setWanLink, type SandboxStatus } from '../../src/rehearsal/sandbox/sandbox.js';
@@ -30,6 +32,36 @@ async function medianDescribeMs(bootstrapServers: string[], n = 10): Promise<num
     return times[Math.floor(n / 2)]!;
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Median time (ms) of `n` single Kafka requests (ApiVersions v0, one request and one response) on one raw TCP
+ * connection: the link's own round trip, without a client library's extra requests.
+ */
+async function medianRawRequestMs(port: number, n = 10): Promise<number> {
+  const socket = net.connect({ port, host: '127.0.0.1', noDelay: true });
+  await once(socket, 'connect');
+  try {
+    const times: number[] = [];
+    for (let i = 0; i <= n; i++) {
+      const body = Buffer.alloc(10);
+      body.writeInt16BE(18, 0); // ApiVersions
+      body.writeInt16BE(0, 2); // v0
+      body.writeInt32BE(i, 4); // correlation id
+      body.writeInt16BE(-1, 8); // null client id
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(body.length);
+      const t0 = performance.now();
+      socket.write(Buffer.concat([size, body]));
+      let got = Buffer.alloc(0);
+      while (got.length < 4 || got.length < 4 + got.readInt32BE(0)) got = Buffer.concat([got, (await once(socket, 'data'))[0] as Buffer]);
+      if (i > 0) times.push(performance.now() - t0); // the first is a warm-up
+    }
+    times.sort((a, b) => a - b);
+    return times[Math.floor(n / 2)]!;
+  } finally {
+    socket.destroy();
   }
 }
 
@@ -83,6 +115,12 @@ describe('sandbox WAN link', () => {
       process.stderr.write(`[wan] describe-cluster median: dr ${dr.toFixed(1)} ms, primary ${primary.toFixed(1)} ms (50 ms link)\n`);
       expect(dr).toBeGreaterThanOrEqual(50);
       expect(primary).toBeLessThan(25);
+      // One request's round trip is the link's 50 ms (25 ms each way), not twice it; kafkajs's describe-cluster above
+      // takes two requests.
+      const raw = await medianRawRequestMs(22112);
+      process.stderr.write(`[wan] one Kafka request (ApiVersions) median: dr ${raw.toFixed(1)} ms\n`);
+      expect(raw).toBeGreaterThanOrEqual(50);
+      expect(raw).toBeLessThan(90);
 
       // A benchmark's knob: the running link changes at once, and the state keeps it.
       expect(await setWanLink(o.stateDir, { latencyMs: 120 })).toEqual({ latencyMs: 120 });

@@ -150,13 +150,19 @@ export async function sandboxUp(input: SandboxUpInput = {}, progress: ProgressSi
   const processes = prev?.processes ?? {};
   // Adding or removing the WAN link changes what dr's brokers advertise and where MM2 reaches dr: restart them.
   if (prev && Boolean(prev.options.wan) !== Boolean(o.wan)) {
+    // The link's own ports (Toxiproxy, dr's replication listeners) are checked before anything is stopped.
+    if (o.wan)
+      await requirePortsFree(
+        allPorts(t, o.mm2Mode).filter((p) => p.owner.startsWith(`${TOXIPROXY} `) || p.owner.endsWith('(replication)')),
+        o.portBase,
+      );
     const dr = clusterNodes(topology(prev.options), DR).map((n) => n.name);
-    const running = [MM2, MM2_REVERSE, ...dr, TOXIPROXY].filter((n) => isAlive(processes[n]));
-    if (running.length > 0) {
-      progress(`WAN link ${o.wan ? 'added' : 'removed'}: restarting ${running.join(', ')}`);
-      for (const m of [MM2, MM2_REVERSE]) await stopProcess(processes[m], 'graceful');
-      await Promise.all([...dr, TOXIPROXY].map((n) => stopProcess(processes[n], 'graceful', 20_000)));
-    }
+    const running = [MM2, ...dr].filter((n) => isAlive(processes[n]));
+    if (running.length > 0)
+      progress(`WAN link ${o.wan ? 'added' : 'removed'}: restarting ${running.join(', ')}${isAlive(processes[TOXIPROXY]) ? `; stopping ${TOXIPROXY}` : ''}`);
+    if (await stopProcess(processes[MM2_REVERSE], 'graceful')) progress(`Stopped ${MM2_REVERSE}: start it again with "sandbox start ${MM2_REVERSE}"`);
+    await stopProcess(processes[MM2], 'graceful');
+    await Promise.all([...dr, TOXIPROXY].map((n) => stopProcess(processes[n], 'graceful', 20_000)));
     if (!o.wan) delete processes[TOXIPROXY];
   }
   const deadNodes = t.nodes.filter((n) => !isAlive(processes[n.name]));
