@@ -9,6 +9,7 @@ import type { GateResult } from '../engine/events.js';
 import type { CommittedOffset, KafkaPort } from '../kafka/port.js';
 import { type ContinuityResult, proveContinuity } from '../mm2/continuity.js';
 import type { OffsetPlanRow } from '../mm2/plan.js';
+import { mapBounded } from '../util/bounded.js';
 
 /** What {@link proveOffsetPlan} proved, for notes and the audit log. */
 export interface OffsetPlanProof {
@@ -66,9 +67,11 @@ export async function proveOffsetPlan(o: {
       results: [],
     };
   const moved: string[] = [];
-  for (const g of new Set(rows.map((r) => r.group))) {
+  const groups = [...new Set(rows.map((r) => r.group))];
+  const positionsNow = await mapBounded(groups, (g) => o.sourcePositions(g, rows.find((r) => r.group === g)!.offsetKind));
+  for (const [i, g] of groups.entries()) {
     const planned = rows.filter((r) => r.group === g);
-    const now = await o.sourcePositions(g, planned[0]!.offsetKind);
+    const now = positionsNow[i]!;
     for (const r of planned) {
       const c = now.find((x) => x.topic === r.sourceTopic && x.partition === r.partition)?.offset;
       if (c !== r.sourceCommittedOffset) moved.push(`${g} ${r.sourceTopic}/${r.partition}: planned from ${r.sourceCommittedOffset}, now ${c ?? 'none'}`);

@@ -29,6 +29,7 @@ import {
   remoteTopic,
   upstreamTopic,
 } from './naming.js';
+import { mapBounded } from '../util/bounded.js';
 import { OffsetSyncIndex } from './offset-sync-index.js';
 import { type MatchReads, matchPartition } from './record-match.js';
 import { boundsProblem, summarizePlan, withBoundsProblem, type GroupTranslation, type OffsetPlanRow } from './plan.js';
@@ -161,12 +162,13 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
   };
   const endOf = async (topic: string, partition: number) => (await sourceBoundsOf(topic, partition))?.highWatermark;
   if (source) {
-    for (const g of (await source.listGroups()).filter((l) => selected(l.groupId))) {
-      sourceTypes.set(g.groupId, g.type);
-      if (g.type !== 'share') {
-        sourceCommits.set(g.groupId, await source.committedOffsets(g.groupId));
-        continue;
-      }
+    const listed = (await source.listGroups()).filter((l) => selected(l.groupId));
+    for (const g of listed) sourceTypes.set(g.groupId, g.type);
+    // Committed offsets of all other groups, a bounded number of OffsetFetch requests in flight (util/bounded.ts).
+    const plain = listed.filter((g) => g.type !== 'share');
+    const fetched = await mapBounded(plain, (g) => source.committedOffsets(g.groupId));
+    for (const [i, g] of plain.entries()) sourceCommits.set(g.groupId, fetched[i]!);
+    for (const g of listed.filter((l) => l.type === 'share')) {
       const positions: CommittedOffset[] = [];
       let starts: ShareStartOffset[];
       try {

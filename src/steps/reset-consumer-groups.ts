@@ -10,6 +10,7 @@
  * each planned offset is the one the group reads next on the source, or only verified re-reads precede it.
  * Groups whose offsets already equal the plan are left alone (so a resumed run does not write twice).
  */
+import pLimit from 'p-limit';
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
 import type { GateResult } from '../engine/events.js';
@@ -18,6 +19,7 @@ import { groupsEmptyGate } from '../gates/groups-empty.js';
 import { type CommittedOffset, GroupApiUnavailableError, type GroupInfo, type KafkaPort, type PartitionOffsets } from '../kafka/port.js';
 import { offsetPlan, type OffsetPlanRow } from '../mm2/plan.js';
 import { sharePosition } from '../mm2/translate.js';
+import { IN_FLIGHT, mapBounded } from '../util/bounded.js';
 
 /**
  * One group's write, shown and audited before it happens (the `step.plan` and `write.*` events, docs/events.md, name
@@ -43,9 +45,9 @@ export const resetConsumerGroups = defineStep({
     const target = ctx.kafka(ctx.flow.target);
     const groups = [...new Set(input.plan.map((p) => p.group))].sort();
     const described = await target.describeGroups(groups);
-    const plans: GroupPlan[] = [];
     const unavailable: string[] = [];
-    for (const group of groups) {
+    // Each group's current offsets on the target, a bounded number of requests in flight (util/bounded.ts).
+    const plans: GroupPlan[] = await mapBounded(groups, async (group) => {
       const offsetKind = input.plan.find((p) => p.group === group)!.offsetKind;
       let current: CommittedOffset[] = [];
       try {
@@ -64,8 +66,8 @@ export const resetConsumerGroups = defineStep({
           metadata: p.metadata,
           reReadRecords: p.reReadRecords,
         }));
-      plans.push({ group, offsetKind, partitions, unchanged: partitions.every((x) => x.before === x.after) });
-    }
+      return { group, offsetKind, partitions, unchanged: partitions.every((x) => x.before === x.after) };
+    });
     // The continuity proof, before any write: each planned offset is where the group resumes without a skip.
     const source = (await ctx.reachable(ctx.flow.source)) ? ctx.kafka(ctx.flow.source) : undefined;
     const proof = await proveOffsetPlan({
@@ -99,27 +101,38 @@ export const resetConsumerGroups = defineStep({
   },
   async apply(ctx, _input, plans: GroupPlan[] | undefined) {
     const target = ctx.kafka(ctx.flow.target);
+    const limit = pLimit(IN_FLIGHT);
     const done: string[] = (plans ?? []).filter((g) => g.written).map((g) => g.group);
     const pending = (plans ?? []).filter((g) => !g.unchanged || g.written).map((g) => g.group);
-    for (const g of plans ?? []) {
-      if (g.unchanged) {
-        ctx.note(`group ${g.group} already at the planned offsets on ${ctx.flow.target}: nothing to write`);
-        continue;
-      }
-      try {
-        await writeGroup(g);
-      } catch (error) {
-        // Say exactly what is and is not on the target (the audit log has a write.done per written group).
-        const rest = pending.filter((p) => !done.includes(p));
-        const e = new Error(`${(error as Error).message} — written so far: ${done.length ? done.join(', ') : 'none'}; not written: ${rest.join(', ')}`, {
-          cause: error,
-        });
-        throw e;
-      }
-      done.push(g.group);
-      g.written = true;
-      g.unchanged = true; // a retry of this step (retryable error on a later group) does not write it again
-      ctx.note(`group ${g.group}: ${g.partitions.length} partition(s) set on ${ctx.flow.target} and read back`);
+    // Groups are written concurrently, a bounded number in flight (util/bounded.ts); after a failure no further write
+    // starts, and the error says exactly which groups are on the target and which are not.
+    let firstError: Error | undefined;
+    await Promise.allSettled(
+      (plans ?? []).map((g) =>
+        limit(async () => {
+          if (g.unchanged) {
+            ctx.note(`group ${g.group} already at the planned offsets on ${ctx.flow.target}: nothing to write`);
+            return;
+          }
+          if (firstError) return;
+          try {
+            await writeGroup(g);
+          } catch (error) {
+            firstError ??= error as Error;
+            return;
+          }
+          done.push(g.group);
+          g.written = true;
+          g.unchanged = true; // a retry of this step (retryable error on a later group) does not write it again
+          ctx.note(`group ${g.group}: ${g.partitions.length} partition(s) set on ${ctx.flow.target} and read back`);
+        }),
+      ),
+    );
+    if (firstError) {
+      const rest = pending.filter((p) => !done.includes(p));
+      throw new Error(`${firstError.message} — written so far: ${done.length ? done.join(', ') : 'none'}; not written: ${rest.join(', ')}`, {
+        cause: firstError,
+      });
     }
     return { resetGroups: done };
 

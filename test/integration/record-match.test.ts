@@ -170,7 +170,10 @@ beforeAll(async () => {
   await commitAt(group('tx-end'), tx.name, txEnds);
   const cRead = await readAll('primary', compacted.name, 0);
   const [cEnd] = await ends(compacted);
-  const gaps = Array.from({ length: cEnd! }, (_, o) => o).filter((o) => o >= cRead[0]!.offset && !cRead.some((r) => r.offset === o));
+  // Removed offsets: the log cleaner keeps the newest record per key, so the early offsets are gone.
+  const present = new Set(cRead.map((r) => r.offset));
+  const gaps = Array.from({ length: cEnd! }, (_, o) => o).filter((o) => !present.has(o));
+  expect(gaps.length).toBeGreaterThan(50);
   for (let g = 0; g < 5; g++) await commitAt(group(`cmp-gap${g}`), compacted.name, [gaps[Math.floor((g * gaps.length) / 5)]!]);
   await commitAt(group('cmp-end'), compacted.name, [cEnd!]);
   await commitAt(group('fx'), foreign.name, [100]);

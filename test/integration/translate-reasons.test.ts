@@ -138,7 +138,7 @@ describe('translation reports', () => {
     const rows = await eventually(
       'the CLI to show the group',
       async () => {
-        const r = await runCli(['offsets', 'translate', '--clusters', sandbox().clustersFile, '--group', `^${group}$`, '--output', 'json']);
+        const r = await runCli(['offsets', 'translate', '--clusters', sandbox().clustersFile, '--group', `^${group}$`, '--method', 'mm2', '--output', 'json']);
         if (r.exitCode !== 0) throw new Error(r.stderr);
         const lines = r.stdout
           .trim()
