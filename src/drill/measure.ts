@@ -31,6 +31,36 @@ export interface GroupFigures {
   consumed: number | null;
 }
 
+/** One run's continuity proof before the reset (records, rows). */
+export interface ContinuityFigures {
+  run: 'failover' | 'failback';
+  ok: boolean;
+  rowsProven: number;
+  exact: number;
+  withReReads: number;
+  reReadRecords: number;
+  failures: number;
+}
+
+/** The reset step's final `offset-continuity` verdict of a run, or undefined when it has none (e.g. source unreachable). */
+export function continuityOf(run: 'failover' | 'failback', events: TimedEvent[]): ContinuityFigures | undefined {
+  const gate = events
+    .map((x) => x.e)
+    .filter((e): e is Extract<RunEvent, { kind: 'gate' }> => e.kind === 'gate' && e.final && e.gate.id === 'offset-continuity')
+    .at(0);
+  if (!gate) return undefined;
+  const o = gate.gate.observed as Partial<Record<'rowsProven' | 'exact' | 'withReReads' | 'reReadRecords' | 'skips' | 'foreignRecords' | 'notFound', number>>;
+  return {
+    run,
+    ok: gate.gate.ok,
+    rowsProven: o.rowsProven ?? 0,
+    exact: o.exact ?? 0,
+    withReReads: o.withReReads ?? 0,
+    reReadRecords: o.reReadRecords ?? 0,
+    failures: (o.skips ?? 0) + (o.foreignRecords ?? 0) + (o.notFound ?? 0),
+  };
+}
+
 /** The traffic generator's delivery report (`sandbox traffic-ctl report`). */
 export interface TrafficFigures {
   produced: number;
@@ -48,6 +78,11 @@ export interface DrillMeasurements {
   rpo: { recordsAtRisk: number | null; dataLossWindowMs: number | null; neverReplicatedBack: number | null };
   groups: GroupFigures[];
   traffic: TrafficFigures | null;
+  /**
+   * The continuity proof of each run's offset plan (gate `offset-continuity`, src/gates/continuity.ts), as the reset
+   * step's final verdict before it wrote: rows proven, exact, verified re-reads, failures. Absent in older drills.
+   */
+  continuity?: ContinuityFigures[];
   /** Replication lag observed while the runbooks waited for it to drain (records, ms since the drill started). */
   lagCurve: { run: 'failover' | 'failback'; atMs: number; totalLagRecords: number }[];
   outcome: 'succeeded' | 'failed';

@@ -45,6 +45,19 @@ export function markdownReport(m: DrillMeasurements): string {
     '|---|---|---|---|---|',
     ...m.groups.map((g) => `| ${g.group} | ${n(g.reReadReported)} | ${n(g.duplicatesMeasured)} | ${n(g.skippedMeasured)} | ${n(g.consumed)} |`),
     '',
+    '## Continuity proof (before each reset)',
+    '',
+    m.continuity?.length
+      ? [
+          '| run | verdict | rows proven | exact | with re-reads | re-read records (verified) | failures |',
+          '|---|---|---|---|---|---|---|',
+          ...m.continuity.map(
+            (c) =>
+              `| ${c.run} | ${c.ok ? 'proven' : 'FAILED'} | ${n(c.rowsProven)} | ${n(c.exact)} | ${n(c.withReReads)} | ${n(c.reReadRecords)} | ${n(c.failures)} |`,
+          ),
+        ].join('\n')
+      : 'No continuity proof was recorded (the source did not answer, or the runbook has no reset step).',
+    '',
     `Replication lag observed: ${m.lagCurve.length} sample(s)${m.lagCurve.length ? `, peak ${n(Math.max(...m.lagCurve.map((p) => p.totalLagRecords)))} records` : ''} (chart in report.html).`,
     '',
   ];
@@ -78,6 +91,9 @@ export function htmlReport(m: DrillMeasurements): string {
 <h2>Consumer groups</h2>
 <table><tr><th>group</th><th>re-reads reported</th><th>duplicates measured</th><th>skipped measured</th><th>consumed</th></tr>
 ${rows(m.groups.map((g) => [g.group, n(g.reReadReported), n(g.duplicatesMeasured), n(g.skippedMeasured), n(g.consumed)]))}</table>
+<h2>Continuity proof (before each reset)</h2>
+<table><tr><th>run</th><th>verdict</th><th>rows proven</th><th>exact</th><th>with re-reads</th><th>re-read records (verified)</th><th>failures</th></tr>
+${rows((m.continuity ?? []).map((c) => [c.run, c.ok ? 'proven' : 'FAILED', n(c.rowsProven), n(c.exact), n(c.withReReads), n(c.reReadRecords), n(c.failures)]))}</table>
 <h2>Phases</h2>
 <table><tr><th>run</th><th>step</th><th>kind</th><th>start</th><th>duration</th><th>outcome</th></tr>
 ${rows(m.phases.map((p) => [p.run, p.step, p.kind, `+${secs(p.startMs)}`, secs(p.durationMs), p.outcome]))}</table>

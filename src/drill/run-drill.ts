@@ -12,7 +12,17 @@ import { runRunbook, type RunResult } from '../engine/executor.js';
 import type { LoadedRunbook } from '../engine/load-runbook.js';
 import type { StepRegistry } from '../engine/registry.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
-import { groupsOf, lagCurveOf, phasesOf, rpoOf, type DrillMeasurements, type RunFigures, type TimedEvent, type TrafficFigures } from './measure.js';
+import {
+  continuityOf,
+  groupsOf,
+  lagCurveOf,
+  phasesOf,
+  rpoOf,
+  type DrillMeasurements,
+  type RunFigures,
+  type TimedEvent,
+  type TrafficFigures,
+} from './measure.js';
 import { writeDrillReport } from './report.js';
 
 /** Options of {@link runDrill}. */
@@ -98,6 +108,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     rpo: rpoOf(over.timed, back?.timed ?? null),
     groups: groupsOf(over.timed, traffic),
     traffic,
+    continuity: [continuityOf('failover', over.timed), ...(back ? [continuityOf('failback', back.timed)] : [])].filter((c) => c !== undefined),
     lagCurve: [...lagCurveOf('failover', over.timed, t0), ...(back ? lagCurveOf('failback', back.timed, t0) : [])],
     outcome: over.r.exitCode === 0 && back?.r.exitCode === 0 ? 'succeeded' : 'failed',
   };

@@ -1,7 +1,7 @@
 /** Drill measurements from timed events: phases on the drill's clock, the lag curve, RPO figures, per-group figures; and the reports built from them. */
 import { describe, expect, it } from 'vitest';
 import type { RunEvent } from '../../../src/engine/events.js';
-import { groupsOf, lagCurveOf, phasesOf, rpoOf, type DrillMeasurements, type TimedEvent } from '../../../src/drill/measure.js';
+import { continuityOf, groupsOf, lagCurveOf, phasesOf, rpoOf, type DrillMeasurements, type TimedEvent } from '../../../src/drill/measure.js';
 import { htmlReport, markdownReport } from '../../../src/drill/report.js';
 
 const t0 = 1_000_000;
@@ -21,6 +21,20 @@ const failover: TimedEvent[] = [
   ev(1400, { kind: 'step.succeeded', step: 'translate', durationMs: 100, outputs: { groups: [{ group: 'billing', reReadRecords: 7 }] } }),
   ev(1500, { kind: 'step.started', step: 'reset', stepKind: 'reset-consumer-groups', attempt: 1 }),
 ];
+
+const proofGate = (final: boolean, exact: number): RunEvent => ({
+  kind: 'gate',
+  step: 'reset',
+  final,
+  gate: {
+    id: 'offset-continuity',
+    description: '',
+    observed: { rowsProven: 27, exact, withReReads: 27 - exact, reReadRecords: 9, skips: 0, foreignRecords: 0, notFound: 0 },
+    expected: '',
+    ok: true,
+  },
+});
+const proven: TimedEvent[] = [...failover, ev(1600, proofGate(false, 20)), ev(1700, proofGate(true, 25))];
 
 describe('drill measurements', () => {
   it('phases carry start and end on the drill clock; an unfinished step is marked so', () => {
@@ -45,6 +59,11 @@ describe('drill measurements', () => {
     ]);
   });
 
+  it("the continuity proof is the reset step's final offset-continuity verdict (a waiting one is not)", () => {
+    expect(continuityOf('failover', failover)).toBeUndefined();
+    expect(continuityOf('failover', proven)).toEqual({ run: 'failover', ok: true, rowsProven: 27, exact: 25, withReReads: 2, reReadRecords: 9, failures: 0 });
+  });
+
   it('the reports show the figures; the HTML is self-contained (Chart.js inlined, no external resource)', () => {
     const m: DrillMeasurements = {
       drillId: 'd1',
@@ -57,8 +76,11 @@ describe('drill measurements', () => {
       groups: groupsOf(failover, null),
       traffic: null,
       lagCurve: lagCurveOf('failover', failover, t0),
+      continuity: [continuityOf('failover', proven)!],
     };
     expect(markdownReport(m)).toContain('| failover | planned.yaml | succeeded (exit 0) | 21.3 s | /a |');
+    expect(markdownReport(m)).toContain('| failover | proven | 27 | 25 | 2 | 9 | 0 |');
+    expect(htmlReport(m)).toContain('<td>proven</td><td>27</td><td>25</td><td>2</td><td>9</td><td>0</td>');
     const html = htmlReport(m);
     expect(html).toContain('new Chart(');
     expect(html.length).toBeGreaterThan(100_000); // the library itself
