@@ -30,15 +30,15 @@ export function gatesTable(gates: GateResult[]): string {
 export function stepPlanText(plan: unknown): string {
   const groups = Array.isArray(plan) ? (plan as { group?: unknown; partitions?: unknown }[]) : [];
   if (!groups.length || !groups.every((g) => typeof g.group === 'string' && Array.isArray(g.partitions))) return json(plan);
-  const t = table(['group', 'topic', 'partition', 'current offset', 'new offset', 're-read records']);
+  const t = table(['group', 'topic', 'partition', 'current offset', 'new offset', 'basis', 're-read records']);
   let total = 0;
   let unknown = false;
   for (const g of groups as {
     group: string;
-    partitions: { topic: string; partition: number; before: number | null; after: number; reReadRecords: number | null }[];
+    partitions: { topic: string; partition: number; before: number | null; after: number; basis?: string; reReadRecords: number | null }[];
   }[]) {
     for (const p of g.partitions) {
-      t.push([g.group, p.topic, p.partition, p.before ?? '(none)', p.after, p.reReadRecords ?? '?']);
+      t.push([g.group, p.topic, p.partition, p.before ?? '(none)', p.after, p.basis ?? '', p.reReadRecords ?? '?']);
       if (p.reReadRecords === null) unknown = true;
       else total += p.reReadRecords;
     }
@@ -159,6 +159,22 @@ export function runSummary(events: RunEvent[]): string {
     lines.push(
       `offsets ${resets[0]!.kind === 'write.done' ? 'written' : 'planned'}: ${resets.length} group(s), ${rows.length} partition(s); records re-read: ${num(reRead)}${unknown ? ` (+ ${unknown} partition(s) unknown)` : ''}; records skipped: ${num(skipped)}`,
     );
+  }
+  const proofs = events.filter((e): e is Extract<RunEvent, { kind: 'gate' }> => e.kind === 'gate' && e.final && e.gate.id === 'offset-continuity');
+  for (const p of proofs) {
+    const o = p.gate.observed as {
+      rowsProven?: number;
+      exact?: number;
+      withReReads?: number;
+      reReadRecords?: number;
+      skips?: number;
+      foreignRecords?: number;
+      notFound?: number;
+    };
+    if (o.rowsProven)
+      lines.push(
+        `continuity proof (${p.step}): ${p.gate.ok ? 'proven' : 'FAILED'} — ${num(o.rowsProven)} partition(s): ${num(o.exact ?? 0)} exact, ${num(o.withReReads ?? 0)} with ${num(o.reReadRecords ?? 0)} verified re-read(s); skips ${num(o.skips ?? 0)}, foreign records ${num(o.foreignRecords ?? 0)}, not found ${num(o.notFound ?? 0)}`,
+      );
   }
   const end = events.find((e): e is Extract<RunEvent, { kind: 'run.finished' }> => e.kind === 'run.finished');
   if (end) lines.push(`outcome: ${end.outcome} in ${secs(end.durationMs)} (exit ${end.exitCode}); audit log: ${end.auditFile}`);

@@ -30,7 +30,10 @@ interface GroupPlan {
   group: string;
   /** How the offsets are set: OffsetCommit (committed offsets) or AlterShareGroupOffsets (share start offsets). */
   offsetKind: OffsetPlanRow['offsetKind'];
-  partitions: (Pick<OffsetPlanRow, 'topic' | 'partition' | 'metadata' | 'reReadRecords'> & { before: number | null; after: OffsetPlanRow['targetOffset'] })[];
+  partitions: (Pick<OffsetPlanRow, 'topic' | 'partition' | 'metadata' | 'basis' | 'reReadRecords'> & {
+    before: number | null;
+    after: OffsetPlanRow['targetOffset'];
+  })[];
   unchanged: boolean;
   /** Set once written by this step (so a retried apply skips it and still reports it). */
   written?: boolean;
@@ -64,6 +67,7 @@ export const resetConsumerGroups = defineStep({
           before: current.find((c) => c.topic === p.topic && c.partition === p.partition)?.offset ?? null,
           after: p.targetOffset,
           metadata: p.metadata,
+          basis: p.basis,
           reReadRecords: p.reReadRecords,
         }));
       return { group, offsetKind, partitions, unchanged: partitions.every((x) => x.before === x.after) };
@@ -145,7 +149,14 @@ export const resetConsumerGroups = defineStep({
           details: {
             group: g.group,
             offsetKind: g.offsetKind,
-            partitions: g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, before: p.before, after: p.after, reReadRecords: p.reReadRecords })),
+            partitions: g.partitions.map((p) => ({
+              topic: p.topic,
+              partition: p.partition,
+              before: p.before,
+              after: p.after,
+              basis: p.basis,
+              reReadRecords: p.reReadRecords,
+            })),
           },
         },
         async () => {

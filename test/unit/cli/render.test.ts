@@ -22,7 +22,19 @@ const events: RunEvent[] = [
     write: {
       action: 'reset consumer group offsets',
       cluster: 'dr',
-      details: { group: 'billing', partitions: [{ topic: 'primary.orders', partition: 0, before: null, after: 42, reReadRecords: 5 }] },
+      details: { group: 'billing', partitions: [{ topic: 'primary.orders', partition: 0, before: null, after: 42, basis: 'checkpoint', reReadRecords: 5 }] },
+    },
+  },
+  {
+    kind: 'gate',
+    step: 'reset',
+    final: true,
+    gate: {
+      id: 'offset-continuity',
+      description: '',
+      observed: { rowsProven: 12, exact: 11, withReReads: 1, reReadRecords: 5, skips: 0, foreignRecords: 0, notFound: 0 },
+      expected: '',
+      ok: true,
     },
   },
   { kind: 'step.succeeded', step: 'reset', durationMs: 1500, outputs: {} },
@@ -31,9 +43,9 @@ const events: RunEvent[] = [
 ];
 
 describe('human renderers', () => {
-  it('prints the offset plan with current → new offsets and re-reads', () => {
+  it('prints the offset plan with current → new offsets, the basis and re-reads', () => {
     const t = planTable(events)!;
-    expect(t).toMatch(/billing\s*│ primary\.orders\s*│ 0\s*│ \(none\)\s*│ 42\s*│ 5/);
+    expect(t).toMatch(/billing\s*│ primary\.orders\s*│ 0\s*│ \(none\)\s*│ 42\s*│ checkpoint\s*│ 5/);
     expect(t).toContain('records to re-read in total: 5');
   });
 
@@ -42,6 +54,7 @@ describe('human renderers', () => {
     expect(s).toMatch(/translate\s*│ ok\s*│ 0\.1 s/);
     expect(s).toMatch(/redirect\s*│ failed \(continued\)\s*│ 0\.3 s/);
     expect(s).toContain('groups moved: 2; records to re-read: 187 (billing 5, analytics 182)');
+    expect(s).toContain('continuity proof (reset): proven — 12 partition(s): 11 exact, 1 with 5 verified re-read(s); skips 0, foreign records 0, not found 0');
     expect(s).toContain('outcome: succeeded in 2.1 s (exit 0); audit log: /runs/r/audit.jsonl');
   });
 });
