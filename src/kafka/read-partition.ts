@@ -23,7 +23,9 @@ const RETRIABLE_LEADER_ERRORS = new Set([3, 5, 6, 74, 75]);
 const MAX_EMPTY_FETCHES = 20;
 
 /**
- * Reads records with `fromOffset ≤ offset < toOffset` from one partition, calling `onRecord` for each in order.
+ * Reads records with `fromOffset ≤ offset < toOffset` from one partition, calling `onRecord` for each data record in
+ * order: transaction markers (control records, kafkajs `isControlRecord`) are passed over; records of aborted
+ * transactions are returned (read_uncommitted, as MM2 copies by default).
  * @param toOffset exclusive end, typically the log-end offset taken before the read started.
  * @throws Error when a fetch fails with a non-retriable error code or the read stops making progress.
  */
@@ -63,7 +65,9 @@ export async function readPartition(
       const offset = Number(m.offset);
       if (offset < next) continue; // a batch may start before the requested offset
       if (offset >= range.toOffset) return;
-      onRecord({ topic, partition, offset, timestamp: Number(m.timestamp), key: m.key, value: m.value });
+      // A transaction marker (control record) is not data: no consumer sees it and MM2 never copies it.
+      if (!(m as { isControlRecord?: boolean }).isControlRecord)
+        onRecord({ topic, partition, offset, timestamp: Number(m.timestamp), key: m.key, value: m.value });
       next = offset + 1;
       advanced = true;
     }
