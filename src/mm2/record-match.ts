@@ -6,7 +6,8 @@
  *
  * Per (source partition, U):
  * - R = the first data record at or after U on the source (control records and compacted-away offsets have no copy);
- *   none up to the source's end → the group consumed everything: the target's end.
+ *   none up to the source's end → the group consumed everything: it resumes right after the copy of the last source
+ *   data record L (found the same way; not the target's end, which may hold records that are not copies).
  * - Window on the target: from MM2's own translation of R's offset (floor offset sync: D when R is the sync's upstream
  *   offset, else D + 1; OffsetSyncStore; the target's log start when there is no sync at or below R) — the copy of R is
  *   never before it — up to the downstream offset of the
@@ -36,7 +37,7 @@ const SOURCE_LOOKBEHIND = 16;
 
 /** An exact translation found by matching the record. */
 export interface RecordMatch {
-  /** Target offset: the copy of the first source data record at or after U (or the target's end). */
+  /** Target offset: the copy of the first source data record at or after U (or right after the copy of the last one). */
   targetOffset: number;
   /** The source record matched (null when the group had consumed the whole source partition). */
   sourceOffset: number | null;
@@ -90,28 +91,39 @@ export async function matchPartition(
 }
 
 async function matchCluster(o: MatchPartition, us: number[], out: Map<number, RecordMatch | undefined>, reads: MatchReads) {
-  const endNote = (why: string) => ({ targetOffset: o.targetEnd, sourceOffset: null, how: `${why}: the target's end ${o.targetEnd}` });
   const src = new PartitionSpan(o.source, o.sourceTopic, o.partition, o.sourceStart, o.sourceEnd);
   const lo = us[0]!;
   const hi = us.at(-1)!;
   await src.cover(lo - SOURCE_LOOKBEHIND, Math.min(o.sourceEnd, hi + SOURCE_LOOKAHEAD));
+  // Markers or compacted-away offsets right below the lowest position: read further back for the record before it.
+  if (src.indexAtOrAfter(lo) === 0 && src.range.from > o.sourceStart) await src.cover(lo - SOURCE_LOOKAHEAD, src.range.to);
   reads.sourceRecords += src.recordsRead;
 
-  // R and the record before it, per position; and each R's window on the target.
-  const wanted: { u: number; r: RecordDigest; prev: RecordDigest | undefined; next: RecordDigest | undefined; lower: number; upper: number }[] = [];
+  // Per position, the anchor record and its neighbours on the source, and the anchor's window on the target. The anchor
+  // is R, the record the group reads next (the group resumes at R's copy); or, when the group consumed every data
+  // record, the last one L (it resumes right after L's copy — not at the target's end: the target may hold records
+  // that are not copies, e.g. the old primary's never-replicated tail in a failback).
+  const wanted: { u: number; r: RecordDigest; after: boolean; prev: RecordDigest | undefined; next: RecordDigest | undefined; lower: number; upper: number }[] =
+    [];
   for (const u of us) {
-    if (u >= o.sourceEnd) {
-      out.set(u, endNote(`committed at the source's end ${o.sourceEnd}`));
-      continue;
-    }
     const i = src.indexAtOrAfter(u);
-    const r = src.records[i];
+    let r = src.records[i];
+    let after = false;
     if (!r) {
-      // Only control records (or compacted-away offsets) after u within what was read: at the end when that reached it.
-      out.set(u, src.range.to >= o.sourceEnd ? endNote(`no data record from ${u} to the source's end ${o.sourceEnd}`) : undefined);
-      continue;
+      // Only markers (or compacted-away offsets) after u within what was read, and that did not reach the end: unknown.
+      if (src.range.to < o.sourceEnd) {
+        out.set(u, undefined);
+        continue;
+      }
+      r = i > 0 ? src.records[i - 1] : undefined;
+      after = true;
+      if (!r) {
+        out.set(u, undefined); // no data record at all up to the end: nothing to anchor on
+        continue;
+      }
     }
-    // No offset sync at or below R (MM2 dropped it, or it expired): the copy is still at or after the target's log start.
+    const at = after ? i - 1 : i;
+    // No offset sync at or below the anchor (MM2 dropped it, or it expired): its copy is still at or after the log start.
     const lower = o.syncs.translate(o.sourceTopic, o.partition, r.offset)?.targetOffset ?? o.targetStart;
     const above = o.syncs.syncs(o.sourceTopic, o.partition).find((s) => s.upstreamOffset > r.offset);
     const upper = Math.min(above ? above.downstreamOffset : o.targetEnd, o.targetEnd);
@@ -119,7 +131,8 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
       out.set(u, undefined);
       continue;
     }
-    wanted.push({ u, r, prev: i > 0 ? src.records[i - 1] : undefined, next: src.records[i + 1], lower, upper });
+    // After L's copy the target may hold anything (new records): only R's successor is checked.
+    wanted.push({ u, r, after, prev: at > 0 ? src.records[at - 1] : undefined, next: after ? undefined : src.records[at + 1], lower, upper });
   }
   if (!wanted.length) return;
 
@@ -155,13 +168,19 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
     }
     out.set(
       w.u,
-      found
-        ? {
-            targetOffset: found.offset,
-            sourceOffset: w.r.offset,
-            how: `record at source offset ${w.r.offset} (timestamp ${w.r.timestamp}, digest ${w.r.hash.slice(0, 12)}) found at target offset ${found.offset}${w.prev ? `, after the copy of source offset ${w.prev.offset}` : ''} (searched ${w.lower}–${w.upper - 1})`,
-          }
-        : undefined,
+      !found
+        ? undefined
+        : w.after
+          ? {
+              targetOffset: found.offset + 1,
+              sourceOffset: null,
+              how: `consumed to the source's end: right after the copy of the last source record (offset ${w.r.offset}, digest ${w.r.hash.slice(0, 12)}) at target offset ${found.offset} (searched ${w.lower}–${w.upper - 1})`,
+            }
+          : {
+              targetOffset: found.offset,
+              sourceOffset: w.r.offset,
+              how: `record at source offset ${w.r.offset} (timestamp ${w.r.timestamp}, digest ${w.r.hash.slice(0, 12)}) found at target offset ${found.offset}${w.prev ? `, after the copy of source offset ${w.prev.offset}` : ''} (searched ${w.lower}–${w.upper - 1})`,
+            },
     );
   }
 }

@@ -83,6 +83,31 @@ describe('matchRecord: the exact target offset by finding the record', () => {
     expect(await tail.match(3)).toMatchObject({ targetOffset: tail.targetEnd, sourceOffset: null });
   });
 
+  it('a group at the source end resumes right after the copy of the last record, not at a target end that holds other records', async () => {
+    const primary = new MemoryKafka('primary');
+    const dr = new MemoryKafka('dr');
+    primary.topic('orders', 1);
+    for (let i = 0; i < 30; i++) primary.append('orders', 0, record(i, i));
+    mirrorPartition({ source: primary, topic: 'orders', partition: 0, target: dr, remote: 'primary.orders', syncsCluster: primary, syncsTopic: SYNCS });
+    // Records another writer appended after the copies (e.g. the old primary's own tail seen from a failback).
+    for (let i = 100; i < 105; i++) dr.append('primary.orders', 0, record(i));
+    const syncs = OffsetSyncIndex.from((await readOffsetSyncs(primary.port(), SYNCS)).records);
+    const m = await matchRecord({
+      source: primary.port(),
+      target: dr.port(),
+      syncs,
+      sourceTopic: 'orders',
+      targetTopic: 'primary.orders',
+      partition: 0,
+      u: 30,
+      sourceStart: 0,
+      sourceEnd: 30,
+      targetStart: 0,
+      targetEnd: 35,
+    });
+    expect(m).toMatchObject({ targetOffset: 30, sourceOffset: null });
+  });
+
   it('compacted partition (offsets gone): the next record that exists', async () => {
     const w = await world([0, 3, 4, 9, 10, 11, 17, 30, 31]);
     for (const u of [0, 1, 2, 3, 5, 9, 12, 17, 18, 30, 32]) expect((await w.match(u))?.targetOffset, `u=${u}`).toBe(w.exact(u));
