@@ -32,6 +32,11 @@ export class OffsetSyncIndex {
     this.byPartition.set(k, list);
   }
 
+  /** Every sync kept, per partition oldest first (e.g. to build the reversed index a failback matches through). */
+  all(): OffsetSyncRecord[] {
+    return [...this.byPartition.values()].flat();
+  }
+
   /** Syncs of one source partition, oldest first. */
   syncs(topic: string, partition: number): readonly OffsetSyncRecord[] {
     return this.byPartition.get(key(topic, partition)) ?? [];

@@ -19,14 +19,15 @@
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
-import type { PartitionOffsets } from '../kafka/port.js';
+import type { KafkaPort, PartitionOffsets } from '../kafka/port.js';
 import { defineStep } from '../engine/step.js';
 import { positions } from './reset-consumer-groups.js';
 import { groupsFoundGate, groupsTranslatedGate, offsetsInRangeGate } from '../gates/offset-plan.js';
-import { offsetSyncsTopicCandidates, pickExisting, upstreamTopic } from '../mm2/naming.js';
+import { offsetSyncsTopicCandidates, pickExisting, remoteTopic, upstreamTopic } from '../mm2/naming.js';
 import { OffsetSyncIndex } from '../mm2/offset-sync-index.js';
 import { planOutputs, withBoundsProblem, type OffsetPlanRow } from '../mm2/plan.js';
 import { readOffsetSyncs } from '../mm2/read-internal.js';
+import { matchPartition } from '../mm2/record-match.js';
 import { translateOffsets } from '../mm2/translate.js';
 import { regexString } from './shared.js';
 
@@ -53,11 +54,84 @@ const input = z.strictObject({
   topics: regexString.default('.*'),
   /** Where the forward flow kept its offset syncs: on its source (the old primary, MM2's default) or its target. */
   forwardOffsetSyncsLocation: z.enum(['source', 'target']).default('source'),
+  /**
+   * `record-match` (default): each row then made exact by finding, on the old primary, the record the group reads next
+   * on dr (src/mm2/record-match.ts; for returning topics the forward offset syncs serve reversed as its bounds), or
+   * `mm2`: the forward syncs read backwards and the reverse checkpoints alone (conservative).
+   */
+  method: z.enum(['mm2', 'record-match']).default('record-match'),
   /** Longest wait (ms) for the reverse checkpoints to catch up with the groups' last commits and to cover every partition they commit on (fewer re-reads). */
   checkpointWaitMs: z.number().int().min(0).default(15_000),
   /** Write every never-replicated record (topic, partition, offset, timestamp, key and value in base64) here as JSON lines (in `apply`: not by `plan` or a dry-run). */
   exportFile: z.string().min(1).optional(),
 });
+
+/**
+ * Returning topics by record matching: the record a group reads next on dr's copy (`primary.orders`) is found in the
+ * original topic on the old primary. The forward flow's offset syncs, reversed (dr offset as "upstream", primary
+ * offset as "downstream"), give the bounds: the floor sync's primary offset (+1) is never after the original — upstream
+ * offsets only skip ahead of downstream ones — and the next sync's is after it. Rows are replaced in `plan` when a
+ * match is confirmed (basis `record-match`, 0 re-reads). A group that consumed dr's whole copy resumes right after the
+ * original of its last record: before the old primary's never-replicated tail, which it then reads.
+ * @returns the number of rows made exact.
+ */
+async function matchReturning(o: {
+  dr: KafkaPort;
+  primary: KafkaPort;
+  forward: FlowConfig;
+  forwardSyncs: OffsetSyncIndex;
+  plan: OffsetPlanRow[];
+  boundsOf: (topic: string) => Promise<PartitionOffsets[]>;
+}): Promise<number> {
+  const reversed = OffsetSyncIndex.from(
+    o.forwardSyncs.all().map((s) => ({ ...s, topic: remoteTopic(o.forward, s.topic), upstreamOffset: s.downstreamOffset, downstreamOffset: s.upstreamOffset })),
+  );
+  const byPartition = new Map<string, number[]>();
+  for (const [i, row] of o.plan.entries()) {
+    if (row.basis !== 'forward-offset-sync-reversed' || row.problem || row.sourceCommittedOffset === null) continue;
+    const key = JSON.stringify([row.sourceTopic, row.topic, row.partition]);
+    byPartition.set(key, [...(byPartition.get(key) ?? []), i]);
+  }
+  let matched = 0;
+  const drBounds = new Map<string, PartitionOffsets[]>();
+  for (const [key, rows] of byPartition) {
+    const [sourceTopic, targetTopic, partition] = JSON.parse(key) as [string, string, number];
+    if (!drBounds.has(sourceTopic)) drBounds.set(sourceTopic, await o.dr.partitionOffsets(sourceTopic));
+    const sb = drBounds.get(sourceTopic)!.find((b) => b.partition === partition);
+    const tb = (await o.boundsOf(targetTopic)).find((b) => b.partition === partition);
+    if (!sb || !tb) continue;
+    const { matches } = await matchPartition(
+      {
+        source: o.dr,
+        target: o.primary,
+        syncs: reversed,
+        sourceTopic,
+        targetTopic,
+        partition,
+        sourceStart: sb.logStartOffset,
+        sourceEnd: sb.highWatermark,
+        targetStart: tb.logStartOffset,
+        targetEnd: tb.highWatermark,
+      },
+      rows.map((i) => o.plan[i]!.sourceCommittedOffset!),
+    );
+    for (const i of rows) {
+      const row = o.plan[i]!;
+      const m = matches.get(row.sourceCommittedOffset!);
+      if (!m) continue;
+      matched++;
+      o.plan[i] = withBoundsProblem({
+        ...row,
+        // Both are at or before the original of the next record: the larger is exact.
+        targetOffset: Math.max(row.targetOffset, m.targetOffset),
+        basis: 'record-match',
+        reReadRecords: 0,
+        reReadNote: `record match: ${m.how}`,
+      });
+    }
+  }
+  return matched;
+}
 
 export const translateBack = defineStep<typeof input, ExportPlan>({
   kind: 'translate-back',
@@ -130,6 +204,11 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
       }
     }
 
+    if (input.method === 'record-match') {
+      const matched = await matchReturning({ dr, primary, forward, forwardSyncs, plan, boundsOf });
+      ctx.note(`record match: ${matched} of ${plan.length} returning partition(s) made exact on ${reverse.target}`);
+    }
+
     // DR-local topics: the reverse flow's checkpoints (MM2 wrote them into `<dr>.checkpoints.internal` on primary).
     // The groups' last commits (consumers just stopped) reach the reverse checkpoints within an emit interval or two,
     // and a partition MM2 has not checkpointed yet gets the coarser offset-sync fallback: wait up to checkpointWaitMs
@@ -140,7 +219,7 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
       t.partitions.some((p) => (p.commitsSinceCheckpoint ?? 0) > 0) || t.untranslated.some((u) => u.reason === 'not-yet-checkpointed');
     let reverseError: string | undefined;
     const reverseTranslation = () =>
-      translateOffsets({ flow: reverse, target: primary, source: dr, include: [groupRe] }).catch((e: Error) => {
+      translateOffsets({ flow: reverse, target: primary, source: dr, include: [groupRe], method: input.method }).catch((e: Error) => {
         reverseError = e.message;
         return { partitions: [], untranslated: [] };
       });

@@ -99,7 +99,8 @@ function ctx(w: { primary: MemoryKafka; dr: MemoryKafka }, onSleep: (n: number) 
 
 const run = async (w: ReturnType<typeof world>, input: Record<string, unknown> = {}, onSleep?: (n: number) => void) => {
   const x = ctx(w, onSleep);
-  const r = await translateBack.check(x.c, translateBack.input.parse({ checkpointWaitMs: 0, ...input }));
+  // The hand-derived offsets below are MM2's (forward syncs reversed, reverse checkpoints); record matching: its own test.
+  const r = await translateBack.check(x.c, translateBack.input.parse({ checkpointWaitMs: 0, method: 'mm2', ...input }));
   const gates = Object.fromEntries((r.gates ?? []).map((g) => [g.id, g]));
   return {
     ...r,
@@ -160,6 +161,19 @@ describe('translate-back', () => {
       ['groups-translated', true],
       ['groups-found', true],
     ]);
+  });
+
+  it('record-match (the default): every row exact, and a group at the end of the copy resumes before the never-replicated tail', async () => {
+    const w = world();
+    w.dr.commit('tail', 'primary.orders', 0, 55); // consumed dr's whole copy (upstream 0–59)
+    const r = await run(w, { method: 'record-match' });
+    const row = (group: string, topic: string) => r.outputs.plan.find((p) => p.group === group && p.topic === topic);
+    // dr 40 is the copy of upstream 45; dr 10 of upstream 10; dr payments 25 was copied to dr.payments 25.
+    expect(row('billing', 'orders')).toMatchObject({ targetOffset: 45, basis: 'record-match', reReadRecords: 0 });
+    expect(row('shipping', 'orders')).toMatchObject({ targetOffset: 10, basis: 'record-match', reReadRecords: 0 });
+    expect(row('billing', 'dr.payments')).toMatchObject({ targetOffset: 25, basis: 'record-match', reReadRecords: 0 });
+    // Right after the original of dr's last record (upstream 59), not primary's high watermark 80: it reads 60–79.
+    expect(row('tail', 'orders')).toMatchObject({ targetOffset: 60, basis: 'record-match' });
   });
 
   it('counts the records that never left the old primary: from the replicated end mapped back to its high watermark', async () => {
