@@ -4,8 +4,8 @@
  * and admin-style offset commits. Never `setOffsets` (joins the group as a member), never `resetOffsets`
  * (commits the −1/−2 sentinels), never `fetchOffsets({resolveOffsets: true})` (writes on a read path).
  */
-import kafkajs, { type Admin, type Kafka, type Producer } from 'kafkajs';
-import { createKafka, protocolCluster, tolerantMetadata, type ClientSettings, type KafkajsCluster } from './kafkajs-client.js';
+import kafkajs, { type Kafka } from 'kafkajs';
+import { createKafka, protocolCluster, tolerantMetadata, type ClientSettings } from './kafkajs-client.js';
 import { alterShareGroupOffsets, describeShareGroupOffsets, describeTypedGroups, groupApiSupport, listTypedGroups } from './group-types.js';
 import { withCoordinatorRetry } from './coordinator-retry.js';
 import { GroupNotEmptyError, groupIsCommittable, type GroupInfo, type KafkaPort, type OffsetToCommit } from './port.js';
@@ -14,28 +14,45 @@ import { readPartition } from './read-partition.js';
 // kafkajs is CommonJS: ConfigResourceTypes is not detected as a named export by Node's ESM loader.
 const { ConfigResourceTypes } = kafkajs;
 
+/**
+ * A client opened on first use and reused. The connecting promise is what is kept, so concurrent first calls (the
+ * bounded-concurrency callers, util/bounded.ts) share one client: keeping the client instead let two racing calls each
+ * connect one, and `close()` left the other's sockets open (the process never exited). A failed connect is forgotten,
+ * so the next call tries again.
+ */
+function lazyClient<T extends { connect(): Promise<unknown>; disconnect(): Promise<unknown> }>(make: () => T) {
+  let pending: Promise<T> | undefined;
+  return {
+    get: (): Promise<T> =>
+      (pending ??= (async () => {
+        const c = make();
+        try {
+          await c.connect();
+          return c;
+        } catch (error) {
+          pending = undefined;
+          await c.disconnect().catch(() => {});
+          throw error;
+        }
+      })()),
+    close: async (): Promise<void> => {
+      const p = pending;
+      pending = undefined;
+      const c = await p?.catch(() => undefined);
+      await c?.disconnect();
+    },
+  };
+}
+
 /** Creates a port for one cluster; connections open lazily and are reused until `close()`. */
 export function createKafkaPort(alias: string, settings: ClientSettings): KafkaPort {
   const kafka: Kafka = createKafka(settings);
-  let admin: Admin | undefined;
-  let cluster: KafkajsCluster | undefined;
-  let producer: Producer | undefined;
-  const getAdmin = async () => {
-    if (!admin) {
-      const a = kafka.admin();
-      await a.connect();
-      admin = a;
-    }
-    return admin;
-  };
-  const getCluster = async () => {
-    if (!cluster) {
-      const c = protocolCluster(kafka);
-      await c.connect();
-      cluster = c;
-    }
-    return cluster;
-  };
+  const admin = lazyClient(() => kafka.admin());
+  const cluster = lazyClient(() => protocolCluster(kafka));
+  const producer = lazyClient(() => kafka.producer({ allowAutoTopicCreation: false }));
+  const getAdmin = admin.get;
+  const getCluster = cluster.get;
+  const getProducer = producer.get;
 
   const port: KafkaPort = {
     alias,
@@ -162,12 +179,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       });
     },
     async produce(topic, records) {
-      if (!producer) {
-        const p = kafka.producer({ allowAutoTopicCreation: false });
-        await p.connect();
-        producer = p;
-      }
-      const res = await producer.send({
+      const res = await (await getProducer()).send({
         topic,
         acks: -1,
         messages: records.map((r) => ({ key: r.key ?? null, value: r.value, ...(r.partition !== undefined ? { partition: r.partition } : {}) })),
@@ -222,10 +234,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       }
     },
     async close() {
-      await Promise.allSettled([admin?.disconnect(), cluster?.disconnect(), producer?.disconnect()]);
-      admin = undefined;
-      cluster = undefined;
-      producer = undefined;
+      await Promise.allSettled([admin.close(), cluster.close(), producer.close()]);
     },
   };
   return port;
