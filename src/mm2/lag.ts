@@ -28,7 +28,11 @@ export interface PartitionLag {
   targetHighWatermark: number;
   /** Newest offset sync (null: none, or not readable). */
   lastSync: { upstreamOffset: number; downstreamOffset: number } | null;
-  /** Estimated records not yet on the target (null when it cannot be computed). */
+  /**
+   * Records not yet on the target (null when it cannot be computed): from the newest offset sync (U, D), the source's
+   * data records after U minus the target's records after D — counted by reading the source after U when the offsets
+   * alone show lag (markers and compacted-away offsets are not records), else E − U − T + D.
+   */
   lagRecords: number | null;
   /** Upper bound from the sync alone: E − (U + 1) (null when unknown). */
   lagUpperBound: number | null;
@@ -52,6 +56,9 @@ export interface FlowLag {
 }
 
 /** Measures a flow's replication lag. `source` undefined = unreachable. */
+/** Most source offsets read after the latest offset sync to count data records exactly (see `lagRecords`). */
+const EXACT_LAG_SPAN = 10_000;
+
 export async function replicationLag(o: { flow: FlowConfig; target: KafkaPort; source?: KafkaPort; now?: () => number }): Promise<FlowLag> {
   const { flow, target, source } = o;
   const now = (o.now ?? Date.now)();
@@ -93,6 +100,15 @@ export async function replicationLag(o: { flow: FlowConfig; target: KafkaPort; s
         });
       }
       const T = t.highWatermark;
+      let lagRecords = E !== null && sync ? Math.max(0, E - sync.upstreamOffset - T + sync.downstreamOffset) : E !== null && E === 0 ? 0 : null;
+      // Offsets are not records: transaction markers and compacted-away offsets after the sync are never copied, so a
+      // transactional topic would show lag 1 (its last commit marker) for ever. When the offsets say there is lag, count
+      // the source's data records after the sync instead (at most EXACT_LAG_SPAN offsets read).
+      if (lagRecords && source && sync && E !== null && E - sync.upstreamOffset - 1 <= EXACT_LAG_SPAN) {
+        let data = 0;
+        await source.readRange(sourceTopic, t.partition, sync.upstreamOffset + 1, E, () => data++);
+        lagRecords = Math.max(0, data - (T - sync.downstreamOffset - 1));
+      }
       partitions.push({
         sourceTopic,
         targetTopic,
@@ -100,7 +116,7 @@ export async function replicationLag(o: { flow: FlowConfig; target: KafkaPort; s
         sourceHighWatermark: E,
         targetHighWatermark: T,
         lastSync: sync ? { upstreamOffset: sync.upstreamOffset, downstreamOffset: sync.downstreamOffset } : null,
-        lagRecords: E !== null && sync ? Math.max(0, E - sync.upstreamOffset - T + sync.downstreamOffset) : E !== null && E === 0 ? 0 : null,
+        lagRecords,
         lagUpperBound: E !== null && sync ? Math.max(0, E - (sync.upstreamOffset + 1)) : null,
         lastReplicatedTimestamp: last,
       });

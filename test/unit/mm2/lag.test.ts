@@ -37,7 +37,7 @@ function clusters() {
 }
 
 describe('replicationLag', () => {
-  it('source reachable: lag = E − U − T + D on a non-dense log, upper bound E − (U + 1)', async () => {
+  it('source reachable: lag = the data records after the last sync not yet copied, on a non-dense log (markers are not records); upper bound E − (U + 1)', async () => {
     const { primary, dr } = clusters();
     const r = await replicationLag({ flow, source: primary.port(), target: dr.port(), now: () => NOW });
     expect(r.partitions).toEqual([
@@ -48,7 +48,9 @@ describe('replicationLag', () => {
         sourceHighWatermark: 21,
         targetHighWatermark: 10,
         lastSync: { upstreamOffset: 6, downstreamOffset: 5 },
-        lagRecords: 10, // 21 − 6 − 10 + 5: the 8 unreplicated records plus 2 markers (offsets, not records)
+        // Offsets alone say 21 − 6 − 10 + 5 = 10 (2 of them markers). Counted: data records after upstream 6 (7–10, 12–19:
+        // 12) minus copies after downstream 5 (10 − 5 − 1 = 4) = the 8 unreplicated records.
+        lagRecords: 8,
         lagUpperBound: 14, // 21 − (6 + 1)
         lastReplicatedTimestamp: NOW - 60_000 + 10, // the copy of upstream 10 (MM2 keeps record timestamps)
       },
