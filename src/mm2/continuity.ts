@@ -27,6 +27,9 @@ export const MAX_CONTINUITY_RECORDS = 10_000;
 /** Target records read before a planned offset to tell a skip (the copy lies before T) from a missing copy. */
 export const SKIP_LOOKBEHIND = 1_000;
 const SOURCE_LOOKAHEAD = 1_000;
+/** Source records after an anchor whose copies may follow its copy (a compacted target drops some). */
+const NEIGHBOURS = 64;
+const digests = (list: readonly RecordDigest[]) => (list.length ? new Set(list.map((d) => d.hash)) : undefined);
 /** Source records passed over (no copy on the target) beyond the re-reads before a re-read counts as unverified. */
 const REREAD_SOURCE_SLACK = 1_000;
 
@@ -138,9 +141,9 @@ async function provePartition(
   const anchors = rows.map((r) => {
     const i = src.indexAtOrAfter(r.sourceOffset);
     const next = src.records[i];
-    if (next) return { i, anchor: next, follower: src.records[i + 1], after: false };
-    if (src.range.to < sb.highWatermark) return { i, anchor: undefined, follower: undefined, after: false, unread: true };
-    return { i, anchor: i > 0 ? src.records[i - 1] : undefined, follower: undefined, after: true };
+    if (next) return { i, anchor: next, followers: digests(src.records.slice(i + 1, i + 1 + NEIGHBOURS)), after: false };
+    if (src.range.to < sb.highWatermark) return { i, anchor: undefined, followers: undefined, after: false, unread: true };
+    return { i, anchor: i > 0 ? src.records[i - 1] : undefined, followers: undefined, after: true };
   });
 
   // The target span: from SKIP_LOOKBEHIND before the lowest T, widened forward until every anchor's copy is found.
@@ -158,28 +161,42 @@ async function provePartition(
     });
   };
   /**
-   * Index in tgt.records of the first copy of `d` at offset ≥ from whose next record is the copy of `follower` (the
-   * source record after `d`, when it has one: a record another producer wrote with d's content is followed by d's
-   * copy instead), or −1.
+   * Index in tgt.records of the first copy of `d` at offset ≥ from whose next record is a copy of one of `followers`
+   * (source records after `d`, when it has any — a compacted target may have dropped the nearest: a record another
+   * producer wrote with d's content is followed by d's own copy instead), or −1.
    */
-  const copyFrom = (d: RecordDigest, from: number, follower: RecordDigest | undefined) =>
-    (index.get(d.hash) ?? []).find((j) => tgt.records[j]!.offset >= from && (!follower || tgt.records[j + 1]?.hash === follower.hash)) ?? -1;
+  const copyFrom = (d: RecordDigest, from: number, followers: Set<string> | undefined) =>
+    (index.get(d.hash) ?? []).find((j) => tgt.records[j]!.offset >= from && (!followers || followers.has(tgt.records[j + 1]?.hash ?? ''))) ?? -1;
   const searchFrom = (k: number) => rows[k]!.targetOffset - (anchors[k]!.after ? 1 : 0);
   let reach = 64;
   for (;;) {
     await tgt.cover(tLo - SKIP_LOOKBEHIND, tHi + reach);
     reindex();
-    const unresolved = anchors.some((a, k) => a.anchor && copyFrom(a.anchor, searchFrom(k), a.follower) < 0);
+    const unresolved = anchors.some((a, k) => a.anchor && copyFrom(a.anchor, searchFrom(k), a.followers) < 0);
     if (!unresolved || tgt.range.to >= tb.highWatermark || reach >= MAX_CONTINUITY_RECORDS) break;
     reach = Math.min(MAX_CONTINUITY_RECORDS, reach * 4);
   }
 
   const out: ContinuityResult[] = [];
   for (const [k, row] of rows.entries()) {
-    const a = anchors[k]!;
+    let a = anchors[k]!;
+    // The next record has no copy anywhere in what was read (the target compacted it away: a newer record of its key is
+    // there): the group resumes right after the copy of the record before it, P, which then anchors the proof.
+    let compactedNext: RecordDigest | undefined;
+    if (a.anchor && !a.after && !index.has(a.anchor.hash)) {
+      const p = src.records[src.indexAtOrAfter(a.anchor.offset) - 1];
+      if (p) {
+        compactedNext = a.anchor;
+        a = { i: src.indexAtOrAfter(p.offset), anchor: p, followers: undefined, after: true };
+      }
+    }
     const atT = tgt.records[tgt.indexAtOrAfter(row.targetOffset)];
     const base = {
-      sourceRecord: a.anchor && !a.after ? { offset: a.anchor.offset, hash: a.anchor.hash } : null,
+      sourceRecord: compactedNext
+        ? { offset: compactedNext.offset, hash: compactedNext.hash }
+        : a.anchor && !a.after
+          ? { offset: a.anchor.offset, hash: a.anchor.hash }
+          : null,
       targetRecord: atT ? { offset: atT.offset, hash: atT.hash } : null,
     };
     const where = `${row.group} ${row.topic}/${row.partition} at target offset ${row.targetOffset} (source ${row.sourceTopic}/${row.partition} at ${row.sourceOffset})`;
@@ -202,14 +219,32 @@ async function provePartition(
       out.push(result(row, { ...base, verdict: 'exact', reReads: 0, detail: `${where}: the source partition has no data record up to the position` }));
       continue;
     }
-    const what = a.after ? `the last source record (offset ${a.anchor.offset})` : `the next source record (offset ${a.anchor.offset})`;
-    const j = copyFrom(a.anchor, searchFrom(k), a.follower);
+    const what = compactedNext
+      ? `the record before the next source record (offset ${a.anchor.offset}; the next one, ${compactedNext.offset}, has no copy on the target)`
+      : a.after
+        ? `the last source record (offset ${a.anchor.offset})`
+        : `the next source record (offset ${a.anchor.offset})`;
+    const from = row.targetOffset - (a.after ? 1 : 0);
+    const j = copyFrom(a.anchor, from, a.followers);
     if (j < 0) {
       // Before T? Then T skips records.
-      const before = (index.get(a.anchor.hash) ?? []).filter((x) => tgt.records[x]!.offset < searchFrom(k)).at(-1);
+      const before = (index.get(a.anchor.hash) ?? []).filter((x) => tgt.records[x]!.offset < from).at(-1);
       if (before !== undefined) {
         const c = tgt.records[before]!.offset;
         const skipped = tgt.between(a.after ? c + 1 : c, row.targetOffset).length;
+        if (skipped === 0) {
+          // Only empty offsets (compacted away) between the copy and T: the same position as right after the copy.
+          out.push(
+            result(row, {
+              ...base,
+              verdict: 'exact',
+              reReads: 0,
+              copyOffset: c,
+              detail: `${where}: resumes right after the copy of ${what} at ${c} (the offsets between hold no record)`,
+            }),
+          );
+          continue;
+        }
         out.push(
           result(row, {
             ...base,

@@ -32,8 +32,10 @@ export const MAX_SPAN_RECORDS = 200_000;
 export const MAX_WINDOW_RECORDS = 10_000;
 /** Source records read past the highest U to find the next data record (control records, compacted gaps). */
 const SOURCE_LOOKAHEAD = 1_000;
+/** Source records on either side of an anchor whose copies may neighbour its copy (a compacted target drops some). */
+const NEIGHBOURS = 64;
 /** Source records read below the lowest U to find the record preceding R. */
-const SOURCE_LOOKBEHIND = 16;
+const SOURCE_LOOKBEHIND = 16 + 64;
 
 /** An exact translation found by matching the record. */
 export interface RecordMatch {
@@ -103,8 +105,7 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
   // is R, the record the group reads next (the group resumes at R's copy); or, when the group consumed every data
   // record, the last one L (it resumes right after L's copy — not at the target's end: the target may hold records
   // that are not copies, e.g. the old primary's never-replicated tail in a failback).
-  const wanted: { u: number; r: RecordDigest; after: boolean; prev: RecordDigest | undefined; next: RecordDigest | undefined; lower: number; upper: number }[] =
-    [];
+  const wanted: Wanted[] = [];
   for (const u of us) {
     const i = src.indexAtOrAfter(u);
     let r = src.records[i];
@@ -132,13 +133,22 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
       continue;
     }
     // After L's copy the target may hold anything (new records): only R's successor is checked.
-    wanted.push({ u, r, after, prev: at > 0 ? src.records[at - 1] : undefined, next: after ? undefined : src.records[at + 1], lower, upper });
+    wanted.push({
+      u,
+      r,
+      after,
+      prev: at > 0 ? src.records[at - 1] : undefined,
+      prevs: neighbours(src, at - NEIGHBOURS, at),
+      nexts: after ? undefined : neighbours(src, at + 1, at + 1 + NEIGHBOURS),
+      lower,
+      upper,
+    });
   }
   if (!wanted.length) return;
 
-  // One target span for all windows (from one record before the lowest window, for the neighbour check), or one per
+  // One target span for all windows (from NEIGHBOURS records before the lowest window, for the neighbour check), or one per
   // window when they lie too far apart.
-  const spanLo = Math.min(...wanted.map((w) => w.lower)) - 1;
+  const spanLo = Math.min(...wanted.map((w) => w.lower)) - 1 - NEIGHBOURS; // the records before a copy, for the neighbour check
   const spanHi = Math.max(...wanted.map((w) => w.upper)) + 1; // one record past the last window, for the neighbour check
   let shared: PartitionSpan | undefined;
   if (spanHi - spanLo <= MAX_SPAN_RECORDS) {
@@ -150,31 +160,39 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
     let tgt = shared;
     if (!tgt) {
       tgt = new PartitionSpan(o.target, o.targetTopic, o.partition, o.targetStart, o.targetEnd);
-      await tgt.cover(w.lower - 1, w.upper + 1);
+      await tgt.cover(w.lower - 1 - NEIGHBOURS, w.upper + 1);
       reads.targetRecords += tgt.recordsRead;
     }
-    const start = tgt.indexAtOrAfter(w.lower);
-    let found: RecordDigest | undefined;
-    for (let j = start; j < tgt.records.length && tgt.records[j]!.offset < w.upper; j++) {
-      const c = tgt.records[j]!;
-      if (c.hash !== w.r.hash) continue;
-      // The neighbour check: the records on either side of the copy are the copies of R's neighbours on the source
-      // (when R has them): a record another producer wrote with R's content before R's copy has R's copy after it.
-      const before = j > 0 ? tgt.records[j - 1] : undefined;
-      if (w.prev && before?.hash !== w.prev.hash) continue;
-      if (w.next && tgt.records[j + 1]?.hash !== w.next.hash) continue;
-      found = c;
-      break;
+    let found = confirmedCopy(tgt, w);
+    let alt: Wanted | undefined;
+    if (!found && !w.after && w.prev && !tgt.between(w.lower, w.upper).some((c) => c.hash === w.r.hash)) {
+      // R has no copy at all in its window: the target compacted it away (a newer record of its key is there), or it
+      // is not replicated yet. The group then resumes right after the copy of the record before R, P.
+      const p = w.prev;
+      const lower = o.syncs.translate(o.sourceTopic, o.partition, p.offset)?.targetOffset ?? o.targetStart;
+      const above = o.syncs.syncs(o.sourceTopic, o.partition).find((x) => x.upstreamOffset > p.offset);
+      const upper = Math.min(above ? above.downstreamOffset : o.targetEnd, o.targetEnd);
+      if (upper > lower && upper - lower <= MAX_WINDOW_RECORDS) {
+        const at = src.indexAtOrAfter(p.offset);
+        alt = { u: w.u, r: p, after: true, prev: src.records[at - 1], prevs: neighbours(src, at - NEIGHBOURS, at), nexts: undefined, lower, upper };
+        const read = tgt.recordsRead;
+        await tgt.cover(lower - 1 - NEIGHBOURS, upper + 1);
+        reads.targetRecords += tgt.recordsRead - read;
+        found = confirmedCopy(tgt, alt);
+      }
     }
+    const hit = alt && found ? alt : w;
     out.set(
       w.u,
       !found
         ? undefined
-        : w.after
+        : hit.after
           ? {
               targetOffset: found.offset + 1,
-              sourceOffset: null,
-              how: `consumed to the source's end: right after the copy of the last source record (offset ${w.r.offset}, digest ${w.r.hash.slice(0, 12)}) at target offset ${found.offset} (searched ${w.lower}–${w.upper - 1})`,
+              sourceOffset: alt ? w.r.offset : null,
+              how: alt
+                ? `the next source record (offset ${w.r.offset}) has no copy on the target (compacted there, or not replicated yet): right after the copy of the record before it (source offset ${alt.r.offset}, digest ${alt.r.hash.slice(0, 12)}) at target offset ${found.offset}`
+                : `consumed to the source's end: right after the copy of the last source record (offset ${w.r.offset}, digest ${w.r.hash.slice(0, 12)}) at target offset ${found.offset} (searched ${w.lower}–${w.upper - 1})`,
             }
           : {
               targetOffset: found.offset,
@@ -183,6 +201,46 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
             },
     );
   }
+}
+
+/** One anchor to find on the target: the record, whether the group resumes after it, its neighbours, its window. */
+interface Wanted {
+  u: number;
+  r: RecordDigest;
+  after: boolean;
+  /** The source record right before the anchor (for notes). */
+  prev: RecordDigest | undefined;
+  /** Digests of up to NEIGHBOURS source records before / after the anchor (undefined or empty: none to check). */
+  prevs: Set<string> | undefined;
+  nexts: Set<string> | undefined;
+  lower: number;
+  upper: number;
+}
+
+/** Digests of the span's records at indexes [from, to) (clamped), or undefined when there are none. */
+function neighbours(span: PartitionSpan, from: number, to: number): Set<string> | undefined {
+  const list = span.records.slice(Math.max(0, from), Math.max(0, to));
+  return list.length ? new Set(list.map((d) => d.hash)) : undefined;
+}
+
+/**
+ * The earliest record in `w`'s window with the anchor's digest whose neighbours on the target are copies of source
+ * records on the same side of the anchor (the record before the copy: of one of the NEIGHBOURS source records before
+ * the anchor; the record after it: of one of those after — where the anchor has them; a compacted target may have
+ * dropped the nearest ones). A record another producer wrote with the anchor's content just before its copy is
+ * followed by that copy — the anchor's own digest, not a successor's — so it is not taken, and a twin is told apart
+ * the same way.
+ */
+function confirmedCopy(tgt: PartitionSpan, w: Wanted): RecordDigest | undefined {
+  for (let j = tgt.indexAtOrAfter(w.lower); j < tgt.records.length && tgt.records[j]!.offset < w.upper; j++) {
+    const c = tgt.records[j]!;
+    if (c.hash !== w.r.hash) continue;
+    const before = j > 0 ? tgt.records[j - 1] : undefined;
+    if (w.prevs && !(before && w.prevs.has(before.hash))) continue;
+    if (w.nexts && !w.nexts.has(tgt.records[j + 1]?.hash ?? '')) continue;
+    return c;
+  }
+  return undefined;
 }
 
 /**

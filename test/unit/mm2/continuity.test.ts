@@ -91,6 +91,19 @@ describe('proveContinuity: the record at the planned offset is the one the group
     expect(r).toMatchObject({ verdict: 're-reads', ok: true, reReads: 8 });
   });
 
+  it('the next record compacted away on the target: proven right after the copy of the record before it', async () => {
+    const w = world(Array.from({ length: 30 }, (_, i) => i));
+    const p = w.dr.topics.get('primary.orders')![0]!;
+    p.records = p.records.filter((r) => r.offset !== 20);
+    const [at, early, same, late] = await w.prove([w.row(20, 20), w.row(20, 18), w.row(20, 21), w.row(20, 22)]);
+    expect(at).toMatchObject({ verdict: 'exact', ok: true, sourceRecord: { offset: 20 } });
+    expect(early).toMatchObject({ verdict: 're-reads', reReads: 2 });
+    // Target offset 20 holds no record any more: 21 is the same position.
+    expect(same).toMatchObject({ verdict: 'exact', ok: true });
+    // 22 passes over the copy of 21, which the group has not read.
+    expect(late).toMatchObject({ verdict: 'skips', ok: false, skipped: 1 });
+  });
+
   it("a planned offset at another producer's record with the very content of the next record is not proven", async () => {
     // The foreign record (content of 20) lies at target offset 20, just before the real copy of 20 at 21.
     const w = world(

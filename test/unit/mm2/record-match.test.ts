@@ -65,7 +65,7 @@ async function world(
     });
   /** Where the group committed at `u` must resume on the target: the copy of the first data record ≥ u (or the end). */
   const exact = (u: number) => copied.find((c) => c.upstream >= u)?.downstream ?? targetEnd;
-  return { match, exact, sourceEnd, targetEnd };
+  return { match, exact, sourceEnd, targetEnd, dr };
 }
 
 describe('matchRecord: the exact target offset by finding the record', () => {
@@ -108,6 +108,18 @@ describe('matchRecord: the exact target offset by finding the record', () => {
     expect(m).toMatchObject({ targetOffset: 30, sourceOffset: null });
   });
 
+  it('a record the target compacted away (its key has a newer record there): right after the copy of the record before it', async () => {
+    const w = await world(Array.from({ length: 40 }, (_, i) => i));
+    // dr's log cleaner removed the copies of 20 and 21 (the source still has both).
+    const p = w.dr.topics.get('primary.orders')![0]!;
+    p.records = p.records.filter((r) => r.offset !== 20 && r.offset !== 21);
+    expect(await w.match(20)).toMatchObject({ targetOffset: 20, sourceOffset: 20 }); // after the copy of 19
+    expect((await w.match(20))!.how).toContain('has no copy on the target');
+    // 21: its predecessor 20 has no copy either — no confirmed anchor: MM2's offset stands.
+    expect(await w.match(21)).toBeUndefined();
+    expect((await w.match(22))?.targetOffset).toBe(22);
+  });
+
   it('compacted partition (offsets gone): the next record that exists', async () => {
     const w = await world([0, 3, 4, 9, 10, 11, 17, 30, 31]);
     for (const u of [0, 1, 2, 3, 5, 9, 12, 17, 18, 30, 32]) expect((await w.match(u))?.targetOffset, `u=${u}`).toBe(w.exact(u));
@@ -132,11 +144,11 @@ describe('matchRecord: the exact target offset by finding the record', () => {
     );
     expect(w.exact(35)).toBe(36);
     expect((await w.match(35))?.targetOffset).toBe(36);
-    // The foreign record sits between the copies of 32 and 33: their neighbours differ from the source's, so neither is
-    // confirmed (MM2's conservative offset stands for them).
-    expect(await w.match(32)).toBeUndefined();
+    // The foreign record sits between the copies of 32 and 33. The copy of 33 is preceded by it — not by a copy of a record
+    // before 33 — so it is not confirmed (MM2's conservative offset stands); 32's copy is followed by a record of 35's
+    // content, a successor's, so it is.
     expect(await w.match(33)).toBeUndefined();
-    for (let u = 0; u <= 60; u++) if (u !== 32 && u !== 33) expect((await w.match(u))?.targetOffset, `u=${u}`).toBe(w.exact(u));
+    for (let u = 0; u <= 60; u++) if (u !== 33) expect((await w.match(u))?.targetOffset, `u=${u}`).toBe(w.exact(u));
     // The foreign record carries the content of the very record copied next (written just before its copy): the
     // foreign one is followed by the copy, not by the copy of 34, so it is not taken.
     const twin = await world(
