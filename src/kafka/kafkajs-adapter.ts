@@ -124,14 +124,14 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
     async shareGroupOffsets(groupId) {
       return describeShareGroupOffsets(await getCluster(), groupId);
     },
-    async alterShareGroupOffsets(groupId, offsets) {
+    async alterShareGroupOffsets(groupId, offsets, described) {
       for (const o of offsets) {
         if (!Number.isSafeInteger(o.startOffset) || o.startOffset < 0)
           throw new RangeError(`refusing to set start offset ${o.startOffset} for ${o.topic}/${o.partition}: offsets must be explicit and ≥ 0`);
       }
       // A share group that has members, or a group of another type under this id, is never written (the broker
       // refuses a non-empty share group too: GROUP_NOT_EMPTY). A group that does not exist is Dead here.
-      const [group] = await port.describeGroups([groupId]);
+      const [group] = described?.groupId === groupId ? [described] : await port.describeGroups([groupId]);
       if (group && !(groupIsCommittable(group) && (group.type === 'share' || group.state === 'Dead'))) {
         throw new GroupNotEmptyError(
           group.type === 'share' || group.type === 'unknown'
@@ -186,13 +186,13 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       });
       return res.map((r) => ({ partition: r.partition, offset: Number(r.baseOffset ?? r.offset ?? -1) }));
     },
-    async commitOffsets(groupId, offsets) {
+    async commitOffsets(groupId, offsets, described) {
       for (const o of offsets) {
         if (!Number.isSafeInteger(o.offset) || o.offset < 0)
           throw new RangeError(`refusing to commit offset ${o.offset} for ${o.topic}/${o.partition}: offsets must be explicit and ≥ 0`);
       }
       // Described by the API of its type: DescribeGroups alone calls a live KIP-848 group Dead with no members.
-      const [group] = await port.describeGroups([groupId]);
+      const [group] = described?.groupId === groupId ? [described] : await port.describeGroups([groupId]);
       if (group && !groupIsCommittable(group)) throw new GroupNotEmptyError(group, alias);
       const byTopic = new Map<string, OffsetToCommit[]>();
       for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);

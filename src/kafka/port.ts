@@ -205,10 +205,11 @@ export interface KafkaPort {
   /**
    * Sets a share group's start offsets (AlterShareGroupOffsets), as `kafka-share-groups.sh --reset-offsets
    * --execute` does. Refused (GroupNotEmptyError, nothing written) when the group has members or exists as another
-   * type; offsets must be ≥ 0.
+   * type; offsets must be ≥ 0. `described`: the group as the caller described it just before (a batch describe of
+   * many groups), used instead of describing it again — describing one group lists every group of the cluster.
    * @throws GroupApiUnavailableError when the cluster lacks the API.
    */
-  alterShareGroupOffsets(groupId: string, offsets: { topic: string; partition: number; startOffset: number }[]): Promise<void>;
+  alterShareGroupOffsets(groupId: string, offsets: { topic: string; partition: number; startOffset: number }[], described?: GroupInfo): Promise<void>;
   /** Log start and high watermark of every partition of a topic. */
   partitionOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** The earliest offset whose timestamp is ≥ `timestampMs`, per partition (−1 when none). */
@@ -225,9 +226,11 @@ export interface KafkaPort {
   /**
    * Commits offsets for a group with the admin semantics of `kafka-consumer-groups.sh --reset-offsets --execute`:
    * OffsetCommit with generation −1 and an empty member id, no group join. Refused (GroupNotEmptyError) when the
-   * group has members; offsets must be ≥ 0; each partition's metadata is written as given.
+   * group has members; offsets must be ≥ 0; each partition's metadata is written as given. `described`: as for
+   * {@link KafkaPort.alterShareGroupOffsets} (the broker refuses an admin commit to a group with members too:
+   * UNKNOWN_MEMBER_ID, ClassicGroup/ConsumerGroup validateOffsetCommit).
    */
-  commitOffsets(groupId: string, offsets: OffsetToCommit[]): Promise<void>;
+  commitOffsets(groupId: string, offsets: OffsetToCommit[], described?: GroupInfo): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }

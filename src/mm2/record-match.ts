@@ -22,7 +22,7 @@
  * records up to the next data record) and one read of the target span (lowest window start to highest window end),
  * both as digests ({@link PartitionSpan}); spans wider than {@link MAX_SPAN_RECORDS} are split.
  */
-import type { KafkaPort } from '../kafka/port.js';
+import type { KafkaPort, PartitionOffsets } from '../kafka/port.js';
 import type { OffsetSyncIndex } from './offset-sync-index.js';
 import { PartitionSpan, type RecordDigest } from './record-digest.js';
 
@@ -250,4 +250,55 @@ function confirmedCopy(tgt: PartitionSpan, w: Wanted): RecordDigest | undefined 
  */
 export async function matchRecord(o: MatchPartition & { u: number }): Promise<RecordMatch | undefined> {
   return (await matchPartition(o, [o.u])).matches.get(o.u);
+}
+
+/**
+ * Record-matches the rows of an offset plan: the rows `eligible` keeps (source position known), grouped per
+ * (source topic, target topic, partition) for one {@link matchPartition} each.
+ * @param o.sourceBounds / o.targetBounds a partition's log start and high watermark on either side (undefined: skip).
+ * @returns per row index, the match (or undefined); and the records read.
+ * @throws the ports' read errors.
+ */
+export async function matchPlanRows(o: {
+  source: KafkaPort;
+  target: KafkaPort;
+  syncs: OffsetSyncIndex;
+  rows: readonly { sourceTopic: string; topic: string; partition: number; sourceCommittedOffset: number | null }[];
+  eligible: (index: number) => boolean;
+  sourceBounds: (topic: string, partition: number) => Promise<PartitionOffsets | undefined>;
+  targetBounds: (topic: string, partition: number) => Promise<PartitionOffsets | undefined>;
+}): Promise<{ matches: Map<number, RecordMatch | undefined>; reads: MatchReads }> {
+  const byPartition = new Map<string, number[]>();
+  for (const [i, row] of o.rows.entries()) {
+    if (row.sourceCommittedOffset === null || !o.eligible(i)) continue;
+    const key = JSON.stringify([row.sourceTopic, row.topic, row.partition]);
+    byPartition.set(key, [...(byPartition.get(key) ?? []), i]);
+  }
+  const matches = new Map<number, RecordMatch | undefined>();
+  const reads: MatchReads = { sourceRecords: 0, targetRecords: 0 };
+  for (const [key, rows] of byPartition) {
+    const [sourceTopic, targetTopic, partition] = JSON.parse(key) as [string, string, number];
+    const sb = await o.sourceBounds(sourceTopic, partition);
+    const tb = await o.targetBounds(targetTopic, partition);
+    if (!sb || !tb) continue;
+    const r = await matchPartition(
+      {
+        source: o.source,
+        target: o.target,
+        syncs: o.syncs,
+        sourceTopic,
+        targetTopic,
+        partition,
+        sourceStart: sb.logStartOffset,
+        sourceEnd: sb.highWatermark,
+        targetStart: tb.logStartOffset,
+        targetEnd: tb.highWatermark,
+      },
+      rows.map((i) => o.rows[i]!.sourceCommittedOffset!),
+    );
+    reads.sourceRecords += r.reads.sourceRecords;
+    reads.targetRecords += r.reads.targetRecords;
+    for (const i of rows) matches.set(i, r.matches.get(o.rows[i]!.sourceCommittedOffset!));
+  }
+  return { matches, reads };
 }

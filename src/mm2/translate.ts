@@ -31,7 +31,7 @@ import {
 } from './naming.js';
 import { mapBounded } from '../util/bounded.js';
 import { OffsetSyncIndex } from './offset-sync-index.js';
-import { type MatchReads, matchPartition } from './record-match.js';
+import { type MatchReads, matchPlanRows } from './record-match.js';
 import { boundsProblem, summarizePlan, withBoundsProblem, type GroupTranslation, type OffsetPlanRow } from './plan.js';
 import { latestCheckpoints, readCheckpoints, readOffsetSyncs, type CheckpointRecord, type CorruptRecord } from './read-internal.js';
 
@@ -263,6 +263,25 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
             : 'no checkpoint yet (MM2 emits one after the group commits on a replicated partition with an offset sync at or below it)';
       }
       let fallback = false;
+      /** A row for this source commit without a checkpoint (offset-sync fallback, or a placeholder record match replaces). */
+      const sourceCommitRow = (targetOffset: number, reRead: Pick<TranslatedPartition, 'reReadRecords' | 'reReadNote'>) => {
+        const b = bounds.get(remote)?.find((x) => x.partition === c.partition) ?? { logStartOffset: 0, highWatermark: 0 };
+        return withBoundsProblem({
+          group,
+          sourceTopic: c.topic,
+          topic: remote,
+          partition: c.partition,
+          targetOffset,
+          metadata: c.metadata ?? '',
+          basis: 'offset-sync-fallback',
+          ...kindOf(group),
+          sourceCommittedOffset: c.offset,
+          commitsSinceCheckpoint: null,
+          logStartOffset: b.logStartOffset,
+          highWatermark: b.highWatermark,
+          ...reRead,
+        });
+      };
       if (reason === 'not-yet-checkpointed' || reason === 'group-type-not-checkpointed') {
         const share = shareNotes.get(`${group} ${c.topic}/${c.partition}`);
         const t = syncIndex.translate(c.topic, c.partition, c.offset);
@@ -271,19 +290,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
           fallback = true;
           const estimate = syncIndex.estimatePosition(c.topic, c.partition, c.offset);
           partitions.push(
-            withBoundsProblem({
-              group,
-              sourceTopic: c.topic,
-              topic: remote,
-              partition: c.partition,
-              targetOffset: t.targetOffset,
-              metadata: c.metadata ?? '',
-              basis: 'offset-sync-fallback',
-              ...kindOf(group),
-              sourceCommittedOffset: c.offset,
-              commitsSinceCheckpoint: null,
-              logStartOffset: b.logStartOffset,
-              highWatermark: b.highWatermark,
+            sourceCommitRow(t.targetOffset, {
               reReadRecords:
                 estimate === undefined || (share && share.completedAbove === null)
                   ? null
@@ -294,22 +301,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
         } else if (!t && b && o.method === 'record-match' && source) {
           // No offset sync at or below the position (MM2 dropped or never wrote one): record matching may still find the
           // next record, searching from the target's log start; kept only if it does (below).
-          const row = withBoundsProblem({
-            group,
-            sourceTopic: c.topic,
-            topic: remote,
-            partition: c.partition,
-            targetOffset: b.logStartOffset,
-            metadata: c.metadata ?? '',
-            basis: 'offset-sync-fallback',
-            ...kindOf(group),
-            sourceCommittedOffset: c.offset,
-            commitsSinceCheckpoint: null,
-            logStartOffset: b.logStartOffset,
-            highWatermark: b.highWatermark,
-            reReadRecords: null,
-            reReadNote: 'no offset sync at or below the position: record match only',
-          });
+          const row = sourceCommitRow(b.logStartOffset, { reReadRecords: null, reReadNote: 'no offset sync at or below the position: record match only' });
           const u: UntranslatedPartition = { group, sourceTopic: c.topic, partition: c.partition, sourceCommittedOffset: c.offset, reason, detail, fallback };
           partitions.push(row);
           provisional.set(row, u);
@@ -323,60 +315,38 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
 
   let matchReads: MatchReads | undefined;
   if (o.method === 'record-match' && source) {
-    // One pass per partition for every group committed on it (record-match.ts `matchPartition`).
-    matchReads = { sourceRecords: 0, targetRecords: 0 };
-    const byPartition = new Map<string, number[]>();
-    for (const [i, row] of partitions.entries()) {
-      if (row.sourceCommittedOffset === null || row.problem) continue;
-      const key = JSON.stringify([row.sourceTopic, row.topic, row.partition]);
-      byPartition.set(key, [...(byPartition.get(key) ?? []), i]);
-    }
-    for (const [key, rows] of byPartition) {
-      const [sourceTopic, targetTopic, partition] = JSON.parse(key) as [string, string, number];
-      const sb = await sourceBoundsOf(sourceTopic, partition);
-      const tb = await boundsOf(targetTopic, partition);
-      if (!sb || !tb) continue;
-      const { matches, reads } = await matchPartition(
-        {
-          source,
-          target,
-          syncs: syncIndex,
-          sourceTopic,
-          targetTopic,
-          partition,
-          sourceStart: sb.logStartOffset,
-          sourceEnd: sb.highWatermark,
-          targetStart: tb.logStartOffset,
-          targetEnd: tb.highWatermark,
-        },
-        rows.map((i) => partitions[i]!.sourceCommittedOffset!),
-      );
-      matchReads.sourceRecords += reads.sourceRecords;
-      matchReads.targetRecords += reads.targetRecords;
-      for (const i of rows) {
-        const row = partitions[i]!;
-        const m = matches.get(row.sourceCommittedOffset!);
-        if (!m) {
-          if (!provisional.has(row))
-            partitions[i] = { ...row, reReadNote: `${row.reReadNote}; record match: no copy found within bounds, MM2's conservative translation kept` };
-          continue;
-        }
-        const u = provisional.get(row);
-        if (u) {
-          u.fallback = true;
-          u.detail = `${u.detail}; translated by record match`;
-        }
-        // Both the conservative offset and the match are at or before the copy of the next record: the larger is exact.
-        const targetOffset = Math.max(row.targetOffset, m.targetOffset);
-        const share = shareNotes.get(`${row.group} ${row.sourceTopic}/${row.partition}`);
-        partitions[i] = withBoundsProblem({
-          ...row,
-          targetOffset,
-          basis: 'record-match',
-          reReadRecords: share ? share.completedAbove : 0,
-          reReadNote: `record match: ${m.how}${share ? `; ${share.note}` : ''}`,
-        });
+    // One pass per partition for every group committed on it (record-match.ts `matchPlanRows`).
+    const r = await matchPlanRows({
+      source,
+      target,
+      syncs: syncIndex,
+      rows: partitions,
+      eligible: (i) => !partitions[i]!.problem,
+      sourceBounds: sourceBoundsOf,
+      targetBounds: boundsOf,
+    });
+    matchReads = r.reads;
+    for (const [i, m] of r.matches) {
+      const row = partitions[i]!;
+      if (!m) {
+        if (!provisional.has(row))
+          partitions[i] = { ...row, reReadNote: `${row.reReadNote}; record match: no copy found within bounds, MM2's conservative translation kept` };
+        continue;
       }
+      const u = provisional.get(row);
+      if (u) {
+        u.fallback = true;
+        u.detail = `${u.detail}; translated by record match`;
+      }
+      // Both the conservative offset and the match are at or before the copy of the next record: the larger is exact.
+      const share = shareNotes.get(`${row.group} ${row.sourceTopic}/${row.partition}`);
+      partitions[i] = withBoundsProblem({
+        ...row,
+        targetOffset: Math.max(row.targetOffset, m.targetOffset),
+        basis: 'record-match',
+        reReadRecords: share ? share.completedAbove : 0,
+        reReadNote: `record match: ${m.how}${share ? `; ${share.note}` : ''}`,
+      });
     }
   }
 

@@ -111,6 +111,10 @@ export const resetConsumerGroups = defineStep({
     // Groups are written concurrently, a bounded number in flight (util/bounded.ts); after a failure no further write
     // starts, and the error says exactly which groups are on the target and which are not.
     let firstError: Error | undefined;
+    // One batch describe of every group about to be written, passed to each write (the port would otherwise describe
+    // each group alone, which lists every group of the cluster: quadratic in groups).
+    const toWrite = (plans ?? []).filter((g) => !g.unchanged).map((g) => g.group);
+    const described = new Map((toWrite.length ? await target.describeGroups(toWrite) : []).map((d) => [d.groupId, d]));
     await Promise.allSettled(
       (plans ?? []).map((g) =>
         limit(async () => {
@@ -166,11 +170,13 @@ export const resetConsumerGroups = defineStep({
             await target.alterShareGroupOffsets(
               g.group,
               g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, startOffset: p.after })),
+              described.get(g.group),
             );
           else
             await target.commitOffsets(
               g.group,
               g.partitions.map((p) => ({ topic: p.topic, partition: p.partition, offset: p.after, metadata: p.metadata })),
+              described.get(g.group),
             );
           const back = await positions(target, g.group, g.offsetKind);
           const wrong = g.partitions.filter((p) => back.find((b) => b.topic === p.topic && b.partition === p.partition)?.offset !== p.after);

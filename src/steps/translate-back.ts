@@ -27,7 +27,7 @@ import { offsetSyncsTopicCandidates, pickExisting, remoteTopic, upstreamTopic } 
 import { OffsetSyncIndex } from '../mm2/offset-sync-index.js';
 import { planOutputs, withBoundsProblem, type OffsetPlanRow } from '../mm2/plan.js';
 import { readOffsetSyncs } from '../mm2/read-internal.js';
-import { matchPartition } from '../mm2/record-match.js';
+import { matchPlanRows } from '../mm2/record-match.js';
 import { translateOffsets } from '../mm2/translate.js';
 import { regexString } from './shared.js';
 
@@ -86,49 +86,32 @@ async function matchReturning(o: {
   const reversed = OffsetSyncIndex.from(
     o.forwardSyncs.all().map((s) => ({ ...s, topic: remoteTopic(o.forward, s.topic), upstreamOffset: s.downstreamOffset, downstreamOffset: s.upstreamOffset })),
   );
-  const byPartition = new Map<string, number[]>();
-  for (const [i, row] of o.plan.entries()) {
-    if (row.basis !== 'forward-offset-sync-reversed' || row.problem || row.sourceCommittedOffset === null) continue;
-    const key = JSON.stringify([row.sourceTopic, row.topic, row.partition]);
-    byPartition.set(key, [...(byPartition.get(key) ?? []), i]);
-  }
-  let matched = 0;
   const drBounds = new Map<string, PartitionOffsets[]>();
-  for (const [key, rows] of byPartition) {
-    const [sourceTopic, targetTopic, partition] = JSON.parse(key) as [string, string, number];
-    if (!drBounds.has(sourceTopic)) drBounds.set(sourceTopic, await o.dr.partitionOffsets(sourceTopic));
-    const sb = drBounds.get(sourceTopic)!.find((b) => b.partition === partition);
-    const tb = (await o.boundsOf(targetTopic)).find((b) => b.partition === partition);
-    if (!sb || !tb) continue;
-    const { matches } = await matchPartition(
-      {
-        source: o.dr,
-        target: o.primary,
-        syncs: reversed,
-        sourceTopic,
-        targetTopic,
-        partition,
-        sourceStart: sb.logStartOffset,
-        sourceEnd: sb.highWatermark,
-        targetStart: tb.logStartOffset,
-        targetEnd: tb.highWatermark,
-      },
-      rows.map((i) => o.plan[i]!.sourceCommittedOffset!),
-    );
-    for (const i of rows) {
-      const row = o.plan[i]!;
-      const m = matches.get(row.sourceCommittedOffset!);
-      if (!m) continue;
-      matched++;
-      o.plan[i] = withBoundsProblem({
-        ...row,
-        // Both are at or before the original of the next record: the larger is exact.
-        targetOffset: Math.max(row.targetOffset, m.targetOffset),
-        basis: 'record-match',
-        reReadRecords: 0,
-        reReadNote: `record match: ${m.how}`,
-      });
-    }
+  const { matches } = await matchPlanRows({
+    source: o.dr,
+    target: o.primary,
+    syncs: reversed,
+    rows: o.plan,
+    eligible: (i) => o.plan[i]!.basis === 'forward-offset-sync-reversed' && !o.plan[i]!.problem,
+    sourceBounds: async (topic, partition) => {
+      if (!drBounds.has(topic)) drBounds.set(topic, await o.dr.partitionOffsets(topic));
+      return drBounds.get(topic)!.find((b) => b.partition === partition);
+    },
+    targetBounds: async (topic, partition) => (await o.boundsOf(topic)).find((b) => b.partition === partition),
+  });
+  let matched = 0;
+  for (const [i, m] of matches) {
+    if (!m) continue;
+    matched++;
+    const row = o.plan[i]!;
+    o.plan[i] = withBoundsProblem({
+      ...row,
+      // Both are at or before the original of the next record: the larger is exact.
+      targetOffset: Math.max(row.targetOffset, m.targetOffset),
+      basis: 'record-match',
+      reReadRecords: 0,
+      reReadNote: `record match: ${m.how}`,
+    });
   }
   return matched;
 }
