@@ -9,7 +9,9 @@
  * reset-consumer-groups step as a runbook runs it: check (describe on dr, current offsets, the continuity proof
  * reading both clusters) and apply (commit each group, read it back). Peak RSS of this process is sampled every 20 ms.
  *
- * Usage: npm run bench:scale -- [--groups 1000,10000] [--latency 0,50] [--cli-sample 5]. Figures → docs/benchmarks.md.
+ * Usage: npm run bench:scale -- [--groups 1000,10000] [--latency 0,50] [--cli-sample 5] [--keep]. Peak RSS is this
+ * process's, so for a figure per shape run one shape per process (`--keep` reuses the sandbox). Figures →
+ * docs/benchmarks.md.
  */
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -27,7 +29,13 @@ import { waitFor } from '../src/util/wait.js';
 import { kafkaToolsLibs } from '../test/integration/jvm-clients.js';
 
 const { values } = parseArgs({
-  options: { groups: { type: 'string', default: '1000,10000' }, latency: { type: 'string', default: '0,50' }, 'cli-sample': { type: 'string', default: '5' } },
+  options: {
+    groups: { type: 'string', default: '1000,10000' },
+    latency: { type: 'string', default: '0,50' },
+    'cli-sample': { type: 'string', default: '5' },
+    /** Leave the benchmark sandbox up (a next run reuses it and its topic). */
+    keep: { type: 'boolean', default: false },
+  },
 });
 const shapes = values.groups.split(',').map(Number);
 const latencies = values.latency.split(',').map(Number);
@@ -155,7 +163,7 @@ for (const latency of latencies) {
   }
 }
 await Promise.all([primary.close(), dr.close()]);
-await sandboxDown({ stateDir, wipe: true });
+if (!values.keep) await sandboxDown({ stateDir, wipe: true });
 process.stdout.write(
   `| round trip to dr | groups × partitions | translate (record match) | reset (check, proof, write, read back) | tool total | peak RSS | kafka-consumer-groups, one run per group (sample mean × groups) | tool faster by |\n|---|---|---|---|---|---|---|---|\n${rows.join('\n')}\n`,
 );

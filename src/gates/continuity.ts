@@ -8,7 +8,7 @@
 import type { GateResult } from '../engine/events.js';
 import type { CommittedOffset, KafkaPort } from '../kafka/port.js';
 import { type ContinuityResult, proveContinuity } from '../mm2/continuity.js';
-import type { OffsetPlanRow } from '../mm2/plan.js';
+import { type OffsetPlanRow, rowsByGroup } from '../mm2/plan.js';
 import { mapBounded } from '../util/bounded.js';
 
 /** What {@link proveOffsetPlan} proved, for notes and the audit log. */
@@ -67,10 +67,11 @@ export async function proveOffsetPlan(o: {
       results: [],
     };
   const moved: string[] = [];
-  const groups = [...new Set(rows.map((r) => r.group))];
-  const positionsNow = await mapBounded(groups, (g) => o.sourcePositions(g, rows.find((r) => r.group === g)!.offsetKind));
+  const byGroup = rowsByGroup(rows);
+  const groups = [...byGroup.keys()];
+  const positionsNow = await mapBounded(groups, (g) => o.sourcePositions(g, byGroup.get(g)![0]!.offsetKind));
   for (const [i, g] of groups.entries()) {
-    const planned = rows.filter((r) => r.group === g);
+    const planned = byGroup.get(g)!;
     const now = positionsNow[i]!;
     for (const r of planned) {
       const c = now.find((x) => x.topic === r.sourceTopic && x.partition === r.partition)?.offset;

@@ -5,7 +5,7 @@
 import type { GateResult } from '../engine/events.js';
 import type { CommittedOffset, PartitionOffsets } from '../kafka/port.js';
 import { isStreamsInternalTopicOf } from '../mm2/naming.js';
-import type { OffsetPlanRow } from '../mm2/plan.js';
+import { type OffsetPlanRow, rowsByGroup } from '../mm2/plan.js';
 
 /** What `validate` read on the target after the groups restarted. */
 export interface GroupsResumedObservation {
@@ -29,7 +29,8 @@ export interface GroupsResumedObservation {
  */
 export function groupsResumedGates(o: GroupsResumedObservation): GateResult[] {
   const at = (topic: string, partition: number) => o.bounds.get(`${topic}/${partition}`);
-  const groups = [...new Set(o.plan.map((p) => p.group))];
+  const byGroup = rowsByGroup(o.plan);
+  const groups = [...byGroup.keys()];
   const rewound: string[] = [];
   const stalled: string[] = [];
   const unplanned: string[] = [];
@@ -37,7 +38,7 @@ export function groupsResumedGates(o: GroupsResumedObservation): GateResult[] {
   let progressed = 0;
   for (const g of groups) {
     const committed = o.committed.get(g) ?? [];
-    const rows = o.plan.filter((p) => p.group === g);
+    const rows = byGroup.get(g)!;
     for (const c of committed) {
       if (rows.some((r) => r.topic === c.topic && r.partition === c.partition)) continue;
       // A Kafka Streams application's own repartition topics on the target: created and read by it there, never planned.

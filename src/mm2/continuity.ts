@@ -85,7 +85,9 @@ export async function proveContinuity(o: { source: KafkaPort; target: KafkaPort;
   const byPartition = new Map<string, number[]>();
   o.rows.forEach((r, i) => {
     const key = JSON.stringify([r.sourceTopic, r.topic, r.partition]);
-    byPartition.set(key, [...(byPartition.get(key) ?? []), i]);
+    const list = byPartition.get(key);
+    if (list) list.push(i);
+    else byPartition.set(key, [i]);
   });
   const out: ContinuityResult[] = new Array(o.rows.length);
   for (const [key, idx] of byPartition) {

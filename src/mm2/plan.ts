@@ -114,5 +114,16 @@ export function summarizePlan(rows: readonly OffsetPlanRow[]): GroupTranslation[
   return [...by.values()];
 }
 
+/** The rows of each group, in plan order (one pass: callers of thousands of groups must not filter per group). */
+export function rowsByGroup<T extends { group: string }>(rows: readonly T[]): Map<string, T[]> {
+  const by = new Map<string, T[]>();
+  for (const r of rows) {
+    const list = by.get(r.group);
+    if (list) list.push(r);
+    else by.set(r.group, [r]);
+  }
+  return by;
+}
+
 /** The outputs of a translating step: `plan` is the offset plan; other outputs pass through unchecked. */
 export const planOutputs = z.looseObject({ plan: offsetPlan });

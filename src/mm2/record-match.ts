@@ -272,7 +272,9 @@ export async function matchPlanRows(o: {
   for (const [i, row] of o.rows.entries()) {
     if (row.sourceCommittedOffset === null || !o.eligible(i)) continue;
     const key = JSON.stringify([row.sourceTopic, row.topic, row.partition]);
-    byPartition.set(key, [...(byPartition.get(key) ?? []), i]);
+    const list = byPartition.get(key);
+    if (list) list.push(i);
+    else byPartition.set(key, [i]);
   }
   const matches = new Map<number, RecordMatch | undefined>();
   const reads: MatchReads = { sourceRecords: 0, targetRecords: 0 };

@@ -17,7 +17,7 @@ import type { GateResult } from '../engine/events.js';
 import { proveOffsetPlan, summarizeProof } from '../gates/continuity.js';
 import { groupsEmptyGate } from '../gates/groups-empty.js';
 import { type CommittedOffset, GroupApiUnavailableError, type GroupInfo, type KafkaPort, type PartitionOffsets } from '../kafka/port.js';
-import { offsetPlan, type OffsetPlanRow } from '../mm2/plan.js';
+import { offsetPlan, type OffsetPlanRow, rowsByGroup } from '../mm2/plan.js';
 import { sharePosition } from '../mm2/translate.js';
 import { IN_FLIGHT, mapBounded } from '../util/bounded.js';
 
@@ -50,8 +50,10 @@ export const resetConsumerGroups = defineStep({
     const described = await target.describeGroups(groups);
     const unavailable: string[] = [];
     // Each group's current offsets on the target, a bounded number of requests in flight (util/bounded.ts).
+    const byGroup = rowsByGroup(input.plan);
     const plans: GroupPlan[] = await mapBounded(groups, async (group) => {
-      const offsetKind = input.plan.find((p) => p.group === group)!.offsetKind;
+      const rows = byGroup.get(group)!;
+      const offsetKind = rows[0]!.offsetKind;
       let current: CommittedOffset[] = [];
       try {
         current = await positions(target, group, offsetKind);
@@ -59,17 +61,15 @@ export const resetConsumerGroups = defineStep({
         if (!(error instanceof GroupApiUnavailableError)) throw error;
         unavailable.push(`${group}: ${error.message}`);
       }
-      const partitions = input.plan
-        .filter((p) => p.group === group)
-        .map((p) => ({
-          topic: p.topic,
-          partition: p.partition,
-          before: current.find((c) => c.topic === p.topic && c.partition === p.partition)?.offset ?? null,
-          after: p.targetOffset,
-          metadata: p.metadata,
-          basis: p.basis,
-          reReadRecords: p.reReadRecords,
-        }));
+      const partitions = rows.map((p) => ({
+        topic: p.topic,
+        partition: p.partition,
+        before: current.find((c) => c.topic === p.topic && c.partition === p.partition)?.offset ?? null,
+        after: p.targetOffset,
+        metadata: p.metadata,
+        basis: p.basis,
+        reReadRecords: p.reReadRecords,
+      }));
       return { group, offsetKind, partitions, unchanged: partitions.every((x) => x.before === x.after) };
     });
     // The continuity proof, before any write: each planned offset is where the group resumes without a skip.
@@ -221,8 +221,9 @@ export async function positions(port: KafkaPort, group: string, kind: OffsetPlan
  */
 function groupTypesGate(described: readonly GroupInfo[], plans: readonly GroupPlan[], unavailable: readonly string[], cluster: string): GateResult {
   const mismatched: string[] = [];
+  const byId = new Map(described.map((d) => [d.groupId, d]));
   for (const p of plans) {
-    const g = described.find((d) => d.groupId === p.group);
+    const g = byId.get(p.group);
     if (!g || g.type === 'unknown' || g.state === 'Dead') continue;
     const wantsShare = p.offsetKind === 'share-start-offset';
     if (wantsShare !== (g.type === 'share'))

@@ -12,7 +12,7 @@ import { defineStep } from '../engine/step.js';
 import { proveOffsetPlan, summarizeProof } from '../gates/continuity.js';
 import { groupsResumedGates } from '../gates/groups-resumed.js';
 import type { CommittedOffset, PartitionOffsets } from '../kafka/port.js';
-import { offsetPlan } from '../mm2/plan.js';
+import { offsetPlan, rowsByGroup } from '../mm2/plan.js';
 import { mapBounded } from '../util/bounded.js';
 import { positions } from './reset-consumer-groups.js';
 
@@ -53,8 +53,9 @@ export const validateStep = defineStep({
     const target = ctx.kafka(ctx.flow.target);
     const committed = new Map<string, CommittedOffset[]>();
     // A share group's progress is its share-partition start offsets (reset-consumer-groups.ts `positions`).
-    const groups = [...new Set(input.plan.map((p) => p.group))];
-    const read = await mapBounded(groups, (g) => positions(target, g, input.plan.find((p) => p.group === g)!.offsetKind));
+    const byGroup = rowsByGroup(input.plan);
+    const groups = [...byGroup.keys()];
+    const read = await mapBounded(groups, (g) => positions(target, g, byGroup.get(g)![0]!.offsetKind));
     for (const [i, g] of groups.entries()) committed.set(g, read[i]!);
     const topics = new Set([...input.plan.map((p) => p.topic), ...[...committed.values()].flat().map((c) => c.topic)]);
     const bounds = new Map<string, PartitionOffsets>();
