@@ -133,7 +133,8 @@ describe('offsets lag and translate (CLI)', () => {
       const row = lagRow((await runCli(lagArgs)).stdout);
       return row?.targetHighWatermark === 30 && row.lagRecords === 0 ? true : undefined;
     });
-    const translateArgs = ['offsets', 'translate', '--clusters', sandbox().clustersFile, '--group', `^${group}$`, '--output', 'json'];
+    // MM2's checkpoints (`--method mm2`): compared below with a translation from checkpoints alone.
+    const translateArgs = ['offsets', 'translate', '--clusters', sandbox().clustersFile, '--group', `^${group}$`, '--method', 'mm2', '--output', 'json'];
     const withSource = await eventually(`MM2 to checkpoint ${group}`, async () => {
       const rows = lines((await runCli(translateArgs)).stdout);
       // A checkpoint, not the offset-sync fallback translate also prints while MM2 has not checkpointed the group yet
