@@ -79,7 +79,8 @@ const killPoints: { name: string; at: (e: Ev) => boolean; stoppedAt: (last: Ev, 
     at: (e) => e.kind === 'write.done' && e.write?.action === 'reset consumer group offsets',
     stoppedAt: (last, audit) => {
       expect(last.step).toBe('reset');
-      expect(audit.filter((e) => e.kind === 'write.done' && e.step === 'reset')).toHaveLength(1);
+      // The groups are written concurrently (a bounded number in flight): more may be done when the process stops.
+      expect(audit.filter((e) => e.kind === 'write.done' && e.step === 'reset').length).toBeGreaterThanOrEqual(1);
       expect(audit.some(is('step.succeeded', 'reset'))).toBe(false);
     },
   },
