@@ -166,10 +166,15 @@ describe('failback (runbooks/failback.yaml)', () => {
       .map((l) => JSON.parse(l) as { offset: number; value: string });
     expect(exported.map((r) => Buffer.from(r.value, 'base64').toString())).toEqual(Array.from({ length: 7 }, (_, i) => `stranded-${i}`));
     expect(exported[0]!.offset).toBe(translated.neverReplicated[0]!.fromOffset);
-    // Both kinds of topics were planned: the returning ones by name on primary, dr's own through reverse checkpoints.
-    const bases = new Set(translated.plan.map((p) => `${p.topic.startsWith('dr.') ? 'dr.' : ''}${p.basis}`));
-    expect(bases, JSON.stringify(translated.plan.filter((p) => p.basis === 'offset-sync-fallback'))).toEqual(
-      new Set(['forward-offset-sync-reversed', 'dr.checkpoint']),
+    // Both kinds of topics were planned: the returning ones by name on primary (record matching through the forward
+    // offset syncs reversed, or those syncs alone), dr's own through the reverse flow (record matching, or its
+    // checkpoints) — never the coarser offset-sync fallback.
+    expect(new Set(translated.plan.map((p) => (p.topic.startsWith('dr.') ? 'dr' : 'returning')))).toEqual(new Set(['returning', 'dr']));
+    const allowed = (p: { topic: string; basis: string }) =>
+      p.topic.startsWith('dr.') ? ['record-match', 'checkpoint'].includes(p.basis) : ['record-match', 'forward-offset-sync-reversed'].includes(p.basis);
+    expect(translated.plan.filter((p) => !allowed(p))).toEqual([]);
+    console.info(
+      `failback plan bases: ${JSON.stringify(Object.fromEntries([...new Set(translated.plan.map((p) => p.basis))].map((b) => [b, translated.plan.filter((p) => p.basis === b).length])))}`,
     );
     const status = await sandboxStatus(sandbox().options.stateDir);
     expect({ forward: status.mm2.running, reverse: status.mm2Reverse.running }).toEqual({ forward: true, reverse: false });
