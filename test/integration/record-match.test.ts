@@ -113,11 +113,33 @@ beforeAll(async () => {
     },
     120_000,
   );
-  // A tail of unique keys: nothing after it makes the log cleaner remove the records groups are positioned at.
+  // A tail of unique keys, then no more cleaning on primary (delete policy, no retention): the records groups are
+  // positioned at stay as they are while the test translates and proves (dr keeps its own copied config and may still
+  // compact, which translation and the proof handle).
   await primary.produce(
     compacted.name,
     Array.from({ length: 100 }, (_, i) => ({ key: `tail-${i}`, value: `tail-${i}` })),
   );
+  const cfg = kafkaFor('primary').admin();
+  await cfg.connect();
+  try {
+    await cfg.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: 2, // TOPIC (ConfigResourceTypes)
+          name: compacted.name,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'delete' },
+            { name: 'retention.ms', value: '-1' },
+            { name: 'retention.bytes', value: '-1' },
+          ],
+        },
+      ],
+    });
+  } finally {
+    await cfg.disconnect();
+  }
 
   // Foreign: 100 records replicated; then another producer writes, into the remote topic on dr, a record with the
   // very content (key, value, timestamp) that primary receives next — before primary receives it.
