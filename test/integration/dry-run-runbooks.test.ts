@@ -64,16 +64,23 @@ async function clusterState(port: KafkaPort) {
 
 /** write.would / write.done records as comparable values (the canary carries a random marker per run). */
 function writes(ev: Ev[], kind: 'write.would' | 'write.done') {
-  return ev
-    .filter((e) => e.kind === kind)
-    .map((e) => {
-      const w = structuredClone(e.write) as Ev;
-      if (w.action === 'produce canary record') {
-        expect(w.details.value).toMatch(/^canary-/);
-        w.details.value = 'canary-…';
-      }
-      return { step: e.step as string, ...w } as Ev;
-    });
+  return (
+    ev
+      .filter((e) => e.kind === kind)
+      .map((e) => {
+        const w = structuredClone(e.write) as Ev;
+        if (w.action === 'produce canary record') {
+          expect(w.details.value).toMatch(/^canary-/);
+          w.details.value = 'canary-…';
+        }
+        return { step: e.step as string, ...w } as Ev;
+      })
+      // A step's group resets run concurrently (bounded), so they complete in any order: compare them by group, steps
+      // in the order they ran.
+      .map((w, _i, all) => ({ w, at: all.findIndex((x) => x.step === w.step), group: String(w.details?.group ?? '') }))
+      .sort((a, b) => a.at - b.at || a.group.localeCompare(b.group))
+      .map((x) => x.w)
+  );
 }
 
 /**
