@@ -43,7 +43,11 @@ export const resetConsumerGroups = defineStep({
   kind: 'reset-consumer-groups',
   description: "set the planned groups' committed offsets on the target (admin semantics), only for groups empty there; verify by reading back",
   writes: true,
-  input: z.strictObject({ plan: offsetPlan.min(1) }),
+  input: z.strictObject({
+    plan: offsetPlan.min(1),
+    /** Groups written at once (default 64, util/bounded.ts); 1 writes them one after another. */
+    maxInFlight: z.number().int().min(1).max(512).default(IN_FLIGHT),
+  }),
   async check(ctx, input) {
     const target = ctx.kafka(ctx.flow.target);
     const groups = [...new Set(input.plan.map((p) => p.group))].sort();
@@ -103,9 +107,9 @@ export const resetConsumerGroups = defineStep({
       plan: plans,
     };
   },
-  async apply(ctx, _input, plans: GroupPlan[] | undefined) {
+  async apply(ctx, input, plans: GroupPlan[] | undefined) {
     const target = ctx.kafka(ctx.flow.target);
-    const limit = pLimit(IN_FLIGHT);
+    const limit = pLimit(input.maxInFlight);
     const done: string[] = (plans ?? []).filter((g) => g.written).map((g) => g.group);
     const pending = (plans ?? []).filter((g) => !g.unchanged || g.written).map((g) => g.group);
     // Groups are written concurrently, a bounded number in flight (util/bounded.ts); after a failure no further write

@@ -59,12 +59,13 @@ afterAll(async () => {
   await primary?.close();
 });
 
+// The groups are written one after another here (maxInFlight 1), so the kill can land between two groups' writes.
 describe('broker fault during reset-consumer-groups', () => {
   it('rides out a dr broker restart (no write while it is down) and ends correct, or fails saying exactly what was and was not written; dr agrees', async () => {
     const runbook = path.join(tmp, 'rb.yaml');
     writeFileSync(
       runbook,
-      `apiVersion: kafka-failover/v1\nname: fault\nflow: primary->dr\nparameters: { groups: { type: string } }\nsteps:\n  - { id: translate, kind: translate-offsets, with: { groups: "\${params.groups}" } }\n  - id: reset\n    kind: reset-consumer-groups\n    with: { plan: "\${steps.translate.outputs.plan}" }\n    retries: { max: 8, backoffMs: 1000 }\n`,
+      `apiVersion: kafka-failover/v1\nname: fault\nflow: primary->dr\nparameters: { groups: { type: string } }\nsteps:\n  - { id: translate, kind: translate-offsets, with: { groups: "\${params.groups}" } }\n  - id: reset\n    kind: reset-consumer-groups\n    with: { plan: "\${steps.translate.outputs.plan}", maxInFlight: 1 }\n    retries: { max: 8, backoffMs: 1000 }\n`,
     );
     const child = execa(
       process.execPath,
