@@ -14,6 +14,9 @@
  * - No data record at or after U (the group consumed the whole source partition): the anchor is the last source data
  *   record L; its copy must be at T − 1 or later, and every record from T up to and including that copy is a
  *   verified re-read.
+ * - R with no copy on the target (compacted there): the anchor is the record before R, P, and the group resumes right
+ *   after P's copy; with no P (R is the first record the source still has) or no copy of P, the anchor is the first
+ *   source record after R with a copy, S, and the group resumes at S's copy.
  * - The copy found only before T → `skips`: T is past the record the group reads next (the number skipped is given).
  *   Not found within {@link MAX_CONTINUITY_RECORDS} records after T (nor {@link SKIP_LOOKBEHIND} before) → `not-found`.
  * Reads: per partition, one source span and one target span for all its rows (PartitionSpan), the target span widened
@@ -184,12 +187,28 @@ async function provePartition(
     let a = anchors[k]!;
     // The next record has no copy anywhere in what was read (the target compacted it away: a newer record of its key is
     // there): the group resumes right after the copy of the record before it, P, which then anchors the proof.
+    // With no P (R is the first record the source still has) or no copy of P either, the group resumes at the copy of
+    // the first source record after R that has one, S: the records between R and S have no copy on the target.
     let compactedNext: RecordDigest | undefined;
+    let successor = false;
     if (a.anchor && !a.after && !index.has(a.anchor.hash)) {
-      const p = src.records[src.indexAtOrAfter(a.anchor.offset) - 1];
-      if (p) {
+      const at = src.indexAtOrAfter(a.anchor.offset);
+      const p = src.records[at - 1];
+      if (p && index.has(p.hash)) {
         compactedNext = a.anchor;
-        a = { i: src.indexAtOrAfter(p.offset), anchor: p, followers: undefined, after: true };
+        a = { i: at - 1, anchor: p, followers: undefined, after: true };
+      } else {
+        const k = src.records.slice(at + 1, at + 1 + NEIGHBOURS).findIndex((d) => index.has(d.hash));
+        // Only when S's copy lies after the target's log start: the offsets before it then hold no record (a log
+        // cleaner removed them); at the log start, retention may have deleted R's copy — a record the group would
+        // never read, so not proven.
+        const c = k >= 0 ? tgt.records[index.get(src.records[at + 1 + k]!.hash)![0]!]!.offset : -1;
+        if (k >= 0 && c > tb.logStartOffset) {
+          compactedNext = a.anchor;
+          successor = true;
+          const si = at + 1 + k;
+          a = { i: si, anchor: src.records[si]!, followers: digests(src.records.slice(si + 1, si + 1 + NEIGHBOURS)), after: false };
+        }
       }
     }
     const atT = tgt.records[tgt.indexAtOrAfter(row.targetOffset)];
@@ -221,11 +240,13 @@ async function provePartition(
       out.push(result(row, { ...base, verdict: 'exact', reReads: 0, detail: `${where}: the source partition has no data record up to the position` }));
       continue;
     }
-    const what = compactedNext
-      ? `the record before the next source record (offset ${a.anchor.offset}; the next one, ${compactedNext.offset}, has no copy on the target)`
-      : a.after
-        ? `the last source record (offset ${a.anchor.offset})`
-        : `the next source record (offset ${a.anchor.offset})`;
+    const what = successor
+      ? `the first source record after the next one that has a copy on the target (offset ${a.anchor.offset}; the next one, ${compactedNext!.offset}, and those between have none)`
+      : compactedNext
+        ? `the record before the next source record (offset ${a.anchor.offset}; the next one, ${compactedNext.offset}, has no copy on the target)`
+        : a.after
+          ? `the last source record (offset ${a.anchor.offset})`
+          : `the next source record (offset ${a.anchor.offset})`;
     const from = row.targetOffset - (a.after ? 1 : 0);
     const j = copyFrom(a.anchor, from, a.followers);
     if (j < 0) {

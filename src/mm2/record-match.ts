@@ -125,10 +125,8 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
     }
     const at = after ? i - 1 : i;
     // No offset sync at or below the anchor (MM2 dropped it, or it expired): its copy is still at or after the log start.
-    const lower = o.syncs.translate(o.sourceTopic, o.partition, r.offset)?.targetOffset ?? o.targetStart;
-    const above = o.syncs.syncs(o.sourceTopic, o.partition).find((s) => s.upstreamOffset > r.offset);
-    const upper = Math.min(above ? above.downstreamOffset : o.targetEnd, o.targetEnd);
-    if (upper <= lower || upper - lower > MAX_WINDOW_RECORDS) {
+    const win = windowOf(o, r.offset);
+    if (!win) {
       out.set(u, undefined);
       continue;
     }
@@ -140,8 +138,7 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
       prev: at > 0 ? src.records[at - 1] : undefined,
       prevs: neighbours(src, at - NEIGHBOURS, at),
       nexts: after ? undefined : neighbours(src, at + 1, at + 1 + NEIGHBOURS),
-      lower,
-      upper,
+      ...win,
     });
   }
   if (!wanted.length) return;
@@ -165,20 +162,47 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
     }
     let found = confirmedCopy(tgt, w);
     let alt: Wanted | undefined;
-    if (!found && !w.after && w.prev && !tgt.between(w.lower, w.upper).some((c) => c.hash === w.r.hash)) {
+    let altKind: 'before' | 'successor' | undefined;
+    const noCopy = !found && !w.after && !tgt.between(w.lower, w.upper).some((c) => c.hash === w.r.hash);
+    if (noCopy && w.prev) {
       // R has no copy at all in its window: the target compacted it away (a newer record of its key is there), or it
       // is not replicated yet. The group then resumes right after the copy of the record before R, P.
       const p = w.prev;
-      const lower = o.syncs.translate(o.sourceTopic, o.partition, p.offset)?.targetOffset ?? o.targetStart;
-      const above = o.syncs.syncs(o.sourceTopic, o.partition).find((x) => x.upstreamOffset > p.offset);
-      const upper = Math.min(above ? above.downstreamOffset : o.targetEnd, o.targetEnd);
-      if (upper > lower && upper - lower <= MAX_WINDOW_RECORDS) {
+      const win = windowOf(o, p.offset);
+      if (win) {
         const at = src.indexAtOrAfter(p.offset);
-        alt = { u: w.u, r: p, after: true, prev: src.records[at - 1], prevs: neighbours(src, at - NEIGHBOURS, at), nexts: undefined, lower, upper };
+        alt = { u: w.u, r: p, after: true, prev: src.records[at - 1], prevs: neighbours(src, at - NEIGHBOURS, at), nexts: undefined, ...win };
+        altKind = 'before';
         const read = tgt.recordsRead;
-        await tgt.cover(lower - 1 - NEIGHBOURS, upper + 1);
+        await tgt.cover(win.lower - 1 - NEIGHBOURS, win.upper + 1);
         reads.targetRecords += tgt.recordsRead - read;
         found = confirmedCopy(tgt, alt);
+      }
+    }
+    // Only where R's copy, had it stayed, would lie inside the target's log (an offset sync at or below R maps it at
+    // or after the log start): a copy that retention deleted below the log start is a record the group would never
+    // read — no translation then, never a skip.
+    const synced = o.syncs.translate(o.sourceTopic, o.partition, w.r.offset);
+    if (noCopy && !found && synced && synced.targetOffset >= o.targetStart) {
+      // No P (R is the first record the source still has: its log cleaner removed everything before it) or no copy of
+      // P either: the group resumes at the copy of the first source record after R that has one, S — the records
+      // between R and S have no copy on the target, so a group there reads nothing between. The record before S's copy
+      // is not checked (it may be the copy of a record the source compacted away); the one after it is.
+      const at = src.indexAtOrAfter(w.r.offset);
+      for (let k = at + 1; k < Math.min(src.records.length, at + 1 + NEIGHBOURS); k++) {
+        const s = src.records[k]!;
+        const win = windowOf(o, s.offset);
+        if (!win) break;
+        const read = tgt.recordsRead;
+        await tgt.cover(win.lower - 1 - NEIGHBOURS, win.upper + 1);
+        reads.targetRecords += tgt.recordsRead - read;
+        if (!tgt.between(win.lower, win.upper).some((c) => c.hash === s.hash)) continue; // no copy of S either
+        alt = { u: w.u, r: s, after: false, prev: undefined, prevs: undefined, nexts: neighbours(src, k + 1, k + 1 + NEIGHBOURS), ...win };
+        altKind = 'successor';
+        found = confirmedCopy(tgt, alt);
+        // At the log start itself, the removed copies may as well have been deleted by retention: not proven.
+        if (found && found.offset <= o.targetStart) found = undefined;
+        break;
       }
     }
     const hit = alt && found ? alt : w;
@@ -194,13 +218,31 @@ async function matchCluster(o: MatchPartition, us: number[], out: Map<number, Re
                 ? `the next source record (offset ${w.r.offset}) has no copy on the target (compacted there, or not replicated yet): right after the copy of the record before it (source offset ${alt.r.offset}, digest ${alt.r.hash.slice(0, 12)}) at target offset ${found.offset}`
                 : `consumed to the source's end: right after the copy of the last source record (offset ${w.r.offset}, digest ${w.r.hash.slice(0, 12)}) at target offset ${found.offset} (searched ${w.lower}–${w.upper - 1})`,
             }
-          : {
-              targetOffset: found.offset,
-              sourceOffset: w.r.offset,
-              how: `record at source offset ${w.r.offset} (timestamp ${w.r.timestamp}, digest ${w.r.hash.slice(0, 12)}) found at target offset ${found.offset}${w.prev ? `, after the copy of source offset ${w.prev.offset}` : ''} (searched ${w.lower}–${w.upper - 1})`,
-            },
+          : altKind === 'successor' && alt
+            ? {
+                targetOffset: found.offset,
+                sourceOffset: w.r.offset,
+                how: `the next source record (offset ${w.r.offset}) has no copy on the target (compacted there, or not replicated yet), nor any before it: at the copy of the first later source record that has one (offset ${alt.r.offset}, digest ${alt.r.hash.slice(0, 12)}) at target offset ${found.offset}`,
+              }
+            : {
+                targetOffset: found.offset,
+                sourceOffset: w.r.offset,
+                how: `record at source offset ${w.r.offset} (timestamp ${w.r.timestamp}, digest ${w.r.hash.slice(0, 12)}) found at target offset ${found.offset}${w.prev ? `, after the copy of source offset ${w.prev.offset}` : ''} (searched ${w.lower}–${w.upper - 1})`,
+              },
     );
   }
+}
+
+/**
+ * The target window of a source record at `offset`: from MM2's own translation (floor offset sync; the target's log
+ * start when there is none at or below) to the downstream offset of the first sync above it (or the high watermark).
+ * @returns undefined when the window is empty or wider than {@link MAX_WINDOW_RECORDS}.
+ */
+function windowOf(o: MatchPartition, offset: number): { lower: number; upper: number } | undefined {
+  const lower = o.syncs.translate(o.sourceTopic, o.partition, offset)?.targetOffset ?? o.targetStart;
+  const above = o.syncs.syncs(o.sourceTopic, o.partition).find((s) => s.upstreamOffset > offset);
+  const upper = Math.min(above ? above.downstreamOffset : o.targetEnd, o.targetEnd);
+  return upper > lower && upper - lower <= MAX_WINDOW_RECORDS ? { lower, upper } : undefined;
 }
 
 /** One anchor to find on the target: the record, whether the group resumes after it, its neighbours, its window. */
@@ -236,7 +278,9 @@ function confirmedCopy(tgt: PartitionSpan, w: Wanted): RecordDigest | undefined 
     const c = tgt.records[j]!;
     if (c.hash !== w.r.hash) continue;
     const before = j > 0 ? tgt.records[j - 1] : undefined;
-    if (w.prevs && !(before && w.prevs.has(before.hash))) continue;
+    // No record at all before the copy in the target's log (its cleaner removed them): nothing contradicts it.
+    const first = !before && tgt.range.from <= tgt.logStart;
+    if (w.prevs && !first && !(before && w.prevs.has(before.hash))) continue;
     if (w.nexts && !w.nexts.has(tgt.records[j + 1]?.hash ?? '')) continue;
     return c;
   }

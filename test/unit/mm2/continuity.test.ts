@@ -104,6 +104,28 @@ describe('proveContinuity: the record at the planned offset is the one the group
     expect(late).toMatchObject({ verdict: 'skips', ok: false, skipped: 1 });
   });
 
+  it('the first record the source still has, compacted away on the target: proven at the copy of the next one that has one', async () => {
+    // Source offsets 0–9 compacted away (10 is the first record left); dr's cleaner removed the copies of 10 and 11.
+    const w = world(Array.from({ length: 30 }, (_, i) => i + 10));
+    const p = w.dr.topics.get('primary.orders')![0]!;
+    p.records = p.records.filter((r) => r.offset !== w.exact(10) && r.offset !== w.exact(11));
+    const [at, early, late] = await w.prove([w.row(3, w.exact(12)), w.row(3, w.exact(10)), w.row(3, w.exact(13))]);
+    expect(at, at!.detail).toMatchObject({ verdict: 'exact', ok: true, sourceRecord: { offset: 10 }, copyOffset: w.exact(12) });
+    // The offsets of the removed copies hold no record: the same position.
+    expect(early, early!.detail).toMatchObject({ verdict: 'exact', ok: true });
+    expect(late, late!.detail).toMatchObject({ verdict: 'skips', ok: false, skipped: 1 });
+  });
+
+  it('copies deleted by retention below the target log start are not taken for compacted ones: not proven', async () => {
+    const w = world(Array.from({ length: 30 }, (_, i) => i));
+    const p = w.dr.topics.get('primary.orders')![0]!;
+    p.records = p.records.filter((r) => r.offset >= 10);
+    p.logStartOffset = 10;
+    // The group reads 5 next: its copy (and those of 6–9) are gone; resuming at 10 would never read 5–9.
+    const [r] = await w.prove([w.row(5, 10)]);
+    expect(r, r!.detail).toMatchObject({ verdict: 'not-found', ok: false });
+  });
+
   it("a planned offset at another producer's record with the very content of the next record is not proven", async () => {
     // The foreign record (content of 20) lies at target offset 20, just before the real copy of 20 at 21.
     const w = world(

@@ -115,9 +115,21 @@ describe('matchRecord: the exact target offset by finding the record', () => {
     p.records = p.records.filter((r) => r.offset !== 20 && r.offset !== 21);
     expect(await w.match(20)).toMatchObject({ targetOffset: 20, sourceOffset: 20 }); // after the copy of 19
     expect((await w.match(20))!.how).toContain('has no copy on the target');
-    // 21: its predecessor 20 has no copy either — no confirmed anchor: MM2's offset stands.
-    expect(await w.match(21)).toBeUndefined();
+    // 21: its predecessor 20 has no copy either: at the copy of the first later record that has one, 22.
+    expect(await w.match(21)).toMatchObject({ targetOffset: 22, sourceOffset: 21 });
+    expect((await w.match(21))!.how).toContain('first later source record');
     expect((await w.match(22))?.targetOffset).toBe(22);
+  });
+
+  it('the first record the source still has, compacted away on the target too: at the copy of the next one that has one', async () => {
+    // The source's cleaner removed offsets 0–9 (the first record left is 10); dr's cleaner removed the copies of 10 and
+    // 11. A group committed at 0–11 reads 10 next on the source: no copy, no record before it, so it resumes at the
+    // copy of 12 — the case a CI run met on a compacted topic (offset 1240, the first surviving record).
+    const w = await world(Array.from({ length: 30 }, (_, i) => i + 10));
+    const p = w.dr.topics.get('primary.orders')![0]!;
+    p.records = p.records.filter((r) => r.offset !== w.exact(10) && r.offset !== w.exact(11));
+    for (const u of [0, 5, 10, 11]) expect(await w.match(u), `u=${u}`).toMatchObject({ targetOffset: w.exact(12), sourceOffset: Math.max(u, 10) });
+    expect((await w.match(12))?.targetOffset).toBe(w.exact(12));
   });
 
   it('compacted partition (offsets gone): the next record that exists', async () => {
