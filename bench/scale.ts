@@ -107,7 +107,13 @@ for (const latency of latencies) {
       32,
     );
     let peak = process.memoryUsage().rss;
-    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+    let peakHeap = process.memoryUsage().heapUsed;
+    const rssBefore = peak;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      peak = Math.max(peak, m.rss);
+      peakHeap = Math.max(peakHeap, m.heapUsed);
+    }, 20);
     const t0 = performance.now();
     const r = await translateOffsets({ flow, source: primary, target: dr, include: [new RegExp(`^${prefix}-`)], method: 'record-match' });
     const t1 = performance.now();
@@ -122,6 +128,9 @@ for (const latency of latencies) {
     const t2 = performance.now();
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
+    console.error(
+      `${groups} groups at ${latency} ms: translate ${((t1 - t0) / 1000).toFixed(1)} s, reset ${((t2 - t1) / 1000).toFixed(1)} s; RSS ${Math.round(rssBefore / 1048576)} MiB before, peak ${Math.round(peak / 1048576)} MiB; peak JS heap used ${Math.round(peakHeap / 1048576)} MiB`,
+    );
 
     // Kafka's own tool, one JVM per group, on a sample: the same offsets from a CSV file.
     const dir = await import('node:fs/promises').then((f) => f.mkdtemp(path.join(os.tmpdir(), 'kf-bench-cli-')));

@@ -11,6 +11,9 @@
  * - `ConsumerGroupDescribeRequest.json` / `ConsumerGroupDescribeResponse.json` (v0; v1 adds the member's MemberType
  *   int8, KIP-1099; flexible from v0);
  * - `ShareGroupDescribeRequest.json` / `ShareGroupDescribeResponse.json` (v0 early access in 4.0, v1 the same layout);
+ * - `OffsetFetchRequest.json` / `OffsetFetchResponse.json` (v8, KIP-709: Groups [GroupId, Topics (null: all)],
+ *   RequireStable; answer per group: Topics [Name, Partitions [PartitionIndex, CommittedOffset, CommittedLeaderEpoch,
+ *   Metadata, ErrorCode]], ErrorCode);
  * - `FindCoordinatorRequest.json` / `FindCoordinatorResponse.json` (v4, flexible: KeyType, CoordinatorKeys; one
  *   answer per key with NodeId, Host, Port, ErrorCode, ErrorMessage);
  * - `StreamsGroupDescribeRequest.json` / `StreamsGroupDescribeResponse.json` (API key 89, KIP-1071; v1 adds
@@ -46,6 +49,8 @@ export interface KafkajsDecoder {
   readInt8(): number;
   readInt16(): number;
   readInt32(): number;
+  /** Big-endian int64 as a BigInt (kafkajs 2.2.4 decoder.js readInt64). */
+  readInt64(): bigint;
   readBoolean(): boolean;
   readBytes(length: number): Buffer;
   readUVarIntString(): string | null;
@@ -58,6 +63,7 @@ const Decoder = requireCjs('kafkajs/src/protocol/decoder.js') as new (b: Buffer)
 
 /** API keys (Kafka protocol guide, `ApiKeys.java`). */
 export const API_KEYS = {
+  OffsetFetch: 9,
   FindCoordinator: 10,
   ListGroups: 16,
   ConsumerGroupDescribe: 69,
@@ -72,6 +78,9 @@ export const SUPPORTED_VERSIONS = {
   // v4 (KIP-699, Kafka 3.0) looks up many keys at once; v5/v6 only add error semantics and key types this tool
   // does not use, so v4 is what it sends.
   FindCoordinator: { min: 4, max: 4 },
+  // v8 (KIP-709, Kafka 3.0) fetches many groups' offsets in one request; v9 adds the KIP-848 member id and epoch
+  // (for members, not an admin reader) and v10 topic ids in place of names, so v8 is what it sends.
+  OffsetFetch: { min: 8, max: 8 },
   ListGroups: { min: 3, max: 5 },
   ConsumerGroupDescribe: { min: 0, max: 1 },
   ShareGroupDescribe: { min: 0, max: 1 },
@@ -174,6 +183,74 @@ export function decodeFindCoordinators(data: Buffer): FoundCoordinatorRaw[] {
     }) ?? [];
   d.readTaggedFields();
   return out;
+}
+
+/**
+ * OffsetFetch v8 request body: every committed offset of each group (Topics null), RequireStable false — an admin
+ * read, as `Admin.listConsumerGroupOffsets` sends it (a pending transactional commit is not waited for).
+ */
+export function encodeOffsetFetchGroups(groupIds: readonly string[]): Buffer {
+  return new Encoder()
+    .writeUVarIntBytes() // request header v2 tagged fields
+    .writeUVarIntArray(
+      groupIds.map((g) =>
+        new Encoder()
+          .writeUVarIntString(g) // GroupId
+          .writeUVarIntArray(null) // Topics: null = all
+          .writeUVarIntBytes(),
+      ),
+    ) // Groups
+    .writeBoolean(false) // RequireStable
+    .writeUVarIntBytes().buffer;
+}
+
+/** One partition's committed offset as OffsetFetch v8 answers it (offset −1: no commit). */
+export interface FetchedOffsetRaw {
+  topic: string;
+  partition: number;
+  /** Committed offset as a BigInt (an int64 on the wire); −1 when the partition has no commit. */
+  offset: bigint;
+  metadata: string | null;
+  errorCode: number;
+}
+
+/** One group's answer to OffsetFetch v8. `errorCode` 0 means read. */
+export interface FetchedGroupOffsetsRaw {
+  groupId: string;
+  errorCode: number;
+  partitions: FetchedOffsetRaw[];
+}
+
+/** Decodes an OffsetFetch v8 response. */
+export function decodeOffsetFetchGroups(data: Buffer): FetchedGroupOffsetsRaw[] {
+  const d = new Decoder(data);
+  d.readTaggedFields(); // response header v1
+  d.readInt32(); // ThrottleTimeMs
+  const groups =
+    d.readUVarIntArray((g) => {
+      const groupId = g.readUVarIntString() ?? '';
+      const partitions: FetchedOffsetRaw[] = [];
+      g.readUVarIntArray((t) => {
+        const topic = t.readUVarIntString() ?? '';
+        t.readUVarIntArray((p) => {
+          const partition = p.readInt32();
+          const offset = p.readInt64();
+          p.readInt32(); // CommittedLeaderEpoch
+          const metadata = p.readUVarIntString();
+          const errorCode = p.readInt16();
+          p.readTaggedFields();
+          partitions.push({ topic, partition, offset, metadata, errorCode });
+          return null;
+        });
+        t.readTaggedFields();
+        return null;
+      });
+      const errorCode = g.readInt16();
+      g.readTaggedFields();
+      return { groupId, errorCode, partitions };
+    }) ?? [];
+  d.readTaggedFields();
+  return groups;
 }
 
 /** ConsumerGroupDescribe / ShareGroupDescribe request body (same layout in v0 and v1): group ids, no ACL bits. */

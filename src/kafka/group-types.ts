@@ -22,6 +22,7 @@ import {
   decodeConsumerGroupDescribe,
   decodeFindCoordinators,
   decodeListGroups,
+  decodeOffsetFetchGroups,
   decodeAlterShareGroupOffsets,
   decodeDescribeShareGroupOffsets,
   decodeShareGroupDescribe,
@@ -34,11 +35,21 @@ import {
   encodeDescribeGroups,
   encodeFindGroupCoordinators,
   encodeListGroups,
+  encodeOffsetFetchGroups,
+  type FetchedGroupOffsetsRaw,
   type FoundCoordinatorRaw,
   negotiateVersion,
   SUPPORTED_VERSIONS,
 } from './group-requests.js';
-import { GroupApiUnavailableError, type GroupApiSupport, type GroupInfo, type GroupType, type ListedGroup, type ShareStartOffset } from './port.js';
+import {
+  type CommittedOffset,
+  GroupApiUnavailableError,
+  type GroupApiSupport,
+  type GroupInfo,
+  type GroupType,
+  type ListedGroup,
+  type ShareStartOffset,
+} from './port.js';
 
 /** The parts of a kafkajs 2.2.4 `Broker` (src/broker/index.js) used here. */
 interface SeamBroker {
@@ -428,4 +439,78 @@ export function alterShareGroupOffsets(
         `AlterShareGroupOffsets for share group "${groupId}" refused ${refused.map((p) => `${p.topic}/${p.partition}: ${errorText(p.errorCode, p.errorMessage)}`).join('; ')}`,
       );
   }, retry);
+}
+
+/** Groups asked for in one OffsetFetch v8 request (the answer carries every committed partition of each). */
+export const OFFSET_FETCH_BATCH = 100;
+
+/**
+ * The committed offsets of many groups (partitions without a commit left out), read with OffsetFetch v8 (KIP-709):
+ * the groups' coordinators found with batched FindCoordinator v4, then one request per coordinator per
+ * {@link OFFSET_FETCH_BATCH} groups — instead of a FindCoordinator and an OffsetFetch per group, which is what
+ * kafkajs's `admin.fetchOffsets` sends. Read-only (RequireStable false, no offsets resolved).
+ * @returns per group id, its offsets sorted by topic and partition — or the Error naming the group (and partition)
+ *   that the coordinator answered for it, e.g. GROUP_AUTHORIZATION_FAILED (a group that does not exist has no offsets,
+ *   OffsetMetadataManager.fetchAllOffsets); `undefined` when a coordinator lacks OffsetFetch v8 (brokers before 3.0):
+ *   the caller reads those groups one by one.
+ * @throws CoordinatorNotReadyError once the retries are spent (coordinator errors 14/15/16 are asked again, the
+ *   coordinators found anew: coordinator-retry.ts); connection and decode errors.
+ */
+export function fetchCommittedOffsets(
+  cluster: KafkajsCluster,
+  groupIds: readonly string[],
+  retry?: CoordinatorRetryOptions,
+): Promise<Map<string, CommittedOffset[] | Error> | undefined> {
+  return withCoordinatorRetry(async (_attempt, last) => {
+    const out = new Map<string, CommittedOffset[] | Error>();
+    for (const [broker, ids] of await byCoordinator(cluster, [...new Set(groupIds)])) {
+      const v = negotiateVersion(broker.versions[API_KEYS.OffsetFetch], SUPPORTED_VERSIONS.OffsetFetch);
+      if (v === null) return undefined;
+      for (let i = 0; i < ids.length; i += OFFSET_FETCH_BATCH) {
+        const batch = ids.slice(i, i + OFFSET_FETCH_BATCH);
+        const answered = await send(broker, API_KEYS.OffsetFetch, 'OffsetFetch', v, encodeOffsetFetchGroups(batch), decodeOffsetFetchGroups);
+        for (const id of batch)
+          out.set(
+            id,
+            offsetsOf(
+              id,
+              v,
+              answered.find((a) => a.groupId === id),
+              last,
+            ),
+          );
+      }
+    }
+    return out;
+  }, retry);
+}
+
+/**
+ * One group's offsets from an OffsetFetch v8 answer, or the Error it answered (that group alone fails).
+ * @throws CoordinatorNotReadyError for a coordinator error (14/15/16) unless `last`: the whole batch is asked again.
+ */
+function offsetsOf(id: string, v: number, g: FetchedGroupOffsetsRaw | undefined, last: boolean): CommittedOffset[] | Error {
+  if (!g) return new Error(`OffsetFetch v${v} did not answer for group "${id}"`);
+  const codes = [{ code: g.errorCode, where: '' }, ...g.partitions.map((p) => ({ code: p.errorCode, where: ` on ${p.topic}/${p.partition}` }))];
+  for (const { code, where } of codes) {
+    if (code === 0) continue;
+    const notReady = COORDINATOR_RETRIABLE.get(code);
+    if (notReady && !last) throw new CoordinatorNotReadyError(notReady, `OffsetFetch for group "${id}"${where}`);
+    return new Error(`OffsetFetch for group "${id}"${where} answered ${errorText(code, null)}`);
+  }
+  return g.partitions
+    .filter((p) => p.offset >= 0n)
+    .map((p) => ({ topic: p.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata ?? '' }))
+    .sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+}
+
+/**
+ * The coordinator of each group (kafkajs's broker object, which sends OffsetCommit), found with batched FindCoordinator
+ * v4 where the brokers serve it (one request per 500 groups), else one lookup per group.
+ * @throws as {@link byCoordinator}: CoordinatorNotReadyError for a key answered 14/15/16, an Error naming the group otherwise.
+ */
+export async function groupCoordinators(cluster: KafkajsCluster, groupIds: readonly string[]): Promise<Map<string, unknown>> {
+  const out = new Map<string, unknown>();
+  for (const [broker, ids] of await byCoordinator(cluster, [...new Set(groupIds)])) for (const id of ids) out.set(id, broker);
+  return out;
 }

@@ -4,11 +4,20 @@
  * and admin-style offset commits. Never `setOffsets` (joins the group as a member), never `resetOffsets`
  * (commits the −1/−2 sentinels), never `fetchOffsets({resolveOffsets: true})` (writes on a read path).
  */
+import DataLoader from 'dataloader';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { createKafka, protocolCluster, tolerantMetadata, type ClientSettings } from './kafkajs-client.js';
-import { alterShareGroupOffsets, describeShareGroupOffsets, describeTypedGroups, groupApiSupport, listTypedGroups } from './group-types.js';
+import {
+  alterShareGroupOffsets,
+  describeShareGroupOffsets,
+  describeTypedGroups,
+  fetchCommittedOffsets,
+  groupApiSupport,
+  groupCoordinators,
+  listTypedGroups,
+} from './group-types.js';
 import { withCoordinatorRetry } from './coordinator-retry.js';
-import { GroupNotEmptyError, groupIsCommittable, type GroupInfo, type KafkaPort, type OffsetToCommit } from './port.js';
+import { type CommittedOffset, GroupNotEmptyError, groupIsCommittable, type GroupInfo, type KafkaPort, type OffsetToCommit } from './port.js';
 import { readPartition } from './read-partition.js';
 
 // kafkajs is CommonJS: ConfigResourceTypes is not detected as a named export by Node's ESM loader.
@@ -53,6 +62,36 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
   const getAdmin = admin.get;
   const getCluster = cluster.get;
   const getProducer = producer.get;
+
+  /** One group's offsets as kafkajs's admin reads them (a FindCoordinator and an OffsetFetch): brokers before 3.0. */
+  const fetchOne = async (groupId: string): Promise<CommittedOffset[]> => {
+    // No `topics` and no `resolveOffsets`: OffsetFetch for every partition the group committed; read-only.
+    const res = await (await getAdmin()).fetchOffsets({ groupId });
+    return res.flatMap((t) =>
+      t.partitions
+        .filter((p) => Number(p.offset) >= 0)
+        .map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata ?? '' })),
+    );
+  };
+  // Concurrent callers (the bounded-concurrency loops, util/bounded.ts) are served by batched requests: the reads of
+  // one tick go out together (DataLoader), as one OffsetFetch v8 per coordinator; the lookups of the groups about to be
+  // committed as one FindCoordinator v4. Nothing is cached between batches: offsets and coordinators change.
+  const offsetLoader = new DataLoader<string, CommittedOffset[]>(
+    async (ids) => {
+      const batch = await fetchCommittedOffsets(await getCluster(), ids);
+      return batch
+        ? ids.map((id) => batch.get(id) ?? new Error(`OffsetFetch did not answer for group "${id}"`))
+        : Promise.all(ids.map((id) => fetchOne(id).catch((e: Error) => e)));
+    },
+    { cache: false, maxBatchSize: 500 },
+  );
+  const coordinatorLoader = new DataLoader<string, unknown>(
+    async (ids) => {
+      const found = await groupCoordinators(await getCluster(), ids);
+      return ids.map((id) => found.get(id) ?? new Error(`no coordinator found for group "${id}"`));
+    },
+    { cache: false, maxBatchSize: 500 },
+  );
 
   const port: KafkaPort = {
     alias,
@@ -113,13 +152,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       return groupApiSupport(await getCluster());
     },
     async committedOffsets(groupId) {
-      // No `topics` and no `resolveOffsets`: OffsetFetch for every partition the group committed; read-only.
-      const res = await (await getAdmin()).fetchOffsets({ groupId });
-      return res.flatMap((t) =>
-        t.partitions
-          .filter((p) => Number(p.offset) >= 0)
-          .map((p) => ({ topic: t.topic, partition: p.partition, offset: Number(p.offset), metadata: p.metadata ?? '' })),
-      );
+      return offsetLoader.load(groupId);
     },
     async shareGroupOffsets(groupId) {
       return describeShareGroupOffsets(await getCluster(), groupId);
@@ -203,7 +236,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
         // The commit sets explicit offsets, so sending it again (coordinator found anew) while the coordinator is
         // loading or has moved writes the same state once (coordinator-retry.ts).
         await withCoordinatorRetry(async () => {
-          const coordinator = await c.findGroupCoordinator({ groupId });
+          const coordinator = (await coordinatorLoader.load(groupId)) as Awaited<ReturnType<typeof c.findGroupCoordinator>>;
           await coordinator.offsetCommit({
             groupId,
             groupGenerationId: -1,

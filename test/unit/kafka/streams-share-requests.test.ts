@@ -1,5 +1,5 @@
 /**
- * StreamsGroupDescribe (v0–v1), DescribeShareGroupOffsets (v0–v1) and AlterShareGroupOffsets (v0) against golden bytes
+ * StreamsGroupDescribe (v0–v1), DescribeShareGroupOffsets (v0–v1), AlterShareGroupOffsets (v0) and OffsetFetch (v8) against golden bytes
  * written by Kafka's own generated message classes (kafka-clients 4.4.0; fixtures/MessageFixtures.java): the requests
  * this tool encodes must equal Kafka's bytes (after the request header's tagged-field byte), and its decoders must read
  * Kafka's bytes back to the values the fixture program set.
@@ -9,9 +9,11 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeAlterShareGroupOffsets,
   decodeDescribeShareGroupOffsets,
+  decodeOffsetFetchGroups,
   decodeStreamsGroupDescribe,
   encodeAlterShareGroupOffsets,
   encodeDescribeShareGroupOffsets,
+  encodeOffsetFetchGroups,
   encodeStreamsGroupDescribe,
 } from '../../../src/kafka/group-requests.js';
 
@@ -88,5 +90,25 @@ describe('DescribeShareGroupOffsets (API key 90) and AlterShareGroupOffsets (API
       errorMessage: 'The group is not empty.',
       partitions: [],
     });
+  });
+});
+
+describe('OffsetFetch v8 (API key 9, KIP-709): many groups in one request', () => {
+  it('asks for every committed partition of each group (Topics null), RequireStable false, as Kafka encodes it', () => {
+    expect(encodeOffsetFetchGroups(['billing', 'secret']).toString('hex')).toBe(request('OffsetFetchRequest.v8').toString('hex'));
+  });
+
+  it('reads each group: offsets beyond 2^32 exactly, −1 for a partition without a commit, a group-level error', () => {
+    expect(decodeOffsetFetchGroups(bytes('OffsetFetchResponse.v8'))).toEqual([
+      {
+        groupId: 'billing',
+        errorCode: 0,
+        partitions: [
+          { topic: 'primary.orders', partition: 0, offset: 9_000_000_000n, metadata: 'm0', errorCode: 0 },
+          { topic: 'primary.orders', partition: 1, offset: -1n, metadata: null, errorCode: 0 },
+        ],
+      },
+      { groupId: 'secret', errorCode: 30, partitions: [] },
+    ]);
   });
 });
