@@ -44,15 +44,25 @@ export interface InternalTopicRead<T> {
   endOffsets: Record<number, number>;
 }
 
-async function readDecoded<T>(port: KafkaPort, topic: string, decode: (k: Buffer | null, v: Buffer | null) => Decoded<T>): Promise<InternalTopicRead<T>> {
+/**
+ * Reads and decodes every record of `topic`. With `sink`, decoded records go to it and are not kept (`records` stays
+ * empty): memory then grows with what the sink keeps, not with the topic's history.
+ */
+async function readDecoded<T>(
+  port: KafkaPort,
+  topic: string,
+  decode: (k: Buffer | null, v: Buffer | null) => Decoded<T>,
+  sink?: (r: T & RecordOrigin) => void,
+): Promise<InternalTopicRead<T>> {
   const out: InternalTopicRead<T> = { topic, records: [], corrupt: [], recordsRead: 0, endOffsets: {} };
+  const keep = sink ?? ((r: T & RecordOrigin) => out.records.push(r));
   const offsets = await port.partitionOffsets(topic);
   for (const p of offsets) {
     out.endOffsets[p.partition] = p.highWatermark;
     await port.readRange(topic, p.partition, p.logStartOffset, p.highWatermark, (r) => {
       out.recordsRead++;
       const d = decode(r.key, r.value);
-      if (d.ok) out.records.push({ ...d.value, recordOffset: r.offset, recordTimestamp: r.timestamp, encoding: d.encoding });
+      if (d.ok) keep({ ...d.value, recordOffset: r.offset, recordTimestamp: r.timestamp, encoding: d.encoding });
       else out.corrupt.push({ topic, partition: r.partition, offset: r.offset, reason: d.reason });
     });
   }
@@ -66,9 +76,19 @@ export type OffsetSyncRecord = OffsetSync & RecordOrigin;
 /** A heartbeat with where it came from. */
 export type HeartbeatRecord = Heartbeat & RecordOrigin & { topic: string };
 
-/** Reads the checkpoints topic. */
-export function readCheckpoints(target: KafkaPort, topic: string): Promise<InternalTopicRead<Checkpoint>> {
-  return readDecoded(target, topic, decodeCheckpoint);
+/**
+ * Reads the checkpoints topic, keeping only the latest checkpoint per (group, target topic, partition) of the groups
+ * `keep` accepts (later records overwrite earlier ones, as in MirrorClient.remoteConsumerOffsets): memory grows with
+ * the groups moved, not with the topic's history or every group MM2 checkpoints.
+ * @returns `records`: those latest checkpoints, in the order their keys were first seen.
+ * @throws the port's read errors.
+ */
+export async function readCheckpoints(target: KafkaPort, topic: string, keep: (c: Checkpoint) => boolean = () => true): Promise<InternalTopicRead<Checkpoint>> {
+  const latest = new Map<string, CheckpointRecord>();
+  const read = await readDecoded(target, topic, decodeCheckpoint, (c) => {
+    if (keep(c)) latest.set(checkpointKey(c.group, c.topic, c.partition), c);
+  });
+  return { ...read, records: [...latest.values()] };
 }
 
 /** Reads the offset-syncs topic. */

@@ -138,7 +138,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
     }
   }
 
-  const ckRead = await readCheckpoints(target, checkpointsTopic);
+  const ckRead = await readCheckpoints(target, checkpointsTopic, (c) => selected(c.group));
   corrupt.push(...ckRead.corrupt);
   // A Kafka Streams application's internal topics are never moved (handled with the source commits below).
   const latest = [...latestCheckpoints(ckRead.records).values()].filter((c) => {
