@@ -143,10 +143,18 @@ async function provePartition(
   if (src.indexAtOrAfter(lo) === 0 && src.range.from > sb.logStartOffset) await src.cover(lo - SOURCE_LOOKAHEAD, lo);
 
   // Per row: the anchor record whose copy tells where the group resumes, and whether the group resumes at it or after it.
+  // Many rows share a position (groups at the same offset): one followers set per anchor record, not one per row. Keyed
+  // by the anchor's offset: indexes into src.records move when the span widens backwards.
+  const followersAt = new Map<number, Set<string> | undefined>();
+  const followersOf = (i: number) => {
+    const offset = src.records[i]!.offset;
+    if (!followersAt.has(offset)) followersAt.set(offset, digests(src.records.slice(i + 1, i + 1 + NEIGHBOURS)));
+    return followersAt.get(offset);
+  };
   const anchors = rows.map((r) => {
     const i = src.indexAtOrAfter(r.sourceOffset);
     const next = src.records[i];
-    if (next) return { i, anchor: next, followers: digests(src.records.slice(i + 1, i + 1 + NEIGHBOURS)), after: false };
+    if (next) return { i, anchor: next, followers: followersOf(i), after: false };
     if (src.range.to < sb.highWatermark) return { i, anchor: undefined, followers: undefined, after: false, unread: true };
     return { i, anchor: i > 0 ? src.records[i - 1] : undefined, followers: undefined, after: true };
   });
@@ -207,7 +215,7 @@ async function provePartition(
           compactedNext = a.anchor;
           successor = true;
           const si = at + 1 + k;
-          a = { i: si, anchor: src.records[si]!, followers: digests(src.records.slice(si + 1, si + 1 + NEIGHBOURS)), after: false };
+          a = { i: si, anchor: src.records[si]!, followers: followersOf(si), after: false };
         }
       }
     }
