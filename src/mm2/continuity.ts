@@ -23,6 +23,7 @@
  * step by step only as far as the copies lie.
  */
 import type { KafkaPort, PartitionOffsets } from '../kafka/port.js';
+import { mapBounded, PARTITIONS_IN_FLIGHT } from '../util/bounded.js';
 import { PartitionSpan, type RecordDigest } from './record-digest.js';
 
 /** Largest number of target records read after a planned offset while looking for the copy (records). */
@@ -93,21 +94,26 @@ export async function proveContinuity(o: { source: KafkaPort; target: KafkaPort;
     else byPartition.set(key, [i]);
   });
   const out: ContinuityResult[] = new Array(o.rows.length);
-  for (const [key, idx] of byPartition) {
-    const [sourceTopic, topic, partition] = JSON.parse(key) as [string, string, number];
-    const sb = await sourceBounds(sourceTopic, partition);
-    const tb = await targetBounds(topic, partition);
-    const rows = idx.map((i) => o.rows[i]!);
-    if (!sb || !tb) {
-      const missing = !sb ? `${sourceTopic}/${partition} on the source` : `${topic}/${partition} on the target`;
-      for (const i of idx) out[i] = result(o.rows[i]!, { verdict: 'not-found', detail: `${missing} does not exist` });
-      continue;
-    }
-    const proven = await provePartition(o.source, o.target, sourceTopic, topic, partition, sb, tb, rows);
-    idx.forEach((i, k) => {
-      out[i] = proven[k]!;
-    });
-  }
+  // Partitions proven concurrently, a bounded number at once (util/bounded.ts).
+  await mapBounded(
+    [...byPartition],
+    async ([key, idx]) => {
+      const [sourceTopic, topic, partition] = JSON.parse(key) as [string, string, number];
+      const sb = await sourceBounds(sourceTopic, partition);
+      const tb = await targetBounds(topic, partition);
+      const rows = idx.map((i) => o.rows[i]!);
+      if (!sb || !tb) {
+        const missing = !sb ? `${sourceTopic}/${partition} on the source` : `${topic}/${partition} on the target`;
+        for (const i of idx) out[i] = result(o.rows[i]!, { verdict: 'not-found', detail: `${missing} does not exist` });
+        return;
+      }
+      const proven = await provePartition(o.source, o.target, sourceTopic, topic, partition, sb, tb, rows);
+      idx.forEach((i, k) => {
+        out[i] = proven[k]!;
+      });
+    },
+    PARTITIONS_IN_FLIGHT,
+  );
   return out;
 }
 

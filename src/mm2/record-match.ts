@@ -23,6 +23,7 @@
  * both as digests ({@link PartitionSpan}); spans wider than {@link MAX_SPAN_RECORDS} are split.
  */
 import type { KafkaPort, PartitionOffsets } from '../kafka/port.js';
+import { mapBounded, PARTITIONS_IN_FLIGHT } from '../util/bounded.js';
 import type { OffsetSyncIndex } from './offset-sync-index.js';
 import { PartitionSpan, type RecordDigest } from './record-digest.js';
 
@@ -322,29 +323,34 @@ export async function matchPlanRows(o: {
   }
   const matches = new Map<number, RecordMatch | undefined>();
   const reads: MatchReads = { sourceRecords: 0, targetRecords: 0 };
-  for (const [key, rows] of byPartition) {
-    const [sourceTopic, targetTopic, partition] = JSON.parse(key) as [string, string, number];
-    const sb = await o.sourceBounds(sourceTopic, partition);
-    const tb = await o.targetBounds(targetTopic, partition);
-    if (!sb || !tb) continue;
-    const r = await matchPartition(
-      {
-        source: o.source,
-        target: o.target,
-        syncs: o.syncs,
-        sourceTopic,
-        targetTopic,
-        partition,
-        sourceStart: sb.logStartOffset,
-        sourceEnd: sb.highWatermark,
-        targetStart: tb.logStartOffset,
-        targetEnd: tb.highWatermark,
-      },
-      rows.map((i) => o.rows[i]!.sourceCommittedOffset!),
-    );
-    reads.sourceRecords += r.reads.sourceRecords;
-    reads.targetRecords += r.reads.targetRecords;
-    for (const i of rows) matches.set(i, r.matches.get(o.rows[i]!.sourceCommittedOffset!));
-  }
+  // Partitions matched concurrently, a bounded number at once (util/bounded.ts).
+  await mapBounded(
+    [...byPartition],
+    async ([key, rows]) => {
+      const [sourceTopic, targetTopic, partition] = JSON.parse(key) as [string, string, number];
+      const sb = await o.sourceBounds(sourceTopic, partition);
+      const tb = await o.targetBounds(targetTopic, partition);
+      if (!sb || !tb) return;
+      const r = await matchPartition(
+        {
+          source: o.source,
+          target: o.target,
+          syncs: o.syncs,
+          sourceTopic,
+          targetTopic,
+          partition,
+          sourceStart: sb.logStartOffset,
+          sourceEnd: sb.highWatermark,
+          targetStart: tb.logStartOffset,
+          targetEnd: tb.highWatermark,
+        },
+        rows.map((i) => o.rows[i]!.sourceCommittedOffset!),
+      );
+      reads.sourceRecords += r.reads.sourceRecords;
+      reads.targetRecords += r.reads.targetRecords;
+      for (const i of rows) matches.set(i, r.matches.get(o.rows[i]!.sourceCommittedOffset!));
+    },
+    PARTITIONS_IN_FLIGHT,
+  );
   return { matches, reads };
 }

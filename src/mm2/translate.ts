@@ -154,11 +154,12 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
   const shareNotes = new Map<string, SharePosition>();
   const unmovableGroups: TranslationResult['unmovableGroups'] = [];
   // Source high watermarks, read once per topic (share positions, Streams repartition lag, record matching).
-  const sourceBounds = new Map<string, PartitionOffsets[]>();
+  // Promises are kept, so concurrent callers (record matching runs partitions concurrently) share one request.
+  const sourceBounds = new Map<string, Promise<PartitionOffsets[]>>();
   const sourceBoundsOf = async (topic: string, partition: number) => {
     if (!source) return undefined;
-    if (!sourceBounds.has(topic)) sourceBounds.set(topic, await source.partitionOffsets(topic));
-    return sourceBounds.get(topic)!.find((p) => p.partition === partition);
+    if (!sourceBounds.has(topic)) sourceBounds.set(topic, source.partitionOffsets(topic));
+    return (await sourceBounds.get(topic)!).find((p) => p.partition === partition);
   };
   const endOf = async (topic: string, partition: number) => (await sourceBoundsOf(topic, partition))?.highWatermark;
   if (source) {
@@ -193,10 +194,14 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
   const committed = (group: string, topic: string, partition: number) => sourceCommits.get(group)?.find((c) => c.topic === topic && c.partition === partition);
 
   // Target partition bounds, once per topic.
-  const bounds = new Map<string, PartitionOffsets[]>();
+  const bounds = new Map<string, Promise<PartitionOffsets[]>>();
+  /** The bounds read so far, for synchronous use once a topic's were awaited. */
+  const boundsRead = new Map<string, PartitionOffsets[]>();
   const boundsOf = async (topic: string, partition: number) => {
-    if (!bounds.has(topic)) bounds.set(topic, await target.partitionOffsets(topic));
-    return bounds.get(topic)!.find((p) => p.partition === partition);
+    if (!bounds.has(topic)) bounds.set(topic, target.partitionOffsets(topic));
+    const all = await bounds.get(topic)!;
+    boundsRead.set(topic, all);
+    return all.find((p) => p.partition === partition);
   };
 
   let partitions: TranslatedPartition[] = [];
@@ -265,7 +270,7 @@ export async function translateOffsets(o: TranslateOptions): Promise<Translation
       let fallback = false;
       /** A row for this source commit without a checkpoint (offset-sync fallback, or a placeholder record match replaces). */
       const sourceCommitRow = (targetOffset: number, reRead: Pick<TranslatedPartition, 'reReadRecords' | 'reReadNote'>) => {
-        const b = bounds.get(remote)?.find((x) => x.partition === c.partition) ?? { logStartOffset: 0, highWatermark: 0 };
+        const b = boundsRead.get(remote)?.find((x) => x.partition === c.partition) ?? { logStartOffset: 0, highWatermark: 0 };
         return withBoundsProblem({
           group,
           sourceTopic: c.topic,

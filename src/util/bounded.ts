@@ -14,6 +14,13 @@ import pLimit from 'p-limit';
 export const IN_FLIGHT = 64;
 
 /**
+ * Partitions read at once by record matching and the continuity proof (each a source and a target span of digests,
+ * record-digest.ts): their reads overlap, so a 50 ms link costs about partitions / 8 span reads, while memory stays at
+ * most 8 spans.
+ */
+export const PARTITIONS_IN_FLIGHT = 8;
+
+/**
  * `fn` over every item with at most `limit` calls in flight; results in the items' order.
  * @throws the first rejection (calls already started run to completion; none start after it).
  */
