@@ -14,6 +14,12 @@
  * - apply: Connect REST `PATCH /connectors/{source}/offsets`, or for dedicated MM2 the offset records written to
  *   `mm2-offsets.<source>.internal` on the target (created compacted when MM2 never ran that way yet).
  * - verify: the offsets read back (Connect `GET …/offsets`, or the offsets topic read to its end).
+ * - Output `neverReplicated` (reverse flow, recorded offsets): records of the flow's target (the old primary) after
+ *   the last one that reached the source before the failover — the tail an emergency failover leaves — per partition
+ *   `[fromOffset, toOffset)`, from the forward flow's offset syncs read backwards at the recorded offset (at or before
+ *   the first record not copied: it may name a few copied records, never miss one). Under identity the reverse
+ *   flow appends the DR-period records after them, so groups moved back to those copies do not read them: reported
+ *   here (and in the audit log) so they are never dropped silently.
  * Under the default (prefixed) policy nothing is needed: MM2's cycle detection never sends `primary.orders` back.
  * Source of the formats: src/mm2/source-offsets.ts.
  */
@@ -27,6 +33,8 @@ import type { GateResult } from '../engine/events.js';
 import { defineStep, type StepContext } from '../engine/step.js';
 import type { KafkaPort, PartitionOffsets } from '../kafka/port.js';
 import { checkpointsTopicCandidates, heartbeatTopicCandidates, offsetSyncsTopicCandidates, pickExisting } from '../mm2/naming.js';
+import { OffsetSyncIndex } from '../mm2/offset-sync-index.js';
+import { readOffsetSyncs } from '../mm2/read-internal.js';
 import {
   CONNECT_OFFSETS_TOPIC_PARTITIONS,
   DEDICATED_SOURCE_CONNECTOR,
@@ -165,6 +173,33 @@ async function oppositeFlowStopped(ctx: StepContext, seeded: FlowConfig, quietWi
   };
 }
 
+/**
+ * Records of the seeded flow's target after the last one the opposite (forward) flow copied before it stopped: the
+ * forward offset syncs (on the forward flow's source, MM2's default location) read backwards at each recorded offset.
+ * Partitions without a sync below the recorded offset are left out (nothing proves where their copy ended).
+ */
+async function tailNeverReplicated(
+  ctx: StepContext,
+  seeded: FlowConfig,
+  recorded: StartOffset[],
+): Promise<{ topic: string; partition: number; fromOffset: number; toOffset: number; records: number }[]> {
+  const forward = opposite(seeded);
+  const port = ctx.kafka(forward.source);
+  const syncTopic = pickExisting(offsetSyncsTopicCandidates(forward), await port.listTopics());
+  if (!syncTopic) return [];
+  const syncs = OffsetSyncIndex.from((await readOffsetSyncs(port, syncTopic)).records);
+  const out: { topic: string; partition: number; fromOffset: number; toOffset: number; records: number }[] = [];
+  const ends = new Map<string, PartitionOffsets[]>();
+  for (const o of recorded) {
+    const from = syncs.upstreamOf(o.topic, o.partition, o.offset);
+    if (!ends.has(o.topic)) ends.set(o.topic, await port.partitionOffsets(o.topic).catch(() => []));
+    const end = ends.get(o.topic)!.find((b) => b.partition === o.partition)?.highWatermark;
+    if (from === undefined || end === undefined || end <= from) continue;
+    out.push({ topic: o.topic, partition: o.partition, fromOffset: from, toOffset: end, records: end - from });
+  }
+  return out;
+}
+
 export const setReplicationStart = defineStep({
   kind: 'set-replication-start',
   description:
@@ -248,7 +283,14 @@ export const setReplicationStart = defineStep({
     } else {
       plan = { mode: 'dedicated', flow: name(seeded), connector: DEDICATED_SOURCE_CONNECTOR, topic: dedicatedOffsetsTopic(seeded), offsets };
     }
-    return { gates, plan, outputs: { startOffsets: offsets, needed: true } };
+    const neverReplicated = input.flow === 'this' && input.startAt === 'recorded' ? await tailNeverReplicated(ctx, seeded, offsets) : [];
+    const tail = neverReplicated.reduce((n, r) => n + r.records, 0);
+    if (input.flow === 'this' && input.startAt === 'recorded')
+      ctx.note(
+        `${tail} record(s) on ${seeded.target} never reached ${seeded.source} before the failover (${neverReplicated.map((r) => `${r.topic}/${r.partition} [${r.fromOffset}, ${r.toOffset})`).join(', ') || 'none'}); the reverse flow appends after them`,
+        { neverReplicated },
+      );
+    return { gates, plan, outputs: { startOffsets: offsets, needed: true, neverReplicated, neverReplicatedRecords: tail } };
   },
   async apply(ctx, _input, plan) {
     if (!plan || plan.offsets.length === 0) return;

@@ -224,8 +224,10 @@ describe('identity replication policy (sandbox --replication-policy identity)', 
     const ev = events(back.stdout);
     expect(ev.at(-1), failedGates(ev)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
     // The reverse flow started at what the failover recorded, once the forward flow was proven stopped.
-    const reverseStart = ev.find((e) => e.kind === 'step.succeeded' && e.step === 'reverse-start')!.outputs!.startOffsets;
-    expect(reverseStart).toEqual(expect.arrayContaining(recorded));
+    const reverseStart = ev.find((e) => e.kind === 'step.succeeded' && e.step === 'reverse-start')!.outputs!;
+    expect(reverseStart.startOffsets).toEqual(expect.arrayContaining(recorded));
+    // A planned failover (producers frozen, lag 0) leaves no record on primary that dr lacks.
+    expect(reverseStart.neverReplicatedRecords).toBe(0);
     const stopped = ev.find((e) => e.kind === 'gate' && e.step === 'reverse-start' && e.final && gateOf(e)?.id === 'opposite-flow-stopped');
     expect(stopped && gateOf(stopped)?.ok).toBe(true);
     expect(

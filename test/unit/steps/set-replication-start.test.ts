@@ -3,7 +3,7 @@
  * identity it blocks while the opposite flow still appends (heartbeats), without recorded offsets, or (Connect) while
  * the source connector is not STOPPED; otherwise it writes MM2's own offset records (dedicated: `offset − 1` in
  * `mm2-offsets.<source>.internal`, on murmur2's partition; Connect: PATCH with `offset − 1`, null for 0) and reads
- * them back.
+ * them back; it reports the old primary's records that never reached dr (from the forward offset syncs).
  */
 import { describe, expect, it } from 'vitest';
 import type { ConnectPort, ConnectSourceOffset } from '../../../src/adapters/connect.js';
@@ -11,6 +11,7 @@ import type { FlowConfig } from '../../../src/clusters/schema.js';
 import type { GateResult } from '../../../src/engine/events.js';
 import type { StepContext } from '../../../src/engine/step.js';
 import type { KafkaPort, ReadRecord } from '../../../src/kafka/port.js';
+import { encodeOffsetSync } from '../../../src/mm2/records.js';
 import { offsetRecordKey, offsetsTopicPartition } from '../../../src/mm2/source-offsets.js';
 import { setReplicationStart } from '../../../src/steps/set-replication-start.js';
 
@@ -23,6 +24,9 @@ class FakeCluster {
         t,
         ends.map((n) => Array.from({ length: n }, () => ({ key: null, value: Buffer.from('x') }))),
       );
+  }
+  put(topic: string, partition: number, r: { key: Buffer; value: Buffer }) {
+    this.topics.get(topic)![partition]!.push(r);
   }
   append(topic: string, partition = 0) {
     this.topics.get(topic)![partition]!.push({ key: null, value: Buffer.from('hb') });
@@ -84,7 +88,11 @@ const stoppedAt = {
 function setup(o: { flow?: FlowConfig; heartbeatsDuringWindow?: boolean; connector?: string } = {}) {
   // dr: its orders (written on since the failover), the forward flow's heartbeats and checkpoints; primary: offset syncs.
   const dr = new FakeCluster({ orders: [55, 3], other: [5], heartbeats: [10], 'primary.checkpoints.internal': [7] });
-  const primary = new FakeCluster({ orders: [40, 0], 'mm2-offset-syncs.dr.internal': [4] });
+  // primary: orders/0 has 7 records after the 40 that reached dr (an emergency failover's tail); the forward flow's
+  // offset syncs map primary offsets 0 and 30 to dr offsets 0 and 30.
+  const primary = new FakeCluster({ orders: [47, 0], 'mm2-offset-syncs.dr.internal': [0] });
+  for (const u of [0, 30])
+    primary.put('mm2-offset-syncs.dr.internal', 0, encodeOffsetSync({ topic: 'orders', partition: 0, upstreamOffset: u, downstreamOffset: u }));
   const patched: { connector: string; offsets: ConnectSourceOffset[] }[] = [];
   const connect = {
     status: async () => ({ connector: o.connector ?? 'STOPPED', tasks: [] }),
@@ -126,7 +134,13 @@ describe('set-replication-start', () => {
     const input = setReplicationStart.input.parse({ stoppedAt, topics: 'orders' });
     const r = await setReplicationStart.check(ctx, input);
     expect(r.gates?.every((g) => g.ok)).toBe(true);
-    expect(r.outputs).toEqual({ startOffsets: stoppedAt.logEndOffsets.slice(0, 2), needed: true });
+    // The 7 records primary took after its last copied one are reported (the reverse flow appends after them).
+    expect(r.outputs).toEqual({
+      startOffsets: stoppedAt.logEndOffsets.slice(0, 2),
+      needed: true,
+      neverReplicated: [{ topic: 'orders', partition: 0, fromOffset: 40, toOffset: 47, records: 7 }],
+      neverReplicatedRecords: 7,
+    });
     await setReplicationStart.apply!(ctx, input, r.plan as never);
     const topic = primary.topics.get('mm2-offsets.dr.internal')!;
     expect(topic.length).toBe(25);
