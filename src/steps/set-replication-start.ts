@@ -318,7 +318,8 @@ export const setReplicationStart = defineStep({
       await ctx.write(
         {
           action: 'create MM2 offsets topic',
-          details: { cluster: targetAlias, topic, partitions: CONNECT_OFFSETS_TOPIC_PARTITIONS, cleanupPolicy: 'compact' },
+          cluster: targetAlias,
+          details: { topic, partitions: CONNECT_OFFSETS_TOPIC_PARTITIONS, cleanupPolicy: 'compact' },
         },
         () => target.createTopic(topic, CONNECT_OFFSETS_TOPIC_PARTITIONS, Math.min(3, brokers), { 'cleanup.policy': 'compact' }),
       );
@@ -329,7 +330,7 @@ export const setReplicationStart = defineStep({
       // −1 for 0: MirrorSourceTask treats a negative stored offset as none and starts at the earliest offset.
       return { key, value: offsetRecordValue(o.offset - 1), partition: offsetsTopicPartition(key, partitions) };
     });
-    await ctx.write({ action: 'write MM2 source offsets (dedicated MM2 offsets topic)', details: { ...detail, cluster: targetAlias, topic } }, () =>
+    await ctx.write({ action: 'write MM2 source offsets (dedicated MM2 offsets topic)', cluster: targetAlias, details: { ...detail, topic } }, () =>
       target.produce(topic, records),
     );
   },
