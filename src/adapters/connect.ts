@@ -23,7 +23,7 @@ export type ConnectorAction = 'pause' | 'resume' | 'stop';
 
 /** A request as the audit log records it: redacted URL, the user of basic auth (never its password). */
 export type ConnectRequestDescription = {
-  method: 'PUT';
+  method: 'PUT' | 'PATCH';
   url: string;
   auth?: string;
 };
@@ -60,6 +60,21 @@ export interface ConnectPort {
    * @throws ConnectRestError on a non-2xx status.
    */
   status(connector: string, options: ConnectRequestOptions): Promise<{ connector: string; tasks: string[] }>;
+  /**
+   * `PATCH /connectors/{connector}/offsets` (Kafka 3.6+, KIP-875): sets source offsets of a STOPPED connector, e.g.
+   * `[{partition: {cluster: 'dr', partition: 0, topic: 'orders'}, offset: {offset: 41}}]`. Optional: a port that
+   * cannot throws when asked.
+   * @throws ConnectRestError on a non-2xx status (Connect answers 400/409 while the connector is not STOPPED).
+   */
+  alterOffsets?(connector: string, offsets: ConnectSourceOffset[], options: ConnectRequestOptions): Promise<{ status: number }>;
+  /** `GET /connectors/{connector}/offsets` (Kafka 3.5+): the connector's source offsets. @throws ConnectRestError on a non-2xx status. */
+  offsets?(connector: string, options: ConnectRequestOptions): Promise<ConnectSourceOffset[]>;
+}
+
+/** One source offset as the Connect offsets API carries it: the connector's partition map and offset map. */
+export interface ConnectSourceOffset {
+  partition: Record<string, unknown>;
+  offset: Record<string, unknown> | null;
 }
 
 /**
@@ -82,6 +97,23 @@ export function createConnectPort(target: ConnectTarget): ConnectPort {
   };
   return {
     describe,
+    async alterOffsets(connector, offsets, o) {
+      const full = url(connector, 'offsets');
+      const res = await fetch(full, {
+        method: 'PATCH',
+        headers: { ...connectAuthHeaders(target.auth), 'content-type': 'application/json' },
+        body: JSON.stringify({ offsets }),
+        signal: AbortSignal.timeout(o.timeoutMs),
+      });
+      if (!res.ok) throw new ConnectRestError(`PATCH ${redactUrl(full)}: HTTP ${res.status} ${await res.text()}`, res.status);
+      return { status: res.status };
+    },
+    async offsets(connector, o) {
+      const full = url(connector, 'offsets');
+      const res = await fetch(full, { headers: connectAuthHeaders(target.auth), signal: AbortSignal.timeout(o.timeoutMs) });
+      if (!res.ok) throw new ConnectRestError(`GET ${redactUrl(full)}: HTTP ${res.status} ${await res.text()}`, res.status);
+      return ((await res.json()) as { offsets: ConnectSourceOffset[] }).offsets;
+    },
     pause: (connector, o) => put(connector, 'pause', o),
     resume: (connector, o) => put(connector, 'resume', o),
     stop: (connector, o) => put(connector, 'stop', o),

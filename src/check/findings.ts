@@ -30,6 +30,7 @@ export type FindingId =
   | 'streams-state-not-replicated'
   | 'target-min-insync-low'
   | 'identity-bidirectional'
+  | 'identity-target-ahead'
   | 'active-active-topic';
 
 /** One finding: what, where, the evidence, and how to fix it. */

@@ -2,7 +2,8 @@
  * Per-flow readiness checks (../shared/reference/mm2-internals.md): MM2 checkpoints missing or stale, source groups
  * without checkpoints (offset sync off, filtered, or lagging), remote topics on the target with min.insync.replicas
  * below the threshold (MM2 never syncs that config), bidirectional identity-policy flows (a replication loop MM2
- * cannot detect), and topics of the same unprefixed name written in both clusters (active-active conflicts).
+ * cannot detect), topics of the same unprefixed name written in both clusters (active-active conflicts), and under
+ * the identity policy, replicated topics whose target log has passed the source's (written on the target too).
  */
 import type { FlowConfig } from '../clusters/schema.js';
 import type { KafkaPort } from '../kafka/port.js';
@@ -121,6 +122,36 @@ export async function checkFlow(
           fix: `"${name}" is written in both clusters while MM2 replicates it as "${remoteTopic(flow, name)}": consumers failing over read two streams of the same name. Give each cluster's writers their own topic, or make sure only one side writes.`,
         });
       }
+    }
+  }
+
+  // Identity: the target's `t` is the source's `t` copied record for record, so its log-end offset never passes the
+  // source's (upstream offsets only skip ahead: transaction markers, compaction). A partition ahead was written on
+  // the target too (a DR period, or a producer on the wrong cluster): one log now mixes both clusters' records, and a
+  // failback that starts the reverse flow anywhere but at the failover's log-end offsets copies records back twice.
+  if (flow.replicationPolicy === 'identity') {
+    const sourceTopics = new Set(await source.listTopics());
+    for (const name of targetTopics.filter(
+      (x) => sourceTopics.has(x) && !isInternalTopic(x) && !x.startsWith('mm2-') && x !== 'heartbeats' && !x.endsWith('.heartbeats') && topicFilter.test(x),
+    )) {
+      const [s, d] = await Promise.all([source.partitionOffsets(name), target.partitionOffsets(name)]);
+      const ahead = d
+        .map((p) => ({ partition: p.partition, target: p.highWatermark, source: s.find((x) => x.partition === p.partition)?.highWatermark ?? 0 }))
+        .filter((p) => p.target > p.source);
+      if (ahead.length === 0) continue;
+      findings.push({
+        id: 'identity-target-ahead',
+        severity: 'medium',
+        where,
+        subject: name,
+        evidence: {
+          replicationPolicy: 'identity',
+          partitionsAhead: ahead.length,
+          recordsAhead: ahead.reduce((n, p) => n + p.target - p.source, 0),
+          logEndOffsets: ahead.slice(0, 10),
+        },
+        fix: `Under IdentityReplicationPolicy "${name}" on ${flow.target} is the copy of ${flow.source}'s "${name}", yet it holds more records: something writes to it on ${flow.target} (expected only during a DR period after a failover). Stop writers on ${flow.target} while ${where} runs; to fail back, run failback.yaml with failoverRun=<the failover run's directory> so the reverse flow starts at the log-end offsets recorded at the failover.`,
+      });
     }
   }
 

@@ -25,7 +25,8 @@ export interface CheckReport {
   notes: string[];
   worst: Severity | 'none';
   exitCode: number;
-  checked: { clusters: string[]; flows: string[] };
+  /** `replicationPolicies`: each flow's MM2 replication policy, e.g. `{'primary->dr': 'identity'}` (flows[].replicationPolicy). */
+  checked: { clusters: string[]; flows: string[]; replicationPolicies: Record<string, 'default' | 'identity'> };
 }
 
 /** A check that could not finish is a finding, never a silent pass (e.g. kafkajs refusing metadata with a leaderless partition). */
@@ -95,6 +96,10 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     notes,
     worst,
     exitCode: CHECK_EXIT[worst],
-    checked: { clusters: aliases, flows: flows.map((f) => `${f.source}->${f.target}`) },
+    checked: {
+      clusters: aliases,
+      flows: flows.map((f) => `${f.source}->${f.target}`),
+      replicationPolicies: Object.fromEntries(flows.map((f) => [`${f.source}->${f.target}`, f.replicationPolicy])),
+    },
   };
 }

@@ -61,7 +61,7 @@ export function registerCheckCommands(program: Command, setExit: (code: number) 
           for (const n of r.notes) process.stdout.write(`note: ${n}\n`);
           const counts = ['critical', 'high', 'medium'].map((s) => `${r.findings.filter((f) => f.severity === s).length} ${s}`).join(', ');
           process.stdout.write(
-            `${r.findings.length ? `${r.findings.length} finding(s): ${counts}` : 'no findings'} — clusters ${r.checked.clusters.join(', ')}; flows ${r.checked.flows.join(', ')} (exit ${r.exitCode})\n`,
+            `${r.findings.length ? `${r.findings.length} finding(s): ${counts}` : 'no findings'} — clusters ${r.checked.clusters.join(', ')}; flows ${r.checked.flows.map((f) => (r.checked.replicationPolicies[f] === 'identity' ? `${f} (identity)` : f)).join(', ')} (exit ${r.exitCode})\n`,
           );
         }
         setExit(r.exitCode);

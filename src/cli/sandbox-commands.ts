@@ -62,6 +62,11 @@ export function registerSandboxCommands(program: Command): void {
     .option('--offset-lag-max <records>', "MM2 offset.lag.max (default 100, MM2's default)", intIn(0, 1_000_000))
     .option('--sync-group-offsets', 'turn on MM2 sync.group.offsets.enabled (off by default)')
     .option(
+      '--replication-policy <policy>',
+      'MM2 replication policy: default (remote topic primary.orders) or identity (IdentityReplicationPolicy: remote topic orders); needs a fresh sandbox to change',
+      oneOf('default', 'identity'),
+    )
+    .option(
       '--port-base <port>',
       'first port of the block the sandbox uses (default 19090; keep it below 32700, the OS lends higher ports to outgoing connections)',
       intIn(1024, 65000),
@@ -93,6 +98,7 @@ export function registerSandboxCommands(program: Command): void {
           mm2Mode: o.mm2Mode,
           offsetLagMax: o.offsetLagMax,
           syncGroupOffsets: o.syncGroupOffsets,
+          replicationPolicy: o.replicationPolicy,
           portBase: o.portBase,
           stateDir: o.stateDir,
           wan: o.wan === false ? false : { latencyMs: o.wanLatencyMs, jitterMs: o.wanJitterMs, bandwidthKbps: o.wanBandwidthKbps },

@@ -8,6 +8,7 @@ import { estimateDataLoss } from './estimate-data-loss.js';
 import { execStep, manualApproval, redirectStep } from './exec.js';
 import { freezeWrites } from './freeze-writes.js';
 import { resetConsumerGroups } from './reset-consumer-groups.js';
+import { setReplicationStart } from './set-replication-start.js';
 import { startReplication } from './start-replication.js';
 import { stopReplication } from './stop-replication.js';
 import { translateBack } from './translate-back.js';
@@ -25,6 +26,7 @@ export function builtinRegistry(): StepRegistry {
     .register(estimateDataLoss)
     .register(stopReplication)
     .register(startReplication)
+    .register(setReplicationStart)
     .register(translateBack)
     .register(translateOffsetsStep)
     .register(resetConsumerGroups)

@@ -3,12 +3,32 @@
  * (pausing is not enough: paused checkpoint tasks keep syncing group offsets — mm2-internals §4/§7):
  * Connect REST (with the flow's `auth`, if any) `PUT /connectors/{name}/stop` (Kafka 3.5+) for the source and checkpoint connectors, or the flow's
  * stop hook (dedicated MM2). Then verify: no new checkpoint arrives on the target for `quietWindowMs`.
+ *
+ * Output `stoppedAt`: under the identity replication policy, the target's log-end offsets of its topics once the flow
+ * has stopped (empty under the default policy, whose remote topics are prefixed). It is the boundary between what
+ * the flow copied and what is written on the target afterwards; a failback starts the reverse flow's source there
+ * (`set-replication-start`, docs/design/identity-failback.md). Recorded in the audit log with the step's outputs.
  */
 import { z } from 'zod';
 import { ConnectRestError } from '../adapters/connect.js';
 import { defineStep } from '../engine/step.js';
 import { mm2ControlConfigured, noNewCheckpoints } from '../gates/mm2-control.js';
 import { checkpointsTopicCandidates, pickExisting } from '../mm2/naming.js';
+import type { StartOffset } from '../mm2/source-offsets.js';
+import { selectTopics } from './shared.js';
+
+/** Output `stoppedAt` of `stop-replication`: where the flow's target ended when the flow stopped. */
+export interface FlowStoppedAt {
+  /** `source->target` of the stopped flow. */
+  flow: string;
+  /** The cluster whose log-end offsets these are (the flow's target). */
+  cluster: string;
+  replicationPolicy: 'default' | 'identity';
+  /** Epoch ms when the offsets were read. */
+  recordedAtMs: number;
+  /** Log-end offset (high watermark) per partition of every non-internal topic (identity only; else empty). */
+  logEndOffsets: StartOffset[];
+}
 
 export const stopReplication = defineStep({
   kind: 'stop-replication',
@@ -49,6 +69,18 @@ export const stopReplication = defineStep({
     const before = await end();
     await ctx.sleep(input.quietWindowMs);
     const after = await end();
-    return { gates: [noNewCheckpoints({ topic, quietWindowMs: input.quietWindowMs, before, after })] };
+    const logEndOffsets: StartOffset[] = [];
+    if (ctx.flow.replicationPolicy === 'identity') {
+      for (const t of await selectTopics(target, '.*'))
+        for (const p of await target.partitionOffsets(t)) logEndOffsets.push({ topic: t, partition: p.partition, offset: p.highWatermark });
+    }
+    const stoppedAt: FlowStoppedAt = {
+      flow: `${ctx.flow.source}->${ctx.flow.target}`,
+      cluster: ctx.flow.target,
+      replicationPolicy: ctx.flow.replicationPolicy,
+      recordedAtMs: ctx.now(),
+      logEndOffsets,
+    };
+    return { gates: [noNewCheckpoints({ topic, quietWindowMs: input.quietWindowMs, before, after })], outputs: { stoppedAt } };
   },
 });

@@ -30,7 +30,7 @@ export function sandboxClustersDocument(o: SandboxOptions, clusterIds: Record<st
       {
         source: PRIMARY,
         target: DR,
-        replicationPolicy: 'default',
+        replicationPolicy: o.replicationPolicy ?? 'default',
         separator: '.',
         offsetSyncsTopicLocation: 'source',
         mm2:
@@ -72,7 +72,7 @@ export function sandboxFailbackDocument(o: SandboxOptions, clusterIds: Record<st
       {
         source: DR,
         target: PRIMARY,
-        replicationPolicy: 'default',
+        replicationPolicy: o.replicationPolicy ?? 'default',
         separator: '.',
         offsetSyncsTopicLocation: 'source',
         mm2: { hooks: { stop: [...cli, 'stop', 'mm2-reverse', ...stateArg], start: [...cli, 'start', 'mm2-reverse', ...stateArg] } },

@@ -18,6 +18,8 @@ import {
   type Topology,
 } from './topology.js';
 import { kafkaLine } from './versions.js';
+import { MM2_DEFAULT_TOPICS_EXCLUDE } from '../../clusters/schema.js';
+import { PROBE_TOPIC } from './readiness.js';
 
 /** An ordered `key=value` map. */
 export type Properties = Record<string, string>;
@@ -112,8 +114,12 @@ function mirrorSettings(o: SandboxOptions, t: Topology): Properties {
     'sync.group.offsets.interval.seconds': '1',
     'offset.lag.max': String(o.offsetLagMax),
     'sync.topic.acls.enabled': 'false',
+    ...(o.replicationPolicy === 'identity' ? { 'replication.policy.class': IDENTITY_POLICY_CLASS } : {}),
   };
 }
+
+/** MM2's IdentityReplicationPolicy (connect/mirror-client, Kafka 3.0+): remote topics keep the source name. */
+export const IDENTITY_POLICY_CLASS = 'org.apache.kafka.connect.mirror.IdentityReplicationPolicy';
 
 /** Dedicated MirrorMaker 2 (`org.apache.kafka.connect.mirror.MirrorMaker … --clusters dr`), primary → dr only. */
 export function mm2Properties(o: SandboxOptions, t: Topology): Properties {
@@ -151,6 +157,8 @@ export function mm2ReverseProperties(o: SandboxOptions, t: Topology): Properties
     [`${DR}->${PRIMARY}.enabled`]: 'true',
     [`${DR}->${PRIMARY}.topics`]: '.*',
     [`${DR}->${PRIMARY}.groups`]: '.*',
+    // Identity: dr's copy of the readiness probe has primary's name and would be copied back whole; never send it.
+    ...(o.replicationPolicy === 'identity' ? { [`${DR}->${PRIMARY}.topics.exclude`]: `${MM2_DEFAULT_TOPICS_EXCLUDE.join(',')},${PROBE_TOPIC}` } : {}),
     [`${PRIMARY}->${DR}.enabled`]: 'false',
     [`${PRIMARY}->${DR}.emit.heartbeats.enabled`]: 'false',
     ...mirrorSettings(o, t),

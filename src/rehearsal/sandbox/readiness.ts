@@ -85,11 +85,13 @@ export async function waitForMirrorMaker(state: SandboxState, progress: (line: s
     () => assertRunning(state, ['mm2']),
     progress,
     `See ${state.options.stateDir}/mm2.log.`,
+    state.options.replicationPolicy,
   );
 }
 
 /**
  * Waits until MM2's internal topics exist and a probe record crosses primary → dr, for any provider.
+ * @param replicationPolicy where the probe's copy lands on dr: `primary.sandbox-probe` (default) or `sandbox-probe` (identity).
  * @param check called before each attempt; throw `giveUp(error)` to stop at once.
  */
 export async function waitForReplication(
@@ -97,6 +99,7 @@ export async function waitForReplication(
   check: () => void,
   progress: (line: string) => void,
   hint: string,
+  replicationPolicy: 'default' | 'identity' = 'default',
 ): Promise<void> {
   const primary = createKafka({ bootstrapServers: c.primary, clientId: 'kafka-failover-sandbox' });
   const dr = createKafka({ bootstrapServers: c.dr, clientId: 'kafka-failover-sandbox' });
@@ -126,7 +129,7 @@ export async function waitForReplication(
     const marker = `probe-${randomUUID()}`;
     await producer.connect();
     await producer.send({ topic: PROBE_TOPIC, acks: -1, messages: [{ key: 'probe', value: marker }] });
-    const remote = `${PRIMARY}.${PROBE_TOPIC}`;
+    const remote = replicationPolicy === 'identity' ? PROBE_TOPIC : `${PRIMARY}.${PROBE_TOPIC}`;
     await drCluster.connect();
     await waitFor(
       `the probe record to appear in ${remote} on dr`,

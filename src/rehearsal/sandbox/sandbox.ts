@@ -107,7 +107,7 @@ export interface WanLinkStatus extends WanLink {
 export type SandboxUpInput = Partial<Omit<SandboxOptions, 'wan'>> & { wan?: Partial<WanLink> | false };
 
 /** Options that shape data on disk: changing them needs `down --wipe` first. */
-const SHAPING: (keyof SandboxOptions)[] = ['kafkaVersion', 'primaryBrokers', 'drBrokers', 'portBase', 'mm2Mode'];
+const SHAPING: (keyof SandboxOptions)[] = ['kafkaVersion', 'primaryBrokers', 'drBrokers', 'portBase', 'mm2Mode', 'replicationPolicy'];
 
 export function newClusterId(): string {
   for (;;) {

@@ -47,6 +47,7 @@ export const testcontainersProvider: SandboxProvider = {
       () => {},
       progress,
       'See the mm2 container log.',
+      o.replicationPolicy,
     );
     await mkdir(o.stateDir, { recursive: true });
     const clustersFile = clustersFilePath(o.stateDir);

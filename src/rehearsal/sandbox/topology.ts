@@ -57,7 +57,15 @@ export interface SandboxOptions {
   stateDir: string;
   /** A WAN link in front of dr (Toxiproxy); absent: every client reaches dr directly. */
   wan?: WanLink;
+  /**
+   * MM2's replication policy (`replication.policy.class`): `default` (DefaultReplicationPolicy, remote topic
+   * `primary.orders`; absent means this) or `identity` (IdentityReplicationPolicy, remote topic `orders`).
+   */
+  replicationPolicy?: ReplicationPolicy;
 }
+
+/** The sandbox's MM2 replication policy, as the clusters file names it (`flows[].replicationPolicy`). */
+export type ReplicationPolicy = 'default' | 'identity';
 
 /** Default state folder: `$KAFKA_FAILOVER_SANDBOX_DIR`, else `.kafka-failover/sandbox` under the working directory. */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
