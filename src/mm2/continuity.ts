@@ -107,9 +107,23 @@ export async function proveContinuity(o: { source: KafkaPort; target: KafkaPort;
         for (const i of idx) out[i] = result(o.rows[i]!, { verdict: 'not-found', detail: `${missing} does not exist` });
         return;
       }
-      const proven = await provePartition(o.source, o.target, sourceTopic, topic, partition, sb, tb, rows);
+      // Rows at the same (source position, planned offset) have the same proof: each distinct pair is proven once
+      // (thousands of groups often sit at a few positions, e.g. caught up at the end), then named per group.
+      const distinct = new Map<string, number>();
+      const unique: ContinuityRow[] = [];
+      const which = rows.map((r) => {
+        const key = `${r.sourceOffset}:${r.targetOffset}`;
+        let u = distinct.get(key);
+        if (u === undefined) {
+          u = unique.push(r) - 1;
+          distinct.set(key, u);
+        }
+        return u;
+      });
+      const proven = await provePartition(o.source, o.target, sourceTopic, topic, partition, sb, tb, unique);
       idx.forEach((i, k) => {
-        out[i] = proven[k]!;
+        const p = proven[which[k]!]!;
+        out[i] = { ...p, group: rows[k]!.group, detail: `${rows[k]!.group} ${p.detail}` };
       });
     },
     PARTITIONS_IN_FLIGHT,
@@ -234,7 +248,8 @@ async function provePartition(
           : null,
       targetRecord: atT ? { offset: atT.offset, hash: atT.hash } : null,
     };
-    const where = `${row.group} ${row.topic}/${row.partition} at target offset ${row.targetOffset} (source ${row.sourceTopic}/${row.partition} at ${row.sourceOffset})`;
+    // No group here: one proof may serve many groups (proveContinuity names each).
+    const where = `${row.topic}/${row.partition} at target offset ${row.targetOffset} (source ${row.sourceTopic}/${row.partition} at ${row.sourceOffset})`;
     if (row.targetOffset > tb.highWatermark || row.targetOffset < tb.logStartOffset) {
       out.push(
         result(row, {
