@@ -127,13 +127,32 @@ for (const latency of latencies) {
     const t0 = performance.now();
     const r = await translateOffsets({ flow, source: primary, target: dr, include: [new RegExp(`^${prefix}-`)], method: 'record-match' });
     const t1 = performance.now();
-    live.push(`after translate ${retained()}`);
+    live.push(`after translate ${retained()} (peak ${Math.round(peakHeap / 1048576)} MiB)`);
+    peakHeap = 0;
     const plan = r.partitions;
     if (plan.length !== groups * PARTITIONS || plan.some((p) => p.basis !== 'record-match' || p.problem))
       throw new Error(`${plan.length} rows, ${plan.filter((p) => p.basis !== 'record-match').length} not matched`);
+    // KF_BENCH_HEAP_PROFILE=<file>: V8's sampling heap profiler over the reset check, garbage included (where the peak
+    // heap comes from), written as a .heapprofile (Chrome DevTools format).
+    const profileFile = process.env.KF_BENCH_HEAP_PROFILE;
+    const inspector = profileFile ? new (await import('node:inspector/promises')).Session() : undefined;
+    if (inspector) {
+      inspector.connect();
+      await inspector.post('HeapProfiler.startSampling', {
+        samplingInterval: 64 * 1024,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      } as object);
+    }
     const input = resetConsumerGroups.input.parse({ plan });
     const checked = await resetConsumerGroups.check(ctx, input);
-    live.push(`after check ${retained()}`);
+    if (inspector && profileFile) {
+      const { profile } = (await inspector.post('HeapProfiler.stopSampling')) as { profile: unknown };
+      await writeFile(profileFile, JSON.stringify(profile));
+      inspector.disconnect();
+    }
+    live.push(`after check ${retained()} (peak ${Math.round(peakHeap / 1048576)} MiB)`);
+    peakHeap = 0;
     const failed = checked.gates?.filter((g) => !g.ok) ?? [];
     if (failed.length) throw new Error(`gates failed: ${JSON.stringify(failed)}`);
     await resetConsumerGroups.apply!(ctx, input, checked.plan);
@@ -141,7 +160,7 @@ for (const latency of latencies) {
     clearInterval(sampler);
     peak = Math.max(peak, process.memoryUsage().rss);
     console.error(
-      `${groups} groups at ${latency} ms: translate ${((t1 - t0) / 1000).toFixed(1)} s, reset ${((t2 - t1) / 1000).toFixed(1)} s; RSS ${Math.round(rssBefore / 1048576)} MiB before, peak ${Math.round(peak / 1048576)} MiB; peak JS heap used ${Math.round(peakHeap / 1048576)} MiB; live heap ${live.join(', ')}`,
+      `${groups} groups at ${latency} ms: translate ${((t1 - t0) / 1000).toFixed(1)} s, reset ${((t2 - t1) / 1000).toFixed(1)} s; RSS ${Math.round(rssBefore / 1048576)} MiB before, peak ${Math.round(peak / 1048576)} MiB; live heap ${live.join(', ')}, apply's peak heap ${Math.round(peakHeap / 1048576)} MiB`,
     );
 
     // Kafka's own tool, one JVM per group, on a sample: the same offsets from a CSV file.
