@@ -281,8 +281,9 @@ async function byCoordinator(cluster: KafkajsCluster, groupIds: string[]): Promi
       }
     }
     if (!found) throw lastError;
+    const byKey = new Map(found.map((f) => [f.key, f]));
     for (const id of ids) {
-      const c = found.find((f) => f.key === id);
+      const c = byKey.get(id);
       if (!c) throw new Error(`FindCoordinator did not answer for group "${id}"`);
       const notReady = COORDINATOR_RETRIABLE.get(c.errorCode);
       if (notReady) throw new CoordinatorNotReadyError(notReady, `FindCoordinator for group "${id}"`);
@@ -290,7 +291,8 @@ async function byCoordinator(cluster: KafkajsCluster, groupIds: string[]): Promi
         throw new Error(
           `FindCoordinator for group "${id}" answered error ${ERROR_NAMES[c.errorCode] ?? c.errorCode}${c.errorMessage ? ` (${c.errorMessage})` : ''}`,
         );
-      add(await brokerById(cluster, c.nodeId), id);
+      const known = by.get(c.nodeId)?.[0];
+      add(known ?? (await brokerById(cluster, c.nodeId)), id);
     }
   }
   return [...by.values()];
