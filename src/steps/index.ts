@@ -9,6 +9,9 @@ import { execStep, manualApproval, redirectStep } from './exec.js';
 import { freezeWrites } from './freeze-writes.js';
 import { resetConsumerGroups } from './reset-consumer-groups.js';
 import { startReplication } from './start-replication.js';
+import { checkIsr, checkReplicaPlacement, electPreferredLeaders, waitIsrComplete } from './stretch-isr.js';
+import { lowerMinIsr, restoreMinIsr } from './stretch-min-isr.js';
+import { checkQuorum, confirmSiteLoss } from './stretch-site.js';
 import { stopReplication } from './stop-replication.js';
 import { translateBack } from './translate-back.js';
 import { translateOffsetsStep } from './translate-offsets.js';
@@ -16,20 +19,31 @@ import { validateStep } from './validate.js';
 
 /** A registry with every built-in step kind. */
 export function builtinRegistry(): StepRegistry {
-  return new StepRegistry()
-    .register(confirmScope)
-    .register(checkTargetGroups)
-    .register(freezeWrites)
-    .register(checkReplicationLag)
-    .register(checkStreamsDrained)
-    .register(estimateDataLoss)
-    .register(stopReplication)
-    .register(startReplication)
-    .register(translateBack)
-    .register(translateOffsetsStep)
-    .register(resetConsumerGroups)
-    .register(redirectStep)
-    .register(validateStep)
-    .register(manualApproval)
-    .register(execStep);
+  return (
+    new StepRegistry()
+      .register(confirmScope)
+      .register(checkTargetGroups)
+      .register(freezeWrites)
+      .register(checkReplicationLag)
+      .register(checkStreamsDrained)
+      .register(estimateDataLoss)
+      .register(stopReplication)
+      .register(startReplication)
+      .register(translateBack)
+      .register(translateOffsetsStep)
+      .register(resetConsumerGroups)
+      .register(redirectStep)
+      .register(validateStep)
+      .register(manualApproval)
+      .register(execStep)
+      // Stretch clusters (docs/design/stretch-clusters.md).
+      .register(confirmSiteLoss)
+      .register(checkQuorum)
+      .register(checkIsr)
+      .register(checkReplicaPlacement)
+      .register(lowerMinIsr)
+      .register(restoreMinIsr)
+      .register(waitIsrComplete)
+      .register(electPreferredLeaders)
+  );
 }
