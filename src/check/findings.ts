@@ -30,7 +30,12 @@ export type FindingId =
   | 'streams-state-not-replicated'
   | 'target-min-insync-low'
   | 'identity-bidirectional'
-  | 'active-active-topic';
+  | 'active-active-topic'
+  // Stretch clusters (src/check/stretch-checks.ts).
+  | 'stretch-replicas-one-rack'
+  | 'stretch-min-isr-one-site'
+  | 'stretch-quorum-one-site'
+  | 'stretch-rack-missing';
 
 /** One finding: what, where, the evidence, and how to fix it. */
 export interface Finding {

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
-import { killSite, startSite, stretchPeakRss, stretchStatusOf, stretchUp, type StretchStatus } from '../rehearsal/sandbox/stretch.js';
+import { killSite, redirectClients, startSite, stretchPeakRss, stretchStatusOf, stretchUp, type StretchStatus } from '../rehearsal/sandbox/stretch.js';
 import { loadState } from '../rehearsal/sandbox/state.js';
 import { oneOf } from './parse.js';
 import { table } from './table.js';
@@ -30,7 +30,7 @@ export function printStretchStatus(s: StretchStatus, output: 'table' | 'json'): 
     ]);
   process.stdout.write(
     `Kafka ${s.kafkaVersion} stretch sandbox in ${s.stateDir} (quorum ${s.stretch.quorum}, voters ${s.voters.join(', ')}; RF ${s.replicationFactor}, min.insync.replicas ${s.minInsyncReplicas})\n` +
-      `${t.toString()}\nClusters file: ${s.clustersFile} (clusters stretch, stretch-a, stretch-b)\n` +
+      `${t.toString()}\nClusters file: ${s.clustersFile} (cluster stretch)\n` +
       `Steps' controllerSites input: ${s.controllerSites || '(none: every voter is also a broker)'}\n`,
   );
 }
@@ -98,6 +98,14 @@ export function registerStretchCommands(sandbox: Command, stateDirOption: readon
     .action(async (site: string, o) => {
       const done = await startSite(o.stateDir, site, say);
       say(done.length ? `Started ${done.join(', ')}` : `site ${site}: already running`);
+    });
+  sandbox
+    .command('redirect-site <site>')
+    .description("stretch sandbox: point the sandbox's clients at one site's brokers (a, b, a,b or all): writes client-bootstrap.json")
+    .option(...stateDirOption)
+    .action(async (site: string, o) => {
+      const list = await redirectClients(o.stateDir, site);
+      say(`Clients' bootstrap: ${list.join(',')}`);
     });
   sandbox
     .command('rss')

@@ -20,7 +20,12 @@ export const checkIsr = defineStep({
   kind: 'check-isr',
   description: 'stretch cluster: per topic, partitions under min ISR (writes blocked), offline, leaders by rack; expected vs observed',
   writes: false,
-  input: z.strictObject({ cluster, topics: topicsInput }),
+  input: z.strictObject({
+    cluster,
+    topics: topicsInput,
+    /** `report` (default): blocked partitions are reported, not a failure; `writable`: none may be under min ISR. */
+    require: z.enum(['report', 'writable']).default('report'),
+  }),
   async check(ctx, input) {
     const port = ctx.kafka(input.cluster ?? ctx.flow.source);
     const [brokers, { topics, minIsr }] = await Promise.all([port.describeBrokers(), readTopics(port, input.topics)]);
@@ -57,6 +62,14 @@ export const checkIsr = defineStep({
         remaining: { value: unsettled.length, unit: 'topics' },
       },
     ];
+    if (input.require === 'writable')
+      gates.push({
+        id: 'writable',
+        description: 'no partition is under its min.insync.replicas: acks=all writes are accepted',
+        observed: { blocked: Object.fromEntries(blocked.map((t) => [t.topic, t.underMinIsr])) },
+        expected: '0 partitions under min ISR',
+        ok: blocked.length === 0,
+      });
     return {
       gates,
       outputs: {
@@ -102,8 +115,8 @@ export const checkReplicaPlacement = defineStep({
   writes: false,
   input: z.strictObject({
     cluster,
-    /** Topics to judge; default every non-internal topic. */
-    topics: topicsInput.default('[^_].*'),
+    /** Topics to judge; default every topic but Kafka's internal ones and this tool's own (lease, audit anchor). */
+    topics: topicsInput.default('(?!__|kafka-failover-).*'),
     /** Also require every partition to be led by its preferred replica (leaders balanced by rack as placed). */
     preferredLeaders: z.boolean().default(false),
   }),

@@ -54,7 +54,7 @@ export const lowerMinIsr = defineStep<
     const names = topicList(input.topics);
     if (names.length === 0) {
       ctx.note('decision not taken: no topic named, min.insync.replicas unchanged (acks=all writes stay blocked where under min ISR)');
-      return { plan: [], outputs: { lowered: 0, restore: '' } };
+      return { plan: [], outputs: { lowered: 0, restore: '', loweredTopics: '' } };
     }
     const port = ctx.kafka(alias);
     const { topics, minIsr } = await readTopics(port, names.map(escapeRe).join('|'));
@@ -105,7 +105,7 @@ export const lowerMinIsr = defineStep<
       },
     ];
     const restore = plan.map((p) => `${p.topic}=${p.fromTopicLevel ? p.from : 'default'}`).join(',');
-    return { gates, plan, outputs: { lowered: plan.length, restore } };
+    return { gates, plan, outputs: { lowered: plan.length, restore, loweredTopics: plan.map((p) => escapeRe(p.topic)).join('|') } };
   },
   async apply(ctx, input, plan) {
     const alias = input.cluster ?? ctx.flow.source;

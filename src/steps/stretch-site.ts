@@ -21,8 +21,10 @@ export const confirmSiteLoss = defineStep({
   writes: false,
   input: z.strictObject({
     ...stretchInputs,
-    /** The site the operator believes lost (a rack); absent: whichever is. */
-    site: z.string().min(1).optional(),
+    /** The site the operator believes lost (a rack); empty: whichever is. */
+    site: z.string().default(''),
+    /** `site-lost` (site-loss runbook) or `all-up` (recovery: every broker of every site is back). */
+    expect: z.enum(['site-lost', 'all-up']).default('site-lost'),
     missAfterMs,
   }),
   async check(ctx, input) {
@@ -45,15 +47,23 @@ export const confirmSiteLoss = defineStep({
       { loss, controllersBySite, quorumState: quorum.state },
     );
     const gates: GateResult[] = [
-      {
-        id: 'site-lost',
-        description: input.site
-          ? `every broker of site ${input.site} is down and the other site serves`
-          : 'every broker of exactly one site is down and the other site serves',
-        observed: { verdict: loss.verdict, lostSite: loss.lostSite, sites: loss.sites },
-        expected: input.site ? `verdict site-lost, site ${input.site}` : 'verdict site-lost',
-        ok: loss.verdict === 'site-lost' && (input.site === undefined || loss.lostSite === input.site),
-      },
+      input.expect === 'all-up'
+        ? {
+            id: 'all-up',
+            description: 'every broker of every site answers and none is fenced, and the controller quorum is available',
+            observed: { verdict: loss.verdict, sites: loss.sites, quorumState: quorum.state },
+            expected: 'verdict all-up, quorum available',
+            ok: loss.verdict === 'all-up' && quorum.state === 'available',
+          }
+        : {
+            id: 'site-lost',
+            description: input.site
+              ? `every broker of site ${input.site} is down and the other site serves`
+              : 'every broker of exactly one site is down and the other site serves',
+            observed: { verdict: loss.verdict, lostSite: loss.lostSite, sites: loss.sites },
+            expected: input.site ? `verdict site-lost, site ${input.site}` : 'verdict site-lost',
+            ok: loss.verdict === 'site-lost' && (input.site === '' || loss.lostSite === input.site),
+          },
     ];
     return {
       gates,

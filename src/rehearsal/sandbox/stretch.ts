@@ -27,14 +27,16 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { InvalidInputError } from '../../errors.js';
-import { giveUp } from '../../util/wait.js';
+import { ANCHOR_TOPIC } from '../../engine/audit-anchor.js';
+import { LEASE_TOPIC } from '../../engine/lock.js';
+import { createKafkaPort } from '../../kafka/kafkajs-adapter.js';
+import { giveUp, waitFor } from '../../util/wait.js';
 import { brokerProperties, loggingConfig, renderProperties, type Properties } from './configs.js';
 import { resolveKafkaJars } from './jars.js';
 import { formatNodes, nodeDir, startNode } from './launch.js';
 import { requirePortsFree } from './ports.js';
 import { requireJava } from './prerequisites.js';
 import { isAlive, stopProcess } from './processes.js';
-import { waitForBrokers } from './readiness.js';
 import { newClusterId } from './sandbox.js';
 import { loadState, saveState, type SandboxState } from './state.js';
 import { defaultSandboxOptions, isBroker, isController, PRIMARY, type NodeSpec, type Topology } from './topology.js';
@@ -211,19 +213,16 @@ export function stretchStatusOf(state: SandboxState, startupMs?: number): Stretc
   };
 }
 
-/** The stretch sandbox's clusters file: cluster `stretch`, one per site (`stretch-a`, `stretch-b`) and a degenerate flow. */
+/** The stretch sandbox's clusters file: cluster `stretch` and a flow of kind `stretch` naming it as both ends. */
 export function stretchClustersDocument(state: SandboxState): Record<string, unknown> {
   const layout = layoutOf(state);
   const clusterId = state.clusterIds[PRIMARY];
   return {
     clusters: {
       [STRETCH]: { bootstrapServers: stretchBootstrap(layout), clusterId },
-      // The same cluster reached through one site's brokers only: where clients are redirected after a site loss.
-      [`${STRETCH}-a`]: { bootstrapServers: stretchBootstrap(layout, 'a'), clusterId },
-      [`${STRETCH}-b`]: { bootstrapServers: stretchBootstrap(layout, 'b'), clusterId },
     },
     // A stretch cluster has no MM2: runbooks name it as both ends of their flow (docs/design/stretch-clusters.md).
-    flows: [{ source: STRETCH, target: STRETCH }],
+    flows: [{ source: STRETCH, target: STRETCH, kind: 'stretch' }],
   };
 }
 
@@ -295,9 +294,35 @@ export async function stretchUp(input: StretchUpInput, progress: (line: string) 
   }
   await waitForStretch(state, layout);
   const startupMs = dead.length ? Date.now() - started : undefined;
+  await createToolTopics(layout);
   progress(`Stretch cluster ready: ${stretchBootstrap(layout).join(',')}${startupMs !== undefined ? ` (${startupMs} ms)` : ''}`);
   await writeFile(path.join(stateDir, 'clusters.yaml'), stringify(stretchClustersDocument(state)));
   return stretchStatusOf(state, startupMs);
+}
+
+/**
+ * The tool's own topics (run lease, audit anchor) must stay writable while a site is lost, or no runbook could start
+ * during one: created compacted with `min.insync.replicas` = the brokers of one site (docs/design/stretch-clusters.md).
+ */
+async function createToolTopics(layout: StretchLayout): Promise<void> {
+  const port = createKafkaPort(STRETCH, { bootstrapServers: stretchBootstrap(layout), clientId: 'kafka-failover-sandbox' });
+  try {
+    const perSite = stretchBootstrap(layout, 'a').length;
+    // A cluster that has just started may answer UNKNOWN_TOPIC_OR_PARTITION while the new topic's leaders settle.
+    await waitFor(
+      `the tool's topics ${LEASE_TOPIC} and ${ANCHOR_TOPIC} to exist with leaders`,
+      async () => {
+        const existing = await port.listTopics();
+        for (const topic of [LEASE_TOPIC, ANCHOR_TOPIC].filter((t) => !existing.includes(t)))
+          await port.createTopic(topic, 1, layout.replicationFactor, { 'cleanup.policy': 'compact', 'min.insync.replicas': String(perSite) });
+        const led = (await port.describeTopics([LEASE_TOPIC, ANCHOR_TOPIC])).filter((t) => t.partitions.every((p) => p.leader >= 0));
+        if (led.length < 2) throw new Error(`${led.length} of 2 have leaders`);
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+  } finally {
+    await port.close();
+  }
 }
 
 async function writeStretchConfigs(state: SandboxState, layout: StretchLayout): Promise<void> {
@@ -319,16 +344,32 @@ async function writeStretchConfigs(state: SandboxState, layout: StretchLayout): 
   }
 }
 
-/** Waits until every running broker of the layout answers describe-cluster (fails at once when a started node died). */
+/**
+ * Waits until every broker expected to run is registered, unfenced and answers this tool (DescribeCluster v2 plus a
+ * connection to each): a broker killed moments ago is still unfenced until its session times out, so a count of
+ * registered brokers alone would call a restarting site ready too early. Fails at once when a started node died.
+ */
 async function waitForStretch(state: SandboxState, layout: StretchLayout, sites?: StretchSite[]): Promise<void> {
   const live = layout.nodes.filter((n) => isAlive(state.processes[n.name]) || sites === undefined || sites.includes(n.site));
-  const expect = live.filter(isBroker).length;
-  const check = () => {
-    for (const n of live) {
-      if (!isAlive(state.processes[n.name])) throw giveUp(new Error(`${n.name} exited during start-up; see ${state.processes[n.name]?.logFile}`));
-    }
-  };
-  await waitForBrokers(stretchBootstrap(layout), expect, STRETCH, check, `See the logs under ${state.options.stateDir}/nodes/.`);
+  const expect = live.filter(isBroker).map((n) => n.nodeId);
+  const port = createKafkaPort(STRETCH, { bootstrapServers: stretchBootstrap(layout), clientId: 'kafka-failover-sandbox' });
+  try {
+    await waitFor(
+      `stretch brokers ${expect.join(', ')} to be registered, unfenced and reachable`,
+      async () => {
+        for (const n of live) {
+          if (!isAlive(state.processes[n.name])) throw giveUp(new Error(`${n.name} exited during start-up; see ${state.processes[n.name]?.logFile}`));
+        }
+        const brokers = await port.describeBrokers();
+        const ok = new Set(brokers.filter((b) => b.fenced === false && b.reachable === true).map((b) => b.nodeId));
+        const missing = expect.filter((id) => !ok.has(id));
+        if (missing.length) throw new Error(`broker(s) ${missing.join(', ')} not serving yet`);
+      },
+      { timeoutMs: 120_000, intervalMs: 500, hint: `See the logs under ${state.options.stateDir}/nodes/.` },
+    );
+  } finally {
+    await port.close();
+  }
 }
 
 async function requireStretch(stateDir: string): Promise<{ state: SandboxState; layout: StretchLayout }> {
@@ -399,4 +440,25 @@ export async function stretchPeakRss(stateDir: string): Promise<Record<string, n
 /** True when the folder holds a stretch sandbox. */
 export async function isStretchSandbox(stateDir: string): Promise<boolean> {
   return Boolean((await loadState(path.resolve(stateDir)))?.stretch);
+}
+
+/** Where {@link redirectClients} records the bootstrap list clients should use (the sandbox's stand-in for DNS). */
+export function clientBootstrapFile(stateDir: string): string {
+  return path.join(path.resolve(stateDir), 'client-bootstrap.json');
+}
+
+/**
+ * Redirects the sandbox's clients: records the brokers of `site` (`a`, `b`, or `all`) as the bootstrap list in
+ * {@link clientBootstrapFile}, which clients of the sandbox (tests, drills) watch — as real clients follow a DNS
+ * record or a config push.
+ * @returns the bootstrap list written.
+ */
+export async function redirectClients(stateDir: string, site: string): Promise<string[]> {
+  const { state, layout } = await requireStretch(stateDir);
+  const sites = site.split(',').filter(Boolean);
+  if (sites.length === 0 || sites.some((s) => s !== 'all' && s !== 'a' && s !== 'b'))
+    throw new InvalidInputError(`Cannot redirect clients to site "${site}".`, { hint: 'Name a site with brokers (a or b), a list (a,b), or all.' });
+  const bootstrap = sites.includes('all') ? stretchBootstrap(layout) : sites.flatMap((s) => stretchBootstrap(layout, s as StretchSite));
+  await writeFile(clientBootstrapFile(state.options.stateDir), `${JSON.stringify({ site, bootstrapServers: bootstrap, at: new Date().toISOString() })}\n`);
+  return bootstrap;
 }
