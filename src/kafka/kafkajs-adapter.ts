@@ -234,7 +234,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
         throw error;
       }
     },
-    ...stretchPortMethods(getCluster),
+    ...stretchPortMethods(getCluster, () => protocolCluster(kafka)),
     async close() {
       await Promise.allSettled([admin.close(), cluster.close(), producer.close()]);
     },

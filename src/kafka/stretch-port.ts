@@ -54,6 +54,8 @@ async function probe(c: KafkajsCluster, brokers: Omit<RackedBroker, 'reachable'>
 /** The four stretch methods of a port, given its lazily connected protocol cluster. */
 export function stretchPortMethods(
   getCluster: () => Promise<KafkajsCluster>,
+  /** A new, unconnected protocol cluster: DescribeQuorum gets connections of its own (see describeQuorum). */
+  freshCluster: () => KafkajsCluster,
 ): Pick<KafkaPort, 'describeBrokers' | 'describeQuorum' | 'electPreferredLeaders' | 'alterTopicConfigs'> {
   return {
     async describeBrokers() {
@@ -72,7 +74,9 @@ export function stretchPortMethods(
       }
     },
     async describeQuorum() {
-      const c = await getCluster();
+      // A connection of its own: a broker answers the requests of one connection in order, so a DescribeQuorum it
+      // cannot forward (no active controller) would hold every later request of the shared connection behind it.
+      const c = freshCluster();
       let r: Awaited<ReturnType<typeof decodeDescribeQuorum>>;
       try {
         r = await withTimeout(sendClusterRequest(c, 'DescribeQuorum', encodeDescribeQuorum, decodeDescribeQuorum), QUORUM_TIMEOUT_MS, 'DescribeQuorum');
@@ -80,6 +84,8 @@ export function stretchPortMethods(
         if (error instanceof QuorumUnavailableError || error instanceof ClusterApiUnavailableError) throw error;
         // The broker could not forward it (no active controller): kafkajs reports the broker's error or a timeout.
         throw new QuorumUnavailableError(`DescribeQuorum failed: ${error instanceof Error ? error.message : String(error)}`);
+      } finally {
+        void c.disconnect().catch(() => {});
       }
       const code = r.errorCode || r.partitionErrorCode;
       if (code !== 0 || r.leaderId < 0)

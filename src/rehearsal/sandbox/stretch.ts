@@ -30,6 +30,7 @@ import { InvalidInputError } from '../../errors.js';
 import { ANCHOR_TOPIC } from '../../engine/audit-anchor.js';
 import { LEASE_TOPIC } from '../../engine/lock.js';
 import { createKafkaPort } from '../../kafka/kafkajs-adapter.js';
+import { createKafka } from '../../kafka/kafkajs-client.js';
 import { giveUp, waitFor } from '../../util/wait.js';
 import { brokerProperties, loggingConfig, renderProperties, type Properties } from './configs.js';
 import { resolveKafkaJars } from './jars.js';
@@ -294,7 +295,7 @@ export async function stretchUp(input: StretchUpInput, progress: (line: string) 
   }
   await waitForStretch(state, layout);
   const startupMs = dead.length ? Date.now() - started : undefined;
-  await createToolTopics(layout);
+  await createToolTopics(layout, stretch.quorum);
   progress(`Stretch cluster ready: ${stretchBootstrap(layout).join(',')}${startupMs !== undefined ? ` (${startupMs} ms)` : ''}`);
   await writeFile(path.join(stateDir, 'clusters.yaml'), stringify(stretchClustersDocument(state)));
   return stretchStatusOf(state, startupMs);
@@ -302,26 +303,46 @@ export async function stretchUp(input: StretchUpInput, progress: (line: string) 
 
 /**
  * The tool's own topics (run lease, audit anchor) must stay writable while a site is lost, or no runbook could start
- * during one: created compacted with `min.insync.replicas` = the brokers of one site (docs/design/stretch-clusters.md).
+ * during one: created compacted with `min.insync.replicas` = the brokers of one site (docs/design/stretch-clusters.md),
+ * replicas alternating sites with site `b` first (its preferred leader): with a quorum that lost its majority no
+ * leader can move, so the drills (which lose site `a`) need the lease led from `b` to run at all.
  */
-async function createToolTopics(layout: StretchLayout): Promise<void> {
+async function createToolTopics(layout: StretchLayout, quorum: StretchQuorum): Promise<void> {
   const port = createKafkaPort(STRETCH, { bootstrapServers: stretchBootstrap(layout), clientId: 'kafka-failover-sandbox' });
+  const admin = createKafka({ bootstrapServers: stretchBootstrap(layout), clientId: 'kafka-failover-sandbox' }).admin();
+  const ids = (site: StretchSite) => layout.nodes.filter((n) => isBroker(n) && n.site === site).map((n) => n.nodeId);
+  const [a, b] = [ids('a'), ids('b')];
+  // With a quorum placed mostly in site a (the anti-pattern), losing a leaves no controller to shrink an ISR: a
+  // replica in a would hold every acks=all write forever, so there the tool's topics live in site b only.
+  const replicas = quorum === 'one-site' ? b : b.flatMap((x, i) => [x, ...(a[i] !== undefined ? [a[i]!] : [])]);
   try {
+    await admin.connect();
     const perSite = stretchBootstrap(layout, 'a').length;
     // A cluster that has just started may answer UNKNOWN_TOPIC_OR_PARTITION while the new topic's leaders settle.
     await waitFor(
       `the tool's topics ${LEASE_TOPIC} and ${ANCHOR_TOPIC} to exist with leaders`,
       async () => {
         const existing = await port.listTopics();
-        for (const topic of [LEASE_TOPIC, ANCHOR_TOPIC].filter((t) => !existing.includes(t)))
-          await port.createTopic(topic, 1, layout.replicationFactor, { 'cleanup.policy': 'compact', 'min.insync.replicas': String(perSite) });
+        const missing = [LEASE_TOPIC, ANCHOR_TOPIC].filter((t) => !existing.includes(t));
+        if (missing.length)
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({
+              topic,
+              replicaAssignment: [{ partition: 0, replicas }],
+              configEntries: [
+                { name: 'cleanup.policy', value: 'compact' },
+                { name: 'min.insync.replicas', value: String(Math.min(perSite, replicas.length)) },
+              ],
+            })),
+          });
         const led = (await port.describeTopics([LEASE_TOPIC, ANCHOR_TOPIC])).filter((t) => t.partitions.every((p) => p.leader >= 0));
         if (led.length < 2) throw new Error(`${led.length} of 2 have leaders`);
       },
       { timeoutMs: 60_000, intervalMs: 500 },
     );
   } finally {
-    await port.close();
+    await Promise.allSettled([port.close(), admin.disconnect()]);
   }
 }
 
