@@ -70,7 +70,8 @@ afterAll(async () => {
   await sandboxDown({ stateDir: STATE_DIR, wipe: true });
 });
 
-describe('stretch cluster (good layout)', () => {
+// One ordered story: check clean, the loss and recovery, then the planted anti-patterns (which would block the loss).
+describe('stretch cluster (good layout)', { shuffle: false }, () => {
   it('check reports no finding on the good layout (racks set, replicas across sites, min ISR needs both, quorum survives any one site)', async () => {
     const r = await runCli(['check', '--clusters', s.clustersFile, '--controller-sites', s.controllerSites, '--output', 'json']);
     expect(r.exitCode, r.stderr).toBe(0);
