@@ -31,7 +31,12 @@ export type FindingId =
   | 'target-min-insync-low'
   | 'identity-bidirectional'
   | 'identity-target-ahead'
-  | 'active-active-topic';
+  | 'active-active-topic'
+  // Stretch clusters (src/check/stretch-checks.ts).
+  | 'stretch-replicas-one-rack'
+  | 'stretch-min-isr-one-site'
+  | 'stretch-quorum-one-site'
+  | 'stretch-rack-missing';
 
 /** One finding: what, where, the evidence, and how to fix it. */
 export interface Finding {

@@ -8,6 +8,7 @@ import { remoteTopic, upstreamTopic } from '../mm2/naming.js';
 import { checkCluster, type ClusterThresholds } from './cluster-checks.js';
 import { CHECK_EXIT, sortFindings, worstSeverity, type Finding, type Severity } from './findings.js';
 import { checkFlow, checkFlowsStatic, type FlowThresholds } from './flow-checks.js';
+import { checkStretchCluster } from './stretch-checks.js';
 
 /** Options of {@link runCheck}; thresholds default to RF ≥ 3, min.insync.replicas ≥ 2, checkpoints ≤ 5 min old. */
 export interface CheckOptions extends Partial<ClusterThresholds>, Partial<Pick<FlowThresholds, 'maxCheckpointAgeMs'>> {
@@ -16,6 +17,8 @@ export interface CheckOptions extends Partial<ClusterThresholds>, Partial<Pick<F
   port(alias: string): KafkaPort;
   /** Topics to check (regex over topic names; default all). */
   topics?: RegExp;
+  /** Stretch clusters: controller-only voters and their sites, e.g. `5=c` (combined nodes take their broker rack). */
+  controllerSites?: string;
 }
 
 /** The check's result. */
@@ -49,7 +52,10 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     maxCheckpointAgeMs: o.maxCheckpointAgeMs ?? 300_000,
   };
   const topics = o.topics ?? /.*/;
-  const { clusters: aliases, flows } = { clusters: Object.keys(o.clusters.config.clusters), flows: o.clusters.config.flows };
+  const aliases = Object.keys(o.clusters.config.clusters);
+  // Stretch "flows" name one cluster over sites (no MM2): judged by the stretch checks, not the flow checks.
+  const flows = o.clusters.config.flows.filter((f) => f.kind !== 'stretch');
+  const stretch = [...new Set(o.clusters.config.flows.filter((f) => f.kind === 'stretch').map((f) => f.source))];
   const findings: Finding[] = [...checkFlowsStatic(flows)];
   const notes: string[] = [];
   const up = new Map<string, boolean>();
@@ -78,6 +84,13 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
       findings.push(...(await checkCluster(alias, o.port(alias), topics, t, isRemote)));
     } catch (e) {
       findings.push(incomplete(alias, 'topic checks', e));
+    }
+  }
+  for (const alias of stretch.filter((a) => up.get(a))) {
+    try {
+      findings.push(...(await checkStretchCluster(alias, o.port(alias), topics, o.controllerSites ?? '')));
+    } catch (e) {
+      findings.push(incomplete(alias, 'stretch checks (racks, min ISR per site, controller quorum)', e));
     }
   }
   for (const flow of flows) {

@@ -21,6 +21,7 @@ export function registerCheckCommands(program: Command, setExit: (code: number) 
     .option('--min-replication-factor <n>', 'smallest acceptable replication factor', intIn(1, 10), 3)
     .option('--min-insync-replicas <n>', 'smallest acceptable min.insync.replicas', intIn(1, 10), 2)
     .option('--max-checkpoint-age <duration>', 'a checkpoint older than this while its group moved is stale (e.g. 5m)', durationMs, 300_000)
+    .option('--controller-sites <list>', 'stretch clusters: controller-only voters and their sites, e.g. 5=c (combined nodes take their broker rack)')
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
       const clusters = await loadClustersFile(resolveClustersFile(o.clusters as string | undefined));
@@ -50,6 +51,7 @@ export function registerCheckCommands(program: Command, setExit: (code: number) 
           minReplicationFactor: o.minReplicationFactor,
           minInsyncReplicas: o.minInsyncReplicas,
           maxCheckpointAgeMs: o.maxCheckpointAge,
+          ...(o.controllerSites !== undefined ? { controllerSites: String(o.controllerSites) } : {}),
         });
         if (o.output === 'json') process.stdout.write(JSON.stringify(r) + '\n');
         else {

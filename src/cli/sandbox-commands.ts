@@ -14,6 +14,7 @@ import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents,
 import { defaultStateDir } from '../rehearsal/sandbox/topology.js';
 import { WAN_LIMITS } from '../rehearsal/sandbox/wan.js';
 import { intIn, oneOf } from './parse.js';
+import { addStretchUpOptions, printStretchStatus, registerStretchCommands, stretchStatusIfAny, stretchUpAction } from './stretch-commands.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -49,8 +50,7 @@ export function registerSandboxCommands(program: Command): void {
   const sandbox = program.command('sandbox').description('a real two-cluster Kafka + MirrorMaker 2 sandbox on this machine (JVM, no Docker)');
   const stateDirOption = ['--state-dir <dir>', 'sandbox state folder (env KAFKA_FAILOVER_SANDBOX_DIR)', defaultStateDir()] as const;
 
-  sandbox
-    .command('up')
+  addStretchUpOptions(sandbox.command('up'))
     .description('start (or recover) clusters primary and dr and MirrorMaker 2 primary → dr; waits until a probe record crosses')
     .option(
       '--kafka-version <version>',
@@ -86,6 +86,7 @@ export function registerSandboxCommands(program: Command): void {
     .option(...stateDirOption)
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
+      if (o.topology === 'stretch') return stretchUpAction(o);
       if (o.wan === false && (o.wanLatencyMs !== undefined || o.wanJitterMs !== undefined || o.wanBandwidthKbps !== undefined))
         throw new InvalidInputError('--no-wan cannot be combined with --wan-latency-ms, --wan-jitter-ms or --wan-bandwidth-kbps.', {
           hint: 'Give either --no-wan (remove the link) or the --wan-* options (add or change it).',
@@ -124,7 +125,12 @@ export function registerSandboxCommands(program: Command): void {
     .description('what runs, where, which versions')
     .option(...stateDirOption)
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
-    .action(async (o) => printStatus(await sandboxStatus(o.stateDir), o.output));
+    .action(async (o) => {
+      const stretch = await stretchStatusIfAny(o.stateDir);
+      if (stretch) printStretchStatus(stretch, o.output);
+      else printStatus(await sandboxStatus(o.stateDir), o.output);
+    });
+  registerStretchCommands(sandbox, stateDirOption);
 
   for (const [verb, mode, what] of [
     ['stop', 'graceful', 'stop (SIGTERM)'],

@@ -37,13 +37,13 @@ export async function loadClustersFile(file: string, env: NodeJS.ProcessEnv = pr
           });
         }
       }
-      if (f.source === f.target)
+      if (f.source === f.target && f.kind !== 'stretch')
         problems.push({
           file,
           ...located.locate(['flows', i, 'target']),
           field: `flows[${i}].target`,
           message: 'source and target are the same cluster',
-          hint: 'A flow replicates from one cluster to another.',
+          hint: 'A flow replicates from one cluster to another; for a stretch cluster (one cluster over sites) write kind: stretch.',
         });
     });
     for (const [alias, c] of Object.entries(cfg.clusters)) {

@@ -110,6 +110,11 @@ export const mm2ControlSchema = z.union([
 export const flowSchema = z.strictObject({
   source: z.string().min(1),
   target: z.string().min(1),
+  /**
+   * `mirror` (absent: the same): MM2 replicates source → target. `stretch`: one cluster over several sites, no MM2 —
+   * source and target name the same cluster, for the stretch runbooks (docs/design/stretch-clusters.md).
+   */
+  kind: z.enum(['mirror', 'stretch']).optional(),
   replicationPolicy: z.enum(['default', 'identity']).default('default'),
   separator: z.string().min(1).default('.'),
   offsetSyncsTopicLocation: z.enum(['source', 'target']).default('source'),

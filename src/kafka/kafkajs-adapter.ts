@@ -19,6 +19,7 @@ import {
 import { withCoordinatorRetry } from './coordinator-retry.js';
 import { type CommittedOffset, GroupNotEmptyError, groupIsCommittable, type GroupInfo, type KafkaPort, type OffsetToCommit } from './port.js';
 import { readPartition } from './read-partition.js';
+import { stretchPortMethods } from './stretch-port.js';
 
 // kafkajs is CommonJS: ConfigResourceTypes is not detected as a named export by Node's ESM loader.
 const { ConfigResourceTypes } = kafkajs;
@@ -101,7 +102,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       return {
         clusterId: m.clusterId ?? '',
         controllerId: m.controllerId ?? null,
-        brokers: m.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port })),
+        brokers: m.brokers.map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack ?? null })),
       };
     },
     async listTopics() {
@@ -266,6 +267,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
         throw error;
       }
     },
+    ...stretchPortMethods(getCluster, () => protocolCluster(kafka)),
     async close() {
       await Promise.allSettled([admin.close(), cluster.close(), producer.close()]);
     },

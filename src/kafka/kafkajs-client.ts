@@ -94,7 +94,7 @@ export function protocolCluster(kafka: Kafka): KafkajsCluster {
 export interface RawMetadata {
   clusterId?: string | null;
   controllerId?: number;
-  brokers: { nodeId: number; host: string; port: number }[];
+  brokers: { nodeId: number; host: string; port: number; rack?: string | null }[];
   topicMetadata: {
     topicErrorCode: number;
     topic: string;

@@ -9,6 +9,8 @@ export interface BrokerInfo {
   nodeId: number;
   host: string;
   port: number;
+  /** KafkaConfig `broker.rack` as Metadata (v1+) reports it; null when the broker has none. */
+  rack?: string | null;
 }
 
 /** describe-cluster. */
@@ -174,6 +176,55 @@ export interface GroupApiSupport {
   ConsumerGroupHeartbeat: number | null;
 }
 
+/**
+ * A broker as DescribeCluster reports it (docs/design/stretch-clusters.md): with its rack and, from Kafka 4.0
+ * (DescribeCluster v2, KIP-1073), the brokers the controller has fenced (registered but not heartbeating: down).
+ */
+export interface RackedBroker extends BrokerInfo {
+  rack: string | null;
+  /** True when fenced; null when the cluster cannot list fenced brokers (before Kafka 4.0: they are then absent). */
+  fenced: boolean | null;
+  /**
+   * Whether this tool could open a connection to the broker just now; null when not probed (a fenced broker is not
+   * in Metadata, so this tool has no address for it). Fenced = the cluster's view; reachable = this tool's view.
+   */
+  reachable: boolean | null;
+}
+
+/** One voter or observer of the KRaft metadata log (DescribeQuorumResponse ReplicaState). Times: epoch ms, −1 unknown. */
+export interface QuorumReplica {
+  nodeId: number;
+  /** Offset after the last metadata record this replica has; −1 when unknown. */
+  logEndOffset: number;
+  /** When it last fetched from the leader (−1 for the leader itself, or unknown). */
+  lastFetchTimestamp: number;
+  /** The leader's append time of the offset it last caught up to. */
+  lastCaughtUpTimestamp: number;
+}
+
+/** The KRaft controller quorum (DescribeQuorumResponse v1–v2, KIP-595 / KIP-853). */
+export interface QuorumDescription {
+  /** Active controller's node id. */
+  leaderId: number;
+  leaderEpoch: number;
+  /** High watermark of the metadata log (records). */
+  highWatermark: number;
+  voters: QuorumReplica[];
+  observers: QuorumReplica[];
+}
+
+/** The controller quorum could not be described: no active controller answered (quorum lost, or none elected yet). */
+export class QuorumUnavailableError extends Error {}
+
+/** One partition's preferred-leader election result (ElectLeadersResponse). */
+export interface ElectionResult {
+  topic: string;
+  partition: number;
+  /** `elected`; `not-needed` (the preferred replica leads already); `failed` (see `error`). */
+  outcome: 'elected' | 'not-needed' | 'failed';
+  error?: string;
+}
+
 /** What the tool asks of a Kafka cluster. Every method may throw on network or protocol errors. */
 export interface KafkaPort {
   /** The cluster's alias in the clusters file (used in messages). */
@@ -231,6 +282,21 @@ export interface KafkaPort {
    * UNKNOWN_MEMBER_ID, ClassicGroup/ConsumerGroup validateOffsetCommit).
    */
   commitOffsets(groupId: string, offsets: OffsetToCommit[], described?: GroupInfo): Promise<void>;
+  /** Every broker with its rack; fenced ones included where the cluster lists them (DescribeCluster v2). */
+  describeBrokers(): Promise<RackedBroker[]>;
+  /**
+   * The KRaft controller quorum (DescribeQuorum, forwarded by a broker to the active controller).
+   * @throws QuorumUnavailableError when no active controller answers (e.g. a quorum that lost its majority).
+   */
+  describeQuorum(): Promise<QuorumDescription>;
+  /** Elects the preferred replica (first of `replicas`) as leader of each partition (ElectLeaders type PREFERRED; never unclean). */
+  electPreferredLeaders(partitions: { topic: string; partition: number }[]): Promise<ElectionResult[]>;
+  /**
+   * Changes topic-level configs with IncrementalAlterConfigs: a value sets it, `null` deletes the topic-level value
+   * (the broker default applies again); other configs of the topic are left as they are.
+   * @throws Error naming the topic and Kafka's error (e.g. INVALID_CONFIG).
+   */
+  alterTopicConfigs(topic: string, configs: Record<string, string | null>): Promise<void>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -10,6 +10,9 @@ import { freezeWrites } from './freeze-writes.js';
 import { resetConsumerGroups } from './reset-consumer-groups.js';
 import { setReplicationStart } from './set-replication-start.js';
 import { startReplication } from './start-replication.js';
+import { checkIsr, checkReplicaPlacement, electPreferredLeaders, waitIsrComplete } from './stretch-isr.js';
+import { lowerMinIsr, restoreMinIsr } from './stretch-min-isr.js';
+import { checkQuorum, confirmSiteLoss } from './stretch-site.js';
 import { stopReplication } from './stop-replication.js';
 import { translateBack } from './translate-back.js';
 import { translateOffsetsStep } from './translate-offsets.js';
@@ -33,5 +36,13 @@ export function builtinRegistry(): StepRegistry {
     .register(redirectStep)
     .register(validateStep)
     .register(manualApproval)
-    .register(execStep);
+    .register(execStep)
+    .register(confirmSiteLoss)
+    .register(checkQuorum)
+    .register(checkIsr)
+    .register(checkReplicaPlacement)
+    .register(lowerMinIsr)
+    .register(restoreMinIsr)
+    .register(waitIsrComplete)
+    .register(electPreferredLeaders);
 }

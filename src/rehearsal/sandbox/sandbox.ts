@@ -144,6 +144,10 @@ function mergeOptions(prev: SandboxState | undefined, input: SandboxUpInput): Sa
 export async function sandboxUp(input: SandboxUpInput = {}, progress: ProgressSink = () => {}): Promise<SandboxStatus> {
   const stateDir = path.resolve(input.stateDir ?? defaultSandboxOptions().stateDir);
   const prev = await loadState(stateDir);
+  if (prev?.stretch)
+    throw new InvalidInputError(`The sandbox in ${stateDir} is a stretch cluster.`, {
+      hint: 'Use "sandbox up --topology stretch", or "sandbox down --wipe" first.',
+    });
   const o = mergeOptions(prev, { ...input, stateDir });
   const t = topology(o);
   const java = await requireJava();

@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProcessRecord } from './processes.js';
+import type { StretchOptions } from './stretch.js';
 import type { ClusterAlias, SandboxOptions } from './topology.js';
 
 /** Contents of `sandbox.json`. */
@@ -26,6 +27,8 @@ export interface SandboxState {
   clusterIds: Record<ClusterAlias, string>;
   /** Component name (`primary-1`, `dr-1`, `mm2`) → the process we started. */
   processes: Record<string, ProcessRecord>;
+  /** Set for a stretch sandbox (`sandbox up --topology stretch`, stretch.ts): one cluster over sites a, b (and c). */
+  stretch?: StretchOptions;
 }
 
 /** Path of the state file in a state folder. */

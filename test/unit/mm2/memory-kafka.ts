@@ -94,6 +94,10 @@ export class MemoryKafka {
       offsetsForTimestamp: missing('offsetsForTimestamp'),
       createTopic: missing('createTopic'),
       produce: missing('produce'),
+      describeBrokers: missing('describeBrokers'),
+      describeQuorum: missing('describeQuorum'),
+      electPreferredLeaders: missing('electPreferredLeaders'),
+      alterTopicConfigs: missing('alterTopicConfigs'),
       listTopics: async () => [...this.topics.keys()],
       // Classic consumer groups, as ListGroups v5 lists them.
       // As a Kafka 4.4 broker answers ApiVersions.

@@ -1,0 +1,226 @@
+/**
+ * Stretch cluster site loss and recovery on the good layout (racks a/b, 2 brokers each, RF 4, min.insync.replicas 3,
+ * voters 1@a, 3@b, 5@c): one stretch sandbox of its own (port base 40090, state folder under the test sandbox dir),
+ * shared by the tests of this file and torn down in afterAll. Live acks=all traffic with a consumer group runs
+ * through the loss; the oracle is independent of the tool: partition metadata and topic configs read with a separate
+ * kafkajs admin, and every acknowledged sequence read back from the log with a groupless reader.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka, protocolCluster } from '../../src/kafka/kafkajs-client.js';
+import { readPartition } from '../../src/kafka/read-partition.js';
+import { clientBootstrapFile, killSite, startSite, stretchUp, type StretchStatus } from '../../src/rehearsal/sandbox/stretch.js';
+import { sandboxDown } from '../../src/rehearsal/sandbox/sandbox.js';
+import { parseTrafficValue } from '../../src/rehearsal/traffic/ledger.js';
+import { startTraffic, type Traffic } from '../../src/rehearsal/traffic/generator.js';
+import { eventually, runCli } from './helpers.js';
+
+const STATE_DIR = path.join(path.resolve(process.env.KAFKA_FAILOVER_TEST_SANDBOX_DIR ?? '.kafka-failover/test-sandbox'), 'stretch-good');
+// Fixed for CI; KAFKA_FAILOVER_TEST_STRETCH_PORT_BASE moves it for a local run (40090+ lies in Linux's ephemeral range).
+const PORT_BASE = Number(process.env.KAFKA_FAILOVER_TEST_STRETCH_PORT_BASE ?? 40090);
+const TOPICS = [
+  { name: 'orders', partitions: 3 },
+  { name: 'payments', partitions: 2 },
+];
+const GROUP = 'billing';
+const LOWERED = 'orders,payments,__consumer_offsets';
+
+let s: StretchStatus;
+
+/** Records of an audit log (JSON lines). */
+async function audit(file: string): Promise<Record<string, unknown>[]> {
+  return (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+const auditFileOf = (out: string) => /audit log: (\S+audit\.jsonl)/.exec(out)?.[1] ?? '';
+const outputsOf = (records: Record<string, unknown>[], step: string) =>
+  records.find((r) => r.kind === 'step.succeeded' && r.step === step)?.outputs as Record<string, unknown> | undefined;
+
+/** Partition metadata and a topic config, read with a client of the test's own. */
+async function independentView(topics: string[]) {
+  const admin = createKafka({ bootstrapServers: s.siteBootstrap.b.concat(s.siteBootstrap.a), clientId: 'stretch-oracle' }).admin();
+  await admin.connect();
+  try {
+    const meta = await admin.fetchTopicMetadata({ topics });
+    const cfg = await admin.describeConfigs({ includeSynonyms: false, resources: topics.map((name) => ({ type: 2, name })) });
+    const minIsr = Object.fromEntries(
+      cfg.resources.map((r) => {
+        const e = r.configEntries.find((x) => x.configName === 'min.insync.replicas')!;
+        // ConfigSource 1 = DYNAMIC_TOPIC_CONFIG (a topic-level value); otherwise the broker's (static or default).
+        return [r.resourceName, { value: Number(e.configValue), topicLevel: e.configSource === 1 }];
+      }),
+    );
+    return { partitions: meta.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p }))), minIsr };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  await sandboxDown({ stateDir: STATE_DIR, wipe: true }); // whatever an earlier, crashed run left
+  const started = Date.now();
+  s = await stretchUp({ stateDir: STATE_DIR, portBase: PORT_BASE }, (l) => process.stderr.write(`[stretch] ${l}\n`));
+  process.stderr.write(`[stretch] good layout up in ${Date.now() - started} ms\n`);
+});
+
+afterAll(async () => {
+  await sandboxDown({ stateDir: STATE_DIR, wipe: true });
+});
+
+// One ordered story: check clean, the loss and recovery, then the planted anti-patterns (which would block the loss).
+describe('stretch cluster (good layout)', { shuffle: false }, () => {
+  it('check reports no finding on the good layout (racks set, replicas across sites, min ISR needs both, quorum survives any one site)', async () => {
+    const r = await runCli(['check', '--clusters', s.clustersFile, '--controller-sites', s.controllerSites, '--output', 'json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).findings).toEqual([]);
+  });
+
+  it('site a lost under acks=all traffic: the runbook reports the site, quorum and blocked partitions; after the gated min ISR decision and the redirect writes and reads go on; recovery restores settings, ISR and leaders; 0 acknowledged records lost', async () => {
+    const traffic: Traffic = await startTraffic({
+      bootstrapServers: s.bootstrapServers,
+      topics: TOPICS,
+      ratePerSecond: 40,
+      groups: [{ groupId: GROUP, topics: TOPICS.map((t) => t.name) }],
+    });
+    try {
+      await eventually('traffic to flow (100 acknowledged, 50 consumed)', async () =>
+        traffic.ledger.producedTotal() >= 100 && traffic.ledger.consumedTotal(GROUP) >= 50 ? true : undefined,
+      );
+
+      await killSite(STATE_DIR, 'a');
+      const failuresAtLoss = traffic.sendFailures;
+      // acks=all writes are refused once the ISR shrinks below min.insync.replicas 3 (2 replicas left in site b).
+      await eventually('acks=all writes to be refused', async () => (traffic.sendFailures > failuresAtLoss + 2 ? true : undefined));
+
+      const runsDir = path.join(STATE_DIR, 'runs');
+      const loss = await runCli([
+        'run',
+        'runbooks/stretch-site-loss.yaml',
+        '--clusters',
+        s.clustersFile,
+        '--runs-dir',
+        runsDir,
+        '--yes',
+        ...['stateDir', STATE_DIR, 'controllerSites', s.controllerSites, 'topics', 'orders|payments|__consumer_offsets', 'lowerTopics', LOWERED].flatMap(
+          (v, i, a) => (i % 2 === 0 ? ['--set', `${v}=${a[i + 1]}`] : []),
+        ),
+        '--set',
+        'reason=site a lost (drill): resume acks=all writes on site b with two copies',
+      ]);
+      expect(loss.exitCode, loss.stdout + loss.stderr).toBe(0);
+      const lossAudit = await audit(auditFileOf(loss.stdout + loss.stderr));
+      expect(outputsOf(lossAudit, 'confirm')).toMatchObject({ verdict: 'site-lost', lostSite: 'a', survivingSites: 'b', quorumState: 'available' });
+      expect(outputsOf(lossAudit, 'quorum')).toMatchObject({ quorumState: 'available', votersAnswering: 2, voters: 3 });
+      // Blocked partitions as the tool reported them = the partitions the cluster had under min ISR 3 (every one:
+      // RF 4 on 4 brokers leaves 2 in sync), counted here from TopicInfo the runbook wrote vs the topics' sizes.
+      const isr = outputsOf(lossAudit, 'isr')!;
+      expect(String(isr.blockedTopics).split(',').sort()).toEqual(['__consumer_offsets', 'orders', 'payments']);
+      const offsetsPartitions = (await independentView(['__consumer_offsets'])).partitions.length;
+      expect(isr.blockedPartitions).toBe(3 + 2 + offsetsPartitions);
+      expect(isr.offlinePartitions).toBe(0);
+      // The decision is audited with its reason and the value to restore.
+      type WriteDone = { kind: string; write: { action: string; details: { restore: string; reason: string } } };
+      const lowered = (lossAudit as unknown as WriteDone[]).filter((r) => r.kind === 'write.done' && r.write.action === 'lower min.insync.replicas');
+      expect(lowered).toHaveLength(3);
+      const view = await independentView(['orders', 'payments', '__consumer_offsets']);
+      for (const t of ['orders', 'payments', '__consumer_offsets']) expect(view.minIsr[t]).toEqual({ value: 2, topicLevel: true });
+
+      // Clients follow the redirect (the sandbox's stand-in for DNS): producer and group move to site b's brokers.
+      const redirected = JSON.parse(await readFile(clientBootstrapFile(STATE_DIR), 'utf8')) as { site: string; bootstrapServers: string[] };
+      expect(redirected).toMatchObject({ site: 'b', bootstrapServers: s.siteBootstrap.b });
+      const producedAtRedirect = traffic.ledger.producedTotal();
+      await traffic.moveProducer(redirected.bootstrapServers);
+      await traffic.stopGroup(GROUP);
+      await traffic.startGroup({ groupId: GROUP, topics: TOPICS.map((t) => t.name) }, redirected.bootstrapServers);
+      await eventually('production and consumption to continue on site b', async () =>
+        traffic.ledger.producedTotal() >= producedAtRedirect + 100 && traffic.ledger.consumedTotal(GROUP) >= producedAtRedirect + 50 ? true : undefined,
+      );
+
+      // Site a returns; the recovery runbook restores what the loss run's audit log recorded.
+      await startSite(STATE_DIR, 'a');
+      expect(lowered.every((r) => r.write.details.reason.startsWith('site a lost (drill)'))).toBe(true);
+      const restore = lowered.map((r) => r.write.details.restore).join(',');
+      expect(restore.split(',').sort()).toEqual(['__consumer_offsets=default', 'orders=default', 'payments=default']);
+      const recovery = await runCli([
+        'run',
+        'runbooks/stretch-site-recovery.yaml',
+        '--clusters',
+        s.clustersFile,
+        '--runs-dir',
+        runsDir,
+        '--yes',
+        '--set',
+        `stateDir=${STATE_DIR}`,
+        '--set',
+        `controllerSites=${s.controllerSites}`,
+        '--set',
+        'topics=orders|payments|__consumer_offsets',
+        '--set',
+        `restore=${restore}`,
+      ]);
+      expect(recovery.exitCode, recovery.stdout + recovery.stderr).toBe(0);
+      const after = await independentView(['orders', 'payments', '__consumer_offsets']);
+      for (const t of ['orders', 'payments', '__consumer_offsets']) expect(after.minIsr[t]).toEqual({ value: 3, topicLevel: false });
+      expect(after.partitions.filter((p) => p.isr.length !== 4)).toEqual([]);
+      const business = after.partitions.filter((p) => p.topic !== '__consumer_offsets');
+      expect(business.filter((p) => p.leader !== p.replicas[0])).toEqual([]);
+      const rackOf = (id: number) => (id <= 2 ? 'a' : 'b');
+      expect(new Set(business.map((p) => rackOf(p.leader)))).toEqual(new Set(['a', 'b']));
+    } finally {
+      await traffic.stop();
+    }
+
+    // Oracle: every acknowledged sequence is in the log, read back without a group by a client of the test's own.
+    const kafka = createKafka({ bootstrapServers: s.bootstrapServers, clientId: 'stretch-oracle' });
+    const cluster = protocolCluster(kafka);
+    const admin = kafka.admin();
+    await Promise.all([cluster.connect(), admin.connect()]);
+    try {
+      let lost = 0;
+      let acknowledged = 0;
+      for (const t of TOPICS) {
+        const ends = await admin.fetchTopicOffsets(t.name);
+        for (let p = 0; p < t.partitions; p++) {
+          const seen = new Set<number>();
+          await readPartition(cluster, t.name, p, { fromOffset: 0, toOffset: Number(ends.find((e) => e.partition === p)!.high) }, (r) => {
+            const v = parseTrafficValue(r.value);
+            if (v?.run === traffic.ledger.run) seen.add(v.seq);
+          });
+          const n = traffic.ledger.producedCounts().get(`${t.name}/${p}`) ?? 0;
+          acknowledged += n;
+          for (let seq = 0; seq < n; seq++) if (!seen.has(seq)) lost++;
+        }
+      }
+      expect(acknowledged).toBeGreaterThan(200);
+      expect(lost).toBe(0);
+    } finally {
+      await Promise.allSettled([cluster.disconnect(), admin.disconnect()]);
+    }
+  });
+
+  it('check finds each planted anti-pattern: replicas of a partition all in rack a, a min ISR one site satisfies alone', async () => {
+    const admin = createKafka({ bootstrapServers: s.bootstrapServers, clientId: 'stretch-plant' }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [
+          { topic: 'planted-one-rack', replicaAssignment: [{ partition: 0, replicas: [1, 2] }], configEntries: [{ name: 'min.insync.replicas', value: '2' }] },
+          { topic: 'planted-weak-min-isr', numPartitions: 1, replicationFactor: 4, configEntries: [{ name: 'min.insync.replicas', value: '2' }] },
+        ],
+      });
+    } finally {
+      await admin.disconnect();
+    }
+    const r = await runCli(['check', '--clusters', s.clustersFile, '--controller-sites', s.controllerSites, '--topics', 'planted-.*', '--output', 'json']);
+    const findings = (JSON.parse(r.stdout) as { findings: { id: string; subject: string }[] }).findings.filter((f) => f.id.startsWith('stretch-'));
+    expect(findings.map((f) => `${f.id} ${f.subject}`).sort()).toEqual([
+      'stretch-min-isr-one-site planted-weak-min-isr',
+      'stretch-replicas-one-rack planted-one-rack',
+    ]);
+    expect(r.exitCode).toBe(12); // critical: a site loss takes every copy of planted-one-rack
+  });
+});
