@@ -1,6 +1,6 @@
 /**
  * MirrorMaker 2's IdentityReplicationPolicy end to end, on a sandbox of its own (`replicationPolicy: identity`, port
- * base 38090, state folder under the test sandbox folder, wiped at start and brought down after): dr's copy of
+ * base 18090, state folder under the test sandbox folder, wiped at start and brought down after): dr's copy of
  * `orders` is named `orders`.
  * - `check` names the flow's policy and, once dr is written during the DR period, reports its topics as ahead of
  *   primary's (`identity-target-ahead`).
@@ -94,7 +94,7 @@ async function sequencesIn(bootstrap: string[], topic: string, partition: number
 
 beforeAll(async () => {
   await sandboxDown({ stateDir, wipe: true });
-  s = await sandboxUp({ stateDir, portBase: 38090, replicationPolicy: 'identity' }, (l) => process.stderr.write(`[identity sandbox] ${l}\n`));
+  s = await sandboxUp({ stateDir, portBase: 18090, replicationPolicy: 'identity' }, (l) => process.stderr.write(`[identity sandbox] ${l}\n`));
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-identity-'));
   primary = createKafkaPort('primary', { bootstrapServers: s.clusters.primary.bootstrapServers });
   dr = createKafkaPort('dr', { bootstrapServers: s.clusters.dr.bootstrapServers });

@@ -1,6 +1,6 @@
 /**
  * The stretch anti-pattern: a controller quorum living mostly in one site (voters 1@a, 2@a, 3@b; one broker per site,
- * RF 2, min.insync.replicas 2). A small stretch sandbox of its own (port base 41090, state folder under the test
+ * RF 2, min.insync.replicas 2). A small stretch sandbox of its own (port base 21090, state folder under the test
  * sandbox dir), torn down in afterAll. `check` names the quorum one site's loss breaks; losing that site, the
  * site-loss runbook reports "quorum lost" and blocks with the documented manual procedure (KIP-853) — it writes nothing.
  */
@@ -12,8 +12,8 @@ import { sandboxDown } from '../../src/rehearsal/sandbox/sandbox.js';
 import { runCli } from './helpers.js';
 
 const STATE_DIR = path.join(path.resolve(process.env.KAFKA_FAILOVER_TEST_SANDBOX_DIR ?? '.kafka-failover/test-sandbox'), 'stretch-one-site-quorum');
-// Fixed for CI; KAFKA_FAILOVER_TEST_STRETCH_ANTI_PORT_BASE moves it for a local run (41090+ lies in Linux's ephemeral range).
-const PORT_BASE = Number(process.env.KAFKA_FAILOVER_TEST_STRETCH_ANTI_PORT_BASE ?? 41090);
+// Fixed for CI; KAFKA_FAILOVER_TEST_STRETCH_ANTI_PORT_BASE moves it for a local run (the fixed base lies below Linux's ephemeral ports, 32768+).
+const PORT_BASE = Number(process.env.KAFKA_FAILOVER_TEST_STRETCH_ANTI_PORT_BASE ?? 21090);
 
 let s: StretchStatus;
 

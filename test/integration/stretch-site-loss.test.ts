@@ -1,6 +1,6 @@
 /**
  * Stretch cluster site loss and recovery on the good layout (racks a/b, 2 brokers each, RF 4, min.insync.replicas 3,
- * voters 1@a, 3@b, 5@c): one stretch sandbox of its own (port base 40090, state folder under the test sandbox dir),
+ * voters 1@a, 3@b, 5@c): one stretch sandbox of its own (port base 20090, state folder under the test sandbox dir),
  * shared by the tests of this file and torn down in afterAll. Live acks=all traffic with a consumer group runs
  * through the loss; the oracle is independent of the tool: partition metadata and topic configs read with a separate
  * kafkajs admin, and every acknowledged sequence read back from the log with a groupless reader.
@@ -17,8 +17,8 @@ import { startTraffic, type Traffic } from '../../src/rehearsal/traffic/generato
 import { eventually, runCli } from './helpers.js';
 
 const STATE_DIR = path.join(path.resolve(process.env.KAFKA_FAILOVER_TEST_SANDBOX_DIR ?? '.kafka-failover/test-sandbox'), 'stretch-good');
-// Fixed for CI; KAFKA_FAILOVER_TEST_STRETCH_PORT_BASE moves it for a local run (40090+ lies in Linux's ephemeral range).
-const PORT_BASE = Number(process.env.KAFKA_FAILOVER_TEST_STRETCH_PORT_BASE ?? 40090);
+// Fixed for CI; KAFKA_FAILOVER_TEST_STRETCH_PORT_BASE moves it for a local run (the fixed base lies below Linux's ephemeral ports, 32768+).
+const PORT_BASE = Number(process.env.KAFKA_FAILOVER_TEST_STRETCH_PORT_BASE ?? 20090);
 const TOPICS = [
   { name: 'orders', partitions: 3 },
   { name: 'payments', partitions: 2 },
