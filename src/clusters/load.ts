@@ -8,6 +8,7 @@ import { InvalidInputError, ValidationError, type ValidationProblem } from '../e
 import type { ClientSettings } from '../kafka/kafkajs-client.js';
 import { loadYamlFile } from '../util/yaml-load.js';
 import { ClientPropertiesError, envReferences, readClientProperties, type SecuritySettings } from './client-properties.js';
+import { oauthBearerProvider, resolveTokenSource } from './oauth-token.js';
 import { clustersFileSchema, type ClusterConfig, type ClustersFile, type ConnectAuth, type FlowConfig } from './schema.js';
 
 /** A loaded clusters file with the folder its relative paths are taken from. */
@@ -151,7 +152,9 @@ export function clientSettings(loaded: LoadedClusters, alias: string, env: NodeJ
       ...(c.tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
     };
   }
-  if (c.sasl) {
+  if (c.sasl?.mechanism === 'oauthbearer') {
+    security.sasl = { mechanism: 'oauthbearer', oauthBearerProvider: oauthBearerProvider(`clusters.${alias}.sasl`, resolveTokenSource(c.sasl, baseDir), env) };
+  } else if (c.sasl) {
     security.sasl = {
       mechanism: c.sasl.mechanism as 'plain',
       username: c.sasl.username,
@@ -171,7 +174,9 @@ export function secretValues(loaded: LoadedClusters, env: NodeJS.ProcessEnv = pr
   const baseDir = path.dirname(loaded.file);
   for (const [alias, c] of Object.entries(loaded.config.clusters)) {
     try {
-      if (c.sasl) out.push(secretFrom(`clusters.${alias}.sasl`, c.sasl.passwordEnv, c.sasl.passwordFile, baseDir, env));
+      if (c.sasl?.mechanism === 'oauthbearer') {
+        if (c.sasl.tokenEnv && env[c.sasl.tokenEnv]) out.push(env[c.sasl.tokenEnv]!.trim());
+      } else if (c.sasl) out.push(secretFrom(`clusters.${alias}.sasl`, c.sasl.passwordEnv, c.sasl.passwordFile, baseDir, env));
       if (c.tls && typeof c.tls === 'object' && c.tls.keyPasswordEnv && env[c.tls.keyPasswordEnv]) out.push(env[c.tls.keyPasswordEnv]!);
       if (c.clientProperties) {
         const props = readClientProperties(path.resolve(baseDir, c.clientProperties), env);
@@ -202,7 +207,8 @@ export function secretEnvNames(loaded: LoadedClusters): string[] {
   const out = new Set<string>();
   const baseDir = path.dirname(loaded.file);
   for (const c of Object.values(loaded.config.clusters)) {
-    if (c.sasl?.passwordEnv) out.add(c.sasl.passwordEnv);
+    if (c.sasl && 'passwordEnv' in c.sasl && c.sasl.passwordEnv) out.add(c.sasl.passwordEnv);
+    if (c.sasl && 'tokenEnv' in c.sasl && c.sasl.tokenEnv) out.add(c.sasl.tokenEnv);
     if (c.tls && typeof c.tls === 'object' && c.tls.keyPasswordEnv) out.add(c.tls.keyPasswordEnv);
     if (c.clientProperties) for (const n of envReferences(path.resolve(baseDir, c.clientProperties))) out.add(n);
   }

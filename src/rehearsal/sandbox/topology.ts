@@ -14,6 +14,7 @@
  * REPLICATION listener on portBase + 23 + 2(k-1) for traffic between dr's own brokers (defaults: 19111, 19112/19113).
  */
 import path from 'node:path';
+import type { SandboxSecurity } from './security.js';
 import { DEFAULT_KAFKA_VERSION } from './versions.js';
 
 /** Cluster aliases of the sandbox, as MirrorMaker 2 and the clusters file name them. */
@@ -57,6 +58,8 @@ export interface SandboxOptions {
   stateDir: string;
   /** A WAN link in front of dr (Toxiproxy); absent: every client reaches dr directly. */
   wan?: WanLink;
+  /** Security profile of the client listeners (security.ts); absent: `plaintext`. Not combinable with a WAN link. */
+  security?: SandboxSecurity;
 }
 
 /** Default state folder: `$KAFKA_FAILOVER_SANDBOX_DIR`, else `.kafka-failover/sandbox` under the working directory. */
