@@ -13,7 +13,7 @@ import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type Traf
 import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../rehearsal/sandbox/sandbox.js';
 import { defaultStateDir } from '../rehearsal/sandbox/topology.js';
 import { clientPropertiesPath, propertiesClustersFilePath } from '../rehearsal/sandbox/clusters-file.js';
-import { SANDBOX_SECURITY, TOOL_USER } from '../rehearsal/sandbox/security.js';
+import { SANDBOX_SECURITY, TOOL_USER, unsecuredToken } from '../rehearsal/sandbox/security.js';
 import { clientSettings, loadClustersFile } from '../clusters/load.js';
 import { WAN_LIMITS } from '../rehearsal/sandbox/wan.js';
 import { intIn, oneOf } from './parse.js';
@@ -273,6 +273,17 @@ export function registerSandboxCommands(program: Command): void {
       // Clients of a cluster that died (a killed primary) keep reconnecting in the background and would hold the
       // process open after its report: leave once the output is flushed.
       setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+    });
+
+  sandbox
+    .command('token')
+    .description(
+      "print an unsecured OAUTHBEARER test token (JWS alg none) that a secured sandbox's brokers accept: a tokenCommand for rehearsals (never for real clusters)",
+    )
+    .option('--subject <principal>', 'the token subject (sub): the principal it authenticates as', TOOL_USER)
+    .option('--lifetime-seconds <s>', 'validity from now in seconds; 0 prints an already expired token', intIn(0, 86_400), 3600)
+    .action((o) => {
+      process.stdout.write(`${unsecuredToken(o.subject, o.lifetimeSeconds * 1000)}\n`);
     });
 
   sandbox

@@ -8,6 +8,8 @@ import { InvalidInputError, ValidationError, type ValidationProblem } from '../e
 import type { ClientSettings } from '../kafka/kafkajs-client.js';
 import { loadYamlFile } from '../util/yaml-load.js';
 import { ClientPropertiesError, envReferences, readClientProperties, type SecuritySettings } from './client-properties.js';
+import type { SASLOptions } from 'kafkajs';
+import { oauthBearerSasl } from '../kafka/oauthbearer.js';
 import { oauthBearerProvider, resolveTokenSource } from './oauth-token.js';
 import { clustersFileSchema, type ClusterConfig, type ClustersFile, type ConnectAuth, type FlowConfig } from './schema.js';
 
@@ -153,7 +155,7 @@ export function clientSettings(loaded: LoadedClusters, alias: string, env: NodeJ
     };
   }
   if (c.sasl?.mechanism === 'oauthbearer') {
-    security.sasl = { mechanism: 'oauthbearer', oauthBearerProvider: oauthBearerProvider(`clusters.${alias}.sasl`, resolveTokenSource(c.sasl, baseDir), env) };
+    security.sasl = oauthBearerSasl(oauthBearerProvider(`clusters.${alias}.sasl`, resolveTokenSource(c.sasl, baseDir), env)) as unknown as SASLOptions;
   } else if (c.sasl) {
     security.sasl = {
       mechanism: c.sasl.mechanism as 'plain',

@@ -58,13 +58,15 @@ export function classifyAccessError(alias: string, error: unknown, sasl: SaslIde
   const text = links.map((l) => `${l.name ?? ''} ${l.code ?? ''} ${l.message ?? ''}`).join(' | ');
   const mech = (sasl.mechanism ?? '').toUpperCase();
   if (links.some((l) => l.name === 'KafkaJSSASLAuthenticationError') || /SASL_AUTHENTICATION_FAILED|authentication failed/i.test(text)) {
-    if (mech === 'OAUTHBEARER')
+    if (mech === 'OAUTHBEARER') {
+      const status = /status "([\w.-]+)"/.exec(text)?.[1];
       return new ClusterAccessError(
         alias,
         'token',
-        `Cluster ${alias}: the broker refused the OAUTHBEARER token (invalid, expired, or not for this cluster).`,
+        `Cluster ${alias}: the broker refused the OAUTHBEARER token (invalid, expired, or not for this cluster)${status ? `: status "${status}"` : ''}.`,
         'Check the token source (tokenCommand / tokenFile / tokenEnv): the token must be current (exp), for this audience, and its subject must be a principal the cluster knows.',
       );
+    }
     return new ClusterAccessError(
       alias,
       'authentication',

@@ -230,3 +230,16 @@ export async function kafkajsSecurity(
   if (usesSasl(s)) out.sasl = { mechanism: 'scram-sha-512', username: user, password: (await readPasswords(stateDir))[user] };
   return out;
 }
+
+/**
+ * An unsecured JWS (RFC 7515 with `alg: none`, no signature) that a secured sandbox's brokers accept for
+ * SASL/OAUTHBEARER (OAuthBearerUnsecuredValidatorCallbackHandler checks `sub` and `exp` only). For tests and
+ * rehearsals of a token command; a real cluster validates signed tokens.
+ * @param lifetimeMs validity from now in ms; ≤ 0 makes an already expired token.
+ */
+export function unsecuredToken(subject: string = TOOL_USER, lifetimeMs = 3_600_000, nowMs = Date.now()): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const iat = Math.floor(nowMs / 1000) - (lifetimeMs <= 0 ? 7200 : 0);
+  const exp = Math.floor((nowMs + lifetimeMs) / 1000) - (lifetimeMs <= 0 ? 3600 : 0);
+  return `${b64({ alg: 'none' })}.${b64({ sub: subject, iat, exp })}.`;
+}
