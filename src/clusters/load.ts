@@ -145,11 +145,20 @@ export function clientSettings(loaded: LoadedClusters, alias: string, env: NodeJ
   }
   if (c.tls === true) security.ssl = true;
   else if (c.tls && typeof c.tls === 'object') {
-    const read = (f: string | undefined) => (f ? readFileSync(path.resolve(baseDir, f), 'utf8') : undefined);
+    const read = (field: string, f: string | undefined) => {
+      if (!f) return undefined;
+      try {
+        return readFileSync(path.resolve(baseDir, f), 'utf8');
+      } catch {
+        throw new InvalidInputError(`clusters.${alias}.tls.${field}: cannot read ${f} (in ${loaded.file}).`, {
+          hint: `Give a readable PEM file; a relative path is taken from the clusters file's folder (${baseDir}).`,
+        });
+      }
+    };
     security.ssl = {
-      ...(c.tls.caFile ? { ca: read(c.tls.caFile) } : {}),
-      ...(c.tls.certFile ? { cert: read(c.tls.certFile) } : {}),
-      ...(c.tls.keyFile ? { key: read(c.tls.keyFile) } : {}),
+      ...(c.tls.caFile ? { ca: read('caFile', c.tls.caFile) } : {}),
+      ...(c.tls.certFile ? { cert: read('certFile', c.tls.certFile) } : {}),
+      ...(c.tls.keyFile ? { key: read('keyFile', c.tls.keyFile) } : {}),
       ...(c.tls.keyPasswordEnv ? { passphrase: secretFrom(`clusters.${alias}.tls.key`, c.tls.keyPasswordEnv, undefined, baseDir, env) } : {}),
       ...(c.tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
     };

@@ -66,3 +66,20 @@ describe('OAUTHBEARER token sources', () => {
     expect(challengeStatus(Buffer.from('{"status":"<script>"}'))).toBe('unknown');
   });
 });
+
+describe('TLS files', () => {
+  it('an unreadable caFile is bad input (exit 2) naming the cluster, the field and the path', async () => {
+    const d = await dir();
+    const f = path.join(d, 'clusters.yaml');
+    await writeFile(f, 'clusters:\n  primary:\n    bootstrapServers: ["h:9093"]\n    tls: { caFile: missing-ca.pem }\n');
+    const loaded = await loadClustersFile(f);
+    let err: unknown;
+    try {
+      clientSettings(loaded, 'primary');
+    } catch (e) {
+      err = e;
+    }
+    expect((err as { exitCode: number }).exitCode).toBe(2);
+    expect((err as Error).message).toMatch(/^clusters\.primary\.tls\.caFile: cannot read missing-ca\.pem/);
+  });
+});
