@@ -24,6 +24,7 @@ export type FindingId =
   | 'under-replicated-partitions'
   | 'offline-partitions'
   | 'checkpoints-missing'
+  | 'mm2-not-visible'
   | 'checkpoints-stale'
   | 'group-not-checkpointed'
   | 'group-type-not-checkpointed'

@@ -171,6 +171,18 @@ export async function checkFlow(
         evidence: { checkpointsTopic: null, groupsWithCommitsOnSource: withCommits.length, groups: withCommits.slice(0, 20) },
         fix: `No MM2 checkpoints on ${flow.target}: groups would restart at earliest or latest after a failover. Run the MirrorCheckpointConnector for ${where} (emit.checkpoints.enabled=true) and check its groups filter.`,
       });
+    } else {
+      // Nothing of the flow is visible: MM2 never ran — or this tool's principal may not see topics and groups. On a
+      // cluster with an authorizer, Metadata and ListGroups leave out what the principal may not Describe, so a
+      // principal without ACLs sees an empty cluster; that must not pass as "no findings" (fail closed).
+      findings.push({
+        id: 'mm2-not-visible',
+        severity: 'high',
+        where,
+        subject: checkpointsTopicCandidates(flow)[0]!,
+        evidence: { checkpointsTopic: null, targetTopicsVisible: targetTopics.length, groupsWithCommitsOnSource: 0 },
+        fix: `Neither MM2 checkpoints on ${flow.target} nor groups with commits on ${flow.source} are visible: start MM2 for ${where}, or — on a cluster with an authorizer — grant this tool's principal Describe on the topics and groups (and Describe on the cluster to list groups); a principal without ACLs sees an empty cluster.`,
+      });
     }
     return { findings, notes };
   }

@@ -2,6 +2,7 @@
  * `kafka-failover check`: DR readiness of every cluster and flow in a clusters file. Read-only — it never writes
  * to a cluster.
  */
+import { ClusterAccessError } from '../kafka/access-errors.js';
 import type { LoadedClusters } from '../clusters/load.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { remoteTopic, upstreamTopic } from '../mm2/naming.js';
@@ -64,6 +65,8 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
       await o.port(alias).describeCluster();
       up.set(alias, true);
     } catch (e) {
+      // Refused credentials or certificates are this tool's configuration, not a finding about the cluster.
+      if (e instanceof ClusterAccessError) throw e;
       up.set(alias, false);
       // Fail closed: what cannot be checked is not reported as fine.
       findings.push({

@@ -2,6 +2,7 @@
  * Options shared by commands that talk to clusters: `--clusters <file>` (default: `$KAFKA_FAILOVER_CLUSTERS`, else
  * `./clusters.yaml`) and `--flow <source>-><target>`; opening ports, and finding out whether the source answers.
  */
+import { ClusterAccessError } from '../kafka/access-errors.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -91,6 +92,7 @@ export async function openFlow(o: { clusters?: string; flow?: string; sourceUnre
   const flow = findFlow(loaded, parseFlowOption(o.flow));
   const target = createKafkaPort(flow.target, clientSettings(loaded, flow.target));
   await target.describeCluster().catch((e: Error) => {
+    if (e instanceof ClusterAccessError) throw e;
     throw new InvalidInputError(`The target cluster ${flow.target} does not answer: ${e.message}`, {
       hint: `Check clusters.${flow.target}.bootstrapServers in ${clustersFile}.`,
     });
@@ -108,6 +110,7 @@ export async function openFlow(o: { clusters?: string; flow?: string; sourceUnre
       source = port;
     } catch (e) {
       await port.close();
+      if (e instanceof ClusterAccessError) throw e; // refused, not down: never fall back to target-side signals
       sourceNote = `source ${flow.source} does not answer (${(e as Error).message}): using target-side signals only`;
     }
   }

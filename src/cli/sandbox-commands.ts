@@ -12,6 +12,9 @@ import { TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../reh
 import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../rehearsal/traffic/generator.js';
 import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../rehearsal/sandbox/sandbox.js';
 import { defaultStateDir } from '../rehearsal/sandbox/topology.js';
+import { clientPropertiesPath, propertiesClustersFilePath } from '../rehearsal/sandbox/clusters-file.js';
+import { SANDBOX_SECURITY, TOOL_USER, unsecuredToken } from '../rehearsal/sandbox/security.js';
+import { clientSettings, loadClustersFile } from '../clusters/load.js';
 import { WAN_LIMITS } from '../rehearsal/sandbox/wan.js';
 import { intIn, oneOf } from './parse.js';
 import { addStretchUpOptions, printStretchStatus, registerStretchCommands, stretchStatusIfAny, stretchUpAction } from './stretch-commands.js';
@@ -33,12 +36,16 @@ function printStatus(s: SandboxStatus, output: 'table' | 'json'): void {
   }
   t.push([`mm2 ${s.mm2.version}`, `primary → dr (${s.mm2.mode})`, s.mm2.restUrl ?? '', s.mm2.running ? 'yes' : 'no', s.mm2.pid ?? '']);
   if (s.wan) t.push([`toxiproxy ${s.wan.version}`, 'dr (WAN link)', s.wan.apiUrl, s.wan.running ? 'yes' : 'no', s.wan.pid ?? '']);
+  const secured = s.options.security && s.options.security !== 'plaintext';
   const rel = path.relative(process.cwd(), s.clustersFile) || s.clustersFile;
   const relBack = path.relative(process.cwd(), failbackClustersFilePath(s.stateDir));
   process.stdout.write(
     `Kafka ${s.kafkaVersion} sandbox in ${s.stateDir}\n${t.toString()}\n` +
       (s.wan ? `wan: ${s.wan.summary}${s.wan.running ? '' : ' (toxiproxy is not running: dr is unreachable; run "sandbox up")'}\n` : '') +
       `Clusters file: ${s.clustersFile}\n` +
+      (secured
+        ? `security: ${s.options.security} (the tool's principal User:${TOOL_USER}); the same as a client properties file: ${propertiesClustersFilePath(s.stateDir)} (${clientPropertiesPath(s.stateDir)})\n`
+        : '') +
       `Use it: --clusters ${rel} (or export ${CLUSTERS_ENV}=${rel}); a failback: --clusters ${relBack}\n`,
   );
 }
@@ -83,6 +90,11 @@ export function registerSandboxCommands(program: Command): void {
       intIn(8, WAN_LIMITS.bandwidthKbps),
     )
     .option('--no-wan', 'remove the WAN link (restarts dr and MirrorMaker 2 once)')
+    .option(
+      '--security <profile>',
+      'client listeners: plaintext (default), sasl-ssl (SCRAM/PLAIN/OAUTHBEARER over TLS), mtls (TLS client certificates) or sasl-plaintext; a CA, certificates and users are made under <state-dir>/security, the authorizer is on (super users: brokers and MM2); not with a WAN link',
+      oneOf(...SANDBOX_SECURITY),
+    )
     .option(...stateDirOption)
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
@@ -102,6 +114,7 @@ export function registerSandboxCommands(program: Command): void {
           replicationPolicy: o.replicationPolicy,
           portBase: o.portBase,
           stateDir: o.stateDir,
+          security: o.security,
           wan: o.wan === false ? false : { latencyMs: o.wanLatencyMs, jitterMs: o.wanJitterMs, bandwidthKbps: o.wanBandwidthKbps },
         },
         say,
@@ -186,7 +199,18 @@ export function registerSandboxCommands(program: Command): void {
         };
       });
       const names = groups.map((g) => g.groupId);
-      const traffic = await startTraffic({ bootstrapServers: status.clusters.primary.bootstrapServers, topics, ratePerSecond: o.rate, groups });
+      // A secured sandbox: the tool's principal, as its clusters file gives it (both clusters share CA and users).
+      const clientExtra =
+        status.options.security && status.options.security !== 'plaintext'
+          ? clientSettings(await loadClustersFile(status.clustersFile), 'primary').extra
+          : undefined;
+      const traffic = await startTraffic({
+        bootstrapServers: status.clusters.primary.bootstrapServers,
+        topics,
+        ratePerSecond: o.rate,
+        groups,
+        ...(clientExtra ? { clientExtra } : {}),
+      });
       say(
         `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on primary; groups ${names.join(', ') || 'none'}`,
       );
@@ -261,6 +285,17 @@ export function registerSandboxCommands(program: Command): void {
       // Clients of a cluster that died (a killed primary) keep reconnecting in the background and would hold the
       // process open after its report: leave once the output is flushed.
       setTimeout(() => process.exit(process.exitCode ?? 0), 2000).unref();
+    });
+
+  sandbox
+    .command('token')
+    .description(
+      "print an unsecured OAUTHBEARER test token (JWS alg none) that a secured sandbox's brokers accept: a tokenCommand for rehearsals (never for real clusters)",
+    )
+    .option('--subject <principal>', 'the token subject (sub): the principal it authenticates as', TOOL_USER)
+    .option('--lifetime-seconds <s>', 'validity from now in seconds; 0 prints an already expired token', intIn(0, 86_400), 3600)
+    .action((o) => {
+      process.stdout.write(`${unsecuredToken(o.subject, o.lifetimeSeconds * 1000)}\n`);
     });
 
   sandbox

@@ -8,6 +8,9 @@ import { InvalidInputError, ValidationError, type ValidationProblem } from '../e
 import type { ClientSettings } from '../kafka/kafkajs-client.js';
 import { loadYamlFile } from '../util/yaml-load.js';
 import { ClientPropertiesError, envReferences, readClientProperties, type SecuritySettings } from './client-properties.js';
+import type { SASLOptions } from 'kafkajs';
+import { oauthBearerSasl } from '../kafka/oauthbearer.js';
+import { oauthBearerProvider, resolveTokenSource } from './oauth-token.js';
 import { clustersFileSchema, type ClusterConfig, type ClustersFile, type ConnectAuth, type FlowConfig } from './schema.js';
 
 /** A loaded clusters file with the folder its relative paths are taken from. */
@@ -142,16 +145,27 @@ export function clientSettings(loaded: LoadedClusters, alias: string, env: NodeJ
   }
   if (c.tls === true) security.ssl = true;
   else if (c.tls && typeof c.tls === 'object') {
-    const read = (f: string | undefined) => (f ? readFileSync(path.resolve(baseDir, f), 'utf8') : undefined);
+    const read = (field: string, f: string | undefined) => {
+      if (!f) return undefined;
+      try {
+        return readFileSync(path.resolve(baseDir, f), 'utf8');
+      } catch {
+        throw new InvalidInputError(`clusters.${alias}.tls.${field}: cannot read ${f} (in ${loaded.file}).`, {
+          hint: `Give a readable PEM file; a relative path is taken from the clusters file's folder (${baseDir}).`,
+        });
+      }
+    };
     security.ssl = {
-      ...(c.tls.caFile ? { ca: read(c.tls.caFile) } : {}),
-      ...(c.tls.certFile ? { cert: read(c.tls.certFile) } : {}),
-      ...(c.tls.keyFile ? { key: read(c.tls.keyFile) } : {}),
+      ...(c.tls.caFile ? { ca: read('caFile', c.tls.caFile) } : {}),
+      ...(c.tls.certFile ? { cert: read('certFile', c.tls.certFile) } : {}),
+      ...(c.tls.keyFile ? { key: read('keyFile', c.tls.keyFile) } : {}),
       ...(c.tls.keyPasswordEnv ? { passphrase: secretFrom(`clusters.${alias}.tls.key`, c.tls.keyPasswordEnv, undefined, baseDir, env) } : {}),
       ...(c.tls.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
     };
   }
-  if (c.sasl) {
+  if (c.sasl?.mechanism === 'oauthbearer') {
+    security.sasl = oauthBearerSasl(oauthBearerProvider(`clusters.${alias}.sasl`, resolveTokenSource(c.sasl, baseDir), env)) as unknown as SASLOptions;
+  } else if (c.sasl) {
     security.sasl = {
       mechanism: c.sasl.mechanism as 'plain',
       username: c.sasl.username,
@@ -171,7 +185,9 @@ export function secretValues(loaded: LoadedClusters, env: NodeJS.ProcessEnv = pr
   const baseDir = path.dirname(loaded.file);
   for (const [alias, c] of Object.entries(loaded.config.clusters)) {
     try {
-      if (c.sasl) out.push(secretFrom(`clusters.${alias}.sasl`, c.sasl.passwordEnv, c.sasl.passwordFile, baseDir, env));
+      if (c.sasl?.mechanism === 'oauthbearer') {
+        if (c.sasl.tokenEnv && env[c.sasl.tokenEnv]) out.push(env[c.sasl.tokenEnv]!.trim());
+      } else if (c.sasl) out.push(secretFrom(`clusters.${alias}.sasl`, c.sasl.passwordEnv, c.sasl.passwordFile, baseDir, env));
       if (c.tls && typeof c.tls === 'object' && c.tls.keyPasswordEnv && env[c.tls.keyPasswordEnv]) out.push(env[c.tls.keyPasswordEnv]!);
       if (c.clientProperties) {
         const props = readClientProperties(path.resolve(baseDir, c.clientProperties), env);
@@ -202,7 +218,8 @@ export function secretEnvNames(loaded: LoadedClusters): string[] {
   const out = new Set<string>();
   const baseDir = path.dirname(loaded.file);
   for (const c of Object.values(loaded.config.clusters)) {
-    if (c.sasl?.passwordEnv) out.add(c.sasl.passwordEnv);
+    if (c.sasl && 'passwordEnv' in c.sasl && c.sasl.passwordEnv) out.add(c.sasl.passwordEnv);
+    if (c.sasl && 'tokenEnv' in c.sasl && c.sasl.tokenEnv) out.add(c.sasl.tokenEnv);
     if (c.tls && typeof c.tls === 'object' && c.tls.keyPasswordEnv) out.add(c.tls.keyPasswordEnv);
     if (c.clientProperties) for (const n of envReferences(path.resolve(baseDir, c.clientProperties))) out.add(n);
   }

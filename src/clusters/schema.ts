@@ -8,6 +8,7 @@
  *     clusterId: AYM9rx9GRiHp9ZfP9h368g          # optional pin: every write checks it first
  *     clientProperties: ./primary-client.properties  # optional: TLS/SASL from a standard Kafka client file
  *     sasl: { mechanism: scram-sha-512, username: failover, passwordEnv: PRIMARY_KAFKA_PASSWORD }  # or this
+ *     # or sasl: { mechanism: oauthbearer, tokenCommand: [get-token, --audience, kafka] }  (or tokenFile / tokenEnv)
  *   dr: { bootstrapServers: ["kafka-b-1:9092"] }
  * flows:
  *   - source: primary
@@ -63,7 +64,7 @@ const connectUrl = z.url().refine(
   },
 );
 
-const sasl = z
+const saslPassword = z
   .strictObject({
     mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
     username: z.string().min(1),
@@ -73,6 +74,24 @@ const sasl = z
   .refine((s) => (s.passwordEnv === undefined) !== (s.passwordFile === undefined), {
     message: 'give exactly one of passwordEnv and passwordFile',
   });
+
+/**
+ * SASL/OAUTHBEARER (KIP-255): the bearer token comes from a command (argument array, no shell; its standard output,
+ * trimmed, is the token — an OIDC client-credentials helper, a cloud IAM signer such as MSK's), a file (re-read at
+ * every authentication: a sidecar may rotate it) or an environment variable. Never a literal.
+ */
+const saslOauth = z
+  .strictObject({
+    mechanism: z.literal('oauthbearer'),
+    tokenCommand: z.array(z.string().min(1)).min(1).optional(),
+    tokenFile: z.string().min(1).optional(),
+    tokenEnv: envName.optional(),
+  })
+  .refine((s) => [s.tokenCommand, s.tokenFile, s.tokenEnv].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of tokenCommand, tokenFile and tokenEnv',
+  });
+
+const sasl = z.union([saslPassword, saslOauth]);
 
 const tls = z.strictObject({
   caFile: z.string().min(1).optional(),
@@ -134,4 +153,5 @@ export const clustersFileSchema = z.strictObject({
 export type ClusterConfig = z.infer<typeof clusterSchema>;
 export type FlowConfig = z.infer<typeof flowSchema>;
 export type ConnectAuth = z.infer<typeof connectAuth>;
+export type SaslConfig = z.infer<typeof sasl>;
 export type ClustersFile = z.infer<typeof clustersFileSchema>;

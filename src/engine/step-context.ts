@@ -4,6 +4,7 @@
  * resume's done-writes, the run-directory health and the lease (fencing), then `write.intent` on disk before the
  * write and `write.done` after it.
  */
+import { ClusterAccessError } from '../kafka/access-errors.js';
 import { createConnectPort, type ConnectPort, type ConnectTarget } from '../adapters/connect.js';
 import { createExecPort, type ExecPort, type HookEnvSpec } from '../adapters/exec.js';
 import { clientSettings, secretEnvNames, secretValues, type LoadedClusters } from '../clusters/load.js';
@@ -73,7 +74,11 @@ export function createRunPorts(clusters: LoadedClusters, hookEnv: HookEnvSpec, o
           .describeCluster()
           .then(
             () => true,
-            () => false,
+            // A cluster that refused our credentials or certificates is not down: that error ends the step.
+            (e: unknown) => {
+              if (e instanceof ClusterAccessError) throw e;
+              return false;
+            },
           ),
       );
     return reachability.get(alias)!;

@@ -20,6 +20,7 @@ import { withCoordinatorRetry } from './coordinator-retry.js';
 import { type CommittedOffset, GroupNotEmptyError, groupIsCommittable, type GroupInfo, type KafkaPort, type OffsetToCommit } from './port.js';
 import { readPartition } from './read-partition.js';
 import { stretchPortMethods } from './stretch-port.js';
+import { rethrowAccess } from './access-errors.js';
 
 // kafkajs is CommonJS: ConfigResourceTypes is not detected as a named export by Node's ESM loader.
 const { ConfigResourceTypes } = kafkajs;
@@ -272,5 +273,26 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       await Promise.allSettled([admin.close(), cluster.close(), producer.close()]);
     },
   };
-  return port;
+  return withAccessErrors(port, settings);
+}
+
+/**
+ * The port with every call's access failures (refused credentials, token or certificates) turned into a
+ * {@link ClusterAccessError} naming the cluster and the cause (access-errors.ts); other errors pass unchanged.
+ */
+function withAccessErrors(port: KafkaPort, settings: ClientSettings): KafkaPort {
+  const sasl = settings.extra?.sasl as { mechanism?: string; username?: string } | undefined;
+  const identity = { ...(sasl?.mechanism ? { mechanism: sasl.mechanism } : {}), ...(sasl?.username ? { username: sasl.username } : {}) };
+  const wrapped = { ...port } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(port)) {
+    if (typeof value !== 'function' || key === 'close') continue;
+    wrapped[key] = async (...args: unknown[]) => {
+      try {
+        return await (value as (...a: unknown[]) => Promise<unknown>).apply(port, args);
+      } catch (error) {
+        return rethrowAccess(port.alias, error, identity);
+      }
+    };
+  }
+  return wrapped as unknown as KafkaPort;
 }

@@ -20,6 +20,14 @@ import {
 import { kafkaLine } from './versions.js';
 import { MM2_DEFAULT_TOPICS_EXCLUDE } from '../../clusters/schema.js';
 import { PROBE_TOPIC } from './readiness.js';
+import { brokerSecurityProperties, clientSecurityProperties, prefixed, type SandboxPasswords, type SandboxSecurity, type SecurityFiles } from './security.js';
+
+/** A secured profile's material (security.ts), for rendering configs; absent: plaintext. */
+export interface SecurityContext {
+  security: Exclude<SandboxSecurity, 'plaintext'>;
+  files: SecurityFiles;
+  passwords: SandboxPasswords;
+}
 
 /** An ordered `key=value` map. */
 export type Properties = Record<string, string>;
@@ -52,12 +60,14 @@ export function advertised(node: NodeSpec & { port: number }): Properties {
  * Replication factors follow the cluster's size: with 3 nodes internal topics get RF 3 and new topics default to
  * RF 3 / `min.insync.replicas` 2, so losing one broker is survivable and losing two is not — as in production.
  */
-export function brokerProperties(node: NodeSpec, t: Topology, o: Pick<SandboxOptions, 'kafkaVersion'>, logDir: string): Properties {
+export function brokerProperties(node: NodeSpec, t: Topology, o: Pick<SandboxOptions, 'kafkaVersion'>, logDir: string, sec?: SecurityContext): Properties {
   const brokers = clusterBrokers(t, node.cluster).length;
   const voters = clusterNodes(t, node.cluster).filter(isController);
   const minIsr = brokers >= 3 ? 2 : 1;
+  // A secured profile's client listener is CLIENT (its protocol in listener.security.protocol.map); no WAN link then.
+  const client = sec ? 'CLIENT' : 'PLAINTEXT';
   const listeners = [
-    ...(isBroker(node) ? [`PLAINTEXT://127.0.0.1:${node.port}`] : []),
+    ...(isBroker(node) ? [`${client}://127.0.0.1:${node.port}`] : []),
     ...(node.replicationPort !== undefined ? [`REPLICATION://127.0.0.1:${node.replicationPort}`] : []),
     ...(isController(node) ? [`CONTROLLER://127.0.0.1:${node.controllerPort}`] : []),
   ];
@@ -66,7 +76,7 @@ export function brokerProperties(node: NodeSpec, t: Topology, o: Pick<SandboxOpt
     'node.id': String(node.nodeId),
     'controller.quorum.voters': voters.map((x) => `${x.nodeId}@127.0.0.1:${x.controllerPort}`).join(','),
     listeners: listeners.join(','),
-    ...(isBroker(node) ? advertised(node) : {}),
+    ...(isBroker(node) ? (sec ? { 'advertised.listeners': `CLIENT://127.0.0.1:${node.port}`, 'inter.broker.listener.name': 'CLIENT' } : advertised(node)) : {}),
     'controller.listener.names': 'CONTROLLER',
     'listener.security.protocol.map':
       node.replicationPort !== undefined ? 'PLAINTEXT:PLAINTEXT,REPLICATION:PLAINTEXT,CONTROLLER:PLAINTEXT' : 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
@@ -90,6 +100,7 @@ export function brokerProperties(node: NodeSpec, t: Topology, o: Pick<SandboxOpt
     // The default 128 MiB dedupe buffer is allocated on the heap at start: half of a 256 MiB heap.
     'log.cleaner.dedupe.buffer.size': '16777216',
     'unclean.leader.election.enable': 'false',
+    ...(sec ? brokerSecurityProperties(sec.security, sec.files, sec.passwords) : {}),
   };
   if (kafkaLine(o.kafkaVersion).shareCoordinator) {
     p['share.coordinator.state.topic.replication.factor'] = String(brokers);
@@ -120,13 +131,23 @@ function mirrorSettings(o: SandboxOptions, t: Topology): Properties {
 
 /** MM2's IdentityReplicationPolicy (connect/mirror-client, Kafka 3.0+): remote topics keep the source name. */
 export const IDENTITY_POLICY_CLASS = 'org.apache.kafka.connect.mirror.IdentityReplicationPolicy';
+/**
+ * MirrorMaker 2's client security per cluster alias (`primary.security.protocol` …) as user `mm2`: MirrorMakerConfig
+ * passes `<alias>.`-prefixed client settings to every client of that cluster (admin, producer, consumer, worker).
+ */
+function mm2ClusterSecurity(sec?: SecurityContext): Properties {
+  if (!sec) return {};
+  const c = clientSecurityProperties(sec.security, sec.files, 'mm2', sec.passwords.mm2);
+  return { ...prefixed(`${PRIMARY}.`, c), ...prefixed(`${DR}.`, c) };
+}
 
 /** Dedicated MirrorMaker 2 (`org.apache.kafka.connect.mirror.MirrorMaker … --clusters dr`), primary → dr only. */
-export function mm2Properties(o: SandboxOptions, t: Topology): Properties {
+export function mm2Properties(o: SandboxOptions, t: Topology, sec?: SecurityContext): Properties {
   return {
     clusters: `${PRIMARY}, ${DR}`,
     [`${PRIMARY}.bootstrap.servers`]: bootstrapServers(t, PRIMARY).join(','),
     [`${DR}.bootstrap.servers`]: bootstrapServers(t, DR).join(','),
+    ...mm2ClusterSecurity(sec),
     [`${PRIMARY}->${DR}.enabled`]: 'true',
     [`${PRIMARY}->${DR}.topics`]: '.*',
     [`${PRIMARY}->${DR}.groups`]: '.*',
@@ -148,12 +169,13 @@ export function mm2Properties(o: SandboxOptions, t: Topology): Properties {
  * `dr.<topic>` and checkpoints groups into `dr.checkpoints.internal` on primary; remote topics that came from
  * primary (`primary.orders`) are not sent back (MM2's cycle detection, MirrorSourceConnector.isCycle).
  */
-export function mm2ReverseProperties(o: SandboxOptions, t: Topology): Properties {
+export function mm2ReverseProperties(o: SandboxOptions, t: Topology, sec?: SecurityContext): Properties {
   const rf = String(clusterBrokers(t, PRIMARY).length);
   return {
     clusters: `${PRIMARY}, ${DR}`,
     [`${PRIMARY}.bootstrap.servers`]: bootstrapServers(t, PRIMARY).join(','),
     [`${DR}.bootstrap.servers`]: bootstrapServers(t, DR).join(','),
+    ...mm2ClusterSecurity(sec),
     [`${DR}->${PRIMARY}.enabled`]: 'true',
     [`${DR}->${PRIMARY}.topics`]: '.*',
     [`${DR}->${PRIMARY}.groups`]: '.*',
@@ -175,8 +197,14 @@ export function mm2ReverseProperties(o: SandboxOptions, t: Topology): Properties
 }
 
 /** Kafka Connect distributed worker on dr (connect mode). */
-export function connectWorkerProperties(t: Topology): Properties {
+export function connectWorkerProperties(t: Topology, sec?: SecurityContext): Properties {
+  const c = sec ? clientSecurityProperties(sec.security, sec.files, 'mm2', sec.passwords.mm2) : {};
   return {
+    // The worker's own clients, and those it makes for connectors (producer., consumer., admin.), as user mm2.
+    ...c,
+    ...prefixed('producer.', c),
+    ...prefixed('consumer.', c),
+    ...prefixed('admin.', c),
     'bootstrap.servers': bootstrapServers(t, DR).join(','),
     'group.id': 'kafka-failover-sandbox-connect',
     'key.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
@@ -202,8 +230,11 @@ export function connectorName(kind: (typeof MIRROR_CONNECTORS)[number], source =
 }
 
 /** Config of one Mirror connector for the Connect REST API (`PUT /connectors/{name}/config`). */
-export function connectorConfig(kind: (typeof MIRROR_CONNECTORS)[number], o: SandboxOptions, t: Topology): Properties {
+export function connectorConfig(kind: (typeof MIRROR_CONNECTORS)[number], o: SandboxOptions, t: Topology, sec?: SecurityContext): Properties {
+  const c = sec ? clientSecurityProperties(sec.security, sec.files, 'mm2', sec.passwords.mm2) : {};
   return {
+    ...prefixed('source.cluster.', c),
+    ...prefixed('target.cluster.', c),
     'connector.class': `org.apache.kafka.connect.mirror.${kind}`,
     'tasks.max': '1',
     'source.cluster.alias': PRIMARY,

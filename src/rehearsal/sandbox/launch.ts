@@ -4,7 +4,7 @@
  * Used by {@link sandboxUp} and the fault controls in sandbox.ts.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile as writeFileAs } from 'node:fs/promises';
 import path from 'node:path';
 import { execa } from 'execa';
 import { InvalidInputError, KafkaFailoverError } from '../../errors.js';
@@ -20,7 +20,9 @@ import {
   mm2ReverseProperties,
   renderProperties,
   MIRROR_CONNECTORS,
+  type SecurityContext,
 } from './configs.js';
+import { ensureSecurityMaterial, scramFormatArgs } from './security.js';
 import { putConnector, workerUp } from './connect-rest.js';
 import { spawnDaemon } from './processes.js';
 import { saveState, type SandboxState } from './state.js';
@@ -35,10 +37,22 @@ export function nodeDir(o: SandboxOptions, n: NodeSpec): string {
   return path.join(o.stateDir, 'nodes', n.name);
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url, without a leading '-' (kafka-on-the-jvm.md). */
+/**
+ * The security material of a secured sandbox (made once, then read from `<stateDir>/security/`); undefined for
+ * plaintext.
+ */
+export async function securityContext(o: SandboxOptions): Promise<SecurityContext | undefined> {
+  if (!o.security || o.security === 'plaintext') return undefined;
+  const { files, passwords } = await ensureSecurityMaterial(o.stateDir);
+  return { security: o.security, files, passwords };
+}
+
+/** Writes every node's, MM2's and the Connect worker's config (mode 0600: a secured profile's carry passwords). */
 export async function writeJavaConfigs(state: SandboxState): Promise<void> {
   const o = state.options;
   const t = topology(o);
+  const sec = await securityContext(o);
+  const writeFile = (file: string, text: string) => writeFileAs(file, text, { mode: 0o600 });
   const cfg = path.join(o.stateDir, 'config');
   await mkdir(cfg, { recursive: true });
   const logging = loggingConfig(o.kafkaVersion);
@@ -48,17 +62,17 @@ export async function writeJavaConfigs(state: SandboxState): Promise<void> {
     await mkdir(dir, { recursive: true });
     await writeFile(
       path.join(cfg, `${n.name}.properties`),
-      renderProperties(brokerProperties(n, t, o, path.join(dir, 'data')), `kafka-failover sandbox node ${n.name}`),
+      renderProperties(brokerProperties(n, t, o, path.join(dir, 'data'), sec), `kafka-failover sandbox node ${n.name}`),
     );
   }
-  await writeFile(path.join(cfg, 'mm2.properties'), renderProperties(mm2Properties(o, t), 'kafka-failover sandbox: dedicated MirrorMaker 2'));
+  await writeFile(path.join(cfg, 'mm2.properties'), renderProperties(mm2Properties(o, t, sec), 'kafka-failover sandbox: dedicated MirrorMaker 2'));
   await writeFile(
     path.join(cfg, 'mm2-reverse.properties'),
-    renderProperties(mm2ReverseProperties(o, t), 'kafka-failover sandbox: reverse MirrorMaker 2 dr -> primary (failback)'),
+    renderProperties(mm2ReverseProperties(o, t, sec), 'kafka-failover sandbox: reverse MirrorMaker 2 dr -> primary (failback)'),
   );
   await writeFile(
     path.join(cfg, 'connect-worker.properties'),
-    renderProperties(connectWorkerProperties(t), 'kafka-failover sandbox: Kafka Connect worker (connect mode)'),
+    renderProperties(connectWorkerProperties(t, sec), 'kafka-failover sandbox: Kafka Connect worker (connect mode)'),
   );
 }
 
@@ -71,6 +85,9 @@ export function javaArgs(state: SandboxState, role: 'broker' | 'mm2' | 'tool', m
 
 export async function formatNodes(state: SandboxState, java: string, nodes: NodeSpec[]): Promise<void> {
   const o = state.options;
+  const sec = await securityContext(o);
+  // SCRAM users go into the bootstrap metadata at format time (KIP-900): passwords are on this command line only.
+  const scram = sec ? scramFormatArgs(sec.security, sec.passwords) : [];
   await Promise.all(
     nodes
       .filter((n) => !existsSync(path.join(nodeDir(o, n), 'data', 'meta.properties')))
@@ -78,7 +95,7 @@ export async function formatNodes(state: SandboxState, java: string, nodes: Node
         const props = path.join(o.stateDir, 'config', `${n.name}.properties`);
         const r = await execa(
           java,
-          javaArgs(state, 'tool', 'kafka.tools.StorageTool', ['format', '-t', state.clusterIds[n.cluster], '-c', props, '--ignore-formatted']),
+          javaArgs(state, 'tool', 'kafka.tools.StorageTool', ['format', '-t', state.clusterIds[n.cluster], '-c', props, '--ignore-formatted', ...scram]),
           {
             reject: false,
             timeout: 120_000,
@@ -86,11 +103,18 @@ export async function formatNodes(state: SandboxState, java: string, nodes: Node
           },
         );
         if (r.failed)
-          throw new KafkaFailoverError(`Formatting ${n.name} failed:\n${(r.all ?? '').slice(-2000)}`, {
+          throw new KafkaFailoverError(`Formatting ${n.name} failed:\n${redact((r.all ?? '').slice(-2000), sec)}`, {
             hint: `Delete ${nodeDir(o, n)} or run "sandbox down --wipe".`,
           });
       }),
   );
+}
+
+/** Output with the sandbox's passwords replaced by `***`. */
+function redact(text: string, sec: SecurityContext | undefined): string {
+  let out = text;
+  for (const p of Object.values(sec?.passwords ?? {})) out = out.split(p).join('***');
+  return out;
 }
 
 export async function startNode(state: SandboxState, java: string, n: NodeSpec): Promise<void> {
@@ -130,6 +154,7 @@ export async function startReverseMirrorMaker(state: SandboxState, java: string)
 export async function configureConnectors(state: SandboxState): Promise<void> {
   const o = state.options;
   const t = topology(o);
+  const sec = await securityContext(o);
   const url = `http://127.0.0.1:${t.connectPort}`;
   await waitFor(
     'the Kafka Connect REST API to answer',
@@ -139,7 +164,7 @@ export async function configureConnectors(state: SandboxState): Promise<void> {
     { timeoutMs: 120_000, intervalMs: 500 },
   );
   for (const kind of MIRROR_CONNECTORS) {
-    await waitFor(`connector ${connectorName(kind)} to be accepted`, () => putConnector(url, connectorName(kind), connectorConfig(kind, o, t)), {
+    await waitFor(`connector ${connectorName(kind)} to be accepted`, () => putConnector(url, connectorName(kind), connectorConfig(kind, o, t, sec)), {
       timeoutMs: 60_000,
       intervalMs: 1000,
     });

@@ -5,10 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createKafka, protocolCluster } from '../../kafka/kafkajs-client.js';
+import { createKafka, protocolCluster, type ClientSettings } from '../../kafka/kafkajs-client.js';
 import { readPartition } from '../../kafka/read-partition.js';
 import { giveUp, waitFor } from '../../util/wait.js';
 import { isAlive } from './processes.js';
+import { kafkajsSecurity } from './security.js';
 import type { SandboxState } from './state.js';
 import { DR, PRIMARY, bootstrapServers, clusterBrokers, clusterNodes, topology, type ClusterAlias } from './topology.js';
 
@@ -38,8 +39,15 @@ function assertRunning(state: SandboxState, names: string[]): void {
  * @param check called before each attempt; throw `giveUp(error)` to stop (e.g. a node process died).
  * @throws WaitTimeoutError, or what `check` threw.
  */
-export async function waitForBrokers(bootstrap: string[], brokers: number, label: string, check: () => void = () => {}, hint?: string): Promise<void> {
-  const admin = createKafka({ bootstrapServers: bootstrap, clientId: 'kafka-failover-sandbox' }).admin();
+export async function waitForBrokers(
+  bootstrap: string[],
+  brokers: number,
+  label: string,
+  check: () => void = () => {},
+  hint?: string,
+  extra?: ClientSettings['extra'],
+): Promise<void> {
+  const admin = createKafka({ bootstrapServers: bootstrap, clientId: 'kafka-failover-sandbox', ...(extra ? { extra } : {}) }).admin();
   try {
     await waitFor(
       `cluster ${label} to answer describe-cluster with ${brokers} broker(s)`,
@@ -56,9 +64,18 @@ export async function waitForBrokers(bootstrap: string[], brokers: number, label
   }
 }
 
+/**
+ * kafkajs TLS/SASL settings of the sandbox's own administrative identity (the brokers' principal `broker`, a super
+ * user: security.ts) for its readiness checks, probe record and ACL set-up; `{}` for a plaintext sandbox.
+ */
+export async function sandboxAdminSecurity(state: SandboxState): Promise<ClientSettings['extra']> {
+  return kafkajsSecurity(state.options.security ?? 'plaintext', state.options.stateDir, 'broker') as Promise<ClientSettings['extra']>;
+}
+
 /** {@link waitForBrokers} for a sandbox cluster, failing at once (with the log's tail) if one of its nodes died. */
 export async function waitForCluster(state: SandboxState, cluster: ClusterAlias): Promise<void> {
   const t = topology(state.options);
+  const extra = await sandboxAdminSecurity(state);
   const nodes = clusterNodes(t, cluster);
   await waitForBrokers(
     bootstrapServers(t, cluster),
@@ -70,6 +87,7 @@ export async function waitForCluster(state: SandboxState, cluster: ClusterAlias)
         nodes.map((n) => n.name),
       ),
     `See the logs under ${state.options.stateDir}/nodes/.`,
+    extra,
   );
 }
 
@@ -81,7 +99,12 @@ export async function waitForCluster(state: SandboxState, cluster: ClusterAlias)
 export async function waitForMirrorMaker(state: SandboxState, progress: (line: string) => void): Promise<void> {
   const t = topology(state.options);
   await waitForReplication(
-    { primary: bootstrapServers(t, PRIMARY), dr: bootstrapServers(t, DR), primaryBrokers: clusterBrokers(t, PRIMARY).length },
+    {
+      primary: bootstrapServers(t, PRIMARY),
+      dr: bootstrapServers(t, DR),
+      primaryBrokers: clusterBrokers(t, PRIMARY).length,
+      extra: await sandboxAdminSecurity(state),
+    },
     () => assertRunning(state, ['mm2']),
     progress,
     `See ${state.options.stateDir}/mm2.log.`,
@@ -95,14 +118,15 @@ export async function waitForMirrorMaker(state: SandboxState, progress: (line: s
  * @param check called before each attempt; throw `giveUp(error)` to stop at once.
  */
 export async function waitForReplication(
-  c: { primary: string[]; dr: string[]; primaryBrokers: number },
+  c: { primary: string[]; dr: string[]; primaryBrokers: number; extra?: ClientSettings['extra'] },
   check: () => void,
   progress: (line: string) => void,
   hint: string,
   replicationPolicy: 'default' | 'identity' = 'default',
 ): Promise<void> {
-  const primary = createKafka({ bootstrapServers: c.primary, clientId: 'kafka-failover-sandbox' });
-  const dr = createKafka({ bootstrapServers: c.dr, clientId: 'kafka-failover-sandbox' });
+  const extra = c.extra ? { extra: c.extra } : {};
+  const primary = createKafka({ bootstrapServers: c.primary, clientId: 'kafka-failover-sandbox', ...extra });
+  const dr = createKafka({ bootstrapServers: c.dr, clientId: 'kafka-failover-sandbox', ...extra });
   const [pAdmin, dAdmin] = [primary.admin(), dr.admin()];
   const producer = primary.producer({ allowAutoTopicCreation: false });
   const drCluster = protocolCluster(dr);

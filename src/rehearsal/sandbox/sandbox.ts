@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError } from '../../errors.js';
+import { grantToolAcls } from './acls.js';
 import { clustersFilePath, writeSandboxClustersFile } from './clusters-file.js';
 import { resolveKafkaJars } from './jars.js';
 import { mm2VersionFor } from './versions.js';
@@ -107,7 +108,7 @@ export interface WanLinkStatus extends WanLink {
 export type SandboxUpInput = Partial<Omit<SandboxOptions, 'wan'>> & { wan?: Partial<WanLink> | false };
 
 /** Options that shape data on disk: changing them needs `down --wipe` first. */
-const SHAPING: (keyof SandboxOptions)[] = ['kafkaVersion', 'primaryBrokers', 'drBrokers', 'portBase', 'mm2Mode', 'replicationPolicy'];
+const SHAPING: (keyof SandboxOptions)[] = ['kafkaVersion', 'primaryBrokers', 'drBrokers', 'portBase', 'mm2Mode', 'replicationPolicy', 'security'];
 
 export function newClusterId(): string {
   for (;;) {
@@ -123,10 +124,12 @@ function mergeOptions(prev: SandboxState | undefined, input: SandboxUpInput): Sa
   if (!prev) return defaultSandboxOptions({ ...given, ...(wan ? { wan } : {}) });
   const { wan: _prevWan, ...prevRest } = prev.options;
   const merged: SandboxOptions = { ...prevRest, ...given, ...(wan ? { wan } : {}) };
-  const changed = SHAPING.filter((k) => given[k] !== undefined && given[k] !== prev.options[k]);
+  // A sandbox from before security profiles existed is a plaintext one.
+  const prevOptions: SandboxOptions = { ...prev.options, security: prev.options.security ?? 'plaintext' };
+  const changed = SHAPING.filter((k) => given[k] !== undefined && given[k] !== prevOptions[k]);
   if (changed.length > 0) {
     throw new InvalidInputError(
-      `The sandbox in ${merged.stateDir} was created with ${changed.map((k) => `${k}=${String(prev.options[k])}`).join(', ')}; ` +
+      `The sandbox in ${merged.stateDir} was created with ${changed.map((k) => `${k}=${String(prevOptions[k])}`).join(', ')}; ` +
         `the command asks for ${changed.map((k) => `${k}=${String(given[k])}`).join(', ')}.`,
       { hint: 'Run "kafka-failover sandbox down --wipe" first (it deletes the sandbox data), or use another --state-dir.' },
     );
@@ -149,6 +152,10 @@ export async function sandboxUp(input: SandboxUpInput = {}, progress: ProgressSi
       hint: 'Use "sandbox up --topology stretch", or "sandbox down --wipe" first.',
     });
   const o = mergeOptions(prev, { ...input, stateDir });
+  if (o.wan && o.security && o.security !== 'plaintext')
+    throw new InvalidInputError(`A WAN link cannot be combined with --security ${o.security} (the WAN link proxies plaintext listeners only).`, {
+      hint: 'Use a plaintext sandbox for WAN rehearsals, or drop the --wan-* options.',
+    });
   const t = topology(o);
   const java = await requireJava();
   const processes = prev?.processes ?? {};
@@ -207,7 +214,8 @@ export async function sandboxUp(input: SandboxUpInput = {}, progress: ProgressSi
   }
   for (const cluster of [PRIMARY, DR] as const) {
     await waitForCluster(state, cluster);
-    progress(`Cluster ${cluster} ready: ${bootstrapServers(t, cluster).join(',')}`);
+    await grantToolAcls(state, cluster);
+    progress(`Cluster ${cluster} ready: ${bootstrapServers(t, cluster).join(',')}${o.security && o.security !== 'plaintext' ? ` (${o.security})` : ''}`);
   }
   if (mm2Alive && mm2ConfigChanged) {
     progress('MirrorMaker 2 settings changed: restarting it');

@@ -14,6 +14,7 @@
  * REPLICATION listener on portBase + 23 + 2(k-1) for traffic between dr's own brokers (defaults: 19111, 19112/19113).
  */
 import path from 'node:path';
+import type { SandboxSecurity } from './security.js';
 import { DEFAULT_KAFKA_VERSION } from './versions.js';
 
 /** Cluster aliases of the sandbox, as MirrorMaker 2 and the clusters file name them. */
@@ -62,6 +63,8 @@ export interface SandboxOptions {
    * `primary.orders`; absent means this) or `identity` (IdentityReplicationPolicy, remote topic `orders`).
    */
   replicationPolicy?: ReplicationPolicy;
+  /** Security profile of the client listeners (security.ts); absent: `plaintext`. Not combinable with a WAN link. */
+  security?: SandboxSecurity;
 }
 
 /** The sandbox's MM2 replication policy, as the clusters file names it (`flows[].replicationPolicy`). */

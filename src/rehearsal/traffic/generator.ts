@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { closableSockets } from './closable-sockets.js';
-import { createKafka } from '../../kafka/kafkajs-client.js';
+import { createKafka, type ClientSettings } from '../../kafka/kafkajs-client.js';
 import { TrafficLedger, parseTrafficValue, type TrafficRecordValue } from './ledger.js';
 
 /** A topic the generator writes to. */
@@ -42,6 +42,8 @@ export interface TrafficOptions {
   groups?: TrafficGroup[];
   /** Continue an earlier run's ledger (same run id and sequences). */
   ledger?: TrafficLedger;
+  /** TLS/SASL for every client the generator makes, on every cluster it reaches (a secured sandbox's clusters share them). */
+  clientExtra?: ClientSettings['extra'];
 }
 
 /** Snapshot of the generator's counters. */
@@ -71,7 +73,7 @@ export class Traffic {
 
   constructor(private readonly options: TrafficOptions) {
     this.ledger = options.ledger ?? new TrafficLedger(randomUUID().slice(0, 8));
-    this.kafka = createKafka({ bootstrapServers: options.bootstrapServers, clientId: 'kafka-failover-traffic' });
+    this.kafka = createKafka({ bootstrapServers: options.bootstrapServers, clientId: 'kafka-failover-traffic', extra: { ...options.clientExtra } });
   }
 
   /** Creates missing topics, then starts producing and the consumer groups. */
@@ -112,7 +114,10 @@ export class Traffic {
    */
   async moveProducer(bootstrapServers: string[]): Promise<void> {
     await this.stopProducing();
-    this.producerKafka = bootstrapServers === this.options.bootstrapServers ? undefined : createKafka({ bootstrapServers, clientId: 'kafka-failover-traffic' });
+    this.producerKafka =
+      bootstrapServers === this.options.bootstrapServers
+        ? undefined
+        : createKafka({ bootstrapServers, clientId: 'kafka-failover-traffic', extra: { ...this.options.clientExtra } });
     const admin = (this.producerKafka ?? this.kafka).admin();
     await admin.connect();
     try {
@@ -194,7 +199,11 @@ export class Traffic {
     );
     // A client of its own per group, whose sockets can be cut: see stopGroup.
     const sockets = closableSockets();
-    const kafka = createKafka({ bootstrapServers, clientId: 'kafka-failover-traffic', extra: { socketFactory: sockets.socketFactory } });
+    const kafka = createKafka({
+      bootstrapServers,
+      clientId: 'kafka-failover-traffic',
+      extra: { ...this.options.clientExtra, socketFactory: sockets.socketFactory },
+    });
     // A pattern subscription picks up topics created later (a topic written during a DR period): refresh often.
     const consumer = kafka.consumer({
       groupId: group.groupId,

@@ -1,0 +1,216 @@
+/**
+ * A SASL_SSL sandbox of its own (`sandbox up --security sasl-ssl`, port base 36090): the authorizer on, the brokers
+ * and MirrorMaker 2 the only super users, the tool connecting as `User:failover` (SCRAM-SHA-512 over TLS, ACLs only).
+ * - the clusters file works in both forms (tls/sasl fields, and a client .properties file), and with SCRAM-SHA-256,
+ *   PLAIN and OAUTHBEARER (a token command) — each proven by the broker accepting the connection;
+ * - a wrong password, an expired or invalid token, an untrusted certificate and a host name mismatch each fail with
+ *   exit 1 and a message naming the cluster and the cause, never as "cluster down", and no secret in any output or
+ *   file;
+ * - `check`, `offsets translate`, `plan` and a planned failover with live traffic pass, the ledger counting 0 skipped.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import type { KafkaPort } from '../../src/kafka/port.js';
+import { sandboxDown, type SandboxStatus } from '../../src/rehearsal/sandbox/sandbox.js';
+import { unsecuredToken } from '../../src/rehearsal/sandbox/security.js';
+import { allFilesText, securedPorts, startSecuredTraffic, upSecured } from './helpers-secured.js';
+import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
+
+const PORT_BASE = 36090;
+const id = uniqueName('ss').replace('ss-', '');
+const topics = [`orders-${id}`, `payments-${id}`];
+const groups = [`billing-${id}`, `shipping-${id}`];
+let s: SandboxStatus;
+let tmp: string;
+let traffic: ResultPromise;
+let ports: { primary: KafkaPort; dr: KafkaPort };
+let password: string;
+
+const sec = () => path.join(s.stateDir, 'security');
+const runArgs = (clusters = s.clustersFile) => [
+  '--clusters',
+  clusters,
+  '--runs-dir',
+  path.join(tmp, 'runs'),
+  '--set',
+  `stateDir=${s.stateDir}`,
+  '--set',
+  `groups=${groups.join('|')}`,
+  '--set',
+  `topics=${topics.join('|')}`,
+];
+
+/**
+ * The sandbox's clusters file (flow and MM2 hooks included) with other security for both clusters: `security` holds
+ * the `tls` / `sasl` fields (YAML), `host` replaces 127.0.0.1 in the bootstrap servers.
+ */
+function clustersWith(name: string, security: string, host = '127.0.0.1'): string {
+  const file = path.join(tmp, `${name}.yaml`);
+  const doc = parse(readFileSync(s.clustersFile, 'utf8')) as { clusters: Record<string, Record<string, unknown>> };
+  const fields = parse(`{ ${security} }`) as Record<string, unknown>;
+  for (const c of Object.values(doc.clusters)) {
+    delete c.tls;
+    delete c.sasl;
+    Object.assign(c, fields, { bootstrapServers: (c.bootstrapServers as string[]).map((x) => x.replace('127.0.0.1', host)) });
+  }
+  writeFileSync(file, stringify(doc));
+  return file;
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-sec-ss-'));
+  s = await upSecured('sasl-ssl', PORT_BASE, 'sasl-ssl');
+  password = readFileSync(path.join(sec(), 'failover.password'), 'utf8').trim();
+  ports = await securedPorts(s.clustersFile);
+  traffic = (
+    await startSecuredTraffic(s, {
+      rate: 100,
+      topics: [`${topics[0]}:3`, `${topics[1]}:2`],
+      groups: [groups[0]!, `${groups[1]}:5`],
+      report: path.join(tmp, 'report.json'),
+    })
+  ).child;
+}, 400_000);
+
+afterAll(async () => {
+  traffic?.kill('SIGINT');
+  await traffic;
+  await Promise.allSettled([ports?.primary.close(), ports?.dr.close()]);
+  if (s) {
+    await sandboxDown({ stateDir: s.stateDir, wipe: true });
+    expect(await liveProcessesMentioning(s.stateDir)).toEqual([]);
+  }
+});
+
+describe('secured sandbox: SASL_SSL', { shuffle: false }, () => {
+  it('the tool authenticates with SCRAM-SHA-512 (client.properties), SCRAM-SHA-256, PLAIN and OAUTHBEARER (token command)', async () => {
+    const token = [process.execPath, path.resolve('bin/kafka-failover.js'), 'sandbox', 'token'];
+    const files = {
+      // (the tls/sasl fields form, s.clustersFile, is what every later test uses)
+      'scram-512 client.properties': path.join(s.stateDir, 'clusters-properties.yaml'),
+      'scram-256': clustersWith('s256', `tls: { caFile: ${sec()}/ca.crt }, sasl: { mechanism: scram-sha-256, username: failover, passwordEnv: KF_TEST_PW }`),
+      plain: clustersWith(
+        'plain',
+        `tls: { caFile: ${sec()}/ca.crt }, sasl: { mechanism: plain, username: failover, passwordFile: ${sec()}/failover.password }`,
+      ),
+      oauthbearer: clustersWith('oauth', `tls: { caFile: ${sec()}/ca.crt }, sasl: { mechanism: oauthbearer, tokenCommand: ${JSON.stringify(token)} }`),
+    };
+    for (const [how, file] of Object.entries(files)) {
+      const r = await runCli(['check', '--clusters', file, '--output', 'json'], { KF_TEST_PW: password });
+      // Findings about the sandbox (RF 1) exit 11; what matters: both clusters answered, as the broker authorised them.
+      expect({ how, exitCode: r.exitCode, unreachable: r.stdout.includes('cluster-unreachable') }).toEqual({ how, exitCode: 11, unreachable: false });
+      expect(r.stdout).toContain(`sandbox-probe`);
+    }
+  });
+
+  it('refused credentials, tokens and certificates: exit 1 naming the cluster and the cause, never "cluster down", no secret anywhere', async () => {
+    writeFileSync(path.join(tmp, 'wrong.password'), 'not-the-password-42\n');
+    writeFileSync(path.join(tmp, 'expired.token'), `${unsecuredToken('failover', 0)}\n`);
+    writeFileSync(path.join(tmp, 'garbage.token'), 'eyJub3QiOiJhIHRva2VuIn0.x.y\n');
+    const scram = `sasl: { mechanism: scram-sha-512, username: failover, passwordFile: ${sec()}/failover.password }`;
+    const cases: [string, string, RegExp][] = [
+      [
+        clustersWith(
+          'wrong-pw',
+          `tls: { caFile: ${sec()}/ca.crt }, sasl: { mechanism: scram-sha-512, username: failover, passwordFile: ${tmp}/wrong.password }`,
+        ),
+        'wrong password',
+        /Cluster (primary|dr): authentication failed: the broker refused the SASL SCRAM-SHA-512 credentials of user "failover"/,
+      ],
+      [
+        clustersWith('expired', `tls: { caFile: ${sec()}/ca.crt }, sasl: { mechanism: oauthbearer, tokenFile: ${tmp}/expired.token }`),
+        'expired token',
+        /Cluster (primary|dr): the broker refused the OAUTHBEARER token .*status "invalid_token"/,
+      ],
+      [
+        clustersWith('garbage', `tls: { caFile: ${sec()}/ca.crt }, sasl: { mechanism: oauthbearer, tokenFile: ${tmp}/garbage.token }`),
+        'invalid token',
+        /Cluster (primary|dr): the broker refused the OAUTHBEARER token/,
+      ],
+      [clustersWith('untrusted', `tls: true, ${scram}`), 'untrusted certificate', /Cluster (primary|dr): the broker's TLS certificate is not trusted/],
+      [
+        clustersWith('hostname', `tls: { caFile: ${sec()}/ca.crt }, ${scram}`, 'localhost'),
+        'host name mismatch',
+        /Cluster (primary|dr): TLS host name mismatch/,
+      ],
+    ];
+    const secrets = [password, readFileSync(path.join(tmp, 'expired.token'), 'utf8').trim(), 'not-the-password-42', 'eyJub3QiOiJhIHRva2VuIn0'];
+    for (const [file, what, message] of cases) {
+      // `check` for every cause; `plan` (the engine's reachability probe) for one credential and one token case.
+      const commands = [
+        ['check', '--clusters', file],
+        ...(what === 'wrong password' || what === 'expired token' ? [['plan', 'runbooks/planned-failover.yaml', ...runArgs(file)]] : []),
+      ];
+      for (const args of commands) {
+        const r = await runCli(args);
+        const out = `${r.stdout}\n${r.stderr}`;
+        expect({ what, command: args[0], exitCode: r.exitCode }).toEqual({ what, command: args[0], exitCode: 1 });
+        expect(out).toMatch(message);
+        expect(out).not.toMatch(/cluster-down|cluster-unreachable|does not answer/);
+        for (const secret of secrets) expect(out.includes(secret), `${what}: a secret in the output of ${args[0]}`).toBe(false);
+      }
+    }
+    const written = allFilesText(path.join(tmp, 'runs'));
+    for (const secret of secrets) expect(written.includes(secret), 'a secret in a run directory').toBe(false);
+  });
+
+  it('plan passes with OAUTHBEARER (token command)', async () => {
+    const token = [process.execPath, path.resolve('bin/kafka-failover.js'), 'sandbox', 'token'];
+    const file = clustersWith('oauth-plan', `tls: { caFile: ${sec()}/ca.crt }, sasl: { mechanism: oauthbearer, tokenCommand: ${JSON.stringify(token)} }`);
+    const plan = await runCli(['plan', 'runbooks/planned-failover.yaml', ...runArgs(file)]);
+    expect(plan.stderr).toContain('run succeeded');
+    expect(plan.exitCode).toBe(0);
+    for (const g of groups) expect(plan.stdout).toContain(g);
+  });
+
+  it('check, offsets translate and plan pass as User:failover; plan writes nothing', async () => {
+    const check = await runCli(['check', '--clusters', s.clustersFile, '--output', 'json']);
+    expect(check.exitCode).toBe(11); // RF-1 findings of a one-broker sandbox; no critical one
+    expect(check.stdout).not.toContain('"critical"');
+    const tr = await runCli(['offsets', 'translate', '--clusters', s.clustersFile, '--group', `^(${groups.join('|')})$`, '--output', 'json']);
+    expect(tr.exitCode).toBe(0);
+    for (const g of groups) expect(tr.stdout).toContain(`"group":"${g}"`);
+    const before = await ports.dr.listGroups();
+    const plan = await runCli(['plan', 'runbooks/planned-failover.yaml', ...runArgs()]);
+    expect(plan.stderr).toContain('run succeeded');
+    expect(plan.exitCode).toBe(0);
+    for (const g of groups) expect(plan.stdout).toContain(g);
+    expect((await ports.dr.listGroups()).map((g) => g.groupId).sort()).toEqual(before.map((g) => g.groupId).sort());
+  });
+
+  it('a planned failover with live traffic succeeds as User:failover; on dr the groups skip nothing', async () => {
+    const r = await runCli(['run', 'runbooks/planned-failover.yaml', '--yes', '--output', 'json', ...runArgs()]);
+    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+    expect(last).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
+    expect(r.exitCode).toBe(0);
+    await eventually(
+      'the groups to reach the end of every partition on dr',
+      async () => {
+        for (const g of groups) {
+          const committed = await ports.dr.committedOffsets(g);
+          for (const t of topics) {
+            for (const p of await ports.dr.partitionOffsets(`primary.${t}`)) {
+              if ((committed.find((c) => c.topic === `primary.${t}` && c.partition === p.partition)?.offset ?? -1) < p.highWatermark) return undefined;
+            }
+          }
+        }
+        return true;
+      },
+      120_000,
+    );
+    traffic.kill('SIGINT');
+    await traffic;
+    const report = JSON.parse(readFileSync(path.join(tmp, 'report.json'), 'utf8')) as { produced: number; groups: { groupId: string; skipped: number }[] };
+    expect(report.produced).toBeGreaterThan(300);
+    for (const g of report.groups) expect({ group: g.groupId, skipped: g.skipped }).toEqual({ group: g.groupId, skipped: 0 });
+    expect(allFilesText(path.join(tmp, 'runs')).includes(password)).toBe(false);
+    console.info(
+      `secured planned failover (sasl-ssl): produced ${report.produced}; ${report.groups.map((g) => `${g.groupId} skipped ${g.skipped}`).join('; ')}`,
+    );
+  });
+});
