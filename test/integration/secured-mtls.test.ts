@@ -1,5 +1,5 @@
 /**
- * An mTLS sandbox of its own (`sandbox up --security mtls`, port base 37090): TLS client certificates are the only
+ * An mTLS sandbox of its own (`sandbox up --security mtls`, port base 17090): TLS client certificates are the only
  * authentication (`ssl.client.auth=required`), the principal is the certificate's CN (`User:failover`, ACLs only;
  * the brokers and MirrorMaker 2 the only super users).
  * - a client certificate signed by another CA is refused: exit 1 naming the cluster and the cause;
@@ -18,7 +18,7 @@ import { sandboxDown, type SandboxStatus } from '../../src/rehearsal/sandbox/san
 import { securedPorts, startSecuredTraffic, upSecured } from './helpers-secured.js';
 import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
 
-const PORT_BASE = 37090;
+const PORT_BASE = 17090;
 const id = uniqueName('mt').replace('mt-', '');
 const topics = [`orders-${id}`];
 const groups = [`billing-${id}`, `shipping-${id}`];

@@ -1,5 +1,5 @@
 /**
- * A SASL_SSL sandbox of its own (`sandbox up --security sasl-ssl`, port base 36090): the authorizer on, the brokers
+ * A SASL_SSL sandbox of its own (`sandbox up --security sasl-ssl`, port base 16090): the authorizer on, the brokers
  * and MirrorMaker 2 the only super users, the tool connecting as `User:failover` (SCRAM-SHA-512 over TLS, ACLs only).
  * - the clusters file works in both forms (tls/sasl fields, and a client .properties file), and with SCRAM-SHA-256,
  *   PLAIN and OAUTHBEARER (a token command) — each proven by the broker accepting the connection;
@@ -21,7 +21,7 @@ import { unsecuredToken } from '../../src/rehearsal/sandbox/security.js';
 import { allFilesText, securedPorts, startSecuredTraffic, upSecured } from './helpers-secured.js';
 import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
 
-const PORT_BASE = 36090;
+const PORT_BASE = 16090;
 const id = uniqueName('ss').replace('ss-', '');
 const topics = [`orders-${id}`, `payments-${id}`];
 const groups = [`billing-${id}`, `shipping-${id}`];
