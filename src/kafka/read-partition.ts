@@ -22,6 +22,33 @@ const RETRIABLE_LEADER_ERRORS = new Set([3, 5, 6, 74, 75]);
 /** How many fetches in a row may return nothing before the read gives up (control batches, or a stuck leader). */
 const MAX_EMPTY_FETCHES = 20;
 
+/** kafkajs's broker object, as far as a read uses it. */
+type FetchingBroker = Awaited<ReturnType<KafkajsCluster['findBroker']>>;
+/** Per broker object: its first Fetch, which opens kafkajs's Fetch connection. */
+const fetchConnected = new WeakMap<object, Promise<unknown>>();
+
+/**
+ * `broker.fetch(request)`, the first Fetch to each broker alone. kafkajs 2.2.4 keeps a second connection per broker
+ * for Fetch (connectionPool.js `getConnectionByRequest`) and opens it on first use without a lock: concurrent first
+ * fetches (partitions read concurrently, util/bounded.ts) each opened a socket, only the last was kept, and the others
+ * stayed open after `disconnect()` — the CLI never exited (record-match test: a run finished, ten sockets stayed).
+ */
+async function fetchOnce(broker: FetchingBroker, request: Parameters<FetchingBroker['fetch']>[0]) {
+  const first = fetchConnected.get(broker);
+  if (first) {
+    await first.catch(() => undefined);
+    return broker.fetch(request);
+  }
+  const p = broker.fetch(request);
+  fetchConnected.set(broker, p);
+  try {
+    return await p;
+  } catch (error) {
+    fetchConnected.delete(broker); // the next read opens the connection again
+    throw error;
+  }
+}
+
 /**
  * Reads records with `fromOffset ≤ offset < toOffset` from one partition, calling `onRecord` for each data record in
  * order: transaction markers (control records, kafkajs `isControlRecord`) are passed over; records of aborted
@@ -43,7 +70,7 @@ export async function readPartition(
     const meta = cluster.findTopicPartitionMetadata(topic).find((p) => p.partitionId === partition);
     if (!meta) throw new Error(`partition ${topic}/${partition} not found in metadata`);
     const broker = await cluster.findBroker({ nodeId: String(meta.leader) });
-    const res = await broker.fetch({
+    const res = await fetchOnce(broker, {
       replicaId: -1,
       isolationLevel: 0,
       maxWaitTime: 200,
