@@ -99,7 +99,25 @@ describe('kafka-failover drill', () => {
       'redirect',
       'validate',
     ]);
-    expect(m.phases.filter((p) => p.run === 'failback').length).toBe(13);
+    // Every step of runbooks/failback.yaml is a phase (reverse-start and forward-start are no-ops under the default
+    // replication policy, but they run and are timed).
+    expect(m.phases.filter((p) => p.run === 'failback').map((p) => p.step)).toEqual([
+      'scope',
+      'primary-quiet',
+      'reverse-start',
+      'start-reverse',
+      'reverse-caught-up',
+      'freeze',
+      'lag',
+      'stop-consumers',
+      'translate',
+      'stop-reverse',
+      'forward-start',
+      'reset',
+      'redirect',
+      'validate',
+      'restore-forward',
+    ]);
     // RPO: a planned failover moves on with 0 records of lag; nothing was stranded on primary.
     expect(m.rpo).toMatchObject({ recordsAtRisk: 0, neverReplicatedBack: 0, dataLossWindowMs: null });
 
