@@ -8,6 +8,7 @@ import type { KafkaPort } from '../kafka/port.js';
 import type { Finding } from './findings.js';
 import { ANCHOR_TOPIC } from '../engine/audit-anchor.js';
 import { LEASE_TOPIC } from '../engine/lock.js';
+import { minIsrOf } from '../steps/stretch-read.js';
 
 const TOOL_TOPICS = [LEASE_TOPIC, ANCHOR_TOPIC];
 
@@ -21,13 +22,7 @@ export async function checkStretchCluster(alias: string, port: KafkaPort, topicF
   const brokers = await port.describeBrokers();
   // The tool's own topics (run lease, audit anchor) are meant to stay writable during a site loss.
   const topics = (await port.describeTopics()).filter((t) => topicFilter.test(t.name) && !TOOL_TOPICS.includes(t.name));
-  const cfg = topics.length
-    ? await port.describeConfigs(
-        'topic',
-        topics.map((t) => t.name),
-      )
-    : new Map<string, Map<string, string | null>>();
-  const minIsr = new Map(topics.map((t) => [t.name, Number(cfg.get(t.name)?.get('min.insync.replicas') ?? '1')]));
+  const minIsr = await minIsrOf(port, topics);
   for (const issue of placementIssues(topics, brokers, minIsr)) {
     if (issue.kind === 'rack-missing')
       findings.push({

@@ -19,14 +19,18 @@ export const topicsInput = regexString.default('.*');
 export async function readTopics(port: KafkaPort, pattern: string): Promise<{ topics: TopicInfo[]; minIsr: Map<string, number> }> {
   const re = new RegExp(`^(?:${pattern})$`);
   const topics = (await port.describeTopics()).filter((t) => re.test(t.name));
+  return { topics, minIsr: await minIsrOf(port, topics) };
+}
+
+/** Each topic's effective `min.insync.replicas` (TopicConfig; 1 when unset), read in one DescribeConfigs. */
+export async function minIsrOf(port: KafkaPort, topics: readonly TopicInfo[]): Promise<Map<string, number>> {
   const cfg = topics.length
     ? await port.describeConfigs(
         'topic',
         topics.map((t) => t.name),
       )
     : new Map<string, Map<string, string | null>>();
-  const minIsr = new Map(topics.map((t) => [t.name, Number(cfg.get(t.name)?.get('min.insync.replicas') ?? '1')]));
-  return { topics, minIsr };
+  return new Map(topics.map((t) => [t.name, Number(cfg.get(t.name)?.get('min.insync.replicas') ?? '1')]));
 }
 
 /** Brokers (racks, fencing, reachability) and the quorum judged; a quorum that does not answer is `lost`. */
