@@ -33,9 +33,13 @@ const { ConfigResourceTypes } = kafkajs;
  */
 function lazyClient<T extends { connect(): Promise<unknown>; disconnect(): Promise<unknown> }>(make: () => T) {
   let pending: Promise<T> | undefined;
+  let closed = false;
   return {
-    get: (): Promise<T> =>
-      (pending ??= (async () => {
+    get: (): Promise<T> => {
+      // A call after close() (a read still in flight when its operation failed) must not connect a new client: its
+      // sockets would outlive the port and keep the process from exiting.
+      if (closed) return Promise.reject(new Error('the Kafka connection was closed (the operation had ended)'));
+      pending ??= (async () => {
         const c = make();
         try {
           await c.connect();
@@ -45,8 +49,11 @@ function lazyClient<T extends { connect(): Promise<unknown>; disconnect(): Promi
           await c.disconnect().catch(() => {});
           throw error;
         }
-      })()),
+      })();
+      return pending;
+    },
     close: async (): Promise<void> => {
+      closed = true;
       const p = pending;
       pending = undefined;
       const c = await p?.catch(() => undefined);
@@ -64,6 +71,8 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
   const getAdmin = admin.get;
   const getCluster = cluster.get;
   const getProducer = producer.get;
+  /** Aborted by close(): partition reads still in flight stop before their next Fetch (a reconnect would leak). */
+  const closing = new AbortController();
 
   /** One group's offsets as kafkajs's admin reads them (a FindCoordinator and an OffsetFetch): brokers before 3.0. */
   const fetchOne = async (groupId: string): Promise<CommittedOffset[]> => {
@@ -198,7 +207,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       return (res[0]?.partitions ?? []).map((p) => ({ partition: p.partition, offset: Number(p.offset) })).sort((a, b) => a.partition - b.partition);
     },
     async readRange(topic, partition, fromOffset, toOffset, onRecord) {
-      await readPartition(await getCluster(), topic, partition, { fromOffset, toOffset }, onRecord);
+      await readPartition(await getCluster(), topic, partition, { fromOffset, toOffset }, onRecord, closing.signal);
     },
     async createTopic(name, partitions, replicationFactor, configs) {
       await (await getAdmin()).createTopics({
@@ -270,6 +279,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
     },
     ...stretchPortMethods(getCluster, () => protocolCluster(kafka)),
     async close() {
+      closing.abort(new Error('the Kafka connection was closed (the operation had ended)'));
       await Promise.allSettled([admin.close(), cluster.close(), producer.close()]);
     },
   };
