@@ -174,7 +174,12 @@ function checkRunbook(
       if (!declared(n)) at(['flow'], `unknown parameter \${params.${n}} in flow`, `Declare "${n}" (type: string) under parameters.`);
     }
     rb.flow = flowWithParams(rb.flow, params);
-    if (/\$\{/.test(rb.flow)) at(['flow'], `flow ${rb.flow}: only \${params.<name>} of string parameters can be used here`, 'Write the flow as <source>-><target>, or with string parameters.');
+    if (/\$\{/.test(rb.flow))
+      at(
+        ['flow'],
+        `flow ${rb.flow}: only \${params.<name>} of string parameters can be used here`,
+        'Write the flow as <source>-><target>, or with string parameters.',
+      );
   }
   if (options.clusters && rb.flow !== undefined && /^[^>\s]+->[^>\s]+$/.test(rb.flow)) {
     const { file: clustersFile, flows } = options.clusters;
