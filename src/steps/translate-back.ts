@@ -135,6 +135,9 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
   },
 });
 
+/** What {@link planBack} needs of a step context (the CLI's `offsets move` gives it the same from opened ports). */
+export type PlanContext = Pick<StepContext, 'kafka' | 'note' | 'now' | 'sleep'>;
+
 /** Input of `translate-back` (parsed). */
 export type TranslateBackInput = z.output<typeof input>;
 
@@ -144,7 +147,7 @@ export type TranslateBackInput = z.output<typeof input>;
  * record match), every other topic through `reverse`'s checkpoints. `translate-back` runs it with `forward` the flipped
  * runbook flow; `translate-move` (an active-active move) with the opposite flow of the clusters file.
  */
-export async function planBack(ctx: StepContext, input: TranslateBackInput, reverse: FlowConfig, forward: FlowConfig): Promise<CheckResult<ExportPlan>> {
+export async function planBack(ctx: PlanContext, input: TranslateBackInput, reverse: FlowConfig, forward: FlowConfig): Promise<CheckResult<ExportPlan>> {
   const dr = ctx.kafka(reverse.source);
   const primary = ctx.kafka(reverse.target);
   const groupRe = new RegExp(`^(?:${input.groups})$`);

@@ -19,12 +19,12 @@
  */
 import { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
-import { defineStep } from '../engine/step.js';
+import { defineStep, type CheckResult } from '../engine/step.js';
 import type { GateResult } from '../engine/events.js';
 import { upstreamTopic } from '../mm2/naming.js';
 import { planOutputs, type OffsetPlanRow } from '../mm2/plan.js';
 import { regexString } from './shared.js';
-import { planBack } from './translate-back.js';
+import { planBack, type PlanContext } from './translate-back.js';
 
 const name = (f: Pick<FlowConfig, 'source' | 'target'>) => `${f.source}->${f.target}`;
 
@@ -61,51 +61,61 @@ export const translateMove = defineStep({
   output: planOutputs,
   input,
   async check(ctx, input) {
-    const flow = ctx.flow;
-    const flows = ctx.flows ?? [flow];
-    const found = flows.find((f) => f.source === flow.target && f.target === flow.source && f.kind !== 'stretch');
-    const opposite: FlowConfig = found ?? { ...flow, source: flow.target, target: flow.source };
-    const loop = found && (found.replicationPolicy === 'identity' || flow.replicationPolicy === 'identity');
-    const graphGate: GateResult = {
-      id: 'move-graph',
-      description: `${name(flow)} and ${name(opposite)} form an active-active pair MM2 can keep apart (prefixed remote topics)`,
-      ok: !loop,
-      observed: { flow: name(flow), opposite: found ? name(found) : null, policies: [flow.replicationPolicy, found?.replicationPolicy ?? null] },
-      expected: 'no identity-policy loop: under IdentityReplicationPolicy in both directions records circle and copies cannot be told from originals',
-    };
-    if (loop) return { gates: [graphGate] };
-
-    const r = await planBack(ctx, { ...input, topics: '.*', forwardOffsetSyncsLocation: opposite.offsetSyncsTopicLocation }, flow, opposite);
-    const plan = (r.outputs?.plan ?? []) as OffsetPlanRow[];
-    for (const row of plan) row.path = movePath(row, flow, opposite);
-
-    // Which flows write into the topics the groups read on Y after the move: they must stop before the reset.
-    const writers = new Map<string, string[]>();
-    for (const row of plan) for (const f of writersOf(flows, flow.target, row.topic)) writers.set(name(f), [...(writers.get(name(f)) ?? []), row.topic]);
-    const others = [...writers.keys()].filter((w) => w !== name(flow));
-    const returning = plan.filter((p) => upstreamTopic(opposite, p.sourceTopic) === p.topic).length;
-    ctx.note(
-      `move ${flow.source} → ${flow.target}: ${plan.length - returning} partition(s) of ${flow.source}'s own topics via ${name(flow)}, ${returning} of copies of ${flow.target}'s topics via ${name(opposite)}${found ? '' : ` (no ${name(opposite)} flow in the clusters file)`}; flows writing the moved topics on ${flow.target}: ${[...writers.keys()].join(', ') || 'none'}`,
-      {
-        paths: plan.map((p) => ({
-          group: p.group,
-          partition: p.partition,
-          path: p.path,
-          basis: p.basis,
-          targetOffset: p.targetOffset,
-          reReadRecords: p.reReadRecords,
-        })),
-      },
-    );
-    const stopGate: GateResult = {
-      id: 'stop-covers-writers',
-      description: `the flows writing into the moved groups' topics on ${flow.target} are the runbook's flow ${name(flow)} only (the one stop-replication stops)`,
-      ok: others.length === 0,
-      observed: { writerFlows: Object.fromEntries([...writers].map(([k, v]) => [k, [...new Set(v)]])) },
-      expected: others.length
-        ? `also stop ${others.join(', ')} before the reset (a checkpoint or offset sync write from them would move the groups)`
-        : name(flow),
-    };
-    return { ...r, gates: [graphGate, stopGate, ...(r.gates ?? [])], outputs: { ...r.outputs, plan, writerFlows: [...writers.keys()] } };
+    return planMove(ctx, ctx.flow, ctx.flows ?? [ctx.flow], input);
   },
 });
+
+/** Input of `translate-move` (parsed). */
+export type TranslateMoveInput = z.output<typeof input>;
+
+/**
+ * The plan of a move `flow.source` → `flow.target` in the graph `flows` (the clusters file's): gates `move-graph`,
+ * `stop-covers-writers` and the plan gates; outputs `plan` (rows with `path`), `writerFlows` and translate-back's.
+ * Used by the step and by `kafka-failover offsets move`.
+ */
+export async function planMove(ctx: PlanContext, flow: FlowConfig, flows: readonly FlowConfig[], input: TranslateMoveInput): Promise<CheckResult> {
+  const found = flows.find((f) => f.source === flow.target && f.target === flow.source && f.kind !== 'stretch');
+  const opposite: FlowConfig = found ?? { ...flow, source: flow.target, target: flow.source };
+  const loop = found && (found.replicationPolicy === 'identity' || flow.replicationPolicy === 'identity');
+  const graphGate: GateResult = {
+    id: 'move-graph',
+    description: `${name(flow)} and ${name(opposite)} form an active-active pair MM2 can keep apart (prefixed remote topics)`,
+    ok: !loop,
+    observed: { flow: name(flow), opposite: found ? name(found) : null, policies: [flow.replicationPolicy, found?.replicationPolicy ?? null] },
+    expected: 'no identity-policy loop: under IdentityReplicationPolicy in both directions records circle and copies cannot be told from originals',
+  };
+  if (loop) return { gates: [graphGate] };
+
+  const r = await planBack(ctx, { ...input, topics: '.*', forwardOffsetSyncsLocation: opposite.offsetSyncsTopicLocation }, flow, opposite);
+  const plan = (r.outputs?.plan ?? []) as OffsetPlanRow[];
+  for (const row of plan) row.path = movePath(row, flow, opposite);
+
+  // Which flows write into the topics the groups read on Y after the move: they must stop before the reset.
+  const writers = new Map<string, string[]>();
+  for (const row of plan) for (const f of writersOf(flows, flow.target, row.topic)) writers.set(name(f), [...(writers.get(name(f)) ?? []), row.topic]);
+  const others = [...writers.keys()].filter((w) => w !== name(flow));
+  const returning = plan.filter((p) => upstreamTopic(opposite, p.sourceTopic) === p.topic).length;
+  ctx.note(
+    `move ${flow.source} → ${flow.target}: ${plan.length - returning} partition(s) of ${flow.source}'s own topics via ${name(flow)}, ${returning} of copies of ${flow.target}'s topics via ${name(opposite)}${found ? '' : ` (no ${name(opposite)} flow in the clusters file)`}; flows writing the moved topics on ${flow.target}: ${[...writers.keys()].join(', ') || 'none'}`,
+    {
+      paths: plan.map((p) => ({
+        group: p.group,
+        partition: p.partition,
+        path: p.path,
+        basis: p.basis,
+        targetOffset: p.targetOffset,
+        reReadRecords: p.reReadRecords,
+      })),
+    },
+  );
+  const stopGate: GateResult = {
+    id: 'stop-covers-writers',
+    description: `the flows writing into the moved groups' topics on ${flow.target} are the runbook's flow ${name(flow)} only (the one stop-replication stops)`,
+    ok: others.length === 0,
+    observed: { writerFlows: Object.fromEntries([...writers].map(([k, v]) => [k, [...new Set(v)]])) },
+    expected: others.length
+      ? `also stop ${others.join(', ')} before the reset (a checkpoint or offset sync write from them would move the groups)`
+      : name(flow),
+  };
+  return { ...r, gates: [graphGate, stopGate, ...(r.gates ?? [])], outputs: { ...r.outputs, plan, writerFlows: [...writers.keys()] } };
+}

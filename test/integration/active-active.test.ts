@@ -7,6 +7,7 @@
  *   dr, no canary topic, both MM2 processes still running, primary's producer still writing) and names each
  *   partition's path: `orders-…` → `primary.orders-…` on dr (primary->dr), `dr.orders-…` → `orders-…` on dr
  *   (dr->primary offset syncs read backwards).
+ * - A group committed on a topic MM2 does not replicate has no path: `offsets move` exits 3 naming it.
  * - runbooks/active-active-move.yaml primary → dr, then back dr → primary: the ledger's sequence numbers show 0 records
  *   skipped and no more duplicates than the plan reported, after each move.
  */
@@ -197,6 +198,29 @@ describe('active-active (sandbox --topology active-active)', () => {
       (await highWatermark(s.clusters.primary.bootstrapServers, topic)) > before.produced ? true : undefined,
     );
   }, 240_000);
+
+  it('a group reading a topic with no path to dr blocks the move (offsets move exits 3, naming it)', async () => {
+    // A topic MM2 never replicates (its default topics.exclude takes ".*[-.]internal") with a commit of its own group.
+    const stuckTopic = `nopath-${id}.internal`;
+    const stuckGroup = `stuck-${id}`;
+    const admin = createKafka({ bootstrapServers: s.clusters.primary.bootstrapServers, clientId: 'kafka-failover-test-oracle' }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: stuckTopic, numPartitions: 1 }], waitForLeaders: true });
+      await admin.setOffsets({ groupId: stuckGroup, topic: stuckTopic, partitions: [{ partition: 0, offset: '0' }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const r = await runCli(['offsets', 'move', '--clusters', s.clustersFile, '--flow', 'primary->dr', '--group', stuckGroup, '--output', 'json']);
+    expect(r.exitCode, r.stderr).toBe(3);
+    const gates = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; id?: string; ok?: boolean; observed?: { untranslatable?: string[] } })
+      .filter((e) => e.kind === 'gate');
+    expect(gates.find((g) => g.id === 'groups-translated')).toMatchObject({ ok: false });
+    expect(gates.find((g) => g.id === 'groups-translated')!.observed!.untranslatable!.join(' ')).toContain(`${stuckGroup} ${stuckTopic}/0`);
+  }, 60_000);
 
   it('moves the groups primary → dr (0 skipped, duplicates ≤ reported), then back dr → primary (0 skipped)', async () => {
     const start = duplicates(await delivery());
