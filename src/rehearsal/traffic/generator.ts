@@ -224,6 +224,10 @@ export class Traffic {
       ...(group.subscribe ? { metadataMaxAge: 3000 } : {}),
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => !sockets.refusing() },
     });
+    // kafkajs logs nothing here (kafkajs-client.ts): say when a group's consumer crashes, and whether it restarts.
+    consumer.on(consumer.events.CRASH, (e) =>
+      process.stderr.write(`traffic: group ${group.groupId} consumer crashed (${e.payload.error.message}); restart: ${e.payload.restart}\n`),
+    );
     await consumer.connect();
     await consumer.subscribe({ topics: group.subscribe ?? group.topics, fromBeginning: true });
     await consumer.run({
