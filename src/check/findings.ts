@@ -33,6 +33,9 @@ export type FindingId =
   | 'identity-bidirectional'
   | 'identity-target-ahead'
   | 'active-active-topic'
+  // The replication graph (src/check/graph-checks.ts).
+  | 'identity-loop'
+  | 'topic-two-paths'
   // Stretch clusters (src/check/stretch-checks.ts).
   | 'stretch-replicas-one-rack'
   | 'stretch-min-isr-one-site'

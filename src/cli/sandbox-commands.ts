@@ -9,6 +9,7 @@ import path from 'node:path';
 import { failbackClustersFilePath } from '../rehearsal/sandbox/clusters-file.js';
 import { CLUSTERS_ENV } from './clusters-options.js';
 import { TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../rehearsal/traffic/control.js';
+import { startActiveActiveTraffic } from '../rehearsal/traffic/active-active.js';
 import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../rehearsal/traffic/generator.js';
 import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../rehearsal/sandbox/sandbox.js';
 import { defaultStateDir } from '../rehearsal/sandbox/topology.js';
@@ -35,6 +36,8 @@ function printStatus(s: SandboxStatus, output: 'table' | 'json'): void {
     for (const b of c.controllers) t.push([b.name, `${alias} (controller)`, `127.0.0.1:${b.controllerPort}`, b.running ? 'yes' : 'no', b.pid ?? '']);
   }
   t.push([`mm2 ${s.mm2.version}`, `primary → dr (${s.mm2.mode})`, s.mm2.restUrl ?? '', s.mm2.running ? 'yes' : 'no', s.mm2.pid ?? '']);
+  if (s.options.activeActive || s.mm2Reverse.running)
+    t.push(['mm2-reverse', 'dr → primary (dedicated)', '', s.mm2Reverse.running ? 'yes' : 'no', s.mm2Reverse.pid ?? '']);
   if (s.wan) t.push([`toxiproxy ${s.wan.version}`, 'dr (WAN link)', s.wan.apiUrl, s.wan.running ? 'yes' : 'no', s.wan.pid ?? '']);
   const secured = s.options.security && s.options.security !== 'plaintext';
   const rel = path.relative(process.cwd(), s.clustersFile) || s.clustersFile;
@@ -115,6 +118,7 @@ export function registerSandboxCommands(program: Command): void {
           portBase: o.portBase,
           stateDir: o.stateDir,
           security: o.security,
+          ...(o.topology === 'active-active' ? { activeActive: true } : {}),
           wan: o.wan === false ? false : { latencyMs: o.wanLatencyMs, jitterMs: o.wanJitterMs, bandwidthKbps: o.wanBandwidthKbps },
         },
         say,
@@ -204,15 +208,30 @@ export function registerSandboxCommands(program: Command): void {
         status.options.security && status.options.security !== 'plaintext'
           ? clientSettings(await loadClustersFile(status.clustersFile), 'primary').extra
           : undefined;
-      const traffic = await startTraffic({
-        bootstrapServers: status.clusters.primary.bootstrapServers,
-        topics,
-        ratePerSecond: o.rate,
-        groups,
-        ...(clientExtra ? { clientExtra } : {}),
-      });
+      // Active-active: a producer on each cluster, the groups on primary reading both origins (traffic/active-active.ts).
+      const aa = status.options.activeActive
+        ? await startActiveActiveTraffic({
+            sites: [
+              { alias: 'primary', bootstrapServers: status.clusters.primary.bootstrapServers },
+              { alias: 'dr', bootstrapServers: status.clusters.dr.bootstrapServers },
+            ],
+            topics,
+            ratePerSecond: o.rate,
+            groups,
+            ...(clientExtra ? { clientExtra } : {}),
+          })
+        : undefined;
+      const traffic =
+        aa?.home ??
+        (await startTraffic({
+          bootstrapServers: status.clusters.primary.bootstrapServers,
+          topics,
+          ratePerSecond: o.rate,
+          groups,
+          ...(clientExtra ? { clientExtra } : {}),
+        }));
       say(
-        `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on primary; groups ${names.join(', ') || 'none'}`,
+        `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on ${aa ? 'primary and on dr (active-active)' : 'primary'}; groups ${names.join(', ') || 'none'}`,
       );
       const report = () => ({
         run: traffic.ledger.run,
@@ -223,7 +242,8 @@ export function registerSandboxCommands(program: Command): void {
         producedByPartition: Object.fromEntries(traffic.ledger.producedCounts()),
       });
       const stopControl = serveTrafficControl(o.stateDir, async (action) => {
-        if (action === 'freeze') await traffic.stopProducing();
+        if (aa) await aa.handle(action);
+        else if (action === 'freeze') await traffic.stopProducing();
         else if (action === 'stop-consumers') for (const g of names) await traffic.stopGroup(g);
         else if (action === 'redirect') {
           // Consumers to dr: the replicated topic (primary.orders) and, once written there, dr's own (orders).
@@ -272,7 +292,7 @@ export function registerSandboxCommands(program: Command): void {
       });
       clearInterval(ticker);
       stopControl();
-      await traffic.stop();
+      await (aa ?? traffic).stop();
       const r = report();
       if (o.report) writeFileSync(o.report, JSON.stringify(r, null, 2) + '\n');
       if (o.output === 'json') {

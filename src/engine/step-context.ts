@@ -118,6 +118,7 @@ export function createStepContext(d: StepContextDeps, step: RunbookStep, signal:
     stepId: step.id,
     dryRun: d.dryRun,
     flow: d.flow,
+    flows: d.clusters.config.flows,
     kafka: ports.kafka,
     reachable: ports.reachable,
     exec: ports.exec,

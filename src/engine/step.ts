@@ -28,6 +28,11 @@ export interface StepContext {
   dryRun: boolean;
   /** The flow the runbook acts on. */
   flow: FlowConfig;
+  /**
+   * Every flow of the clusters file (the replication graph), for steps that reason about more than the runbook's flow
+   * (an active-active move reads the opposite flow's offset syncs). Absent in contexts made without a clusters file.
+   */
+  flows?: readonly FlowConfig[];
   /** A cluster's port by alias (`flow.source`, `flow.target`…). Opening is lazy; unreachable clusters throw on use. */
   kafka(alias: string): KafkaPort;
   /** Whether a cluster answers (cached per run; used to tell "source down" apart from errors). */

@@ -15,6 +15,7 @@ import { lowerMinIsr, restoreMinIsr } from './stretch-min-isr.js';
 import { checkQuorum, confirmSiteLoss } from './stretch-site.js';
 import { stopReplication } from './stop-replication.js';
 import { translateBack } from './translate-back.js';
+import { translateMove } from './translate-move.js';
 import { translateOffsetsStep } from './translate-offsets.js';
 import { validateStep } from './validate.js';
 
@@ -31,6 +32,7 @@ export function builtinRegistry(): StepRegistry {
     .register(startReplication)
     .register(setReplicationStart)
     .register(translateBack)
+    .register(translateMove)
     .register(translateOffsetsStep)
     .register(resetConsumerGroups)
     .register(redirectStep)

@@ -30,7 +30,7 @@ interface GroupPlan {
   group: string;
   /** How the offsets are set: OffsetCommit (committed offsets) or AlterShareGroupOffsets (share start offsets). */
   offsetKind: OffsetPlanRow['offsetKind'];
-  partitions: (Pick<OffsetPlanRow, 'topic' | 'partition' | 'metadata' | 'basis' | 'reReadRecords'> & {
+  partitions: (Pick<OffsetPlanRow, 'topic' | 'partition' | 'metadata' | 'basis' | 'reReadRecords' | 'path'> & {
     before: number | null;
     after: OffsetPlanRow['targetOffset'];
   })[];
@@ -73,6 +73,7 @@ export const resetConsumerGroups = defineStep({
         metadata: p.metadata,
         basis: p.basis,
         reReadRecords: p.reReadRecords,
+        ...(p.path ? { path: p.path } : {}),
       }));
       return { group, offsetKind, partitions, unchanged: partitions.every((x) => x.before === x.after) };
     });
@@ -164,6 +165,7 @@ export const resetConsumerGroups = defineStep({
               after: p.after,
               basis: p.basis,
               reReadRecords: p.reReadRecords,
+              ...(p.path ? { path: p.path } : {}),
             })),
           },
         },

@@ -30,6 +30,8 @@ export interface TrafficGroup {
   subscribe?: (string | RegExp)[];
   /** Pause after each record (ms), to keep groups at different positions mid-stream; default 0. */
   delayMs?: number;
+  /** The ledger topics it is judged on, when not derived from `topics` (active-active: `primary.orders`, `dr.orders`). */
+  ledgerTopics?: string[];
 }
 
 /** Options of {@link startTraffic}. */
@@ -44,6 +46,12 @@ export interface TrafficOptions {
   ledger?: TrafficLedger;
   /** TLS/SASL for every client the generator makes, on every cluster it reaches (a secured sandbox's clusters share them). */
   clientExtra?: ClientSettings['extra'];
+  /**
+   * Active-active: the site whose producer this is. Its records carry (and the ledger counts them under) the topic's
+   * global name `<site>.<topic>` — `orders` written on primary is `primary.orders` — so the two sites' `orders`, whose
+   * sequences are independent, never mix in one ledger shared by both generators. Absent: the topic's own name.
+   */
+  site?: string;
 }
 
 /** Snapshot of the generator's counters. */
@@ -161,19 +169,24 @@ export class Traffic {
         e.count++;
         perPartition.set(k, e);
       }
-      const batches = [...perPartition.values()].map((e) => ({ ...e, first: this.ledger.nextSeq(e.topic, e.partition) }));
+      const ledgerTopic = (topic: string) => (this.options.site ? `${this.options.site}.${topic}` : topic);
+      const batches = [...perPartition.values()].map((e) => ({
+        ...e,
+        ledgerTopic: ledgerTopic(e.topic),
+        first: this.ledger.nextSeq(ledgerTopic(e.topic), e.partition),
+      }));
       const now = Date.now();
       const byTopic = new Map<string, { key: string; value: string; partition: number }[]>();
       for (const b of batches) {
         for (let s = b.first; s < b.first + b.count; s++) {
-          const value: TrafficRecordValue = { run: this.ledger.run, topic: b.topic, partition: b.partition, seq: s, ts: now };
+          const value: TrafficRecordValue = { run: this.ledger.run, topic: b.ledgerTopic, partition: b.partition, seq: s, ts: now };
           const list = byTopic.get(b.topic) ?? [];
-          list.push({ key: `${b.topic}-${b.partition}-${s}`, value: JSON.stringify(value), partition: b.partition });
+          list.push({ key: `${b.ledgerTopic}-${b.partition}-${s}`, value: JSON.stringify(value), partition: b.partition });
           byTopic.set(b.topic, list);
         }
       }
       await this.producer.sendBatch({ acks: -1, timeout: 5000, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      for (const b of batches) this.ledger.acknowledge(b.topic, b.partition, b.first, b.count);
+      for (const b of batches) this.ledger.acknowledge(b.ledgerTopic, b.partition, b.first, b.count);
       this.carry -= n;
       this.cursor = (this.cursor + n) % parts.length;
     } catch (error) {
@@ -193,10 +206,7 @@ export class Traffic {
     if (this.consumers.has(group.groupId)) return;
     // Judge the group on the topics it reads, by origin name (a remote topic `primary.orders` carries `orders`).
     const origins = this.options.topics.map((t) => t.name);
-    this.ledger.subscribe(
-      group.groupId,
-      group.topics.map((t) => origins.find((o) => t === o || t.endsWith(`.${o}`)) ?? t),
-    );
+    this.ledger.subscribe(group.groupId, group.ledgerTopics ?? group.topics.map((t) => origins.find((o) => t === o || t.endsWith(`.${o}`)) ?? t));
     // A client of its own per group, whose sockets can be cut: see stopGroup.
     const sockets = closableSockets();
     const kafka = createKafka({
@@ -214,6 +224,10 @@ export class Traffic {
       ...(group.subscribe ? { metadataMaxAge: 3000 } : {}),
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => !sockets.refusing() },
     });
+    // kafkajs logs nothing here (kafkajs-client.ts): say when a group's consumer crashes, and whether it restarts.
+    consumer.on(consumer.events.CRASH, (e) =>
+      process.stderr.write(`traffic: group ${group.groupId} consumer crashed (${e.payload.error.message}); restart: ${e.payload.restart}\n`),
+    );
     await consumer.connect();
     await consumer.subscribe({ topics: group.subscribe ?? group.topics, fromBeginning: true });
     await consumer.run({
