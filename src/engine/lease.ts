@@ -5,6 +5,12 @@
 import pRetry from 'p-retry';
 import type { KafkaPort } from '../kafka/port.js';
 import { LEASE_TOPIC, LeaseLostError, LockHeldError, type LockHolder } from './lock.js';
+import { type AclNeed, ownTopicNeeds } from './permissions.js';
+
+/** The ACLs the lease needs on the target: create its topic when missing, write and read it. */
+export function leaseAcls(target: string): AclNeed[] {
+  return ownTopicNeeds(target, LEASE_TOPIC, 'run lock lease (taken by `run` before the first step)');
+}
 
 /** A lease on the target cluster. */
 export class TargetLease {

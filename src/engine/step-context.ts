@@ -105,6 +105,8 @@ export interface StepContextDeps {
   halted(): RunFileWriteError | undefined;
   /** The lease on the target (real runs with a lock): checked before every write. */
   lease?: { assertHeld(): Promise<void> } | undefined;
+  /** The runbook's steps for look-ahead preflights ({@link StepContext.runbook}). */
+  runbook?: StepContext['runbook'];
 }
 
 /** The context of one execution of `step`; `signal` aborts when the step times out. */
@@ -117,6 +119,7 @@ export function createStepContext(d: StepContextDeps, step: RunbookStep, signal:
   return {
     stepId: step.id,
     dryRun: d.dryRun,
+    ...(d.runbook ? { runbook: d.runbook } : {}),
     flow: d.flow,
     kafka: ports.kafka,
     reachable: ports.reachable,
