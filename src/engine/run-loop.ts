@@ -21,9 +21,8 @@ import { buildRunbookMachine } from './machine.js';
 import { createPauseControl, DEFAULT_PROMPT_TIMEOUT_MS } from './pause.js';
 import { writeFileAtomic, writeRunRecord } from './run-dir.js';
 import type { RunOptions, RunResult } from './run-options.js';
-import { createRunPorts, createStepContext } from './step-context.js';
+import { createRunPorts, createStepContext, lookAheadView } from './step-context.js';
 import { createStepRunner } from './step-runner.js';
-import { resolve } from './templates.js';
 
 /** Exit code of each way a run ends (README, "Exit codes"). */
 const EXIT: Record<RunOutcome | 'paused', number> = {
@@ -144,22 +143,7 @@ export async function runHoldingLock(o: RunOptions, { runId, runDir, flow, pair,
     throw error;
   }
 
-  // The runbook as look-ahead preflights see it: inputs resolved as far as they can be before the run.
-  const preScope = { params: o.runbook.params, steps: {}, flow: { source: flow.source, target: flow.target } };
-  const preResolve = (w: Record<string, unknown>): Record<string, unknown> => {
-    try {
-      return resolve(w, preScope, (ref) => ref.startsWith('steps.')) as Record<string, unknown>;
-    } catch {
-      return w; // a reference that only resolves during the run: the step's declaration sees it as written
-    }
-  };
-  const runbookView = {
-    steps: rb.steps.map((st) => ({
-      id: st.id,
-      kind: o.registry.get(st.kind),
-      with: preResolve(st.with ?? {}),
-    })),
-  };
+  const runbookView = lookAheadView(o.runbook, o.registry, flow);
   const runStep = createStepRunner({
     runbook: o.runbook,
     registry: o.registry,
