@@ -36,7 +36,8 @@ export const checkReplicationLag = defineStep({
     const up = await ctx.reachable(source);
     const re = new RegExp(`^(?:${input.topics})$`);
     if (!up) return { gates: [maxLagUnmeasurable(input.maxLagRecords)] };
-    const lag = await replicationLag({ flow: ctx.flow, source: ctx.kafka(source), target: ctx.kafka(target) });
+    // Only the selected topics are read (their ACLs are what this step declares).
+    const lag = await replicationLag({ flow: ctx.flow, source: ctx.kafka(source), target: ctx.kafka(target), topics: (t) => re.test(t) });
     const parts = lag.partitions.filter((p) => re.test(p.sourceTopic));
     const gate = maxLag(parts, input.maxLagRecords);
     return { gates: [gate], outputs: { maxLagRecords: gate.observed.maxLagRecords, totalLagRecords: gate.observed.totalLagRecords, partitions: parts.length } };

@@ -50,8 +50,9 @@ export const estimateDataLoss = defineStep({
   async check(ctx, input) {
     const { source, target } = ctx.flow;
     const now = ctx.now();
-    const lag = await replicationLag({ flow: ctx.flow, target: ctx.kafka(target), now: () => now }); // target only, by design
     const re = new RegExp(`^(?:${input.topics})$`);
+    // Target only, by design; only the selected topics are read (their ACLs are what this step declares).
+    const lag = await replicationLag({ flow: ctx.flow, target: ctx.kafka(target), now: () => now, topics: (t) => re.test(t) });
     const parts = lag.partitions.filter((p) => re.test(p.sourceTopic));
     const hb = lag.heartbeat;
     const withRecords = parts.filter((p) => p.lastReplicatedTimestamp !== null);

@@ -6,18 +6,24 @@
  * - a wrong password, an expired or invalid token, an untrusted certificate and a host name mismatch each fail with
  *   exit 1 and a message naming the cluster and the cause, never as "cluster down", and no secret in any output or
  *   file;
- * - `check`, `offsets translate`, `plan` and a planned failover with live traffic pass, the ledger counting 0 skipped.
+ * - `check`, `offsets translate`, `plan` and a planned failover with live traffic pass as the least-privilege principal
+ *   (src/rehearsal/sandbox/acls.ts), the ledger counting 0 skipped;
+ * - each ACL of that principal's planned-failover set, removed, makes `plan` block at its first step,
+ *   check-permissions: exit 3, the ACL named, nothing written (state read back as the brokers' super user).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ResultPromise } from 'execa';
+import type { AclEntry, Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { sandboxDown, type SandboxStatus } from '../../src/rehearsal/sandbox/sandbox.js';
-import { unsecuredToken } from '../../src/rehearsal/sandbox/security.js';
+import { kafkajsSecurity, unsecuredToken } from '../../src/rehearsal/sandbox/security.js';
+import { leastPrivilegeAcls, toAclEntry } from '../../src/rehearsal/sandbox/acls.js';
+import { createKafka } from '../../src/kafka/kafkajs-client.js';
 import { allFilesText, securedPorts, startSecuredTraffic, upSecured } from './helpers-secured.js';
 import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
 
@@ -181,6 +187,72 @@ describe('secured sandbox: SASL_SSL', { shuffle: false }, () => {
     expect(plan.exitCode).toBe(0);
     for (const g of groups) expect(plan.stdout).toContain(g);
     expect((await ports.dr.listGroups()).map((g) => g.groupId).sort()).toEqual(before.map((g) => g.groupId).sort());
+  });
+
+  it('each ACL of the least-privilege set, removed, makes plan block at check-permissions: exit 3, the ACL named, nothing written', async () => {
+    // The operator's hand: the brokers' principal (a super user), as the sandbox's own ACL set-up uses it.
+    const admin = Object.fromEntries(
+      await Promise.all(
+        (['primary', 'dr'] as const).map(async (c) => {
+          const a = createKafka({
+            bootstrapServers: s.clusters[c].bootstrapServers,
+            clientId: 'acl-test',
+            extra: await kafkajsSecurity('sasl-ssl', s.stateDir, 'broker'),
+          }).admin();
+          await a.connect();
+          return [c, a] as const;
+        }),
+      ),
+    ) as Record<'primary' | 'dr', Admin>;
+    // Independent oracle of "nothing written": read with the super user, not the tool.
+    const stateOf = async () => ({
+      primaryTopics: (await admin.primary.listTopics()).sort(),
+      drTopics: (await admin.dr.listTopics()).sort(),
+      drOffsets: await Promise.all(groups.map(async (g) => [g, await admin.dr.fetchOffsets({ groupId: g })] as const)),
+    });
+    const present = async (entry: AclEntry, c: 'primary' | 'dr') =>
+      (await admin[c].describeAcls({ ...entry, resourcePatternType: entry.resourcePatternType })).resources.length > 0;
+    try {
+      const before = await stateOf();
+      // The tool's own topics do not exist yet: their CREATE is checked too (a run would create them).
+      for (const t of ['kafka-failover-lease.internal', 'kafka-failover-audit-anchor.internal', 'kafka-failover-canary'])
+        expect(before.drTopics).not.toContain(t);
+      const acls = leastPrivilegeAcls((t) => `primary.${t}`);
+      const t0 = Date.now();
+      for (const a of acls) {
+        const entry = toAclEntry(a, 'User:failover');
+        await admin[a.cluster].deleteAcls({ filters: [entry] });
+        await eventually(`${JSON.stringify(a)} removed`, async () => ((await present(entry, a.cluster)) ? undefined : true), 30_000);
+        const r = await runCli(['plan', 'runbooks/planned-failover.yaml', ...runArgs()]);
+        const out = `${r.stdout}\n${r.stderr}`;
+        // CREATE of a topic not there yet: without CREATE on its name only CREATE on the cluster could allow it, which
+        // Kafka shows only to a principal that may DESCRIBE the cluster: UNKNOWN, and the run blocks all the same.
+        const verdict = a.operation === 'CREATE' ? 'UNKNOWN' : 'MISSING';
+        const named = new RegExp(
+          `${verdict} ${a.cluster}: ${a.resource.toUpperCase()} "${a.name.replace(/[.]/g, '\\.')}[^"]*" ${a.operation} for User:failover`,
+        );
+        expect({
+          acl: a,
+          exitCode: r.exitCode,
+          named: named.test(out),
+          blockedAt: /blocked at permissions|permissions.*blocked/i.test(out) || r.exitCode === 3,
+        }).toEqual({
+          acl: a,
+          exitCode: 3,
+          named: true,
+          blockedAt: true,
+        });
+        expect(out).not.toContain('▶ scope'); // blocked at the first step: no other step ran
+        await admin[a.cluster].createAcls({ acl: [entry] });
+        await eventually(`${JSON.stringify(a)} restored`, async () => ((await present(entry, a.cluster)) ? true : undefined), 30_000);
+      }
+      expect(await stateOf()).toEqual(before);
+      console.info(
+        `least privilege: ${acls.length} ACLs, each removed → plan blocked at check-permissions (exit 3), in ${Math.round((Date.now() - t0) / 1000)} s`,
+      );
+    } finally {
+      await Promise.allSettled([admin.primary.disconnect(), admin.dr.disconnect()]);
+    }
   });
 
   it('a planned failover with live traffic succeeds as User:failover; on dr the groups skip nothing', async () => {

@@ -6,7 +6,8 @@
  *   topics (`orders…`, `payments…`) and groups (`billing…`, `shipping…`, `analytics…`): exactly what the steps of
  *   runbooks/planned-failover.yaml declare (`StepKind.acls`), checked by its `check-permissions` step, plus the run
  *   lock's topics. Prefixed patterns so that test runs' suffixed names (`orders-<id>`) are covered; literal names for
- *   MM2's internal topics and the tool's own topics. No cluster ACL, no DESCRIBE on the cluster.
+ *   MM2's internal topics and the tool's own topics. No cluster ACL, no DESCRIBE on the cluster. The read-only
+ *   `check` adds DESCRIBE and DESCRIBE_CONFIGS on every topic ({@link checkAcls}): no data, no write.
  * - `User:app` (the traffic generator: the sandbox's "applications") gets ALL on the cluster, every topic, group and
  *   transactional id, as applications' principals have whatever they have; the tool never uses it.
  * Measured and documented in README.md ("ACLs the tool needs"); design note docs/design/permissions.md.
@@ -66,6 +67,20 @@ export function leastPrivilegeAcls(remote: (topic: string) => string): SandboxAc
   ];
 }
 
+/**
+ * What the read-only `check` adds for the tool's principal on each cluster: DESCRIBE and DESCRIBE_CONFIGS on every
+ * topic (it lists topics and reads their configs: replication factor, min.insync.replicas …). No data, no write.
+ */
+export function checkAcls(cluster: ClusterAlias): SandboxAcl[] {
+  return (['DESCRIBE', 'DESCRIBE_CONFIGS'] as const).map((operation) => ({
+    cluster,
+    resource: 'topic' as const,
+    pattern: 'literal' as const,
+    name: '*',
+    operation,
+  }));
+}
+
 /** The traffic generator's grant (see module doc): ALL on everything of one cluster. */
 export function appAcls(cluster: ClusterAlias): SandboxAcl[] {
   return (['cluster', 'topic', 'group', 'transactional-id'] as const).map((resource) => ({
@@ -96,9 +111,7 @@ export function toAclEntry(a: SandboxAcl, principal: string): AclEntry {
 export function sandboxAclEntries(state: SandboxState, cluster: ClusterAlias): AclEntry[] {
   const remote = (t: string) => (state.options.replicationPolicy === 'identity' ? t : `${PRIMARY}.${t}`);
   return [
-    ...leastPrivilegeAcls(remote)
-      .filter((a) => a.cluster === cluster)
-      .map((a) => toAclEntry(a, `User:${TOOL_USER}`)),
+    ...[...leastPrivilegeAcls(remote).filter((a) => a.cluster === cluster), ...checkAcls(cluster)].map((a) => toAclEntry(a, `User:${TOOL_USER}`)),
     ...appAcls(cluster).map((a) => toAclEntry(a, `User:${APP_USER}`)),
   ];
 }
