@@ -33,6 +33,8 @@ export type FindingId =
   | 'identity-bidirectional'
   | 'identity-target-ahead'
   | 'active-active-topic'
+  // Least privilege (src/check/acl-checks.ts).
+  | 'failover-acls-missing'
   // Stretch clusters (src/check/stretch-checks.ts).
   | 'stretch-replicas-one-rack'
   | 'stretch-min-isr-one-site'

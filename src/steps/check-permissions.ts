@@ -14,7 +14,9 @@ import { z } from 'zod';
 import { anchorAcls } from '../engine/audit-anchor.js';
 import { leaseAcls } from '../engine/lease.js';
 import { type AclNeed, type AclScope, literalAlternatives } from '../engine/permissions.js';
-import { defineStep, type StepContext } from '../engine/step.js';
+import { defineStep, type StepContext, type StepKind } from '../engine/step.js';
+import type { FlowConfig } from '../clusters/schema.js';
+import type { KafkaPort } from '../kafka/port.js';
 import type { AclOperation, AuthorizedOperations, ResourceAuthz } from '../kafka/authorized-operations.js';
 import { isInternalTopic, remoteTopic } from '../mm2/naming.js';
 import { regexString } from './shared.js';
@@ -91,6 +93,73 @@ async function selectedNames(ctx: StepContext, regex: string, clusters: string[]
   return { names: [...out].sort(), listed: true };
 }
 
+/**
+ * Judges the ACLs `steps` declare (and the run lock's, with `runLock`) on the clusters that answer (`answering`);
+ * ACLs on the other clusters of `asked` are unknown. Shared by the step and by `check`'s `failover-acls` finding.
+ * @returns every ACL with its verdict, and the principal each cluster's client authenticates as (when known).
+ */
+export async function judgeRunbookAcls(o: {
+  flow: FlowConfig;
+  kafka(alias: string): KafkaPort;
+  steps: { id: string; kind: StepKind | undefined; with: Record<string, unknown> }[];
+  groups: string[];
+  topics: string[];
+  asked: string[];
+  answering: string[];
+  runLock: boolean;
+}): Promise<{ checked: CheckedAcl[]; principals: Map<string, string | undefined> }> {
+  const { asked, answering } = o;
+  const scopeBase = { flow: o.flow, groups: o.groups, topics: o.topics, remote: (t: string) => remoteTopic(o.flow, t) };
+  const tagged: (AclNeed & { step: string })[] = [];
+  for (const st of o.steps) {
+    if (!st.kind?.acls) continue;
+    const scope: AclScope = { ...scopeBase, with: st.with };
+    for (const n of st.kind.acls(scope)) tagged.push({ ...n, step: st.id });
+  }
+  if (o.runLock) for (const n of [...leaseAcls(o.flow.target), ...anchorAcls(o.flow.target)]) tagged.push({ ...n, step: '(run lock)' });
+
+  // Names as the clusters know them (a list of candidates: the first that exists), then one entry per ACL.
+  const listed = new Map<string, Set<string>>();
+  const existing = async (alias: string) => {
+    if (!listed.has(alias)) listed.set(alias, new Set(await o.kafka(alias).listTopics()));
+    return listed.get(alias)!;
+  };
+  const merged = new Map<string, CheckedAcl & { ifMissing?: boolean }>();
+  for (const n of tagged) {
+    if (!asked.includes(n.cluster)) continue;
+    let name = Array.isArray(n.name) ? n.name[0]! : n.name;
+    if (Array.isArray(n.name) && answering.includes(n.cluster)) {
+      const have = await existing(n.cluster);
+      name = n.name.find((c) => have.has(c)) ?? name;
+    }
+    if (n.resource === 'cluster') name = 'kafka-cluster';
+    const key = `${n.cluster}\u0000${n.resource}\u0000${name}\u0000${n.operation}`;
+    const m = merged.get(key) ?? { cluster: n.cluster, resource: n.resource, name, operation: n.operation, steps: [], verdict: 'unknown' as const };
+    // CREATE needed unconditionally by one step outweighs "only when missing" of another.
+    m.ifMissing = m.steps.length === 0 ? n.ifMissing === true : Boolean(m.ifMissing && n.ifMissing);
+    if (!m.steps.includes(n.step)) m.steps.push(n.step);
+    merged.set(key, m);
+  }
+
+  const answers = new Map<string, AuthorizedOperations>();
+  for (const alias of answering) {
+    const mine = [...merged.values()].filter((m) => m.cluster === alias);
+    answers.set(
+      alias,
+      await o.kafka(alias).authorizedOperations({
+        topics: [...new Set(mine.filter((m) => m.resource === 'topic').map((m) => m.name))],
+        groups: [...new Set(mine.filter((m) => m.resource === 'group').map((m) => m.name))],
+      }),
+    );
+  }
+  const checked: CheckedAcl[] = [...merged.values()].map(({ ifMissing, ...m }) => {
+    const a = answers.get(m.cluster);
+    const v = a ? judge({ ...m, ...(ifMissing ? { ifMissing } : {}) }, a) : { verdict: 'unknown' as const, reason: `${m.cluster} does not answer` };
+    return { ...m, ...v };
+  });
+  return { checked, principals: new Map([...answers].map(([k, v]) => [k, v.principal])) };
+}
+
 export const checkPermissions = defineStep({
   kind: 'check-permissions',
   description: "preflight: the tool's principal holds every ACL the runbook's steps need (asked of each cluster, nothing written)",
@@ -113,56 +182,17 @@ export const checkPermissions = defineStep({
     for (const alias of asked) if (await ctx.reachable(alias)) answering.push(alias);
     const groups = await selectedNames(ctx, input.groups, answering, 'groups');
     const topics = await selectedNames(ctx, input.topics, answering.includes(source) ? [source] : [], 'topics');
-    const scopeBase = { flow: ctx.flow, groups: groups.names, topics: topics.names, remote: (t: string) => remoteTopic(ctx.flow, t) };
-
-    const tagged: (AclNeed & { step: string })[] = [];
-    for (const st of ctx.runbook?.steps ?? []) {
-      if (st.id === ctx.stepId || !st.kind?.acls) continue;
-      const scope: AclScope = { ...scopeBase, with: st.with };
-      for (const n of st.kind.acls(scope)) tagged.push({ ...n, step: st.id });
-    }
-    if (input.runLock) for (const n of [...leaseAcls(target), ...anchorAcls(target)]) tagged.push({ ...n, step: '(run lock)' });
-
-    // Names as the clusters know them (a list of candidates: the first that exists), then one entry per ACL.
-    const listed = new Map<string, Set<string>>();
-    const existing = async (alias: string) => {
-      if (!listed.has(alias)) listed.set(alias, new Set(await ctx.kafka(alias).listTopics()));
-      return listed.get(alias)!;
-    };
-    const merged = new Map<string, CheckedAcl & { ifMissing?: boolean }>();
-    for (const n of tagged) {
-      if (!asked.includes(n.cluster)) continue;
-      let name = Array.isArray(n.name) ? n.name[0]! : n.name;
-      if (Array.isArray(n.name) && answering.includes(n.cluster)) {
-        const have = await existing(n.cluster);
-        name = n.name.find((c) => have.has(c)) ?? name;
-      }
-      if (n.resource === 'cluster') name = 'kafka-cluster';
-      const key = `${n.cluster}\u0000${n.resource}\u0000${name}\u0000${n.operation}`;
-      const m = merged.get(key) ?? { cluster: n.cluster, resource: n.resource, name, operation: n.operation, steps: [], verdict: 'unknown' as const };
-      // CREATE needed unconditionally by one step outweighs "only when missing" of another.
-      m.ifMissing = m.steps.length === 0 ? n.ifMissing === true : Boolean(m.ifMissing && n.ifMissing);
-      if (!m.steps.includes(n.step)) m.steps.push(n.step);
-      merged.set(key, m);
-    }
-
-    const answers = new Map<string, AuthorizedOperations>();
-    for (const alias of answering) {
-      const mine = [...merged.values()].filter((m) => m.cluster === alias);
-      answers.set(
-        alias,
-        await ctx.kafka(alias).authorizedOperations({
-          topics: [...new Set(mine.filter((m) => m.resource === 'topic').map((m) => m.name))],
-          groups: [...new Set(mine.filter((m) => m.resource === 'group').map((m) => m.name))],
-        }),
-      );
-    }
-    const checked: CheckedAcl[] = [...merged.values()].map(({ ifMissing, ...m }) => {
-      const a = answers.get(m.cluster);
-      const v = a ? judge({ ...m, ...(ifMissing ? { ifMissing } : {}) }, a) : { verdict: 'unknown' as const, reason: `${m.cluster} does not answer` };
-      return { ...m, ...v };
+    const { checked, principals } = await judgeRunbookAcls({
+      flow: ctx.flow,
+      kafka: (alias) => ctx.kafka(alias),
+      steps: (ctx.runbook?.steps ?? []).filter((st) => st.id !== ctx.stepId),
+      groups: groups.names,
+      topics: topics.names,
+      asked,
+      answering,
+      runLock: input.runLock,
     });
-    const line = (c: CheckedAcl) => aclLine(c, answers.get(c.cluster)?.principal);
+    const line = (c: CheckedAcl) => aclLine(c, principals.get(c.cluster));
     const missing = checked.filter((c) => c.verdict === 'missing').map(line);
     const unknown = checked.filter((c) => c.verdict === 'unknown').map(line);
     const granted = checked.filter((c) => c.verdict === 'granted').length;

@@ -138,3 +138,20 @@ describe('literalAlternatives', () => {
     expect(literalAlternatives('(a)|(b)')).toBeNull();
   });
 });
+
+describe("check's failover-acls-missing finding", () => {
+  it('none with the sandbox grant; one naming each missing ACL when a binding is taken away', async () => {
+    const { checkFailoverAcls } = await import('../../../src/check/acl-checks.js');
+    const grant = sandbox;
+    const ok = clusters(grant);
+    expect((await checkFailoverAcls(flow, ok.primary.port(), ok.dr.port(), /.*/)).findings).toEqual([]);
+    const without = clusters(grant.filter((a) => !(a.cluster === 'dr' && a.resource === 'group' && a.name === 'billing')));
+    const r = await checkFailoverAcls(flow, without.primary.port(), without.dr.port(), /.*/);
+    expect(r.findings).toHaveLength(1);
+    expect(r.findings[0]).toMatchObject({ id: 'failover-acls-missing', severity: 'high', where: 'primary->dr' });
+    expect((r.findings[0]!.evidence as { missing: string[] }).missing).toEqual([
+      'dr: GROUP "billing-1" DESCRIBE for User:failover (steps check-target-groups, validate) — the cluster refuses even to describe it',
+      'dr: GROUP "billing-1" READ for User:failover (step reset-consumer-groups) — the cluster refuses even to describe it',
+    ]);
+  });
+});
