@@ -6,8 +6,9 @@
  * - a wrong password, an expired or invalid token, an untrusted certificate and a host name mismatch each fail with
  *   exit 1 and a message naming the cluster and the cause, never as "cluster down", and no secret in any output or
  *   file;
- * - `check`, `offsets translate`, `plan` and a planned failover with live traffic pass as the least-privilege principal
- *   (src/rehearsal/sandbox/acls.ts), the ledger counting 0 skipped;
+ * - `check`, `offsets translate`, `plan` and a planned failover with live traffic — killed with SIGKILL after its first
+ *   group reset and resumed — pass as the least-privilege principal (src/rehearsal/sandbox/acls.ts), the ledger
+ *   counting 0 skipped;
  * - each ACL of that principal's planned-failover set, removed, makes `plan` block at its first step,
  *   check-permissions: exit 3, the ACL named, nothing written (state read back as the brokers' super user).
  */
@@ -24,6 +25,7 @@ import { sandboxDown, type SandboxStatus } from '../../src/rehearsal/sandbox/san
 import { kafkajsSecurity, unsecuredToken } from '../../src/rehearsal/sandbox/security.js';
 import { leastPrivilegeAcls, toAclEntry } from '../../src/rehearsal/sandbox/acls.js';
 import { createKafka } from '../../src/kafka/kafkajs-client.js';
+import { runUntilKilled } from './helpers-resume.js';
 import { allFilesText, securedPorts, startSecuredTraffic, upSecured } from './helpers-secured.js';
 import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
 
@@ -268,10 +270,21 @@ describe('secured sandbox: SASL_SSL', { shuffle: false }, () => {
     }
   });
 
-  it('a planned failover with live traffic succeeds as User:failover; on dr the groups skip nothing', async () => {
-    const r = await runCli(['run', 'runbooks/planned-failover.yaml', '--yes', '--output', 'json', ...runArgs()]);
-    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(last).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
+  it('a planned failover with live traffic, killed (kill -9) after its first group reset and resumed, succeeds as User:failover; on dr the groups skip nothing', async () => {
+    const runs = path.join(tmp, 'runs');
+    const killed = await runUntilKilled(
+      ['run', 'runbooks/planned-failover.yaml', '--yes', '--output', 'json', ...runArgs()],
+      (e) => e.kind === 'write.done' && e.write?.action === 'reset consumer group offsets',
+      (runId) => path.join(runs, runId, 'audit.jsonl'),
+    );
+    expect(killed.audit.map((e) => e.kind)).not.toContain('run.finished');
+    const r = await runCli(['resume', killed.runId, '--runs-dir', runs, '--output', 'json']);
+    const tail = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; outcome?: string; exitCode?: number; completedWrites?: number });
+    expect(tail[0]).toMatchObject({ kind: 'run.resumed', completedWrites: killed.audit.filter((e) => e.kind === 'write.done').length });
+    expect(tail.at(-1), r.stderr).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
     expect(r.exitCode).toBe(0);
     await eventually(
       'the groups to reach the end of every partition on dr',
