@@ -12,7 +12,7 @@
  * DESCRIBE, so a step that reads a topic declares READ alone.
  */
 import type { FlowConfig } from '../clusters/schema.js';
-import type { AclOperation } from '../kafka/authorized-operations.js';
+import type { AclOperation, AuthorizedOperations, ResourceAuthz } from '../kafka/authorized-operations.js';
 
 /** Kafka ACL resource types this tool needs (`kafka-acls --topic / --group / --cluster`). */
 export type AclResource = 'topic' | 'group' | 'cluster';
@@ -69,4 +69,57 @@ export function literalAlternatives(regex: string): string[] | null {
   const body = regex.replace(/^\^?(?:\(\?:|\()?/, '').replace(/\)?\$?$/, '');
   const parts = body.split('|').map((p) => p.replace(/\\([.\-_])/g, '$1'));
   return parts.every((p) => /^[A-Za-z0-9._-]+$/.test(p)) && !/[()]/.test(body) ? parts : null;
+}
+
+/** Operations that imply DESCRIBE (Kafka's ACL implication rules): refused DESCRIBE means these are refused too. */
+const IMPLY_DESCRIBE: ReadonlySet<AclOperation> = new Set(['DESCRIBE', 'READ', 'WRITE', 'DELETE', 'ALTER']);
+
+/** An ACL as checked: the need (name resolved) and the verdict. */
+export interface CheckedAcl {
+  cluster: string;
+  resource: AclNeed['resource'];
+  name: string;
+  operation: AclOperation;
+  /** Steps (ids) that need it. */
+  steps: string[];
+  verdict: 'granted' | 'missing' | 'unknown' | 'not-needed';
+  /** Why unknown or not needed. */
+  reason?: string;
+}
+
+/**
+ * The verdict on one need from what the cluster answered (pure; unit-tested).
+ * - CREATE `ifMissing` of a topic that exists: not needed; of a missing topic: granted by CREATE on the topic name
+ *   or on the cluster; missing when the cluster's operations are known and neither has it; else unknown.
+ * - A resource the cluster refused to describe: operations implying DESCRIBE are missing, others unknown.
+ */
+export function judge(
+  need: Omit<CheckedAcl, 'verdict' | 'reason' | 'steps'> & { ifMissing?: boolean },
+  a: AuthorizedOperations | undefined,
+): Pick<CheckedAcl, 'verdict' | 'reason'> {
+  if (!a) return { verdict: 'unknown', reason: 'the cluster did not answer' };
+  if (need.resource === 'cluster') {
+    if (a.cluster === null) return { verdict: 'unknown', reason: 'Kafka reports cluster operations only to a principal that may DESCRIBE the cluster' };
+    return { verdict: a.cluster.includes(need.operation) ? 'granted' : 'missing' };
+  }
+  const r: ResourceAuthz | undefined = (need.resource === 'topic' ? a.topics : a.groups).get(need.name);
+  if (!r) return { verdict: 'unknown', reason: "not in the cluster's answer" };
+  if (need.ifMissing && need.operation === 'CREATE') {
+    if (r.exists === true) return { verdict: 'not-needed', reason: 'exists' };
+    if (r.operations?.includes('CREATE') || a.cluster?.includes('CREATE')) return { verdict: 'granted' };
+    if (r.exists === null) return { verdict: 'unknown', reason: 'whether it exists is not visible to this principal' };
+    if (a.cluster !== null) return { verdict: 'missing' };
+    return {
+      verdict: 'unknown',
+      reason:
+        'CREATE on the topic name is not granted; CREATE on the cluster is not visible without DESCRIBE on the cluster (grant CREATE on the topic name to make it checkable)',
+    };
+  }
+  if (r.describeDenied) {
+    return IMPLY_DESCRIBE.has(need.operation)
+      ? { verdict: 'missing', reason: 'the cluster refuses even to describe it' }
+      : { verdict: 'unknown', reason: 'the cluster refuses to describe it' };
+  }
+  if (r.operations === null) return { verdict: 'unknown', reason: r.note ?? 'the cluster did not report its operations' };
+  return { verdict: r.operations.includes(need.operation) ? 'granted' : 'missing' };
 }

@@ -13,66 +13,15 @@
 import { z } from 'zod';
 import { anchorAcls } from '../engine/audit-anchor.js';
 import { leaseAcls } from '../engine/lease.js';
-import { type AclNeed, type AclScope, literalAlternatives } from '../engine/permissions.js';
+import { type AclNeed, type AclScope, type CheckedAcl, judge, literalAlternatives } from '../engine/permissions.js';
+
+export { type CheckedAcl, judge } from '../engine/permissions.js';
 import { defineStep, type StepContext, type StepKind } from '../engine/step.js';
 import type { FlowConfig } from '../clusters/schema.js';
 import type { KafkaPort } from '../kafka/port.js';
-import type { AclOperation, AuthorizedOperations, ResourceAuthz } from '../kafka/authorized-operations.js';
+import type { AuthorizedOperations } from '../kafka/authorized-operations.js';
 import { isInternalTopic, remoteTopic } from '../mm2/naming.js';
 import { regexString } from './shared.js';
-
-/** Operations that imply DESCRIBE (Kafka's ACL implication rules): refused DESCRIBE means these are refused too. */
-const IMPLY_DESCRIBE: ReadonlySet<AclOperation> = new Set(['DESCRIBE', 'READ', 'WRITE', 'DELETE', 'ALTER']);
-
-/** An ACL as checked: the need (name resolved) and the verdict. */
-export interface CheckedAcl {
-  cluster: string;
-  resource: AclNeed['resource'];
-  name: string;
-  operation: AclOperation;
-  /** Steps (ids) that need it. */
-  steps: string[];
-  verdict: 'granted' | 'missing' | 'unknown' | 'not-needed';
-  /** Why unknown or not needed. */
-  reason?: string;
-}
-
-/**
- * The verdict on one need from what the cluster answered (pure; unit-tested).
- * - CREATE `ifMissing` of a topic that exists: not needed; of a missing topic: granted by CREATE on the topic name
- *   or on the cluster; missing when the cluster's operations are known and neither has it; else unknown.
- * - A resource the cluster refused to describe: operations implying DESCRIBE are missing, others unknown.
- */
-export function judge(
-  need: Omit<CheckedAcl, 'verdict' | 'reason' | 'steps'> & { ifMissing?: boolean },
-  a: AuthorizedOperations | undefined,
-): Pick<CheckedAcl, 'verdict' | 'reason'> {
-  if (!a) return { verdict: 'unknown', reason: 'the cluster did not answer' };
-  if (need.resource === 'cluster') {
-    if (a.cluster === null) return { verdict: 'unknown', reason: 'Kafka reports cluster operations only to a principal that may DESCRIBE the cluster' };
-    return { verdict: a.cluster.includes(need.operation) ? 'granted' : 'missing' };
-  }
-  const r: ResourceAuthz | undefined = (need.resource === 'topic' ? a.topics : a.groups).get(need.name);
-  if (!r) return { verdict: 'unknown', reason: "not in the cluster's answer" };
-  if (need.ifMissing && need.operation === 'CREATE') {
-    if (r.exists === true) return { verdict: 'not-needed', reason: 'exists' };
-    if (r.operations?.includes('CREATE') || a.cluster?.includes('CREATE')) return { verdict: 'granted' };
-    if (r.exists === null) return { verdict: 'unknown', reason: 'whether it exists is not visible to this principal' };
-    if (a.cluster !== null) return { verdict: 'missing' };
-    return {
-      verdict: 'unknown',
-      reason:
-        'CREATE on the topic name is not granted; CREATE on the cluster is not visible without DESCRIBE on the cluster (grant CREATE on the topic name to make it checkable)',
-    };
-  }
-  if (r.describeDenied) {
-    return IMPLY_DESCRIBE.has(need.operation)
-      ? { verdict: 'missing', reason: 'the cluster refuses even to describe it' }
-      : { verdict: 'unknown', reason: 'the cluster refuses to describe it' };
-  }
-  if (r.operations === null) return { verdict: 'unknown', reason: r.note ?? 'the cluster did not report its operations' };
-  return { verdict: r.operations.includes(need.operation) ? 'granted' : 'missing' };
-}
 
 /** One line naming an ACL: `dr: TOPIC "primary.orders" READ for User:failover (steps translate, reset)`. */
 export function aclLine(c: CheckedAcl, principal: string | undefined): string {
