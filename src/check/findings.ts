@@ -36,6 +36,8 @@ export type FindingId =
   // The replication graph (src/check/graph-checks.ts).
   | 'identity-loop'
   | 'topic-two-paths'
+  // Least privilege (src/check/acl-checks.ts).
+  | 'failover-acls-missing'
   // Stretch clusters (src/check/stretch-checks.ts).
   | 'stretch-replicas-one-rack'
   | 'stretch-min-isr-one-site'

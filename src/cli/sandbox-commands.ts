@@ -14,8 +14,7 @@ import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type Traf
 import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../rehearsal/sandbox/sandbox.js';
 import { defaultStateDir } from '../rehearsal/sandbox/topology.js';
 import { clientPropertiesPath, propertiesClustersFilePath } from '../rehearsal/sandbox/clusters-file.js';
-import { SANDBOX_SECURITY, TOOL_USER, unsecuredToken } from '../rehearsal/sandbox/security.js';
-import { clientSettings, loadClustersFile } from '../clusters/load.js';
+import { APP_USER, kafkajsSecurity, SANDBOX_SECURITY, TOOL_USER, unsecuredToken } from '../rehearsal/sandbox/security.js';
 import { WAN_LIMITS } from '../rehearsal/sandbox/wan.js';
 import { intIn, oneOf } from './parse.js';
 import { addStretchUpOptions, printStretchStatus, registerStretchCommands, stretchStatusIfAny, stretchUpAction } from './stretch-commands.js';
@@ -203,10 +202,10 @@ export function registerSandboxCommands(program: Command): void {
         };
       });
       const names = groups.map((g) => g.groupId);
-      // A secured sandbox: the tool's principal, as its clusters file gives it (both clusters share CA and users).
+      // A secured sandbox: the applications' principal User:app (never the tool's least-privilege one).
       const clientExtra =
         status.options.security && status.options.security !== 'plaintext'
-          ? clientSettings(await loadClustersFile(status.clustersFile), 'primary').extra
+          ? ((await kafkajsSecurity(status.options.security, status.stateDir, APP_USER)) as NonNullable<Parameters<typeof startTraffic>[0]['clientExtra']>)
           : undefined;
       // Active-active: a producer on each cluster, the groups on primary reading both origins (traffic/active-active.ts).
       const aa = status.options.activeActive

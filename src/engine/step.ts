@@ -10,6 +10,7 @@ import type { ConnectPort, ConnectTarget } from '../adapters/connect.js';
 import type { ExecPort } from '../adapters/exec.js';
 import type { KafkaPort } from '../kafka/port.js';
 import type { GateResult, Progress, WriteDescription } from './events.js';
+import type { AclNeed, AclScope } from './permissions.js';
 
 /** What a step's `check` returns. */
 export interface CheckResult<TPlan = unknown> {
@@ -50,6 +51,11 @@ export interface StepContext {
   sleep(ms: number): Promise<void>;
   now(): number;
   signal: AbortSignal;
+  /**
+   * The runbook this step runs in: every step with its kind and its input as far as it resolves before the run (for
+   * preflights that look ahead, e.g. `check-permissions`). Absent when a step runs outside a runbook (unit tests).
+   */
+  runbook?: { steps: { id: string; kind: StepKind | undefined; with: Record<string, unknown> }[] };
 }
 
 /** A step kind's definition. */
@@ -64,6 +70,11 @@ export interface StepKind<TInput = unknown, TPlan = unknown> {
    * steps (e.g. the offset plan, src/mm2/plan.ts): {@link defineStep} parses the outputs with it (a mismatch throws).
    */
   output?: z.ZodType<Record<string, unknown>>;
+  /**
+   * The ACLs a run of this step needs, per cluster (src/engine/permissions.ts): what `check-permissions` asks the
+   * clusters about before any write. Absent: the step needs no Kafka ACL (hooks, prompts, Connect REST).
+   */
+  acls?(scope: AclScope): AclNeed[];
   /** True when `apply` writes (clusters, hooks); such steps honour `confirm` and the dry-run. */
   writes: boolean;
   /** Ask for confirmation even when the runbook step does not set `confirm` (manual approval). */

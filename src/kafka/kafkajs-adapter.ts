@@ -4,6 +4,7 @@
  * and admin-style offset commits. Never `setOffsets` (joins the group as a member), never `resetOffsets`
  * (commits the −1/−2 sentinels), never `fetchOffsets({resolveOffsets: true})` (writes on a read path).
  */
+import { X509Certificate } from 'node:crypto';
 import DataLoader from 'dataloader';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { createKafka, protocolCluster, tolerantMetadata, type ClientSettings } from './kafkajs-client.js';
@@ -21,6 +22,7 @@ import { type CommittedOffset, GroupNotEmptyError, groupIsCommittable, type Grou
 import { readPartition } from './read-partition.js';
 import { stretchPortMethods } from './stretch-port.js';
 import { rethrowAccess } from './access-errors.js';
+import { describeAuthorizedOperations } from './authorized-operations.js';
 
 // kafkajs is CommonJS: ConfigResourceTypes is not detected as a named export by Node's ESM loader.
 const { ConfigResourceTypes } = kafkajs;
@@ -277,6 +279,11 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
         throw error;
       }
     },
+    async authorizedOperations(q) {
+      const answer = await describeAuthorizedOperations(await getCluster(), q);
+      const principal = principalOf(settings);
+      return principal ? { ...answer, principal } : answer;
+    },
     ...stretchPortMethods(getCluster, () => protocolCluster(kafka)),
     async close() {
       closing.abort(new Error('the Kafka connection was closed (the operation had ended)'));
@@ -284,6 +291,25 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
     },
   };
   return withAccessErrors(port, settings);
+}
+
+/**
+ * The principal a client authenticates as, as far as its settings tell: `User:<name>` for SASL PLAIN/SCRAM (Kafka's
+ * default principal builder), `User:<subject>` of the client certificate for mTLS (with the broker's default
+ * `ssl.principal.mapping.rules` the whole distinguished name; a rule may shorten it), undefined otherwise.
+ */
+function principalOf(settings: ClientSettings): string | undefined {
+  const sasl = settings.extra?.sasl as { mechanism?: string; username?: string } | undefined;
+  if (sasl?.username) return `User:${sasl.username}`;
+  const cert = (settings.extra?.ssl as { cert?: string | Buffer } | undefined)?.cert;
+  if (cert) {
+    try {
+      return `the principal of client certificate "${new X509Certificate(cert).subject.replace(/\n/g, ',')}"`;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** The built-in step kinds, registered explicitly. */
 import { StepRegistry } from '../engine/registry.js';
+import { checkPermissions } from './check-permissions.js';
 import { checkReplicationLag } from './check-replication-lag.js';
 import { checkStreamsDrained } from './check-streams-drained.js';
 import { checkTargetGroups } from './check-target-groups.js';
@@ -22,6 +23,7 @@ import { validateStep } from './validate.js';
 /** A registry with every built-in step kind. */
 export function builtinRegistry(): StepRegistry {
   return new StepRegistry()
+    .register(checkPermissions)
     .register(confirmScope)
     .register(checkTargetGroups)
     .register(freezeWrites)

@@ -16,6 +16,7 @@
  * `ctx.write`: `plan` and a dry-run write no file). They are never silently dropped: the groups, reset at or before
  * them, will read them after the failback. The plan rows are the offset plan of src/mm2/plan.ts.
  */
+import { needs } from '../engine/permissions.js';
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
@@ -122,6 +123,12 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
     "failback offset plan: returning topics through the forward flow's offset syncs, DR-local topics through reverse checkpoints; never-replicated records reported (and exported)",
   // The export file is a write (through ctx.write in apply: audited, a "would" record in a dry-run); no cluster is written.
   writes: true,
+  // Failback (flow dr->primary): the forward flow's offset syncs and the groups on dr; bounds and records on primary.
+  acls: (s) => [
+    ...needs(s.flow.source, 'group', s.groups, ['DESCRIBE'], "translate back: the groups' committed offsets on the failover target"),
+    ...needs(s.flow.source, 'topic', s.topics, ['READ'], 'translate back: records written after the failover'),
+    ...needs(s.flow.target, 'topic', s.topics, ['READ'], 'translate back: bounds and records on the original cluster'),
+  ],
   output: planOutputs,
   input,
   async check(ctx, input) {
