@@ -93,11 +93,8 @@ export interface TopicAuthzRaw {
   authorizedOperations: number;
 }
 
-/** Decodes a Metadata v11–v12 response: the topics with their errors and authorized operations. */
-export function decodeMetadataAuthz(data: Buffer): TopicAuthzRaw[] {
-  const d = new Decoder(data);
-  d.readTaggedFields(); // response header v1
-  d.readInt32(); // ThrottleTimeMs
+/** Skips a compact array of brokers (NodeId, Host, Port, Rack, tagged fields): MetadataResponse v9+ and DescribeClusterResponse share the shape. */
+function skipBrokers(d: KafkajsDecoder): void {
   d.readUVarIntArray((b) => {
     b.readInt32();
     b.readUVarIntString();
@@ -106,6 +103,14 @@ export function decodeMetadataAuthz(data: Buffer): TopicAuthzRaw[] {
     b.readTaggedFields();
     return null;
   });
+}
+
+/** Decodes a Metadata v11–v12 response: the topics with their errors and authorized operations. */
+export function decodeMetadataAuthz(data: Buffer): TopicAuthzRaw[] {
+  const d = new Decoder(data);
+  d.readTaggedFields(); // response header v1
+  d.readInt32(); // ThrottleTimeMs
+  skipBrokers(d);
   d.readUVarIntString(); // ClusterId
   d.readInt32(); // ControllerId
   const ints = (x: KafkajsDecoder) => x.readUVarIntArray((y) => y.readInt32());
@@ -199,14 +204,7 @@ export function decodeDescribeClusterAuthz(version: number, data: Buffer): { err
   if (version >= 1) d.readInt8();
   d.readUVarIntString();
   d.readInt32();
-  d.readUVarIntArray((b) => {
-    b.readInt32();
-    b.readUVarIntString();
-    b.readInt32();
-    b.readUVarIntString();
-    b.readTaggedFields();
-    return null;
-  });
+  skipBrokers(d);
   return { errorCode, authorizedOperations: d.readInt32() };
 }
 
