@@ -30,6 +30,7 @@ import {
   negotiateVersion,
   SUPPORTED_VERSIONS,
 } from './group-requests.js';
+import { COORDINATOR_RETRIABLE, CoordinatorNotReadyError, withCoordinatorRetry } from './coordinator-retry.js';
 import type { KafkajsCluster } from './kafkajs-client.js';
 
 const requireCjs = createRequire(import.meta.url);
@@ -294,40 +295,60 @@ export async function describeAuthorizedOperations(
     const ids = [...new Set(q.groups)];
     const fv = negotiateVersion(seed.versions?.[API_KEYS.FindCoordinator], SUPPORTED_VERSIONS.FindCoordinator);
     if (fv === null) throw new AuthzApiUnavailableError(`broker ${seed.nodeId} does not serve FindCoordinator v4`);
-    const found = await send(seed, API_KEYS.FindCoordinator, 'FindCoordinator', fv, encodeFindGroupCoordinators(ids), decodeFindCoordinators);
-    const byNode = new Map<number, string[]>();
-    for (const f of found) {
-      if (f.errorCode === GROUP_AUTHORIZATION_FAILED) {
-        out.groups.set(f.key, { operations: null, describeDenied: true, exists: null });
-      } else if (f.errorCode !== 0) {
-        out.groups.set(f.key, {
-          operations: null,
-          describeDenied: false,
-          exists: null,
-          note: `FindCoordinator answered error ${f.errorCode}${f.errorMessage ? ` (${f.errorMessage})` : ''}`,
-        });
-      } else byNode.set(f.nodeId, [...(byNode.get(f.nodeId) ?? []), f.key]);
-    }
-    for (const [nodeId, groupIds] of byNode) {
-      let broker: SeamBroker;
-      try {
-        broker = (await cluster.findBroker({ nodeId })) as unknown as SeamBroker;
-      } catch {
-        await cluster.refreshMetadata();
-        broker = (await cluster.findBroker({ nodeId })) as unknown as SeamBroker;
+    // A coordinator that is not ready (a fresh cluster creates __consumer_offsets on the first FindCoordinator: error
+    // 15; loading: 14; moved: 16) is asked again, as every group read of the tool does (coordinator-retry.ts); only
+    // when the retries are spent does the group stay unknown, naming the error.
+    const groups = await withCoordinatorRetry(async (_attempt, last) => {
+      const answers = new Map<string, ResourceAuthz>();
+      const notReady = (code: number, what: string) => {
+        if (!last && COORDINATOR_RETRIABLE.has(code)) throw new CoordinatorNotReadyError(COORDINATOR_RETRIABLE.get(code)!, what);
+      };
+      const found = await send(seed, API_KEYS.FindCoordinator, 'FindCoordinator', fv, encodeFindGroupCoordinators(ids), decodeFindCoordinators);
+      const byNode = new Map<number, string[]>();
+      for (const f of found) {
+        if (f.errorCode === GROUP_AUTHORIZATION_FAILED) {
+          answers.set(f.key, { operations: null, describeDenied: true, exists: null });
+        } else if (f.errorCode !== 0) {
+          notReady(f.errorCode, `FindCoordinator for group ${f.key}`);
+          answers.set(f.key, {
+            operations: null,
+            describeDenied: false,
+            exists: null,
+            note: `FindCoordinator answered error ${f.errorCode}${f.errorMessage ? ` (${f.errorMessage})` : ''}`,
+          });
+        } else byNode.set(f.nodeId, [...(byNode.get(f.nodeId) ?? []), f.key]);
       }
-      const gv = version('DescribeGroups', broker);
-      for (const g of await send(broker, AUTHZ_API.DescribeGroups.key, 'DescribeGroups', gv, encodeDescribeGroupsAuthz(groupIds), decodeDescribeGroupsAuthz)) {
-        const denied = g.errorCode === GROUP_AUTHORIZATION_FAILED;
-        const ops = g.errorCode === 0 ? operationsOf(g.authorizedOperations) : null;
-        out.groups.set(g.groupId, {
-          operations: ops,
-          describeDenied: denied,
-          exists: g.errorCode === 0 ? g.state !== 'Dead' : null,
-          ...(!denied && ops === null ? { note: `DescribeGroups answered error ${g.errorCode} without operations` } : {}),
-        });
+      for (const [nodeId, groupIds] of byNode) {
+        let broker: SeamBroker;
+        try {
+          broker = (await cluster.findBroker({ nodeId })) as unknown as SeamBroker;
+        } catch {
+          await cluster.refreshMetadata();
+          broker = (await cluster.findBroker({ nodeId })) as unknown as SeamBroker;
+        }
+        const gv = version('DescribeGroups', broker);
+        for (const g of await send(
+          broker,
+          AUTHZ_API.DescribeGroups.key,
+          'DescribeGroups',
+          gv,
+          encodeDescribeGroupsAuthz(groupIds),
+          decodeDescribeGroupsAuthz,
+        )) {
+          notReady(g.errorCode, `DescribeGroups for group ${g.groupId}`);
+          const denied = g.errorCode === GROUP_AUTHORIZATION_FAILED;
+          const ops = g.errorCode === 0 ? operationsOf(g.authorizedOperations) : null;
+          answers.set(g.groupId, {
+            operations: ops,
+            describeDenied: denied,
+            exists: g.errorCode === 0 ? g.state !== 'Dead' : null,
+            ...(!denied && ops === null ? { note: `DescribeGroups answered error ${g.errorCode} without operations` } : {}),
+          });
+        }
       }
-    }
+      return answers;
+    });
+    for (const [k, v] of groups) out.groups.set(k, v);
   }
   return out;
 }
