@@ -24,7 +24,7 @@ import type { KafkaPort, PartitionOffsets } from '../kafka/port.js';
 import { defineStep, type CheckResult, type StepContext } from '../engine/step.js';
 import { positions } from './reset-consumer-groups.js';
 import { groupsFoundGate, groupsTranslatedGate, offsetsInRangeGate } from '../gates/offset-plan.js';
-import { offsetSyncsTopicCandidates, pickExisting, remoteTopic, upstreamTopic } from '../mm2/naming.js';
+import { checkpointsTopicCandidates, offsetSyncsTopicCandidates, pickExisting, remoteTopic, upstreamTopic } from '../mm2/naming.js';
 import { OffsetSyncIndex } from '../mm2/offset-sync-index.js';
 import { planOutputs, withBoundsProblem, type OffsetPlanRow } from '../mm2/plan.js';
 import { readOffsetSyncs } from '../mm2/read-internal.js';
@@ -124,11 +124,38 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
   // The export file is a write (through ctx.write in apply: audited, a "would" record in a dry-run); no cluster is written.
   writes: true,
   // Failback (flow dr->primary): the forward flow's offset syncs and the groups on dr; bounds and records on primary.
-  acls: (s) => [
-    ...needs(s.flow.source, 'group', s.groups, ['DESCRIBE'], "translate back: the groups' committed offsets on the failover target"),
-    ...needs(s.flow.source, 'topic', s.topics, ['READ'], 'translate back: records written after the failover'),
-    ...needs(s.flow.target, 'topic', s.topics, ['READ'], 'translate back: bounds and records on the original cluster'),
-  ],
+  // What planBack reads (flow dr->primary): returning topics through the forward flow's offset syncs (on primary by
+  // default) and record match on both copies; DR-local topics through the reverse flow's checkpoints and offset syncs,
+  // and record match on dr's topic and its copy on primary.
+  acls: (s) => {
+    const forward = { ...s.flow, source: s.flow.target, target: s.flow.source };
+    const forwardSyncs = s.with.forwardOffsetSyncsLocation === 'target' ? s.flow.source : s.flow.target;
+    const reverseSyncs = s.flow.offsetSyncsTopicLocation === 'target' ? s.flow.target : s.flow.source;
+    // Copies under another name only (the identity policy keeps the name: the same topic, already named).
+    const copies = (names: string[]) => names.filter((n) => !s.topics.includes(n));
+    return [
+      ...needs(s.flow.source, 'group', s.groups, ['DESCRIBE'], "translate back: the groups' committed offsets on the failover target"),
+      ...needs(forwardSyncs, 'topic', [offsetSyncsTopicCandidates(forward)], ['READ'], 'translate back: the forward flow offset syncs, read backwards'),
+      ...needs(s.flow.target, 'topic', [checkpointsTopicCandidates(s.flow)], ['READ'], 'translate back: the reverse flow checkpoints'),
+      ...needs(reverseSyncs, 'topic', [offsetSyncsTopicCandidates(s.flow)], ['READ'], 'translate back: the reverse flow offset syncs'),
+      ...needs(s.flow.source, 'topic', s.topics, ['READ'], 'translate back: records written after the failover'),
+      ...needs(
+        s.flow.source,
+        'topic',
+        copies(s.topics.map((t) => remoteTopic(forward, t))),
+        ['READ'],
+        'translate back: records of the returning topics on the failover target',
+      ),
+      ...needs(s.flow.target, 'topic', s.topics, ['READ'], 'translate back: bounds and records on the original cluster'),
+      ...needs(
+        s.flow.target,
+        'topic',
+        copies(s.topics.map(s.remote)),
+        ['READ'],
+        'translate back: bounds and records of the failover target topics on the original cluster',
+      ),
+    ];
+  },
   output: planOutputs,
   input,
   async check(ctx, input) {
