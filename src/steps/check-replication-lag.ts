@@ -23,7 +23,8 @@ export const checkReplicationLag = defineStep({
       ...needs(syncs, 'topic', [offsetSyncsTopicCandidates(s.flow)], ['READ'], 'replication lag: MM2 offset syncs'),
       // Target: each remote topic's last record and MM2's heartbeats.
       ...needs(s.flow.target, 'topic', s.topics.map(s.remote), ['READ'], 'replication lag: replicated records on the target'),
-      ...needs(s.flow.target, 'topic', [heartbeatTopicCandidates(s.flow)], ['READ'], 'replication lag: MM2 heartbeats'),
+      // Both heartbeat topics are read when they exist (the local one, and the source's replicated by a reverse flow).
+      ...needs(s.flow.target, 'topic', heartbeatTopicCandidates(s.flow), ['READ'], 'replication lag: MM2 heartbeats'),
     ];
   },
   input: z.strictObject({

@@ -34,7 +34,7 @@ export const estimateDataLoss = defineStep({
   // The target only, by design (the source is down).
   acls: (s) => [
     ...needs(s.flow.target, 'topic', [checkpointsTopicCandidates(s.flow)], ['READ'], 'data-loss estimate: MM2 checkpoints'),
-    ...needs(s.flow.target, 'topic', [heartbeatTopicCandidates(s.flow)], ['READ'], 'data-loss estimate: MM2 heartbeats'),
+    ...needs(s.flow.target, 'topic', heartbeatTopicCandidates(s.flow), ['READ'], 'data-loss estimate: MM2 heartbeats (each that exists is read)'),
     ...needs(s.flow.target, 'topic', s.topics.map(s.remote), ['READ'], 'data-loss estimate: last replicated records'),
   ],
   input: z.strictObject({
