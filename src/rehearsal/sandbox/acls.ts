@@ -2,12 +2,14 @@
  * The ACLs a secured sandbox grants, created through the brokers' principal (a super user) once both clusters answer.
  * Idempotent: CreateAcls of a binding that exists is a no-op on the broker (StandardAuthorizer keeps one copy).
  *
- * - `User:failover` (the tool) gets the least-privilege set of a planned failover primary → dr of the sandbox's
- *   topics (`orders…`, `payments…`) and groups (`billing…`, `shipping…`, `analytics…`): exactly what the steps of
- *   runbooks/planned-failover.yaml declare (`StepKind.acls`), checked by its `check-permissions` step, plus the run
- *   lock's topics. Prefixed patterns so that test runs' suffixed names (`orders-<id>`) are covered; literal names for
- *   MM2's internal topics and the tool's own topics. No cluster ACL, no DESCRIBE on the cluster. The read-only
- *   `check` adds DESCRIBE and DESCRIBE_CONFIGS on every topic ({@link checkAcls}): no data, no write.
+ * - `User:failover` (the tool) gets the least-privilege set of a DR cycle of the sandbox's topics (`orders…`,
+ *   `payments…`) and groups (`billing…`, `shipping…`, `analytics…`), as a drill runs it: a planned failover
+ *   primary → dr ({@link leastPrivilegeAcls}: exactly what the steps of runbooks/planned-failover.yaml declare,
+ *   `StepKind.acls`, checked by its `check-permissions` step, plus the run lock's topics; the emergency runbook needs a
+ *   subset of it) and the failback dr → primary ({@link failbackAcls}: what runbooks/failback.yaml declares beyond
+ *   that). Prefixed patterns so that test runs' suffixed names (`orders-<id>`) are covered; literal names for MM2's
+ *   internal topics and the tool's own topics. No cluster ACL, no DESCRIBE on the cluster. The read-only `check` adds
+ *   DESCRIBE and DESCRIBE_CONFIGS on every topic ({@link checkAcls}): no data, no write.
  * - `User:app` (the traffic generator: the sandbox's "applications") gets ALL on the cluster, every topic, group and
  *   transactional id, as applications' principals have whatever they have; the tool never uses it.
  * Measured and documented in README.md ("ACLs the tool needs"); design note docs/design/permissions.md.
@@ -58,11 +60,46 @@ export function leastPrivilegeAcls(remote: (topic: string) => string): SandboxAc
     // dr (target): read the replicated topics, MM2's checkpoints and heartbeats; commit the groups' offsets (READ).
     ...SANDBOX_TOPIC_PREFIXES.map((t) => acl(DR, 'topic', 'prefixed', remote(t), 'READ')),
     acl(DR, 'topic', 'literal', `${PRIMARY}.checkpoints.internal`, 'READ'),
+    // MM2's heartbeats: dr's own, and primary's as replicated by a reverse flow (once a failback has run one).
     acl(DR, 'topic', 'literal', 'heartbeats', 'READ'),
+    acl(DR, 'topic', 'literal', `${PRIMARY}.heartbeats`, 'READ'),
     ...SANDBOX_GROUP_PREFIXES.map((g) => acl(DR, 'group', 'prefixed', g, 'READ')),
     // dr: the tool's own topics (run lock lease, audit anchor, canary): create when missing, write, read.
     ...[LEASE_TOPIC, ANCHOR_TOPIC, 'kafka-failover-canary'].flatMap((t) =>
       (['CREATE', 'WRITE', 'READ'] as const).map((op) => acl(DR, 'topic', 'literal', t, op)),
+    ),
+  ];
+}
+
+/**
+ * What a failback dr → primary (runbooks/failback.yaml, flow `dr->primary`) needs beyond {@link leastPrivilegeAcls}
+ * (which it shares: primary's topics and MM2 offset syncs, dr's copies and groups): dr's own topics (written during
+ * the DR period) and the reverse flow's offset syncs on dr; on primary the reverse flow's copies, checkpoints and
+ * heartbeats, the groups' offset commits (READ), and the tool's own topics.
+ * @param remoteBack the name of a dr topic on primary (`dr.orders`, or `orders` under the identity policy).
+ */
+export function failbackAcls(remoteBack: (topic: string) => string): SandboxAcl[] {
+  const acl = (cluster: ClusterAlias, resource: SandboxAcl['resource'], pattern: SandboxAcl['pattern'], name: string, operation: AclOperation): SandboxAcl => ({
+    cluster,
+    resource,
+    pattern,
+    name,
+    operation,
+  });
+  // Identity policy: the copy is primary's topic of the same name, already READ in the failover set.
+  const copies = SANDBOX_TOPIC_PREFIXES.map((t) => remoteBack(t)).filter((t) => !(SANDBOX_TOPIC_PREFIXES as readonly string[]).includes(t));
+  return [
+    // dr (the failback's source): its own topics (DR-period writes) and the reverse flow's offset syncs.
+    ...SANDBOX_TOPIC_PREFIXES.map((t) => acl(DR, 'topic', 'prefixed', t, 'READ')),
+    acl(DR, 'topic', 'literal', `mm2-offset-syncs.${PRIMARY}.internal`, 'READ'),
+    // primary (the failback's target): the reverse flow's copies, checkpoints and heartbeats; the groups' commits.
+    ...copies.map((t) => acl(PRIMARY, 'topic', 'prefixed', t, 'READ')),
+    acl(PRIMARY, 'topic', 'literal', `${DR}.checkpoints.internal`, 'READ'),
+    acl(PRIMARY, 'topic', 'literal', 'heartbeats', 'READ'),
+    acl(PRIMARY, 'topic', 'literal', `${DR}.heartbeats`, 'READ'),
+    ...SANDBOX_GROUP_PREFIXES.map((g) => acl(PRIMARY, 'group', 'prefixed', g, 'READ')),
+    ...[LEASE_TOPIC, ANCHOR_TOPIC, 'kafka-failover-canary'].flatMap((t) =>
+      (['CREATE', 'WRITE', 'READ'] as const).map((op) => acl(PRIMARY, 'topic', 'literal', t, op)),
     ),
   ];
 }
@@ -107,11 +144,23 @@ export function toAclEntry(a: SandboxAcl, principal: string): AclEntry {
   };
 }
 
+/** The tool's whole grant on a sandbox: a DR cycle (failover and failback) and `check` (see module doc). */
+export function toolAcls(state: SandboxState): SandboxAcl[] {
+  const identity = state.options.replicationPolicy === 'identity';
+  return [
+    ...leastPrivilegeAcls((t) => (identity ? t : `${PRIMARY}.${t}`)),
+    ...failbackAcls((t) => (identity ? t : `${DR}.${t}`)),
+    ...checkAcls(PRIMARY),
+    ...checkAcls(DR),
+  ];
+}
+
 /** Every binding a secured sandbox grants on one cluster: the tool's least privilege and the traffic generator's. */
 export function sandboxAclEntries(state: SandboxState, cluster: ClusterAlias): AclEntry[] {
-  const remote = (t: string) => (state.options.replicationPolicy === 'identity' ? t : `${PRIMARY}.${t}`);
   return [
-    ...[...leastPrivilegeAcls(remote).filter((a) => a.cluster === cluster), ...checkAcls(cluster)].map((a) => toAclEntry(a, `User:${TOOL_USER}`)),
+    ...toolAcls(state)
+      .filter((a) => a.cluster === cluster)
+      .map((a) => toAclEntry(a, `User:${TOOL_USER}`)),
     ...appAcls(cluster).map((a) => toAclEntry(a, `User:${APP_USER}`)),
   ];
 }

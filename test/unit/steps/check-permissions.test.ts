@@ -2,8 +2,8 @@
  * `check-permissions` derives the ACLs of a runbook from its steps' own declarations and judges them on what the
  * clusters answer (KIP-430, faked faithfully by MemoryKafka: prefixed/literal/`*` bindings, implied DESCRIBE, refused
  * DESCRIBE, cluster operations only with DESCRIBE on the cluster). The sandbox's least-privilege grant
- * (src/rehearsal/sandbox/acls.ts) is checked against the derivation for runbooks/planned-failover.yaml here, and
- * against real brokers in test/integration/secured-sasl-ssl.test.ts.
+ * (src/rehearsal/sandbox/acls.ts) is checked against the derivation for runbooks/planned-failover.yaml and
+ * runbooks/failback.yaml here, and against real brokers in test/integration/secured-sasl-ssl.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import type { FlowConfig } from '../../../src/clusters/schema.js';
@@ -13,18 +13,33 @@ import { lookAheadView } from '../../../src/engine/step-context.js';
 import type { StepContext } from '../../../src/engine/step.js';
 import type { GateResult } from '../../../src/engine/events.js';
 import type { AuthorizedOperations } from '../../../src/kafka/authorized-operations.js';
-import { leastPrivilegeAcls, type SandboxAcl } from '../../../src/rehearsal/sandbox/acls.js';
+import { failbackAcls, leastPrivilegeAcls, type SandboxAcl } from '../../../src/rehearsal/sandbox/acls.js';
 import { type CheckedAcl, checkPermissions, judge } from '../../../src/steps/check-permissions.js';
 import { builtinRegistry } from '../../../src/steps/index.js';
 import { MemoryKafka } from '../mm2/memory-kafka.js';
 
-const flow = { source: 'primary', target: 'dr', replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source' } as unknown as FlowConfig;
+const flowOf = (source: string, target: string) =>
+  ({ source, target, replicationPolicy: 'default', separator: '.', offsetSyncsTopicLocation: 'source' }) as unknown as FlowConfig;
+const flow = flowOf('primary', 'dr');
+/** Failback: runbooks/failback.yaml's flow, dr -> primary. */
+const back = { file: 'runbooks/failback.yaml', flow: flowOf('dr', 'primary') };
 
+/** Both clusters as they stand after a failover and a DR period (both flows' topics exist). */
 function clusters(acls: SandboxAcl[]) {
   const primary = new MemoryKafka('primary');
   const dr = new MemoryKafka('dr');
-  for (const t of ['orders-1', 'payments-1', 'mm2-offset-syncs.dr.internal']) primary.topic(t);
-  for (const t of ['primary.orders-1', 'primary.payments-1', 'primary.checkpoints.internal', 'heartbeats']) dr.topic(t);
+  for (const t of ['orders-1', 'payments-1', 'mm2-offset-syncs.dr.internal', 'dr.orders-1', 'dr.payments-1', 'dr.checkpoints.internal', 'heartbeats'])
+    primary.topic(t);
+  for (const t of [
+    'primary.orders-1',
+    'primary.payments-1',
+    'primary.checkpoints.internal',
+    'heartbeats',
+    'orders-1',
+    'payments-1',
+    'mm2-offset-syncs.primary.internal',
+  ])
+    dr.topic(t);
   for (const c of [primary, dr]) for (const g of ['billing-1', 'shipping-1']) c.commit(g, 'x', 0, 1);
   for (const [c, alias] of [
     [primary, 'primary'],
@@ -36,19 +51,19 @@ function clusters(acls: SandboxAcl[]) {
   return { primary, dr };
 }
 
-async function run(acls: SandboxAcl[], up = { primary: true, dr: true }) {
+async function run(acls: SandboxAcl[], up = { primary: true, dr: true }, runbook = { file: 'runbooks/planned-failover.yaml', flow }) {
   const { primary, dr } = clusters(acls);
   const registry = builtinRegistry();
-  const loaded = await loadRunbook('runbooks/planned-failover.yaml', registry, { groups: 'billing-1|shipping-1|analytics-1', topics: 'orders-1|payments-1' });
+  const loaded = await loadRunbook(runbook.file, registry, { groups: 'billing-1|shipping-1|analytics-1', topics: 'orders-1|payments-1' });
   const ports = { primary: primary.port(), dr: dr.port() };
   const notes: string[] = [];
   const ctx = {
     stepId: 'permissions',
-    flow,
+    flow: runbook.flow,
     kafka: (a: 'primary' | 'dr') => ports[a],
     reachable: async (a: 'primary' | 'dr') => up[a],
     note: (m: string) => notes.push(m),
-    runbook: lookAheadView(loaded, registry, flow),
+    runbook: lookAheadView(loaded, registry, runbook.flow),
   } as unknown as StepContext;
   const step = loaded.runbook.steps.find((s) => s.kind === 'check-permissions')!;
   const r = await checkPermissions.check(
@@ -60,44 +75,63 @@ async function run(acls: SandboxAcl[], up = { primary: true, dr: true }) {
 }
 
 const sandbox = leastPrivilegeAcls((t) => `primary.${t}`);
+const failback = failbackAcls((t) => `dr.${t}`);
 const missingOf = (g: GateResult) => (g.observed as { missing: string[] }).missing;
 
+/** The planned failover with the failover set; the failback (flow dr->primary) with the DR cycle's whole grant. */
+const cases = [
+  { name: 'the planned failover', grant: sandbox, own: sandbox, runbook: { file: 'runbooks/planned-failover.yaml', flow } },
+  { name: 'the failback', grant: [...sandbox, ...failback], own: failback, runbook: back },
+];
+
 describe('check-permissions', () => {
-  it("is the first step of the planned failover and passes with exactly the sandbox's least-privilege grant", async () => {
-    const r = await run(sandbox);
+  for (const c of cases) {
+    it(`is the first step of ${c.name} and passes with exactly the sandbox's least-privilege grant; every ACL of its own set is used`, async () => {
+      const r = await run(c.grant, undefined, c.runbook);
+      expect(missingOf(r.granted)).toEqual([]);
+      expect(r.known.ok).toBe(true);
+      expect(r.granted.ok).toBe(true);
+      // Every ACL of the runbook's own set is used by some step: none is superfluous.
+      const used = r.acls.filter((a) => a.verdict === 'granted');
+      for (const a of c.own) {
+        const hit = used.some(
+          (u) =>
+            u.cluster === a.cluster &&
+            u.resource === a.resource &&
+            u.operation === a.operation &&
+            (a.pattern === 'prefixed' ? u.name.startsWith(a.name) : u.name === a.name),
+        );
+        expect({ acl: a, used: hit }).toEqual({ acl: a, used: true });
+      }
+    });
+
+    it(`${c.name}: removing any one ACL of its own set blocks, naming it (resource, name, operation, principal, cluster): missing, or unknown for CREATE`, async () => {
+      for (const a of c.own) {
+        const r = await run(
+          c.grant.filter((g) => g !== a),
+          undefined,
+          c.runbook,
+        );
+        // CREATE of a topic that does not exist yet: without CREATE on the name, only CREATE on the cluster could allow
+        // it, which Kafka does not show to a principal without DESCRIBE on the cluster: unknown, and the run blocks.
+        const gate = a.operation === 'CREATE' ? r.known : r.granted;
+        const listed = (gate.observed as { missing?: string[]; unknown?: string[] })[a.operation === 'CREATE' ? 'unknown' : 'missing']!;
+        const named = listed.some(
+          (m) => m.startsWith(`${a.cluster}: ${a.resource.toUpperCase()} "${a.name}`) && m.includes(`" ${a.operation} for User:failover`),
+        );
+        expect({ acl: a, ok: gate.ok, named, listed }).toMatchObject({ acl: a, ok: false, named: true });
+        // Nothing else is reported: every line is about the removed binding's resource (DESCRIBE, implied by the
+        // removed READ, may be named beside it).
+        const all = [...missingOf(r.granted), ...(r.known.observed as { unknown: string[] }).unknown];
+        for (const m of all) expect(m.startsWith(`${a.cluster}: ${a.resource.toUpperCase()} "${a.name}`), m).toBe(true);
+      }
+    });
+  }
+
+  it('the emergency failover (target only) passes with the planned failover set alone', async () => {
+    const r = await run(sandbox, undefined, { file: 'runbooks/emergency-failover.yaml', flow });
     expect(missingOf(r.granted)).toEqual([]);
     expect(r.known.ok).toBe(true);
-    expect(r.granted.ok).toBe(true);
-    // Every ACL of the grant is used by some step: none is superfluous.
-    const used = r.acls.filter((a) => a.verdict === 'granted');
-    for (const a of sandbox) {
-      const hit = used.some(
-        (u) =>
-          u.cluster === a.cluster &&
-          u.resource === a.resource &&
-          u.operation === a.operation &&
-          (a.pattern === 'prefixed' ? u.name.startsWith(a.name) : u.name === a.name),
-      );
-      expect({ acl: a, used: hit }).toEqual({ acl: a, used: true });
-    }
-  });
-
-  it('removing any one ACL of the grant blocks, naming it (resource, name, operation, principal, cluster): missing, or unknown for CREATE', async () => {
-    for (const [i, a] of sandbox.entries()) {
-      const r = await run(sandbox.filter((_, j) => j !== i));
-      // CREATE of a topic that does not exist yet: without CREATE on the name, only CREATE on the cluster could allow
-      // it, which Kafka does not show to a principal without DESCRIBE on the cluster: unknown, and the run blocks.
-      const gate = a.operation === 'CREATE' ? r.known : r.granted;
-      const listed = (gate.observed as { missing?: string[]; unknown?: string[] })[a.operation === 'CREATE' ? 'unknown' : 'missing']!;
-      const named = listed.some(
-        (m) => m.startsWith(`${a.cluster}: ${a.resource.toUpperCase()} "${a.name}`) && m.includes(`" ${a.operation} for User:failover`),
-      );
-      expect({ acl: a, ok: gate.ok, named, listed }).toMatchObject({ acl: a, ok: false, named: true });
-      // Nothing else is reported: every line is about the removed binding's resource (DESCRIBE, implied by the
-      // removed READ, may be named beside it).
-      const all = [...missingOf(r.granted), ...(r.known.observed as { unknown: string[] }).unknown];
-      for (const m of all) expect(m.startsWith(`${a.cluster}: ${a.resource.toUpperCase()} "${a.name}`), m).toBe(true);
-    }
   });
 
   it('a source that does not answer leaves its ACLs unknown (acls-known fails), never granted', async () => {
