@@ -10,7 +10,8 @@
  *   group reset and resumed — pass as the least-privilege principal (src/rehearsal/sandbox/acls.ts), the ledger
  *   counting 0 skipped;
  * - each ACL of that principal's planned-failover set, removed, makes `plan` block at its first step,
- *   check-permissions: exit 3, the ACL named, nothing written (state read back as the brokers' super user).
+ *   check-permissions: exit 3, the ACL named, nothing written (state read back as the brokers' super user);
+ * - a drill (planned failover, DR period, failback) with live traffic passes with the sandbox's DR-cycle grant.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -21,9 +22,11 @@ import type { AclEntry, Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { KafkaPort } from '../../src/kafka/port.js';
-import { sandboxDown, type SandboxStatus } from '../../src/rehearsal/sandbox/sandbox.js';
+import type { DrillMeasurements } from '../../src/drill/measure.js';
+import { failbackClustersFilePath } from '../../src/rehearsal/sandbox/clusters-file.js';
+import { sandboxDown, sandboxUp, type SandboxStatus } from '../../src/rehearsal/sandbox/sandbox.js';
 import { kafkajsSecurity, unsecuredToken } from '../../src/rehearsal/sandbox/security.js';
-import { leastPrivilegeAcls, toAclEntry } from '../../src/rehearsal/sandbox/acls.js';
+import { failbackAcls, leastPrivilegeAcls, toAclEntry } from '../../src/rehearsal/sandbox/acls.js';
 import { createKafka } from '../../src/kafka/kafkajs-client.js';
 import { runUntilKilled } from './helpers-resume.js';
 import { allFilesText, securedPorts, startSecuredTraffic, upSecured } from './helpers-secured.js';
@@ -232,11 +235,18 @@ describe('secured sandbox: SASL_SSL', { shuffle: false }, () => {
       // The set's bindings this invocation uses: the sandbox grants the `analytics` group prefix too, which these
       // groups (billing-…, shipping-…) do not fall under — removing it rightly blocks nothing.
       const acls = leastPrivilegeAcls((t) => `primary.${t}`).filter((a) => a.resource !== 'group' || groups.some((g) => g.startsWith(a.name)));
-      expect(acls).toHaveLength(20);
+      expect(acls).toHaveLength(21);
       const t0 = Date.now();
+      // The sandbox also grants the failback's set (a DR cycle): where one of its bindings implies the removed one
+      // (READ implies DESCRIBE on the same resource, Kafka's AclAuthorizer rule), it goes too.
+      const failback = failbackAcls((t) => `dr.${t}`);
       for (const a of acls) {
-        const entry = toAclEntry(a, 'User:failover');
-        await admin[a.cluster].deleteAcls({ filters: [entry] });
+        const implying = failback.filter(
+          (b) => a.operation === 'DESCRIBE' && b.cluster === a.cluster && b.resource === a.resource && b.pattern === a.pattern && b.name === a.name,
+        );
+        const entries = [a, ...implying].map((x) => toAclEntry(x, 'User:failover'));
+        const entry = entries[0]!;
+        await admin[a.cluster].deleteAcls({ filters: entries });
         await eventually(`${JSON.stringify(a)} removed`, async () => ((await present(entry, a.cluster)) ? undefined : true), 30_000);
         const r = await runCli(['plan', 'runbooks/planned-failover.yaml', ...runArgs()]);
         const out = `${r.stdout}\n${r.stderr}`;
@@ -258,7 +268,7 @@ describe('secured sandbox: SASL_SSL', { shuffle: false }, () => {
           blockedAt: true,
         });
         expect(out).not.toContain('▶ scope'); // blocked at the first step: no other step ran
-        await admin[a.cluster].createAcls({ acl: [entry] });
+        await admin[a.cluster].createAcls({ acl: entries });
         await eventually(`${JSON.stringify(a)} restored`, async () => ((await present(entry, a.cluster)) ? true : undefined), 30_000);
       }
       expect(await stateOf()).toEqual(before);
@@ -309,6 +319,72 @@ describe('secured sandbox: SASL_SSL', { shuffle: false }, () => {
     expect(allFilesText(path.join(tmp, 'runs')).includes(password)).toBe(false);
     console.info(
       `secured planned failover (sasl-ssl): produced ${report.produced}; ${report.groups.map((g) => `${g.groupId} skipped ${g.skipped}`).join('; ')}`,
+    );
+  });
+  it('a drill (planned failover, DR period, failback) with live traffic succeeds as User:failover with the DR-cycle grant; 0 skipped, nothing stranded, no secret in any file', async () => {
+    // The previous test left the sandbox failed over (primary -> dr stopped): bring MM2 back, as after any failback.
+    await sandboxUp({ stateDir: s.stateDir });
+    const dTopics = [`orders-d${id}`, `payments-d${id}`];
+    const dGroups = [`billing-d${id}`, `shipping-d${id}`];
+    const report = path.join(tmp, 'drill-traffic.json');
+    const dTraffic = (
+      await startSecuredTraffic(s, { rate: 100, topics: [`${dTopics[0]}:3`, `${dTopics[1]}:2`], groups: [dGroups[0]!, `${dGroups[1]}:5`], report })
+    ).child;
+    let r: Awaited<ReturnType<typeof runCli>>;
+    try {
+      r = await runCli([
+        'drill',
+        '--failover',
+        'runbooks/planned-failover.yaml',
+        '--failback',
+        'runbooks/failback.yaml',
+        '--clusters',
+        s.clustersFile,
+        '--failback-clusters',
+        failbackClustersFilePath(s.stateDir),
+        '--set',
+        `stateDir=${s.stateDir}`,
+        '--set',
+        `groups=${dGroups.join('|')}`,
+        '--set',
+        `topics=${dTopics.join('|')}`,
+        '--set',
+        `exportFile=${path.join(tmp, 'never-replicated.jsonl')}`,
+        '--dr-period',
+        '5s',
+        '--traffic-state-dir',
+        s.stateDir,
+        '--runs-dir',
+        path.join(tmp, 'drill-runs'),
+        '--reports-dir',
+        path.join(tmp, 'drills'),
+        '--output',
+        'json',
+      ]);
+    } finally {
+      dTraffic.kill('SIGINT');
+      await dTraffic;
+    }
+    expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
+    const m = JSON.parse(r.stdout) as DrillMeasurements;
+    expect(m.outcome).toBe('succeeded');
+    // Both runs' preflights passed against the brokers: every ACL of each runbook granted, none unknown.
+    for (const run of [m.failover, m.failback!]) {
+      const a = readFileSync(run.auditFile, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { kind: string; step?: string; gates?: { id: string; ok: boolean }[] });
+      const permissions = a.find((e) => e.kind === 'step.succeeded' && e.step === 'permissions');
+      expect(permissions, run.auditFile).toBeDefined();
+    }
+    expect(m.rpo).toMatchObject({ recordsAtRisk: 0, neverReplicatedBack: 0 });
+    const own = JSON.parse(readFileSync(report, 'utf8')) as { produced: number; groups: { groupId: string; skipped: number; duplicates: number }[] };
+    expect(own.produced).toBeGreaterThan(300);
+    for (const g of own.groups) expect({ group: g.groupId, skipped: g.skipped }).toEqual({ group: g.groupId, skipped: 0 });
+    expect(allFilesText(path.join(tmp, 'drill-runs')).includes(password)).toBe(false);
+    expect(allFilesText(path.join(tmp, 'drills')).includes(password)).toBe(false);
+    console.info(
+      `secured drill (sasl-ssl): failover RTO ${m.failover.rtoMs} ms, failback RTO ${m.failback!.rtoMs} ms; produced ${own.produced}; ${own.groups.map((g) => `${g.groupId} skipped ${g.skipped} duplicates ${g.duplicates}`).join('; ')}`,
     );
   });
 });
