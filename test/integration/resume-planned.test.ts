@@ -28,9 +28,10 @@ type Ev = {
  * Where the run is killed (after the event matching `at`), and the steps whose writes the killed process must have
  * completed (write.done in its audit log; "reset" once per group written) — proof the kill landed where named.
  */
+// The kills right after `freeze` (freeze-writes after its hook) and after `stop-consumers` (exec after its hook) are
+// covered for the same step kinds by resume-each-step.test.ts (the failback runbook); they were dropped here to keep
+// the CI within its budget (each point is a whole failover with live traffic, ~30 s).
 const crashPoints: { name: string; at: (e: Ev) => boolean; doneBefore: string[][] }[] = [
-  { name: 'after freeze', at: (e) => e.kind === 'step.succeeded' && e.step === 'freeze', doneBefore: [['freeze']] },
-  { name: 'after stop-consumers', at: (e) => e.kind === 'step.succeeded' && e.step === 'stop-consumers', doneBefore: [['freeze', 'stop-consumers']] },
   { name: 'after stop-mm2', at: (e) => e.kind === 'step.succeeded' && e.step === 'stop-mm2', doneBefore: [['freeze', 'stop-consumers', 'stop-mm2']] },
   {
     name: 'mid reset (first group written)',
