@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadClustersFile } from '../clusters/load.js';
+import { findFlow, loadClustersFile } from '../clusters/load.js';
 import type { TrafficFigures } from '../drill/measure.js';
 import { runDrill, type DrillTraffic } from '../drill/run-drill.js';
 import { loadRunbook } from '../engine/load-runbook.js';
@@ -91,6 +91,21 @@ export function registerDrillCommands(program: Command, setExit: (code: number) 
             });
       const sandboxDir = o.sandboxStateDir ? path.resolve(String(o.sandboxStateDir)) : undefined;
       const [co, cb] = await Promise.all([loadClustersFile(clustersFile), loadClustersFile(failbackFile)]);
+      // Nothing is killed or written before both runbooks are known to act on a stretch flow.
+      if (stretch)
+        for (const [rb, c] of [
+          [fo, co],
+          [fb, cb],
+        ] as const) {
+          const [source, target] = rb.runbook.flow.split('->') as [string, string];
+          if (findFlow(c, { source, target }).kind !== 'stretch')
+            throw new InvalidInputError(
+              `drill --kind stretch: ${rb.file} acts on flow ${rb.runbook.flow}, which ${c.file} does not declare as kind: stretch.`,
+              {
+                hint: 'Use the stretch runbooks (runbooks/stretch-site-loss.yaml, runbooks/stretch-site-recovery.yaml) with a clusters file whose flow has kind: stretch.',
+              },
+            );
+        }
       const live = new LiveOutput({ stream: process.stderr });
       const r = await runDrill({
         failover: { runbook: fo, clusters: co },

@@ -261,6 +261,7 @@ describe('stretch cluster (good layout)', { shuffle: false }, () => {
       { reject: false, env: { ...process.env, NO_COLOR: '1' } },
     );
     let m: DrillMeasurements & { reportDir: string };
+    let trafficLog = '';
     try {
       await eventually('traffic to flow (60 acknowledged, 30 consumed)', async () => {
         const r = (await sendTrafficCommand(STATE_DIR, 'report').catch(() => undefined)) as
@@ -277,13 +278,22 @@ describe('stretch cluster (good layout)', { shuffle: false }, () => {
         ...['--set', `lowerTopics=${orders},__consumer_offsets`, '--set', 'reason=site a lost (drill): resume drill-orders on site b'],
         ...['--dr-period', '3s', '--runs-dir', path.join(dir, 'runs'), '--reports-dir', path.join(dir, 'reports'), '--output', 'json'],
       ]);
-      expect(r.exitCode, r.stderr.slice(-3000)).toBe(0);
       m = JSON.parse(r.stdout) as DrillMeasurements & { reportDir: string };
+      // On failure: which step of which run stopped, and the last records of its audit log (the runs dir is wiped with the sandbox).
+      const why = () =>
+        [m.failover, m.failback]
+          .filter((x) => x !== null && x.exitCode !== 0)
+          .map((x) => `${x!.runbook}: ${x!.outcome}; ${readFileSync(x!.auditFile, 'utf8').trim().split('\n').slice(-4).join('\n')}`)
+          .join('\n') + r.stderr.slice(-2000);
+      expect(r.exitCode, why()).toBe(0);
     } finally {
       traffic.kill('SIGINT');
-      await traffic;
+      trafficLog = String((await traffic).stderr);
     }
     expect(m.outcome).toBe('succeeded');
+    // The generator's clients followed the runbooks' redirects (site b during the loss, every site after recovery).
+    expect(trafficLog).toContain('clients follow the redirect to site b');
+    expect(trafficLog).toContain('clients follow the redirect to site all');
     expect(JSON.parse(readFileSync(path.join(m.reportDir, 'drill.json'), 'utf8'))).toMatchObject({ drillId: m.drillId, siteLoss: m.siteLoss });
     const x = m.siteLoss!;
     expect(x).toMatchObject({ site: 'a', lostBy: 'drill' });
