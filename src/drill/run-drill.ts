@@ -57,7 +57,10 @@ export interface DrillSiteLoss {
   site: string;
   /** Loses the site (e.g. `sandbox kill-site`: kill -9 of its brokers and controllers); absent: it is lost already. */
   lose?: () => Promise<void>;
-  /** Starts the site again before the recovery runbook; absent: the recovery runbook waits for it (its first step). */
+  /**
+   * Starts the site again before the recovery runbook (or, when the loss run stopped, at once: the drill undoes its
+   * own fault); absent: the recovery runbook waits for it (its first step).
+   */
   restore?: () => Promise<void>;
   /**
    * The recovery runbook loaded again with parameters carried over from the loss run: `restore` = what its
@@ -135,6 +138,10 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
       failback = { ...o.failback, runbook: await o.siteLoss.reloadFailback(typeof restore === 'string' ? { restore } : {}) };
     }
     back = await run('failback', failback);
+  } else if (o.siteLoss?.restore) {
+    // The loss run stopped: no recovery runbook, but the drill undoes its own fault (the site it killed).
+    restoreStartedAt = now();
+    await o.siteLoss.restore();
   }
   let readBack: ReadBackFigures | null = null;
   let readBackError: string | undefined;

@@ -273,11 +273,15 @@ describe('stretch cluster (good layout)', { shuffle: false }, () => {
         'drill',
         ...['--kind', 'stretch', '--site', 'a', '--sandbox-state-dir', STATE_DIR, '--traffic-state-dir', STATE_DIR],
         ...['--failover', 'runbooks/stretch-site-loss.yaml', '--failback', 'runbooks/stretch-site-recovery.yaml', '--clusters', s.clustersFile],
-        ...['--set', `stateDir=${STATE_DIR}`, '--set', `controllerSites=${s.controllerSites}`, '--set', `topics=${orders}|${payments}|__consumer_offsets`],
+        // Every business topic of the cluster (the first test's too): the recovery's balance check judges them all, so
+        // its preferred-leader election must cover them all.
+        ...['--set', `stateDir=${STATE_DIR}`, '--set', `controllerSites=${s.controllerSites}`],
+        ...['--set', `topics=${TOPICS.map((t) => t.name).join('|')}|${orders}|${payments}|__consumer_offsets`],
         // The gated decision, non-interactively: lower drill-orders (and the group's offsets), leave drill-payments blocked.
         ...['--set', `lowerTopics=${orders},__consumer_offsets`, '--set', 'reason=site a lost (drill): resume drill-orders on site b'],
         ...['--dr-period', '3s', '--runs-dir', path.join(dir, 'runs'), '--reports-dir', path.join(dir, 'reports'), '--output', 'json'],
       ]);
+      expect(r.stdout, `no measurements (a setup error): ${r.stderr.slice(-2000)}`).not.toBe('');
       m = JSON.parse(r.stdout) as DrillMeasurements & { reportDir: string };
       // On failure: which step of which run stopped, and the last records of its audit log (the runs dir is wiped with the sandbox).
       const why = () =>
