@@ -7,7 +7,8 @@
  * then serves `drill --kind stretch` (a second loss of site a, driven by the drill, with `sandbox traffic`).
  */
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -233,8 +234,11 @@ describe('stretch cluster (good layout)', { shuffle: false }, () => {
   });
 
   it('drill --kind stretch: kills site a under acks=all traffic, runs site loss and recovery unattended; per topic the time writes were blocked, from the generator, is > 0 and ends only once the cause is gone; 0 acknowledged records lost (read back by the test); settings restored', async () => {
-    const dir = path.join(STATE_DIR, 'drill');
+    // Outside the sandbox folder (wiped in afterAll): the runs' audit logs, the drill's report and the traffic log stay
+    // for a post-mortem.
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'kf-stretch-drill-'));
     const trafficReport = path.join(dir, 'traffic-report.json');
+    const trafficLogFile = path.join(dir, 'traffic.log');
     const orders = 'drill-orders';
     const payments = 'drill-payments';
     const group = 'drill-billing';
@@ -258,10 +262,9 @@ describe('stretch cluster (good layout)', { shuffle: false }, () => {
           trafficReport,
         ],
       ],
-      { reject: false, env: { ...process.env, NO_COLOR: '1' } },
+      { reject: false, env: { ...process.env, NO_COLOR: '1' }, stderr: { file: trafficLogFile } },
     );
     let m: DrillMeasurements & { reportDir: string };
-    let trafficLog = '';
     try {
       await eventually('traffic to flow (60 acknowledged, 30 consumed)', async () => {
         const r = (await sendTrafficCommand(STATE_DIR, 'report').catch(() => undefined)) as
@@ -292,8 +295,9 @@ describe('stretch cluster (good layout)', { shuffle: false }, () => {
       expect(r.exitCode, why()).toBe(0);
     } finally {
       traffic.kill('SIGINT');
-      trafficLog = String((await traffic).stderr);
+      await traffic;
     }
+    const trafficLog = readFileSync(trafficLogFile, 'utf8');
     expect(m.outcome).toBe('succeeded');
     // The generator's clients followed the runbooks' redirects (site b during the loss, every site after recovery).
     expect(trafficLog).toContain('clients follow the redirect to site b');
