@@ -225,7 +225,7 @@ export function registerSandboxCommands(program: Command): void {
       say(
         `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on ${stretch ? 'the stretch cluster' : 'primary'}; groups ${names.join(', ') || 'none'}`,
       );
-      const unfollow = stretch ? followStretchRedirect(stretch.stateDir, traffic, groups) : () => {};
+      const follower = stretch ? followStretchRedirect(stretch.stateDir, traffic, groups) : undefined;
       const report = () => ({
         run: traffic.ledger.run,
         produced: traffic.ledger.producedTotal(),
@@ -237,7 +237,8 @@ export function registerSandboxCommands(program: Command): void {
         faultMarkedAt: traffic.ledger.faultMarkedAt(),
         writesAfterFault: traffic.ledger.writesAfterFault(),
       });
-      const stopControl = serveTrafficControl(o.stateDir, async (action) => {
+      const stopControl = serveTrafficControl(o.stateDir, async (action) => (follower ? follower.serialize(() => act(action)) : act(action)));
+      async function act(action: (typeof TRAFFIC_ACTIONS)[number]) {
         if (stretch && ['redirect', 'produce-on-dr', 'failback'].includes(action))
           throw new InvalidInputError(`"${action}" does not apply to a stretch sandbox (one cluster, no dr).`, {
             hint: 'Its clients follow `sandbox redirect-site` by themselves.',
@@ -275,7 +276,7 @@ export function registerSandboxCommands(program: Command): void {
         }
         say(`traffic: ${action} done`);
         return report();
-      });
+      }
       const ticker = setInterval(() => {
         const s = traffic.stats();
         say(
@@ -292,7 +293,7 @@ export function registerSandboxCommands(program: Command): void {
       });
       clearInterval(ticker);
       stopControl();
-      unfollow();
+      follower?.stop();
       await traffic.stop();
       const r = report();
       if (o.report) writeFileSync(o.report, JSON.stringify(r, null, 2) + '\n');

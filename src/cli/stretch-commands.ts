@@ -131,9 +131,15 @@ export function registerStretchCommands(sandbox: Command, stateDirOption: readon
 /**
  * Makes a `sandbox traffic` generator on a stretch sandbox follow `sandbox redirect-site` as real clients follow a
  * DNS record: whenever client-bootstrap.json is rewritten, the producer moves to the brokers it names (same
- * sequences) and each group's member rejoins through them. Returns a function that stops following.
+ * sequences; a frozen producer moves and stays frozen) and each group's member rejoins through them. `serialize` runs
+ * other work on the generator (traffic-ctl commands) in the same queue, so a `freeze` never interleaves with a move
+ * that would restart the producer. `stop` stops following.
  */
-export function followStretchRedirect(stateDir: string, traffic: Traffic, groups: TrafficGroup[]): () => void {
+export function followStretchRedirect(
+  stateDir: string,
+  traffic: Traffic,
+  groups: TrafficGroup[],
+): { stop: () => void; serialize: <T>(work: () => Promise<T>) => Promise<T> } {
   const file = clientBootstrapFile(stateDir);
   let chain: Promise<void> = Promise.resolve();
   let lastAt: string | undefined;
@@ -151,7 +157,7 @@ export function followStretchRedirect(stateDir: string, traffic: Traffic, groups
     lastAt = r.at;
     chain = chain
       .then(async () => {
-        await traffic.moveProducer(r.bootstrapServers);
+        await traffic.moveProducer(r.bootstrapServers, { produce: traffic.producing });
         const running = traffic.runningGroups();
         for (const g of running) await traffic.stopGroup(g);
         for (const g of groups.filter((x) => running.includes(x.groupId))) await traffic.startGroup(g, r.bootstrapServers);
@@ -161,5 +167,15 @@ export function followStretchRedirect(stateDir: string, traffic: Traffic, groups
         say(`traffic: following the redirect to site ${r.site} failed: ${e.message}`);
       });
   });
-  return () => unwatchFile(file);
+  return {
+    stop: () => unwatchFile(file),
+    serialize: <T>(work: () => Promise<T>) => {
+      const done = chain.then(work);
+      chain = done.then(
+        () => undefined,
+        () => undefined,
+      );
+      return done;
+    },
+  };
 }

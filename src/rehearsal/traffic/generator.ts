@@ -111,11 +111,17 @@ export class Traffic {
     this.timer = setInterval(() => this.tick(), TICK_MS);
   }
 
+  /** True while the producer runs (between startProducing and stopProducing). */
+  get producing(): boolean {
+    return this.timer !== undefined;
+  }
+
   /**
    * Moves the producer to another cluster (a DR period, or back after a failback): stops it, creates the topics
-   * there when missing (same partition counts), and produces on with the same sequences.
+   * there when missing (same partition counts), and produces on with the same sequences — unless `produce` is false
+   * (e.g. a client following a redirect while its writes are frozen: it moves, and stays frozen).
    */
-  async moveProducer(bootstrapServers: string[]): Promise<void> {
+  async moveProducer(bootstrapServers: string[], options: { produce?: boolean } = {}): Promise<void> {
     await this.stopProducing();
     this.producerKafka =
       bootstrapServers === this.options.bootstrapServers
@@ -130,7 +136,7 @@ export class Traffic {
     } finally {
       await admin.disconnect();
     }
-    if (this.options.ratePerSecond > 0) await this.startProducing();
+    if (this.options.ratePerSecond > 0 && options.produce !== false) await this.startProducing();
   }
 
   /** Stops producing (the "freeze writes" of a failover); waits for the batch in flight. */
