@@ -205,7 +205,11 @@ for (const latency of latencies) {
     ] as const) {
       const admin = new Kafka({ brokers: [cluster].flat(), logLevel: logLevel.NOTHING }).admin();
       await admin.connect();
-      for (let i = 0; i < gs.length; i += 1000) await admin.deleteGroups(gs.slice(i, i + 1000));
+      // kafkajs looks up each group's coordinator one after another: 100-group chunks, 16 at once, so the clean-up at
+      // 50 ms does not take minutes.
+      const chunks: string[][] = [];
+      for (let i = 0; i < gs.length; i += 100) chunks.push(gs.slice(i, i + 100));
+      await mapBounded(chunks, (c) => admin.deleteGroups(c), 16);
       await admin.disconnect();
     }
     const tool = (t2 - t0) / 1000;

@@ -33,6 +33,11 @@ export type FindingId =
   | 'identity-bidirectional'
   | 'identity-target-ahead'
   | 'active-active-topic'
+  // The replication graph (src/check/graph-checks.ts).
+  | 'identity-loop'
+  | 'topic-two-paths'
+  // Least privilege (src/check/acl-checks.ts).
+  | 'failover-acls-missing'
   // Stretch clusters (src/check/stretch-checks.ts).
   | 'stretch-replicas-one-rack'
   | 'stretch-min-isr-one-site'

@@ -9,6 +9,7 @@ import type { FlowConfig } from '../clusters/schema.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { checkpointsTopicCandidates, isInternalTopic, pickExisting, remoteTopic, upstreamTopic } from '../mm2/naming.js';
 import { translateOffsets } from '../mm2/translate.js';
+import { checkGraph } from './graph-checks.js';
 import type { Finding } from './findings.js';
 
 /** Thresholds of the flow checks. */
@@ -36,6 +37,8 @@ export function checkFlowsStatic(flows: FlowConfig[]): Finding[] {
       });
     }
   }
+  // Longer cycles through an identity flow, and topics reaching a cluster by two paths (graph-checks.ts).
+  out.push(...checkGraph(flows));
   return out;
 }
 

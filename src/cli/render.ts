@@ -30,15 +30,15 @@ export function gatesTable(gates: GateResult[]): string {
 export function stepPlanText(plan: unknown): string {
   const groups = Array.isArray(plan) ? (plan as { group?: unknown; partitions?: unknown }[]) : [];
   if (!groups.length || !groups.every((g) => typeof g.group === 'string' && Array.isArray(g.partitions))) return json(plan);
-  const t = table(['group', 'topic', 'partition', 'current offset', 'new offset', 'basis', 're-read records']);
+  type Row = { topic: string; partition: number; before: number | null; after: number; basis?: string; reReadRecords: number | null; path?: string };
+  // A workload move in a replication graph (translate-move) names each partition's path: one more column.
+  const withPath = (groups as { partitions: Row[] }[]).some((g) => g.partitions.some((p) => p.path));
+  const t = table(['group', 'topic', 'partition', 'current offset', 'new offset', 'basis', 're-read records', ...(withPath ? ['path'] : [])]);
   let total = 0;
   let unknown = false;
-  for (const g of groups as {
-    group: string;
-    partitions: { topic: string; partition: number; before: number | null; after: number; basis?: string; reReadRecords: number | null }[];
-  }[]) {
+  for (const g of groups as { group: string; partitions: Row[] }[]) {
     for (const p of g.partitions) {
-      t.push([g.group, p.topic, p.partition, p.before ?? '(none)', p.after, p.basis ?? '', p.reReadRecords ?? '?']);
+      t.push([g.group, p.topic, p.partition, p.before ?? '(none)', p.after, p.basis ?? '', p.reReadRecords ?? '?', ...(withPath ? [p.path ?? ''] : [])]);
       if (p.reReadRecords === null) unknown = true;
       else total += p.reReadRecords;
     }

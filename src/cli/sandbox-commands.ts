@@ -9,12 +9,12 @@ import path from 'node:path';
 import { failbackClustersFilePath } from '../rehearsal/sandbox/clusters-file.js';
 import { CLUSTERS_ENV } from './clusters-options.js';
 import { TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../rehearsal/traffic/control.js';
+import { startActiveActiveTraffic } from '../rehearsal/traffic/active-active.js';
 import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../rehearsal/traffic/generator.js';
 import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../rehearsal/sandbox/sandbox.js';
 import { defaultStateDir } from '../rehearsal/sandbox/topology.js';
 import { clientPropertiesPath, propertiesClustersFilePath } from '../rehearsal/sandbox/clusters-file.js';
-import { SANDBOX_SECURITY, TOOL_USER, unsecuredToken } from '../rehearsal/sandbox/security.js';
-import { clientSettings, loadClustersFile } from '../clusters/load.js';
+import { APP_USER, kafkajsSecurity, SANDBOX_SECURITY, TOOL_USER, unsecuredToken } from '../rehearsal/sandbox/security.js';
 import { WAN_LIMITS } from '../rehearsal/sandbox/wan.js';
 import { intIn, oneOf } from './parse.js';
 import {
@@ -42,6 +42,8 @@ function printStatus(s: SandboxStatus, output: 'table' | 'json'): void {
     for (const b of c.controllers) t.push([b.name, `${alias} (controller)`, `127.0.0.1:${b.controllerPort}`, b.running ? 'yes' : 'no', b.pid ?? '']);
   }
   t.push([`mm2 ${s.mm2.version}`, `primary → dr (${s.mm2.mode})`, s.mm2.restUrl ?? '', s.mm2.running ? 'yes' : 'no', s.mm2.pid ?? '']);
+  if (s.options.activeActive || s.mm2Reverse.running)
+    t.push(['mm2-reverse', 'dr → primary (dedicated)', '', s.mm2Reverse.running ? 'yes' : 'no', s.mm2Reverse.pid ?? '']);
   if (s.wan) t.push([`toxiproxy ${s.wan.version}`, 'dr (WAN link)', s.wan.apiUrl, s.wan.running ? 'yes' : 'no', s.wan.pid ?? '']);
   const secured = s.options.security && s.options.security !== 'plaintext';
   const rel = path.relative(process.cwd(), s.clustersFile) || s.clustersFile;
@@ -122,6 +124,7 @@ export function registerSandboxCommands(program: Command): void {
           portBase: o.portBase,
           stateDir: o.stateDir,
           security: o.security,
+          ...(o.topology === 'active-active' ? { activeActive: true } : {}),
           wan: o.wan === false ? false : { latencyMs: o.wanLatencyMs, jitterMs: o.wanJitterMs, bandwidthKbps: o.wanBandwidthKbps },
         },
         say,
@@ -210,20 +213,35 @@ export function registerSandboxCommands(program: Command): void {
         };
       });
       const names = groups.map((g) => g.groupId);
-      // A secured sandbox: the tool's principal, as its clusters file gives it (both clusters share CA and users).
+      // A secured sandbox: the applications' principal User:app (never the tool's least-privilege one).
       const clientExtra =
         status?.options.security && status.options.security !== 'plaintext'
-          ? clientSettings(await loadClustersFile(status.clustersFile), 'primary').extra
+          ? ((await kafkajsSecurity(status.options.security, status.stateDir, APP_USER)) as NonNullable<Parameters<typeof startTraffic>[0]['clientExtra']>)
           : undefined;
-      const traffic = await startTraffic({
-        bootstrapServers: stretch ? stretch.bootstrapServers : status!.clusters.primary.bootstrapServers,
-        topics,
-        ratePerSecond: o.rate,
-        groups,
-        ...(clientExtra ? { clientExtra } : {}),
-      });
+      // Active-active: a producer on each cluster, the groups on primary reading both origins (traffic/active-active.ts).
+      const aa = status?.options.activeActive
+        ? await startActiveActiveTraffic({
+            sites: [
+              { alias: 'primary', bootstrapServers: status.clusters.primary.bootstrapServers },
+              { alias: 'dr', bootstrapServers: status.clusters.dr.bootstrapServers },
+            ],
+            topics,
+            ratePerSecond: o.rate,
+            groups,
+            ...(clientExtra ? { clientExtra } : {}),
+          })
+        : undefined;
+      const traffic =
+        aa?.home ??
+        (await startTraffic({
+          bootstrapServers: stretch ? stretch.bootstrapServers : status!.clusters.primary.bootstrapServers,
+          topics,
+          ratePerSecond: o.rate,
+          groups,
+          ...(clientExtra ? { clientExtra } : {}),
+        }));
       say(
-        `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on ${stretch ? 'the stretch cluster' : 'primary'}; groups ${names.join(', ') || 'none'}`,
+        `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on ${stretch ? 'the stretch cluster' : aa ? 'primary and on dr (active-active)' : 'primary'}; groups ${names.join(', ') || 'none'}`,
       );
       const follower = stretch ? followStretchRedirect(stretch.stateDir, traffic, groups) : undefined;
       const report = () => ({
@@ -244,6 +262,7 @@ export function registerSandboxCommands(program: Command): void {
             hint: 'Its clients follow `sandbox redirect-site` by themselves.',
           });
         if (action === 'mark-fault') traffic.ledger.markFault(Date.now());
+        else if (aa) await aa.handle(action);
         else if (action === 'freeze') await traffic.stopProducing();
         else if (action === 'stop-consumers') for (const g of names) await traffic.stopGroup(g);
         else if (action === 'redirect') {
@@ -294,7 +313,7 @@ export function registerSandboxCommands(program: Command): void {
       clearInterval(ticker);
       stopControl();
       follower?.stop();
-      await traffic.stop();
+      await (aa ?? traffic).stop();
       const r = report();
       if (o.report) writeFileSync(o.report, JSON.stringify(r, null, 2) + '\n');
       if (o.output === 'json') {

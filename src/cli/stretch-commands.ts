@@ -51,8 +51,8 @@ export function addStretchUpOptions(up: Command): Command {
   return up
     .option(
       '--topology <kind>',
-      'two-clusters (primary, dr and MM2; default) or stretch (one cluster over sites a and b, no MM2)',
-      oneOf('two-clusters', 'stretch'),
+      'two-clusters (primary, dr and MM2 primary → dr; default), active-active (the same with MM2 dr → primary running too) or stretch (one cluster over sites a and b, no MM2)',
+      oneOf('two-clusters', 'active-active', 'stretch'),
     )
     .option(
       '--stretch-quorum <placement>',

@@ -12,9 +12,15 @@ import { ExitCode } from '../errors.js';
 import pRetry from 'p-retry';
 import type { KafkaPort } from '../kafka/port.js';
 import { verifyAuditText } from './audit.js';
+import { type AclNeed, ownTopicNeeds } from './permissions.js';
 
 /** The compacted topic on the target cluster holding one anchor per run (key: run id). */
 export const ANCHOR_TOPIC = 'kafka-failover-audit-anchor.internal';
+
+/** The ACLs the audit anchor needs on the target: create its topic when missing, write and read it. */
+export function anchorAcls(target: string): AclNeed[] {
+  return ownTopicNeeds(target, ANCHOR_TOPIC, 'audit anchor (written by `run` at the end)');
+}
 
 /** The anchor of one finished run: the head of its audit chain. */
 export interface AuditAnchor {

@@ -25,7 +25,7 @@ import { clientSettings, findFlow } from '../clusters/load.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { systemClock } from './clock.js';
-import { TargetLease } from './lease.js';
+import { assertLeaseAcls, TargetLease } from './lease.js';
 import { holderFor, takeLocalLock, type LocalLock } from './lock.js';
 import { assertRunId, newRunId } from './run-dir.js';
 import { runHoldingLock } from './run-loop.js';
@@ -68,6 +68,8 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
     local = takeLocalLock(path.resolve(o.runsDir ?? 'runs'), pair, me, Boolean(stealReason));
     try {
       lockPort = o.kafka ? o.kafka(flow.target) : createKafkaPort(flow.target, clientSettings(o.clusters, flow.target));
+      // The lease's ACLs first: a principal that may not take it is told which, before its topic is created.
+      await assertLeaseAcls(lockPort, flow.target);
       leaseInfo = await TargetLease.acquire(lockPort, pair, me, ttlMs, Boolean(stealReason), local.replacedStale);
     } catch (error) {
       local.release();

@@ -5,6 +5,40 @@
 import pRetry from 'p-retry';
 import type { KafkaPort } from '../kafka/port.js';
 import { LEASE_TOPIC, LeaseLostError, LockHeldError, type LockHolder } from './lock.js';
+import { ExitCode, KafkaFailoverError } from '../errors.js';
+import { type AclNeed, judge, ownTopicNeeds } from './permissions.js';
+
+/** The ACLs the lease needs on the target: create its topic when missing, write and read it. */
+export function leaseAcls(target: string): AclNeed[] {
+  return ownTopicNeeds(target, LEASE_TOPIC, 'run lock lease (taken by `run` before the first step)');
+}
+
+/**
+ * Before the lease's first write (its topic's creation included): asks the target whether the tool's principal holds
+ * {@link leaseAcls} (KIP-430, as `check-permissions` does). Nothing is written.
+ * @throws KafkaFailoverError (exit 3) naming each ACL missing or unknown, e.g.
+ *   `dr: TOPIC "kafka-failover-lease.internal" READ for User:failover`.
+ */
+export async function assertLeaseAcls(port: KafkaPort, target: string): Promise<void> {
+  const answer = await port.authorizedOperations({ topics: [LEASE_TOPIC], groups: [] });
+  const bad = leaseAcls(target)
+    .map((n) => ({
+      n,
+      v: judge({ cluster: target, resource: 'topic', name: LEASE_TOPIC, operation: n.operation, ...(n.ifMissing ? { ifMissing: true } : {}) }, answer),
+    }))
+    .filter(({ v }) => v.verdict === 'missing' || v.verdict === 'unknown');
+  if (bad.length === 0) return;
+  const who = answer.principal ?? "this client's principal";
+  throw new KafkaFailoverError(
+    `The run lock needs ACLs the tool's principal does not hold on ${target} (nothing was written): ${bad
+      .map(({ n, v }) => `${v.verdict.toUpperCase()} ${target}: TOPIC "${LEASE_TOPIC}" ${n.operation} for ${who}${v.reason ? ` — ${v.reason}` : ''}`)
+      .join('; ')}`,
+    {
+      exitCode: ExitCode.GateBlocked,
+      hint: 'Grant them (README "ACLs the tool needs"); `plan` names every ACL the runbook needs at its check-permissions step.',
+    },
+  );
+}
 
 /** A lease on the target cluster. */
 export class TargetLease {

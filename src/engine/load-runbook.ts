@@ -114,8 +114,18 @@ export async function loadRunbook(
     problems,
   );
   if (problems.length || !runbook) throw new ValidationError(problems.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)));
+  runbook.flow = flowWithParams(runbook.flow, params);
   const [source, target] = runbook.flow.split('->') as [string, string];
   return { file, sha256: createHash('sha256').update(text).digest('hex'), runbook, params, flow: { source, target }, warnings };
+}
+
+/**
+ * The runbook's `flow` with `${params.<name>}` replaced by string parameter values: one runbook serves a move and its
+ * return (`flow: "${params.from}->${params.to}"`, runbooks/active-active-move.yaml). Unknown names are left as written
+ * (reported by {@link checkRunbook}).
+ */
+export function flowWithParams(flow: string, params: Record<string, unknown>): string {
+  return flow.replace(/\$\{params\.([A-Za-z][A-Za-z0-9_]*)\}/g, (whole, n: string) => (typeof params[n] === 'string' ? (params[n] as string) : whole));
 }
 
 /** The checks the schema cannot make, on the usable parts of the file. */
@@ -159,6 +169,18 @@ function checkRunbook(
     } else params[name] = v;
   }
 
+  if (rb.flow !== undefined) {
+    for (const [, n] of rb.flow.matchAll(/\$\{params\.([A-Za-z][A-Za-z0-9_]*)\}/g)) {
+      if (!declared(n)) at(['flow'], `unknown parameter \${params.${n}} in flow`, `Declare "${n}" (type: string) under parameters.`);
+    }
+    rb.flow = flowWithParams(rb.flow, params);
+    if (/\$\{/.test(rb.flow))
+      at(
+        ['flow'],
+        `flow ${rb.flow}: only \${params.<name>} of string parameters can be used here`,
+        'Write the flow as <source>-><target>, or with string parameters.',
+      );
+  }
   if (options.clusters && rb.flow !== undefined && /^[^>\s]+->[^>\s]+$/.test(rb.flow)) {
     const { file: clustersFile, flows } = options.clusters;
     if (!flows.some((f) => `${f.source}->${f.target}` === rb.flow)) {

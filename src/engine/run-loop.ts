@@ -21,7 +21,7 @@ import { buildRunbookMachine } from './machine.js';
 import { createPauseControl, DEFAULT_PROMPT_TIMEOUT_MS } from './pause.js';
 import { writeFileAtomic, writeRunRecord } from './run-dir.js';
 import type { RunOptions, RunResult } from './run-options.js';
-import { createRunPorts, createStepContext } from './step-context.js';
+import { createRunPorts, createStepContext, lookAheadView } from './step-context.js';
 import { createStepRunner } from './step-runner.js';
 
 /** Exit code of each way a run ends (README, "Exit codes"). */
@@ -143,6 +143,7 @@ export async function runHoldingLock(o: RunOptions, { runId, runDir, flow, pair,
     throw error;
   }
 
+  const runbookView = lookAheadView(o.runbook, o.registry, flow);
   const runStep = createStepRunner({
     runbook: o.runbook,
     registry: o.registry,
@@ -154,7 +155,19 @@ export async function runHoldingLock(o: RunOptions, { runId, runDir, flow, pair,
     halted: () => halted,
     context: (step, signal) =>
       createStepContext(
-        { dryRun: o.dryRun, flow, clusters: o.clusters, ports, clock, pause, emit, doneKeys, halted: () => halted, lease: leaseInfo?.lease },
+        {
+          dryRun: o.dryRun,
+          flow,
+          clusters: o.clusters,
+          ports,
+          clock,
+          pause,
+          emit,
+          doneKeys,
+          halted: () => halted,
+          lease: leaseInfo?.lease,
+          runbook: runbookView,
+        },
         step,
         signal,
       ),

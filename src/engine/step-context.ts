@@ -19,6 +19,9 @@ import type { PauseControl } from './pause.js';
 import { writeKey } from './run-dir.js';
 import type { RunbookStep } from './runbook-schema.js';
 import type { StepContext } from './step.js';
+import type { LoadedRunbook } from './load-runbook.js';
+import type { StepRegistry } from './registry.js';
+import { resolve } from './templates.js';
 
 /** A cluster's id differs from the one pinned in the clusters file: nothing is written. */
 export class ClusterIdentityError extends KafkaFailoverError {
@@ -105,6 +108,8 @@ export interface StepContextDeps {
   halted(): RunFileWriteError | undefined;
   /** The lease on the target (real runs with a lock): checked before every write. */
   lease?: { assertHeld(): Promise<void> } | undefined;
+  /** The runbook's steps for look-ahead preflights ({@link StepContext.runbook}). */
+  runbook?: StepContext['runbook'];
 }
 
 /** The context of one execution of `step`; `signal` aborts when the step times out. */
@@ -117,7 +122,9 @@ export function createStepContext(d: StepContextDeps, step: RunbookStep, signal:
   return {
     stepId: step.id,
     dryRun: d.dryRun,
+    ...(d.runbook ? { runbook: d.runbook } : {}),
     flow: d.flow,
+    flows: d.clusters.config.flows,
     kafka: ports.kafka,
     reachable: ports.reachable,
     exec: ports.exec,
@@ -154,4 +161,20 @@ export function createStepContext(d: StepContextDeps, step: RunbookStep, signal:
       return result;
     },
   };
+}
+
+/**
+ * The runbook as look-ahead preflights see it ({@link StepContext.runbook}): every step with its kind and its input
+ * resolved as far as it can be before the run (`${params…}`, `${flow…}`, `${tool.argv}`; `${steps…}` left as written).
+ */
+export function lookAheadView(loaded: LoadedRunbook, registry: StepRegistry, flow: { source: string; target: string }): NonNullable<StepContext['runbook']> {
+  const scope = { params: loaded.params, steps: {}, flow: { source: flow.source, target: flow.target } };
+  const pre = (w: Record<string, unknown>): Record<string, unknown> => {
+    try {
+      return resolve(w, scope, (ref) => ref.startsWith('steps.')) as Record<string, unknown>;
+    } catch {
+      return w; // a reference that only resolves during the run: the step's declaration sees it as written
+    }
+  };
+  return { steps: loaded.runbook.steps.map((st) => ({ id: st.id, kind: registry.get(st.kind), with: pre(st.with ?? {}) })) };
 }

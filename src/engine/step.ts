@@ -10,6 +10,7 @@ import type { ConnectPort, ConnectTarget } from '../adapters/connect.js';
 import type { ExecPort } from '../adapters/exec.js';
 import type { KafkaPort } from '../kafka/port.js';
 import type { GateResult, Progress, WriteDescription } from './events.js';
+import type { AclNeed, AclScope } from './permissions.js';
 
 /** What a step's `check` returns. */
 export interface CheckResult<TPlan = unknown> {
@@ -28,6 +29,11 @@ export interface StepContext {
   dryRun: boolean;
   /** The flow the runbook acts on. */
   flow: FlowConfig;
+  /**
+   * Every flow of the clusters file (the replication graph), for steps that reason about more than the runbook's flow
+   * (an active-active move reads the opposite flow's offset syncs). Absent in contexts made without a clusters file.
+   */
+  flows?: readonly FlowConfig[];
   /** A cluster's port by alias (`flow.source`, `flow.target`…). Opening is lazy; unreachable clusters throw on use. */
   kafka(alias: string): KafkaPort;
   /** Whether a cluster answers (cached per run; used to tell "source down" apart from errors). */
@@ -45,6 +51,11 @@ export interface StepContext {
   sleep(ms: number): Promise<void>;
   now(): number;
   signal: AbortSignal;
+  /**
+   * The runbook this step runs in: every step with its kind and its input as far as it resolves before the run (for
+   * preflights that look ahead, e.g. `check-permissions`). Absent when a step runs outside a runbook (unit tests).
+   */
+  runbook?: { steps: { id: string; kind: StepKind | undefined; with: Record<string, unknown> }[] };
 }
 
 /** A step kind's definition. */
@@ -59,6 +70,11 @@ export interface StepKind<TInput = unknown, TPlan = unknown> {
    * steps (e.g. the offset plan, src/mm2/plan.ts): {@link defineStep} parses the outputs with it (a mismatch throws).
    */
   output?: z.ZodType<Record<string, unknown>>;
+  /**
+   * The ACLs a run of this step needs, per cluster (src/engine/permissions.ts): what `check-permissions` asks the
+   * clusters about before any write. Absent: the step needs no Kafka ACL (hooks, prompts, Connect REST).
+   */
+  acls?(scope: AclScope): AclNeed[];
   /** True when `apply` writes (clusters, hooks); such steps honour `confirm` and the dry-run. */
   writes: boolean;
   /** Ask for confirmation even when the runbook step does not set `confirm` (manual approval). */

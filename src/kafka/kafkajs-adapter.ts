@@ -4,6 +4,7 @@
  * and admin-style offset commits. Never `setOffsets` (joins the group as a member), never `resetOffsets`
  * (commits the −1/−2 sentinels), never `fetchOffsets({resolveOffsets: true})` (writes on a read path).
  */
+import { X509Certificate } from 'node:crypto';
 import DataLoader from 'dataloader';
 import kafkajs, { type Kafka } from 'kafkajs';
 import { createKafka, protocolCluster, tolerantMetadata, type ClientSettings } from './kafkajs-client.js';
@@ -21,6 +22,7 @@ import { type CommittedOffset, GroupNotEmptyError, groupIsCommittable, type Grou
 import { readPartition } from './read-partition.js';
 import { stretchPortMethods } from './stretch-port.js';
 import { rethrowAccess } from './access-errors.js';
+import { describeAuthorizedOperations } from './authorized-operations.js';
 
 // kafkajs is CommonJS: ConfigResourceTypes is not detected as a named export by Node's ESM loader.
 const { ConfigResourceTypes } = kafkajs;
@@ -33,9 +35,13 @@ const { ConfigResourceTypes } = kafkajs;
  */
 function lazyClient<T extends { connect(): Promise<unknown>; disconnect(): Promise<unknown> }>(make: () => T) {
   let pending: Promise<T> | undefined;
+  let closed = false;
   return {
-    get: (): Promise<T> =>
-      (pending ??= (async () => {
+    get: (): Promise<T> => {
+      // A call after close() (a read still in flight when its operation failed) must not connect a new client: its
+      // sockets would outlive the port and keep the process from exiting.
+      if (closed) return Promise.reject(new Error('the Kafka connection was closed (the operation had ended)'));
+      pending ??= (async () => {
         const c = make();
         try {
           await c.connect();
@@ -45,8 +51,11 @@ function lazyClient<T extends { connect(): Promise<unknown>; disconnect(): Promi
           await c.disconnect().catch(() => {});
           throw error;
         }
-      })()),
+      })();
+      return pending;
+    },
     close: async (): Promise<void> => {
+      closed = true;
       const p = pending;
       pending = undefined;
       const c = await p?.catch(() => undefined);
@@ -64,6 +73,8 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
   const getAdmin = admin.get;
   const getCluster = cluster.get;
   const getProducer = producer.get;
+  /** Aborted by close(): partition reads still in flight stop before their next Fetch (a reconnect would leak). */
+  const closing = new AbortController();
 
   /** One group's offsets as kafkajs's admin reads them (a FindCoordinator and an OffsetFetch): brokers before 3.0. */
   const fetchOne = async (groupId: string): Promise<CommittedOffset[]> => {
@@ -198,7 +209,7 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
       return (res[0]?.partitions ?? []).map((p) => ({ partition: p.partition, offset: Number(p.offset) })).sort((a, b) => a.partition - b.partition);
     },
     async readRange(topic, partition, fromOffset, toOffset, onRecord) {
-      await readPartition(await getCluster(), topic, partition, { fromOffset, toOffset }, onRecord);
+      await readPartition(await getCluster(), topic, partition, { fromOffset, toOffset }, onRecord, closing.signal);
     },
     async createTopic(name, partitions, replicationFactor, configs) {
       await (await getAdmin()).createTopics({
@@ -268,12 +279,37 @@ export function createKafkaPort(alias: string, settings: ClientSettings): KafkaP
         throw error;
       }
     },
+    async authorizedOperations(q) {
+      const answer = await describeAuthorizedOperations(await getCluster(), q);
+      const principal = principalOf(settings);
+      return principal ? { ...answer, principal } : answer;
+    },
     ...stretchPortMethods(getCluster, () => protocolCluster(kafka)),
     async close() {
+      closing.abort(new Error('the Kafka connection was closed (the operation had ended)'));
       await Promise.allSettled([admin.close(), cluster.close(), producer.close()]);
     },
   };
   return withAccessErrors(port, settings);
+}
+
+/**
+ * The principal a client authenticates as, as far as its settings tell: `User:<name>` for SASL PLAIN/SCRAM (Kafka's
+ * default principal builder), `User:<subject>` of the client certificate for mTLS (with the broker's default
+ * `ssl.principal.mapping.rules` the whole distinguished name; a rule may shorten it), undefined otherwise.
+ */
+function principalOf(settings: ClientSettings): string | undefined {
+  const sasl = settings.extra?.sasl as { mechanism?: string; username?: string } | undefined;
+  if (sasl?.username) return `User:${sasl.username}`;
+  const cert = (settings.extra?.ssl as { cert?: string | Buffer } | undefined)?.cert;
+  if (cert) {
+    try {
+      return `the principal of client certificate "${new X509Certificate(cert).subject.replace(/\n/g, ',')}"`;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
 }
 
 /**

@@ -4,6 +4,9 @@
  * Offsets are record offsets (numbers; Kafka offsets stay below 2^53). Times are epoch milliseconds.
  */
 
+import type { AuthorizedOperations } from './authorized-operations.js';
+export type { AclOperation, AuthorizedOperations, ResourceAuthz } from './authorized-operations.js';
+
 /** A broker as the cluster describes it. */
 export interface BrokerInfo {
   nodeId: number;
@@ -297,6 +300,12 @@ export interface KafkaPort {
    * @throws Error naming the topic and Kafka's error (e.g. INVALID_CONFIG).
    */
   alterTopicConfigs(topic: string, configs: Record<string, string | null>): Promise<void>;
+  /**
+   * What this client's principal may do on the cluster, on each named topic and on each named group, as the cluster
+   * answers it (KIP-430 authorized operations: Metadata, DescribeGroups, DescribeCluster). Read-only; needs no ACL
+   * beyond DESCRIBE on what it reports. Semantics per resource: src/kafka/authorized-operations.ts.
+   */
+  authorizedOperations(q: { topics: string[]; groups: string[] }): Promise<AuthorizedOperations>;
   /** Releases connections. */
   close(): Promise<void>;
 }

@@ -55,11 +55,20 @@ export interface FlowLag {
   corrupt: CorruptRecord[];
 }
 
-/** Measures a flow's replication lag. `source` undefined = unreachable. */
+/**
+ * Measures a flow's replication lag. `source` undefined = unreachable. `topics`: only the source topics it accepts
+ * are measured (and read: a principal needs READ on those alone); default every replicated topic.
+ */
 /** Most source offsets read after the latest offset sync to count data records exactly (see `lagRecords`). */
 const EXACT_LAG_SPAN = 10_000;
 
-export async function replicationLag(o: { flow: FlowConfig; target: KafkaPort; source?: KafkaPort; now?: () => number }): Promise<FlowLag> {
+export async function replicationLag(o: {
+  flow: FlowConfig;
+  target: KafkaPort;
+  source?: KafkaPort;
+  now?: () => number;
+  topics?: (sourceTopic: string) => boolean;
+}): Promise<FlowLag> {
   const { flow, target, source } = o;
   const now = (o.now ?? Date.now)();
   const targetTopics = await target.listTopics();
@@ -70,7 +79,10 @@ export async function replicationLag(o: { flow: FlowConfig; target: KafkaPort; s
     .map((t) => ({ targetTopic: t, sourceTopic: upstreamTopic(flow, t) }))
     .filter(
       (p): p is { targetTopic: string; sourceTopic: string } =>
-        p.sourceTopic !== undefined && !isInternalTopic(p.targetTopic) && p.targetTopic !== remoteTopic(flow, 'heartbeats'),
+        p.sourceTopic !== undefined &&
+        !isInternalTopic(p.targetTopic) &&
+        p.targetTopic !== remoteTopic(flow, 'heartbeats') &&
+        (o.topics?.(p.sourceTopic) ?? true),
     );
   let sourceTopics: Set<string> | undefined;
   let syncs = OffsetSyncIndex.from([]);

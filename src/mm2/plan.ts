@@ -69,6 +69,11 @@ export const offsetPlanRow = z.object({
   checkpoint: checkpointEvidence.optional(),
   /** Set when the offset must not be written (outside the target log, a rewound group without a sync…). */
   problem: z.string().optional(),
+  /**
+   * Where the records live on the target and which flow's evidence maps the offset (a workload move in a replication
+   * graph, `translate-move`), e.g. `primary:dr.orders → dr:orders (copy of dr's topic: dr->primary offset syncs read backwards)`.
+   */
+  path: z.string().optional(),
 });
 
 /** One row of an offset plan (see {@link offsetPlanRow}). */

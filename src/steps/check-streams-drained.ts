@@ -3,6 +3,7 @@
  * groups has consumed its repartition topics on the source (src/gates/streams-drained.ts). Writes are frozen by then,
  * so the backlog only shrinks: use the step's `wait`. Read-only; no application found passes with 0 records.
  */
+import { needs } from '../engine/permissions.js';
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
 import { repartitionBacklog, streamsDrainedGate } from '../gates/streams-drained.js';
@@ -12,6 +13,7 @@ export const checkStreamsDrained = defineStep({
   kind: 'check-streams-drained',
   description: 'gate: Kafka Streams applications have consumed their repartition topics (records in flight there would be lost)',
   writes: false,
+  acls: (s) => needs(s.flow.source, 'group', s.groups, ['DESCRIBE'], 'Kafka Streams groups: describe them on the source'),
   input: z.strictObject({
     /** Groups to look at (regex, whole name): the groups the runbook moves. */
     groups: regexString.default('.*'),

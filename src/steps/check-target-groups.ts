@@ -5,6 +5,7 @@
  * it also reports how many groups the selection matched and which group APIs the target serves (`groupApis`: version
  * per API, or `unavailable` — a target without ConsumerGroupDescribe, e.g. Kafka 3.9, cannot hold KIP-848 groups).
  */
+import { needs } from '../engine/permissions.js';
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
 import { groupsEmptyGate } from '../gates/groups-empty.js';
@@ -14,6 +15,7 @@ export const checkTargetGroups = defineStep({
   kind: 'check-target-groups',
   description: 'preflight: the selected consumer groups have no members on the target',
   writes: false,
+  acls: (s) => needs(s.flow.target, 'group', s.groups, ['DESCRIBE'], 'the groups have no members on the target'),
   input: z.strictObject({ groups: regexString.default('.*') }),
   async check(ctx, input) {
     const target = ctx.kafka(ctx.flow.target);

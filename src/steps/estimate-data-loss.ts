@@ -15,6 +15,9 @@
  * Gate `loss-window-accepted`: the window accepted up front (`acceptedWindowMs`, from `--accept-data-loss-window`)
  * is at least the estimate; otherwise a person must decide (interactive override with a reason, audited).
  */
+import { heartbeatTopicCandidates } from '../mm2/naming.js';
+import { checkpointsTopicCandidates } from '../mm2/naming.js';
+import { needs } from '../engine/permissions.js';
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
 import { lossWindowAccepted } from '../gates/data-loss-window.js';
@@ -28,6 +31,12 @@ export const estimateDataLoss = defineStep({
   kind: 'estimate-data-loss',
   description: 'estimate the data-loss window from target-side signals (heartbeat age, last replicated records, checkpoint ages)',
   writes: false,
+  // The target only, by design (the source is down).
+  acls: (s) => [
+    ...needs(s.flow.target, 'topic', [checkpointsTopicCandidates(s.flow)], ['READ'], 'data-loss estimate: MM2 checkpoints'),
+    ...needs(s.flow.target, 'topic', [heartbeatTopicCandidates(s.flow)], ['READ'], 'data-loss estimate: MM2 heartbeats'),
+    ...needs(s.flow.target, 'topic', s.topics.map(s.remote), ['READ'], 'data-loss estimate: last replicated records'),
+  ],
   input: z.strictObject({
     /** Source topics to consider (regex, whole name). */
     topics: regexString.default('.*'),
@@ -41,8 +50,9 @@ export const estimateDataLoss = defineStep({
   async check(ctx, input) {
     const { source, target } = ctx.flow;
     const now = ctx.now();
-    const lag = await replicationLag({ flow: ctx.flow, target: ctx.kafka(target), now: () => now }); // target only, by design
     const re = new RegExp(`^(?:${input.topics})$`);
+    // Target only, by design; only the selected topics are read (their ACLs are what this step declares).
+    const lag = await replicationLag({ flow: ctx.flow, target: ctx.kafka(target), now: () => now, topics: (t) => re.test(t) });
     const parts = lag.partitions.filter((p) => re.test(p.sourceTopic));
     const hb = lag.heartbeat;
     const withRecords = parts.filter((p) => p.lastReplicatedTimestamp !== null);

@@ -3,6 +3,7 @@
  * log-end offsets (high watermarks) of the selected topics do not move for `quietWindowMs`. Use the step's `wait`
  * to keep verifying until producers have drained.
  */
+import { needs } from '../engine/permissions.js';
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
 import { writesFrozen } from '../gates/writes-frozen.js';
@@ -12,6 +13,8 @@ export const freezeWrites = defineStep({
   kind: 'freeze-writes',
   description: 'run a hook that stops producers, then verify the source topics stop growing',
   writes: true,
+  acls: (s) =>
+    needs(s.with.cluster === 'target' ? s.flow.target : s.flow.source, 'topic', s.topics, ['DESCRIBE'], 'quiet window: log-end offsets of the topics'),
   input: z.strictObject({
     command: z.array(z.string().min(1)).min(1).optional(),
     timeoutMs: z.number().int().positive().default(60_000),

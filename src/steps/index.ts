@@ -1,5 +1,6 @@
 /** The built-in step kinds, registered explicitly. */
 import { StepRegistry } from '../engine/registry.js';
+import { checkPermissions } from './check-permissions.js';
 import { checkReplicationLag } from './check-replication-lag.js';
 import { checkStreamsDrained } from './check-streams-drained.js';
 import { checkTargetGroups } from './check-target-groups.js';
@@ -15,12 +16,14 @@ import { lowerMinIsr, restoreMinIsr } from './stretch-min-isr.js';
 import { checkQuorum, confirmSiteLoss } from './stretch-site.js';
 import { stopReplication } from './stop-replication.js';
 import { translateBack } from './translate-back.js';
+import { translateMove } from './translate-move.js';
 import { translateOffsetsStep } from './translate-offsets.js';
 import { validateStep } from './validate.js';
 
 /** A registry with every built-in step kind. */
 export function builtinRegistry(): StepRegistry {
   return new StepRegistry()
+    .register(checkPermissions)
     .register(confirmScope)
     .register(checkTargetGroups)
     .register(freezeWrites)
@@ -31,6 +34,7 @@ export function builtinRegistry(): StepRegistry {
     .register(startReplication)
     .register(setReplicationStart)
     .register(translateBack)
+    .register(translateMove)
     .register(translateOffsetsStep)
     .register(resetConsumerGroups)
     .register(redirectStep)

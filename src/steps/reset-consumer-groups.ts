@@ -10,6 +10,7 @@
  * each planned offset is the one the group reads next on the source, or only verified re-reads precede it.
  * Groups whose offsets already equal the plan are left alone (so a resumed run does not write twice).
  */
+import { needs } from '../engine/permissions.js';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
@@ -30,7 +31,7 @@ interface GroupPlan {
   group: string;
   /** How the offsets are set: OffsetCommit (committed offsets) or AlterShareGroupOffsets (share start offsets). */
   offsetKind: OffsetPlanRow['offsetKind'];
-  partitions: (Pick<OffsetPlanRow, 'topic' | 'partition' | 'metadata' | 'basis' | 'reReadRecords'> & {
+  partitions: (Pick<OffsetPlanRow, 'topic' | 'partition' | 'metadata' | 'basis' | 'reReadRecords' | 'path'> & {
     before: number | null;
     after: OffsetPlanRow['targetOffset'];
   })[];
@@ -43,6 +44,12 @@ export const resetConsumerGroups = defineStep({
   kind: 'reset-consumer-groups',
   description: "set the planned groups' committed offsets on the target (admin semantics), only for groups empty there; verify by reading back",
   writes: true,
+  // OffsetCommit: READ on the group and on each topic; the committed offsets before, on both clusters: DESCRIBE.
+  acls: (s) => [
+    ...needs(s.flow.target, 'group', s.groups, ['READ'], "reset: commit the groups' offsets on the target"),
+    ...needs(s.flow.target, 'topic', s.topics.map(s.remote), ['READ'], 'reset: commit offsets of the replicated topics'),
+    ...needs(s.flow.source, 'group', s.groups, ['DESCRIBE'], "reset: the groups' committed offsets on the source"),
+  ],
   input: z.strictObject({
     plan: offsetPlan.min(1),
     /** Groups written at once (default 64, util/bounded.ts); 1 writes them one after another. */
@@ -73,6 +80,7 @@ export const resetConsumerGroups = defineStep({
         metadata: p.metadata,
         basis: p.basis,
         reReadRecords: p.reReadRecords,
+        ...(p.path ? { path: p.path } : {}),
       }));
       return { group, offsetKind, partitions, unchanged: partitions.every((x) => x.before === x.after) };
     });
@@ -164,6 +172,7 @@ export const resetConsumerGroups = defineStep({
               after: p.after,
               basis: p.basis,
               reReadRecords: p.reReadRecords,
+              ...(p.path ? { path: p.path } : {}),
             })),
           },
         },

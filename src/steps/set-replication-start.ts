@@ -23,6 +23,7 @@
  * Under the default (prefixed) policy nothing is needed: MM2's cycle detection never sends `primary.orders` back.
  * Source of the formats: src/mm2/source-offsets.ts.
  */
+import { needs } from '../engine/permissions.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -205,6 +206,11 @@ export const setReplicationStart = defineStep({
   description:
     "identity policy: set a flow's MirrorSourceConnector start offsets to the source's log-end offsets recorded when the opposite flow stopped, once that flow is proven stopped",
   writes: true,
+  // The offsets topic MM2 (or Connect) reads its starting positions from, on the cluster it replicates into.
+  acls: (s) => [
+    ...needs(s.flow.source, 'topic', s.topics, ['DESCRIBE'], 'replication start: log-end offsets'),
+    ...needs(s.flow.target, 'topic', s.topics, ['DESCRIBE'], 'replication start: log-end offsets'),
+  ],
   input,
   async check(ctx, input) {
     const seeded = input.flow === 'this' ? ctx.flow : opposite(ctx.flow);

@@ -4,6 +4,7 @@
  * flow's checkpoints topic on the target (the sign that its tasks run). Used by failbacks (reverse replication) and
  * to restore the forward flow afterwards.
  */
+import { needs } from '../engine/permissions.js';
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
 import { checkpointsTopicCreated, mm2ControlConfigured } from '../gates/mm2-control.js';
@@ -13,6 +14,7 @@ export const startReplication = defineStep({
   kind: 'start-replication',
   description: "start MM2 for the flow (Connect REST resume, or the flow's start hook) and wait for its checkpoints topic",
   writes: true,
+  acls: (s) => needs(s.flow.target, 'topic', [checkpointsTopicCandidates(s.flow)], ['DESCRIBE'], 'MM2 started: its checkpoints topic'),
   input: z.strictObject({ timeoutMs: z.number().int().positive().default(120_000) }),
   async check(ctx) {
     return { gates: [mm2ControlConfigured(ctx.flow.mm2, 'start')] };

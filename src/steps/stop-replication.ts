@@ -9,6 +9,7 @@
  * the flow copied and what is written on the target afterwards; a failback starts the reverse flow's source there
  * (`set-replication-start`, docs/design/identity-failback.md). Recorded in the audit log with the step's outputs.
  */
+import { needs } from '../engine/permissions.js';
 import { z } from 'zod';
 import { ConnectRestError } from '../adapters/connect.js';
 import { defineStep } from '../engine/step.js';
@@ -34,6 +35,12 @@ export const stopReplication = defineStep({
   kind: 'stop-replication',
   description: "stop MM2 for the flow (Connect REST stop, or the flow's stop hook) and verify no new checkpoints arrive",
   writes: true,
+  acls: (s) => [
+    ...needs(s.flow.target, 'topic', [checkpointsTopicCandidates(s.flow)], ['DESCRIBE'], 'MM2 stopped: the checkpoints topic stops growing'),
+    ...(s.flow.replicationPolicy === 'identity'
+      ? needs(s.flow.target, 'topic', s.topics.map(s.remote), ['DESCRIBE'], 'MM2 stopped: log-end offsets on the target (identity policy)')
+      : []),
+  ],
   input: z.strictObject({
     quietWindowMs: z.number().int().min(100).default(3000),
     timeoutMs: z.number().int().positive().default(60_000),

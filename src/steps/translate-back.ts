@@ -16,11 +16,12 @@
  * `ctx.write`: `plan` and a dry-run write no file). They are never silently dropped: the groups, reset at or before
  * them, will read them after the failback. The plan rows are the offset plan of src/mm2/plan.ts.
  */
+import { needs } from '../engine/permissions.js';
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
 import type { KafkaPort, PartitionOffsets } from '../kafka/port.js';
-import { defineStep } from '../engine/step.js';
+import { defineStep, type CheckResult, type StepContext } from '../engine/step.js';
 import { positions } from './reset-consumer-groups.js';
 import { groupsFoundGate, groupsTranslatedGate, offsetsInRangeGate } from '../gates/offset-plan.js';
 import { offsetSyncsTopicCandidates, pickExisting, remoteTopic, upstreamTopic } from '../mm2/naming.js';
@@ -41,7 +42,7 @@ interface NeverReplicated {
 }
 
 /** What `apply` writes: the never-replicated records, exported to `file` as JSON lines. */
-interface ExportPlan {
+export interface ExportPlan {
   file: string;
   ranges: NeverReplicated[];
   /** Records to export (sum over the ranges). */
@@ -122,154 +123,181 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
     "failback offset plan: returning topics through the forward flow's offset syncs, DR-local topics through reverse checkpoints; never-replicated records reported (and exported)",
   // The export file is a write (through ctx.write in apply: audited, a "would" record in a dry-run); no cluster is written.
   writes: true,
+  // Failback (flow dr->primary): the forward flow's offset syncs and the groups on dr; bounds and records on primary.
+  acls: (s) => [
+    ...needs(s.flow.source, 'group', s.groups, ['DESCRIBE'], "translate back: the groups' committed offsets on the failover target"),
+    ...needs(s.flow.source, 'topic', s.topics, ['READ'], 'translate back: records written after the failover'),
+    ...needs(s.flow.target, 'topic', s.topics, ['READ'], 'translate back: bounds and records on the original cluster'),
+  ],
   output: planOutputs,
   input,
   async check(ctx, input) {
     const reverse = ctx.flow;
     const forward: FlowConfig = { ...reverse, source: reverse.target, target: reverse.source, offsetSyncsTopicLocation: input.forwardOffsetSyncsLocation };
-    const dr = ctx.kafka(reverse.source);
-    const primary = ctx.kafka(reverse.target);
-    const groupRe = new RegExp(`^(?:${input.groups})$`);
-    const topicRe = new RegExp(`^(?:${input.topics})$`);
-
-    // Forward offset syncs, all of them (not only the newest): D → U needs the one just below D.
-    const syncPort = forward.offsetSyncsTopicLocation === 'source' ? primary : dr;
-    const syncTopic = pickExisting(offsetSyncsTopicCandidates(forward), await syncPort.listTopics());
-    const forwardSyncs = OffsetSyncIndex.from(syncTopic ? (await readOffsetSyncs(syncPort, syncTopic)).records : []);
-
-    // Returning topics: every selected group's commits on forward remote topics.
-    const plan: OffsetPlanRow[] = [];
-    const untranslatable: string[] = [];
-    const listed = (await dr.listGroups()).filter((g) => groupRe.test(g.groupId));
-    const groups = listed.map((g) => g.groupId);
-    const typeOf = new Map(listed.map((g) => [g.groupId, g.type]));
-    // A share group's position comes from its share-partition start offsets (OffsetFetch answers nothing for it).
-    const positionsOf = (group: string) => positions(dr, group, typeOf.get(group) === 'share' ? 'share-start-offset' : 'committed-offset');
-    const bounds = new Map<string, PartitionOffsets[]>();
-    const boundsOf = async (topic: string) => {
-      if (!bounds.has(topic)) bounds.set(topic, await primary.partitionOffsets(topic).catch(() => []));
-      return bounds.get(topic)!;
-    };
-    const localCommits: { group: string; topic: string; partition: number }[] = [];
-    for (const group of groups) {
-      for (const c of await positionsOf(group)) {
-        const origin = upstreamTopic(forward, c.topic);
-        if (origin === undefined || forward.replicationPolicy === 'identity') {
-          localCommits.push({ group, topic: c.topic, partition: c.partition }); // DR-local topic: below
-          continue;
-        }
-        const targetOffset = forwardSyncs.upstreamOf(origin, c.partition, c.offset);
-        if (targetOffset === undefined) {
-          untranslatable.push(`${group} ${c.topic}/${c.partition}@${c.offset}: no forward offset sync at or below it`);
-          continue;
-        }
-        const b = (await boundsOf(origin)).find((x) => x.partition === c.partition);
-        plan.push(
-          withBoundsProblem({
-            group,
-            offsetKind: typeOf.get(group) === 'share' ? 'share-start-offset' : 'committed-offset',
-            groupType: typeOf.get(group),
-            topic: origin,
-            partition: c.partition,
-            targetOffset,
-            metadata: c.metadata,
-            basis: 'forward-offset-sync-reversed',
-            sourceTopic: c.topic,
-            sourceCommittedOffset: c.offset,
-            reReadRecords: null,
-            reReadNote: 'not counted: the forward offset syncs do not say how many upstream offsets were gaps',
-            logStartOffset: b?.logStartOffset ?? 0,
-            highWatermark: b?.highWatermark ?? 0,
-            commitsSinceCheckpoint: null,
-            ...(b ? {} : { problem: `${origin}/${c.partition} does not exist on ${reverse.target}` }),
-          }),
-        );
-      }
-    }
-
-    if (input.method === 'record-match') {
-      const matched = await matchReturning({ dr, primary, forward, forwardSyncs, plan, boundsOf });
-      ctx.note(`record match: ${matched} of ${plan.length} returning partition(s) made exact on ${reverse.target}`);
-    }
-
-    // DR-local topics: the reverse flow's checkpoints (MM2 wrote them into `<dr>.checkpoints.internal` on primary).
-    // The groups' last commits (consumers just stopped) reach the reverse checkpoints within an emit interval or two,
-    // and a partition MM2 has not checkpointed yet gets the coarser offset-sync fallback: wait up to checkpointWaitMs
-    // for both, so the plan re-reads as little as possible (it never skips either way). This loop stays in the step:
-    // the engine's `wait` re-runs a check until its gates hold or it fails, and cannot express "wait a while, then
-    // accept the fallback" — here the fallback is a correct plan, only a less exact one.
-    const behind = (t: Awaited<ReturnType<typeof reverseTranslation>>) =>
-      t.partitions.some((p) => (p.commitsSinceCheckpoint ?? 0) > 0) || t.untranslated.some((u) => u.reason === 'not-yet-checkpointed');
-    let reverseError: string | undefined;
-    const reverseTranslation = () =>
-      translateOffsets({ flow: reverse, target: primary, source: dr, include: [groupRe], method: input.method }).catch((e: Error) => {
-        reverseError = e.message;
-        return { partitions: [], untranslated: [] };
-      });
-    let reverseCheckpointed = await reverseTranslation();
-    for (const deadline = ctx.now() + input.checkpointWaitMs; ctx.now() < deadline && behind(reverseCheckpointed); ) {
-      await ctx.sleep(1000);
-      reverseCheckpointed = await reverseTranslation();
-    }
-    plan.push(...reverseCheckpointed.partitions);
-    // Fail closed: every DR-local partition a selected group commits on must be in the plan.
-    for (const c of localCommits) {
-      if (plan.some((p) => p.group === c.group && p.sourceTopic === c.topic && p.partition === c.partition)) continue;
-      const why = reverseCheckpointed.untranslated.find((u) => u.group === c.group && u.sourceTopic === c.topic && u.partition === c.partition);
-      // A Kafka Streams application's own (drained) repartition topic on dr: it recreates it on primary, nothing to move.
-      if (why?.reason === 'streams-internal-topic') continue;
-      untranslatable.push(
-        `${c.group} ${c.topic}/${c.partition}: ${why ? why.reason : reverseError ? `reverse checkpoints unreadable (${reverseError})` : 'no reverse checkpoint'}`,
-      );
-    }
-
-    // Records on the old primary that never reached dr: after the replicated end of each returning partition.
-    const neverReplicated: NeverReplicated[] = [];
-    for (const t of (await dr.listTopics()).filter((x) => upstreamTopic(forward, x) !== undefined && forward.replicationPolicy !== 'identity')) {
-      const origin = upstreamTopic(forward, t)!;
-      if (!topicRe.test(origin) || origin === 'heartbeats') continue;
-      const onPrimary = await boundsOf(origin);
-      for (const d of await dr.partitionOffsets(t)) {
-        const end = forwardSyncs.upstreamOf(origin, d.partition, d.highWatermark);
-        const e = onPrimary.find((x) => x.partition === d.partition)?.highWatermark;
-        if (end === undefined || e === undefined || e <= end) continue;
-        neverReplicated.push({ topic: origin, partition: d.partition, fromOffset: end, toOffset: e, records: e - end });
-      }
-    }
-    const lost = neverReplicated.reduce((s, r) => s + r.records, 0);
-    ctx.note(
-      `${new Set(plan.map((p) => p.group)).size} group(s), ${plan.length} partition(s) planned on ${reverse.target}; ${lost} record(s) on ${reverse.target} never reached ${reverse.source} (${neverReplicated.map((r) => `${r.topic}/${r.partition} [${r.fromOffset}, ${r.toOffset})`).join(', ') || 'none'})`,
-      { neverReplicated },
-    );
-    return {
-      gates: [offsetsInRangeGate(plan, reverse.target), groupsTranslatedGate(untranslatable), groupsFoundGate(plan)],
-      outputs: { plan, neverReplicated, neverReplicatedRecords: lost, reReadRecords: null },
-      ...(input.exportFile && lost > 0 ? { plan: { file: input.exportFile, ranges: neverReplicated, records: lost } } : {}),
-    };
+    return planBack(ctx, input, reverse, forward);
   },
   async apply(ctx, _input, exp) {
     if (!exp) return;
-    const primary = ctx.kafka(ctx.flow.target);
-    const ranges = exp.ranges.map((r) => `${r.topic}/${r.partition} [${r.fromOffset}, ${r.toOffset})`);
-    const done = await ctx.write({ action: 'export never-replicated records', details: { file: exp.file, records: exp.records, ranges } }, async () => {
-      const lines: string[] = [];
-      for (const r of exp.ranges) {
-        await primary.readRange(r.topic, r.partition, r.fromOffset, r.toOffset, (rec) =>
-          lines.push(
-            JSON.stringify({
-              topic: r.topic,
-              partition: r.partition,
-              offset: rec.offset,
-              timestamp: rec.timestamp,
-              key: rec.key?.toString('base64') ?? null,
-              value: rec.value?.toString('base64') ?? null,
-            }),
-          ),
-        );
-      }
-      writeFileSync(exp.file, lines.join('\n') + '\n', { mode: 0o600 });
-      return { file: exp.file, records: lines.length };
-    });
-    if (done) ctx.note(`${done.records} never-replicated record(s) of ${ctx.flow.target} exported to ${done.file}`);
+    await exportNeverReplicated(ctx, exp);
   },
 });
+
+/** What {@link planBack} needs of a step context (the CLI's `offsets move` gives it the same from opened ports). */
+export type PlanContext = Pick<StepContext, 'kafka' | 'note' | 'now' | 'sleep'>;
+
+/** Input of `translate-back` (parsed). */
+export type TranslateBackInput = z.output<typeof input>;
+
+/**
+ * The plan of groups moving from `reverse.source` to `reverse.target`: topics that came from `reverse.target` (remote
+ * topics of `forward`, the flow reverse.target → reverse.source) through `forward`'s offset syncs read backwards (or
+ * record match), every other topic through `reverse`'s checkpoints. `translate-back` runs it with `forward` the flipped
+ * runbook flow; `translate-move` (an active-active move) with the opposite flow of the clusters file.
+ */
+export async function planBack(ctx: PlanContext, input: TranslateBackInput, reverse: FlowConfig, forward: FlowConfig): Promise<CheckResult<ExportPlan>> {
+  const dr = ctx.kafka(reverse.source);
+  const primary = ctx.kafka(reverse.target);
+  const groupRe = new RegExp(`^(?:${input.groups})$`);
+  const topicRe = new RegExp(`^(?:${input.topics})$`);
+
+  // Forward offset syncs, all of them (not only the newest): D → U needs the one just below D.
+  const syncPort = forward.offsetSyncsTopicLocation === 'source' ? primary : dr;
+  const syncTopic = pickExisting(offsetSyncsTopicCandidates(forward), await syncPort.listTopics());
+  const forwardSyncs = OffsetSyncIndex.from(syncTopic ? (await readOffsetSyncs(syncPort, syncTopic)).records : []);
+
+  // Returning topics: every selected group's commits on forward remote topics.
+  const plan: OffsetPlanRow[] = [];
+  const untranslatable: string[] = [];
+  const listed = (await dr.listGroups()).filter((g) => groupRe.test(g.groupId));
+  const groups = listed.map((g) => g.groupId);
+  const typeOf = new Map(listed.map((g) => [g.groupId, g.type]));
+  // A share group's position comes from its share-partition start offsets (OffsetFetch answers nothing for it).
+  const positionsOf = (group: string) => positions(dr, group, typeOf.get(group) === 'share' ? 'share-start-offset' : 'committed-offset');
+  const bounds = new Map<string, PartitionOffsets[]>();
+  const boundsOf = async (topic: string) => {
+    if (!bounds.has(topic)) bounds.set(topic, await primary.partitionOffsets(topic).catch(() => []));
+    return bounds.get(topic)!;
+  };
+  const localCommits: { group: string; topic: string; partition: number }[] = [];
+  for (const group of groups) {
+    for (const c of await positionsOf(group)) {
+      const origin = upstreamTopic(forward, c.topic);
+      if (origin === undefined || forward.replicationPolicy === 'identity') {
+        localCommits.push({ group, topic: c.topic, partition: c.partition }); // DR-local topic: below
+        continue;
+      }
+      const targetOffset = forwardSyncs.upstreamOf(origin, c.partition, c.offset);
+      if (targetOffset === undefined) {
+        untranslatable.push(`${group} ${c.topic}/${c.partition}@${c.offset}: no forward offset sync at or below it`);
+        continue;
+      }
+      const b = (await boundsOf(origin)).find((x) => x.partition === c.partition);
+      plan.push(
+        withBoundsProblem({
+          group,
+          offsetKind: typeOf.get(group) === 'share' ? 'share-start-offset' : 'committed-offset',
+          groupType: typeOf.get(group),
+          topic: origin,
+          partition: c.partition,
+          targetOffset,
+          metadata: c.metadata,
+          basis: 'forward-offset-sync-reversed',
+          sourceTopic: c.topic,
+          sourceCommittedOffset: c.offset,
+          reReadRecords: null,
+          reReadNote: 'not counted: the forward offset syncs do not say how many upstream offsets were gaps',
+          logStartOffset: b?.logStartOffset ?? 0,
+          highWatermark: b?.highWatermark ?? 0,
+          commitsSinceCheckpoint: null,
+          ...(b ? {} : { problem: `${origin}/${c.partition} does not exist on ${reverse.target}` }),
+        }),
+      );
+    }
+  }
+
+  if (input.method === 'record-match') {
+    const matched = await matchReturning({ dr, primary, forward, forwardSyncs, plan, boundsOf });
+    ctx.note(`record match: ${matched} of ${plan.length} returning partition(s) made exact on ${reverse.target}`);
+  }
+
+  // DR-local topics: the reverse flow's checkpoints (MM2 wrote them into `<dr>.checkpoints.internal` on primary).
+  // The groups' last commits (consumers just stopped) reach the reverse checkpoints within an emit interval or two,
+  // and a partition MM2 has not checkpointed yet gets the coarser offset-sync fallback: wait up to checkpointWaitMs
+  // for both, so the plan re-reads as little as possible (it never skips either way). This loop stays in the step:
+  // the engine's `wait` re-runs a check until its gates hold or it fails, and cannot express "wait a while, then
+  // accept the fallback" — here the fallback is a correct plan, only a less exact one.
+  const behind = (t: Awaited<ReturnType<typeof reverseTranslation>>) =>
+    t.partitions.some((p) => (p.commitsSinceCheckpoint ?? 0) > 0) || t.untranslated.some((u) => u.reason === 'not-yet-checkpointed');
+  let reverseError: string | undefined;
+  const reverseTranslation = () =>
+    translateOffsets({ flow: reverse, target: primary, source: dr, include: [groupRe], method: input.method }).catch((e: Error) => {
+      reverseError = e.message;
+      return { partitions: [], untranslated: [] };
+    });
+  let reverseCheckpointed = await reverseTranslation();
+  for (const deadline = ctx.now() + input.checkpointWaitMs; ctx.now() < deadline && behind(reverseCheckpointed); ) {
+    await ctx.sleep(1000);
+    reverseCheckpointed = await reverseTranslation();
+  }
+  plan.push(...reverseCheckpointed.partitions);
+  // Fail closed: every DR-local partition a selected group commits on must be in the plan.
+  for (const c of localCommits) {
+    if (plan.some((p) => p.group === c.group && p.sourceTopic === c.topic && p.partition === c.partition)) continue;
+    const why = reverseCheckpointed.untranslated.find((u) => u.group === c.group && u.sourceTopic === c.topic && u.partition === c.partition);
+    // A Kafka Streams application's own (drained) repartition topic on dr: it recreates it on primary, nothing to move.
+    if (why?.reason === 'streams-internal-topic') continue;
+    untranslatable.push(
+      `${c.group} ${c.topic}/${c.partition}: ${why ? why.reason : reverseError ? `reverse checkpoints unreadable (${reverseError})` : 'no reverse checkpoint'}`,
+    );
+  }
+
+  // Records on the old primary that never reached dr: after the replicated end of each returning partition.
+  const neverReplicated: NeverReplicated[] = [];
+  for (const t of (await dr.listTopics()).filter((x) => upstreamTopic(forward, x) !== undefined && forward.replicationPolicy !== 'identity')) {
+    const origin = upstreamTopic(forward, t)!;
+    if (!topicRe.test(origin) || origin === 'heartbeats') continue;
+    const onPrimary = await boundsOf(origin);
+    for (const d of await dr.partitionOffsets(t)) {
+      const end = forwardSyncs.upstreamOf(origin, d.partition, d.highWatermark);
+      const e = onPrimary.find((x) => x.partition === d.partition)?.highWatermark;
+      if (end === undefined || e === undefined || e <= end) continue;
+      neverReplicated.push({ topic: origin, partition: d.partition, fromOffset: end, toOffset: e, records: e - end });
+    }
+  }
+  const lost = neverReplicated.reduce((s, r) => s + r.records, 0);
+  ctx.note(
+    `${new Set(plan.map((p) => p.group)).size} group(s), ${plan.length} partition(s) planned on ${reverse.target}; ${lost} record(s) on ${reverse.target} never reached ${reverse.source} (${neverReplicated.map((r) => `${r.topic}/${r.partition} [${r.fromOffset}, ${r.toOffset})`).join(', ') || 'none'})`,
+    { neverReplicated },
+  );
+  return {
+    gates: [offsetsInRangeGate(plan, reverse.target), groupsTranslatedGate(untranslatable), groupsFoundGate(plan)],
+    outputs: { plan, neverReplicated, neverReplicatedRecords: lost, reReadRecords: null },
+    ...(input.exportFile && lost > 0 ? { plan: { file: input.exportFile, ranges: neverReplicated, records: lost } } : {}),
+  };
+}
+
+/** Exports the never-replicated records (the `apply` of `translate-back`), through `ctx.write`. */
+async function exportNeverReplicated(ctx: StepContext, exp: ExportPlan): Promise<void> {
+  const primary = ctx.kafka(ctx.flow.target);
+  const ranges = exp.ranges.map((r) => `${r.topic}/${r.partition} [${r.fromOffset}, ${r.toOffset})`);
+  const done = await ctx.write({ action: 'export never-replicated records', details: { file: exp.file, records: exp.records, ranges } }, async () => {
+    const lines: string[] = [];
+    for (const r of exp.ranges) {
+      await primary.readRange(r.topic, r.partition, r.fromOffset, r.toOffset, (rec) =>
+        lines.push(
+          JSON.stringify({
+            topic: r.topic,
+            partition: r.partition,
+            offset: rec.offset,
+            timestamp: rec.timestamp,
+            key: rec.key?.toString('base64') ?? null,
+            value: rec.value?.toString('base64') ?? null,
+          }),
+        ),
+      );
+    }
+    writeFileSync(exp.file, lines.join('\n') + '\n', { mode: 0o600 });
+    return { file: exp.file, records: lines.length };
+  });
+  if (done) ctx.note(`${done.records} never-replicated record(s) of ${ctx.flow.target} exported to ${done.file}`);
+}

@@ -5,6 +5,9 @@
  * the target log; no selected group left untranslatable (a group MM2 has not checkpointed and no offset sync can
  * translate) unless `allowUntranslated`; at least one group found.
  */
+import { offsetSyncsTopicCandidates } from '../mm2/naming.js';
+import { checkpointsTopicCandidates } from '../mm2/naming.js';
+import { needs } from '../engine/permissions.js';
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
 import { groupsFoundGate, groupsTranslatedGate, offsetsInRangeGate } from '../gates/offset-plan.js';
@@ -16,6 +19,17 @@ export const translateOffsetsStep = defineStep({
   kind: 'translate-offsets',
   description: 'compute the offset plan from MM2 checkpoints (target offsets, staleness, records to re-read)',
   writes: false,
+  acls: (s) => {
+    const syncs = s.flow.offsetSyncsTopicLocation === 'target' ? s.flow.target : s.flow.source;
+    return [
+      ...needs(s.flow.target, 'topic', [checkpointsTopicCandidates(s.flow)], ['READ'], 'translate: MM2 checkpoints'),
+      ...needs(syncs, 'topic', [offsetSyncsTopicCandidates(s.flow)], ['READ'], 'translate: MM2 offset syncs'),
+      // record-match reads the group's next record on both sides; bounds are read on both.
+      ...needs(s.flow.target, 'topic', s.topics.map(s.remote), ['READ'], 'translate: bounds and records on the target'),
+      ...needs(s.flow.source, 'topic', s.topics, ['READ'], 'translate: bounds and records on the source'),
+      ...needs(s.flow.source, 'group', s.groups, ['DESCRIBE'], "translate: the groups' committed offsets on the source"),
+    ];
+  },
   output: planOutputs,
   input: z.strictObject({
     groups: regexString.default('.*'),

@@ -87,6 +87,7 @@ describe('kafka-failover drill', () => {
         expect(m.phases.find((p) => p.step === s.step && p.durationMs === s.durationMs)).toBeDefined();
     }
     expect(m.phases.filter((p) => p.run === 'failover').map((p) => p.step)).toEqual([
+      'permissions',
       'scope',
       'preflight',
       'freeze',
@@ -102,6 +103,7 @@ describe('kafka-failover drill', () => {
     // Every step of runbooks/failback.yaml is a phase (reverse-start and forward-start are no-ops under the default
     // replication policy, but they run and are timed).
     expect(m.phases.filter((p) => p.run === 'failback').map((p) => p.step)).toEqual([
+      'permissions',
       'scope',
       'primary-quiet',
       'reverse-start',

@@ -231,6 +231,14 @@ describe('dry-runs write nothing and plan exactly what the run writes', () => {
     expect((await runCli(['sandbox', 'start', 'primary', '--state-dir', stateDir()])).exitCode).toBe(0);
     expect((await runCli(['sandbox', 'start', 'mm2-reverse', '--state-dir', stateDir()])).exitCode).toBe(0);
     expect((await ctl('freeze')).exitCode).toBe(0);
+    // The old primary was killed with the traffic's consumers in its groups: its coordinator reloads those members
+    // from __consumer_offsets and keeps them until their session times out (10 s), and the failback's reset rightly
+    // refuses groups with members. Wait for them to expire (a zombie consumer would keep them: the test then fails here).
+    await eventually(
+      'the members the kill left in the groups on primary to expire',
+      async () => ((await primary.describeGroups(groups)).every((g) => g.members === 0) ? true : undefined),
+      60_000,
+    );
     const fbClusters = failbackClustersFilePath(stateDir());
     await eventually('the groups to read dr to the end', () => caughtUp(dr, [topic, `primary.${topic}`]), 120_000);
     await eventually(

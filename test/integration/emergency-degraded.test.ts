@@ -91,7 +91,7 @@ describe('emergency failover with one source broker down', () => {
     expect(last.gate).toMatchObject({ ok: false, observed: { verdict: 'degraded', brokers: 2 }, expected: 'verdict cluster-down (no broker answers)' });
     expect(last.gate.description).toContain('one broker down is not a disaster');
     expect(last.ev.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'blocked', exitCode: 3 });
-    expect(last.ev.filter((e) => e.kind === 'step.started').map((e) => e.step)).toEqual(['scope']);
+    expect(last.ev.filter((e) => e.kind === 'step.started').map((e) => e.step)).toEqual(['permissions', 'scope']);
     expect(last.ev.filter((e) => String(e.kind).startsWith('write.'))).toEqual([]);
     const status = await sandboxStatus(opts.stateDir);
     expect({ mm2: status.mm2.running, dr: status.clusters.dr!.brokers.every((b) => b.running) }).toEqual({ mm2: true, dr: true });

@@ -116,7 +116,7 @@ describe('group types on Kafka 4.x', { shuffle: false }, () => {
       expect.stringMatching(new RegExp(`^${modernGroup} \\(type consumer, Stable, 1 member\\(s\\): \\S+ client kf-console-848 host \\S*127\\.0\\.0\\.1\\)$`)),
     ]);
     expect(audit.filter((e) => String(e.kind).startsWith('write.'))).toEqual([]);
-    expect(audit.filter((e) => e.kind === 'step.started').map((e) => e.step)).toEqual(['scope', 'preflight']); // no freeze hook ran
+    expect(audit.filter((e) => e.kind === 'step.started').map((e) => e.step)).toEqual(['permissions', 'scope', 'preflight']); // no freeze hook ran
     expect(audit.at(-1)).toMatchObject({ kind: 'run.finished', outcome: 'blocked', exitCode: 3 });
     expect(await committedOnDr(modernGroup)).toEqual(before);
   });

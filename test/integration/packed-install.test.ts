@@ -100,7 +100,14 @@ describe('the packed package, installed into an empty folder', () => {
       readdirSync(path.join(installed, 'runbooks'))
         .filter((f) => f.endsWith('.yaml'))
         .sort(),
-    ).toEqual(['emergency-failover.yaml', 'failback.yaml', 'planned-failover.yaml', 'stretch-site-loss.yaml', 'stretch-site-recovery.yaml']);
+    ).toEqual([
+      'active-active-move.yaml',
+      'emergency-failover.yaml',
+      'failback.yaml',
+      'planned-failover.yaml',
+      'stretch-site-loss.yaml',
+      'stretch-site-recovery.yaml',
+    ]);
     for (const absent of ['src', 'test', 'examples', '.ci']) expect(existsSync(path.join(installed, absent))).toBe(false);
   });
 

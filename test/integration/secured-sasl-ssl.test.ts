@@ -6,18 +6,26 @@
  * - a wrong password, an expired or invalid token, an untrusted certificate and a host name mismatch each fail with
  *   exit 1 and a message naming the cluster and the cause, never as "cluster down", and no secret in any output or
  *   file;
- * - `check`, `offsets translate`, `plan` and a planned failover with live traffic pass, the ledger counting 0 skipped.
+ * - `check`, `offsets translate`, `plan` and a planned failover with live traffic — killed with SIGKILL after its first
+ *   group reset and resumed — pass as the least-privilege principal (src/rehearsal/sandbox/acls.ts), the ledger
+ *   counting 0 skipped;
+ * - each ACL of that principal's planned-failover set, removed, makes `plan` block at its first step,
+ *   check-permissions: exit 3, the ACL named, nothing written (state read back as the brokers' super user).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ResultPromise } from 'execa';
+import type { AclEntry, Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { KafkaPort } from '../../src/kafka/port.js';
 import { sandboxDown, type SandboxStatus } from '../../src/rehearsal/sandbox/sandbox.js';
-import { unsecuredToken } from '../../src/rehearsal/sandbox/security.js';
+import { kafkajsSecurity, unsecuredToken } from '../../src/rehearsal/sandbox/security.js';
+import { leastPrivilegeAcls, toAclEntry } from '../../src/rehearsal/sandbox/acls.js';
+import { createKafka } from '../../src/kafka/kafkajs-client.js';
+import { runUntilKilled } from './helpers-resume.js';
 import { allFilesText, securedPorts, startSecuredTraffic, upSecured } from './helpers-secured.js';
 import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
 
@@ -172,6 +180,16 @@ describe('secured sandbox: SASL_SSL', { shuffle: false }, () => {
     const check = await runCli(['check', '--clusters', s.clustersFile, '--output', 'json']);
     expect(check.exitCode).toBe(11); // RF-1 findings of a one-broker sandbox; no critical one
     expect(check.stdout).not.toContain('"critical"');
+    // The failover ACLs finding: the probe topic is replicated but the tool may not read it (a failover of every
+    // replicated topic would need it), named as check-permissions names it; the grant covers everything else.
+    const acl = (JSON.parse(check.stdout) as { findings: { id: string; evidence: { missing: string[]; unknown: string[] } }[] }).findings.find(
+      (f) => f.id === 'failover-acls-missing',
+    );
+    expect(acl?.evidence.missing.sort()).toEqual([
+      'dr: TOPIC "primary.sandbox-probe" READ for User:failover (steps check-replication-lag, translate-offsets, reset-consumer-groups)',
+      'primary: TOPIC "sandbox-probe" READ for User:failover (steps check-replication-lag, translate-offsets)',
+    ]);
+    expect(acl?.evidence.unknown).toEqual([]);
     const tr = await runCli(['offsets', 'translate', '--clusters', s.clustersFile, '--group', `^(${groups.join('|')})$`, '--output', 'json']);
     expect(tr.exitCode).toBe(0);
     for (const g of groups) expect(tr.stdout).toContain(`"group":"${g}"`);
@@ -183,10 +201,90 @@ describe('secured sandbox: SASL_SSL', { shuffle: false }, () => {
     expect((await ports.dr.listGroups()).map((g) => g.groupId).sort()).toEqual(before.map((g) => g.groupId).sort());
   });
 
-  it('a planned failover with live traffic succeeds as User:failover; on dr the groups skip nothing', async () => {
-    const r = await runCli(['run', 'runbooks/planned-failover.yaml', '--yes', '--output', 'json', ...runArgs()]);
-    const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
-    expect(last).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
+  it('each ACL of the least-privilege set, removed, makes plan block at check-permissions: exit 3, the ACL named, nothing written', async () => {
+    // The operator's hand: the brokers' principal (a super user), as the sandbox's own ACL set-up uses it.
+    const admin = Object.fromEntries(
+      await Promise.all(
+        (['primary', 'dr'] as const).map(async (c) => {
+          const a = createKafka({
+            bootstrapServers: s.clusters[c].bootstrapServers,
+            clientId: 'acl-test',
+            extra: await kafkajsSecurity('sasl-ssl', s.stateDir, 'broker'),
+          }).admin();
+          await a.connect();
+          return [c, a] as const;
+        }),
+      ),
+    ) as Record<'primary' | 'dr', Admin>;
+    // Independent oracle of "nothing written": read with the super user, not the tool.
+    const stateOf = async () => ({
+      primaryTopics: (await admin.primary.listTopics()).sort(),
+      drTopics: (await admin.dr.listTopics()).sort(),
+      drOffsets: await Promise.all(groups.map(async (g) => [g, await admin.dr.fetchOffsets({ groupId: g })] as const)),
+    });
+    const present = async (entry: AclEntry, c: 'primary' | 'dr') =>
+      (await admin[c].describeAcls({ ...entry, resourcePatternType: entry.resourcePatternType })).resources.length > 0;
+    try {
+      const before = await stateOf();
+      // The tool's own topics do not exist yet: their CREATE is checked too (a run would create them).
+      for (const t of ['kafka-failover-lease.internal', 'kafka-failover-audit-anchor.internal', 'kafka-failover-canary'])
+        expect(before.drTopics).not.toContain(t);
+      // The set's bindings this invocation uses: the sandbox grants the `analytics` group prefix too, which these
+      // groups (billing-…, shipping-…) do not fall under — removing it rightly blocks nothing.
+      const acls = leastPrivilegeAcls((t) => `primary.${t}`).filter((a) => a.resource !== 'group' || groups.some((g) => g.startsWith(a.name)));
+      expect(acls).toHaveLength(20);
+      const t0 = Date.now();
+      for (const a of acls) {
+        const entry = toAclEntry(a, 'User:failover');
+        await admin[a.cluster].deleteAcls({ filters: [entry] });
+        await eventually(`${JSON.stringify(a)} removed`, async () => ((await present(entry, a.cluster)) ? undefined : true), 30_000);
+        const r = await runCli(['plan', 'runbooks/planned-failover.yaml', ...runArgs()]);
+        const out = `${r.stdout}\n${r.stderr}`;
+        // CREATE of a topic not there yet: without CREATE on its name only CREATE on the cluster could allow it, which
+        // Kafka shows only to a principal that may DESCRIBE the cluster: UNKNOWN, and the run blocks all the same.
+        const verdict = a.operation === 'CREATE' ? 'UNKNOWN' : 'MISSING';
+        const named = new RegExp(
+          `${verdict} ${a.cluster}: ${a.resource.toUpperCase()} "${a.name.replace(/[.]/g, '\\.')}[^"]*" ${a.operation} for User:failover`,
+        );
+        expect({
+          acl: a,
+          exitCode: r.exitCode,
+          named: named.test(out),
+          blockedAt: /blocked at permissions|permissions.*blocked/i.test(out) || r.exitCode === 3,
+        }).toEqual({
+          acl: a,
+          exitCode: 3,
+          named: true,
+          blockedAt: true,
+        });
+        expect(out).not.toContain('▶ scope'); // blocked at the first step: no other step ran
+        await admin[a.cluster].createAcls({ acl: [entry] });
+        await eventually(`${JSON.stringify(a)} restored`, async () => ((await present(entry, a.cluster)) ? true : undefined), 30_000);
+      }
+      expect(await stateOf()).toEqual(before);
+      console.info(
+        `least privilege: ${acls.length} ACLs, each removed → plan blocked at check-permissions (exit 3), in ${Math.round((Date.now() - t0) / 1000)} s`,
+      );
+    } finally {
+      await Promise.allSettled([admin.primary.disconnect(), admin.dr.disconnect()]);
+    }
+  });
+
+  it('a planned failover with live traffic, killed (kill -9) after its first group reset and resumed, succeeds as User:failover; on dr the groups skip nothing', async () => {
+    const runs = path.join(tmp, 'runs');
+    const killed = await runUntilKilled(
+      ['run', 'runbooks/planned-failover.yaml', '--yes', '--output', 'json', ...runArgs()],
+      (e) => e.kind === 'write.done' && e.write?.action === 'reset consumer group offsets',
+      (runId) => path.join(runs, runId, 'audit.jsonl'),
+    );
+    expect(killed.audit.map((e) => e.kind)).not.toContain('run.finished');
+    const r = await runCli(['resume', killed.runId, '--runs-dir', runs, '--output', 'json']);
+    const tail = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; outcome?: string; exitCode?: number; completedWrites?: number });
+    expect(tail[0]).toMatchObject({ kind: 'run.resumed', completedWrites: killed.audit.filter((e) => e.kind === 'write.done').length });
+    expect(tail.at(-1), r.stderr).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
     expect(r.exitCode).toBe(0);
     await eventually(
       'the groups to reach the end of every partition on dr',

@@ -77,6 +77,8 @@ export function sandboxClustersDocument(o: SandboxOptions, clusterIds: Record<st
                 },
               },
       },
+      // Active-active: both flows run at once (the clusters file is a graph of two flows).
+      ...(o.activeActive ? [reverseFlow(o)] : []),
     ],
   };
 }
@@ -86,30 +88,31 @@ export function failbackClustersFilePath(stateDir: string): string {
   return path.join(stateDir, 'clusters-failback.yaml');
 }
 
-/** The same clusters with the reverse flow dr → primary only, run by `mm2-reverse` (dedicated mode). */
-export function sandboxFailbackDocument(o: SandboxOptions, clusterIds: Record<string, string>): Record<string, unknown> {
-  const doc = sandboxClustersDocument(o, clusterIds);
+/** The reverse flow dr → primary, run by `mm2-reverse` (dedicated mode): failbacks, and active-active sandboxes. */
+function reverseFlow(o: SandboxOptions): Record<string, unknown> {
   const cli = [...TOOL_ARGV, 'sandbox'];
   const stateArg = ['--state-dir', o.stateDir];
   return {
-    ...doc,
-    flows: [
-      {
-        source: DR,
-        target: PRIMARY,
-        replicationPolicy: o.replicationPolicy ?? 'default',
-        separator: '.',
-        offsetSyncsTopicLocation: 'source',
-        mm2: { hooks: { stop: [...cli, 'stop', 'mm2-reverse', ...stateArg], start: [...cli, 'start', 'mm2-reverse', ...stateArg] } },
-      },
-    ],
+    source: DR,
+    target: PRIMARY,
+    replicationPolicy: o.replicationPolicy ?? 'default',
+    separator: '.',
+    offsetSyncsTopicLocation: 'source',
+    mm2: { hooks: { stop: [...cli, 'stop', 'mm2-reverse', ...stateArg], start: [...cli, 'start', 'mm2-reverse', ...stateArg] } },
   };
+}
+
+/** The same clusters with the reverse flow dr → primary only, run by `mm2-reverse` (dedicated mode). */
+export function sandboxFailbackDocument(o: SandboxOptions, clusterIds: Record<string, string>): Record<string, unknown> {
+  return { ...sandboxClustersDocument({ ...o, activeActive: false }, clusterIds), flows: [reverseFlow(o)] };
 }
 
 /** Writes the clusters file (and, in dedicated mode, the failback one); returns the clusters file's path. */
 export async function writeSandboxClustersFile(o: SandboxOptions, clusterIds: Record<string, string>): Promise<string> {
   const file = clustersFilePath(o.stateDir);
-  const header = "# Written by `kafka-failover sandbox up`: the sandbox's clusters and its MirrorMaker 2 flow.\n";
+  const header = o.activeActive
+    ? "# Written by `kafka-failover sandbox up --topology active-active`: the sandbox's clusters and both MirrorMaker 2 flows.\n"
+    : "# Written by `kafka-failover sandbox up`: the sandbox's clusters and its MirrorMaker 2 flow.\n";
   await writeFile(file, header + stringify(sandboxClustersDocument(o, clusterIds)), { mode: 0o600 });
   if (o.mm2Mode === 'dedicated') {
     const fb = '# Written by `kafka-failover sandbox up`: the reverse flow dr -> primary for failbacks (`sandbox start mm2-reverse`).\n';

@@ -14,6 +14,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { InvalidInputError } from '../../errors.js';
 import { grantToolAcls } from './acls.js';
+import { assertActiveActiveOptions, ensureReverseFlow } from './active-active.js';
 import { clustersFilePath, writeSandboxClustersFile } from './clusters-file.js';
 import { resolveKafkaJars } from './jars.js';
 import { mm2VersionFor } from './versions.js';
@@ -108,7 +109,16 @@ export interface WanLinkStatus extends WanLink {
 export type SandboxUpInput = Partial<Omit<SandboxOptions, 'wan'>> & { wan?: Partial<WanLink> | false };
 
 /** Options that shape data on disk: changing them needs `down --wipe` first. */
-const SHAPING: (keyof SandboxOptions)[] = ['kafkaVersion', 'primaryBrokers', 'drBrokers', 'portBase', 'mm2Mode', 'replicationPolicy', 'security'];
+const SHAPING: (keyof SandboxOptions)[] = [
+  'kafkaVersion',
+  'primaryBrokers',
+  'drBrokers',
+  'portBase',
+  'mm2Mode',
+  'replicationPolicy',
+  'security',
+  'activeActive',
+];
 
 export function newClusterId(): string {
   for (;;) {
@@ -156,6 +166,7 @@ export async function sandboxUp(input: SandboxUpInput = {}, progress: ProgressSi
     throw new InvalidInputError(`A WAN link cannot be combined with --security ${o.security} (the WAN link proxies plaintext listeners only).`, {
       hint: 'Use a plaintext sandbox for WAN rehearsals, or drop the --wan-* options.',
     });
+  assertActiveActiveOptions(o);
   const t = topology(o);
   const java = await requireJava();
   const processes = prev?.processes ?? {};
@@ -227,6 +238,7 @@ export async function sandboxUp(input: SandboxUpInput = {}, progress: ProgressSi
   }
   if (o.mm2Mode === 'connect') await configureConnectors(state);
   await waitForMirrorMaker(state, progress);
+  if (o.activeActive) await ensureReverseFlow(state, java, progress);
   const file = await writeSandboxClustersFile(o, state.clusterIds);
   progress(`Clusters file: ${file}`);
   return sandboxStatusOf(state);

@@ -7,7 +7,8 @@
  * - `broker` — the brokers and controllers (inter-broker and controller traffic); a super user. The sandbox's own
  *   readiness checks, probe record and ACL set-up use it too: it is the operator's hand on the brokers.
  * - `mm2` — MirrorMaker 2; a super user.
- * - `failover` — the tool's principal: no super user, only the ACLs the sandbox grants it (acls.ts).
+ * - `failover` — the tool's principal: no super user, only the least-privilege ACLs the sandbox grants it (acls.ts).
+ * - `app` — the traffic generator (the sandbox's applications): no super user, ALL on everything (acls.ts).
  *
  * Listeners: `CLIENT` (clients, MM2 and inter-broker: SASL_SSL, SSL with client certificates, or SASL_PLAINTEXT)
  * and `CONTROLLER` (SASL_PLAINTEXT with PLAIN, user `broker` only: KRaft controllers do not take SCRAM, whose
@@ -31,10 +32,12 @@ export type SandboxSecurity = 'plaintext' | 'sasl-plaintext' | 'sasl-ssl' | 'mtl
 export const SANDBOX_SECURITY: readonly SandboxSecurity[] = ['plaintext', 'sasl-plaintext', 'sasl-ssl', 'mtls'];
 
 /** The sandbox's users (see module doc). */
-export const SANDBOX_USERS = ['broker', 'mm2', 'failover'] as const;
+export const SANDBOX_USERS = ['broker', 'mm2', 'failover', 'app'] as const;
 export type SandboxUser = (typeof SANDBOX_USERS)[number];
 /** The tool's principal in a secured sandbox. */
 export const TOOL_USER: SandboxUser = 'failover';
+/** The traffic generator's principal (`sandbox traffic`: the sandbox's applications), never the tool's. */
+export const APP_USER: SandboxUser = 'app';
 /** Super users (`super.users`): the brokers and MirrorMaker 2 only. */
 export const SUPER_USERS: SandboxUser[] = ['broker', 'mm2'];
 

@@ -65,6 +65,12 @@ export interface SandboxOptions {
   replicationPolicy?: ReplicationPolicy;
   /** Security profile of the client listeners (security.ts); absent: `plaintext`. Not combinable with a WAN link. */
   security?: SandboxSecurity;
+  /**
+   * Active-active (`--topology active-active`, active-active.ts): MM2 dr → primary (`mm2-reverse`) runs beside
+   * primary → dr from `up` on, and the clusters file names both flows. Absent: active-passive (the reverse flow only
+   * for failbacks).
+   */
+  activeActive?: boolean;
 }
 
 /** The sandbox's MM2 replication policy, as the clusters file names it (`flows[].replicationPolicy`). */

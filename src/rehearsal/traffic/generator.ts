@@ -32,6 +32,8 @@ export interface TrafficGroup {
   subscribe?: (string | RegExp)[];
   /** Pause after each record (ms), to keep groups at different positions mid-stream; default 0. */
   delayMs?: number;
+  /** The ledger topics it is judged on, when not derived from `topics` (active-active: `primary.orders`, `dr.orders`). */
+  ledgerTopics?: string[];
 }
 
 /** Options of {@link startTraffic}. */
@@ -46,6 +48,12 @@ export interface TrafficOptions {
   ledger?: TrafficLedger;
   /** TLS/SASL for every client the generator makes, on every cluster it reaches (a secured sandbox's clusters share them). */
   clientExtra?: ClientSettings['extra'];
+  /**
+   * Active-active: the site whose producer this is. Its records carry (and the ledger counts them under) the topic's
+   * global name `<site>.<topic>` — `orders` written on primary is `primary.orders` — so the two sites' `orders`, whose
+   * sequences are independent, never mix in one ledger shared by both generators. Absent: the topic's own name.
+   */
+  site?: string;
 }
 
 /** Snapshot of the generator's counters. */
@@ -175,24 +183,26 @@ export class Traffic {
       const p = (s.cursor + i) % t.partitions;
       counts.set(p, (counts.get(p) ?? 0) + 1);
     }
-    const batches = [...counts].map(([partition, count]) => ({ partition, count, first: this.ledger.nextSeq(t.name, partition) }));
+    // Active-active: the ledger (and the records) name the topic globally, `<site>.<topic>` (see `site`).
+    const ledgerTopic = this.options.site ? `${this.options.site}.${t.name}` : t.name;
+    const batches = [...counts].map(([partition, count]) => ({ partition, count, first: this.ledger.nextSeq(ledgerTopic, partition) }));
     const sentAt = Date.now();
     const messages = batches.flatMap((b) =>
       Array.from({ length: b.count }, (_, i) => {
-        const value: TrafficRecordValue = { run: this.ledger.run, topic: t.name, partition: b.partition, seq: b.first + i, ts: sentAt };
-        return { key: `${t.name}-${b.partition}-${b.first + i}`, value: JSON.stringify(value), partition: b.partition };
+        const value: TrafficRecordValue = { run: this.ledger.run, topic: ledgerTopic, partition: b.partition, seq: b.first + i, ts: sentAt };
+        return { key: `${ledgerTopic}-${b.partition}-${b.first + i}`, value: JSON.stringify(value), partition: b.partition };
       }),
     );
     try {
       await producer.sendBatch({ acks: -1, timeout: 5000, topicMessages: [{ topic: t.name, messages }] });
       const ackedAt = Date.now();
-      for (const b of batches) this.ledger.acknowledge(t.name, b.partition, b.first, b.count, { sentAt, ackedAt });
+      for (const b of batches) this.ledger.acknowledge(ledgerTopic, b.partition, b.first, b.count, { sentAt, ackedAt });
       s.carry -= n;
       s.cursor = (s.cursor + n) % t.partitions;
     } catch (error) {
       this.sendFailures++;
       this.lastSendError = error instanceof Error ? error.message : String(error);
-      this.ledger.sendFailed(t.name, sentAt);
+      this.ledger.sendFailed(ledgerTopic, sentAt);
       s.carry = Math.min(s.carry, this.options.ratePerSecond); // do not build an unbounded backlog
     }
   }
@@ -205,10 +215,7 @@ export class Traffic {
     if (this.consumers.has(group.groupId)) return;
     // Judge the group on the topics it reads, by origin name (a remote topic `primary.orders` carries `orders`).
     const origins = this.options.topics.map((t) => t.name);
-    this.ledger.subscribe(
-      group.groupId,
-      group.topics.map((t) => origins.find((o) => t === o || t.endsWith(`.${o}`)) ?? t),
-    );
+    this.ledger.subscribe(group.groupId, group.ledgerTopics ?? group.topics.map((t) => origins.find((o) => t === o || t.endsWith(`.${o}`)) ?? t));
     // A client of its own per group, whose sockets can be cut: see stopGroup.
     const sockets = closableSockets();
     const kafka = createKafka({
@@ -226,6 +233,10 @@ export class Traffic {
       ...(group.subscribe ? { metadataMaxAge: 3000 } : {}),
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => !sockets.refusing() },
     });
+    // kafkajs logs nothing here (kafkajs-client.ts): say when a group's consumer crashes, and whether it restarts.
+    consumer.on(consumer.events.CRASH, (e) =>
+      process.stderr.write(`traffic: group ${group.groupId} consumer crashed (${e.payload.error.message}); restart: ${e.payload.restart}\n`),
+    );
     await consumer.connect();
     await consumer.subscribe({ topics: group.subscribe ?? group.topics, fromBeginning: true });
     await consumer.run({

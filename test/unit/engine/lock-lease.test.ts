@@ -19,14 +19,19 @@ import { loadRunbook } from '../../../src/engine/load-runbook.js';
 import { TargetLease } from '../../../src/engine/lease.js';
 import { holderFor, LEASE_TOPIC, takeLocalLock, type LockHolder } from '../../../src/engine/lock.js';
 import { StepRegistry } from '../../../src/engine/registry.js';
+import type { AclOperation, AuthorizedOperations } from '../../../src/kafka/authorized-operations.js';
 import type { KafkaPort, ReadRecord } from '../../../src/kafka/port.js';
+import { ExitCode, KafkaFailoverError } from '../../../src/errors.js';
 import { execStep } from '../../../src/steps/exec.js';
 import { clusters } from './fixtures.js';
 
 const PAIR = 'a->b';
 
-/** A Kafka port over in-memory append-only partition logs (topics, produce, read back by offset). */
-function memoryKafka(): KafkaPort {
+/**
+ * A Kafka port over in-memory append-only partition logs (topics, produce, read back by offset). `allowed`: the lease
+ * topic operations the principal holds (KIP-430 answer); default all, as a cluster without an authorizer answers.
+ */
+function memoryKafka(allowed: AclOperation[] = ['READ', 'WRITE', 'CREATE', 'DESCRIBE']): KafkaPort {
   const topics = new Map<string, { key: Buffer | null; value: Buffer; timestamp: number }[][]>();
   const log = (t: string, p = 0) => {
     const l = topics.get(t)?.[p];
@@ -55,6 +60,12 @@ function memoryKafka(): KafkaPort {
         l.push({ key: r.key == null ? null : Buffer.from(r.key), value: Buffer.from(r.value), timestamp: Date.now() });
         return { partition: r.partition ?? 0, offset: l.length - 1 };
       }),
+    authorizedOperations: async (q: { topics: string[] }): Promise<AuthorizedOperations> => ({
+      cluster: null,
+      topics: new Map(q.topics.map((t) => [t, { operations: allowed, describeDenied: false, exists: topics.has(t) }])),
+      groups: new Map(),
+      principal: 'User:failover',
+    }),
     close: async () => {},
   };
   return port as unknown as KafkaPort;
@@ -110,17 +121,27 @@ describe('lease on the target cluster', () => {
 });
 
 describe('the lock in runRunbook', () => {
-  async function setup() {
+  async function setup(allowed?: AclOperation[]) {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'kf-lock-run-'));
     const file = path.join(dir, 'rb.yaml');
     writeFileSync(file, 'apiVersion: kafka-failover/v1\nname: t\nflow: a->b\nsteps:\n  - { id: hook, kind: exec, with: { command: ["true"] } }\n');
     const registry = new StepRegistry().register(execStep);
     const runbook = await loadRunbook(file, registry, {});
-    const port = memoryKafka();
+    const port = memoryKafka(allowed);
     const runsDir = path.join(dir, 'runs');
     const run = (runId: string) => runRunbook({ runbook, clusters, registry, dryRun: false, yes: true, runsDir, runId, kafka: () => port, operator: 'tester' });
     return { runsDir, port, run };
   }
+
+  it("a principal without the lease topic's ACLs is told which before anything is written (exit 3, no lease topic created)", async () => {
+    const { port, run } = await setup(['CREATE', 'DESCRIBE']);
+    const e = await run('run-1').catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(KafkaFailoverError);
+    expect((e as KafkaFailoverError).exitCode).toBe(ExitCode.GateBlocked);
+    expect((e as Error).message).toContain('MISSING b: TOPIC "kafka-failover-lease.internal" WRITE for User:failover');
+    expect((e as Error).message).toContain('MISSING b: TOPIC "kafka-failover-lease.internal" READ for User:failover');
+    expect(await port.listTopics()).toEqual([]);
+  });
 
   it('a failure while opening the audit log releases the lease and the local lock', async () => {
     const { runsDir, port, run } = await setup();

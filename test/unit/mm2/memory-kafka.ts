@@ -6,6 +6,7 @@
  * first record of the task's lifetime, downstream − (last sync downstream + 1) ≥ offset.lag.max, an upstream gap
  * (upstream − previous upstream ≠ 1), a downstream rewind).
  */
+import { ACL_OPERATIONS, type AclOperation } from '../../../src/kafka/authorized-operations.js';
 import type { CommittedOffset, GroupType, KafkaPort, OffsetToCommit, ReadRecord, ShareStartOffset } from '../../../src/kafka/port.js';
 import { encodeCheckpoint, encodeOffsetSync, type Checkpoint, type OffsetSync } from '../../../src/mm2/records.js';
 
@@ -33,7 +34,30 @@ export class MemoryKafka {
   /** Types of groups other than classic (ListGroups v5 GroupType), e.g. `streams` for a streams group in `groups`. */
   readonly groupTypes = new Map<string, GroupType>();
 
+  /**
+   * The ACLs of the client's principal, when the fake cluster has an authorizer (undefined: none, every operation
+   * allowed). Matched as StandardAuthorizer does for ALLOW bindings: a literal name, `*`, or a prefix; `ALL` allows
+   * every operation; READ, WRITE, DELETE and ALTER imply DESCRIBE; ALTER_CONFIGS implies DESCRIBE_CONFIGS.
+   */
+  acls?: { resource: 'topic' | 'group' | 'cluster'; name: string; pattern?: 'literal' | 'prefixed'; operation: AclOperation | 'ALL' }[];
+
   constructor(readonly alias: string) {}
+
+  /** Whether the principal may perform `op` on a resource (see {@link MemoryKafka.acls}). */
+  allowed(resource: 'topic' | 'group' | 'cluster', name: string, op: AclOperation): boolean {
+    if (!this.acls) return true;
+    const implied: Partial<Record<AclOperation, AclOperation[]>> = {
+      DESCRIBE: ['READ', 'WRITE', 'DELETE', 'ALTER'],
+      DESCRIBE_CONFIGS: ['ALTER_CONFIGS'],
+    };
+    const ops = [op, ...(implied[op] ?? [])];
+    return this.acls.some(
+      (a) =>
+        a.resource === resource &&
+        (a.operation === 'ALL' || ops.includes(a.operation)) &&
+        (a.pattern === 'prefixed' ? name.startsWith(a.name) : a.name === '*' || a.name === name),
+    );
+  }
 
   /** Creates (or returns) a topic with `n` empty partitions. */
   topic(name: string, n = 1): MemPartition[] {
@@ -138,6 +162,22 @@ export class MemoryKafka {
       },
       commitOffsets: async (g: string, offsets: OffsetToCommit[]) => {
         for (const o of offsets) this.commit(g, o.topic, o.partition, o.offset, o.metadata ?? '');
+      },
+      // As Kafka answers KIP-430 (src/kafka/authorized-operations.ts): topics and groups by name, existing or not;
+      // a resource the principal may not DESCRIBE is refused; cluster operations only with DESCRIBE on the cluster.
+      authorizedOperations: async (q: { topics: string[]; groups: string[] }) => {
+        const all = Object.keys(ACL_OPERATIONS) as AclOperation[];
+        const of = (r: 'topic' | 'group' | 'cluster', name: string) => all.filter((op) => this.allowed(r, name, op));
+        const one = (r: 'topic' | 'group', name: string, exists: boolean) =>
+          this.allowed(r, name, 'DESCRIBE')
+            ? { operations: of(r, name), describeDenied: false, exists }
+            : { operations: null, describeDenied: true, exists: null };
+        return {
+          cluster: this.allowed('cluster', 'kafka-cluster', 'DESCRIBE') ? of('cluster', 'kafka-cluster') : null,
+          topics: new Map(q.topics.map((t) => [t, one('topic', t, this.topics.has(t))])),
+          groups: new Map(q.groups.map((g) => [g, one('group', g, this.groups.has(g) || this.shareGroups.has(g))])),
+          principal: 'User:failover',
+        };
       },
       close: async () => {},
     } as KafkaPort;

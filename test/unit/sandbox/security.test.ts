@@ -5,7 +5,7 @@ import { securityFields } from '../../../src/rehearsal/sandbox/clusters-file.js'
 import { brokerSecurityProperties, clientSecurityProperties, scramFormatArgs, securityFiles, unsecuredToken } from '../../../src/rehearsal/sandbox/security.js';
 import { defaultSandboxOptions, topology } from '../../../src/rehearsal/sandbox/topology.js';
 
-const pw = { broker: 'b'.repeat(32), mm2: 'm'.repeat(32), failover: 'f'.repeat(32) };
+const pw = { broker: 'b'.repeat(32), mm2: 'm'.repeat(32), failover: 'f'.repeat(32), app: 'a'.repeat(32) };
 const files = securityFiles('/s');
 
 describe('secured sandbox profiles', () => {
@@ -35,6 +35,7 @@ describe('secured sandbox profiles', () => {
       'SCRAM-SHA-512=[name=broker,password=…]',
       'SCRAM-SHA-512=[name=mm2,password=…]',
       'SCRAM-SHA-512=[name=failover,password=…]',
+      'SCRAM-SHA-512=[name=app,password=…]',
       'SCRAM-SHA-256=[name=failover,password=…]',
     ]);
     expect(scramFormatArgs('mtls', pw)).toEqual([]);

@@ -1,0 +1,263 @@
+/**
+ * Active-active end to end, on a sandbox of its own (`--topology active-active`: MM2 primary → dr and dr → primary
+ * both running; port base 13090, state folder under the test sandbox folder, wiped at start and brought down after).
+ * Live traffic: a producer on each cluster writes its own `orders-…` (one ledger: records carry `primary.orders-…` or
+ * `dr.orders-…`), and two groups on primary read `orders-…` and dr's copy `dr.orders-…`.
+ * - `plan` of the move primary → dr changes nothing (read back with a client of the test's own: no group offsets on
+ *   dr, no canary topic, both MM2 processes still running, primary's producer still writing) and names each
+ *   partition's path: `orders-…` → `primary.orders-…` on dr (primary->dr), `dr.orders-…` → `orders-…` on dr
+ *   (dr->primary offset syncs read backwards).
+ * - A group committed on a topic MM2 does not replicate has no path: `offsets move` exits 3 naming it.
+ * - runbooks/active-active-move.yaml primary → dr, then back dr → primary: the ledger's sequence numbers show 0 records
+ *   skipped and no more duplicates than the plan reported, after each move.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka } from '../../src/kafka/kafkajs-client.js';
+import { sandboxDown, sandboxStatus, sandboxUp, type SandboxStatus } from '../../src/rehearsal/sandbox/sandbox.js';
+import type { GroupDelivery } from '../../src/rehearsal/traffic/ledger.js';
+import { TEST_STATE_DIR } from './global-setup.js';
+import type { Ev } from './helpers-resume.js';
+import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
+
+const stateDir = path.join(TEST_STATE_DIR, 'extra-active-active');
+const id = uniqueName('aa').replace('aa-', '');
+const topic = `orders-${id}`;
+const groups = [`billing-${id}`, `shipping-${id}`];
+let s: SandboxStatus;
+let tmp: string;
+let traffic: ResultPromise;
+
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Ev);
+const gateOf = (e: Ev) => e.gate as { id: string; ok: boolean } | undefined;
+const failedGates = (ev: Ev[]) => JSON.stringify(ev.filter((e) => (e.kind === 'gate' && e.final && !gateOf(e)?.ok) || e.kind === 'step.failed'));
+type PlanRow = { group: string; topic: string; sourceTopic: string; partition: number; basis: string; path?: string; reReadRecords: number | null };
+const planOf = (ev: Ev[]) => ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs!.plan as PlanRow[];
+/** The runbook on the test's sandbox; `extra` are more `--set`s. */
+const move = (command: 'run' | 'plan', extra: string[] = []) =>
+  runCli([
+    command,
+    'runbooks/active-active-move.yaml',
+    ...(command === 'run' ? ['--yes'] : []),
+    '--output',
+    'json',
+    '--clusters',
+    s.clustersFile,
+    '--runs-dir',
+    path.join(tmp, 'runs'),
+    '--set',
+    `stateDir=${stateDir}`,
+    '--set',
+    `groups=${groups.join('|')}`,
+    '--set',
+    `topics=${topic}`,
+    '--set',
+    `quietTopics=${topic}`,
+    ...extra,
+  ]);
+
+/** The traffic process's delivery report now (`traffic-ctl report`). */
+async function delivery(): Promise<GroupDelivery[]> {
+  const r = await runCli(['sandbox', 'traffic-ctl', 'report', '--state-dir', stateDir]);
+  expect(r.exitCode, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { groups: GroupDelivery[] }).groups;
+}
+
+/**
+ * Waits until every group has processed every record acknowledged so far at least once (a record never processed
+ * stays "skipped" forever, so a real skip fails here by timeout, naming the ranges), and returns the report.
+ */
+async function allDelivered(): Promise<GroupDelivery[]> {
+  let last: GroupDelivery[] = [];
+  try {
+    return await eventually(
+      'every group to have processed every acknowledged record',
+      async () => {
+        last = await delivery();
+        return last.every((g) => g.skipped === 0) ? last : undefined;
+      },
+      90_000,
+    );
+  } catch (error) {
+    const gaps = last.flatMap((g) =>
+      g.partitions.filter((p) => p.skippedCount).map((p) => `${g.groupId} ${p.topic}/${p.partition} ${JSON.stringify(p.skipped)}`),
+    );
+    const log = readFileSync(path.join(tmp, 'traffic.log'), 'utf8').trim().split('\n').slice(-12).join('\n');
+    throw new Error(`${(error as Error).message}; not processed: ${gaps.join('; ')}\ntraffic log (last lines):\n${log}`);
+  }
+}
+const duplicates = (d: GroupDelivery[]) => d.reduce((n, g) => n + g.duplicates, 0);
+/** Sum of the plan's re-read records; a row whose count is unknown makes the bound unusable (fails the test). */
+const reported = (plan: PlanRow[]) => {
+  expect(plan.filter((p) => p.reReadRecords === null)).toEqual([]);
+  return plan.reduce((n, p) => n + (p.reReadRecords ?? 0), 0);
+};
+
+/** Committed offsets of the groups on one cluster, read by a kafkajs admin of the test's own. */
+async function committedOn(bootstrap: string[]): Promise<Record<string, unknown>> {
+  const admin = createKafka({ bootstrapServers: bootstrap, clientId: 'kafka-failover-test-oracle' }).admin();
+  await admin.connect();
+  try {
+    const out: Record<string, unknown> = {};
+    for (const g of groups) out[g] = (await admin.fetchOffsets({ groupId: g })).filter((t) => t.partitions.some((p) => p.offset !== '-1'));
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function highWatermark(bootstrap: string[], t: string): Promise<number> {
+  const admin = createKafka({ bootstrapServers: bootstrap, clientId: 'kafka-failover-test-oracle' }).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(t)).reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  await sandboxDown({ stateDir, wipe: true });
+  s = await sandboxUp({ stateDir, portBase: 13090, activeActive: true }, (l) => process.stderr.write(`[active-active sandbox] ${l}\n`));
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-active-active-'));
+  traffic = execa(
+    process.execPath,
+    [
+      path.resolve('bin/kafka-failover.js'),
+      'sandbox',
+      'traffic',
+      '--state-dir',
+      stateDir,
+      '--rate',
+      '20',
+      '--topics',
+      `${topic}:3`,
+      '--groups',
+      // shipping a little slower (2 ms a record): the groups sit at different positions; at 2 × 20 records/s it still
+      // catches up after each move on a loaded 2-core CI machine (5 ms did not, within the 90 s of allDelivered).
+      `${groups[0]},${groups[1]}:2`,
+      '--report',
+      path.join(tmp, 'report.json'),
+    ],
+    // Its progress lines (consumed per group every 5 s, consumer crashes) explain a failure: see allDelivered.
+    { reject: false, env: { ...process.env, NO_COLOR: '1' }, stderr: { file: path.join(tmp, 'traffic.log') } },
+  );
+  // Both groups have committed on all six partitions (three of each origin) on primary.
+  await eventually(
+    'both groups to commit on orders-… and dr.orders-… (6 partitions each) on primary',
+    async () => {
+      const c = (await committedOn(s.clusters.primary.bootstrapServers)) as Record<string, { topic: string; partitions: unknown[] }[]>;
+      return groups.every((g) => (c[g] ?? []).reduce((n, t) => n + t.partitions.length, 0) === 6) ? true : undefined;
+    },
+    180_000,
+  );
+}, 420_000);
+
+afterAll(async () => {
+  traffic?.kill('SIGINT');
+  await traffic;
+  await sandboxDown({ stateDir, wipe: true });
+  expect(await liveProcessesMentioning(stateDir)).toEqual([]);
+}, 120_000);
+
+describe('active-active (sandbox --topology active-active)', () => {
+  it('plan of the move primary → dr writes nothing and names every partition’s path', async () => {
+    const before = { dr: await committedOn(s.clusters.dr.bootstrapServers), produced: await highWatermark(s.clusters.primary.bootstrapServers, topic) };
+    expect(before.dr).toEqual({ [groups[0]!]: [], [groups[1]!]: [] });
+
+    const r = await move('plan');
+    const ev = events(r.stdout);
+    expect(ev.at(-1), failedGates(ev)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
+    const plan = planOf(ev);
+    // 2 groups × (3 partitions of primary's own topic + 3 of dr's copy on primary).
+    expect(plan.length).toBe(12);
+    for (const p of plan.filter((x) => x.sourceTopic === topic)) {
+      expect(p.topic).toBe(`primary.${topic}`);
+      expect(p.path).toMatch(new RegExp(`^primary:${topic} → dr:primary\\.${topic} \\(primary's own topic: primary->dr `));
+    }
+    for (const p of plan.filter((x) => x.sourceTopic === `dr.${topic}`)) {
+      expect(p.topic).toBe(topic);
+      expect(p.path).toMatch(new RegExp(`^primary:dr\\.${topic} → dr:${topic} \\(copy of dr's topic: dr->primary offset syncs read backwards`));
+    }
+    expect(plan.filter((x) => x.sourceTopic !== topic && x.sourceTopic !== `dr.${topic}`)).toEqual([]);
+
+    // Nothing changed: read back with the test's own clients.
+    expect(await committedOn(s.clusters.dr.bootstrapServers)).toEqual(before.dr);
+    const admin = createKafka({ bootstrapServers: s.clusters.dr.bootstrapServers, clientId: 'kafka-failover-test-oracle' }).admin();
+    await admin.connect();
+    expect((await admin.listTopics()).includes('kafka-failover-canary')).toBe(false);
+    await admin.disconnect();
+    const status = await sandboxStatus(stateDir);
+    expect([status.mm2.running, status.mm2Reverse.running]).toEqual([true, true]);
+    // The freeze hook did not run: primary's producer still writes.
+    await eventually('primary’s orders to grow after the plan', async () =>
+      (await highWatermark(s.clusters.primary.bootstrapServers, topic)) > before.produced ? true : undefined,
+    );
+  }, 240_000);
+
+  it('a group reading a topic with no path to dr blocks the move (offsets move exits 3, naming it)', async () => {
+    // A topic MM2 never replicates (its default topics.exclude takes ".*[-.]internal") with a commit of its own group.
+    const stuckTopic = `nopath-${id}.internal`;
+    const stuckGroup = `stuck-${id}`;
+    const admin = createKafka({ bootstrapServers: s.clusters.primary.bootstrapServers, clientId: 'kafka-failover-test-oracle' }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: stuckTopic, numPartitions: 1 }], waitForLeaders: true });
+      await admin.setOffsets({ groupId: stuckGroup, topic: stuckTopic, partitions: [{ partition: 0, offset: '0' }] });
+    } finally {
+      await admin.disconnect();
+    }
+    const r = await runCli(['offsets', 'move', '--clusters', s.clustersFile, '--flow', 'primary->dr', '--group', stuckGroup, '--output', 'json']);
+    expect(r.exitCode, r.stderr).toBe(3);
+    const gates = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; id?: string; ok?: boolean; observed?: { untranslatable?: string[] } })
+      .filter((e) => e.kind === 'gate');
+    expect(gates.find((g) => g.id === 'groups-translated')).toMatchObject({ ok: false });
+    expect(gates.find((g) => g.id === 'groups-translated')!.observed!.untranslatable!.join(' ')).toContain(`${stuckGroup} ${stuckTopic}/0`);
+  }, 60_000);
+
+  it('moves the groups primary → dr (0 skipped, duplicates ≤ reported), then back dr → primary (0 skipped)', async () => {
+    const start = duplicates(await delivery());
+    const there = await move('run');
+    const evThere = events(there.stdout);
+    expect(evThere.at(-1), failedGates(evThere)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
+    const planThere = planOf(evThere);
+    expect(planThere.length).toBe(12);
+    const afterThere = await allDelivered();
+    expect(duplicates(afterThere) - start).toBeLessThanOrEqual(reported(planThere));
+    // The groups now commit on dr, on both origins: dr's own orders-… and primary's copy.
+    const onDr = (await committedOn(s.clusters.dr.bootstrapServers)) as Record<string, { topic: string }[]>;
+    expect(onDr[groups[0]!]!.map((t) => t.topic).sort()).toEqual([topic, `primary.${topic}`]);
+
+    // The return: dr keeps producers of its own (its orders-… cannot go quiet) and its lag to primary need not be 0
+    // (dr stays up; what has not crossed yet follows once dr->primary restarts).
+    const back = await move('run', ['--set', 'from=dr', '--set', 'to=primary', '--set', 'quietTopics=', '--set', 'maxLagRecords=100000']);
+    const evBack = events(back.stdout);
+    expect(evBack.at(-1), failedGates(evBack)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
+    const planBack = planOf(evBack);
+    expect(planBack.length).toBe(12);
+    expect(
+      planBack
+        .filter((p) => p.sourceTopic === `primary.${topic}`)
+        .every((p) => p.topic === topic && p.path?.includes('primary->dr offset syncs read backwards')),
+    ).toBe(true);
+    const afterBack = await allDelivered();
+    expect(duplicates(afterBack) - duplicates(afterThere)).toBeLessThanOrEqual(reported(planBack));
+    const status = await sandboxStatus(stateDir);
+    expect([status.mm2.running, status.mm2Reverse.running]).toEqual([true, true]);
+    process.stderr.write(
+      `[active-active] delivery after both moves: ${JSON.stringify(afterBack.map((g) => ({ group: g.groupId, skipped: g.skipped, duplicates: g.duplicates, produced: g.partitions.reduce((n, p) => n + p.produced, 0) })))}\n`,
+    );
+  }, 300_000);
+});

@@ -1,0 +1,183 @@
+/**
+ * `translate-move` (an active-active workload move) over the in-memory world of translate-back.test.ts: the groups
+ * move from dr to primary (the runbook flow dr->primary), and the clusters file also has primary->dr. Each plan row
+ * names its path: dr's own topic `payments` → `dr.payments` on primary through dr->primary's checkpoints, the copy
+ * `primary.orders` → `orders` on primary through primary->dr's offset syncs read backwards. The offsets themselves are
+ * translate-back's (derived by hand in its test). Also: the flows that write the moved topics on primary, the
+ * identity-loop refusal, and a runbook flow written with parameters.
+ */
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { FlowConfig } from '../../../src/clusters/schema.js';
+import { flowWithParams, loadRunbook } from '../../../src/engine/load-runbook.js';
+import type { StepContext } from '../../../src/engine/step.js';
+import { ValidationError } from '../../../src/errors.js';
+import { builtinRegistry } from '../../../src/steps/index.js';
+import { movePath, translateMove, writersOf } from '../../../src/steps/translate-move.js';
+import { MemoryKafka, mirrorPartition } from '../mm2/memory-kafka.js';
+
+const NOW = 1_800_000_000_000;
+const reverse: FlowConfig = {
+  source: 'dr',
+  target: 'primary',
+  replicationPolicy: 'default',
+  separator: '.',
+  offsetSyncsTopicLocation: 'source',
+  groupsExclude: ['connect-.*'],
+  topicsExclude: [],
+};
+const forward: FlowConfig = { ...reverse, source: 'primary', target: 'dr' };
+
+function world() {
+  const primary = new MemoryKafka('primary');
+  const dr = new MemoryKafka('dr');
+  primary.partitionWith('orders', 0, [...Array.from({ length: 25 }, (_, i) => i), ...Array.from({ length: 50 }, (_, i) => 30 + i)]);
+  mirrorPartition({
+    source: primary,
+    topic: 'orders',
+    partition: 0,
+    target: dr,
+    remote: 'primary.orders',
+    syncsCluster: primary,
+    syncsTopic: 'mm2-offset-syncs.dr.internal',
+    until: 60,
+  });
+  dr.partitionWith(
+    'payments',
+    0,
+    Array.from({ length: 30 }, (_, i) => i),
+  );
+  mirrorPartition({
+    source: dr,
+    topic: 'payments',
+    partition: 0,
+    target: primary,
+    remote: 'dr.payments',
+    syncsCluster: dr,
+    syncsTopic: 'mm2-offset-syncs.primary.internal',
+    maxOffsetLag: 10,
+  });
+  primary.topic('dr.checkpoints.internal', 1);
+  dr.commit('billing', 'primary.orders', 0, 40, 'b-meta');
+  dr.commit('billing', 'payments', 0, 25);
+  dr.commit('shipping', 'primary.orders', 0, 10);
+  // The reverse MM2 checkpointed billing on payments at g = 25: floor 22→22, 25 ≠ 22 → 23.
+  primary.writeCheckpoint(
+    'dr.checkpoints.internal',
+    { group: 'billing', topic: 'dr.payments', partition: 0, upstreamOffset: 25, downstreamOffset: 23, metadata: '' },
+    NOW - 5000,
+  );
+  return { primary, dr };
+}
+
+function ctx(w: { primary: MemoryKafka; dr: MemoryKafka }, flows: FlowConfig[], onSleep: (n: number) => void = () => {}) {
+  let now = NOW;
+  let sleeps = 0;
+  const notes: string[] = [];
+  const c = {
+    stepId: 'translate',
+    dryRun: false,
+    flow: reverse,
+    flows,
+    kafka: (alias: string) => (alias === 'primary' ? w.primary.port() : w.dr.port()),
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+      onSleep(++sleeps);
+    },
+    note: (m: string) => notes.push(m),
+  } as unknown as StepContext;
+  return { c, notes, sleeps: () => sleeps };
+}
+
+async function move(flows: FlowConfig[]) {
+  const x = ctx(world(), flows);
+  const r = await translateMove.check(x.c, translateMove.input.parse({ checkpointWaitMs: 0, method: 'mm2' }));
+  return { ...r, gates: Object.fromEntries((r.gates ?? []).map((g) => [g.id, g])), notes: x.notes, plan: (r.outputs?.plan ?? []) as Record<string, unknown>[] };
+}
+
+describe('translate-move', () => {
+  it('names the path of every partition: own topics forward, copies of the target’s topics backwards', async () => {
+    const r = await move([forward, reverse]);
+    expect(r.plan.map((p) => [p.group, p.sourceTopic, p.topic, p.targetOffset, p.basis, p.path])).toEqual([
+      [
+        'billing',
+        'primary.orders',
+        'orders',
+        45,
+        'forward-offset-sync-reversed',
+        "dr:primary.orders → primary:orders (copy of primary's topic: primary->dr offset syncs read backwards)",
+      ],
+      [
+        'shipping',
+        'primary.orders',
+        'orders',
+        10,
+        'forward-offset-sync-reversed',
+        "dr:primary.orders → primary:orders (copy of primary's topic: primary->dr offset syncs read backwards)",
+      ],
+      ['billing', 'payments', 'dr.payments', 23, 'checkpoint', "dr:payments → primary:dr.payments (dr's own topic: dr->primary checkpoint)"],
+    ]);
+    // Only dr->primary writes a topic the groups read on primary (dr.payments): the flow the runbook stops.
+    expect(r.gates['stop-covers-writers']).toMatchObject({ ok: true, observed: { writerFlows: { 'dr->primary': ['dr.payments'] } } });
+    expect(r.outputs?.writerFlows).toEqual(['dr->primary']);
+    expect(r.gates['move-graph']?.ok).toBe(true);
+    expect(r.gates['groups-translated']?.ok).toBe(true);
+  });
+
+  it('finds the flows that write a topic on a cluster by their remote-topic naming (a third cluster’s flow included)', () => {
+    const edge: FlowConfig = { ...reverse, source: 'edge' };
+    expect(writersOf([forward, reverse, edge], 'primary', 'dr.payments').map((f) => f.source)).toEqual(['dr']);
+    expect(writersOf([forward, reverse, edge], 'primary', 'edge.payments').map((f) => f.source)).toEqual(['edge']);
+    expect(writersOf([forward, reverse, edge], 'primary', 'orders')).toEqual([]); // primary's own topic: no flow writes it
+    expect(writersOf([forward, reverse, edge], 'dr', 'primary.orders').map((f) => f.source)).toEqual(['primary']);
+  });
+
+  it('refuses an identity-policy loop before reading anything', async () => {
+    const ident = (f: FlowConfig): FlowConfig => ({ ...f, replicationPolicy: 'identity' });
+    const c = {
+      flow: ident(reverse),
+      flows: [ident(forward), ident(reverse)],
+      kafka: () => {
+        throw new Error('no cluster may be read');
+      },
+    } as unknown as StepContext;
+    const r = await translateMove.check(c, translateMove.input.parse({}));
+    expect(r.gates?.map((g) => [g.id, g.ok])).toEqual([['move-graph', false]]);
+  });
+
+  it('paths of plain rows', () => {
+    expect(movePath({ sourceTopic: 'orders', topic: 'primary.orders', basis: 'record-match' }, forward, reverse)).toBe(
+      "primary:orders → dr:primary.orders (primary's own topic: primary->dr checkpoint, then record match)",
+    );
+    expect(movePath({ sourceTopic: 'dr.orders', topic: 'orders', basis: 'record-match' }, forward, reverse)).toBe(
+      "primary:dr.orders → dr:orders (copy of dr's topic: dr->primary offset syncs read backwards, then record match)",
+    );
+  });
+});
+
+describe('a runbook flow written with parameters', () => {
+  it('resolves ${params.from}->${params.to} so one runbook serves a move and its return', async () => {
+    expect(flowWithParams('${params.from}->${params.to}', { from: 'dr', to: 'primary' })).toBe('dr->primary');
+    const file = path.join('runbooks', 'active-active-move.yaml');
+    await expect(loadRunbook(file, builtinRegistry())).resolves.toMatchObject({ flow: { source: 'primary', target: 'dr' } });
+    const back = await loadRunbook(file, builtinRegistry(), { from: 'dr', to: 'primary' }, { clusters: { file: 'c.yaml', flows: [forward, reverse] } });
+    expect(back.flow).toEqual({ source: 'dr', target: 'primary' });
+    expect(back.runbook.flow).toBe('dr->primary');
+  });
+
+  it('reports a flow naming a pair the clusters file lacks, with the parameters applied', async () => {
+    const err = await loadRunbook(
+      path.join('runbooks', 'active-active-move.yaml'),
+      builtinRegistry(),
+      { to: 'elsewhere' },
+      {
+        clusters: { file: 'c.yaml', flows: [forward, reverse] },
+      },
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as ValidationError).problems.map((p) => p.message)).toContain(
+      'flow primary->elsewhere is not a flow of c.yaml (flows: primary->dr, dr->primary)',
+    );
+  });
+});
