@@ -17,7 +17,14 @@ import { clientPropertiesPath, propertiesClustersFilePath } from '../rehearsal/s
 import { APP_USER, kafkajsSecurity, SANDBOX_SECURITY, TOOL_USER, unsecuredToken } from '../rehearsal/sandbox/security.js';
 import { WAN_LIMITS } from '../rehearsal/sandbox/wan.js';
 import { intIn, oneOf } from './parse.js';
-import { addStretchUpOptions, printStretchStatus, registerStretchCommands, stretchStatusIfAny, stretchUpAction } from './stretch-commands.js';
+import {
+  addStretchUpOptions,
+  followStretchRedirect,
+  printStretchStatus,
+  registerStretchCommands,
+  stretchStatusIfAny,
+  stretchUpAction,
+} from './stretch-commands.js';
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -173,7 +180,9 @@ export function registerSandboxCommands(program: Command): void {
 
   sandbox
     .command('traffic')
-    .description('produce sequenced records to primary and run consumer groups that commit as they go; Ctrl-C stops and prints the delivery report')
+    .description(
+      'produce sequenced records to primary (a stretch sandbox: its cluster, following `sandbox redirect-site`) and run consumer groups that commit as they go; Ctrl-C stops and prints the delivery report',
+    )
     .option('--rate <records/s>', 'records per second over all partitions', intIn(0, 100_000), 50)
     .option('--topics <list>', 'topics as name:partitions, comma-separated', 'orders:6,payments:3')
     .option('--groups <list>', 'consumer groups as name[:delayMs] (comma-separated; "none" for none)', DEFAULT_TRAFFIC_GROUPS.map((g) => g.groupId).join(','))
@@ -182,7 +191,9 @@ export function registerSandboxCommands(program: Command): void {
     .option(...stateDirOption)
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
-      const status = await sandboxStatus(o.stateDir);
+      // A stretch sandbox has one cluster and no MM2: its clients follow the redirect file instead of moving to dr.
+      const stretch = await stretchStatusIfAny(path.resolve(String(o.stateDir)));
+      const status = stretch ? undefined : await sandboxStatus(o.stateDir);
       const topics: TrafficTopic[] = String(o.topics)
         .split(',')
         .map((spec) => {
@@ -204,11 +215,11 @@ export function registerSandboxCommands(program: Command): void {
       const names = groups.map((g) => g.groupId);
       // A secured sandbox: the applications' principal User:app (never the tool's least-privilege one).
       const clientExtra =
-        status.options.security && status.options.security !== 'plaintext'
+        status?.options.security && status.options.security !== 'plaintext'
           ? ((await kafkajsSecurity(status.options.security, status.stateDir, APP_USER)) as NonNullable<Parameters<typeof startTraffic>[0]['clientExtra']>)
           : undefined;
       // Active-active: a producer on each cluster, the groups on primary reading both origins (traffic/active-active.ts).
-      const aa = status.options.activeActive
+      const aa = status?.options.activeActive
         ? await startActiveActiveTraffic({
             sites: [
               { alias: 'primary', bootstrapServers: status.clusters.primary.bootstrapServers },
@@ -223,15 +234,16 @@ export function registerSandboxCommands(program: Command): void {
       const traffic =
         aa?.home ??
         (await startTraffic({
-          bootstrapServers: status.clusters.primary.bootstrapServers,
+          bootstrapServers: stretch ? stretch.bootstrapServers : status!.clusters.primary.bootstrapServers,
           topics,
           ratePerSecond: o.rate,
           groups,
           ...(clientExtra ? { clientExtra } : {}),
         }));
       say(
-        `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on ${aa ? 'primary and on dr (active-active)' : 'primary'}; groups ${names.join(', ') || 'none'}`,
+        `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on ${stretch ? 'the stretch cluster' : aa ? 'primary and on dr (active-active)' : 'primary'}; groups ${names.join(', ') || 'none'}`,
       );
+      const follower = stretch ? followStretchRedirect(stretch.stateDir, traffic, groups) : undefined;
       const report = () => ({
         run: traffic.ledger.run,
         produced: traffic.ledger.producedTotal(),
@@ -239,9 +251,18 @@ export function registerSandboxCommands(program: Command): void {
         // Per partition too (skipped sequence ranges): drills and tests compare them with what reached the target.
         groups: traffic.ledger.deliveryReport(names).map((g) => ({ ...g, consumed: traffic.ledger.consumedTotal(g.groupId) })),
         producedByPartition: Object.fromEntries(traffic.ledger.producedCounts()),
+        // After `mark-fault`: per topic, the first acknowledged write sent after it (a drill's RTO per topic).
+        faultMarkedAt: traffic.ledger.faultMarkedAt(),
+        writesAfterFault: traffic.ledger.writesAfterFault(),
       });
-      const stopControl = serveTrafficControl(o.stateDir, async (action) => {
-        if (aa) await aa.handle(action);
+      const stopControl = serveTrafficControl(o.stateDir, async (action) => (follower ? follower.serialize(() => act(action)) : act(action)));
+      async function act(action: (typeof TRAFFIC_ACTIONS)[number]) {
+        if (stretch && ['redirect', 'produce-on-dr', 'failback'].includes(action))
+          throw new InvalidInputError(`"${action}" does not apply to a stretch sandbox (one cluster, no dr).`, {
+            hint: 'Its clients follow `sandbox redirect-site` by themselves.',
+          });
+        if (action === 'mark-fault') traffic.ledger.markFault(Date.now());
+        else if (aa) await aa.handle(action);
         else if (action === 'freeze') await traffic.stopProducing();
         else if (action === 'stop-consumers') for (const g of names) await traffic.stopGroup(g);
         else if (action === 'redirect') {
@@ -250,17 +271,17 @@ export function registerSandboxCommands(program: Command): void {
           for (const g of groups)
             await traffic.startGroup(
               { ...g, topics: g.topics.map((t) => `primary.${t}`), subscribe: g.topics.map((t) => new RegExp(`^(primary\\.)?${escapeRegExp(t)}$`)) },
-              status.clusters.dr.bootstrapServers,
+              status!.clusters.dr.bootstrapServers,
             );
         } else if (action === 'produce-on-dr') {
-          await traffic.moveProducer(status.clusters.dr.bootstrapServers);
+          await traffic.moveProducer(status!.clusters.dr.bootstrapServers);
           // kafkajs resolves a pattern subscription once: rejoin so the groups also read the topics just created on dr.
           const onDr = traffic.runningGroups();
           for (const g of onDr) await traffic.stopGroup(g);
           for (const g of groups.filter((x) => onDr.includes(x.groupId)))
             await traffic.startGroup(
               { ...g, topics: g.topics.map((t) => `primary.${t}`), subscribe: g.topics.map((t) => new RegExp(`^(primary\\.)?${escapeRegExp(t)}$`)) },
-              status.clusters.dr.bootstrapServers,
+              status!.clusters.dr.bootstrapServers,
             );
         } else if (action === 'failback') {
           // Back to primary: the original topic and what dr wrote meanwhile, replicated back as dr.orders.
@@ -268,13 +289,13 @@ export function registerSandboxCommands(program: Command): void {
           for (const g of groups)
             await traffic.startGroup(
               { ...g, subscribe: g.topics.map((t) => new RegExp(`^(dr\\.)?${escapeRegExp(t)}$`)) },
-              status.clusters.primary.bootstrapServers,
+              status!.clusters.primary.bootstrapServers,
             );
-          await traffic.moveProducer(status.clusters.primary.bootstrapServers);
+          await traffic.moveProducer(status!.clusters.primary.bootstrapServers);
         }
         say(`traffic: ${action} done`);
         return report();
-      });
+      }
       const ticker = setInterval(() => {
         const s = traffic.stats();
         say(
@@ -291,6 +312,7 @@ export function registerSandboxCommands(program: Command): void {
       });
       clearInterval(ticker);
       stopControl();
+      follower?.stop();
       await (aa ?? traffic).stop();
       const r = report();
       if (o.report) writeFileSync(o.report, JSON.stringify(r, null, 2) + '\n');
@@ -320,7 +342,7 @@ export function registerSandboxCommands(program: Command): void {
   sandbox
     .command('traffic-ctl <action>')
     .description(
-      `command the running traffic process: ${TRAFFIC_ACTIONS.join(' | ')} (freeze = stop producers; redirect = move consumer groups to dr; produce-on-dr = producers write to dr; failback = groups and producers back to primary)`,
+      `command the running traffic process: ${TRAFFIC_ACTIONS.join(' | ')} (mark-fault = a fault happened now: keep per topic the first acknowledged write after it; freeze = stop producers; redirect = move consumer groups to dr; produce-on-dr = producers write to dr; failback = groups and producers back to primary)`,
     )
     .option(...stateDirOption)
     .action(async (action: string, o) => {

@@ -2,9 +2,20 @@
  * The stretch sandbox's CLI (`sandbox up --topology stretch`, `sandbox kill-site` / `start-site`), added to the
  * `sandbox` command group by sandbox-commands.ts. Library: src/rehearsal/sandbox/stretch.ts.
  */
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import type { Command } from 'commander';
 import { InvalidInputError } from '../errors.js';
-import { killSite, redirectClients, startSite, stretchPeakRss, stretchStatusOf, stretchUp, type StretchStatus } from '../rehearsal/sandbox/stretch.js';
+import type { Traffic, TrafficGroup } from '../rehearsal/traffic/generator.js';
+import {
+  clientBootstrapFile,
+  killSite,
+  redirectClients,
+  startSite,
+  stretchPeakRss,
+  stretchStatusOf,
+  stretchUp,
+  type StretchStatus,
+} from '../rehearsal/sandbox/stretch.js';
 import { loadState } from '../rehearsal/sandbox/state.js';
 import { oneOf } from './parse.js';
 import { table } from './table.js';
@@ -115,4 +126,56 @@ export function registerStretchCommands(sandbox: Command, stateDirOption: readon
       const rss = await stretchPeakRss(o.stateDir);
       for (const [name, bytes] of Object.entries(rss)) process.stdout.write(`${name}\t${Math.round(bytes / 1048576)} MiB\n`);
     });
+}
+
+/**
+ * Makes a `sandbox traffic` generator on a stretch sandbox follow `sandbox redirect-site` as real clients follow a
+ * DNS record: whenever client-bootstrap.json is rewritten, the producer moves to the brokers it names (same
+ * sequences; a frozen producer moves and stays frozen) and each group's member rejoins through them. `serialize` runs
+ * other work on the generator (traffic-ctl commands) in the same queue, so a `freeze` never interleaves with a move
+ * that would restart the producer. `stop` stops following.
+ */
+export function followStretchRedirect(
+  stateDir: string,
+  traffic: Traffic,
+  groups: TrafficGroup[],
+): { stop: () => void; serialize: <T>(work: () => Promise<T>) => Promise<T> } {
+  const file = clientBootstrapFile(stateDir);
+  let chain: Promise<void> = Promise.resolve();
+  let lastAt: string | undefined;
+  const read = () => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as { site: string; bootstrapServers: string[]; at: string };
+    } catch {
+      return undefined; // absent (no redirect yet) or being rewritten: the next change is seen
+    }
+  };
+  lastAt = read()?.at;
+  watchFile(file, { interval: 250 }, () => {
+    const r = read();
+    if (!r || r.at === lastAt) return;
+    lastAt = r.at;
+    chain = chain
+      .then(async () => {
+        await traffic.moveProducer(r.bootstrapServers, { produce: traffic.producing });
+        const running = traffic.runningGroups();
+        for (const g of running) await traffic.stopGroup(g);
+        for (const g of groups.filter((x) => running.includes(x.groupId))) await traffic.startGroup(g, r.bootstrapServers);
+        say(`traffic: clients follow the redirect to site ${r.site} (${r.bootstrapServers.join(',')})`);
+      })
+      .catch((e: Error) => {
+        say(`traffic: following the redirect to site ${r.site} failed: ${e.message}`);
+      });
+  });
+  return {
+    stop: () => unwatchFile(file),
+    serialize: <T>(work: () => Promise<T>) => {
+      const done = chain.then(work);
+      chain = done.then(
+        () => undefined,
+        () => undefined,
+      );
+      return done;
+    },
+  };
 }

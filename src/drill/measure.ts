@@ -4,6 +4,7 @@
  * back, re-reads reported vs duplicates measured, skipped records per group, and the replication-lag curve.
  */
 import type { RunEvent } from '../engine/events.js';
+import type { SiteLossFigures, TopicWritesAfterFault } from './site-loss.js';
 
 /** An event with the time it arrived (epoch ms). */
 export interface TimedEvent {
@@ -66,6 +67,12 @@ export interface TrafficFigures {
   produced: number;
   sendFailures: number;
   groups: { groupId: string; skipped: number; duplicates: number; consumed: number }[];
+  /** The generator run's id (its records carry it). */
+  run?: string;
+  /** Acknowledged records per `topic/partition` (sequences 0…n−1). */
+  producedByPartition?: Record<string, number>;
+  /** After `mark-fault`: per topic, the first acknowledged write sent after the mark (src/drill/site-loss.ts). */
+  writesAfterFault?: TopicWritesAfterFault[];
 }
 
 /** Everything a drill report shows (drill.json; units in the names). */
@@ -83,6 +90,11 @@ export interface DrillMeasurements {
    * step's final verdict before it wrote: rows proven, exact, verified re-reads, failures. Absent in older drills.
    */
   continuity?: ContinuityFigures[];
+  /**
+   * A stretch cluster's site loss (`drill --kind stretch`): per topic the time acks=all writes were blocked, and the
+   * acknowledged records read back from the log. Absent for MM2 drills.
+   */
+  siteLoss?: SiteLossFigures;
   /** Replication lag observed while the runbooks waited for it to drain (records, ms since the drill started). */
   lagCurve: { run: 'failover' | 'failback'; atMs: number; totalLagRecords: number }[];
   outcome: 'succeeded' | 'failed';

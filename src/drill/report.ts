@@ -7,10 +7,42 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { DrillMeasurements } from './measure.js';
+import type { SiteLossFigures } from './site-loss.js';
 
 const secs = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(1)} s`);
 const n = (v: number | null | undefined) => (v === null || v === undefined || Number.isNaN(v) ? '—' : v.toLocaleString('en-US'));
 const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** The stretch drill's RPO sentence: acknowledged records missing from the log. */
+function siteLossRpo(x: SiteLossFigures): string {
+  if (!x.readBack) return `RPO: not measured (${x.readBackError ? `the log could not be read back: ${x.readBackError}` : 'no traffic ledger'}).`;
+  const r = x.readBack;
+  const where = Object.entries(r.lostRanges)
+    .map(([k, ranges]) => `${k} ${ranges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ')}`)
+    .join('; ');
+  return `RPO: acknowledged records lost **${n(r.lost)}** of ${n(r.acknowledged)} acknowledged (acks=all; every sequence looked up in the log of ${n(r.partitionsRead)} partitions, read back without a group)${where ? ` — missing: ${where}` : ''}; ${n(r.duplicatesInLog)} duplicate copies in the log (producer retries).`;
+}
+
+/** The stretch drill's section: per topic the time writes were blocked, and the RPO. */
+function siteLossSection(x: SiteLossFigures): string[] {
+  return [
+    '## Site loss (stretch cluster)',
+    '',
+    `Site **${x.site}** lost at +${secs(x.lostAtMs)} (${x.lostBy === 'drill' ? 'killed by the drill' : 'taken as given: the clock starts with the drill'})${x.restoreStartedAtMs === null ? '' : `; started again at +${secs(x.restoreStartedAtMs)}`}.`,
+    '',
+    'Writes blocked per topic (RTO): from the site loss to the first acknowledgement (acks=all) of a write sent after it, as the traffic generator saw it.',
+    '',
+    '| topic | writes blocked (RTO) | first write after the loss: sent | acknowledged | failed sends meanwhile |',
+    '|---|---|---|---|---|',
+    ...x.topics.map(
+      (t) =>
+        `| ${t.topic} | ${t.writesBlockedMs === null ? 'still blocked when the producers stopped' : secs(t.writesBlockedMs)} | ${t.firstAckSentAtMs === null ? '—' : `+${secs(t.firstAckSentAtMs)}`} | ${t.firstAckAtMs === null ? '—' : `+${secs(t.firstAckAtMs)}`} | ${n(t.failedSends)} |`,
+    ),
+    '',
+    siteLossRpo(x),
+    '',
+  ];
+}
 
 /** The Markdown report. */
 export function markdownReport(m: DrillMeasurements): string {
@@ -27,8 +59,12 @@ export function markdownReport(m: DrillMeasurements): string {
       .filter((r) => r !== null)
       .map((r, i) => `| ${i === 0 ? 'failover' : 'failback'} | ${r!.runbook} | ${r!.outcome} (exit ${r!.exitCode}) | ${secs(r!.rtoMs)} | ${r!.auditFile} |`),
     '',
-    `RPO: records at risk at the cutover (replication lag when the failover moved on) **${n(m.rpo.recordsAtRisk)}**; estimated data-loss window ${m.rpo.dataLossWindowMs === null ? '— (planned failover)' : secs(m.rpo.dataLossWindowMs)}; records never replicated back at the failback **${n(m.rpo.neverReplicatedBack)}**.`,
-    '',
+    ...(m.siteLoss
+      ? siteLossSection(m.siteLoss)
+      : [
+          `RPO: records at risk at the cutover (replication lag when the failover moved on) **${n(m.rpo.recordsAtRisk)}**; estimated data-loss window ${m.rpo.dataLossWindowMs === null ? '— (planned failover)' : secs(m.rpo.dataLossWindowMs)}; records never replicated back at the failback **${n(m.rpo.neverReplicatedBack)}**.`,
+          '',
+        ]),
     '## Phases',
     '',
     '| run | step | kind | start | duration | outcome |',
@@ -83,7 +119,23 @@ export function htmlReport(m: DrillMeasurements): string {
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222;background:#fff}table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}.chart{width:1100px;height:${Math.max(240, 26 * m.phases.length + 60)}px}.lag{width:1100px;height:280px}</style>
 </head><body data-rendered="false">
 <h1>DR drill ${esc(m.drillId)}</h1>
-<p>Started ${esc(m.startedAt)} — outcome <b>${esc(m.outcome)}</b>. Failover RTO <b>${secs(m.failover.rtoMs)}</b>${m.failback ? `, failback RTO <b>${secs(m.failback.rtoMs)}</b>` : ''}. RPO: records at risk at the cutover <b>${n(m.rpo.recordsAtRisk)}</b>${m.rpo.dataLossWindowMs !== null ? `, data-loss window ${secs(m.rpo.dataLossWindowMs)}` : ''}; never replicated back <b>${n(m.rpo.neverReplicatedBack)}</b>.</p>
+<p>Started ${esc(m.startedAt)} — outcome <b>${esc(m.outcome)}</b>. Failover RTO <b>${secs(m.failover.rtoMs)}</b>${m.failback ? `, failback RTO <b>${secs(m.failback.rtoMs)}</b>` : ''}. ${
+    m.siteLoss
+      ? `Site <b>${esc(m.siteLoss.site)}</b> lost; acknowledged records lost <b>${n(m.siteLoss.readBack?.lost)}</b> of ${n(m.siteLoss.readBack?.acknowledged)}.`
+      : `RPO: records at risk at the cutover <b>${n(m.rpo.recordsAtRisk)}</b>${m.rpo.dataLossWindowMs !== null ? `, data-loss window ${secs(m.rpo.dataLossWindowMs)}` : ''}; never replicated back <b>${n(m.rpo.neverReplicatedBack)}</b>.`
+  }</p>${
+    m.siteLoss
+      ? `\n<h2>Writes blocked per topic by the site loss (RTO, from the traffic generator's acknowledgements)</h2>\n<table><tr><th>topic</th><th>writes blocked</th><th>first write after the loss: sent</th><th>acknowledged</th><th>failed sends meanwhile</th></tr>\n${rows(
+          m.siteLoss.topics.map((t) => [
+            t.topic,
+            t.writesBlockedMs === null ? 'still blocked when the producers stopped' : secs(t.writesBlockedMs),
+            t.firstAckSentAtMs === null ? '—' : `+${secs(t.firstAckSentAtMs)}`,
+            t.firstAckAtMs === null ? '—' : `+${secs(t.firstAckAtMs)}`,
+            n(t.failedSends),
+          ]),
+        )}</table>`
+      : ''
+  }
 <h2>Timeline of the phases (seconds since the drill started)</h2>
 <div class="chart"><canvas id="timeline"></canvas></div>
 <h2>Replication lag while waiting (records)</h2>

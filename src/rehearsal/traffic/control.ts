@@ -11,9 +11,12 @@ import { KafkaFailoverError } from '../../errors.js';
 import { isAlive, processStartTime, type ProcessRecord } from '../../util/processes.js';
 import { waitFor } from '../../util/wait.js';
 
-/** What a traffic process can be told. */
-export type TrafficAction = 'freeze' | 'stop-consumers' | 'redirect' | 'produce-on-dr' | 'failback' | 'report';
-export const TRAFFIC_ACTIONS: TrafficAction[] = ['freeze', 'stop-consumers', 'redirect', 'produce-on-dr', 'failback', 'report'];
+/**
+ * What a traffic process can be told. `mark-fault`: a fault happened now (e.g. a site was lost); from then on its
+ * ledger keeps, per topic, the first acknowledged write sent after it (TrafficLedger.markFault).
+ */
+export type TrafficAction = 'freeze' | 'stop-consumers' | 'redirect' | 'produce-on-dr' | 'failback' | 'report' | 'mark-fault';
+export const TRAFFIC_ACTIONS: TrafficAction[] = ['freeze', 'stop-consumers', 'redirect', 'produce-on-dr', 'failback', 'report', 'mark-fault'];
 
 const files = (stateDir: string) => ({
   self: path.join(stateDir, 'traffic.json'),

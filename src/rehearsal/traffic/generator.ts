@@ -6,6 +6,8 @@
  *
  * Producing is at least once: a batch that fails is sent again with the same sequence numbers on the next tick,
  * so sequences stay consecutive per partition and a record counts as produced only once acknowledged (acks=all).
+ * Each topic is sent on its own, and the ledger keeps when each topic's sends were acknowledged (drills measure
+ * per topic how long writes were blocked from it).
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
@@ -70,9 +72,10 @@ export class Traffic {
   private readonly kafka: Kafka;
   private producer: Producer | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private sending = false;
-  private carry = 0;
-  private cursor = 0;
+  /** Per topic: the send in flight (one at a time per topic). */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  /** Per topic: records owed at the configured rate, and the next partition of its round-robin. */
+  private readonly topicState = new Map<string, { carry: number; cursor: number }>();
   private readonly consumers = new Map<string, { consumer: Consumer; refuseNewConnections: () => void }>();
   /** The cluster the producer writes to when moved off the generator's own (see {@link moveProducer}). */
   private producerKafka: Kafka | undefined;
@@ -113,14 +116,20 @@ export class Traffic {
     if (this.producer) return;
     this.producer = (this.producerKafka ?? this.kafka).producer({ allowAutoTopicCreation: false, retry: { retries: 1 } });
     await this.producer.connect();
-    this.timer = setInterval(() => void this.tick(), TICK_MS);
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  /** True while the producer runs (between startProducing and stopProducing). */
+  get producing(): boolean {
+    return this.timer !== undefined;
   }
 
   /**
    * Moves the producer to another cluster (a DR period, or back after a failback): stops it, creates the topics
-   * there when missing (same partition counts), and produces on with the same sequences.
+   * there when missing (same partition counts), and produces on with the same sequences — unless `produce` is false
+   * (e.g. a client following a redirect while its writes are frozen: it moves, and stays frozen).
    */
-  async moveProducer(bootstrapServers: string[]): Promise<void> {
+  async moveProducer(bootstrapServers: string[], options: { produce?: boolean } = {}): Promise<void> {
     await this.stopProducing();
     this.producerKafka =
       bootstrapServers === this.options.bootstrapServers
@@ -135,66 +144,66 @@ export class Traffic {
     } finally {
       await admin.disconnect();
     }
-    if (this.options.ratePerSecond > 0) await this.startProducing();
+    if (this.options.ratePerSecond > 0 && options.produce !== false) await this.startProducing();
   }
 
   /** Stops producing (the "freeze writes" of a failover); waits for the batch in flight. */
   async stopProducing(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    while (this.sending) await new Promise((r) => setTimeout(r, 20));
+    await Promise.allSettled([...this.inFlight.values()]);
     const p = this.producer;
     this.producer = undefined;
     await p?.disconnect().catch(() => {});
   }
 
-  private partitions(): { topic: string; partition: number }[] {
-    return this.options.topics.flatMap((t) => Array.from({ length: t.partitions }, (_, partition) => ({ topic: t.name, partition })));
+  /**
+   * Sends this tick's share of records of each topic, round-robin over its partitions; on failure the same sequences
+   * go next tick. Each topic is sent on its own (its share of the rate, its own request in flight): a topic whose
+   * writes are refused (e.g. under min.insync.replicas) neither holds back the others nor shares their outcome, so
+   * the ledger's acknowledgement times are per topic.
+   */
+  private tick(): void {
+    const total = this.options.topics.reduce((n, t) => n + t.partitions, 0);
+    for (const t of this.options.topics) {
+      const s = this.topicState.get(t.name) ?? { carry: 0, cursor: 0 };
+      this.topicState.set(t.name, s);
+      if (this.inFlight.has(t.name) || !this.producer) continue;
+      s.carry += (this.options.ratePerSecond * (t.partitions / total) * TICK_MS) / 1000;
+      const n = Math.floor(s.carry);
+      if (n === 0) continue;
+      const send = this.sendTopic(this.producer, t, s, n).finally(() => this.inFlight.delete(t.name));
+      this.inFlight.set(t.name, send);
+    }
   }
 
-  /** Sends this tick's share of records, round-robin over partitions; on failure the same sequences go next tick. */
-  private async tick(): Promise<void> {
-    if (this.sending || !this.producer) return;
-    this.sending = true;
+  private async sendTopic(producer: Producer, t: TrafficTopic, s: { carry: number; cursor: number }, n: number): Promise<void> {
+    const counts = new Map<number, number>();
+    for (let i = 0; i < n; i++) {
+      const p = (s.cursor + i) % t.partitions;
+      counts.set(p, (counts.get(p) ?? 0) + 1);
+    }
+    // Active-active: the ledger (and the records) name the topic globally, `<site>.<topic>` (see `site`).
+    const ledgerTopic = this.options.site ? `${this.options.site}.${t.name}` : t.name;
+    const batches = [...counts].map(([partition, count]) => ({ partition, count, first: this.ledger.nextSeq(ledgerTopic, partition) }));
+    const sentAt = Date.now();
+    const messages = batches.flatMap((b) =>
+      Array.from({ length: b.count }, (_, i) => {
+        const value: TrafficRecordValue = { run: this.ledger.run, topic: ledgerTopic, partition: b.partition, seq: b.first + i, ts: sentAt };
+        return { key: `${ledgerTopic}-${b.partition}-${b.first + i}`, value: JSON.stringify(value), partition: b.partition };
+      }),
+    );
     try {
-      this.carry += (this.options.ratePerSecond * TICK_MS) / 1000;
-      const n = Math.floor(this.carry);
-      if (n === 0) return;
-      const parts = this.partitions();
-      const perPartition = new Map<string, { topic: string; partition: number; count: number }>();
-      for (let i = 0; i < n; i++) {
-        const p = parts[(this.cursor + i) % parts.length]!;
-        const k = `${p.topic}/${p.partition}`;
-        const e = perPartition.get(k) ?? { ...p, count: 0 };
-        e.count++;
-        perPartition.set(k, e);
-      }
-      const ledgerTopic = (topic: string) => (this.options.site ? `${this.options.site}.${topic}` : topic);
-      const batches = [...perPartition.values()].map((e) => ({
-        ...e,
-        ledgerTopic: ledgerTopic(e.topic),
-        first: this.ledger.nextSeq(ledgerTopic(e.topic), e.partition),
-      }));
-      const now = Date.now();
-      const byTopic = new Map<string, { key: string; value: string; partition: number }[]>();
-      for (const b of batches) {
-        for (let s = b.first; s < b.first + b.count; s++) {
-          const value: TrafficRecordValue = { run: this.ledger.run, topic: b.ledgerTopic, partition: b.partition, seq: s, ts: now };
-          const list = byTopic.get(b.topic) ?? [];
-          list.push({ key: `${b.ledgerTopic}-${b.partition}-${s}`, value: JSON.stringify(value), partition: b.partition });
-          byTopic.set(b.topic, list);
-        }
-      }
-      await this.producer.sendBatch({ acks: -1, timeout: 5000, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
-      for (const b of batches) this.ledger.acknowledge(b.ledgerTopic, b.partition, b.first, b.count);
-      this.carry -= n;
-      this.cursor = (this.cursor + n) % parts.length;
+      await producer.sendBatch({ acks: -1, timeout: 5000, topicMessages: [{ topic: t.name, messages }] });
+      const ackedAt = Date.now();
+      for (const b of batches) this.ledger.acknowledge(ledgerTopic, b.partition, b.first, b.count, { sentAt, ackedAt });
+      s.carry -= n;
+      s.cursor = (s.cursor + n) % t.partitions;
     } catch (error) {
       this.sendFailures++;
       this.lastSendError = error instanceof Error ? error.message : String(error);
-      this.carry = Math.min(this.carry, this.options.ratePerSecond); // do not build an unbounded backlog
-    } finally {
-      this.sending = false;
+      this.ledger.sendFailed(ledgerTopic, sentAt);
+      s.carry = Math.min(s.carry, this.options.ratePerSecond); // do not build an unbounded backlog
     }
   }
 

@@ -49,6 +49,23 @@ export interface GroupDelivery {
   partitions: PartitionDelivery[];
 }
 
+/**
+ * Per topic, how writes fared after a fault mark ({@link TrafficLedger.markFault}): the evidence a drill's RTO is
+ * measured from (times epoch ms, on the generator's clock).
+ */
+export interface TopicWritesAfterFault {
+  topic: string;
+  /** When the last acknowledgement before the mark arrived; null when none had. */
+  lastAckBeforeAt: number | null;
+  /**
+   * The first acknowledged send that STARTED at or after the mark — a write the fault could have blocked — with when
+   * it was sent and acknowledged; null when none was acknowledged (yet).
+   */
+  firstAckAfter: { sentAt: number; ackedAt: number } | null;
+  /** Sends (one per topic and tick) that failed after the mark and before that first acknowledgement. */
+  failedSends: number;
+}
+
 /** In-memory ledger shared by the producer and the consumer groups of one generator. */
 export class TrafficLedger {
   readonly run: string;
@@ -59,6 +76,10 @@ export class TrafficLedger {
   foreign = 0;
   /** Origin topics each group subscribes to (a group is judged only on those). */
   private readonly subscriptions = new Map<string, Set<string>>();
+  /** Epoch ms of the last acknowledgement per topic. */
+  private readonly lastAckAt = new Map<string, number>();
+  /** The fault mark and, per topic, what happened to writes since (see {@link markFault}). */
+  private fault: { at: number; topics: Map<string, TopicWritesAfterFault> } | undefined;
 
   constructor(run: string) {
     this.run = run;
@@ -76,10 +97,55 @@ export class TrafficLedger {
     return this.produced.get(partitionKey(topic, partition)) ?? 0;
   }
 
-  /** Records that the cluster acknowledged `count` records starting at `firstSeq`. */
-  acknowledge(topic: string, partition: number, firstSeq: number, count: number): void {
+  /**
+   * Records that the cluster acknowledged `count` records starting at `firstSeq`; `timing` (epoch ms: when the send
+   * started, when its acknowledgement arrived) feeds {@link writesAfterFault}.
+   */
+  acknowledge(topic: string, partition: number, firstSeq: number, count: number, timing?: { sentAt: number; ackedAt: number }): void {
     const k = partitionKey(topic, partition);
     this.produced.set(k, Math.max(this.produced.get(k) ?? 0, firstSeq + count));
+    if (!timing) return;
+    const f = this.fault ? this.faultTopic(topic) : undefined;
+    if (f && !f.firstAckAfter && timing.sentAt >= this.fault!.at) f.firstAckAfter = { ...timing };
+    this.lastAckAt.set(topic, Math.max(this.lastAckAt.get(topic) ?? 0, timing.ackedAt));
+  }
+
+  /** Records that a send to `topic` started at `sentAt` (epoch ms) failed (nothing of it counts as acknowledged). */
+  sendFailed(topic: string, sentAt: number): void {
+    const f = this.fault ? this.faultTopic(topic) : undefined;
+    if (f && !f.firstAckAfter && sentAt >= this.fault!.at) f.failedSends++;
+  }
+
+  /**
+   * Marks the moment of a fault (epoch ms; e.g. a site was just lost): from here on, per topic, the first
+   * acknowledged send that started at or after it is kept. A new mark replaces the previous one.
+   */
+  markFault(at: number): void {
+    this.fault = { at, topics: new Map() };
+    for (const t of this.lastAckAt.keys()) this.faultTopic(t);
+  }
+
+  /** The fault mark (epoch ms), or null when none was set. */
+  faultMarkedAt(): number | null {
+    return this.fault?.at ?? null;
+  }
+
+  /** Per topic written (sorted by name), how writes fared since the fault mark; empty without a mark. */
+  writesAfterFault(): TopicWritesAfterFault[] {
+    if (!this.fault) return [];
+    const topics = new Set([...this.lastAckAt.keys(), ...this.fault.topics.keys(), ...[...this.produced.keys()].map((k) => k.slice(0, k.lastIndexOf('/')))]);
+    return [...topics].sort().map((t) => ({ ...this.faultTopic(t) }));
+  }
+
+  private faultTopic(topic: string): TopicWritesAfterFault {
+    const f = this.fault!;
+    let e = f.topics.get(topic);
+    if (!e) {
+      const last = this.lastAckAt.get(topic);
+      e = { topic, lastAckBeforeAt: last !== undefined && last <= f.at ? last : null, firstAckAfter: null, failedSends: 0 };
+      f.topics.set(topic, e);
+    }
+    return e;
   }
 
   /** Acknowledged record count per partition. */
