@@ -82,7 +82,16 @@ export async function ensureReverseFlow(state: SandboxState, java: string, progr
       await dAdmin.createTopics({ topics: [{ topic: PROBE_TOPIC, numPartitions: 1, replicationFactor: clusterBrokers(t, DR).length }], waitForLeaders: true });
     const marker = `probe-${randomUUID()}`;
     await producer.connect();
-    await producer.send({ topic: PROBE_TOPIC, acks: -1, messages: [{ key: 'probe', value: marker }] });
+    // Sent again until acknowledged: a loaded machine can answer NOT_LEADER_OR_FOLLOWER for a while (readiness.ts).
+    await waitFor(
+      `the probe record to be acknowledged by dr (${PROBE_TOPIC})`,
+      async () => {
+        alive();
+        await producer.send({ topic: PROBE_TOPIC, acks: -1, messages: [{ key: 'probe', value: marker }] });
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, hint },
+    );
     await pCluster.connect();
     await waitFor(
       `the probe record to appear in ${remote} on primary`,

@@ -152,7 +152,17 @@ export async function waitForReplication(
     }
     const marker = `probe-${randomUUID()}`;
     await producer.connect();
-    await producer.send({ topic: PROBE_TOPIC, acks: -1, messages: [{ key: 'probe', value: marker }] });
+    // A loaded machine can answer NOT_LEADER_OR_FOLLOWER for a while after the topic's leaders were reported: send
+    // again until acknowledged (the same marker: a duplicate probe is harmless).
+    await waitFor(
+      `the probe record to be acknowledged by primary (${PROBE_TOPIC})`,
+      async () => {
+        check();
+        await producer.send({ topic: PROBE_TOPIC, acks: -1, messages: [{ key: 'probe', value: marker }] });
+        return true;
+      },
+      { timeoutMs: 60_000, intervalMs: 1000, hint },
+    );
     const remote = replicationPolicy === 'identity' ? PROBE_TOPIC : `${PRIMARY}.${PROBE_TOPIC}`;
     await drCluster.connect();
     await waitFor(
