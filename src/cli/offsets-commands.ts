@@ -106,7 +106,7 @@ export function registerOffsetsCommands(program: Command, setExit: (code: number
     )
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
-      const ports = await openFlow(o);
+      const ports = await openFlow({ ...o, move: 'offsets move' });
       try {
         const source = ports.source;
         if (!source) throw new InvalidInputError(`offsets move reads the groups on ${ports.flow.source}, which does not answer (${ports.sourceNote}).`);
