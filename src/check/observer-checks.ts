@@ -10,6 +10,7 @@
 import type { FlowConfig } from '../clusters/schema.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { isInternalTopic, upstreamTopic } from '../mm2/naming.js';
+import { highWatermarks } from '../steps/shared.js';
 import type { Finding } from './findings.js';
 
 const flowName = (f: Pick<FlowConfig, 'source' | 'target'>) => `${f.source}->${f.target}`;
@@ -64,11 +65,6 @@ export interface ObserverCheckOptions {
   sleep(ms: number): Promise<void>;
 }
 
-/** The high watermark of each partition of a topic (log-end offset, ListOffsets latest). */
-async function ends(port: KafkaPort, topic: string): Promise<Map<number, number>> {
-  return new Map((await port.partitionOffsets(topic)).map((p) => [p.partition, p.highWatermark]));
-}
-
 /**
  * Samples the log-end offsets (high watermarks) of an observer's local topics twice, `windowMs` apart, and reports
  * each topic that grew (`observer-written`, evidence in offsets = records, transaction markers included).
@@ -94,19 +90,22 @@ export async function checkObserver(
     notes.push(
       `${alias} (observer): ${undecided.length} topic(s) may be identity-policy copies or local topics — an identity flow's source did not answer, so they were not watched: ${undecided.join(', ')}`,
     );
-  const before = new Map(await Promise.all(local.map(async (t) => [t, await ends(port, t)] as const)));
+  // High watermarks (log-end offsets, ListOffsets latest) by `topic/partition`, at both ends of the window.
+  const before = await highWatermarks(port, local);
   const startedMs = Date.now();
   await o.sleep(o.windowMs);
-  const after = new Map(await Promise.all(local.map(async (t) => [t, await ends(port, t)] as const)));
+  const after = await highWatermarks(port, local);
   const watchedMs = Date.now() - startedMs;
   const findings: Finding[] = [];
   for (const t of local) {
     const grew: Record<string, number> = {};
     let records = 0;
-    for (const [p, end] of after.get(t)!) {
-      const d = end - (before.get(t)!.get(p) ?? 0);
+    for (const [key, end] of after) {
+      const at = key.lastIndexOf('/');
+      if (key.slice(0, at) !== t) continue;
+      const d = end - (before.get(key) ?? 0);
       if (d > 0) {
-        grew[p] = d;
+        grew[key.slice(at + 1)] = d;
         records += d;
       }
     }

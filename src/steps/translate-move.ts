@@ -28,10 +28,9 @@ import { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
 import { defineStep, type CheckResult } from '../engine/step.js';
 import type { GateResult } from '../engine/events.js';
-import type { KafkaPort } from '../kafka/port.js';
-import { isInternalTopic, upstreamTopic } from '../mm2/naming.js';
+import { upstreamTopic } from '../mm2/naming.js';
 import { planOutputs, type OffsetPlanRow } from '../mm2/plan.js';
-import { regexString } from './shared.js';
+import { highWatermarks, regexString, selectTopics } from './shared.js';
 import { planBack, type PlanContext } from './translate-back.js';
 
 const name = (f: Pick<FlowConfig, 'source' | 'target'>) => `${f.source}->${f.target}`;
@@ -142,10 +141,9 @@ export async function planMove(
   };
   // The conflict window: both sides' local topics of the moved names, and X's frozen topics, sampled twice.
   const names = [...new Set(plan.map((p) => (upstreamTopic(opposite, p.sourceTopic) === p.topic ? p.topic : p.sourceTopic)))].sort();
-  const frozen = input.frozenTopics ? new RegExp(`^(?:${input.frozenTopics})$`) : undefined;
-  const window = await conflictWindow(ctx, flow, names, input.conflictWindowMs, frozen);
+  const window = await conflictWindow(ctx, flow, names, input.conflictWindowMs, input.frozenTopics);
   const gates = [graphGate, stopGate, ...(r.gates ?? [])];
-  if (frozen && opts.enforceFreeze) gates.push(sourceFrozenGate(flow.source, input.frozenTopics, window));
+  if (input.frozenTopics && opts.enforceFreeze) gates.push(sourceFrozenGate(flow.source, input.frozenTopics, window));
   if (window) {
     const both = window.conflicts.filter((c) => c.bothWritten);
     ctx.note(
@@ -177,11 +175,9 @@ export interface ConflictWindow {
   frozen: { topic: string; appendedRecords: number }[];
 }
 
-const sumHw = async (port: KafkaPort, topic: string) => (await port.partitionOffsets(topic)).reduce((n, p) => n + p.highWatermark, 0);
-
 /**
  * Samples the log-end offsets (high watermarks, ListOffsets latest) of `names` on X and on Y, and of X's topics that
- * match `frozen`, twice, `windowMs` apart. Records appended = the sum over partitions of the growth (transaction
+ * match `frozenTopics` (regular expression, whole name; '' none), twice, `windowMs` apart. Records appended = the sum over partitions of the growth (transaction
  * markers included).
  * @returns undefined when `windowMs` is 0 or there is nothing to sample.
  */
@@ -190,31 +186,31 @@ export async function conflictWindow(
   flow: FlowConfig,
   names: readonly string[],
   windowMs: number,
-  frozen?: RegExp,
+  frozenTopics = '',
 ): Promise<ConflictWindow | undefined> {
   if (windowMs === 0) return undefined;
   const x = ctx.kafka(flow.source);
   const y = ctx.kafka(flow.target);
   const [onX, onY] = await Promise.all([x.listTopics().then((t) => new Set(t)), y.listTopics().then((t) => new Set(t))]);
-  const frozenTopics = frozen ? [...onX].filter((t) => !isInternalTopic(t) && frozen.test(t)).sort() : [];
-  const xTopics = [...new Set([...names.filter((n) => onX.has(n)), ...frozenTopics])];
+  // The same selection as freeze-writes' quiet window (no internal, MM2 or heartbeat topics).
+  const frozen = frozenTopics ? await selectTopics(x, frozenTopics) : [];
+  const xTopics = [...new Set([...names.filter((n) => onX.has(n)), ...frozen])];
   const yTopics = names.filter((n) => onY.has(n));
   if (xTopics.length + yTopics.length === 0) return undefined;
-  const sample = async () => ({
-    x: new Map(await Promise.all(xTopics.map(async (t) => [t, await sumHw(x, t)] as const))),
-    y: new Map(await Promise.all(yTopics.map(async (t) => [t, await sumHw(y, t)] as const))),
-  });
+  const sample = async () => ({ x: await highWatermarks(x, xTopics), y: await highWatermarks(y, yTopics) });
   const started = ctx.now();
   const before = await sample();
   await ctx.sleep(windowMs);
   const after = await sample();
-  const grew = (side: 'x' | 'y', t: string) => (after[side].get(t) ?? 0) - (before[side].get(t) ?? 0);
+  // Records appended to a topic: the growth of its partitions' high watermarks (keys `topic/partition`).
+  const grew = (side: 'x' | 'y', t: string) =>
+    [...after[side]].filter(([k]) => k.slice(0, k.lastIndexOf('/')) === t).reduce((n, [k, v]) => n + v - (before[side].get(k) ?? 0), 0);
   const conflicts = names.map((topic) => {
     const source = { cluster: flow.source, exists: onX.has(topic), appendedRecords: onX.has(topic) ? grew('x', topic) : 0 };
     const target = { cluster: flow.target, exists: onY.has(topic), appendedRecords: onY.has(topic) ? grew('y', topic) : 0 };
     return { topic, source, target, bothWritten: source.appendedRecords > 0 && target.appendedRecords > 0 };
   });
-  return { windowMs: ctx.now() - started, conflicts, frozen: frozenTopics.map((topic) => ({ topic, appendedRecords: grew('x', topic) })) };
+  return { windowMs: ctx.now() - started, conflicts, frozen: frozen.map((topic) => ({ topic, appendedRecords: grew('x', topic) })) };
 }
 
 /**
