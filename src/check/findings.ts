@@ -36,6 +36,9 @@ export type FindingId =
   // The replication graph (src/check/graph-checks.ts).
   | 'identity-loop'
   | 'topic-two-paths'
+  // Observer (read-only) clusters (src/check/observer-checks.ts).
+  | 'observer-flow-source'
+  | 'observer-written'
   // Least privilege (src/check/acl-checks.ts).
   | 'failover-acls-missing'
   // Stretch clusters (src/check/stretch-checks.ts).

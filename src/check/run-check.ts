@@ -10,6 +10,7 @@ import { checkFailoverAcls } from './acl-checks.js';
 import { checkCluster, type ClusterThresholds } from './cluster-checks.js';
 import { CHECK_EXIT, sortFindings, worstSeverity, type Finding, type Severity } from './findings.js';
 import { checkFlow, checkFlowsStatic, type FlowThresholds } from './flow-checks.js';
+import { checkObserver, checkObserverFlows } from './observer-checks.js';
 import { checkStretchCluster } from './stretch-checks.js';
 
 /** Options of {@link runCheck}; thresholds default to RF ≥ 3, min.insync.replicas ≥ 2, checkpoints ≤ 5 min old. */
@@ -21,6 +22,10 @@ export interface CheckOptions extends Partial<ClusterThresholds>, Partial<Pick<F
   topics?: RegExp;
   /** Stretch clusters: controller-only voters and their sites, e.g. `5=c` (combined nodes take their broker rack). */
   controllerSites?: string;
+  /** Observer clusters: time between the two samples of their local topics' log-end offsets (ms, default 5000). */
+  observerWindowMs?: number;
+  /** Waits `ms` (default a timer); the unit tests produce to a fake cluster here. */
+  sleep?(ms: number): Promise<void>;
 }
 
 /** The check's result. */
@@ -58,7 +63,8 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
   // Stretch "flows" name one cluster over sites (no MM2): judged by the stretch checks, not the flow checks.
   const flows = o.clusters.config.flows.filter((f) => f.kind !== 'stretch');
   const stretch = [...new Set(o.clusters.config.flows.filter((f) => f.kind === 'stretch').map((f) => f.source))];
-  const findings: Finding[] = [...checkFlowsStatic(flows)];
+  const observers = aliases.filter((a) => o.clusters.config.clusters[a]?.role === 'observer');
+  const findings: Finding[] = [...checkFlowsStatic(flows), ...checkObserverFlows(observers, flows)];
   const notes: string[] = [];
   const up = new Map<string, boolean>();
   for (const alias of aliases) {
@@ -89,6 +95,30 @@ export async function runCheck(o: CheckOptions): Promise<CheckReport> {
     } catch (e) {
       findings.push(incomplete(alias, 'topic checks', e));
     }
+  }
+  // Observers: their local topics sampled twice over one window (all observers in parallel, one wait).
+  const observed = await Promise.all(
+    observers
+      .filter((a) => up.get(a))
+      .map(async (alias) => {
+        const inbound = flows.filter((f) => f.target === alias);
+        const sourceTopics = new Map<string, Set<string> | undefined>();
+        for (const f of inbound.filter((x) => x.replicationPolicy === 'identity'))
+          sourceTopics.set(f.source, up.get(f.source) ? new Set(await o.port(f.source).listTopics()) : undefined);
+        try {
+          return await checkObserver(alias, o.port(alias), inbound, sourceTopics, {
+            topics,
+            windowMs: o.observerWindowMs ?? 5000,
+            sleep: o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
+          });
+        } catch (e) {
+          return { findings: [incomplete(alias, 'observer checks (local topics written)', e)], notes: [] };
+        }
+      }),
+  );
+  for (const r of observed) {
+    findings.push(...r.findings);
+    notes.push(...r.notes);
   }
   for (const alias of stretch.filter((a) => up.get(a))) {
     try {

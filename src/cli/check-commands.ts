@@ -22,6 +22,12 @@ export function registerCheckCommands(program: Command, setExit: (code: number) 
     .option('--min-insync-replicas <n>', 'smallest acceptable min.insync.replicas', intIn(1, 10), 2)
     .option('--max-checkpoint-age <duration>', 'a checkpoint older than this while its group moved is stale (e.g. 5m)', durationMs, 300_000)
     .option('--controller-sites <list>', 'stretch clusters: controller-only voters and their sites, e.g. 5=c (combined nodes take their broker rack)')
+    .option(
+      '--observer-window <duration>',
+      'observer clusters: how long their local topics are watched for writes (log-end offsets sampled at both ends)',
+      durationMs,
+      5000,
+    )
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
       const clusters = await loadClustersFile(resolveClustersFile(o.clusters as string | undefined));
@@ -51,6 +57,7 @@ export function registerCheckCommands(program: Command, setExit: (code: number) 
           minReplicationFactor: o.minReplicationFactor,
           minInsyncReplicas: o.minInsyncReplicas,
           maxCheckpointAgeMs: o.maxCheckpointAge,
+          observerWindowMs: o.observerWindow,
           ...(o.controllerSites !== undefined ? { controllerSites: String(o.controllerSites) } : {}),
         });
         if (o.output === 'json') process.stdout.write(JSON.stringify(r) + '\n');

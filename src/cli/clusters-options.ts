@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { clientSettings, findFlow, loadClustersFile, type LoadedClusters } from '../clusters/load.js';
+import { assertNotObserverTarget, clientSettings, findFlow, loadClustersFile, type LoadedClusters } from '../clusters/load.js';
 import type { FlowConfig } from '../clusters/schema.js';
 import { InvalidInputError } from '../errors.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
@@ -84,12 +84,15 @@ export interface FlowPorts {
 
 /**
  * Loads the clusters file and opens the flow's target, and its source when it answers describe-cluster.
- * @throws InvalidInputError / ValidationError for a bad file or flow; Error when the target does not answer.
+ * `move`: the command plans a workload move (e.g. `offsets move`): an observer target is refused first.
+ * @throws ValidationError (exit 2) when `move` is given and the target is an observer; InvalidInputError / ValidationError for a bad file or flow; Error when the target does not answer.
  */
-export async function openFlow(o: { clusters?: string; flow?: string; sourceUnreachable?: boolean }): Promise<FlowPorts> {
+export async function openFlow(o: { clusters?: string; flow?: string; sourceUnreachable?: boolean; move?: string }): Promise<FlowPorts> {
   const clustersFile = resolveClustersFile(o.clusters);
   const loaded = await loadClustersFile(clustersFile);
   const flow = findFlow(loaded, parseFlowOption(o.flow));
+  // A move (even one only planned) onto an observer (read-only) cluster is refused before any cluster is opened.
+  if (o.move) assertNotObserverTarget(loaded, flow.target, `${o.move} --flow ${flow.source}->${flow.target}`);
   const target = createKafkaPort(flow.target, clientSettings(loaded, flow.target));
   await target.describeCluster().catch((e: Error) => {
     if (e instanceof ClusterAccessError) throw e;

@@ -106,7 +106,7 @@ export function registerOffsetsCommands(program: Command, setExit: (code: number
     )
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
-      const ports = await openFlow(o);
+      const ports = await openFlow({ ...o, move: 'offsets move' });
       try {
         const source = ports.source;
         if (!source) throw new InvalidInputError(`offsets move reads the groups on ${ports.flow.source}, which does not answer (${ports.sourceNote}).`);
@@ -133,6 +133,7 @@ export function registerOffsetsCommands(program: Command, setExit: (code: number
         if (o.output === 'json') {
           for (const p of plan) process.stdout.write(JSON.stringify({ kind: 'planned', ...p }) + '\n');
           for (const g of r.gates ?? []) process.stdout.write(JSON.stringify({ kind: 'gate', ...g }) + '\n');
+          for (const c of (r.outputs?.conflicts ?? []) as object[]) process.stdout.write(JSON.stringify({ kind: 'conflict', ...c }) + '\n');
         } else {
           const t = table(['group', 'topic on source', 'topic on target', 'part', 'target offset', 'basis', 're-read', 'path']);
           for (const p of plan) t.push([p.group, p.sourceTopic, p.topic, p.partition, p.targetOffset, p.basis, p.reReadRecords ?? '?', p.path ?? '']);

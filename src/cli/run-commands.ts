@@ -9,7 +9,7 @@
 import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { findFlow, loadClustersFile, type LoadedClusters } from '../clusters/load.js';
+import { assertNotObserverTarget, findFlow, loadClustersFile, observerTargetProblem, type LoadedClusters } from '../clusters/load.js';
 import type { RunEvent } from '../engine/events.js';
 import { DEFAULT_PROMPT_TIMEOUT_MS, loadRunForResume, runRunbook } from '../engine/executor.js';
 import { loadRunbook } from '../engine/load-runbook.js';
@@ -143,6 +143,8 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
   const clustersFile = resumed ? resumed.record.clustersFile : resolveClustersFile(o.clusters as string | undefined);
   const clusters = await loadClustersFile(clustersFile);
   findFlow(clusters, runbook.flow); // a flow the clusters file lacks is refused before the runs dir is created
+  // So is a move onto an observer (read-only) cluster (exit 2, pointing at clusters.<alias>.role).
+  assertNotObserverTarget(clusters, runbook.flow.target, `runbook ${runbook.file} (flow ${runbook.runbook.flow})`);
   prepareRunsDir(runsDir);
   const yes = Boolean(o.yes) || Boolean(resumed?.record.yes);
   const interactive = !yes && process.env.CI !== 'true' && Boolean(process.stdin.isTTY) && Boolean(process.stdout.isTTY);
@@ -262,6 +264,8 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
         ...(flows ? { clusters: flows } : {}),
         ...(flowOption ? { flowOption } : {}),
       }).catch((e: unknown) => void problems.push(...problemsOf(e, runbookFile)));
+      const onObserver = r && clusters ? observerTargetProblem(clusters, r.flow.target, `runbook ${file} (flow ${r.runbook.flow})`) : undefined;
+      if (onObserver) problems.push(onObserver);
       if (problems.length || !r) throw new ValidationError(problems);
       for (const w of r.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
       process.stdout.write(

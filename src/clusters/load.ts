@@ -17,6 +17,8 @@ import { clustersFileSchema, type ClusterConfig, type ClustersFile, type Connect
 export interface LoadedClusters {
   file: string;
   config: ClustersFile;
+  /** 1-based line and column of each `clusters.<alias>.role: observer` in the file, for errors that point at it. */
+  observers?: Record<string, { line: number; column: number }>;
 }
 
 /**
@@ -25,7 +27,7 @@ export interface LoadedClusters {
  * @throws InvalidInputError (unreadable) or ValidationError (every problem found).
  */
 export async function loadClustersFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedClusters> {
-  const { value } = await loadYamlFile(file, clustersFileSchema, (cfg, located) => {
+  const { value, located: doc } = await loadYamlFile(file, clustersFileSchema, (cfg, located) => {
     const problems: ValidationProblem[] = [];
     const aliases = Object.keys(cfg.clusters);
     cfg.flows.forEach((f, i) => {
@@ -72,7 +74,42 @@ export async function loadClustersFile(file: string, env: NodeJS.ProcessEnv = pr
     if (f.mm2 && 'connect' in f.mm2 && f.mm2.connect.auth?.passwordFile)
       f.mm2.connect.auth.passwordFile = path.resolve(path.dirname(file), f.mm2.connect.auth.passwordFile);
   }
-  return { file, config: value };
+  const observers = Object.fromEntries(
+    Object.entries(value.clusters)
+      .filter(([, c]) => c.role === 'observer')
+      .map(([alias]) => [alias, doc.locate(['clusters', alias, 'role'])]),
+  );
+  return { file, config: value, observers };
+}
+
+/** Whether a cluster is declared read-only (`clusters.<alias>.role: observer`). */
+export function isObserver(loaded: LoadedClusters, alias: string): boolean {
+  return loaded.config.clusters[alias]?.role === 'observer';
+}
+
+/**
+ * The problem of a command that would make an observer the target of a move, pointing at its `role` in the clusters
+ * file; undefined when `target` is not an observer.
+ * @param what what was asked, e.g. `runbook runbooks/planned-failover.yaml (flow primary->dr)`.
+ */
+export function observerTargetProblem(loaded: LoadedClusters, target: string, what: string): ValidationProblem | undefined {
+  if (!isObserver(loaded, target)) return undefined;
+  return {
+    file: loaded.file,
+    ...(loaded.observers?.[target] ?? {}),
+    field: `clusters.${target}.role`,
+    message: `${target} is an observer (read-only) cluster: ${what} would move consumer groups and producers onto it, and an observer is never the target of a move`,
+    hint: `Move the workload to a cluster that takes writes, or, if ${target} is meant to take them, remove role: observer from clusters.${target} in ${loaded.file}.`,
+  };
+}
+
+/**
+ * Refuses a move whose target is an observer, before anything is read or written.
+ * @throws ValidationError (exit 2) naming the cluster and its `clusters.<alias>.role` field (file:line:column).
+ */
+export function assertNotObserverTarget(loaded: LoadedClusters, target: string, what: string): void {
+  const p = observerTargetProblem(loaded, target, what);
+  if (p) throw new ValidationError([p]);
 }
 
 /**

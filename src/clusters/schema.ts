@@ -10,6 +10,7 @@
  *     sasl: { mechanism: scram-sha-512, username: failover, passwordEnv: PRIMARY_KAFKA_PASSWORD }  # or this
  *     # or sasl: { mechanism: oauthbearer, tokenCommand: [get-token, --audience, kafka] }  (or tokenFile / tokenEnv)
  *   dr: { bootstrapServers: ["kafka-b-1:9092"] }
+ *   analytics: { bootstrapServers: ["kafka-c-1:9092"], role: observer }   # read-only: MM2 copies only, never a move's target
  * flows:
  *   - source: primary
  *     target: dr
@@ -109,6 +110,12 @@ export const clusterSchema = z.strictObject({
   clientProperties: z.string().min(1).optional(),
   tls: z.union([z.boolean(), tls]).optional(),
   sasl: sasl.optional(),
+  /**
+   * `observer`: a read-only cluster — MM2 writes copies into it, nothing else produces to it, and no runbook or
+   * `offsets move` may target it (docs/design/topologies.md, "Observer clusters"). Absent (or `read-write`): a
+   * cluster that takes writes.
+   */
+  role: z.enum(['read-write', 'observer']).optional(),
 });
 
 const argv = z.array(z.string().min(1)).min(1);

@@ -21,7 +21,7 @@
 import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { clientSettings, findFlow } from '../clusters/load.js';
+import { assertNotObserverTarget, clientSettings, findFlow } from '../clusters/load.js';
 import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
 import type { KafkaPort } from '../kafka/port.js';
 import { systemClock } from './clock.js';
@@ -54,6 +54,8 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   assertRunId(runId);
   const runDir = path.resolve(o.runsDir ?? 'runs', runId);
   const flow = findFlow(o.clusters, o.runbook.flow);
+  // An observer (read-only) cluster is never the target of a move: refused before any read or write.
+  assertNotObserverTarget(o.clusters, flow.target, `runbook ${o.runbook.file} (flow ${flow.source}->${flow.target})`);
   const pair = `${flow.source}->${flow.target}`;
   const operator = o.operator ?? os.userInfo().username;
   // One run at a time per cluster pair: the local lock, then the lease on the target (real runs only).

@@ -16,6 +16,13 @@
  * - `stop-covers-writers`: the flows of the clusters file that write into a topic the moved groups will read on Y are
  *   exactly the runbook's flow X->Y (the one its `stop-replication` stops); the Y->X flow writes nothing on Y that the
  *   groups read and keeps running. Output `writerFlows` lists them.
+ * - `source-writes-frozen` (real runs, when `frozenTopics` is given): X's topics that only the moved producers write
+ *   did not grow during the conflict window — the move's producers are frozen when the offsets are computed.
+ *
+ * The conflict report (output `conflicts`, and a note in the audit log): for each topic name the groups read (X's own
+ * `T`, and `T` of a copy `Y.T`), the records appended to X's local `T` and to Y's local `T` during a window of
+ * `conflictWindowMs` — both > 0 is the seeds' active-active conflict hazard, one key written on both sides while the
+ * workload moves (docs/design/topologies.md, "Conflicts").
  */
 import { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
@@ -23,7 +30,7 @@ import { defineStep, type CheckResult } from '../engine/step.js';
 import type { GateResult } from '../engine/events.js';
 import { upstreamTopic } from '../mm2/naming.js';
 import { planOutputs, type OffsetPlanRow } from '../mm2/plan.js';
-import { regexString } from './shared.js';
+import { highWatermarks, regexString, selectTopics } from './shared.js';
 import { planBack, type PlanContext } from './translate-back.js';
 
 const name = (f: Pick<FlowConfig, 'source' | 'target'>) => `${f.source}->${f.target}`;
@@ -51,6 +58,13 @@ const input = z.strictObject({
   method: z.enum(['mm2', 'record-match']).default('record-match'),
   /** Longest wait (ms) for the X->Y checkpoints to catch up with the groups' last commits. */
   checkpointWaitMs: z.number().int().min(0).default(15_000),
+  /** Length (ms) of the window over which both sides' log-end offsets are sampled for the conflict report; 0: none. */
+  conflictWindowMs: z.number().int().min(0).default(3000),
+  /**
+   * X's topics that only the moved producers write (regular expression, whole name; the runbook's `quietTopics`).
+   * Empty: none (a site that keeps producers of its own, e.g. on the return) — the report is made, no gate.
+   */
+  frozenTopics: z.union([z.literal(''), regexString]).default(''),
 });
 
 export const translateMove = defineStep({
@@ -61,7 +75,9 @@ export const translateMove = defineStep({
   output: planOutputs,
   input,
   async check(ctx, input) {
-    return planMove(ctx, ctx.flow, ctx.flows ?? [ctx.flow], input);
+    // The freeze is a write (its hook): in a dry run it did not happen, so the gate would only report the plan's own
+    // premise. The conflict report is made either way (docs/design/topologies.md, "Conflicts").
+    return planMove(ctx, ctx.flow, ctx.flows ?? [ctx.flow], input, { enforceFreeze: !ctx.dryRun });
   },
 });
 
@@ -73,7 +89,13 @@ export type TranslateMoveInput = z.output<typeof input>;
  * `stop-covers-writers` and the plan gates; outputs `plan` (rows with `path`), `writerFlows` and translate-back's.
  * Used by the step and by `kafka-failover offsets move`.
  */
-export async function planMove(ctx: PlanContext, flow: FlowConfig, flows: readonly FlowConfig[], input: TranslateMoveInput): Promise<CheckResult> {
+export async function planMove(
+  ctx: PlanContext,
+  flow: FlowConfig,
+  flows: readonly FlowConfig[],
+  input: TranslateMoveInput,
+  opts: { enforceFreeze?: boolean } = {},
+): Promise<CheckResult> {
   const found = flows.find((f) => f.source === flow.target && f.target === flow.source && f.kind !== 'stretch');
   const opposite: FlowConfig = found ?? { ...flow, source: flow.target, target: flow.source };
   const loop = found && (found.replicationPolicy === 'identity' || flow.replicationPolicy === 'identity');
@@ -117,5 +139,97 @@ export async function planMove(ctx: PlanContext, flow: FlowConfig, flows: readon
       ? `also stop ${others.join(', ')} before the reset (a checkpoint or offset sync write from them would move the groups)`
       : name(flow),
   };
-  return { ...r, gates: [graphGate, stopGate, ...(r.gates ?? [])], outputs: { ...r.outputs, plan, writerFlows: [...writers.keys()] } };
+  // The conflict window: both sides' local topics of the moved names, and X's frozen topics, sampled twice.
+  const names = [...new Set(plan.map((p) => (upstreamTopic(opposite, p.sourceTopic) === p.topic ? p.topic : p.sourceTopic)))].sort();
+  const window = await conflictWindow(ctx, flow, names, input.conflictWindowMs, input.frozenTopics);
+  const gates = [graphGate, stopGate, ...(r.gates ?? [])];
+  if (input.frozenTopics && opts.enforceFreeze) gates.push(sourceFrozenGate(flow.source, input.frozenTopics, window));
+  if (window) {
+    const both = window.conflicts.filter((c) => c.bothWritten);
+    ctx.note(
+      `conflict window ${window.windowMs} ms: ${both.length ? `written on both ${flow.source} and ${flow.target}: ${both.map((c) => `${c.topic} (${c.source.appendedRecords} + ${c.target.appendedRecords} records)`).join(', ')}` : `no topic name written on both ${flow.source} and ${flow.target}`}`,
+      { windowMs: window.windowMs, conflicts: window.conflicts },
+    );
+  }
+  return { ...r, gates, outputs: { ...r.outputs, plan, writerFlows: [...writers.keys()], ...(window ? { conflicts: window.conflicts } : {}) } };
+}
+
+/** One topic name of a move, as written on each side during the conflict window. */
+export interface ConflictRow {
+  /** The topic name (X's own `T`, or the `T` whose copy `Y.T` the groups read on X). */
+  topic: string;
+  /** X's local topic of that name: whether it exists, and the records appended to it during the window. */
+  source: { cluster: string; exists: boolean; appendedRecords: number };
+  /** Y's local topic of that name, likewise. */
+  target: { cluster: string; exists: boolean; appendedRecords: number };
+  /** Both sides appended records: the same topic (and possibly the same keys) written on both sides. */
+  bothWritten: boolean;
+}
+
+/** What {@link conflictWindow} measured. */
+export interface ConflictWindow {
+  /** The window as measured (ms, from the first sample's start to the second's). */
+  windowMs: number;
+  conflicts: ConflictRow[];
+  /** X's topics matching `frozenTopics`, with the records appended to each during the window. */
+  frozen: { topic: string; appendedRecords: number }[];
+}
+
+/**
+ * Samples the log-end offsets (high watermarks, ListOffsets latest) of `names` on X and on Y, and of X's topics that
+ * match `frozenTopics` (regular expression, whole name; '' none), twice, `windowMs` apart. Records appended = the sum over partitions of the growth (transaction
+ * markers included).
+ * @returns undefined when `windowMs` is 0 or there is nothing to sample.
+ */
+export async function conflictWindow(
+  ctx: PlanContext,
+  flow: FlowConfig,
+  names: readonly string[],
+  windowMs: number,
+  frozenTopics = '',
+): Promise<ConflictWindow | undefined> {
+  if (windowMs === 0) return undefined;
+  const x = ctx.kafka(flow.source);
+  const y = ctx.kafka(flow.target);
+  const [onX, onY] = await Promise.all([x.listTopics().then((t) => new Set(t)), y.listTopics().then((t) => new Set(t))]);
+  // The same selection as freeze-writes' quiet window (no internal, MM2 or heartbeat topics).
+  const frozen = frozenTopics ? await selectTopics(x, frozenTopics) : [];
+  const xTopics = [...new Set([...names.filter((n) => onX.has(n)), ...frozen])];
+  const yTopics = names.filter((n) => onY.has(n));
+  if (xTopics.length + yTopics.length === 0) return undefined;
+  const sample = async () => ({ x: await highWatermarks(x, xTopics), y: await highWatermarks(y, yTopics) });
+  const started = ctx.now();
+  const before = await sample();
+  await ctx.sleep(windowMs);
+  const after = await sample();
+  // Records appended to a topic: the growth of its partitions' high watermarks (keys `topic/partition`).
+  const grew = (side: 'x' | 'y', t: string) =>
+    [...after[side]].filter(([k]) => k.slice(0, k.lastIndexOf('/')) === t).reduce((n, [k, v]) => n + v - (before[side].get(k) ?? 0), 0);
+  const conflicts = names.map((topic) => {
+    const source = { cluster: flow.source, exists: onX.has(topic), appendedRecords: onX.has(topic) ? grew('x', topic) : 0 };
+    const target = { cluster: flow.target, exists: onY.has(topic), appendedRecords: onY.has(topic) ? grew('y', topic) : 0 };
+    return { topic, source, target, bothWritten: source.appendedRecords > 0 && target.appendedRecords > 0 };
+  });
+  return { windowMs: ctx.now() - started, conflicts, frozen: frozen.map((topic) => ({ topic, appendedRecords: grew('x', topic) })) };
+}
+
+/**
+ * Gate `source-writes-frozen`: X's topics that only the moved producers write (`pattern`) appended nothing during the
+ * conflict window. Fails closed when no topic of X matches (or no window was sampled): the freeze is then unproven.
+ */
+export function sourceFrozenGate(source: string, pattern: string, w: ConflictWindow | undefined): GateResult {
+  const frozen = w?.frozen ?? [];
+  const appended = frozen.reduce((n, f) => n + f.appendedRecords, 0);
+  return {
+    id: 'source-writes-frozen',
+    description: `the moved producers on ${source} are frozen: the topics of ${source} they write (${pattern}) take no record during the conflict window`,
+    ok: frozen.length > 0 && appended === 0,
+    observed: {
+      topics: frozen.length,
+      appendedRecords: appended,
+      windowMs: w?.windowMs ?? 0,
+      byTopic: Object.fromEntries(frozen.map((f) => [f.topic, f.appendedRecords])),
+    },
+    expected: `≥ 1 topic of ${source} matching ${pattern} (conflictWindowMs > 0) and 0 records appended during the window: a producer still writing on ${source} while its groups move writes the same topics (and keys) on both sides`,
+  };
 }

@@ -10,6 +10,9 @@
  * - A group committed on a topic MM2 does not replicate has no path: `offsets move` exits 3 naming it.
  * - runbooks/active-active-move.yaml primary → dr, then back dr → primary: the ledger's sequence numbers show 0 records
  *   skipped and no more duplicates than the plan reported, after each move.
+ * - The conflict report: the plan counts orders-… written on both sides in its window (at most what the test's own
+ *   client sees appended meanwhile); the run's `source-writes-frozen` gate sees primary's frozen topic take 0 records;
+ *   the return (nothing frozen on dr) is reported without that gate.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
@@ -42,6 +45,13 @@ const gateOf = (e: Ev) => e.gate as { id: string; ok: boolean } | undefined;
 const failedGates = (ev: Ev[]) => JSON.stringify(ev.filter((e) => (e.kind === 'gate' && e.final && !gateOf(e)?.ok) || e.kind === 'step.failed'));
 type PlanRow = { group: string; topic: string; sourceTopic: string; partition: number; basis: string; path?: string; reReadRecords: number | null };
 const planOf = (ev: Ev[]) => ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs!.plan as PlanRow[];
+type Side = { cluster: string; exists: boolean; appendedRecords: number };
+type ConflictRow = { topic: string; source: Side; target: Side; bothWritten: boolean };
+/** The conflict report row of the test's topic name (translate-move's output `conflicts`). */
+const conflictOf = (ev: Ev[]) =>
+  (ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs!.conflicts as ConflictRow[]).find((c) => c.topic === topic);
+const finalGate = (ev: Ev[], id: string) =>
+  ev.filter((e) => e.kind === 'gate' && e.final && gateOf(e)?.id === id).map((e) => e.gate as { ok: boolean; observed: { appendedRecords: number } });
 /** The runbook on the test's sandbox; `extra` are more `--set`s. */
 const move = (command: 'run' | 'plan', extra: string[] = []) =>
   runCli([
@@ -171,7 +181,11 @@ afterAll(async () => {
 
 describe('active-active (sandbox --topology active-active)', () => {
   it('plan of the move primary → dr writes nothing and names every partition’s path', async () => {
-    const before = { dr: await committedOn(s.clusters.dr.bootstrapServers), produced: await highWatermark(s.clusters.primary.bootstrapServers, topic) };
+    const before = {
+      dr: await committedOn(s.clusters.dr.bootstrapServers),
+      produced: await highWatermark(s.clusters.primary.bootstrapServers, topic),
+      producedOnDr: await highWatermark(s.clusters.dr.bootstrapServers, topic),
+    };
     expect(before.dr).toEqual({ [groups[0]!]: [], [groups[1]!]: [] });
 
     const r = await move('plan');
@@ -189,6 +203,19 @@ describe('active-active (sandbox --topology active-active)', () => {
       expect(p.path).toMatch(new RegExp(`^primary:dr\\.${topic} → dr:${topic} \\(copy of dr's topic: dr->primary offset syncs read backwards`));
     }
     expect(plan.filter((x) => x.sourceTopic !== topic && x.sourceTopic !== `dr.${topic}`)).toEqual([]);
+    // The conflict report: both sites' producers write orders-… during the plan (its freeze hook does not run). What it
+    // counted in its window is at most what the test's own client sees appended over the whole plan, on each side.
+    const grown = {
+      primary: (await highWatermark(s.clusters.primary.bootstrapServers, topic)) - before.produced,
+      dr: (await highWatermark(s.clusters.dr.bootstrapServers, topic)) - before.producedOnDr,
+    };
+    const conflict = conflictOf(ev)!;
+    expect(conflict).toMatchObject({ bothWritten: true, source: { cluster: 'primary', exists: true }, target: { cluster: 'dr', exists: true } });
+    expect(conflict.source.appendedRecords).toBeGreaterThan(0);
+    expect(conflict.source.appendedRecords).toBeLessThanOrEqual(grown.primary);
+    expect(conflict.target.appendedRecords).toBeGreaterThan(0);
+    expect(conflict.target.appendedRecords).toBeLessThanOrEqual(grown.dr);
+    expect(finalGate(ev, 'source-writes-frozen')).toEqual([]); // a plan reports, the gate needs the freeze to have run
 
     // Nothing changed: read back with the test's own clients.
     expect(await committedOn(s.clusters.dr.bootstrapServers)).toEqual(before.dr);
@@ -234,6 +261,9 @@ describe('active-active (sandbox --topology active-active)', () => {
     expect(evThere.at(-1), failedGates(evThere)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
     const planThere = planOf(evThere);
     expect(planThere.length).toBe(12);
+    // Frozen: primary's orders-… took nothing during translate's window (the gate passed on it), while dr's producer wrote on.
+    expect(finalGate(evThere, 'source-writes-frozen')).toMatchObject([{ ok: true, observed: { appendedRecords: 0 } }]);
+    expect(conflictOf(evThere)).toMatchObject({ bothWritten: false, source: { appendedRecords: 0 } });
     const afterThere = await allDelivered();
     expect(duplicates(afterThere) - start).toBeLessThanOrEqual(reported(planThere));
     // The groups now commit on dr, on both origins: dr's own orders-… and primary's copy.
@@ -247,6 +277,9 @@ describe('active-active (sandbox --topology active-active)', () => {
     expect(evBack.at(-1), failedGates(evBack)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
     const planBack = planOf(evBack);
     expect(planBack.length).toBe(12);
+    // The return freezes nothing on dr (quietTopics empty): the report is made, the gate is not.
+    expect(finalGate(evBack, 'source-writes-frozen')).toEqual([]);
+    expect(conflictOf(evBack)).toMatchObject({ source: { cluster: 'dr', exists: true }, target: { cluster: 'primary', exists: true } });
     expect(
       planBack
         .filter((p) => p.sourceTopic === `primary.${topic}`)

@@ -54,3 +54,38 @@ describe('replication graph checks', () => {
     expect(nameAlong([flow('a', 'b', 'identity'), flow('b', 'c')], 'orders')).toBe('b.orders');
   });
 });
+
+describe('replication graph checks honour topics.exclude (flows[].topicsExclude)', () => {
+  const excl = (f: FlowConfig, ...topicsExclude: string[]): FlowConfig => ({ ...f, topicsExclude });
+  const loops = (flows: FlowConfig[]) => checkGraph(flows).filter((f) => f.id === 'identity-loop');
+
+  it('an identity loop whose returning names every origin is stopped at is not reported', () => {
+    // a's t: a.t on b, b.a.t on c, b.a.t on a (identity). c's t: t on a, a.t on b, b.a.t on c. b's t: b.t on c, b.t on a,
+    // then a->b's own cycle test stops it (prefix b = its target).
+    const cycle = [flow('a', 'b'), flow('b', 'c'), flow('c', 'a', 'identity')];
+    expect(loops(cycle)[0]?.evidence).toMatchObject({ returns: { a: { as: 'b.a.t' }, c: { as: 'b.a.t' } }, stopped: { b: { reason: 'cycle' } } });
+    // b->c refuses a's copies: neither a's nor c's topics come back.
+    expect(loops([flow('a', 'b'), excl(flow('b', 'c'), 'a\\..*'), flow('c', 'a', 'identity')])).toEqual([]);
+  });
+
+  it('an exclusion that stops one origin but not another leaves the loop reported for the other', () => {
+    const r = loops([flow('a', 'b'), flow('b', 'c'), excl(flow('c', 'a', 'identity'), 'b\\.a\\..*')]);
+    // c->a refuses b.a.* (a's topics coming home), but c's t has come back to c as b.a.t before that hop sees it.
+    expect(r).toHaveLength(1);
+    expect(r[0]!.evidence).toMatchObject({
+      returns: { c: { as: 'b.a.t', lapsCompleted: 1 } },
+      stopped: { a: { flow: 'c->a', name: 'b.a.t', reason: 'topics.exclude', pattern: 'b\\.a\\..*', lapsCompleted: 0 } },
+    });
+  });
+
+  it('an exclusion naming one topic does not break a loop for the others', () => {
+    expect(loops([flow('a', 'b', 'identity'), excl(flow('b', 'a'), 'orders')])).toHaveLength(1);
+  });
+
+  it('a second path that topics.exclude stops is not reported; one it does not stop still is', () => {
+    const graph = (bc: FlowConfig) => checkGraph([flow('a', 'c'), flow('a', 'b'), bc]).filter((f) => f.id === 'topic-two-paths');
+    expect(graph(excl(flow('b', 'c'), 'a\\..*'))).toEqual([]);
+    const still = graph(excl(flow('b', 'c'), 'orders', 'x\\..*'));
+    expect(still).toMatchObject([{ where: 'c', evidence: { origin: 'a', paths: [{ topic: 'a.t' }, { topic: 'b.a.t' }] } }]);
+  });
+});

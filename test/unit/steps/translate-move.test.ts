@@ -181,3 +181,66 @@ describe('a runbook flow written with parameters', () => {
     );
   });
 });
+
+describe('translate-move: the conflict window (topics written on both sides) and the freeze gate', () => {
+  /** The move dr → primary with dr also holding a local `orders`; `during` writes while the window is open (its sleep). */
+  async function windowed(o: { during?: (w: { primary: MemoryKafka; dr: MemoryKafka }) => void; frozenTopics?: string; dryRun?: boolean }) {
+    const w = world();
+    w.dr.partitionWith('orders', 0, [0, 1, 2]); // dr's own orders: the same name as primary's
+    const x = ctx(w, [forward, reverse]);
+    const sleep = x.c.sleep;
+    (x.c as { sleep: StepContext['sleep'] }).sleep = async (ms) => {
+      if (ms === 1234) o.during?.(w);
+      await sleep(ms);
+    };
+    (x.c as { dryRun: boolean }).dryRun = o.dryRun ?? false;
+    const r = await translateMove.check(
+      x.c,
+      translateMove.input.parse({ checkpointWaitMs: 0, method: 'mm2', conflictWindowMs: 1234, frozenTopics: o.frozenTopics ?? '' }),
+    );
+    return { gates: Object.fromEntries((r.gates ?? []).map((g) => [g.id, g])), conflicts: r.outputs?.conflicts, notes: x.notes };
+  }
+
+  it('reports, per topic name the groups read, the records appended on each side during the window', async () => {
+    const r = await windowed({
+      during: ({ primary, dr }) => {
+        for (let i = 0; i < 3; i++) primary.append('orders', 0, {});
+        for (let i = 0; i < 2; i++) dr.append('orders', 0, {});
+        dr.append('payments', 0, {});
+      },
+    });
+    expect(r.conflicts).toEqual([
+      {
+        topic: 'orders',
+        source: { cluster: 'dr', exists: true, appendedRecords: 2 },
+        target: { cluster: 'primary', exists: true, appendedRecords: 3 },
+        bothWritten: true,
+      },
+      {
+        topic: 'payments',
+        source: { cluster: 'dr', exists: true, appendedRecords: 1 },
+        target: { cluster: 'primary', exists: false, appendedRecords: 0 },
+        bothWritten: false,
+      },
+    ]);
+    expect(r.notes.find((n) => n.startsWith('conflict window'))).toBe('conflict window 1234 ms: written on both dr and primary: orders (2 + 3 records)');
+    expect(r.gates['source-writes-frozen']).toBeUndefined(); // no frozenTopics: reported, not gated
+  });
+
+  it('blocks when a topic only the moved producers write grows on the source during the window', async () => {
+    const r = await windowed({ frozenTopics: 'payments', during: ({ dr }) => void dr.append('payments', 0, {}) });
+    expect(r.gates['source-writes-frozen']).toMatchObject({ ok: false, observed: { topics: 1, appendedRecords: 1, byTopic: { payments: 1 } } });
+  });
+
+  it('passes when those topics stay quiet (the other side may go on writing its own)', async () => {
+    const r = await windowed({ frozenTopics: 'payments', during: ({ primary }) => void primary.append('orders', 0, {}) });
+    expect(r.gates['source-writes-frozen']).toMatchObject({ ok: true, observed: { topics: 1, appendedRecords: 0 } });
+  });
+
+  it('fails closed when frozenTopics names no topic of the source; a dry run reports without the gate', async () => {
+    expect((await windowed({ frozenTopics: 'nosuch' })).gates['source-writes-frozen']).toMatchObject({ ok: false, observed: { topics: 0 } });
+    const dry = await windowed({ frozenTopics: 'payments', dryRun: true, during: ({ dr }) => void dr.append('payments', 0, {}) });
+    expect(dry.gates['source-writes-frozen']).toBeUndefined();
+    expect((dry.conflicts as { topic: string; source: { appendedRecords: number } }[]).find((c) => c.topic === 'payments')?.source.appendedRecords).toBe(1);
+  });
+});
