@@ -31,7 +31,7 @@ import type { GateResult } from '../engine/events.js';
 import { upstreamTopic } from '../mm2/naming.js';
 import { planOutputs, type OffsetPlanRow } from '../mm2/plan.js';
 import { highWatermarks, regexString, selectTopics } from './shared.js';
-import { planBack, type PlanContext } from './translate-back.js';
+import { planBack, type PlanContext, translateBack } from './translate-back.js';
 
 const name = (f: Pick<FlowConfig, 'source' | 'target'>) => `${f.source}->${f.target}`;
 
@@ -72,6 +72,10 @@ export const translateMove = defineStep({
   description:
     "active-active move offset plan: the source cluster's own topics through the flow's checkpoints, copies of the target's topics through the opposite flow's offset syncs read backwards; the path of every partition",
   writes: false,
+  // What planBack reads with the move's flow as its "reverse" one (translate-back's declaration; the opposite flow's
+  // offset syncs located as the flow's own, the clusters file's opposite flow not being in the scope), which covers the
+  // conflict window's end offsets on both sides (READ implies DESCRIBE).
+  acls: (s) => translateBack.acls!({ ...s, with: { ...s.with, forwardOffsetSyncsLocation: s.flow.offsetSyncsTopicLocation } }),
   output: planOutputs,
   input,
   async check(ctx, input) {

@@ -128,6 +128,19 @@ describe('check-permissions', () => {
     });
   }
 
+  it("the active-active move's translate step declares both paths: the flow's checkpoints, the opposite flow's offset syncs, the target's topics' copies on the source", async () => {
+    const r = await run([], undefined, { file: 'runbooks/active-active-move.yaml', flow });
+    const translate = (cluster: string, name: string) =>
+      r.acls.some((a) => a.cluster === cluster && a.name === name && a.operation === 'READ' && a.steps.includes('translate'));
+    expect({
+      checkpoints: translate('dr', 'primary.checkpoints.internal'),
+      oppositeSyncs: translate('dr', 'mm2-offset-syncs.primary.internal'),
+      copiesOnSource: translate('primary', 'dr.orders-1'),
+      ownOnTarget: translate('dr', 'orders-1'),
+    }).toEqual({ checkpoints: true, oppositeSyncs: true, copiesOnSource: true, ownOnTarget: true });
+    expect(r.granted.ok).toBe(false);
+  });
+
   it('the emergency failover (target only) passes with the planned failover set alone', async () => {
     const r = await run(sandbox, undefined, { file: 'runbooks/emergency-failover.yaml', flow });
     expect(missingOf(r.granted)).toEqual([]);
