@@ -36,7 +36,10 @@ describe('hub-and-spoke sandbox layout', () => {
     expect(p['spoke2->spoke1.emit.heartbeats.enabled']).toBe('false');
     expect(p['hub->spoke1.emit.heartbeats.enabled']).toBeUndefined();
     // Worker settings reach each target's worker only with its alias prefix.
-    for (const a of ['hub', 'spoke1', 'spoke2']) expect(p[`${a}.scheduled.rebalance.max.delay.ms`]).toBe('0');
+    for (const a of ['hub', 'spoke1', 'spoke2']) {
+      expect(p[`${a}.scheduled.rebalance.max.delay.ms`]).toBe('0');
+      expect(p[`${a}.plugin.discovery`]).toBe('service_load');
+    }
   });
 
   it('writes a clusters file with every cluster and every flow that the tool loads', async () => {
