@@ -17,6 +17,7 @@ import { clientPropertiesPath, propertiesClustersFilePath } from '../rehearsal/s
 import { APP_USER, kafkajsSecurity, SANDBOX_SECURITY, TOOL_USER, unsecuredToken } from '../rehearsal/sandbox/security.js';
 import { WAN_LIMITS } from '../rehearsal/sandbox/wan.js';
 import { intIn, oneOf } from './parse.js';
+import { hubSpokeStatusIfAny, hubSpokeTrafficIfAny, hubSpokeUpAction, printHubSpokeStatus } from './hub-spoke-commands.js';
 import {
   addStretchUpOptions,
   followStretchRedirect,
@@ -108,6 +109,8 @@ export function registerSandboxCommands(program: Command): void {
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
       if (o.topology === 'stretch') return stretchUpAction(o);
+      if (o.topology === 'hub-spoke') return hubSpokeUpAction(o);
+      if (o.spokes !== undefined) throw new InvalidInputError('--spokes applies to --topology hub-spoke only.', { hint: 'Add --topology hub-spoke.' });
       if (o.wan === false && (o.wanLatencyMs !== undefined || o.wanJitterMs !== undefined || o.wanBandwidthKbps !== undefined))
         throw new InvalidInputError('--no-wan cannot be combined with --wan-latency-ms, --wan-jitter-ms or --wan-bandwidth-kbps.', {
           hint: 'Give either --no-wan (remove the link) or the --wan-* options (add or change it).',
@@ -150,7 +153,9 @@ export function registerSandboxCommands(program: Command): void {
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
       const stretch = await stretchStatusIfAny(o.stateDir);
+      const hubSpoke = stretch ? undefined : await hubSpokeStatusIfAny(o.stateDir);
       if (stretch) printStretchStatus(stretch, o.output);
+      else if (hubSpoke) printHubSpokeStatus(hubSpoke, o.output);
       else printStatus(await sandboxStatus(o.stateDir), o.output);
     });
   registerStretchCommands(sandbox, stateDirOption);
@@ -219,18 +224,22 @@ export function registerSandboxCommands(program: Command): void {
           ? ((await kafkajsSecurity(status.options.security, status.stateDir, APP_USER)) as NonNullable<Parameters<typeof startTraffic>[0]['clientExtra']>)
           : undefined;
       // Active-active: a producer on each cluster, the groups on primary reading both origins (traffic/active-active.ts).
-      const aa = status?.options.activeActive
-        ? await startActiveActiveTraffic({
-            sites: [
-              { alias: 'primary', bootstrapServers: status.clusters.primary.bootstrapServers },
-              { alias: 'dr', bootstrapServers: status.clusters.dr.bootstrapServers },
-            ],
-            topics,
-            ratePerSecond: o.rate,
-            groups,
-            ...(clientExtra ? { clientExtra } : {}),
-          })
-        : undefined;
+      // Hub and spoke: a producer on every cluster, the groups on spoke1 (cli/hub-spoke-commands.ts).
+      const hs = stretch ? undefined : await hubSpokeTrafficIfAny(o.stateDir, { topics, ratePerSecond: o.rate, groups });
+      const aa =
+        hs ??
+        (status?.options.activeActive
+          ? await startActiveActiveTraffic({
+              sites: [
+                { alias: 'primary', bootstrapServers: status.clusters.primary.bootstrapServers },
+                { alias: 'dr', bootstrapServers: status.clusters.dr.bootstrapServers },
+              ],
+              topics,
+              ratePerSecond: o.rate,
+              groups,
+              ...(clientExtra ? { clientExtra } : {}),
+            })
+          : undefined);
       const traffic =
         aa?.home ??
         (await startTraffic({
@@ -241,7 +250,7 @@ export function registerSandboxCommands(program: Command): void {
           ...(clientExtra ? { clientExtra } : {}),
         }));
       say(
-        `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on ${stretch ? 'the stretch cluster' : aa ? 'primary and on dr (active-active)' : 'primary'}; groups ${names.join(', ') || 'none'}`,
+        `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on ${stretch ? 'the stretch cluster' : hs ? 'every cluster (hub and spoke)' : aa ? 'primary and on dr (active-active)' : 'primary'}; groups ${names.join(', ') || 'none'}`,
       );
       const follower = stretch ? followStretchRedirect(stretch.stateDir, traffic, groups) : undefined;
       const report = () => ({

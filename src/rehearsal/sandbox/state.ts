@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProcessRecord } from './processes.js';
+import type { HubSpokeOptions } from './hub-spoke.js';
 import type { StretchOptions } from './stretch.js';
 import type { ClusterAlias, SandboxOptions } from './topology.js';
 
@@ -29,6 +30,8 @@ export interface SandboxState {
   processes: Record<string, ProcessRecord>;
   /** Set for a stretch sandbox (`sandbox up --topology stretch`, stretch.ts): one cluster over sites a, b (and c). */
   stretch?: StretchOptions;
+  /** Set for a hub-and-spoke sandbox (`sandbox up --topology hub-spoke`, hub-spoke.ts): a hub, N spokes, one MM2. */
+  hubSpoke?: HubSpokeOptions;
 }
 
 /** Path of the state file in a state folder. */

@@ -1,0 +1,255 @@
+/**
+ * Hub and spoke end to end, on a sandbox of its own (`--topology hub-spoke --spokes 2`: clusters hub, spoke1, spoke2,
+ * one MirrorMaker 2 process running spoke1->hub, hub->spoke1, spoke2->hub, hub->spoke2; port base 14090, state
+ * folder under the test sandbox folder, wiped at start and brought down after).
+ * Live traffic: a producer on every cluster writes its own `orders-…` (one ledger: records carry `spoke1.orders-…`,
+ * `hub.orders-…`, `spoke2.orders-…`), and two groups on spoke1 read spoke1's `orders-…` and the hub's copy
+ * `hub.orders-…`.
+ * - `up` wrote a clusters file with every cluster and every flow; `down` leaves no process (afterAll).
+ * - `plan` of the move spoke1 → hub changes nothing (read back with a client of the test's own: no group offsets on
+ *   the hub, no canary topic, MM2 still running, spoke1's producer still writing) and names each partition's path:
+ *   `orders-…` → `spoke1.orders-…` on the hub (spoke1->hub), `hub.orders-…` → `orders-…` on the hub (hub->spoke1
+ *   offset syncs read backwards).
+ * - runbooks/active-active-move.yaml spoke1 → hub, then back hub → spoke1: the ledger's sequence numbers show 0
+ *   records skipped and no more duplicates than the plan reported, after each move.
+ */
+import { readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafka } from '../../src/kafka/kafkajs-client.js';
+import { hubSpokeStatusOf, hubSpokeUp, type HubSpokeStatus } from '../../src/rehearsal/sandbox/hub-spoke.js';
+import { sandboxDown } from '../../src/rehearsal/sandbox/sandbox.js';
+import { loadState } from '../../src/rehearsal/sandbox/state.js';
+import type { GroupDelivery } from '../../src/rehearsal/traffic/ledger.js';
+import { TEST_STATE_DIR } from './global-setup.js';
+import type { Ev } from './helpers-resume.js';
+import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
+
+const stateDir = path.join(TEST_STATE_DIR, 'extra-hub-spoke');
+const id = uniqueName('hs').replace('hs-', '');
+const topic = `orders-${id}`;
+const groups = [`billing-${id}`, `shipping-${id}`];
+let s: HubSpokeStatus;
+let tmp: string;
+let traffic: ResultPromise;
+const fileStarted = Date.now();
+
+const bootstrap = (alias: string) => s.clusters.find((c) => c.alias === alias)!.bootstrapServers;
+const events = (stdout: string) =>
+  stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Ev);
+const gateOf = (e: Ev) => e.gate as { id: string; ok: boolean } | undefined;
+const failedGates = (ev: Ev[]) => JSON.stringify(ev.filter((e) => (e.kind === 'gate' && e.final && !gateOf(e)?.ok) || e.kind === 'step.failed'));
+type PlanRow = { group: string; topic: string; sourceTopic: string; partition: number; basis: string; path?: string; reReadRecords: number | null };
+const planOf = (ev: Ev[]) => ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs!.plan as PlanRow[];
+/** The active-active move runbook on the test's hub-and-spoke sandbox; `extra` are more `--set`s. */
+const move = (command: 'run' | 'plan', extra: string[] = []) =>
+  runCli([
+    command,
+    'runbooks/active-active-move.yaml',
+    ...(command === 'run' ? ['--yes'] : []),
+    '--output',
+    'json',
+    '--clusters',
+    s.clustersFile,
+    '--runs-dir',
+    path.join(tmp, 'runs'),
+    '--set',
+    'from=spoke1',
+    '--set',
+    'to=hub',
+    '--set',
+    `stateDir=${stateDir}`,
+    '--set',
+    `groups=${groups.join('|')}`,
+    '--set',
+    `topics=${topic}`,
+    '--set',
+    `quietTopics=${topic}`,
+    ...extra,
+  ]);
+
+/** The traffic process's delivery report now (`traffic-ctl report`). */
+async function delivery(): Promise<GroupDelivery[]> {
+  const r = await runCli(['sandbox', 'traffic-ctl', 'report', '--state-dir', stateDir]);
+  expect(r.exitCode, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { groups: GroupDelivery[] }).groups;
+}
+
+/**
+ * Waits until every group has processed every record acknowledged so far at least once (a record never processed
+ * stays "skipped" forever, so a real skip fails here by timeout, naming the ranges), and returns the report.
+ */
+async function allDelivered(): Promise<GroupDelivery[]> {
+  let last: GroupDelivery[] = [];
+  try {
+    return await eventually(
+      'every group to have processed every acknowledged record',
+      async () => {
+        last = await delivery();
+        return last.every((g) => g.skipped === 0) ? last : undefined;
+      },
+      90_000,
+    );
+  } catch (error) {
+    const gaps = last.flatMap((g) =>
+      g.partitions.filter((p) => p.skippedCount).map((p) => `${g.groupId} ${p.topic}/${p.partition} ${JSON.stringify(p.skipped)}`),
+    );
+    const log = readFileSync(path.join(tmp, 'traffic.log'), 'utf8').trim().split('\n').slice(-12).join('\n');
+    throw new Error(`${(error as Error).message}; not processed: ${gaps.join('; ')}\ntraffic log (last lines):\n${log}`);
+  }
+}
+const duplicates = (d: GroupDelivery[]) => d.reduce((n, g) => n + g.duplicates, 0);
+/** Sum of the plan's re-read records; a row whose count is unknown makes the bound unusable (fails the test). */
+const reported = (plan: PlanRow[]) => {
+  expect(plan.filter((p) => p.reReadRecords === null)).toEqual([]);
+  return plan.reduce((n, p) => n + (p.reReadRecords ?? 0), 0);
+};
+
+/** Committed offsets of the groups on one cluster, read by a kafkajs admin of the test's own. */
+async function committedOn(alias: string): Promise<Record<string, { topic: string; partitions: { offset: string }[] }[]>> {
+  const admin = createKafka({ bootstrapServers: bootstrap(alias), clientId: 'kafka-failover-test-oracle' }).admin();
+  await admin.connect();
+  try {
+    const out: Record<string, { topic: string; partitions: { offset: string }[] }[]> = {};
+    for (const g of groups) out[g] = (await admin.fetchOffsets({ groupId: g })).filter((t) => t.partitions.some((p) => p.offset !== '-1'));
+    return out;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function highWatermark(alias: string, t: string): Promise<number> {
+  const admin = createKafka({ bootstrapServers: bootstrap(alias), clientId: 'kafka-failover-test-oracle' }).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(t)).reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+beforeAll(async () => {
+  await sandboxDown({ stateDir, wipe: true });
+  s = await hubSpokeUp({ stateDir, portBase: 14090, spokes: 2 }, (l) => process.stderr.write(`[hub-spoke sandbox] ${l}\n`));
+  process.stderr.write(
+    `[hub-spoke] up in ${s.startupMs} ms; RSS MiB: ${JSON.stringify(Object.fromEntries([...s.clusters.map((c) => [c.node, Math.round((c.rssBytes ?? 0) / 1048576)]), ['mm2', Math.round((s.mm2.rssBytes ?? 0) / 1048576)]]))}\n`,
+  );
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-hub-spoke-'));
+  traffic = execa(
+    process.execPath,
+    [
+      path.resolve('bin/kafka-failover.js'),
+      'sandbox',
+      'traffic',
+      '--state-dir',
+      stateDir,
+      '--rate',
+      '20',
+      '--topics',
+      `${topic}:3`,
+      '--groups',
+      `${groups[0]},${groups[1]}:2`,
+      '--report',
+      path.join(tmp, 'report.json'),
+    ],
+    { reject: false, env: { ...process.env, NO_COLOR: '1' }, stderr: { file: path.join(tmp, 'traffic.log') } },
+  );
+  await eventually(
+    'both groups to commit on orders-… and hub.orders-… (6 partitions each) on spoke1',
+    async () => {
+      const c = await committedOn('spoke1');
+      return groups.every((g) => (c[g] ?? []).reduce((n, t) => n + t.partitions.length, 0) === 6) ? true : undefined;
+    },
+    120_000,
+  );
+}, 300_000);
+
+afterAll(async () => {
+  traffic?.kill('SIGINT');
+  await traffic;
+  await sandboxDown({ stateDir, wipe: true });
+  expect(await liveProcessesMentioning(stateDir)).toEqual([]);
+  process.stderr.write(`[hub-spoke] file took ${((Date.now() - fileStarted) / 1000).toFixed(1)} s\n`);
+}, 120_000);
+
+describe('hub and spoke (sandbox --topology hub-spoke)', () => {
+  it('up wrote a clusters file naming the hub, every spoke and every flow', () => {
+    const doc = parse(readFileSync(s.clustersFile, 'utf8')) as { clusters: Record<string, unknown>; flows: { source: string; target: string }[] };
+    expect(Object.keys(doc.clusters).sort()).toEqual(['hub', 'spoke1', 'spoke2']);
+    expect(doc.flows.map((f) => `${f.source}->${f.target}`).sort()).toEqual(['hub->spoke1', 'hub->spoke2', 'spoke1->hub', 'spoke2->hub']);
+    expect(s.mm2.running).toBe(true);
+  });
+
+  it('plan of the move spoke1 → hub writes nothing and names every partition’s path', async () => {
+    const before = { hub: await committedOn('hub'), produced: await highWatermark('spoke1', topic) };
+    expect(before.hub).toEqual({ [groups[0]!]: [], [groups[1]!]: [] });
+
+    const r = await move('plan');
+    const ev = events(r.stdout);
+    expect(ev.at(-1), failedGates(ev)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
+    const plan = planOf(ev);
+    // 2 groups × (3 partitions of spoke1's own topic + 3 of the hub's copy on spoke1).
+    expect(plan.length).toBe(12);
+    for (const p of plan.filter((x) => x.sourceTopic === topic)) {
+      expect(p.topic).toBe(`spoke1.${topic}`);
+      expect(p.path).toMatch(new RegExp(`^spoke1:${topic} → hub:spoke1\\.${topic} \\(spoke1's own topic: spoke1->hub `));
+    }
+    for (const p of plan.filter((x) => x.sourceTopic === `hub.${topic}`)) {
+      expect(p.topic).toBe(topic);
+      expect(p.path).toMatch(new RegExp(`^spoke1:hub\\.${topic} → hub:${topic} \\(copy of hub's topic: hub->spoke1 offset syncs read backwards`));
+    }
+    expect(plan.filter((x) => x.sourceTopic !== topic && x.sourceTopic !== `hub.${topic}`)).toEqual([]);
+
+    // Nothing changed: read back with the test's own clients.
+    expect(await committedOn('hub')).toEqual(before.hub);
+    const admin = createKafka({ bootstrapServers: bootstrap('hub'), clientId: 'kafka-failover-test-oracle' }).admin();
+    await admin.connect();
+    expect((await admin.listTopics()).includes('kafka-failover-canary')).toBe(false);
+    await admin.disconnect();
+    expect((await hubSpokeStatusOf((await loadState(stateDir))!)).mm2.running).toBe(true);
+    // The freeze hook did not run: spoke1's producer still writes.
+    await eventually('spoke1’s orders to grow after the plan', async () => ((await highWatermark('spoke1', topic)) > before.produced ? true : undefined));
+  }, 120_000);
+
+  it('moves spoke1’s groups to the hub (0 skipped, duplicates ≤ reported), then back (0 skipped)', async () => {
+    const start = duplicates(await delivery());
+    const there = await move('run');
+    const evThere = events(there.stdout);
+    expect(evThere.at(-1), failedGates(evThere)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
+    const planThere = planOf(evThere);
+    expect(planThere.length).toBe(12);
+    const afterThere = await allDelivered();
+    expect(duplicates(afterThere) - start).toBeLessThanOrEqual(reported(planThere));
+    // The groups now commit on the hub, on both origins: spoke1's data replicated, and the hub's own topic.
+    const onHub = await committedOn('hub');
+    expect(onHub[groups[0]!]!.map((t) => t.topic).sort()).toEqual([topic, `spoke1.${topic}`]);
+
+    // The return: the hub keeps its own producer (its orders-… cannot go quiet) and stays up, so its lag to spoke1
+    // need not be 0 (what has not crossed yet follows once hub->spoke1 restarts).
+    const back = await move('run', ['--set', 'from=hub', '--set', 'to=spoke1', '--set', 'quietTopics=', '--set', 'maxLagRecords=100000']);
+    const evBack = events(back.stdout);
+    expect(evBack.at(-1), failedGates(evBack)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
+    const planBack = planOf(evBack);
+    expect(planBack.length).toBe(12);
+    expect(
+      planBack
+        .filter((p) => p.sourceTopic === `spoke1.${topic}`)
+        .every((p) => p.topic === topic && p.path?.includes('spoke1->hub offset syncs read backwards')),
+    ).toBe(true);
+    const afterBack = await allDelivered();
+    expect(duplicates(afterBack) - duplicates(afterThere)).toBeLessThanOrEqual(reported(planBack));
+    const onSpoke = await committedOn('spoke1');
+    expect(onSpoke[groups[0]!]!.map((t) => t.topic).sort()).toEqual([`hub.${topic}`, topic]);
+    process.stderr.write(
+      `[hub-spoke] delivery after both moves: ${JSON.stringify(afterBack.map((g) => ({ group: g.groupId, skipped: g.skipped, duplicates: g.duplicates, produced: g.partitions.reduce((n, p) => n + p.produced, 0) })))}\n`,
+    );
+  }, 300_000);
+});
