@@ -36,6 +36,15 @@ export interface SandboxAcl {
   operation: AclOperation | 'ALL';
 }
 
+/** One {@link SandboxAcl}, positionally. */
+const acl = (cluster: ClusterAlias, resource: SandboxAcl['resource'], pattern: SandboxAcl['pattern'], name: string, operation: AclOperation): SandboxAcl => ({
+  cluster,
+  resource,
+  pattern,
+  name,
+  operation,
+});
+
 /** The sandbox's topic and group name prefixes (`sandbox traffic` defaults and the runbooks' default parameters). */
 export const SANDBOX_TOPIC_PREFIXES = ['orders', 'payments'] as const;
 export const SANDBOX_GROUP_PREFIXES = ['billing', 'shipping', 'analytics'] as const;
@@ -45,13 +54,6 @@ export const SANDBOX_GROUP_PREFIXES = ['billing', 'shipping', 'analytics'] as co
  * @param remote the name of a primary topic on dr (the sandbox's replication policy: `primary.orders`, or `orders`).
  */
 export function leastPrivilegeAcls(remote: (topic: string) => string): SandboxAcl[] {
-  const acl = (cluster: ClusterAlias, resource: SandboxAcl['resource'], pattern: SandboxAcl['pattern'], name: string, operation: AclOperation): SandboxAcl => ({
-    cluster,
-    resource,
-    pattern,
-    name,
-    operation,
-  });
   return [
     // primary (source): read the topics (lag, translation), MM2's offset syncs; describe the groups' committed offsets.
     ...SANDBOX_TOPIC_PREFIXES.map((t) => acl(PRIMARY, 'topic', 'prefixed', t, 'READ')),
@@ -79,13 +81,6 @@ export function leastPrivilegeAcls(remote: (topic: string) => string): SandboxAc
  * @param remoteBack the name of a dr topic on primary (`dr.orders`, or `orders` under the identity policy).
  */
 export function failbackAcls(remoteBack: (topic: string) => string): SandboxAcl[] {
-  const acl = (cluster: ClusterAlias, resource: SandboxAcl['resource'], pattern: SandboxAcl['pattern'], name: string, operation: AclOperation): SandboxAcl => ({
-    cluster,
-    resource,
-    pattern,
-    name,
-    operation,
-  });
   // Identity policy: the copy is primary's topic of the same name, already READ in the failover set.
   const copies = SANDBOX_TOPIC_PREFIXES.map((t) => remoteBack(t)).filter((t) => !(SANDBOX_TOPIC_PREFIXES as readonly string[]).includes(t));
   return [
