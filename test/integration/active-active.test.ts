@@ -1,31 +1,26 @@
-/**
- * Active-active end to end, on a sandbox of its own (`--topology active-active`: MM2 primary → dr and dr → primary
- * both running; port base 13090, state folder under the test sandbox folder, wiped at start and brought down after).
- * Live traffic: a producer on each cluster writes its own `orders-…` (one ledger: records carry `primary.orders-…` or
- * `dr.orders-…`), and two groups on primary read `orders-…` and dr's copy `dr.orders-…`.
- * - `plan` of the move primary → dr changes nothing (read back with a client of the test's own: no group offsets on
- *   dr, no canary topic, both MM2 processes still running, primary's producer still writing) and names each
- *   partition's path: `orders-…` → `primary.orders-…` on dr (primary->dr), `dr.orders-…` → `orders-…` on dr
- *   (dr->primary offset syncs read backwards).
- * - A group committed on a topic MM2 does not replicate has no path: `offsets move` exits 3 naming it.
- * - runbooks/active-active-move.yaml primary → dr, then back dr → primary: the ledger's sequence numbers show 0 records
- *   skipped and no more duplicates than the plan reported, after each move.
- * - The conflict report: the plan counts orders-… written on both sides in its window (at most what the test's own
- *   client sees appended meanwhile); the run's `source-writes-frozen` gate sees primary's frozen topic take 0 records;
- *   the return (nothing frozen on dr) is reported without that gate.
- */
-import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/kafka/kafkajs-client.js';
 import { sandboxDown, sandboxStatus, sandboxUp, type SandboxStatus } from '../../src/rehearsal/sandbox/sandbox.js';
-import type { GroupDelivery } from '../../src/rehearsal/traffic/ledger.js';
 import { TEST_STATE_DIR } from './global-setup.js';
 import type { Ev } from './helpers-resume.js';
 import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
+import {
+  spawnTraffic,
+  allDelivered,
+  committedOn,
+  delivery,
+  duplicates,
+  events,
+  failedGates,
+  gateOf,
+  highWatermark,
+  planOf,
+  reported,
+} from './helpers-moves.js';
 
 const stateDir = path.join(TEST_STATE_DIR, 'extra-active-active');
 const id = uniqueName('aa').replace('aa-', '');
@@ -35,16 +30,6 @@ let s: SandboxStatus;
 let tmp: string;
 let traffic: ResultPromise;
 
-const events = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Ev);
-const gateOf = (e: Ev) => e.gate as { id: string; ok: boolean } | undefined;
-const failedGates = (ev: Ev[]) => JSON.stringify(ev.filter((e) => (e.kind === 'gate' && e.final && !gateOf(e)?.ok) || e.kind === 'step.failed'));
-type PlanRow = { group: string; topic: string; sourceTopic: string; partition: number; basis: string; path?: string; reReadRecords: number | null };
-const planOf = (ev: Ev[]) => ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs!.plan as PlanRow[];
 type Side = { cluster: string; exists: boolean; appendedRecords: number };
 type ConflictRow = { topic: string; source: Side; target: Side; bothWritten: boolean };
 /** The conflict report row of the test's topic name (translate-move's output `conflicts`). */
@@ -75,97 +60,18 @@ const move = (command: 'run' | 'plan', extra: string[] = []) =>
     ...extra,
   ]);
 
-/** The traffic process's delivery report now (`traffic-ctl report`). */
-async function delivery(): Promise<GroupDelivery[]> {
-  const r = await runCli(['sandbox', 'traffic-ctl', 'report', '--state-dir', stateDir]);
-  expect(r.exitCode, r.stderr).toBe(0);
-  return (JSON.parse(r.stdout) as { groups: GroupDelivery[] }).groups;
-}
-
-/**
- * Waits until every group has processed every record acknowledged so far at least once (a record never processed
- * stays "skipped" forever, so a real skip fails here by timeout, naming the ranges), and returns the report.
- */
-async function allDelivered(): Promise<GroupDelivery[]> {
-  let last: GroupDelivery[] = [];
-  try {
-    return await eventually(
-      'every group to have processed every acknowledged record',
-      async () => {
-        last = await delivery();
-        return last.every((g) => g.skipped === 0) ? last : undefined;
-      },
-      90_000,
-    );
-  } catch (error) {
-    const gaps = last.flatMap((g) =>
-      g.partitions.filter((p) => p.skippedCount).map((p) => `${g.groupId} ${p.topic}/${p.partition} ${JSON.stringify(p.skipped)}`),
-    );
-    const log = readFileSync(path.join(tmp, 'traffic.log'), 'utf8').trim().split('\n').slice(-12).join('\n');
-    throw new Error(`${(error as Error).message}; not processed: ${gaps.join('; ')}\ntraffic log (last lines):\n${log}`);
-  }
-}
-const duplicates = (d: GroupDelivery[]) => d.reduce((n, g) => n + g.duplicates, 0);
-/** Sum of the plan's re-read records; a row whose count is unknown makes the bound unusable (fails the test). */
-const reported = (plan: PlanRow[]) => {
-  expect(plan.filter((p) => p.reReadRecords === null)).toEqual([]);
-  return plan.reduce((n, p) => n + (p.reReadRecords ?? 0), 0);
-};
-
-/** Committed offsets of the groups on one cluster, read by a kafkajs admin of the test's own. */
-async function committedOn(bootstrap: string[]): Promise<Record<string, unknown>> {
-  const admin = createKafka({ bootstrapServers: bootstrap, clientId: 'kafka-failover-test-oracle' }).admin();
-  await admin.connect();
-  try {
-    const out: Record<string, unknown> = {};
-    for (const g of groups) out[g] = (await admin.fetchOffsets({ groupId: g })).filter((t) => t.partitions.some((p) => p.offset !== '-1'));
-    return out;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function highWatermark(bootstrap: string[], t: string): Promise<number> {
-  const admin = createKafka({ bootstrapServers: bootstrap, clientId: 'kafka-failover-test-oracle' }).admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(t)).reduce((n, p) => n + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 beforeAll(async () => {
   await sandboxDown({ stateDir, wipe: true });
   s = await sandboxUp({ stateDir, portBase: 13090, activeActive: true }, (l) => process.stderr.write(`[active-active sandbox] ${l}\n`));
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-active-active-'));
-  traffic = execa(
-    process.execPath,
-    [
-      path.resolve('bin/kafka-failover.js'),
-      'sandbox',
-      'traffic',
-      '--state-dir',
-      stateDir,
-      '--rate',
-      '20',
-      '--topics',
-      `${topic}:3`,
-      '--groups',
-      // shipping a little slower (2 ms a record): the groups sit at different positions; at 2 × 20 records/s it still
-      // catches up after each move on a loaded 2-core CI machine (5 ms did not, within the 90 s of allDelivered).
-      `${groups[0]},${groups[1]}:2`,
-      '--report',
-      path.join(tmp, 'report.json'),
-    ],
-    // Its progress lines (consumed per group every 5 s, consumer crashes) explain a failure: see allDelivered.
-    { reject: false, env: { ...process.env, NO_COLOR: '1' }, stderr: { file: path.join(tmp, 'traffic.log') } },
-  );
+  // shipping a little slower (2 ms a record): the groups sit at different positions; at 2 × 20 records/s it still
+  // catches up after each move on a loaded 2-core CI machine (5 ms did not, within the 90 s of allDelivered).
+  traffic = spawnTraffic(stateDir, { rate: 20, topics: `${topic}:3`, groups: `${groups[0]},${groups[1]}:2`, dir: tmp });
   // Both groups have committed on all six partitions (three of each origin) on primary.
   await eventually(
     'both groups to commit on orders-… and dr.orders-… (6 partitions each) on primary',
     async () => {
-      const c = (await committedOn(s.clusters.primary.bootstrapServers)) as Record<string, { topic: string; partitions: unknown[] }[]>;
+      const c = (await committedOn(s.clusters.primary.bootstrapServers, groups)) as Record<string, { topic: string; partitions: unknown[] }[]>;
       return groups.every((g) => (c[g] ?? []).reduce((n, t) => n + t.partitions.length, 0) === 6) ? true : undefined;
     },
     180_000,
@@ -182,7 +88,7 @@ afterAll(async () => {
 describe('active-active (sandbox --topology active-active)', () => {
   it('plan of the move primary → dr writes nothing and names every partition’s path', async () => {
     const before = {
-      dr: await committedOn(s.clusters.dr.bootstrapServers),
+      dr: await committedOn(s.clusters.dr.bootstrapServers, groups),
       produced: await highWatermark(s.clusters.primary.bootstrapServers, topic),
       producedOnDr: await highWatermark(s.clusters.dr.bootstrapServers, topic),
     };
@@ -218,7 +124,7 @@ describe('active-active (sandbox --topology active-active)', () => {
     expect(finalGate(ev, 'source-writes-frozen')).toEqual([]); // a plan reports, the gate needs the freeze to have run
 
     // Nothing changed: read back with the test's own clients.
-    expect(await committedOn(s.clusters.dr.bootstrapServers)).toEqual(before.dr);
+    expect(await committedOn(s.clusters.dr.bootstrapServers, groups)).toEqual(before.dr);
     const admin = createKafka({ bootstrapServers: s.clusters.dr.bootstrapServers, clientId: 'kafka-failover-test-oracle' }).admin();
     await admin.connect();
     expect((await admin.listTopics()).includes('kafka-failover-canary')).toBe(false);
@@ -255,7 +161,7 @@ describe('active-active (sandbox --topology active-active)', () => {
   }, 60_000);
 
   it('moves the groups primary → dr (0 skipped, duplicates ≤ reported), then back dr → primary (0 skipped)', async () => {
-    const start = duplicates(await delivery());
+    const start = duplicates(await delivery(stateDir));
     const there = await move('run');
     const evThere = events(there.stdout);
     expect(evThere.at(-1), failedGates(evThere)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
@@ -264,10 +170,10 @@ describe('active-active (sandbox --topology active-active)', () => {
     // Frozen: primary's orders-… took nothing during translate's window (the gate passed on it), while dr's producer wrote on.
     expect(finalGate(evThere, 'source-writes-frozen')).toMatchObject([{ ok: true, observed: { appendedRecords: 0 } }]);
     expect(conflictOf(evThere)).toMatchObject({ bothWritten: false, source: { appendedRecords: 0 } });
-    const afterThere = await allDelivered();
+    const afterThere = await allDelivered(stateDir, path.join(tmp, 'traffic.log'));
     expect(duplicates(afterThere) - start).toBeLessThanOrEqual(reported(planThere));
     // The groups now commit on dr, on both origins: dr's own orders-… and primary's copy.
-    const onDr = (await committedOn(s.clusters.dr.bootstrapServers)) as Record<string, { topic: string }[]>;
+    const onDr = (await committedOn(s.clusters.dr.bootstrapServers, groups)) as Record<string, { topic: string }[]>;
     expect(onDr[groups[0]!]!.map((t) => t.topic).sort()).toEqual([topic, `primary.${topic}`]);
 
     // The return: dr keeps producers of its own (its orders-… cannot go quiet) and its lag to primary need not be 0
@@ -285,7 +191,7 @@ describe('active-active (sandbox --topology active-active)', () => {
         .filter((p) => p.sourceTopic === `primary.${topic}`)
         .every((p) => p.topic === topic && p.path?.includes('primary->dr offset syncs read backwards')),
     ).toBe(true);
-    const afterBack = await allDelivered();
+    const afterBack = await allDelivered(stateDir, path.join(tmp, 'traffic.log'));
     expect(duplicates(afterBack) - duplicates(afterThere)).toBeLessThanOrEqual(reported(planBack));
     const status = await sandboxStatus(stateDir);
     expect([status.mm2.running, status.mm2Reverse.running]).toEqual([true, true]);

@@ -17,17 +17,16 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa, type ResultPromise } from 'execa';
+import type { ResultPromise } from 'execa';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../src/kafka/kafkajs-client.js';
 import { hubSpokeStatusOf, hubSpokeUp, type HubSpokeStatus } from '../../src/rehearsal/sandbox/hub-spoke.js';
 import { sandboxDown } from '../../src/rehearsal/sandbox/sandbox.js';
 import { loadState } from '../../src/rehearsal/sandbox/state.js';
-import type { GroupDelivery } from '../../src/rehearsal/traffic/ledger.js';
 import { TEST_STATE_DIR } from './global-setup.js';
-import type { Ev } from './helpers-resume.js';
 import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
+import { spawnTraffic, allDelivered, committedOn, delivery, duplicates, events, failedGates, highWatermark, planOf, reported } from './helpers-moves.js';
 
 const stateDir = path.join(TEST_STATE_DIR, 'extra-hub-spoke');
 const id = uniqueName('hs').replace('hs-', '');
@@ -39,16 +38,6 @@ let traffic: ResultPromise;
 const fileStarted = Date.now();
 
 const bootstrap = (alias: string) => s.clusters.find((c) => c.alias === alias)!.bootstrapServers;
-const events = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Ev);
-const gateOf = (e: Ev) => e.gate as { id: string; ok: boolean } | undefined;
-const failedGates = (ev: Ev[]) => JSON.stringify(ev.filter((e) => (e.kind === 'gate' && e.final && !gateOf(e)?.ok) || e.kind === 'step.failed'));
-type PlanRow = { group: string; topic: string; sourceTopic: string; partition: number; basis: string; path?: string; reReadRecords: number | null };
-const planOf = (ev: Ev[]) => ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs!.plan as PlanRow[];
 /** The active-active move runbook on the test's hub-and-spoke sandbox; `extra` are more `--set`s. */
 const move = (command: 'run' | 'plan', extra: string[] = []) =>
   runCli([
@@ -76,66 +65,6 @@ const move = (command: 'run' | 'plan', extra: string[] = []) =>
     ...extra,
   ]);
 
-/** The traffic process's delivery report now (`traffic-ctl report`). */
-async function delivery(): Promise<GroupDelivery[]> {
-  const r = await runCli(['sandbox', 'traffic-ctl', 'report', '--state-dir', stateDir]);
-  expect(r.exitCode, r.stderr).toBe(0);
-  return (JSON.parse(r.stdout) as { groups: GroupDelivery[] }).groups;
-}
-
-/**
- * Waits until every group has processed every record acknowledged so far at least once (a record never processed
- * stays "skipped" forever, so a real skip fails here by timeout, naming the ranges), and returns the report.
- */
-async function allDelivered(): Promise<GroupDelivery[]> {
-  let last: GroupDelivery[] = [];
-  try {
-    return await eventually(
-      'every group to have processed every acknowledged record',
-      async () => {
-        last = await delivery();
-        return last.every((g) => g.skipped === 0) ? last : undefined;
-      },
-      90_000,
-    );
-  } catch (error) {
-    const gaps = last.flatMap((g) =>
-      g.partitions.filter((p) => p.skippedCount).map((p) => `${g.groupId} ${p.topic}/${p.partition} ${JSON.stringify(p.skipped)}`),
-    );
-    const log = readFileSync(path.join(tmp, 'traffic.log'), 'utf8').trim().split('\n').slice(-12).join('\n');
-    throw new Error(`${(error as Error).message}; not processed: ${gaps.join('; ')}\ntraffic log (last lines):\n${log}`);
-  }
-}
-const duplicates = (d: GroupDelivery[]) => d.reduce((n, g) => n + g.duplicates, 0);
-/** Sum of the plan's re-read records; a row whose count is unknown makes the bound unusable (fails the test). */
-const reported = (plan: PlanRow[]) => {
-  expect(plan.filter((p) => p.reReadRecords === null)).toEqual([]);
-  return plan.reduce((n, p) => n + (p.reReadRecords ?? 0), 0);
-};
-
-/** Committed offsets of the groups on one cluster, read by a kafkajs admin of the test's own. */
-async function committedOn(alias: string): Promise<Record<string, { topic: string; partitions: { offset: string }[] }[]>> {
-  const admin = createKafka({ bootstrapServers: bootstrap(alias), clientId: 'kafka-failover-test-oracle' }).admin();
-  await admin.connect();
-  try {
-    const out: Record<string, { topic: string; partitions: { offset: string }[] }[]> = {};
-    for (const g of groups) out[g] = (await admin.fetchOffsets({ groupId: g })).filter((t) => t.partitions.some((p) => p.offset !== '-1'));
-    return out;
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-async function highWatermark(alias: string, t: string): Promise<number> {
-  const admin = createKafka({ bootstrapServers: bootstrap(alias), clientId: 'kafka-failover-test-oracle' }).admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(t)).reduce((n, p) => n + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 beforeAll(async () => {
   await sandboxDown({ stateDir, wipe: true });
   s = await hubSpokeUp({ stateDir, portBase: 14090, spokes: 2 }, (l) => process.stderr.write(`[hub-spoke sandbox] ${l}\n`));
@@ -143,29 +72,11 @@ beforeAll(async () => {
     `[hub-spoke] up in ${s.startupMs} ms; RSS MiB: ${JSON.stringify(Object.fromEntries([...s.clusters.map((c) => [c.node, Math.round((c.rssBytes ?? 0) / 1048576)]), ['mm2', Math.round((s.mm2.rssBytes ?? 0) / 1048576)]]))}\n`,
   );
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-hub-spoke-'));
-  traffic = execa(
-    process.execPath,
-    [
-      path.resolve('bin/kafka-failover.js'),
-      'sandbox',
-      'traffic',
-      '--state-dir',
-      stateDir,
-      '--rate',
-      '20',
-      '--topics',
-      `${topic}:3`,
-      '--groups',
-      `${groups[0]},${groups[1]}:2`,
-      '--report',
-      path.join(tmp, 'report.json'),
-    ],
-    { reject: false, env: { ...process.env, NO_COLOR: '1' }, stderr: { file: path.join(tmp, 'traffic.log') } },
-  );
+  traffic = spawnTraffic(stateDir, { rate: 20, topics: `${topic}:3`, groups: `${groups[0]},${groups[1]}:2`, dir: tmp });
   await eventually(
     'both groups to commit on orders-… and hub.orders-… (6 partitions each) on spoke1',
     async () => {
-      const c = await committedOn('spoke1');
+      const c = await committedOn(bootstrap('spoke1'), groups);
       return groups.every((g) => (c[g] ?? []).reduce((n, t) => n + t.partitions.length, 0) === 6) ? true : undefined;
     },
     120_000,
@@ -189,7 +100,7 @@ describe('hub and spoke (sandbox --topology hub-spoke)', () => {
   });
 
   it('plan of the move spoke1 → hub writes nothing and names every partition’s path', async () => {
-    const before = { hub: await committedOn('hub'), produced: await highWatermark('spoke1', topic) };
+    const before = { hub: await committedOn(bootstrap('hub'), groups), produced: await highWatermark(bootstrap('spoke1'), topic) };
     expect(before.hub).toEqual({ [groups[0]!]: [], [groups[1]!]: [] });
 
     const r = await move('plan');
@@ -209,27 +120,29 @@ describe('hub and spoke (sandbox --topology hub-spoke)', () => {
     expect(plan.filter((x) => x.sourceTopic !== topic && x.sourceTopic !== `hub.${topic}`)).toEqual([]);
 
     // Nothing changed: read back with the test's own clients.
-    expect(await committedOn('hub')).toEqual(before.hub);
+    expect(await committedOn(bootstrap('hub'), groups)).toEqual(before.hub);
     const admin = createKafka({ bootstrapServers: bootstrap('hub'), clientId: 'kafka-failover-test-oracle' }).admin();
     await admin.connect();
     expect((await admin.listTopics()).includes('kafka-failover-canary')).toBe(false);
     await admin.disconnect();
     expect((await hubSpokeStatusOf((await loadState(stateDir))!)).mm2.running).toBe(true);
     // The freeze hook did not run: spoke1's producer still writes.
-    await eventually('spoke1’s orders to grow after the plan', async () => ((await highWatermark('spoke1', topic)) > before.produced ? true : undefined));
+    await eventually('spoke1’s orders to grow after the plan', async () =>
+      (await highWatermark(bootstrap('spoke1'), topic)) > before.produced ? true : undefined,
+    );
   }, 120_000);
 
   it('moves spoke1’s groups to the hub (0 skipped, duplicates ≤ reported), then back (0 skipped)', async () => {
-    const start = duplicates(await delivery());
+    const start = duplicates(await delivery(stateDir));
     const there = await move('run');
     const evThere = events(there.stdout);
     expect(evThere.at(-1), failedGates(evThere)).toMatchObject({ kind: 'run.finished', outcome: 'succeeded', exitCode: 0 });
     const planThere = planOf(evThere);
     expect(planThere.length).toBe(12);
-    const afterThere = await allDelivered();
+    const afterThere = await allDelivered(stateDir, path.join(tmp, 'traffic.log'));
     expect(duplicates(afterThere) - start).toBeLessThanOrEqual(reported(planThere));
     // The groups now commit on the hub, on both origins: spoke1's data replicated, and the hub's own topic.
-    const onHub = await committedOn('hub');
+    const onHub = await committedOn(bootstrap('hub'), groups);
     expect(onHub[groups[0]!]!.map((t) => t.topic).sort()).toEqual([topic, `spoke1.${topic}`]);
 
     // The return: the hub keeps its own producer (its orders-… cannot go quiet) and stays up, so its lag to spoke1
@@ -244,9 +157,9 @@ describe('hub and spoke (sandbox --topology hub-spoke)', () => {
         .filter((p) => p.sourceTopic === `spoke1.${topic}`)
         .every((p) => p.topic === topic && p.path?.includes('spoke1->hub offset syncs read backwards')),
     ).toBe(true);
-    const afterBack = await allDelivered();
+    const afterBack = await allDelivered(stateDir, path.join(tmp, 'traffic.log'));
     expect(duplicates(afterBack) - duplicates(afterThere)).toBeLessThanOrEqual(reported(planBack));
-    const onSpoke = await committedOn('spoke1');
+    const onSpoke = await committedOn(bootstrap('spoke1'), groups);
     expect(onSpoke[groups[0]!]!.map((t) => t.topic).sort()).toEqual([`hub.${topic}`, topic]);
     process.stderr.write(
       `[hub-spoke] delivery after both moves: ${JSON.stringify(afterBack.map((g) => ({ group: g.groupId, skipped: g.skipped, duplicates: g.duplicates, produced: g.partitions.reduce((n, p) => n + p.produced, 0) })))}\n`,
