@@ -82,12 +82,17 @@ async function matchReturning(o: {
   forward: FlowConfig;
   forwardSyncs: OffsetSyncIndex;
   plan: OffsetPlanRow[];
-  boundsOf: (topic: string) => Promise<PartitionOffsets[]>;
 }): Promise<number> {
   const reversed = OffsetSyncIndex.from(
     o.forwardSyncs.all().map((s) => ({ ...s, topic: remoteTopic(o.forward, s.topic), upstreamOffset: s.downstreamOffset, downstreamOffset: s.upstreamOffset })),
   );
   const drBounds = new Map<string, PartitionOffsets[]>();
+  // The source here is the copy and the target its original, which is never behind it — but only when the original's
+  // bounds are read after the copy's. The plan's bounds (planBack's boundsOf) were read before: with MM2 still copying, the copy
+  // could then hold records past the original's stale end, and R's copy or its successor fell outside the searched
+  // span (no match; seen in the hub-and-spoke test on 3 of 6 partitions). So the original's bounds are read again,
+  // after the copy's (matchPlanRows asks for a partition's source bounds first).
+  const primaryBounds = new Map<string, PartitionOffsets[]>();
   const { matches } = await matchPlanRows({
     source: o.dr,
     target: o.primary,
@@ -98,15 +103,21 @@ async function matchReturning(o: {
       if (!drBounds.has(topic)) drBounds.set(topic, await o.dr.partitionOffsets(topic));
       return drBounds.get(topic)!.find((b) => b.partition === partition);
     },
-    targetBounds: async (topic, partition) => (await o.boundsOf(topic)).find((b) => b.partition === partition),
+    targetBounds: async (topic, partition) => {
+      if (!primaryBounds.has(topic)) primaryBounds.set(topic, await o.primary.partitionOffsets(topic));
+      return primaryBounds.get(topic)!.find((b) => b.partition === partition);
+    },
   });
   let matched = 0;
   for (const [i, m] of matches) {
     if (!m) continue;
     matched++;
     const row = o.plan[i]!;
+    const fresh = primaryBounds.get(row.topic)?.find((b) => b.partition === row.partition);
     o.plan[i] = withBoundsProblem({
       ...row,
+      // The bounds the match was made within (read after the copy's), so the range check sees what it found.
+      ...(fresh ? { logStartOffset: fresh.logStartOffset, highWatermark: fresh.highWatermark } : {}),
       // Both are at or before the original of the next record: the larger is exact.
       targetOffset: Math.max(row.targetOffset, m.targetOffset),
       basis: 'record-match',
@@ -243,7 +254,7 @@ export async function planBack(ctx: PlanContext, input: TranslateBackInput, reve
   }
 
   if (input.method === 'record-match') {
-    const matched = await matchReturning({ dr, primary, forward, forwardSyncs, plan, boundsOf });
+    const matched = await matchReturning({ dr, primary, forward, forwardSyncs, plan });
     ctx.note(`record match: ${matched} of ${plan.length} returning partition(s) made exact on ${reverse.target}`);
   }
 

@@ -176,6 +176,33 @@ describe('translate-back', () => {
     expect(row('tail', 'orders')).toMatchObject({ targetOffset: 60, basis: 'record-match' });
   });
 
+  it("record-match reads the original's bounds after the copy's: a stale end read earlier (the copy grew meanwhile) does not hide R's successor", async () => {
+    const w = world();
+    // The first read of primary's orders bounds (the plan's) sees it end at 46: the original of dr 40 (upstream 45)
+    // is in, its successor (46) not yet — as when MM2 copies on between the two reads. Later reads see the truth (80).
+    const port = w.primary.port();
+    let reads = 0;
+    const stale = new Proxy(port, {
+      get(target, key) {
+        if (key === 'partitionOffsets')
+          return async (topic: string) => {
+            const b = await target.partitionOffsets(topic);
+            return topic === 'orders' && reads++ === 0 ? b.map((x) => ({ ...x, highWatermark: 46 })) : b;
+          };
+        const v = Reflect.get(target, key);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    }) as KafkaPort;
+    const x = ctx(w);
+    const c = { ...x.c, kafka: (alias: string) => (alias === 'primary' ? stale : w.dr.port()) } as unknown as StepContext;
+    const r = await translateBack.check(c, translateBack.input.parse({ checkpointWaitMs: 0, method: 'record-match' }));
+    const row = (r.outputs as { plan: Record<string, unknown>[] }).plan.find((p) => p.group === 'billing' && p.topic === 'orders');
+    expect(reads).toBeGreaterThan(1);
+    // Matched within the bounds read after the copy's, and range-checked against them (no out-of-range problem).
+    expect(row).toMatchObject({ targetOffset: 45, basis: 'record-match', reReadRecords: 0, highWatermark: 80 });
+    expect(row!.problem).toBeUndefined();
+  });
+
   it('counts the records that never left the old primary: from the replicated end mapped back to its high watermark', async () => {
     const r = await run(world());
     // dr's end 55 maps back through 30→25 to 30 + 30 = 60; primary's high watermark is 80: [60, 80), 20 records.
