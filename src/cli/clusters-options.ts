@@ -90,7 +90,8 @@ export interface FlowPorts {
 export async function openFlow(o: { clusters?: string; flow?: string; sourceUnreachable?: boolean; move?: string }): Promise<FlowPorts> {
   const clustersFile = resolveClustersFile(o.clusters);
   const loaded = await loadClustersFile(clustersFile);
-  const flow = findFlow(loaded, parseFlowOption(o.flow));
+  // A move (`offsets move`) may go between two clusters with no flow between them (an aggregate to another).
+  const flow = findFlow(loaded, parseFlowOption(o.flow), { allowMovePair: Boolean(o.move) });
   // A move (even one only planned) onto an observer (read-only) cluster is refused before any cluster is opened.
   if (o.move) assertNotObserverTarget(loaded, flow.target, `${o.move} --flow ${flow.source}->${flow.target}`);
   const target = createKafkaPort(flow.target, clientSettings(loaded, flow.target));

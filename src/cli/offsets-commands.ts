@@ -11,6 +11,9 @@ import { translateOffsets, type TranslationResult } from '../mm2/translate.js';
 import { openFlow, withClustersOptions } from './clusters-options.js';
 import { oneOf } from './parse.js';
 import { InvalidInputError } from '../errors.js';
+import { clientSettings } from '../clusters/load.js';
+import { createKafkaPort } from '../kafka/kafkajs-adapter.js';
+import type { KafkaPort } from '../kafka/port.js';
 import type { OffsetPlanRow } from '../mm2/plan.js';
 import type { PlanContext } from '../steps/translate-back.js';
 import { planMove, translateMove } from '../steps/translate-move.js';
@@ -95,7 +98,7 @@ export function registerOffsetsCommands(program: Command, setExit: (code: number
 
   withClustersOptions(offsets.command('move'))
     .description(
-      "plan an active-active workload move --flow <from>-><to> (read-only): every partition the groups committed on <from> with its path to <to> — <from>'s own topics through the flow's checkpoints, copies of <to>'s topics through the opposite flow's offset syncs read backwards — its basis and target offset; exit 3 when one has no path",
+      "plan a workload move --flow <from>-><to> (read-only; the two clusters need no flow between them): every partition the groups committed on <from> with its path to <to> — <from>'s own topics through the flow's checkpoints, copies of <to>'s topics through the opposite flow's offset syncs read backwards, copies of a third cluster's topics through that cluster's offsets — its basis and target offset; exit 3 when one has no path",
     )
     .option('--group <regex>', 'groups to move (regular expression, whole name)', '.*')
     .option(
@@ -107,6 +110,7 @@ export function registerOffsetsCommands(program: Command, setExit: (code: number
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
       const ports = await openFlow({ ...o, move: 'offsets move' });
+      const others = new Map<string, KafkaPort>();
       try {
         const source = ports.source;
         if (!source) throw new InvalidInputError(`offsets move reads the groups on ${ports.flow.source}, which does not answer (${ports.sourceNote}).`);
@@ -114,7 +118,13 @@ export function registerOffsetsCommands(program: Command, setExit: (code: number
           kafka: (alias) => {
             if (alias === ports.flow.source) return source;
             if (alias === ports.flow.target) return ports.target;
-            throw new InvalidInputError(`offsets move reads ${ports.flow.source} and ${ports.flow.target} only, not ${alias}.`);
+            // A third cluster of the clusters file (a copy's origin, a writer flow's source): opened on first use.
+            let port = others.get(alias);
+            if (!port) {
+              port = createKafkaPort(alias, clientSettings(ports.loaded, alias));
+              others.set(alias, port);
+            }
+            return port;
           },
           note: (message) => say(message),
           now: () => Date.now(),
@@ -141,6 +151,7 @@ export function registerOffsetsCommands(program: Command, setExit: (code: number
           for (const g of failed) say(`BLOCKED ${g.id}: ${g.description} — observed ${JSON.stringify(g.observed)}; expected ${g.expected}`);
         }
       } finally {
+        await Promise.all([...others.values()].map((p) => p.close()));
         await ports.close();
       }
     });

@@ -142,7 +142,13 @@ async function execute(runbookFile: string, o: Record<string, unknown>, dryRun: 
   }
   const clustersFile = resumed ? resumed.record.clustersFile : resolveClustersFile(o.clusters as string | undefined);
   const clusters = await loadClustersFile(clustersFile);
-  findFlow(clusters, runbook.flow); // a flow the clusters file lacks is refused before the runs dir is created
+  // A flow the clusters file lacks is refused before the runs dir is created; a runbook that needs none (requireFlow:
+  // false) is checked against the file's clusters and its steps against the pair (every step flowless), likewise.
+  findFlow(clusters, runbook.flow, { allowMovePair: !runbook.runbook.requireFlow });
+  if (!runbook.runbook.requireFlow)
+    await loadRunbook(runbook.file, registry, sets, {
+      clusters: { file: clustersFile, flows: clusters.config.flows, aliases: Object.keys(clusters.config.clusters) },
+    });
   // So is a move onto an observer (read-only) cluster (exit 2, pointing at clusters.<alias>.role).
   assertNotObserverTarget(clusters, runbook.flow.target, `runbook ${runbook.file} (flow ${runbook.runbook.flow})`);
   prepareRunsDir(runsDir);
@@ -251,13 +257,13 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
       // Every problem of both files in one report: the clusters file's, then the runbook's (with its flow).
       const problems: ValidationProblem[] = [];
       let clusters: LoadedClusters | undefined;
-      let flows: { file: string; flows: { source: string; target: string }[] } | undefined;
+      let flows: { file: string; flows: { source: string; target: string }[]; aliases?: string[] } | undefined;
       if (o.clusters !== undefined) {
         const clustersFile = path.resolve(String(o.clusters));
         clusters = await loadClustersFile(clustersFile).catch((e: unknown) => void problems.push(...problemsOf(e, clustersFile)));
         // A clusters file with problems still names its flows, usually: check the runbook's flow against them too.
         const named = clusters ? clusters.config.flows : await flowsOf(clustersFile);
-        if (named) flows = { file: clustersFile, flows: named };
+        if (named) flows = { file: clustersFile, flows: named, ...(clusters ? { aliases: Object.keys(clusters.config.clusters) } : {}) };
       }
       const runbookFile = path.resolve(file);
       const r = await loadRunbook(runbookFile, builtinRegistry(), sets, {

@@ -11,7 +11,7 @@ import { ClientPropertiesError, envReferences, readClientProperties, type Securi
 import type { SASLOptions } from 'kafkajs';
 import { oauthBearerSasl } from '../kafka/oauthbearer.js';
 import { oauthBearerProvider, resolveTokenSource } from './oauth-token.js';
-import { clustersFileSchema, type ClusterConfig, type ClustersFile, type ConnectAuth, type FlowConfig } from './schema.js';
+import { clustersFileSchema, flowSchema, type ClusterConfig, type ClustersFile, type ConnectAuth, type FlowConfig } from './schema.js';
 
 /** A loaded clusters file with the folder its relative paths are taken from. */
 export interface LoadedClusters {
@@ -113,13 +113,27 @@ export function assertNotObserverTarget(loaded: LoadedClusters, target: string, 
 }
 
 /**
- * The flow from `source` to `target`, or the only flow when neither is given.
+ * The pair of a workload move between two clusters that have no replication flow between them (an aggregate
+ * cluster's groups moving to a second aggregate; docs/design/topologies.md, "Moves without a flow"): a
+ * {@link FlowConfig} of kind `move` with the schema's defaults and no MM2 control. Pure.
+ */
+export function movePair(source: string, target: string): FlowConfig {
+  return { ...flowSchema.parse({ source, target }), kind: 'move' };
+}
+
+/**
+ * The flow from `source` to `target`, or the only flow when neither is given. With `allowMovePair` (a runbook with
+ * `requireFlow: false`, `offsets move`), two distinct clusters of the file with no flow between them give their
+ * {@link movePair}.
  * @throws InvalidInputError when no flow (or more than one) matches; the message lists the flows.
  */
-export function findFlow(loaded: LoadedClusters, want: { source?: string; target?: string } = {}): FlowConfig {
+export function findFlow(loaded: LoadedClusters, want: { source?: string; target?: string } = {}, opts: { allowMovePair?: boolean } = {}): FlowConfig {
   const flows = loaded.config.flows.filter((f) => (!want.source || f.source === want.source) && (!want.target || f.target === want.target));
   const list = loaded.config.flows.map((f) => `${f.source}->${f.target}`).join(', ') || 'none';
   if (flows.length === 1) return flows[0]!;
+  const { source, target } = want;
+  if (flows.length === 0 && opts.allowMovePair && source && target && source !== target && loaded.config.clusters[source] && loaded.config.clusters[target])
+    return movePair(source, target);
   throw new InvalidInputError(
     flows.length === 0
       ? `No replication flow${want.source ? ` from ${want.source}` : ''}${want.target ? ` to ${want.target}` : ''} in ${loaded.file} (flows: ${list}).`

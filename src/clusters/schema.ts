@@ -158,7 +158,12 @@ export const clustersFileSchema = z.strictObject({
 });
 
 export type ClusterConfig = z.infer<typeof clusterSchema>;
-export type FlowConfig = z.infer<typeof flowSchema>;
+/**
+ * A flow of the clusters file, or (`kind: 'move'`) the pair of a workload move between two clusters with no flow
+ * between them — made by {@link movePair} (src/clusters/load.ts) for a runbook with `requireFlow: false`, never read
+ * from a file: no MM2 of its own, no checkpoints or offset syncs; the move's paths come from the file's other flows.
+ */
+export type FlowConfig = Omit<z.infer<typeof flowSchema>, 'kind'> & { kind?: 'mirror' | 'stretch' | 'move' };
 export type ConnectAuth = z.infer<typeof connectAuth>;
 export type SaslConfig = z.infer<typeof sasl>;
-export type ClustersFile = z.infer<typeof clustersFileSchema>;
+export type ClustersFile = Omit<z.infer<typeof clustersFileSchema>, 'flows'> & { flows: FlowConfig[] };

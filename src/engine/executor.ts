@@ -53,7 +53,7 @@ export async function runRunbook(o: RunOptions): Promise<RunResult> {
   const runId = o.resume?.runId ?? o.runId ?? newRunId((o.clock ?? systemClock).now());
   assertRunId(runId);
   const runDir = path.resolve(o.runsDir ?? 'runs', runId);
-  const flow = findFlow(o.clusters, o.runbook.flow);
+  const flow = findFlow(o.clusters, o.runbook.flow, { allowMovePair: o.runbook.runbook.requireFlow === false });
   // An observer (read-only) cluster is never the target of a move: refused before any read or write.
   assertNotObserverTarget(o.clusters, flow.target, `runbook ${o.runbook.file} (flow ${flow.source}->${flow.target})`);
   const pair = `${flow.source}->${flow.target}`;

@@ -39,6 +39,7 @@ const inlineView = z.object({ kind: z.string().min(1).optional().catch(undefined
 const runbookView = z
   .object({
     flow: z.string().optional().catch(undefined),
+    requireFlow: z.boolean().optional().catch(undefined),
     parameters: z.record(z.string(), z.unknown()).default({}).catch({}),
     steps: z
       .array(
@@ -53,7 +54,12 @@ const runbookView = z
 /** Options of {@link loadRunbook}. */
 export interface LoadRunbookOptions {
   /** A clusters file's flows and its path: the runbook's `flow` must be one of them (else a problem at `flow`). */
-  clusters?: { file: string; flows: readonly { source: string; target: string }[] };
+  clusters?: {
+    file: string;
+    flows: readonly { source: string; target: string }[];
+    /** The file's cluster aliases: with `requireFlow: false`, the flow's two clusters must be among them. */
+    aliases?: readonly string[];
+  };
   /**
    * The `--flow <source>-><target>` the command was given, if any: it must be the runbook's own `flow` (a runbook
    * is written for one flow; a run cannot be pointed at another), else a problem at `flow`.
@@ -182,14 +188,41 @@ function checkRunbook(
       );
   }
   if (options.clusters && rb.flow !== undefined && /^[^>\s]+->[^>\s]+$/.test(rb.flow)) {
-    const { file: clustersFile, flows } = options.clusters;
+    const { file: clustersFile, flows, aliases } = options.clusters;
+    const [s, t] = rb.flow.split('->') as [string, string];
     if (!flows.some((f) => `${f.source}->${f.target}` === rb.flow)) {
       const list = flows.map((f) => `${f.source}->${f.target}`).join(', ') || 'none';
-      at(
-        ['flow'],
-        `flow ${rb.flow} is not a flow of ${clustersFile} (flows: ${list})`,
-        `Name one of its flows here, or add ${rb.flow} under "flows:" in ${clustersFile}.`,
-      );
+      if (rb.requireFlow !== false)
+        at(
+          ['flow'],
+          `flow ${rb.flow} is not a flow of ${clustersFile} (flows: ${list})`,
+          `Name one of its flows here, or add ${rb.flow} under "flows:" in ${clustersFile}.`,
+        );
+      else if (s === t || (aliases && (!aliases.includes(s) || !aliases.includes(t))))
+        at(
+          ['flow'],
+          `flow ${rb.flow}: with requireFlow: false, the flow names two distinct clusters of ${clustersFile} (clusters: ${aliases?.join(', ') ?? '?'})`,
+          `Name the cluster the workload leaves and the one it moves to, as <source>-><target>.`,
+        );
+      else {
+        // A move with no flow between its clusters: every step must work without one.
+        const refuse = (kindName: string | undefined, path: (string | number)[]) => {
+          const k = kindName === undefined ? undefined : registry.get(kindName);
+          if (k && !k.flowless)
+            at(
+              [...path, 'kind'],
+              `step kind ${kindName} acts on the flow ${rb.flow}'s MM2 or its internal topics, and ${clustersFile} has no flow ${rb.flow} (requireFlow: false)`,
+              `Remove the step, or use it in a runbook whose flow is one of ${list}. Steps that work without a flow: ${registry
+                .list()
+                .filter((n) => registry.get(n)?.flowless)
+                .join(', ')}.`,
+            );
+        };
+        rb.steps.forEach((step, i) => {
+          refuse(step.kind, ['steps', i]);
+          refuse(step.compensate?.kind, ['steps', i, 'compensate']);
+        });
+      }
     }
   }
 

@@ -6,6 +6,7 @@
  * name: planned-failover
  * description: Move consumers from primary to dr with MM2 caught up.
  * flow: primary->dr                    # a flow of the clusters file
+ * requireFlow: true                    # false: two clusters with no flow between them (a move across the graph)
  * env:                                 # hooks' environment besides PATH, HOME, LANG, TZ (nothing else is passed)
  *   allow: [KUBECONFIG]                # copied from the operator's environment when set
  *   set: { AWS_REGION: eu-west-1 }     # explicit values
@@ -73,6 +74,13 @@ export const runbookSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   flow: z.string().regex(/^[^>\s]+->[^>\s]+$/, 'expected <source>-><target>, e.g. primary->dr'),
+  /**
+   * `false`: `flow` names two clusters of the clusters file that need not have a replication flow between them — a
+   * workload move across the graph (an aggregate cluster's groups to a second aggregate), whose paths come from the
+   * file's other flows. Every step must then be a kind that works without the flow (`flowless`), checked at load.
+   * Default `true`: `flow` must be a flow of the clusters file.
+   */
+  requireFlow: z.boolean().default(true),
   parameters: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/), parameterSchema).default({}),
   env: hookEnvSchema.optional(),
   steps: z.array(stepSchema).min(1),

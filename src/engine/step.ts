@@ -77,6 +77,12 @@ export interface StepKind<TInput = unknown, TPlan = unknown> {
   acls?(scope: AclScope): AclNeed[];
   /** True when `apply` writes (clusters, hooks); such steps honour `confirm` and the dry-run. */
   writes: boolean;
+  /**
+   * True when the step works on a move between two clusters with no replication flow between them (runbook
+   * `requireFlow: false`, flow kind `move`): it uses the pair's two clusters (and the clusters file's other flows),
+   * never the runbook flow's MM2, checkpoints or offset syncs. Absent: refused in such a runbook at load.
+   */
+  flowless?: boolean;
   /** Ask for confirmation even when the runbook step does not set `confirm` (manual approval). */
   alwaysConfirm?: boolean;
   check(ctx: StepContext, input: TInput): Promise<CheckResult<TPlan>>;

@@ -24,6 +24,11 @@ export const PLAN_BASES = [
   'forward-offset-sync-reversed',
   /** The record the group reads next on the source, found on the target (src/mm2/record-match.ts): exact. */
   'record-match',
+  /**
+   * A move's copy of a third cluster's topic (src/steps/translate-via-origin.ts): that cluster's offset reached through
+   * the offset syncs of its flow into the source (read backwards), then its flow into the target (forward).
+   */
+  'origin-offset-syncs',
 ] as const;
 
 const offset = z.number().int().min(0);

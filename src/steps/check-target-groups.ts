@@ -15,6 +15,7 @@ export const checkTargetGroups = defineStep({
   kind: 'check-target-groups',
   description: 'preflight: the selected consumer groups have no members on the target',
   writes: false,
+  flowless: true,
   acls: (s) => needs(s.flow.target, 'group', s.groups, ['DESCRIBE'], 'the groups have no members on the target'),
   input: z.strictObject({ groups: regexString.default('.*') }),
   async check(ctx, input) {

@@ -23,6 +23,7 @@ export const confirmScope = defineStep({
   kind: 'confirm-scope',
   description: 'is the source down, one broker down, or fine? (brokers, controller, offline and under-replicated partitions)',
   writes: false,
+  flowless: true,
   input: z.strictObject({
     expect: z.enum(['reachable', 'down']).default('reachable'),
     /** Brokers the source normally has (a smaller count means brokers are down). */

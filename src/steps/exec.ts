@@ -22,6 +22,7 @@ export const execStep = defineStep({
   kind: 'exec',
   description: 'run one hook command (argument array, no shell unless asked, timeout, output audited)',
   writes: true,
+  flowless: true,
   input: z.strictObject({
     command: argv,
     timeoutMs: z.number().int().positive().default(60_000),
@@ -41,6 +42,7 @@ export const redirectStep = defineStep({
   kind: 'redirect',
   description: 'run the hooks that repoint producers and consumers to the target (kubectl, DNS, config pushes)',
   writes: true,
+  flowless: true,
   input: z.strictObject({ commands: z.array(argv).min(1), timeoutMs: z.number().int().positive().default(120_000), shell: z.boolean().default(false) }),
   async check() {
     return {};
@@ -54,6 +56,7 @@ export const manualApproval = defineStep({
   kind: 'manual-approval',
   description: 'stop until a person approves (interactive), or --yes approves it (recorded)',
   writes: true,
+  flowless: true,
   alwaysConfirm: true,
   input: z.strictObject({ message: z.string().min(1) }),
   async check(ctx, input) {

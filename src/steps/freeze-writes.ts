@@ -13,6 +13,7 @@ export const freezeWrites = defineStep({
   kind: 'freeze-writes',
   description: 'run a hook that stops producers, then verify the source topics stop growing',
   writes: true,
+  flowless: true,
   acls: (s) =>
     needs(s.with.cluster === 'target' ? s.flow.target : s.flow.source, 'topic', s.topics, ['DESCRIBE'], 'quiet window: log-end offsets of the topics'),
   input: z.strictObject({

@@ -44,6 +44,7 @@ export const resetConsumerGroups = defineStep({
   kind: 'reset-consumer-groups',
   description: "set the planned groups' committed offsets on the target (admin semantics), only for groups empty there; verify by reading back",
   writes: true,
+  flowless: true,
   // OffsetCommit: READ on the group and on each topic; the committed offsets before, on both clusters: DESCRIBE.
   acls: (s) => [
     ...needs(s.flow.target, 'group', s.groups, ['READ'], "reset: commit the groups' offsets on the target"),

@@ -192,7 +192,14 @@ export type TranslateBackInput = z.output<typeof input>;
  * record match), every other topic through `reverse`'s checkpoints. `translate-back` runs it with `forward` the flipped
  * runbook flow; `translate-move` (an active-active move) with the opposite flow of the clusters file.
  */
-export async function planBack(ctx: PlanContext, input: TranslateBackInput, reverse: FlowConfig, forward: FlowConfig): Promise<CheckResult<ExportPlan>> {
+export async function planBack(
+  ctx: PlanContext,
+  input: TranslateBackInput,
+  reverse: FlowConfig,
+  forward: FlowConfig,
+  /** Topics on `reverse.source` whose commits the caller plans itself (a move's copies of a third cluster's topics). */
+  leave: (topic: string) => boolean = () => false,
+): Promise<CheckResult<ExportPlan>> {
   const dr = ctx.kafka(reverse.source);
   const primary = ctx.kafka(reverse.target);
   const groupRe = new RegExp(`^(?:${input.groups})$`);
@@ -219,6 +226,7 @@ export async function planBack(ctx: PlanContext, input: TranslateBackInput, reve
   const localCommits: { group: string; topic: string; partition: number }[] = [];
   for (const group of groups) {
     for (const c of await positionsOf(group)) {
+      if (leave(c.topic)) continue;
       const origin = upstreamTopic(forward, c.topic);
       if (origin === undefined || forward.replicationPolicy === 'identity') {
         localCommits.push({ group, topic: c.topic, partition: c.partition }); // DR-local topic: below
@@ -272,12 +280,15 @@ export async function planBack(ctx: PlanContext, input: TranslateBackInput, reve
       reverseError = e.message;
       return { partitions: [], untranslated: [] };
     });
-  let reverseCheckpointed = await reverseTranslation();
-  for (const deadline = ctx.now() + input.checkpointWaitMs; ctx.now() < deadline && behind(reverseCheckpointed); ) {
+  // No DR-local commit (a move whose groups read only copies, e.g. between two aggregate clusters): nothing to read —
+  // the runbook's pair may have no flow, hence no checkpoints, at all.
+  const none = { partitions: [], untranslated: [] } as Awaited<ReturnType<typeof reverseTranslation>>;
+  let reverseCheckpointed = localCommits.length ? await reverseTranslation() : none;
+  for (const deadline = ctx.now() + input.checkpointWaitMs; localCommits.length && ctx.now() < deadline && behind(reverseCheckpointed); ) {
     await ctx.sleep(1000);
     reverseCheckpointed = await reverseTranslation();
   }
-  plan.push(...reverseCheckpointed.partitions);
+  plan.push(...reverseCheckpointed.partitions.filter((p) => !leave(p.sourceTopic)));
   // Fail closed: every DR-local partition a selected group commits on must be in the plan.
   for (const c of localCommits) {
     if (plan.some((p) => p.group === c.group && p.sourceTopic === c.topic && p.partition === c.partition)) continue;

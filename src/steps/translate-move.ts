@@ -30,10 +30,16 @@ import { defineStep, type CheckResult } from '../engine/step.js';
 import type { GateResult } from '../engine/events.js';
 import { upstreamTopic } from '../mm2/naming.js';
 import { planOutputs, type OffsetPlanRow } from '../mm2/plan.js';
+import { groupsFoundGate, groupsTranslatedGate, offsetsInRangeGate } from '../gates/offset-plan.js';
 import { highWatermarks, regexString, selectTopics } from './shared.js';
 import { planBack, type PlanContext, translateBack } from './translate-back.js';
+import { planViaOrigin } from './translate-via-origin.js';
 
 const name = (f: Pick<FlowConfig, 'source' | 'target'>) => `${f.source}->${f.target}`;
+
+/** The partitions a `groups-translated` gate of planBack left out (its observed lines). */
+const untranslatedOf = (gates: readonly GateResult[]): string[] =>
+  (gates.find((g) => g.id === 'groups-translated')?.observed as { untranslatable?: string[] } | undefined)?.untranslatable ?? [];
 
 /** The flows (of `flows`) that write `topic` on `cluster`: those with that target whose remote-topic naming produced it. */
 export function writersOf(flows: readonly FlowConfig[], cluster: string, topic: string): FlowConfig[] {
@@ -72,6 +78,7 @@ export const translateMove = defineStep({
   description:
     "active-active move offset plan: the source cluster's own topics through the flow's checkpoints, copies of the target's topics through the opposite flow's offset syncs read backwards; the path of every partition",
   writes: false,
+  flowless: true,
   // What planBack reads with the move's flow as its "reverse" one (translate-back's declaration; the opposite flow's
   // offset syncs located as the flow's own, the clusters file's opposite flow not being in the scope), which covers the
   // conflict window's end offsets on both sides (READ implies DESCRIBE).
@@ -112,17 +119,45 @@ export async function planMove(
   };
   if (loop) return { gates: [graphGate] };
 
-  const r = await planBack(ctx, { ...input, topics: '.*', forwardOffsetSyncsLocation: opposite.offsetSyncsTopicLocation }, flow, opposite);
-  const plan = (r.outputs?.plan ?? []) as OffsetPlanRow[];
-  for (const row of plan) row.path = movePath(row, flow, opposite);
+  // Path 3 first: the groups' commits on X's copies of a third cluster's topics (through that cluster's offsets).
+  const via = await planViaOrigin(ctx, flow, flows, { groups: input.groups, method: input.method, waitMs: input.checkpointWaitMs });
+  const r = await planBack(ctx, { ...input, topics: '.*', forwardOffsetSyncsLocation: opposite.offsetSyncsTopicLocation }, flow, opposite, (topic) =>
+    via.topics.has(topic),
+  );
+  const own = (r.outputs?.plan ?? []) as OffsetPlanRow[];
+  for (const row of own) row.path = movePath(row, flow, opposite);
+  const plan = [...own, ...via.rows];
+  if (via.rows.length || via.untranslatable.length)
+    ctx.note(`record match: ${via.exact} of ${via.rows.length} partition(s) of third clusters' topics made exact on both hops`);
 
-  // Which flows write into the topics the groups read on Y after the move: they must stop before the reset.
+  // Which flows write into the topics the groups read on Y after the move. The runbook's flow X->Y is stopped by the
+  // runbook; any other must not be able to write the moved groups: MM2's checkpoint task of a flow W->Y translates
+  // (and with sync.group.offsets.enabled commits on Y) only groups that have committed offsets on W.
   const writers = new Map<string, string[]>();
   for (const row of plan) for (const f of writersOf(flows, flow.target, row.topic)) writers.set(name(f), [...(writers.get(name(f)) ?? []), row.topic]);
-  const others = [...writers.keys()].filter((w) => w !== name(flow));
-  const returning = plan.filter((p) => upstreamTopic(opposite, p.sourceTopic) === p.topic).length;
+  const moved = new Set(plan.map((p) => p.group));
+  const writerSources = [...new Set(flows.filter((f) => writers.has(name(f)) && name(f) !== name(flow)).map((f) => f.source))];
+  const groupsOnWriterSource = new Map<string, string[] | string>();
+  for (const w of writerSources) {
+    groupsOnWriterSource.set(
+      w,
+      await ctx
+        .kafka(w)
+        .listGroups()
+        .then((gs) => gs.map((g) => g.groupId).filter((g) => moved.has(g)))
+        .catch((e: Error) => `unreadable: ${e.message}`),
+    );
+  }
+  const others = flows
+    .filter((f) => writers.has(name(f)) && name(f) !== name(flow))
+    .filter((f) => {
+      const g = groupsOnWriterSource.get(f.source);
+      return typeof g === 'string' || (g?.length ?? 0) > 0;
+    })
+    .map(name);
+  const returning = own.filter((p) => upstreamTopic(opposite, p.sourceTopic) === p.topic).length;
   ctx.note(
-    `move ${flow.source} → ${flow.target}: ${plan.length - returning} partition(s) of ${flow.source}'s own topics via ${name(flow)}, ${returning} of copies of ${flow.target}'s topics via ${name(opposite)}${found ? '' : ` (no ${name(opposite)} flow in the clusters file)`}; flows writing the moved topics on ${flow.target}: ${[...writers.keys()].join(', ') || 'none'}`,
+    `move ${flow.source} → ${flow.target}: ${own.length - returning} partition(s) of ${flow.source}'s own topics via ${name(flow)}, ${returning} of copies of ${flow.target}'s topics via ${name(opposite)}${found ? '' : ` (no ${name(opposite)} flow in the clusters file)`}, ${via.rows.length} of copies of third clusters' topics via their offsets; flows writing the moved topics on ${flow.target}: ${[...writers.keys()].join(', ') || 'none'}`,
     {
       paths: plan.map((p) => ({
         group: p.group,
@@ -136,17 +171,28 @@ export async function planMove(
   );
   const stopGate: GateResult = {
     id: 'stop-covers-writers',
-    description: `the flows writing into the moved groups' topics on ${flow.target} are the runbook's flow ${name(flow)} only (the one stop-replication stops)`,
+    description: `the flows writing into the moved groups' topics on ${flow.target} are the runbook's flow ${name(flow)} (the one stop-replication stops) or flows whose source has none of the moved groups (their checkpoints cannot write them)`,
     ok: others.length === 0,
-    observed: { writerFlows: Object.fromEntries([...writers].map(([k, v]) => [k, [...new Set(v)]])) },
+    observed: {
+      writerFlows: Object.fromEntries([...writers].map(([k, v]) => [k, [...new Set(v)]])),
+      movedGroupsOnWriterSources: Object.fromEntries(groupsOnWriterSource),
+    },
     expected: others.length
-      ? `also stop ${others.join(', ')} before the reset (a checkpoint or offset sync write from them would move the groups)`
-      : name(flow),
+      ? `also stop ${others.join(', ')} before the reset (their source holds moved groups: a checkpoint or offset sync write from them would move the groups)`
+      : `${name(flow)}${writerSources.length ? `; no moved group on ${writerSources.join(', ')}` : ''}`,
   };
-  // The conflict window: both sides' local topics of the moved names, and X's frozen topics, sampled twice.
-  const names = [...new Set(plan.map((p) => (upstreamTopic(opposite, p.sourceTopic) === p.topic ? p.topic : p.sourceTopic)))].sort();
+  // The conflict window: both sides' local topics of the moved names, and X's frozen topics, sampled twice. Copies of
+  // third clusters' topics are written by MM2 alone on both sides: not a conflict of the move.
+  const names = [...new Set(own.map((p) => (upstreamTopic(opposite, p.sourceTopic) === p.topic ? p.topic : p.sourceTopic)))].sort();
   const window = await conflictWindow(ctx, flow, names, input.conflictWindowMs, input.frozenTopics);
-  const gates = [graphGate, stopGate, ...(r.gates ?? [])];
+  // The plan gates over all rows (planBack's saw its own rows only).
+  const gates = [
+    graphGate,
+    stopGate,
+    offsetsInRangeGate(plan, flow.target),
+    groupsTranslatedGate([...untranslatedOf(r.gates ?? []), ...via.untranslatable]),
+    groupsFoundGate(plan),
+  ];
   if (input.frozenTopics && opts.enforceFreeze) gates.push(sourceFrozenGate(flow.source, input.frozenTopics, window));
   if (window) {
     const both = window.conflicts.filter((c) => c.bothWritten);

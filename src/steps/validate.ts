@@ -21,6 +21,7 @@ export const validateStep = defineStep({
   kind: 'validate',
   description: 'canary produced and consumed on the target; groups progressing from their planned offsets',
   writes: true,
+  flowless: true,
   acls: (s) => [
     ...ownTopicNeeds(s.flow.target, typeof s.with.canaryTopic === 'string' ? s.with.canaryTopic : 'kafka-failover-canary', 'validate: canary record'),
     ...needs(s.flow.target, 'group', s.groups, ['DESCRIBE'], 'validate: the groups progress on the target'),

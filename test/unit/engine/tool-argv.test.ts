@@ -49,6 +49,6 @@ describe('${tool.argv}', () => {
         }
       }
     }
-    expect(toolHooks).toBe(13); // planned-failover 3, failback 4, emergency-failover 1, stretch-site-loss 1, stretch-site-recovery 1, active-active-move 3
+    expect(toolHooks).toBe(15); // planned-failover 3, failback 4, emergency-failover 1, stretch-site-loss 1, stretch-site-recovery 1, active-active-move 3, aggregate-move 2
   });
 });
