@@ -12,6 +12,9 @@
  *    gives D, or D + 1 when U < u; OffsetSyncStore.translateDownstream), then record match — the record at u on Z,
  *    found in Y's copy: the exact offset on Y.
  *
+ * When Z has no flow into Y but the move's own flow X->Y exists, the copy is X->Y's to replicate onward (`X.Z.t` on Y:
+ * a hub's copy of one spoke's topic, on another spoke) and is planned as X's own topic (path 1, its checkpoints).
+ *
  * Both hops only ever stay at or before the true position, so a row is never past the record the group reads next:
  * re-reads at worst, never a skip. A row is `record-match` (0 re-reads) when both hops matched, else
  * `origin-offset-syncs` (re-reads not counted). Y's copy may lag X's (two MM2 flows, two speeds): while a record the
@@ -128,7 +131,9 @@ export async function planViaOriginOnce(
     const offsetKind = g.type === 'share' ? 'share-start-offset' : 'committed-offset';
     for (const c of await positions(x, g.groupId, offsetKind)) {
       const origin = originOf(flows, flow.source, flow.target, c.topic);
-      if (!origin) continue;
+      // No Z->Y flow but a real X->Y one: X->Y replicates X's copy onward (`X.Z.t` on Y, a hub's copies to a spoke),
+      // path 1 (its checkpoints) — left to the caller. A move pair with no flow has no other path: untranslatable here.
+      if (!origin || (!origin.outbound && flow.kind !== 'move')) continue;
       topics.add(c.topic);
       commits.push({
         group: g.groupId,

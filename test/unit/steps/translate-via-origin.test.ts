@@ -166,6 +166,17 @@ describe('planViaOriginOnce: X’s copy → Z’s original → Y’s copy', () =
   });
 });
 
+describe('a copy with no flow from its origin into Y, on a move whose own flow X->Y exists', () => {
+  it('is left to X->Y (path 1: X->Y replicates the copy onward, e.g. a hub’s copy of a spoke’s topic to another spoke)', async () => {
+    const c = world();
+    c.agg1.commit('analytics', 'r2.orders', 0, 10);
+    const real = { ...flow('agg1', 'agg2') };
+    const p = await planViaOriginOnce({ ...ctx(c).c, flow: real } as StepContext, real, [...flows, real], { groups: '.*', method: 'record-match' });
+    expect(p).toMatchObject({ rows: [], untranslatable: [], exact: 0 });
+    expect([...p.topics]).toEqual([]);
+  });
+});
+
 describe('translate-move between two aggregates (no flow between them)', () => {
   it('plans every partition through the origin, and lets the origin’s flows into Y run: they cannot write the groups', async () => {
     const c = world();
