@@ -95,6 +95,36 @@ export class ActiveActiveTraffic {
 }
 
 /**
+ * Waits until `topics` (remote copies MM2 creates, e.g. `dr.orders`) exist on `site`: a pattern subscription is
+ * resolved when the group joins, so groups reading copies start after this. `by` names the flow in the message.
+ * @param timeoutMs default 120 000.
+ * @throws WaitTimeoutError naming the missing topics.
+ */
+export async function waitForRemoteTopics(
+  site: { alias: string; bootstrapServers: string[] },
+  topics: string[],
+  by: string,
+  clientExtra?: TrafficOptions['clientExtra'],
+  timeoutMs = 120_000,
+): Promise<void> {
+  const admin = createKafka({ bootstrapServers: site.bootstrapServers, clientId: 'kafka-failover-traffic', extra: { ...clientExtra } }).admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      `${by} to create ${topics.join(', ')} on ${site.alias}`,
+      async () => {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length) throw new Error(`missing ${missing.join(', ')}`);
+      },
+      { timeoutMs, intervalMs: 1000 },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
  * Starts both producers, waits until MM2 has created each site's copy of the other's topics (`dr.orders` on primary
  * and `primary.orders` on dr: a pattern subscription is resolved when the group joins), then the groups on the home site.
  * @throws WaitTimeoutError when the copies do not appear in time (is MM2 running both ways?).
@@ -120,23 +150,14 @@ export async function startActiveActiveTraffic(o: ActiveActiveTrafficOptions): P
   for (const [here, far] of [
     [homeSite, otherSite],
     [otherSite, homeSite],
-  ] as const) {
-    const admin = createKafka({ bootstrapServers: here.bootstrapServers, clientId: 'kafka-failover-traffic', extra: { ...o.clientExtra } }).admin();
-    await admin.connect();
-    try {
-      await waitFor(
-        `MM2 ${far.alias} → ${here.alias} to create ${o.topics.map((t) => `${far.alias}.${t.name}`).join(', ')} on ${here.alias}`,
-        async () => {
-          const existing = new Set(await admin.listTopics());
-          const missing = o.topics.filter((t) => !existing.has(`${far.alias}.${t.name}`));
-          if (missing.length) throw new Error(`missing ${missing.map((t) => `${far.alias}.${t.name}`).join(', ')}`);
-        },
-        { timeoutMs: o.remoteTopicsTimeoutMs ?? 120_000, intervalMs: 1000 },
-      );
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  ] as const)
+    await waitForRemoteTopics(
+      here,
+      o.topics.map((t) => `${far.alias}.${t.name}`),
+      `MM2 ${far.alias} → ${here.alias}`,
+      o.clientExtra,
+      o.remoteTopicsTimeoutMs,
+    );
   const aa = new ActiveActiveTraffic(o, home, other);
   await aa.startGroups();
   return aa;

@@ -10,7 +10,7 @@
  * (the spoke's data, replicated) and `orders` (the hub's own, where the moved producer now writes), and the next
  * `redirect` brings them back. The other spokes' producers run throughout.
  */
-import type { TrafficAction } from './control.js';
+import type { MovableTraffic, TrafficAction } from './control.js';
 import { type ActiveActiveTraffic, startActiveActiveTraffic } from './active-active.js';
 import { type Traffic, startTraffic, type TrafficGroup, type TrafficOptions, type TrafficTopic } from './generator.js';
 
@@ -37,7 +37,7 @@ export interface HubSpokeTrafficOptions {
 }
 
 /** A running hub-and-spoke traffic set. */
-export class HubSpokeTraffic {
+export class HubSpokeTraffic implements MovableTraffic {
   constructor(
     /** The home spoke and the hub (groups, the moved producer, the hub's producer). */
     readonly pair: ActiveActiveTraffic,
