@@ -10,34 +10,17 @@
  * moved workload writes); `produce-on-dr` and `failback` are refused.
  */
 import { KafkaFailoverError } from '../../errors.js';
-import { waitForRemoteTopics } from './active-active.js';
+import { escapeRegExp, type Site, type SiteTrafficOptions, startSiteProducers, waitForRemoteTopics } from './active-active.js';
 import type { MovableTraffic, TrafficAction } from './control.js';
-import { type Traffic, startTraffic, type TrafficGroup, type TrafficOptions, type TrafficTopic } from './generator.js';
-
-/** A cluster of the sandbox by MM2 alias (`<alias>.<topic>` is a remote topic name). */
-export interface AggregateSite {
-  alias: string;
-  bootstrapServers: string[];
-}
+import type { Traffic, TrafficGroup } from './generator.js';
 
 /** Options of {@link startAggregateTraffic}. */
-export interface AggregateTrafficOptions {
+export interface AggregateTrafficOptions extends SiteTrafficOptions {
   /** Regional clusters: a producer each, never moved. At least one. */
-  regions: AggregateSite[];
-  /** The aggregate the groups start on, then the one `redirect` moves them to. */
-  aggregates: [AggregateSite, AggregateSite];
-  /** Local topics, written on every region. */
-  topics: TrafficTopic[];
-  /** Records per second of each region's producer. */
-  ratePerSecond: number;
-  /** Groups by local topic names (`orders`); on an aggregate they read every region's copy (`r1.orders`, `r2.orders`). */
-  groups: TrafficGroup[];
-  clientExtra?: TrafficOptions['clientExtra'];
-  /** How long to wait (ms) for MM2 to create every region's copies on both aggregates; default 120 000. */
-  remoteTopicsTimeoutMs?: number;
+  regions: Site[];
+  /** The aggregate the groups start on, then the one `redirect` moves them to (each with every region's copies). */
+  aggregates: [Site, Site];
 }
-
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * A group as it runs on an aggregate: the regions' copies of its topics, by a pattern per topic
@@ -48,7 +31,7 @@ export function aggregateGroup(g: TrafficGroup, regions: string[]): TrafficGroup
   return {
     ...g,
     topics: copies,
-    subscribe: g.topics.map((t) => new RegExp(`^(${regions.map(esc).join('|')})\\.${esc(t)}$`)),
+    subscribe: g.topics.map((t) => new RegExp(`^(${regions.map(escapeRegExp).join('|')})\\.${escapeRegExp(t)}$`)),
     ledgerTopics: copies,
   };
 }
@@ -105,19 +88,7 @@ export class AggregateTraffic implements MovableTraffic {
  * @throws WaitTimeoutError when the copies do not appear in time (is MM2 running?).
  */
 export async function startAggregateTraffic(o: AggregateTrafficOptions): Promise<AggregateTraffic> {
-  const extra = o.clientExtra ? { clientExtra: o.clientExtra } : {};
-  const producers: Traffic[] = [];
-  for (const r of o.regions)
-    producers.push(
-      await startTraffic({
-        bootstrapServers: r.bootstrapServers,
-        topics: o.topics,
-        ratePerSecond: o.ratePerSecond,
-        site: r.alias,
-        ...(producers[0] ? { ledger: producers[0].ledger } : {}),
-        ...extra,
-      }),
-    );
+  const producers = await startSiteProducers(o.regions, o);
   for (const a of o.aggregates)
     await waitForRemoteTopics(
       a,
