@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { failbackClustersFilePath } from '../rehearsal/sandbox/clusters-file.js';
 import { CLUSTERS_ENV } from './clusters-options.js';
-import { TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../rehearsal/traffic/control.js';
+import { type MovableTraffic, TRAFFIC_ACTIONS, sendTrafficCommand, serveTrafficControl } from '../rehearsal/traffic/control.js';
 import { startActiveActiveTraffic } from '../rehearsal/traffic/active-active.js';
 import { DEFAULT_TRAFFIC_GROUPS, DEFAULT_TRAFFIC_TOPICS, startTraffic, type TrafficTopic } from '../rehearsal/traffic/generator.js';
 import { sandboxDown, sandboxStatus, sandboxUp, startComponents, stopComponents, type SandboxStatus } from '../rehearsal/sandbox/sandbox.js';
@@ -17,7 +17,7 @@ import { clientPropertiesPath, propertiesClustersFilePath } from '../rehearsal/s
 import { APP_USER, kafkajsSecurity, SANDBOX_SECURITY, TOOL_USER, unsecuredToken } from '../rehearsal/sandbox/security.js';
 import { WAN_LIMITS } from '../rehearsal/sandbox/wan.js';
 import { intIn, oneOf } from './parse.js';
-import { hubSpokeStatusIfAny, hubSpokeTrafficIfAny, hubSpokeUpAction, printHubSpokeStatus } from './hub-spoke-commands.js';
+import { multiClusterStatusIfAny, multiClusterTrafficIfAny, multiClusterUpAction, printMultiClusterStatus } from './hub-spoke-commands.js';
 import {
   addStretchUpOptions,
   followStretchRedirect,
@@ -109,7 +109,7 @@ export function registerSandboxCommands(program: Command): void {
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
       if (o.topology === 'stretch') return stretchUpAction(o);
-      if (o.topology === 'hub-spoke') return hubSpokeUpAction(o);
+      if (o.topology === 'hub-spoke' || o.topology === 'aggregate') return multiClusterUpAction(o);
       if (o.spokes !== undefined) throw new InvalidInputError('--spokes applies to --topology hub-spoke only.', { hint: 'Add --topology hub-spoke.' });
       if (o.wan === false && (o.wanLatencyMs !== undefined || o.wanJitterMs !== undefined || o.wanBandwidthKbps !== undefined))
         throw new InvalidInputError('--no-wan cannot be combined with --wan-latency-ms, --wan-jitter-ms or --wan-bandwidth-kbps.', {
@@ -153,9 +153,9 @@ export function registerSandboxCommands(program: Command): void {
     .option('--output <format>', 'table or json', oneOf('table', 'json'), 'table')
     .action(async (o) => {
       const stretch = await stretchStatusIfAny(o.stateDir);
-      const hubSpoke = stretch ? undefined : await hubSpokeStatusIfAny(o.stateDir);
+      const multi = stretch ? undefined : await multiClusterStatusIfAny(o.stateDir);
       if (stretch) printStretchStatus(stretch, o.output);
-      else if (hubSpoke) printHubSpokeStatus(hubSpoke, o.output);
+      else if (multi) printMultiClusterStatus(multi, o.output);
       else printStatus(await sandboxStatus(o.stateDir), o.output);
     });
   registerStretchCommands(sandbox, stateDirOption);
@@ -224,10 +224,11 @@ export function registerSandboxCommands(program: Command): void {
           ? ((await kafkajsSecurity(status.options.security, status.stateDir, APP_USER)) as NonNullable<Parameters<typeof startTraffic>[0]['clientExtra']>)
           : undefined;
       // Active-active: a producer on each cluster, the groups on primary reading both origins (traffic/active-active.ts).
-      // Hub and spoke: a producer on every cluster, the groups on spoke1 (cli/hub-spoke-commands.ts).
-      const hs = stretch ? undefined : await hubSpokeTrafficIfAny(o.stateDir, { topics, ratePerSecond: o.rate, groups });
-      const aa =
-        hs ??
+      // Hub and spoke: a producer on every cluster, the groups on spoke1; aggregate: producers on r1 and r2, the groups on
+      // agg1 (cli/hub-spoke-commands.ts).
+      const multi = stretch ? undefined : await multiClusterTrafficIfAny(o.stateDir, { topics, ratePerSecond: o.rate, groups });
+      const aa: MovableTraffic | undefined =
+        multi?.traffic ??
         (status?.options.activeActive
           ? await startActiveActiveTraffic({
               sites: [
@@ -250,7 +251,7 @@ export function registerSandboxCommands(program: Command): void {
           ...(clientExtra ? { clientExtra } : {}),
         }));
       say(
-        `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on ${stretch ? 'the stretch cluster' : hs ? 'every cluster (hub and spoke)' : aa ? 'primary and on dr (active-active)' : 'primary'}; groups ${names.join(', ') || 'none'}`,
+        `Traffic run ${traffic.ledger.run}: ${o.rate} records/s to ${topics.map((t) => `${t.name}(${t.partitions})`).join(', ')} on ${stretch ? 'the stretch cluster' : multi ? multi.where : aa ? 'primary and on dr (active-active)' : 'primary'}; groups ${names.join(', ') || 'none'}`,
       );
       const follower = stretch ? followStretchRedirect(stretch.stateDir, traffic, groups) : undefined;
       const report = () => ({
@@ -351,7 +352,7 @@ export function registerSandboxCommands(program: Command): void {
   sandbox
     .command('traffic-ctl <action>')
     .description(
-      `command the running traffic process: ${TRAFFIC_ACTIONS.join(' | ')} (mark-fault = a fault happened now: keep per topic the first acknowledged write after it; freeze = stop producers; redirect = move consumer groups to dr; produce-on-dr = producers write to dr; failback = groups and producers back to primary)`,
+      `command the running traffic process: ${TRAFFIC_ACTIONS.join(' | ')} (mark-fault = a fault happened now: keep per topic the first acknowledged write after it; freeze = stop producers (aggregate: nothing, its producers stay on the regions); redirect = move consumer groups to dr (aggregate: to the other aggregate); produce-on-dr = producers write to dr; failback = groups and producers back to primary)`,
     )
     .option(...stateDirOption)
     .action(async (action: string, o) => {

@@ -51,8 +51,8 @@ export function addStretchUpOptions(up: Command): Command {
   return up
     .option(
       '--topology <kind>',
-      'two-clusters (primary, dr and MM2 primary → dr; default), active-active (the same with MM2 dr → primary running too), stretch (one cluster over sites a and b, no MM2) or hub-spoke (a hub and spokes, MM2 both ways between the hub and each spoke)',
-      oneOf('two-clusters', 'active-active', 'stretch', 'hub-spoke'),
+      'two-clusters (primary, dr and MM2 primary → dr; default), active-active (the same with MM2 dr → primary running too), stretch (one cluster over sites a and b, no MM2), hub-spoke (a hub and spokes, MM2 both ways between the hub and each spoke) or aggregate (regions r1, r2 replicated into aggregates agg1 and agg2)',
+      oneOf('two-clusters', 'active-active', 'stretch', 'hub-spoke', 'aggregate'),
     )
     .option('--spokes <n>', 'hub-spoke: spokes spoke1 … spokeN: 3 (default) or 2', (v) => Number(oneOf('2', '3')(v)) as 2 | 3)
     .option(

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { InvalidInputError } from '../../errors.js';
 import { grantToolAcls } from './acls.js';
 import { assertActiveActiveOptions, ensureReverseFlow } from './active-active.js';
-import { startHubSpokeComponents, stopHubSpokeComponents } from './hub-spoke.js';
+import { layoutOf, titled, startMultiClusterComponents, stopMultiClusterComponents } from './multi-cluster.js';
 import { clustersFilePath, writeSandboxClustersFile } from './clusters-file.js';
 import { resolveKafkaJars } from './jars.js';
 import { mm2VersionFor } from './versions.js';
@@ -158,9 +158,10 @@ function mergeOptions(prev: SandboxState | undefined, input: SandboxUpInput): Sa
 export async function sandboxUp(input: SandboxUpInput = {}, progress: ProgressSink = () => {}): Promise<SandboxStatus> {
   const stateDir = path.resolve(input.stateDir ?? defaultSandboxOptions().stateDir);
   const prev = await loadState(stateDir);
-  if (prev?.stretch || prev?.hubSpoke)
-    throw new InvalidInputError(`The sandbox in ${stateDir} is a ${prev.stretch ? 'stretch cluster' : 'hub-and-spoke sandbox'}.`, {
-      hint: `Use "sandbox up --topology ${prev.stretch ? 'stretch' : 'hub-spoke'}", or "sandbox down --wipe" first.`,
+  const multi = prev && layoutOf(prev);
+  if (prev?.stretch || multi)
+    throw new InvalidInputError(`The sandbox in ${stateDir} is ${multi ? titled(multi) : 'a stretch cluster'}.`, {
+      hint: `Use "sandbox up --topology ${multi ? multi.topology : 'stretch'}", or "sandbox down --wipe" first.`,
     });
   const o = mergeOptions(prev, { ...input, stateDir });
   if (o.wan && o.security && o.security !== 'plaintext')
@@ -360,7 +361,7 @@ async function requireState(stateDir: string): Promise<SandboxState> {
  */
 export async function stopComponents(stateDir: string, target: string, mode: 'graceful' | 'kill'): Promise<string[]> {
   const state = await requireState(stateDir);
-  if (state.hubSpoke) return stopHubSpokeComponents(state, target, mode);
+  if (layoutOf(state)) return stopMultiClusterComponents(state, target, mode);
   const names = resolveTargets(state, target);
   const done = await Promise.all(names.map((n) => stopProcess(state.processes[n], mode, 20_000)));
   await saveState(state);
@@ -374,7 +375,7 @@ export async function stopComponents(stateDir: string, target: string, mode: 'gr
  */
 export async function startComponents(stateDir: string, target: string, progress: ProgressSink = () => {}): Promise<string[]> {
   const state = await requireState(stateDir);
-  if (state.hubSpoke) return startHubSpokeComponents(state, target, progress);
+  if (layoutOf(state)) return startMultiClusterComponents(state, target, progress);
   const names = resolveTargets(state, target).filter((n) => !isAlive(state.processes[n]));
   const java = await requireJava();
   const t = topology(state.options);

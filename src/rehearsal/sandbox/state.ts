@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProcessRecord } from './processes.js';
-import type { HubSpokeOptions } from './hub-spoke.js';
+import type { AggregateOptions, HubSpokeOptions } from './multi-cluster.js';
 import type { StretchOptions } from './stretch.js';
 import type { ClusterAlias, SandboxOptions } from './topology.js';
 
@@ -32,6 +32,8 @@ export interface SandboxState {
   stretch?: StretchOptions;
   /** Set for a hub-and-spoke sandbox (`sandbox up --topology hub-spoke`, hub-spoke.ts): a hub, N spokes, one MM2. */
   hubSpoke?: HubSpokeOptions;
+  /** Set for an aggregate sandbox (`sandbox up --topology aggregate`, multi-cluster.ts): r1, r2 → agg1, agg2, one MM2. */
+  aggregate?: AggregateOptions;
 }
 
 /** Path of the state file in a state folder. */

@@ -16,26 +16,60 @@ import { createKafka } from '../../kafka/kafkajs-client.js';
 import { waitFor } from '../../util/wait.js';
 import type { TrafficAction } from './control.js';
 import { type Traffic, startTraffic, type TrafficGroup, type TrafficOptions, type TrafficTopic } from './generator.js';
+import type { TrafficLedger } from './ledger.js';
+
+/** A cluster by MM2 alias (`<alias>.<topic>` is a remote topic name). */
+export interface Site {
+  alias: string;
+  bootstrapServers: string[];
+}
 
 /** The two clusters of the pair, by alias (the aliases are MM2's, so `<alias>.<topic>` is a remote topic name). */
-export type SitePair = [{ alias: string; bootstrapServers: string[] }, { alias: string; bootstrapServers: string[] }];
+export type SitePair = [Site, Site];
 
-/** Options of {@link startActiveActiveTraffic}. */
-export interface ActiveActiveTrafficOptions {
-  /** The home site first (where the groups and the moved producer start), then the other. */
-  sites: SitePair;
-  /** Local topics, written on both sites. */
+/** What every traffic set of per-site producers takes (active-active, hub-and-spoke, aggregate). */
+export interface SiteTrafficOptions {
+  /** Local topics, written on every producing site. */
   topics: TrafficTopic[];
   /** Records per second of each site's producer. */
   ratePerSecond: number;
-  /** Groups by local topic names (`orders`); they also read the other site's copy. */
+  /** Groups by local topic names (`orders`); where they run, they read the topics' remote copies too. */
   groups: TrafficGroup[];
   clientExtra?: TrafficOptions['clientExtra'];
-  /** How long to wait (ms) for MM2 to create the other site's copies before the groups subscribe; default 120 000. */
+  /** How long to wait (ms) for MM2 to create the copies the groups read before they subscribe; default 120 000. */
   remoteTopicsTimeoutMs?: number;
 }
 
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Options of {@link startActiveActiveTraffic}. */
+export interface ActiveActiveTrafficOptions extends SiteTrafficOptions {
+  /** The home site first (where the groups and the moved producer start), then the other. */
+  sites: SitePair;
+}
+
+/** `s` with every regular-expression metacharacter escaped. */
+export const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Starts a producer on each site, each writing its own `topics` under their global names (`<site>.<topic>`: records
+ * and ledger), all in one ledger: `ledger`, or a new one made by the first site's producer.
+ */
+export async function startSiteProducers(sites: Site[], o: SiteTrafficOptions, ledger?: TrafficLedger): Promise<Traffic[]> {
+  const producers: Traffic[] = [];
+  for (const site of sites) {
+    const shared = ledger ?? producers[0]?.ledger;
+    producers.push(
+      await startTraffic({
+        bootstrapServers: site.bootstrapServers,
+        topics: o.topics,
+        ratePerSecond: o.ratePerSecond,
+        site: site.alias,
+        ...(shared ? { ledger: shared } : {}),
+        ...(o.clientExtra ? { clientExtra: o.clientExtra } : {}),
+      }),
+    );
+  }
+  return producers;
+}
 
 /** A running active-active traffic pair. */
 export class ActiveActiveTraffic {
@@ -60,7 +94,7 @@ export class ActiveActiveTraffic {
     return {
       ...g,
       topics: [...g.topics, ...g.topics.map((t) => `${far}.${t}`)],
-      subscribe: g.topics.map((t) => new RegExp(`^(${esc(far)}\\.)?${esc(t)}$`)),
+      subscribe: g.topics.map((t) => new RegExp(`^(${escapeRegExp(far)}\\.)?${escapeRegExp(t)}$`)),
       ledgerTopics: g.topics.flatMap((t) => this.o.sites.map((s) => `${s.alias}.${t}`)),
     };
   }
@@ -95,48 +129,54 @@ export class ActiveActiveTraffic {
 }
 
 /**
+ * Waits until `topics` (remote copies MM2 creates, e.g. `dr.orders`) exist on `site`: a pattern subscription is
+ * resolved when the group joins, so groups reading copies start after this. `by` names the flow in the message.
+ * @param timeoutMs default 120 000.
+ * @throws WaitTimeoutError naming the missing topics.
+ */
+export async function waitForRemoteTopics(
+  site: { alias: string; bootstrapServers: string[] },
+  topics: string[],
+  by: string,
+  clientExtra?: TrafficOptions['clientExtra'],
+  timeoutMs = 120_000,
+): Promise<void> {
+  const admin = createKafka({ bootstrapServers: site.bootstrapServers, clientId: 'kafka-failover-traffic', extra: { ...clientExtra } }).admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      `${by} to create ${topics.join(', ')} on ${site.alias}`,
+      async () => {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length) throw new Error(`missing ${missing.join(', ')}`);
+      },
+      { timeoutMs, intervalMs: 1000 },
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
  * Starts both producers, waits until MM2 has created each site's copy of the other's topics (`dr.orders` on primary
  * and `primary.orders` on dr: a pattern subscription is resolved when the group joins), then the groups on the home site.
  * @throws WaitTimeoutError when the copies do not appear in time (is MM2 running both ways?).
  */
 export async function startActiveActiveTraffic(o: ActiveActiveTrafficOptions): Promise<ActiveActiveTraffic> {
   const [homeSite, otherSite] = o.sites;
-  const extra = o.clientExtra ? { clientExtra: o.clientExtra } : {};
-  const other = await startTraffic({
-    bootstrapServers: otherSite.bootstrapServers,
-    topics: o.topics,
-    ratePerSecond: o.ratePerSecond,
-    site: otherSite.alias,
-    ...extra,
-  });
-  const home = await startTraffic({
-    bootstrapServers: homeSite.bootstrapServers,
-    topics: o.topics,
-    ratePerSecond: o.ratePerSecond,
-    site: homeSite.alias,
-    ledger: other.ledger,
-    ...extra,
-  });
+  const [other, home] = (await startSiteProducers([otherSite, homeSite], o)) as [Traffic, Traffic];
   for (const [here, far] of [
     [homeSite, otherSite],
     [otherSite, homeSite],
-  ] as const) {
-    const admin = createKafka({ bootstrapServers: here.bootstrapServers, clientId: 'kafka-failover-traffic', extra: { ...o.clientExtra } }).admin();
-    await admin.connect();
-    try {
-      await waitFor(
-        `MM2 ${far.alias} → ${here.alias} to create ${o.topics.map((t) => `${far.alias}.${t.name}`).join(', ')} on ${here.alias}`,
-        async () => {
-          const existing = new Set(await admin.listTopics());
-          const missing = o.topics.filter((t) => !existing.has(`${far.alias}.${t.name}`));
-          if (missing.length) throw new Error(`missing ${missing.map((t) => `${far.alias}.${t.name}`).join(', ')}`);
-        },
-        { timeoutMs: o.remoteTopicsTimeoutMs ?? 120_000, intervalMs: 1000 },
-      );
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  ] as const)
+    await waitForRemoteTopics(
+      here,
+      o.topics.map((t) => `${far.alias}.${t.name}`),
+      `MM2 ${far.alias} → ${here.alias}`,
+      o.clientExtra,
+      o.remoteTopicsTimeoutMs,
+    );
   const aa = new ActiveActiveTraffic(o, home, other);
   await aa.startGroups();
   return aa;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { KafkaFailoverError } from '../../errors.js';
 import { isAlive, processStartTime, type ProcessRecord } from '../../util/processes.js';
 import { waitFor } from '../../util/wait.js';
+import type { Traffic } from './generator.js';
 
 /**
  * What a traffic process can be told. `mark-fault`: a fault happened now (e.g. a site was lost); from then on its
@@ -85,4 +86,16 @@ export async function sendTrafficCommand(stateDir: string, action: TrafficAction
   );
   if (!ack.ok) throw new KafkaFailoverError(`The traffic process could not ${action}: ${ack.error}`);
   return ack.result;
+}
+
+/**
+ * A traffic set whose moved workload `traffic-ctl` commands (active-active, hub-and-spoke, aggregate): `home` holds
+ * the consumer groups and the ledger every producer of the set shares.
+ */
+export interface MovableTraffic {
+  readonly home: Traffic;
+  /** Acts on a traffic-ctl command. @throws KafkaFailoverError for an action the set does not support. */
+  handle(action: TrafficAction): Promise<void>;
+  /** Stops every producer and group. */
+  stop(): Promise<void>;
 }

@@ -10,34 +10,24 @@
  * (the spoke's data, replicated) and `orders` (the hub's own, where the moved producer now writes), and the next
  * `redirect` brings them back. The other spokes' producers run throughout.
  */
-import type { TrafficAction } from './control.js';
-import { type ActiveActiveTraffic, startActiveActiveTraffic } from './active-active.js';
-import { type Traffic, startTraffic, type TrafficGroup, type TrafficOptions, type TrafficTopic } from './generator.js';
+import type { MovableTraffic, TrafficAction } from './control.js';
+import { type ActiveActiveTraffic, type Site, type SiteTrafficOptions, startActiveActiveTraffic, startSiteProducers } from './active-active.js';
+import type { Traffic } from './generator.js';
 
 /** A cluster of the sandbox by alias (MM2's alias: `<alias>.<topic>` is a remote topic name). */
-export interface HubSpokeSite {
-  alias: string;
-  bootstrapServers: string[];
-}
+export type HubSpokeSite = Site;
 
-/** Options of {@link startHubSpokeTraffic}. */
-export interface HubSpokeTrafficOptions {
-  hub: HubSpokeSite;
+/** Options of {@link startHubSpokeTraffic}; the groups also read the hub's copy (`hub.orders`). */
+export interface HubSpokeTrafficOptions extends SiteTrafficOptions {
+  hub: Site;
   /** The spoke whose groups and producer are the moved workload. */
-  home: HubSpokeSite;
+  home: Site;
   /** The other spokes: a producer each, never moved. */
-  others: HubSpokeSite[];
-  /** Local topics, written on every cluster. */
-  topics: TrafficTopic[];
-  /** Records per second of each cluster's producer. */
-  ratePerSecond: number;
-  /** Groups by local topic names (`orders`); they also read the hub's copy (`hub.orders`). */
-  groups: TrafficGroup[];
-  clientExtra?: TrafficOptions['clientExtra'];
+  others: Site[];
 }
 
 /** A running hub-and-spoke traffic set. */
-export class HubSpokeTraffic {
+export class HubSpokeTraffic implements MovableTraffic {
   constructor(
     /** The home spoke and the hub (groups, the moved producer, the hub's producer). */
     readonly pair: ActiveActiveTraffic,
@@ -67,19 +57,7 @@ export class HubSpokeTraffic {
  * @throws WaitTimeoutError when the copies do not appear in time (is MM2 running?).
  */
 export async function startHubSpokeTraffic(o: HubSpokeTrafficOptions): Promise<HubSpokeTraffic> {
-  const extra = o.clientExtra ? { clientExtra: o.clientExtra } : {};
-  const pair = await startActiveActiveTraffic({ sites: [o.home, o.hub], topics: o.topics, ratePerSecond: o.ratePerSecond, groups: o.groups, ...extra });
-  const spokes: Traffic[] = [];
-  for (const s of o.others)
-    spokes.push(
-      await startTraffic({
-        bootstrapServers: s.bootstrapServers,
-        topics: o.topics,
-        ratePerSecond: o.ratePerSecond,
-        site: s.alias,
-        ledger: pair.home.ledger,
-        ...extra,
-      }),
-    );
+  const pair = await startActiveActiveTraffic({ ...o, sites: [o.home, o.hub] });
+  const spokes = await startSiteProducers(o.others, o, pair.home.ledger);
   return new HubSpokeTraffic(pair, spokes);
 }

@@ -70,4 +70,28 @@ describe('kafka-failover sandbox: bad input', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('Nothing was running');
   });
+
+  it('sandbox up --topology aggregate refuses --spokes, naming what it takes (exit 2, nothing started)', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'kf-cli-'));
+    const r = await run('sandbox', 'up', '--topology', 'aggregate', '--spokes', '2', '--state-dir', stateDir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--spokes does not apply to --topology aggregate.');
+    expect(r.stderr).toContain('An aggregate sandbox takes --offset-lag-max');
+  });
+
+  it('an unknown component of an aggregate sandbox lists its clusters, nodes and mm2 (exit 2)', async () => {
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), 'kf-cli-'));
+    await saveState({
+      formatVersion: 1,
+      options: defaultSandboxOptions({ stateDir, portBase: 39090 }),
+      libs: path.join(stateDir, 'libs'),
+      clusterIds: { primary: '', dr: '' },
+      processes: {},
+      aggregate: { clusterIds: { r1: 'a'.repeat(22), r2: 'b'.repeat(22), agg1: 'c'.repeat(22), agg2: 'd'.repeat(22) } },
+    });
+    const r = await run('sandbox', 'kill', 'primary', '--state-dir', stateDir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Unknown component "primary" of the aggregate sandbox.');
+    expect(r.stderr).toContain('Use one of: mm2, r1, r1-1, r2, r2-1, agg1, agg1-1, agg2, agg2-1.');
+  });
 });
