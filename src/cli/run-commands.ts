@@ -275,7 +275,13 @@ export function registerRunCommands(program: Command, setExit: (code: number) =>
       if (problems.length || !r) throw new ValidationError(problems);
       for (const w of r.warnings) process.stderr.write(`warning: ${formatProblem(w)}\n`);
       process.stdout.write(
-        `${file}: OK — ${r.runbook.name}, flow ${r.runbook.flow}${clusters ? ` (a flow of ${o.clusters}, which is valid too)` : ''}, ${r.runbook.steps.length} steps (${r.runbook.steps.map((s) => s.id).join(' → ')})\n`,
+        `${file}: OK — ${r.runbook.name}, flow ${r.runbook.flow}${
+          clusters
+            ? clusters.config.flows.some((f) => `${f.source}->${f.target}` === r.runbook.flow)
+              ? ` (a flow of ${o.clusters}, which is valid too)`
+              : ` (two clusters of ${o.clusters} with no flow between them, requireFlow: false; the file is valid too)`
+            : ''
+        }, ${r.runbook.steps.length} steps (${r.runbook.steps.map((s) => s.id).join(' → ')})\n`,
       );
     });
 }
