@@ -24,10 +24,12 @@
  * `conflictWindowMs` — both > 0 is the seeds' active-active conflict hazard, one key written on both sides while the
  * workload moves (docs/design/topologies.md, "Conflicts").
  */
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
 import { defineStep, type CheckResult } from '../engine/step.js';
 import type { GateResult } from '../engine/events.js';
+import type { KafkaPort } from '../kafka/port.js';
 import { upstreamTopic } from '../mm2/naming.js';
 import { planOutputs, type OffsetPlanRow } from '../mm2/plan.js';
 import { groupsFoundGate, groupsTranslatedGate, offsetsInRangeGate } from '../gates/offset-plan.js';
@@ -197,7 +199,7 @@ export async function planMove(
   if (window) {
     const both = window.conflicts.filter((c) => c.bothWritten);
     ctx.note(
-      `conflict window ${window.windowMs} ms: ${both.length ? `written on both ${flow.source} and ${flow.target}: ${both.map((c) => `${c.topic} (${c.source.appendedRecords} + ${c.target.appendedRecords} records)`).join(', ')}` : `no topic name written on both ${flow.source} and ${flow.target}`}`,
+      `conflict window ${window.windowMs} ms: ${both.length ? `written on both ${flow.source} and ${flow.target}: ${both.map((c) => `${c.topic} (${c.source.appendedRecords} + ${c.target.appendedRecords} records, ${c.keys ? `${c.keys.onBoth} key(s) written on both` : `keys not compared: more than ${MAX_CONFLICT_RECORDS} records on a side`})`).join(', ')}` : `no topic name written on both ${flow.source} and ${flow.target}`}`,
       { windowMs: window.windowMs, conflicts: window.conflicts },
     );
   }
@@ -214,6 +216,43 @@ export interface ConflictRow {
   target: { cluster: string; exists: boolean; appendedRecords: number };
   /** Both sides appended records: the same topic (and possibly the same keys) written on both sides. */
   bothWritten: boolean;
+  /**
+   * When both sides appended records: the keys written on both sides during the window — the seeds' conflict proper
+   * (two versions of one key; which one a reader of both copies keeps depends on replication order, not time).
+   * `null` when not compared (more than {@link MAX_CONFLICT_RECORDS} records appended on a side); absent when only one
+   * side (or none) was written.
+   */
+  keys?: {
+    /** Distinct non-null keys appended on X's and on Y's topic during the window. */
+    source: number;
+    target: number;
+    /** Distinct keys appended on both sides. */
+    onBoth: number;
+    /** Up to 5 of them, as the first 16 hex digits of the key's SHA-256 (keys are data: never printed as such). */
+    examples: string[];
+  } | null;
+}
+
+/** Most records read per side and topic name to compare keys written during the conflict window. */
+export const MAX_CONFLICT_RECORDS = 50_000;
+
+/**
+ * The distinct keys (SHA-256, hex) of the records appended to `topic` on `port` between two high-watermark samples
+ * (keys `topic/partition`), or null when more than {@link MAX_CONFLICT_RECORDS} were appended. Null keys are left out.
+ * @throws the port's read errors.
+ */
+async function keysAppended(port: KafkaPort, topic: string, before: Map<string, number>, after: Map<string, number>): Promise<Set<string> | null> {
+  const ranges = [...after]
+    .filter(([k]) => k.slice(0, k.lastIndexOf('/')) === topic)
+    .map(([k, end]) => ({ partition: Number(k.slice(k.lastIndexOf('/') + 1)), from: before.get(k) ?? 0, to: end }))
+    .filter((r) => r.to > r.from);
+  if (ranges.reduce((n, r) => n + r.to - r.from, 0) > MAX_CONFLICT_RECORDS) return null;
+  const keys = new Set<string>();
+  for (const r of ranges)
+    await port.readRange(topic, r.partition, r.from, r.to, (rec) => {
+      if (rec.key) keys.add(createHash('sha256').update(rec.key).digest('hex'));
+    });
+  return keys;
 }
 
 /** What {@link conflictWindow} measured. */
@@ -255,11 +294,26 @@ export async function conflictWindow(
   // Records appended to a topic: the growth of its partitions' high watermarks (keys `topic/partition`).
   const grew = (side: 'x' | 'y', t: string) =>
     [...after[side]].filter(([k]) => k.slice(0, k.lastIndexOf('/')) === t).reduce((n, [k, v]) => n + v - (before[side].get(k) ?? 0), 0);
-  const conflicts = names.map((topic) => {
+  const conflicts: ConflictRow[] = [];
+  for (const topic of names) {
     const source = { cluster: flow.source, exists: onX.has(topic), appendedRecords: onX.has(topic) ? grew('x', topic) : 0 };
     const target = { cluster: flow.target, exists: onY.has(topic), appendedRecords: onY.has(topic) ? grew('y', topic) : 0 };
-    return { topic, source, target, bothWritten: source.appendedRecords > 0 && target.appendedRecords > 0 };
-  });
+    const bothWritten = source.appendedRecords > 0 && target.appendedRecords > 0;
+    if (!bothWritten) {
+      conflicts.push({ topic, source, target, bothWritten });
+      continue;
+    }
+    // Both sides written: which keys? Read each side's window (the records between the two samples).
+    const [kx, ky] = [await keysAppended(x, topic, before.x, after.x), await keysAppended(y, topic, before.y, after.y)];
+    const both = kx && ky ? [...kx].filter((k) => ky.has(k)) : [];
+    conflicts.push({
+      topic,
+      source,
+      target,
+      bothWritten,
+      keys: kx && ky ? { source: kx.size, target: ky.size, onBoth: both.length, examples: both.slice(0, 5).map((k) => k.slice(0, 16)) } : null,
+    });
+  }
   return { windowMs: ctx.now() - started, conflicts, frozen: frozen.map((topic) => ({ topic, appendedRecords: grew('x', topic) })) };
 }
 

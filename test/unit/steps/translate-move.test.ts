@@ -6,6 +6,7 @@
  * translate-back's (derived by hand in its test). Also: the flows that write the moved topics on primary, the
  * identity-loop refusal, and a runbook flow written with parameters.
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FlowConfig } from '../../../src/clusters/schema.js';
@@ -13,7 +14,7 @@ import { flowWithParams, loadRunbook } from '../../../src/engine/load-runbook.js
 import type { StepContext } from '../../../src/engine/step.js';
 import { ValidationError } from '../../../src/errors.js';
 import { builtinRegistry } from '../../../src/steps/index.js';
-import { movePath, translateMove, writersOf } from '../../../src/steps/translate-move.js';
+import { type ConflictRow, MAX_CONFLICT_RECORDS, movePath, translateMove, writersOf } from '../../../src/steps/translate-move.js';
 import { MemoryKafka, mirrorPartition } from '../mm2/memory-kafka.js';
 
 const NOW = 1_800_000_000_000;
@@ -184,9 +185,15 @@ describe('a runbook flow written with parameters', () => {
 
 describe('translate-move: the conflict window (topics written on both sides) and the freeze gate', () => {
   /** The move dr → primary with dr also holding a local `orders`; `during` writes while the window is open (its sleep). */
-  async function windowed(o: { during?: (w: { primary: MemoryKafka; dr: MemoryKafka }) => void; frozenTopics?: string; dryRun?: boolean }) {
+  async function windowed(o: {
+    before?: (w: { primary: MemoryKafka; dr: MemoryKafka }) => void;
+    during?: (w: { primary: MemoryKafka; dr: MemoryKafka }) => void;
+    frozenTopics?: string;
+    dryRun?: boolean;
+  }) {
     const w = world();
     w.dr.partitionWith('orders', 0, [0, 1, 2]); // dr's own orders: the same name as primary's
+    o.before?.(w);
     const x = ctx(w, [forward, reverse]);
     const sleep = x.c.sleep;
     (x.c as { sleep: StepContext['sleep'] }).sleep = async (ms) => {
@@ -204,17 +211,20 @@ describe('translate-move: the conflict window (topics written on both sides) and
   it('reports, per topic name the groups read, the records appended on each side during the window', async () => {
     const r = await windowed({
       during: ({ primary, dr }) => {
-        for (let i = 0; i < 3; i++) primary.append('orders', 0, {});
-        for (let i = 0; i < 2; i++) dr.append('orders', 0, {});
+        // Keys k1, k2, k3 on primary; k2, k9 and a null key on dr: k2 is written on both sides.
+        for (const k of ['k1', 'k2', 'k3']) primary.append('orders', 0, { key: Buffer.from(k) });
+        for (const k of ['k2', 'k9', null]) dr.append('orders', 0, { key: k === null ? null : Buffer.from(k) });
         dr.append('payments', 0, {});
       },
     });
+    const k2 = createHash('sha256').update('k2').digest('hex').slice(0, 16);
     expect(r.conflicts).toEqual([
       {
         topic: 'orders',
-        source: { cluster: 'dr', exists: true, appendedRecords: 2 },
+        source: { cluster: 'dr', exists: true, appendedRecords: 3 },
         target: { cluster: 'primary', exists: true, appendedRecords: 3 },
         bothWritten: true,
+        keys: { source: 2, target: 3, onBoth: 1, examples: [k2] },
       },
       {
         topic: 'payments',
@@ -223,8 +233,33 @@ describe('translate-move: the conflict window (topics written on both sides) and
         bothWritten: false,
       },
     ]);
-    expect(r.notes.find((n) => n.startsWith('conflict window'))).toBe('conflict window 1234 ms: written on both dr and primary: orders (2 + 3 records)');
+    expect(r.notes.find((n) => n.startsWith('conflict window'))).toBe(
+      'conflict window 1234 ms: written on both dr and primary: orders (3 + 3 records, 1 key(s) written on both)',
+    );
     expect(r.gates['source-writes-frozen']).toBeUndefined(); // no frozenTopics: reported, not gated
+  });
+
+  it('compares keys only within the window (records before it are not the move’s), and not past the record bound', async () => {
+    // k0 was written on both sides before the window: not a conflict of this move.
+    const r = await windowed({
+      before: ({ primary, dr }) => {
+        primary.append('orders', 0, { key: Buffer.from('k0') });
+        dr.append('orders', 0, { key: Buffer.from('k0') });
+      },
+      during: ({ primary, dr }) => {
+        primary.append('orders', 0, { key: Buffer.from('k1') });
+        dr.append('orders', 0, { key: Buffer.from('k2') });
+      },
+    });
+    expect((r.conflicts as ConflictRow[])[0]?.keys).toEqual({ source: 1, target: 1, onBoth: 0, examples: [] });
+    const big = await windowed({
+      during: ({ primary, dr }) => {
+        for (let i = 0; i <= MAX_CONFLICT_RECORDS; i++) primary.append('orders', 0, { key: Buffer.from(`k${i}`) });
+        dr.append('orders', 0, { key: Buffer.from('k1') });
+      },
+    });
+    expect((big.conflicts as ConflictRow[])[0]).toMatchObject({ bothWritten: true, keys: null });
+    expect(big.notes.find((n) => n.startsWith('conflict window'))).toContain('keys not compared: more than 50000 records on a side');
   });
 
   it('blocks when a topic only the moved producers write grows on the source during the window', async () => {
