@@ -31,7 +31,13 @@ let tmp: string;
 let traffic: ResultPromise;
 
 type Side = { cluster: string; exists: boolean; appendedRecords: number };
-type ConflictRow = { topic: string; source: Side; target: Side; bothWritten: boolean };
+type ConflictRow = {
+  topic: string;
+  source: Side;
+  target: Side;
+  bothWritten: boolean;
+  keys?: { source: number; target: number; onBoth: number; examples: string[] } | null;
+};
 /** The conflict report row of the test's topic name (translate-move's output `conflicts`). */
 const conflictOf = (ev: Ev[]) =>
   (ev.find((e) => e.kind === 'step.succeeded' && e.step === 'translate')!.outputs!.conflicts as ConflictRow[]).find((c) => c.topic === topic);
@@ -121,6 +127,10 @@ describe('active-active (sandbox --topology active-active)', () => {
     expect(conflict.source.appendedRecords).toBeLessThanOrEqual(grown.primary);
     expect(conflict.target.appendedRecords).toBeGreaterThan(0);
     expect(conflict.target.appendedRecords).toBeLessThanOrEqual(grown.dr);
+    // Keys: the traffic generator keys every record `<site>.<topic>-<partition>-<sequence>` (its own ledger), so each
+    // record of the window has a key of its own and no key is written on both sides: the keys read back in the window
+    // are exactly the records counted, and none is shared.
+    expect(conflict.keys).toEqual({ source: conflict.source.appendedRecords, target: conflict.target.appendedRecords, onBoth: 0, examples: [] });
     expect(finalGate(ev, 'source-writes-frozen')).toEqual([]); // a plan reports, the gate needs the freeze to have run
 
     // Nothing changed: read back with the test's own clients.
