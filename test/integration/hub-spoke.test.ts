@@ -20,13 +20,27 @@ import path from 'node:path';
 import type { ResultPromise } from 'execa';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createKafkaPort } from '../../src/kafka/kafkajs-adapter.js';
 import { createKafka } from '../../src/kafka/kafkajs-client.js';
+import type { KafkaPort } from '../../src/kafka/port.js';
 import { hubSpokeStatusOf, hubSpokeUp, type HubSpokeStatus } from '../../src/rehearsal/sandbox/hub-spoke.js';
 import { sandboxDown } from '../../src/rehearsal/sandbox/sandbox.js';
 import { loadState } from '../../src/rehearsal/sandbox/state.js';
 import { TEST_STATE_DIR } from './global-setup.js';
 import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
-import { spawnTraffic, allDelivered, committedOn, delivery, duplicates, events, failedGates, highWatermark, planOf, reported } from './helpers-moves.js';
+import {
+  spawnTraffic,
+  allDelivered,
+  committedOn,
+  delivery,
+  duplicates,
+  events,
+  failedGates,
+  highWatermark,
+  planOf,
+  type PlanRow,
+  reported,
+} from './helpers-moves.js';
 
 const stateDir = path.join(TEST_STATE_DIR, 'extra-hub-spoke');
 const id = uniqueName('hs').replace('hs-', '');
@@ -130,6 +144,68 @@ describe('hub and spoke (sandbox --topology hub-spoke)', () => {
     await eventually('spoke1’s orders to grow after the plan', async () =>
       (await highWatermark(bootstrap('spoke1'), topic)) > before.produced ? true : undefined,
     );
+  }, 120_000);
+
+  it('hub maintenance: a hub group’s move to spoke1 is planned along three paths, each row at the copy of the record the group reads next', async () => {
+    // A group of the hub's own (committed by the test's admin, half-way through each partition) on the hub's topic and
+    // on its copies of both spokes' topics. Moving it to spoke1: spoke1's copy → spoke1's original (spoke1->hub offset
+    // syncs read backwards); the hub's own topic → hub.orders-… on spoke1 (hub->spoke1); the copy of spoke2's topic,
+    // for which spoke1 has no flow from spoke2, → hub.spoke2.orders-… on spoke1 (hub->spoke1 replicates it onward).
+    const group = `maint-${id}`;
+    const onHub = [topic, `spoke1.${topic}`, `spoke2.${topic}`];
+    const admin = createKafka({ bootstrapServers: bootstrap('hub'), clientId: 'kafka-failover-test-oracle' }).admin();
+    await admin.connect();
+    const committed = new Map<string, number>();
+    try {
+      for (const t of onHub) {
+        const offsets = await admin.fetchTopicOffsets(t);
+        const partitions = offsets.map((o) => ({ partition: o.partition, offset: String(Math.floor(Number(o.high) / 2)) }));
+        for (const p of partitions) committed.set(`${t}/${p.partition}`, Number(p.offset));
+        await admin.setOffsets({ groupId: group, topic: t, partitions });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    // The plan, read-only; hub->spoke1 checkpoints the new group within MM2's emit interval (until then: exit 3).
+    const rows = await eventually(
+      'offsets move hub->spoke1 to plan the hub group (exit 0)',
+      async () => {
+        const r = await runCli(['offsets', 'move', '--clusters', s.clustersFile, '--flow', 'hub->spoke1', '--group', group, '--output', 'json']);
+        if (r.exitCode !== 0) return undefined;
+        return r.stdout
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as PlanRow & { kind: string; targetOffset: number; sourceCommittedOffset: number })
+          .filter((x) => x.kind === 'planned');
+      },
+      60_000,
+    );
+    expect(rows.length).toBe(9);
+    const pathOf = (t: string) => rows.filter((r) => r.sourceTopic === t);
+    expect(pathOf(`spoke1.${topic}`).every((r) => r.topic === topic && r.path?.includes('spoke1->hub offset syncs read backwards'))).toBe(true);
+    expect(pathOf(topic).every((r) => r.topic === `hub.${topic}` && r.path?.includes("hub's own topic: hub->spoke1"))).toBe(true);
+    expect(pathOf(`spoke2.${topic}`).every((r) => r.topic === `hub.spoke2.${topic}` && r.path?.includes("hub's own topic: hub->spoke1"))).toBe(true);
+    // Oracle: the record each row points at on spoke1 is the copy (same key and value) of the record the group reads
+    // next on the hub — read with a reader of the test's own, per row.
+    const hubPort = createKafkaPort('hub', { bootstrapServers: bootstrap('hub'), clientId: 'kafka-failover-test-oracle' });
+    const spokePort = createKafkaPort('spoke1', { bootstrapServers: bootstrap('spoke1'), clientId: 'kafka-failover-test-oracle' });
+    try {
+      const at = async (port: KafkaPort, t: string, partition: number, offset: number) => {
+        let found: string | undefined;
+        await port.readRange(t, partition, offset, offset + 1, (r) => {
+          found = `${r.key?.toString()}|${r.value?.toString()}`;
+        });
+        return found;
+      };
+      for (const r of rows) {
+        expect(r.sourceCommittedOffset).toBe(committed.get(`${r.sourceTopic}/${r.partition}`));
+        const next = await at(hubPort, r.sourceTopic, r.partition, r.sourceCommittedOffset);
+        expect(next, `${r.sourceTopic}/${r.partition}@${r.sourceCommittedOffset}`).toBeDefined();
+        expect(await at(spokePort, r.topic, r.partition, r.targetOffset), r.path).toBe(next);
+      }
+    } finally {
+      await Promise.all([hubPort.close(), spokePort.close()]);
+    }
   }, 120_000);
 
   it('moves spoke1’s groups to the hub (0 skipped, duplicates ≤ reported), then back (0 skipped)', async () => {
