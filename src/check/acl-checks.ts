@@ -45,12 +45,13 @@ export async function checkFailoverAcls(
   try {
     const { checked, principals } = await judgeRunbookAcls({
       flow,
+      flows: [flow],
       kafka: (alias) => ports[alias]!,
       steps: PLANNED_FAILOVER_KINDS.map((k) => ({ id: k, kind: registry.get(k), with: {} })),
       groups,
       topics: [...new Set(topics)].sort(),
       asked: [flow.source, flow.target],
-      answering: [flow.source, flow.target],
+      reachable: async () => true,
       runLock: true,
     });
     const line = (c: (typeof checked)[number]) => aclLine(c, principals.get(c.cluster));

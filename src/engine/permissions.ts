@@ -13,6 +13,7 @@
  */
 import type { FlowConfig } from '../clusters/schema.js';
 import type { AclOperation, AuthorizedOperations, ResourceAuthz } from '../kafka/authorized-operations.js';
+import { remoteTopic, upstreamTopic } from '../mm2/naming.js';
 
 /** Kafka ACL resource types this tool needs (`kafka-acls --topic / --group / --cluster`). */
 export type AclResource = 'topic' | 'group' | 'cluster';
@@ -36,7 +37,10 @@ export interface AclNeed {
 
 /** What a step kind's declaration may look at: the flow, its input, and the runbook's scope. */
 export interface AclScope {
+  /** The runbook's flow (a move pair of kind `move` in a runbook with `requireFlow: false`). */
   flow: FlowConfig;
+  /** The clusters file's flows (the graph a move plans over: the opposite flow, third clusters' flows). */
+  flows: readonly FlowConfig[];
   /** The step's input as far as it resolves before the run (`${params…}` resolved; later steps' outputs left as written). */
   with: Record<string, unknown>;
   /** The consumer groups the runbook moves, by id. */
@@ -45,6 +49,60 @@ export interface AclScope {
   topics: string[];
   /** A source topic's name on the target (the flow's replication policy). */
   remote(sourceTopic: string): string;
+}
+
+/** A flow MM2 runs (not a stretch cluster's, not a move pair). */
+const mirrors = (f: FlowConfig) => f.kind !== 'stretch' && f.kind !== 'move';
+
+/**
+ * One copy of a third cluster's topic behind path 3 of a move X->Y (docs/design/topologies.md, "Path rules"): Z's
+ * topic `origin`, copied to X by `inbound` (Z->X) and to Y by `outbound` (Z->Y), Z neither X nor Y.
+ */
+export interface ThirdClusterCopy {
+  inbound: FlowConfig;
+  outbound: FlowConfig;
+  /** The topic on Z. */
+  origin: string;
+  /** Its copy on X (`remoteTopic(inbound, origin)`). */
+  onSource: string;
+  /** Its copy on Y (`remoteTopic(outbound, origin)`). */
+  onTarget: string;
+}
+
+/**
+ * The third clusters' copies the scope's topics stand for on the move `s.flow` (X->Y), from the clusters file's flows:
+ * for each flow Z->X under the default replication policy with Z ∉ {X, Y} and a flow Z->Y. A scope topic that is
+ * already a copy on X of some Z->X (`r1.orders`: a name listed on X) stands for that copy alone; any other name `t`
+ * for Z's `t` under every such Z (as translate-back declares copies: by name, each path deriving its own). Pure.
+ */
+export function thirdClusterCopies(s: Pick<AclScope, 'flow' | 'flows' | 'topics'>): ThirdClusterCopy[] {
+  const { source: x, target: y } = s.flow;
+  const pairs = s.flows
+    .filter((f) => mirrors(f) && f.target === x && f.source !== x && f.source !== y && f.replicationPolicy === 'default')
+    .flatMap((inbound) => {
+      const outbound = s.flows.find((g) => mirrors(g) && g.source === inbound.source && g.target === y);
+      return outbound ? [{ inbound, outbound }] : [];
+    });
+  return s.topics.flatMap((t) => {
+    const claimed = pairs.filter((p) => upstreamTopic(p.inbound, t) !== undefined);
+    return (claimed.length ? claimed : pairs).map((p) => {
+      const origin = claimed.length ? upstreamTopic(p.inbound, t)! : t;
+      return { ...p, origin, onSource: remoteTopic(p.inbound, origin), onTarget: remoteTopic(p.outbound, origin) };
+    });
+  });
+}
+
+/**
+ * The names the moved groups' topics have on the target: the flow's remote topics, or on a move pair (no flow between
+ * the two clusters) Y's copies of the third clusters' topics ({@link thirdClusterCopies}).
+ */
+export function topicsOnTarget(s: AclScope): string[] {
+  return s.flow.kind === 'move' ? [...new Set(thirdClusterCopies(s).map((c) => c.onTarget))] : s.topics.map(s.remote);
+}
+
+/** The names the moved groups' topics have on the source: the scope's topics, or on a move pair X's copies. */
+export function topicsOnSource(s: AclScope): string[] {
+  return s.flow.kind === 'move' ? [...new Set(thirdClusterCopies(s).map((c) => c.onSource))] : s.topics;
 }
 
 /** Needs for several operations on the same resource. */

@@ -43,22 +43,26 @@ async function selectedNames(ctx: StepContext, regex: string, clusters: string[]
 }
 
 /**
- * Judges the ACLs `steps` declare (and the run lock's, with `runLock`) on the clusters that answer (`answering`);
- * ACLs on the other clusters of `asked` are unknown. Shared by the step and by `check`'s `failover-acls` finding.
- * @returns every ACL with its verdict, and the principal each cluster's client authenticates as (when known).
+ * Judges the ACLs `steps` declare (and the run lock's, with `runLock`) on the clusters of `asked` that answer
+ * (`reachable`); ACLs on the others are unknown. Shared by the step and by `check`'s `failover-acls` finding.
+ * @param o.asked the clusters whose ACLs are judged: a list, or `named` — the flow's two clusters and every other
+ *   cluster a declaration names (a move's third clusters: their offset syncs, topics and groups).
+ * @returns every ACL with its verdict, the clusters asked and those that answered, and the principal each answering
+ *   cluster's client authenticates as (when known).
  */
 export async function judgeRunbookAcls(o: {
   flow: FlowConfig;
+  /** The clusters file's flows (the scope's `flows`). */
+  flows: readonly FlowConfig[];
   kafka(alias: string): KafkaPort;
   steps: { id: string; kind: StepKind | undefined; with: Record<string, unknown> }[];
   groups: string[];
   topics: string[];
-  asked: string[];
-  answering: string[];
+  asked: string[] | 'named';
+  reachable(alias: string): Promise<boolean>;
   runLock: boolean;
-}): Promise<{ checked: CheckedAcl[]; principals: Map<string, string | undefined> }> {
-  const { asked, answering } = o;
-  const scopeBase = { flow: o.flow, groups: o.groups, topics: o.topics, remote: (t: string) => remoteTopic(o.flow, t) };
+}): Promise<{ checked: CheckedAcl[]; principals: Map<string, string | undefined>; asked: string[]; answering: string[] }> {
+  const scopeBase = { flow: o.flow, flows: o.flows, groups: o.groups, topics: o.topics, remote: (t: string) => remoteTopic(o.flow, t) };
   const tagged: (AclNeed & { step: string })[] = [];
   for (const st of o.steps) {
     if (!st.kind?.acls) continue;
@@ -66,6 +70,10 @@ export async function judgeRunbookAcls(o: {
     for (const n of st.kind.acls(scope)) tagged.push({ ...n, step: st.id });
   }
   if (o.runLock) for (const n of [...leaseAcls(o.flow.target), ...anchorAcls(o.flow.target)]) tagged.push({ ...n, step: '(run lock)' });
+  const asked = o.asked === 'named' ? [...new Set([o.flow.source, o.flow.target, ...tagged.map((n) => n.cluster)])] : o.asked;
+  // A cluster that does not answer leaves its ACLs unknown (the acls-known gate), never granted.
+  const answering: string[] = [];
+  for (const alias of asked) if (await o.reachable(alias)) answering.push(alias);
 
   // Names as the clusters know them (a list of candidates: the first that exists), then one entry per ACL.
   const listed = new Map<string, Set<string>>();
@@ -106,39 +114,45 @@ export async function judgeRunbookAcls(o: {
     const v = a ? judge({ ...m, ...(ifMissing ? { ifMissing } : {}) }, a) : { verdict: 'unknown' as const, reason: `${m.cluster} does not answer` };
     return { ...m, ...v };
   });
-  return { checked, principals: new Map([...answers].map(([k, v]) => [k, v.principal])) };
+  return { checked, principals: new Map([...answers].map(([k, v]) => [k, v.principal])), asked, answering };
 }
 
 export const checkPermissions = defineStep({
   kind: 'check-permissions',
   description: "preflight: the tool's principal holds every ACL the runbook's steps need (asked of each cluster, nothing written)",
   writes: false,
+  // On a move pair (requireFlow: false) it asks the pair's clusters and the third clusters the steps' ACLs name.
+  flowless: true,
   input: z.strictObject({
     /** The consumer groups the runbook moves (regex, whole name; an alternation of literal names is checked by name). */
     groups: regexString.default('.*'),
     /** The source topics the runbook acts on (regex, whole name). */
     topics: regexString.default('.*'),
-    /** Which clusters to ask: both, or only the target (an emergency: the source is down, its ACLs do not matter). */
+    /**
+     * Which clusters to ask: `both` — the source, the target and every other cluster a step's ACLs name (a move's
+     * third clusters) — or only the target (an emergency: the source is down, its ACLs do not matter).
+     */
     clusters: z.enum(['both', 'target']).default('both'),
     /** Check the run lock's lease and audit-anchor topics on the target (a real run writes them before its first step). */
     runLock: z.boolean().default(true),
   }),
   async check(ctx, input) {
     const { source, target } = ctx.flow;
-    const asked = input.clusters === 'both' ? [source, target] : [target];
-    // A cluster that does not answer leaves its ACLs unknown (the acls-known gate), never granted.
-    const answering: string[] = [];
-    for (const alias of asked) if (await ctx.reachable(alias)) answering.push(alias);
-    const groups = await selectedNames(ctx, input.groups, answering, 'groups');
-    const topics = await selectedNames(ctx, input.topics, answering.includes(source) ? [source] : [], 'topics');
-    const { checked, principals } = await judgeRunbookAcls({
+    // Groups and topics given as a pattern are listed where they live: the groups on the flow's two clusters, the
+    // topics on its source.
+    const near: string[] = [];
+    for (const alias of input.clusters === 'both' ? [source, target] : [target]) if (await ctx.reachable(alias)) near.push(alias);
+    const groups = await selectedNames(ctx, input.groups, near, 'groups');
+    const topics = await selectedNames(ctx, input.topics, near.includes(source) ? [source] : [], 'topics');
+    const { checked, principals, asked } = await judgeRunbookAcls({
       flow: ctx.flow,
+      flows: ctx.flows ?? [ctx.flow],
       kafka: (alias) => ctx.kafka(alias),
       steps: (ctx.runbook?.steps ?? []).filter((st) => st.id !== ctx.stepId),
       groups: groups.names,
       topics: topics.names,
-      asked,
-      answering,
+      asked: input.clusters === 'both' ? 'named' : [target],
+      reachable: (alias) => ctx.reachable(alias),
       runLock: input.runLock,
     });
     const line = (c: CheckedAcl) => aclLine(c, principals.get(c.cluster));
@@ -155,7 +169,7 @@ export const checkPermissions = defineStep({
       gates: [
         {
           id: 'acls-granted',
-          description: `the tool's principal holds every ACL the runbook needs on ${asked.join(' and ')} (before any write)`,
+          description: `the tool's principal holds every ACL the runbook needs on ${asked.join(', ')} (before any write)`,
           observed: { missing, granted, checked: checked.length },
           expected: 'no missing ACL',
           ok: missing.length === 0,

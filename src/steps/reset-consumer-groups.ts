@@ -10,7 +10,7 @@
  * each planned offset is the one the group reads next on the source, or only verified re-reads precede it.
  * Groups whose offsets already equal the plan are left alone (so a resumed run does not write twice).
  */
-import { needs } from '../engine/permissions.js';
+import { needs, topicsOnTarget } from '../engine/permissions.js';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
@@ -48,7 +48,7 @@ export const resetConsumerGroups = defineStep({
   // OffsetCommit: READ on the group and on each topic; the committed offsets before, on both clusters: DESCRIBE.
   acls: (s) => [
     ...needs(s.flow.target, 'group', s.groups, ['READ'], "reset: commit the groups' offsets on the target"),
-    ...needs(s.flow.target, 'topic', s.topics.map(s.remote), ['READ'], 'reset: commit offsets of the replicated topics'),
+    ...needs(s.flow.target, 'topic', topicsOnTarget(s), ['READ'], 'reset: commit offsets of the replicated topics'),
     ...needs(s.flow.source, 'group', s.groups, ['DESCRIBE'], "reset: the groups' committed offsets on the source"),
   ],
   input: z.strictObject({

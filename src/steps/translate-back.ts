@@ -16,7 +16,7 @@
  * `ctx.write`: `plan` and a dry-run write no file). They are never silently dropped: the groups, reset at or before
  * them, will read them after the failback. The plan rows are the offset plan of src/mm2/plan.ts.
  */
-import { needs } from '../engine/permissions.js';
+import { type AclNeed, type AclScope, needs } from '../engine/permissions.js';
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
@@ -128,6 +128,53 @@ async function matchReturning(o: {
   return matched;
 }
 
+/**
+ * What {@link planBack} reads, as ACL needs (src/engine/permissions.ts), with `s.flow` its `reverse` flow (X->Y: the
+ * groups move from X to Y) and the flipped flow Y->X its `forward` one, whose offset syncs live on `forwardSyncsLocation`
+ * of that flow. Two parts, each declared when its flow exists:
+ * - `checkpoints` (X's own topics through X->Y's checkpoints and offset syncs): the checkpoints and offset syncs, the
+ *   topics on X and their copies on Y;
+ * - `returning` (copies of Y's topics on X through Y->X's offset syncs read backwards): those syncs, the copies on X and
+ *   the originals on Y.
+ * The groups' committed offsets on X are read either way. Pure.
+ */
+export function planBackAcls(s: AclScope, forwardSyncsLocation: 'source' | 'target', paths: { checkpoints: boolean; returning: boolean }): AclNeed[] {
+  const forward = { ...s.flow, source: s.flow.target, target: s.flow.source };
+  const forwardSyncs = forwardSyncsLocation === 'target' ? s.flow.source : s.flow.target;
+  const reverseSyncs = s.flow.offsetSyncsTopicLocation === 'target' ? s.flow.target : s.flow.source;
+  // Copies under another name only (the identity policy keeps the name: the same topic, already named).
+  const copies = (names: string[]) => names.filter((n) => !s.topics.includes(n));
+  const { checkpoints, returning } = paths;
+  return [
+    ...needs(s.flow.source, 'group', s.groups, ['DESCRIBE'], "translate back: the groups' committed offsets on the failover target"),
+    ...(returning
+      ? needs(forwardSyncs, 'topic', [offsetSyncsTopicCandidates(forward)], ['READ'], 'translate back: the forward flow offset syncs, read backwards')
+      : []),
+    ...(checkpoints ? needs(s.flow.target, 'topic', [checkpointsTopicCandidates(s.flow)], ['READ'], 'translate back: the reverse flow checkpoints') : []),
+    ...(checkpoints ? needs(reverseSyncs, 'topic', [offsetSyncsTopicCandidates(s.flow)], ['READ'], 'translate back: the reverse flow offset syncs') : []),
+    ...(checkpoints ? needs(s.flow.source, 'topic', s.topics, ['READ'], 'translate back: records written after the failover') : []),
+    ...(returning
+      ? needs(
+          s.flow.source,
+          'topic',
+          copies(s.topics.map((t) => remoteTopic(forward, t))),
+          ['READ'],
+          'translate back: records of the returning topics on the failover target',
+        )
+      : []),
+    ...(returning ? needs(s.flow.target, 'topic', s.topics, ['READ'], 'translate back: bounds and records on the original cluster') : []),
+    ...(checkpoints
+      ? needs(
+          s.flow.target,
+          'topic',
+          copies(s.topics.map(s.remote)),
+          ['READ'],
+          'translate back: bounds and records of the failover target topics on the original cluster',
+        )
+      : []),
+  ];
+}
+
 export const translateBack = defineStep<typeof input, ExportPlan>({
   kind: 'translate-back',
   description:
@@ -138,35 +185,7 @@ export const translateBack = defineStep<typeof input, ExportPlan>({
   // What planBack reads (flow dr->primary): returning topics through the forward flow's offset syncs (on primary by
   // default) and record match on both copies; DR-local topics through the reverse flow's checkpoints and offset syncs,
   // and record match on dr's topic and its copy on primary.
-  acls: (s) => {
-    const forward = { ...s.flow, source: s.flow.target, target: s.flow.source };
-    const forwardSyncs = s.with.forwardOffsetSyncsLocation === 'target' ? s.flow.source : s.flow.target;
-    const reverseSyncs = s.flow.offsetSyncsTopicLocation === 'target' ? s.flow.target : s.flow.source;
-    // Copies under another name only (the identity policy keeps the name: the same topic, already named).
-    const copies = (names: string[]) => names.filter((n) => !s.topics.includes(n));
-    return [
-      ...needs(s.flow.source, 'group', s.groups, ['DESCRIBE'], "translate back: the groups' committed offsets on the failover target"),
-      ...needs(forwardSyncs, 'topic', [offsetSyncsTopicCandidates(forward)], ['READ'], 'translate back: the forward flow offset syncs, read backwards'),
-      ...needs(s.flow.target, 'topic', [checkpointsTopicCandidates(s.flow)], ['READ'], 'translate back: the reverse flow checkpoints'),
-      ...needs(reverseSyncs, 'topic', [offsetSyncsTopicCandidates(s.flow)], ['READ'], 'translate back: the reverse flow offset syncs'),
-      ...needs(s.flow.source, 'topic', s.topics, ['READ'], 'translate back: records written after the failover'),
-      ...needs(
-        s.flow.source,
-        'topic',
-        copies(s.topics.map((t) => remoteTopic(forward, t))),
-        ['READ'],
-        'translate back: records of the returning topics on the failover target',
-      ),
-      ...needs(s.flow.target, 'topic', s.topics, ['READ'], 'translate back: bounds and records on the original cluster'),
-      ...needs(
-        s.flow.target,
-        'topic',
-        copies(s.topics.map(s.remote)),
-        ['READ'],
-        'translate back: bounds and records of the failover target topics on the original cluster',
-      ),
-    ];
-  },
+  acls: (s) => planBackAcls(s, s.with.forwardOffsetSyncsLocation === 'target' ? 'target' : 'source', { checkpoints: true, returning: true }),
   output: planOutputs,
   input,
   async check(ctx, input) {

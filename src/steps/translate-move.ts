@@ -27,14 +27,15 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { FlowConfig } from '../clusters/schema.js';
+import { type AclNeed, type AclScope, needs, thirdClusterCopies } from '../engine/permissions.js';
 import { defineStep, type CheckResult } from '../engine/step.js';
 import type { GateResult } from '../engine/events.js';
 import type { KafkaPort } from '../kafka/port.js';
-import { upstreamTopic } from '../mm2/naming.js';
+import { offsetSyncsTopicCandidates, upstreamTopic } from '../mm2/naming.js';
 import { planOutputs, type OffsetPlanRow } from '../mm2/plan.js';
 import { groupsFoundGate, groupsTranslatedGate, offsetsInRangeGate } from '../gates/offset-plan.js';
 import { highWatermarks, regexString, selectTopics } from './shared.js';
-import { planBack, type PlanContext, translateBack } from './translate-back.js';
+import { planBack, planBackAcls, type PlanContext } from './translate-back.js';
 import { planViaOrigin } from './translate-via-origin.js';
 
 const name = (f: Pick<FlowConfig, 'source' | 'target'>) => `${f.source}->${f.target}`;
@@ -60,6 +61,59 @@ export function movePath(row: Pick<OffsetPlanRow, 'sourceTopic' | 'topic' | 'bas
   return `${flow.source}:${row.sourceTopic} → ${flow.target}:${row.topic} (${how})`;
 }
 
+/**
+ * What path 3 of a move X->Y reads (src/steps/translate-via-origin.ts), for the scope's topics' copies of third
+ * clusters' topics ({@link thirdClusterCopies}): per flow Z->X with a flow Z->Y, both flows' offset syncs where each
+ * keeps them, X's copy, `t` on Z and Y's copy (bounds and records: READ); and `stop-covers-writers`' listing of the
+ * moved groups on each such Z (ListGroups shows only the groups the principal may DESCRIBE: without it the gate
+ * would see none and pass). Pure.
+ */
+export function viaOriginAcls(s: AclScope): AclNeed[] {
+  const copies = thirdClusterCopies(s);
+  const syncsOn = (f: FlowConfig) => (f.offsetSyncsTopicLocation === 'target' ? f.target : f.source);
+  const flowsOf = (pick: (c: (typeof copies)[number]) => FlowConfig) => [...new Map(copies.map((c) => [name(pick(c)), pick(c)])).values()];
+  return [
+    ...flowsOf((c) => c.inbound).flatMap((f) =>
+      needs(
+        syncsOn(f),
+        'topic',
+        [offsetSyncsTopicCandidates(f)],
+        ['READ'],
+        `translate move: ${name(f)} offset syncs, read backwards to the third cluster's offsets`,
+      ),
+    ),
+    ...flowsOf((c) => c.outbound).flatMap((f) =>
+      needs(syncsOn(f), 'topic', [offsetSyncsTopicCandidates(f)], ['READ'], `translate move: ${name(f)} offset syncs, forward to the target's copy`),
+    ),
+    ...needs(
+      s.flow.source,
+      'topic',
+      [...new Set(copies.map((c) => c.onSource))],
+      ['READ'],
+      "translate move: bounds and records of third clusters' topics' copies on the source",
+    ),
+    ...copies.flatMap((c) =>
+      needs(c.inbound.source, 'topic', [c.origin], ['READ'], "translate move: bounds and records of the third cluster's original topic"),
+    ),
+    ...needs(
+      s.flow.target,
+      'topic',
+      [...new Set(copies.map((c) => c.onTarget))],
+      ['READ'],
+      "translate move: bounds and records of third clusters' topics' copies on the target",
+    ),
+    ...flowsOf((c) => c.outbound).flatMap((f) =>
+      needs(
+        f.source,
+        'group',
+        s.groups,
+        ['DESCRIBE'],
+        `stop-covers-writers: the moved groups listed on ${f.source}, the source of ${name(f)} writing into the target`,
+      ),
+    ),
+  ];
+}
+
 const input = z.strictObject({
   groups: regexString.default('.*'),
   /** `record-match` (default: each row made exact on Y) or `mm2` (checkpoints and offset syncs alone, conservative). */
@@ -81,10 +135,20 @@ export const translateMove = defineStep({
     "active-active move offset plan: the source cluster's own topics through the flow's checkpoints, copies of the target's topics through the opposite flow's offset syncs read backwards; the path of every partition",
   writes: false,
   flowless: true,
-  // What planBack reads with the move's flow as its "reverse" one (translate-back's declaration; the opposite flow's
-  // offset syncs located as the flow's own, the clusters file's opposite flow not being in the scope), which covers the
-  // conflict window's end offsets on both sides (READ implies DESCRIBE).
-  acls: (s) => translateBack.acls!({ ...s, with: { ...s.with, forwardOffsetSyncsLocation: s.flow.offsetSyncsTopicLocation } }),
+  // What planMove reads. Paths 1 and 2 are planBack's reads with the move's flow as its "reverse" one (translate-back's
+  // declaration, each half only when its flow is in the clusters file: a move pair has no X->Y checkpoints or offset
+  // syncs, a file without Y->X no offset syncs to read backwards); they cover the conflict window's end offsets on both
+  // sides (READ implies DESCRIBE). Path 3 and stop-covers-writers: {@link viaOriginAcls}.
+  acls: (s) => {
+    const opposite = s.flows.find((f) => f.source === s.flow.target && f.target === s.flow.source && f.kind !== 'stretch' && f.kind !== 'move');
+    return [
+      ...planBackAcls(s, opposite?.offsetSyncsTopicLocation ?? s.flow.offsetSyncsTopicLocation, {
+        checkpoints: s.flow.kind !== 'move',
+        returning: opposite !== undefined,
+      }),
+      ...viaOriginAcls(s),
+    ];
+  },
   output: planOutputs,
   input,
   async check(ctx, input) {

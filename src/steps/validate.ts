@@ -6,7 +6,7 @@
  *   src/gates/groups-resumed.ts (none rewound below its planned `targetOffset`, each group progressing, no partition
  *   left out of the plan). `plan` is the offset plan (src/mm2/plan.ts) of `translate-offsets`/`translate-back`.
  */
-import { needs, ownTopicNeeds } from '../engine/permissions.js';
+import { needs, ownTopicNeeds, topicsOnSource, topicsOnTarget } from '../engine/permissions.js';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { defineStep } from '../engine/step.js';
@@ -25,9 +25,9 @@ export const validateStep = defineStep({
   acls: (s) => [
     ...ownTopicNeeds(s.flow.target, typeof s.with.canaryTopic === 'string' ? s.with.canaryTopic : 'kafka-failover-canary', 'validate: canary record'),
     ...needs(s.flow.target, 'group', s.groups, ['DESCRIBE'], 'validate: the groups progress on the target'),
-    ...needs(s.flow.target, 'topic', s.topics.map(s.remote), ['DESCRIBE'], 'validate: bounds of the replicated topics'),
+    ...needs(s.flow.target, 'topic', topicsOnTarget(s), ['DESCRIBE'], 'validate: bounds of the replicated topics'),
     ...needs(s.flow.source, 'group', s.groups, ['DESCRIBE'], 'validate: continuity proof against the source'),
-    ...needs(s.flow.source, 'topic', s.topics, ['DESCRIBE'], 'validate: continuity proof against the source'),
+    ...needs(s.flow.source, 'topic', topicsOnSource(s), ['DESCRIBE'], 'validate: continuity proof against the source'),
   ],
   input: z.strictObject({ canaryTopic: z.string().min(1).default('kafka-failover-canary'), plan: offsetPlan.default([]) }),
   async check(ctx, input) {

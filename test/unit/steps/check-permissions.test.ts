@@ -13,6 +13,9 @@ import { lookAheadView } from '../../../src/engine/step-context.js';
 import type { StepContext } from '../../../src/engine/step.js';
 import type { GateResult } from '../../../src/engine/events.js';
 import type { AuthorizedOperations } from '../../../src/kafka/authorized-operations.js';
+import { movePair } from '../../../src/clusters/load.js';
+import { ANCHOR_TOPIC } from '../../../src/engine/audit-anchor.js';
+import { LEASE_TOPIC } from '../../../src/engine/lock.js';
 import { failbackAcls, leastPrivilegeAcls, type SandboxAcl } from '../../../src/rehearsal/sandbox/acls.js';
 import { type CheckedAcl, checkPermissions, judge } from '../../../src/steps/check-permissions.js';
 import { builtinRegistry } from '../../../src/steps/index.js';
@@ -51,7 +54,11 @@ function clusters(acls: SandboxAcl[]) {
   return { primary, dr };
 }
 
-async function run(acls: SandboxAcl[], up = { primary: true, dr: true }, runbook = { file: 'runbooks/planned-failover.yaml', flow }) {
+async function run(
+  acls: SandboxAcl[],
+  up = { primary: true, dr: true },
+  runbook: { file: string; flow: FlowConfig; flows?: FlowConfig[] } = { file: 'runbooks/planned-failover.yaml', flow },
+) {
   const { primary, dr } = clusters(acls);
   const registry = builtinRegistry();
   const loaded = await loadRunbook(runbook.file, registry, { groups: 'billing-1|shipping-1|analytics-1', topics: 'orders-1|payments-1' });
@@ -60,6 +67,7 @@ async function run(acls: SandboxAcl[], up = { primary: true, dr: true }, runbook
   const ctx = {
     stepId: 'permissions',
     flow: runbook.flow,
+    flows: runbook.flows ?? [runbook.flow],
     kafka: (a: 'primary' | 'dr') => ports[a],
     reachable: async (a: 'primary' | 'dr') => up[a],
     note: (m: string) => notes.push(m),
@@ -129,7 +137,7 @@ describe('check-permissions', () => {
   }
 
   it("the active-active move's translate step declares both paths: the flow's checkpoints, the opposite flow's offset syncs, the target's topics' copies on the source", async () => {
-    const r = await run([], undefined, { file: 'runbooks/active-active-move.yaml', flow });
+    const r = await run([], undefined, { file: 'runbooks/active-active-move.yaml', flow, flows: [flow, flowOf('dr', 'primary')] });
     const translate = (cluster: string, name: string) =>
       r.acls.some((a) => a.cluster === cluster && a.name === name && a.operation === 'READ' && a.steps.includes('translate'));
     expect({
@@ -200,5 +208,142 @@ describe("check's failover-acls-missing finding", () => {
       'dr: GROUP "billing-1" DESCRIBE for User:failover (steps check-target-groups, validate) — the cluster refuses even to describe it',
       'dr: GROUP "billing-1" READ for User:failover (step reset-consumer-groups) — the cluster refuses even to describe it',
     ]);
+  });
+});
+
+/**
+ * runbooks/aggregate-move.yaml (requireFlow: false): agg1's groups move to agg2 over the aggregate sandbox's graph —
+ * regions r1, r2 replicating into both aggregates (r1->agg1, r2->agg1, r1->agg2, r2->agg2), no flow between agg1 and
+ * agg2. The grant below is written from what the move reads and writes (docs/design/topologies.md, path 3), not from
+ * the declarations, so the derivation is checked against it.
+ */
+describe('check-permissions on a move without a flow (aggregate-move.yaml)', () => {
+  const regions = ['r1', 'r2'] as const;
+  const aggs = ['agg1', 'agg2'] as const;
+  const flows = regions.flatMap((r) => aggs.map((a) => flowOf(r, a)));
+  const pair = movePair('agg1', 'agg2');
+  type Grant = { cluster: string; resource: 'topic' | 'group'; pattern: 'literal'; name: string; operation: SandboxAcl['operation'] };
+  const g = (cluster: string, resource: Grant['resource'], name: string, operation: Grant['operation']): Grant => ({
+    cluster,
+    resource,
+    pattern: 'literal',
+    name,
+    operation,
+  });
+  const groups = ['billing', 'shipping'];
+  const grant: Grant[] = [
+    // agg1 (X): the groups' committed offsets; the regions' copies, read for record match (hop 1).
+    ...groups.map((n) => g('agg1', 'group', n, 'DESCRIBE')),
+    ...regions.map((r) => g('agg1', 'topic', `${r}.orders`, 'READ')),
+    // agg2 (Y): the groups' commits (READ); the regions' copies (hop 2, commit); the tool's own topics.
+    ...groups.map((n) => g('agg2', 'group', n, 'READ')),
+    ...regions.map((r) => g('agg2', 'topic', `${r}.orders`, 'READ')),
+    ...[LEASE_TOPIC, ANCHOR_TOPIC, 'kafka-failover-canary'].flatMap((t) => (['CREATE', 'WRITE', 'READ'] as const).map((op) => g('agg2', 'topic', t, op))),
+    // Each region (Z): its original topic, both flows' offset syncs (MM2's default: on the source), and the moved
+    // groups listed for stop-covers-writers (ListGroups shows only groups the principal may DESCRIBE).
+    ...regions.flatMap((r) => [
+      g(r, 'topic', 'orders', 'READ'),
+      g(r, 'topic', 'mm2-offset-syncs.agg1.internal', 'READ'),
+      g(r, 'topic', 'mm2-offset-syncs.agg2.internal', 'READ'),
+      ...groups.map((n) => g(r, 'group', n, 'DESCRIBE')),
+    ]),
+  ];
+
+  async function runAggregate(acls: Grant[], o: { down?: string[]; clusters?: 'both' | 'target'; topics?: string } = {}) {
+    const c = Object.fromEntries([...regions, ...aggs].map((a) => [a, new MemoryKafka(a)])) as Record<string, MemoryKafka>;
+    for (const r of regions) for (const t of ['orders', 'mm2-offset-syncs.agg1.internal', 'mm2-offset-syncs.agg2.internal']) c[r]!.topic(t);
+    for (const a of aggs) for (const t of ['r1.orders', 'r2.orders', 'r1.checkpoints.internal', 'r2.checkpoints.internal', 'heartbeats']) c[a]!.topic(t);
+    for (const n of groups) c.agg1!.commit(n, 'r1.orders', 0, 1);
+    for (const [alias, k] of Object.entries(c)) k.acls = acls.filter((a) => a.cluster === alias);
+    const registry = builtinRegistry();
+    const loaded = await loadRunbook('runbooks/aggregate-move.yaml', registry, {});
+    const view = lookAheadView(loaded, registry, pair);
+    const notes: string[] = [];
+    const ctx = {
+      stepId: 'permissions',
+      flow: pair,
+      flows,
+      kafka: (a: string) => c[a]!.port(),
+      reachable: async (a: string) => !o.down?.includes(a),
+      note: (m: string) => notes.push(m),
+      runbook: view,
+    } as unknown as StepContext;
+    const step = view.steps.find((st) => st.id === 'permissions')!;
+    const r = await checkPermissions.check(
+      ctx,
+      checkPermissions.input.parse({ ...step.with, ...(o.clusters ? { clusters: o.clusters } : {}), ...(o.topics ? { topics: o.topics } : {}) }),
+    );
+    const gate = (id: string) => r.gates!.find((x: GateResult) => x.id === id)!;
+    return { granted: gate('acls-granted'), known: gate('acls-known'), acls: (r.outputs as { acls: CheckedAcl[] }).acls, notes };
+  }
+  const same = (u: CheckedAcl, a: Grant) => u.cluster === a.cluster && u.resource === a.resource && u.operation === a.operation && u.name === a.name;
+
+  it('is the first step, and passes with exactly the move grant; every ACL of the grant is used', async () => {
+    const loaded = await loadRunbook('runbooks/aggregate-move.yaml', builtinRegistry(), {});
+    expect(loaded.runbook.steps[0]).toMatchObject({ id: 'permissions', kind: 'check-permissions' });
+    const r = await runAggregate(grant);
+    expect(missingOf(r.granted)).toEqual([]);
+    expect((r.known.observed as { unknown: string[] }).unknown).toEqual([]);
+    expect(r.granted.ok && r.known.ok).toBe(true);
+    const used = r.acls.filter((a) => a.verdict === 'granted');
+    for (const a of grant) expect({ acl: a, used: used.some((u) => same(u, a)) }).toEqual({ acl: a, used: true });
+    // Nothing is declared beyond the grant: every need is one of its bindings (or implied by one: READ → DESCRIBE).
+    for (const u of r.acls) {
+      const by = grant.some((a) => same(u, a) || (u.operation === 'DESCRIBE' && same({ ...u, operation: 'READ' }, a)));
+      expect({ need: `${u.cluster} ${u.resource} ${u.name} ${u.operation}`, inGrant: by }).toMatchObject({ inGrant: true });
+    }
+    expect(r.notes[0]).toContain('needed on agg1, agg2, r1, r2');
+  });
+
+  it('declares no read of a flow the move pair lacks (no agg1->agg2 checkpoints or offset syncs, no agg2->agg1)', async () => {
+    const r = await runAggregate(grant);
+    // On the aggregates: no MM2 internal topic of a flow between them, no copy named after one of them.
+    const ofThePair = r.acls.filter(
+      (a) =>
+        aggs.includes(a.cluster as 'agg1') && (a.name.startsWith('mm2-offset-syncs') || a.name.endsWith('checkpoints.internal') || /^agg[12]\./.test(a.name)),
+    );
+    expect(ofThePair.map((a) => `${a.cluster}: ${a.name} ${a.operation} (${a.steps.join(', ')})`)).toEqual([]);
+  });
+
+  it('removing any one ACL of the grant blocks, naming it (missing; unknown for CREATE of a topic not there yet)', async () => {
+    for (const a of grant) {
+      const r = await runAggregate(grant.filter((x) => x !== a));
+      const gate = a.operation === 'CREATE' ? r.known : r.granted;
+      const listed = (gate.observed as { missing?: string[]; unknown?: string[] })[a.operation === 'CREATE' ? 'unknown' : 'missing']!;
+      const named = listed.some((m) => m.startsWith(`${a.cluster}: ${a.resource.toUpperCase()} "${a.name}" ${a.operation} for User:failover`));
+      expect({ acl: a, ok: gate.ok, named, listed }).toMatchObject({ acl: a, ok: false, named: true });
+      const all = [...missingOf(r.granted), ...(r.known.observed as { unknown: string[] }).unknown];
+      for (const m of all) expect(m.startsWith(`${a.cluster}: ${a.resource.toUpperCase()} "${a.name}"`), m).toBe(true);
+    }
+  });
+
+  it("topics given as a pattern are listed on the source aggregate, whose copies stand for the regions' topics: the same grant passes", async () => {
+    const r = await runAggregate(grant, { topics: '.*orders' });
+    expect(missingOf(r.granted)).toEqual([]);
+    expect(r.granted.ok && r.known.ok).toBe(true);
+    expect(
+      r.acls
+        .filter((a) => a.cluster === 'r1' && a.resource === 'topic')
+        .map((a) => a.name)
+        .sort(),
+    ).toEqual(['mm2-offset-syncs.agg1.internal', 'mm2-offset-syncs.agg2.internal', 'orders']);
+  });
+
+  it('a third cluster that does not answer leaves its ACLs unknown (acls-known fails), never granted', async () => {
+    const r = await runAggregate(grant, { down: ['r2'] });
+    expect(r.known.ok).toBe(false);
+    const unknown = (r.known.observed as { unknown: string[] }).unknown;
+    expect(unknown.some((u) => u.startsWith('r2: TOPIC "mm2-offset-syncs.agg2.internal" READ'))).toBe(true);
+    expect(unknown.every((u) => u.startsWith('r2: '))).toBe(true);
+    expect(r.acls.filter((a) => a.cluster === 'r2').every((a) => a.verdict === 'unknown')).toBe(true);
+  });
+
+  it("clusters: 'target' asks only the target aggregate", async () => {
+    const r = await runAggregate(
+      grant.filter((a) => a.cluster === 'agg2'),
+      { down: ['agg1', 'r1', 'r2'], clusters: 'target' },
+    );
+    expect([...new Set(r.acls.map((a) => a.cluster))]).toEqual(['agg2']);
+    expect(r.granted.ok && r.known.ok).toBe(true);
   });
 });
