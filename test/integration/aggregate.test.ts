@@ -46,7 +46,7 @@ const move = (command: 'run' | 'plan') =>
     'runbooks/aggregate-move.yaml',
     ...(command === 'run' ? ['--yes'] : []),
     ...['--output', 'json', '--clusters', s.clustersFile, '--runs-dir', path.join(tmp, 'runs')],
-    ...['--set', `stateDir=${stateDir}`, '--set', `groups=${groups.join('|')}`],
+    ...['--set', `stateDir=${stateDir}`, '--set', `groups=${groups.join('|')}`, '--set', `topics=${topic}`],
   ]);
 
 beforeAll(async () => {
