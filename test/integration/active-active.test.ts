@@ -7,9 +7,10 @@ import { createKafka } from '../../src/kafka/kafkajs-client.js';
 import { sandboxDown, sandboxStatus, sandboxUp, type SandboxStatus } from '../../src/rehearsal/sandbox/sandbox.js';
 import { TEST_STATE_DIR } from './global-setup.js';
 import type { Ev } from './helpers-resume.js';
-import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
+import { eventually, runCli, uniqueName } from './helpers.js';
 import {
-  spawnTraffic,
+  startMoveTraffic,
+  endMoveFile,
   allDelivered,
   committedOn,
   delivery,
@@ -72,24 +73,19 @@ beforeAll(async () => {
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-active-active-'));
   // shipping a little slower (2 ms a record): the groups sit at different positions; at 2 × 20 records/s it still
   // catches up after each move on a loaded 2-core CI machine (5 ms did not, within the 90 s of allDelivered).
-  traffic = spawnTraffic(stateDir, { rate: 20, topics: `${topic}:3`, groups: `${groups[0]},${groups[1]}:2`, dir: tmp });
   // Both groups have committed on all six partitions (three of each origin) on primary.
-  await eventually(
-    'both groups to commit on orders-… and dr.orders-… (6 partitions each) on primary',
-    async () => {
-      const c = (await committedOn(s.clusters.primary.bootstrapServers, groups)) as Record<string, { topic: string; partitions: unknown[] }[]>;
-      return groups.every((g) => (c[g] ?? []).reduce((n, t) => n + t.partitions.length, 0) === 6) ? true : undefined;
-    },
-    180_000,
-  );
+  ({ traffic } = await startMoveTraffic(stateDir, {
+    topic,
+    groups,
+    dir: tmp,
+    bootstrap: () => s.clusters.primary.bootstrapServers,
+    partitions: 6,
+    what: 'both groups to commit on orders-… and dr.orders-… (6 partitions each) on primary',
+    timeoutMs: 180_000,
+  }));
 }, 420_000);
 
-afterAll(async () => {
-  traffic?.kill('SIGINT');
-  await traffic;
-  await sandboxDown({ stateDir, wipe: true });
-  expect(await liveProcessesMentioning(stateDir)).toEqual([]);
-}, 120_000);
+afterAll(async () => endMoveFile(traffic, stateDir), 120_000);
 
 describe('active-active (sandbox --topology active-active)', () => {
   it('plan of the move primary → dr writes nothing and names every partition’s path', async () => {

@@ -25,8 +25,8 @@ import { createKafka } from '../../src/kafka/kafkajs-client.js';
 import { AGGREGATE_LAYOUT, multiClusterUp, type MultiClusterStatus } from '../../src/rehearsal/sandbox/multi-cluster.js';
 import { sandboxDown } from '../../src/rehearsal/sandbox/sandbox.js';
 import { TEST_STATE_DIR } from './global-setup.js';
-import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
-import { allDelivered, committedOn, delivery, duplicates, events, failedGates, planOf, reported, spawnTraffic } from './helpers-moves.js';
+import { runCli, uniqueName } from './helpers.js';
+import { allDelivered, committedOn, delivery, duplicates, endMoveFile, events, failedGates, planOf, reported, startMoveTraffic } from './helpers-moves.js';
 
 const stateDir = path.join(TEST_STATE_DIR, 'extra-aggregate');
 const id = uniqueName('ag').replace('ag-', '');
@@ -77,22 +77,18 @@ beforeAll(async () => {
         await producer.send({ topic: t, acks: -1, messages: Array.from({ length: n }, (_, i) => ({ partition, value: `earlier-generation-${alias}-${i}` })) });
     await producer.disconnect();
   }
-  traffic = spawnTraffic(stateDir, { rate: 20, topics: `${topic}:3`, groups: `${groups[0]},${groups[1]}:2`, dir: tmp });
-  await eventually(
-    'both groups to commit on r1.orders-… and r2.orders-… (6 partitions each) on agg1',
-    async () => {
-      const c = await committedOn(bootstrap('agg1'), groups);
-      return groups.every((g) => (c[g] ?? []).reduce((n, t) => n + t.partitions.length, 0) === 6) ? true : undefined;
-    },
-    120_000,
-  );
+  ({ traffic } = await startMoveTraffic(stateDir, {
+    topic,
+    groups,
+    dir: tmp,
+    bootstrap: () => bootstrap('agg1'),
+    partitions: 6,
+    what: 'both groups to commit on r1.orders-… and r2.orders-… (6 partitions each) on agg1',
+  }));
 }, 300_000);
 
 afterAll(async () => {
-  traffic?.kill('SIGINT');
-  await traffic;
-  await sandboxDown({ stateDir, wipe: true });
-  expect(await liveProcessesMentioning(stateDir)).toEqual([]);
+  await endMoveFile(traffic, stateDir);
   process.stderr.write(`[aggregate] file took ${((Date.now() - fileStarted) / 1000).toFixed(1)} s\n`);
 }, 120_000);
 

@@ -9,7 +9,8 @@ import { expect } from 'vitest';
 import { createKafka } from '../../src/kafka/kafkajs-client.js';
 import type { GroupDelivery } from '../../src/rehearsal/traffic/ledger.js';
 import type { Ev } from './helpers-resume.js';
-import { eventually, runCli } from './helpers.js';
+import { sandboxDown } from '../../src/rehearsal/sandbox/sandbox.js';
+import { eventually, liveProcessesMentioning, runCli } from './helpers.js';
 
 /** The JSON-lines events of a `run`/`plan --output json`. */
 export const events = (stdout: string) =>
@@ -105,4 +106,34 @@ export function spawnTraffic(stateDir: string, o: { rate: number; topics: string
     ],
     { reject: false, env: { ...process.env, NO_COLOR: '1' }, stderr: { file: path.join(o.dir, 'traffic.log') } },
   );
+}
+
+/**
+ * The traffic of a move test: {@link spawnTraffic} at 20 records/s on `topic` (3 partitions) with the two groups,
+ * then waits until both groups have committed on `partitions` partitions of the cluster at `bootstrap` (`what` names
+ * them in a timeout). The comment of the caller says which topics those are. Returns the running child.
+ */
+export async function startMoveTraffic(
+  stateDir: string,
+  o: { topic: string; groups: string[]; dir: string; bootstrap: () => string[]; partitions: number; what: string; timeoutMs?: number },
+): Promise<{ traffic: ResultPromise }> {
+  const traffic = spawnTraffic(stateDir, { rate: 20, topics: `${o.topic}:3`, groups: `${o.groups[0]},${o.groups[1]}:2`, dir: o.dir });
+  await eventually(
+    o.what,
+    async () => {
+      const c = await committedOn(o.bootstrap(), o.groups);
+      return o.groups.every((g) => (c[g] ?? []).reduce((n, t) => n + t.partitions.length, 0) === o.partitions) ? true : undefined;
+    },
+    o.timeoutMs ?? 120_000,
+  );
+  // Wrapped: a subprocess is a promise of its result, and an async function returning it would wait for its end.
+  return { traffic };
+}
+
+/** The end of a move test file: the traffic stopped (SIGINT, its report written), the sandbox down and wiped, no process left. */
+export async function endMoveFile(traffic: ResultPromise | undefined, stateDir: string): Promise<void> {
+  traffic?.kill('SIGINT');
+  await traffic;
+  await sandboxDown({ stateDir, wipe: true });
+  expect(await liveProcessesMentioning(stateDir)).toEqual([]);
 }

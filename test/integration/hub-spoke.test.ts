@@ -27,9 +27,10 @@ import { hubSpokeStatusOf, hubSpokeUp, type HubSpokeStatus } from '../../src/reh
 import { sandboxDown } from '../../src/rehearsal/sandbox/sandbox.js';
 import { loadState } from '../../src/rehearsal/sandbox/state.js';
 import { TEST_STATE_DIR } from './global-setup.js';
-import { eventually, liveProcessesMentioning, runCli, uniqueName } from './helpers.js';
+import { eventually, runCli, uniqueName } from './helpers.js';
 import {
-  spawnTraffic,
+  startMoveTraffic,
+  endMoveFile,
   allDelivered,
   committedOn,
   delivery,
@@ -86,22 +87,18 @@ beforeAll(async () => {
     `[hub-spoke] up in ${s.startupMs} ms; RSS MiB: ${JSON.stringify(Object.fromEntries([...s.clusters.map((c) => [c.node, Math.round((c.rssBytes ?? 0) / 1048576)]), ['mm2', Math.round((s.mm2.rssBytes ?? 0) / 1048576)]]))}\n`,
   );
   tmp = await mkdtemp(path.join(os.tmpdir(), 'kf-hub-spoke-'));
-  traffic = spawnTraffic(stateDir, { rate: 20, topics: `${topic}:3`, groups: `${groups[0]},${groups[1]}:2`, dir: tmp });
-  await eventually(
-    'both groups to commit on orders-… and hub.orders-… (6 partitions each) on spoke1',
-    async () => {
-      const c = await committedOn(bootstrap('spoke1'), groups);
-      return groups.every((g) => (c[g] ?? []).reduce((n, t) => n + t.partitions.length, 0) === 6) ? true : undefined;
-    },
-    120_000,
-  );
+  ({ traffic } = await startMoveTraffic(stateDir, {
+    topic,
+    groups,
+    dir: tmp,
+    bootstrap: () => bootstrap('spoke1'),
+    partitions: 6,
+    what: 'both groups to commit on orders-… and hub.orders-… (6 partitions each) on spoke1',
+  }));
 }, 300_000);
 
 afterAll(async () => {
-  traffic?.kill('SIGINT');
-  await traffic;
-  await sandboxDown({ stateDir, wipe: true });
-  expect(await liveProcessesMentioning(stateDir)).toEqual([]);
+  await endMoveFile(traffic, stateDir);
   process.stderr.write(`[hub-spoke] file took ${((Date.now() - fileStarted) / 1000).toFixed(1)} s\n`);
 }, 120_000);
 
