@@ -100,14 +100,12 @@ describe('the packed package, installed into an empty folder', () => {
       readdirSync(path.join(installed, 'runbooks'))
         .filter((f) => f.endsWith('.yaml'))
         .sort(),
-    ).toEqual([
-      'active-active-move.yaml',
-      'emergency-failover.yaml',
-      'failback.yaml',
-      'planned-failover.yaml',
-      'stretch-site-loss.yaml',
-      'stretch-site-recovery.yaml',
-    ]);
+    ).toEqual(
+      // Every runbook of the repository (a list written here went stale when one was added).
+      readdirSync(path.join(repo, 'runbooks'))
+        .filter((f) => f.endsWith('.yaml'))
+        .sort(),
+    );
     for (const absent of ['src', 'test', 'examples', '.ci']) expect(existsSync(path.join(installed, absent))).toBe(false);
   });
 
