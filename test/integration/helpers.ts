@@ -44,13 +44,16 @@ async function readAllOnce(alias: 'primary' | 'dr', topic: string, partition: nu
   }
 }
 
-/** Polls until `probe` returns a value that is not undefined (default 90 s). */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+/**
+ * Polls until `probe` returns a value that is not undefined (default 90 s). `observed` says what was seen at the last
+ * poll (figures, for the timeout's message).
+ */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000, observed?: () => string): Promise<T> {
   return waitFor(
     what,
     async () => {
       const v = await probe();
-      if (v === undefined) throw new Error('not yet');
+      if (v === undefined) throw new Error(observed ? `not yet: ${observed()}` : 'not yet');
       return v;
     },
     { timeoutMs, intervalMs: 500 },

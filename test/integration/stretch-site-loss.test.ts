@@ -11,7 +11,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DrillMeasurements } from '../../src/drill/measure.js';
 import { createKafka, protocolCluster } from '../../src/kafka/kafkajs-client.js';
 import { readPartition } from '../../src/kafka/read-partition.js';
@@ -91,11 +91,20 @@ async function independentView(topics: string[]) {
   }
 }
 
-beforeAll(async () => {
-  await sandboxDown({ stateDir: STATE_DIR, wipe: true }); // whatever an earlier, crashed run left
+/** A fresh stretch sandbox (whatever an earlier run or test left is wiped first). */
+async function freshStretch(): Promise<void> {
+  await sandboxDown({ stateDir: STATE_DIR, wipe: true });
   const started = Date.now();
   s = await stretchUp({ stateDir: STATE_DIR, portBase: PORT_BASE }, (l) => process.stderr.write(`[stretch] ${l}\n`));
   process.stderr.write(`[stretch] good layout up in ${Date.now() - started} ms\n`);
+}
+
+beforeAll(freshStretch);
+
+// A test that fails part-way leaves a site down, min ISR lowered or clients redirected: the next test gets a fresh
+// sandbox instead, so it passes or fails on its own behaviour.
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail') await freshStretch();
 });
 
 afterAll(async () => {
@@ -118,8 +127,11 @@ describe('stretch cluster (good layout)', { shuffle: false }, () => {
       groups: [{ groupId: GROUP, topics: TOPICS.map((t) => t.name) }],
     });
     try {
-      await eventually('traffic to flow (100 acknowledged, 50 consumed)', async () =>
-        traffic.ledger.producedTotal() >= 100 && traffic.ledger.consumedTotal(GROUP) >= 50 ? true : undefined,
+      await eventually(
+        'traffic to flow (100 acknowledged, 50 consumed)',
+        async () => (traffic.ledger.producedTotal() >= 100 && traffic.ledger.consumedTotal(GROUP) >= 50 ? true : undefined),
+        90_000,
+        () => `acknowledged ${traffic.ledger.producedTotal()}, consumed ${traffic.ledger.consumedTotal(GROUP)}, failed sends ${traffic.sendFailures}`,
       );
 
       await killSite(STATE_DIR, 'a');
@@ -167,8 +179,13 @@ describe('stretch cluster (good layout)', { shuffle: false }, () => {
       await traffic.moveProducer(redirected.bootstrapServers);
       await traffic.stopGroup(GROUP);
       await traffic.startGroup({ groupId: GROUP, topics: TOPICS.map((t) => t.name) }, redirected.bootstrapServers);
-      await eventually('production and consumption to continue on site b', async () =>
-        traffic.ledger.producedTotal() >= producedAtRedirect + 100 && traffic.ledger.consumedTotal(GROUP) >= producedAtRedirect + 50 ? true : undefined,
+      await eventually(
+        'production and consumption to continue on site b',
+        async () =>
+          traffic.ledger.producedTotal() >= producedAtRedirect + 100 && traffic.ledger.consumedTotal(GROUP) >= producedAtRedirect + 50 ? true : undefined,
+        90_000,
+        () =>
+          `acknowledged ${traffic.ledger.producedTotal() - producedAtRedirect} since the redirect (want 100), consumed ${traffic.ledger.consumedTotal(GROUP)} (want ${producedAtRedirect + 50}), group running: ${traffic.runningGroups().includes(GROUP)}, failed sends ${traffic.sendFailures} (last: ${traffic.lastSendError ?? 'none'})`,
       );
 
       // Site a returns; the recovery runbook restores what the loss run's audit log recorded.
@@ -244,12 +261,19 @@ describe('stretch cluster (good layout)', { shuffle: false }, () => {
     );
     let m: DrillMeasurements & { reportDir: string };
     try {
-      await eventually('traffic to flow (60 acknowledged, 30 consumed)', async () => {
-        const r = (await sendTrafficCommand(STATE_DIR, 'report').catch(() => undefined)) as
-          | { produced: number; groups: { groupId: string; consumed: number }[] }
-          | undefined;
-        return r && r.produced >= 60 && (r.groups[0]?.consumed ?? 0) >= 30 ? true : undefined;
-      });
+      let seen = 'no report from the generator yet';
+      await eventually(
+        'traffic to flow (60 acknowledged, 30 consumed)',
+        async () => {
+          const r = (await sendTrafficCommand(STATE_DIR, 'report').catch(() => undefined)) as
+            | { produced: number; groups: { groupId: string; consumed: number }[] }
+            | undefined;
+          if (r) seen = `acknowledged ${r.produced}, consumed ${r.groups[0]?.consumed ?? 0}`;
+          return r && r.produced >= 60 && (r.groups[0]?.consumed ?? 0) >= 30 ? true : undefined;
+        },
+        90_000,
+        () => seen,
+      );
       const r = await runCli([
         'drill',
         ...['--kind', 'stretch', '--site', 'a', '--sandbox-state-dir', STATE_DIR, '--traffic-state-dir', STATE_DIR],

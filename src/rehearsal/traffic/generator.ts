@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
+import pRetry, { AbortError } from 'p-retry';
 import { closableSockets } from './closable-sockets.js';
 import { createKafka, type ClientSettings } from '../../kafka/kafkajs-client.js';
 import { TrafficLedger, parseTrafficValue, type TrafficRecordValue } from './ledger.js';
@@ -77,6 +78,8 @@ export class Traffic {
   /** Per topic: records owed at the configured rate, and the next partition of its round-robin. */
   private readonly topicState = new Map<string, { carry: number; cursor: number }>();
   private readonly consumers = new Map<string, { consumer: Consumer; refuseNewConnections: () => void }>();
+  /** Groups whose crashed member is being replaced (see replaceMember); stopGroup takes a group out. */
+  private readonly replacing = new Set<string>();
   /** The cluster the producer writes to when moved off the generator's own (see {@link moveProducer}). */
   private producerKafka: Kafka | undefined;
   sendFailures = 0;
@@ -210,6 +213,12 @@ export class Traffic {
   /**
    * Starts a consumer group (committing offsets as it goes, every 500 ms) against `bootstrapServers`
    * (default: the generator's cluster). A group that is already running here is left alone.
+   *
+   * A member kafkajs stops for good — it restarts a crashed consumer only when the error is retriable
+   * (kafkajs src/consumer/index.js, onCrash), and e.g. KafkaJSGroupCoordinatorNotFound or KafkaJSLockTimeout are not,
+   * as happens while a site's coordinators move after its loss — is replaced by a new member of the group, on the same
+   * cluster, until {@link stopGroup}: traffic that silently stops consuming would read as a stuck failover.
+   * @throws when the consumer cannot connect, subscribe or start (the group is then not running).
    */
   async startGroup(group: TrafficGroup, bootstrapServers: string[] = this.options.bootstrapServers): Promise<void> {
     if (this.consumers.has(group.groupId)) return;
@@ -233,25 +242,61 @@ export class Traffic {
       ...(group.subscribe ? { metadataMaxAge: 3000 } : {}),
       retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => !sockets.refusing() },
     });
+    // Registered before connecting, so that a stopGroup meanwhile finds (and stops) this member.
+    const member = { consumer, refuseNewConnections: sockets.refuseNew };
+    this.consumers.set(group.groupId, member);
     // kafkajs logs nothing here (kafkajs-client.ts): say when a group's consumer crashes, and whether it restarts.
-    consumer.on(consumer.events.CRASH, (e) =>
-      process.stderr.write(`traffic: group ${group.groupId} consumer crashed (${e.payload.error.message}); restart: ${e.payload.restart}\n`),
-    );
-    await consumer.connect();
-    await consumer.subscribe({ topics: group.subscribe ?? group.topics, fromBeginning: true });
-    await consumer.run({
-      autoCommit: true,
-      autoCommitInterval: 500,
-      eachMessage: async ({ message }) => {
-        this.ledger.consume(group.groupId, parseTrafficValue(message.value));
-        if (group.delayMs) await new Promise((r) => setTimeout(r, group.delayMs));
-      },
+    consumer.on(consumer.events.CRASH, (e) => {
+      const replace = !e.payload.restart && this.consumers.get(group.groupId) === member;
+      process.stderr.write(
+        `traffic: group ${group.groupId} consumer crashed (${e.payload.error.name}: ${e.payload.error.message}); restart: ${e.payload.restart}${replace ? '; kafkajs gives up on this error: a new member replaces it' : ''}\n`,
+      );
+      if (replace) this.replaceMember(group, bootstrapServers, member);
     });
-    this.consumers.set(group.groupId, { consumer, refuseNewConnections: sockets.refuseNew });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: group.subscribe ?? group.topics, fromBeginning: true });
+      await consumer.run({
+        autoCommit: true,
+        autoCommitInterval: 500,
+        eachMessage: async ({ message }) => {
+          this.ledger.consume(group.groupId, parseTrafficValue(message.value));
+          if (group.delayMs) await new Promise((r) => setTimeout(r, group.delayMs));
+        },
+      });
+    } catch (error) {
+      if (this.consumers.get(group.groupId) === member) this.consumers.delete(group.groupId);
+      sockets.refuseNew();
+      await consumer.disconnect().catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Replaces a member kafkajs will not restart: the old client may open no new connection (it can never rejoin), and
+   * a new member starts, again after a failed start (p-retry, 1–5 s apart, up to 2 min), unless the group is stopped
+   * meanwhile.
+   */
+  private replaceMember(group: TrafficGroup, bootstrapServers: string[], crashed: { refuseNewConnections: () => void }): void {
+    this.consumers.delete(group.groupId);
+    crashed.refuseNewConnections();
+    this.replacing.add(group.groupId);
+    void pRetry(
+      async () => {
+        if (!this.replacing.has(group.groupId)) throw new AbortError('group stopped');
+        await this.startGroup(group, bootstrapServers);
+        if (this.replacing.delete(group.groupId)) process.stderr.write(`traffic: group ${group.groupId}: a new member started\n`);
+      },
+      { retries: 40, minTimeout: 1000, maxTimeout: 5000, maxRetryTime: 120_000 },
+    ).catch((error: unknown) => {
+      if (!this.replacing.delete(group.groupId)) return; // stopped meanwhile
+      process.stderr.write(`traffic: group ${group.groupId}: no new member could start (${error instanceof Error ? error.message : String(error)})\n`);
+    });
   }
 
   /** Stops one consumer group's member (commits what it processed, then leaves the group). */
   async stopGroup(groupId: string): Promise<void> {
+    this.replacing.delete(groupId);
     const c = this.consumers.get(groupId);
     this.consumers.delete(groupId);
     if (!c) return;
@@ -268,21 +313,21 @@ export class Traffic {
 
   /** Ids of the groups running now. */
   runningGroups(): string[] {
-    return [...this.consumers.keys()];
+    return [...new Set([...this.consumers.keys(), ...this.replacing])];
   }
 
   /** Current counters. */
   stats(): TrafficStats {
     const consumed: Record<string, number> = {};
     for (const g of this.options.groups ?? []) consumed[g.groupId] = this.ledger.consumedTotal(g.groupId);
-    for (const g of this.consumers.keys()) consumed[g] = this.ledger.consumedTotal(g);
+    for (const g of this.runningGroups()) consumed[g] = this.ledger.consumedTotal(g);
     return { run: this.ledger.run, produced: this.ledger.producedTotal(), sendFailures: this.sendFailures, consumed };
   }
 
   /** Stops producing and every group. */
   async stop(): Promise<void> {
     await this.stopProducing();
-    await Promise.all([...this.consumers.keys()].map((g) => this.stopGroup(g)));
+    await Promise.all([...new Set([...this.consumers.keys(), ...this.replacing])].map((g) => this.stopGroup(g)));
   }
 }
 
