@@ -23,6 +23,15 @@ export class OffsetSyncIndex {
     return idx;
   }
 
+  /**
+   * Adds syncs read after those already indexed (the next records of the offset-syncs topic), in the order read:
+   * the index is then the one {@link from} builds over all of them.
+   */
+  extend(records: readonly OffsetSyncRecord[]): this {
+    for (const s of records) this.add(s);
+    return this;
+  }
+
   private add(s: OffsetSyncRecord): void {
     const k = key(s.topic, s.partition);
     const list = this.byPartition.get(k) ?? [];

@@ -45,21 +45,27 @@ export interface InternalTopicRead<T> {
 }
 
 /**
- * Reads and decodes every record of `topic`. With `sink`, decoded records go to it and are not kept (`records` stays
- * empty): memory then grows with what the sink keeps, not with the topic's history.
+ * Reads and decodes every record of `topic` — or, per partition named in `from`, only those at or after that offset
+ * (never before the log start). With `sink`, decoded records go to it and are not kept (`records` stays empty):
+ * memory then grows with what the sink keeps, not with the topic's history.
  */
 async function readDecoded<T>(
   port: KafkaPort,
   topic: string,
   decode: (k: Buffer | null, v: Buffer | null) => Decoded<T>,
   sink?: (r: T & RecordOrigin) => void,
+  from: Readonly<Record<number, number>> = {},
 ): Promise<InternalTopicRead<T>> {
   const out: InternalTopicRead<T> = { topic, records: [], corrupt: [], recordsRead: 0, endOffsets: {} };
   const keep = sink ?? ((r: T & RecordOrigin) => out.records.push(r));
   const offsets = await port.partitionOffsets(topic);
   for (const p of offsets) {
     out.endOffsets[p.partition] = p.highWatermark;
-    await port.readRange(topic, p.partition, p.logStartOffset, p.highWatermark, (r) => {
+    // An offset past the high watermark: the topic was recreated (or truncated) since — read it whole.
+    const after = from[p.partition] ?? 0;
+    const start = after > p.highWatermark ? p.logStartOffset : Math.max(p.logStartOffset, after);
+    if (start >= p.highWatermark) continue;
+    await port.readRange(topic, p.partition, start, p.highWatermark, (r) => {
       out.recordsRead++;
       const d = decode(r.key, r.value);
       if (d.ok) keep({ ...d.value, recordOffset: r.offset, recordTimestamp: r.timestamp, encoding: d.encoding });
@@ -91,9 +97,12 @@ export async function readCheckpoints(target: KafkaPort, topic: string, keep: (c
   return { ...read, records: [...latest.values()] };
 }
 
-/** Reads the offset-syncs topic. */
-export function readOffsetSyncs(port: KafkaPort, topic: string): Promise<InternalTopicRead<OffsetSync>> {
-  return readDecoded(port, topic, decodeOffsetSync);
+/**
+ * Reads the offset-syncs topic: all of it, or with `from` (offset per partition of the offset-syncs topic, e.g. the
+ * `endOffsets` of an earlier read) only what MM2 wrote since.
+ */
+export function readOffsetSyncs(port: KafkaPort, topic: string, from?: Readonly<Record<number, number>>): Promise<InternalTopicRead<OffsetSync>> {
+  return readDecoded(port, topic, decodeOffsetSync, undefined, from);
 }
 
 /** Reads a heartbeats topic. */

@@ -87,11 +87,28 @@ interface Commit {
   origin: OriginOf;
 }
 
-/** Offset syncs of a flow (all of them, per partition), read where the flow keeps them. */
-async function syncsOf(ctx: PlanContext, flow: FlowConfig): Promise<OffsetSyncIndex> {
+/**
+ * Offset syncs of the flows a plan reads, kept across the plans {@link planViaOrigin} makes while it waits: per flow,
+ * the index so far and where its offset-syncs topic was read up to. Pass one to successive {@link planViaOriginOnce}
+ * calls; each then reads only the syncs MM2 wrote since the last (a WAN link and thousands of partitions make the
+ * whole topic a large read to repeat every second).
+ */
+export type OffsetSyncCache = Map<string, { topic: string; index: OffsetSyncIndex; readUpTo: Record<number, number> }>;
+
+/**
+ * Offset syncs of a flow (all of them, per partition), read where the flow keeps them — with `cache`, only those
+ * written since the cached read, added to its index.
+ */
+async function syncsOf(ctx: PlanContext, flow: FlowConfig, cache?: OffsetSyncCache): Promise<OffsetSyncIndex> {
   const port = ctx.kafka(flow.offsetSyncsTopicLocation === 'source' ? flow.source : flow.target);
-  const topic = pickExisting(offsetSyncsTopicCandidates(flow), await port.listTopics());
-  return OffsetSyncIndex.from(topic ? (await readOffsetSyncs(port, topic)).records : []);
+  const key = name(flow);
+  const cached = cache?.get(key);
+  const topic = cached?.topic ?? pickExisting(offsetSyncsTopicCandidates(flow), await port.listTopics());
+  if (!topic) return new OffsetSyncIndex();
+  const read = await readOffsetSyncs(port, topic, cached?.readUpTo);
+  const index = (cached?.index ?? new OffsetSyncIndex()).extend(read.records);
+  cache?.set(key, { topic, index, readUpTo: read.endOffsets });
+  return index;
 }
 
 /** Partition bounds of a topic on one cluster, each topic read once per call of `bounds`. */
@@ -109,7 +126,8 @@ function boundsReader(port: KafkaPort): (topic: string, partition: number) => Pr
 
 /**
  * Plans the groups' commits on X's copies of third clusters' topics (see the module comment), once: each hop's
- * offset syncs read once, each side's bounds read right before its records (the original's after the copy's, so
+ * offset syncs read once (with `syncCache`, only those written since the cache's last read), each side's bounds read
+ * right before its records (the original's after the copy's, so
  * MM2 copying on cannot put the copy past the original's stale end).
  * @param flow the move X->Y (a flow of the file, or a move pair with no flow).
  * @param flows the clusters file's flows.
@@ -120,6 +138,7 @@ export async function planViaOriginOnce(
   flow: FlowConfig,
   flows: readonly FlowConfig[],
   input: { groups: string; method: 'mm2' | 'record-match' },
+  syncCache?: OffsetSyncCache,
 ): Promise<ViaOriginPlan> {
   const x = ctx.kafka(flow.source);
   const y = ctx.kafka(flow.target);
@@ -167,8 +186,8 @@ export async function planViaOriginOnce(
     const inbound = list[0]!.origin.inbound;
     const outbound = list[0]!.origin.outbound!;
     const zPort = ctx.kafka(z);
-    const inSyncs = await syncsOf(ctx, inbound);
-    const outSyncs = await syncsOf(ctx, outbound);
+    const inSyncs = await syncsOf(ctx, inbound, syncCache);
+    const outSyncs = await syncsOf(ctx, outbound, syncCache);
 
     // Hop 1: X's copy → Z's original, the Z->X syncs read backwards (conservative), then record match.
     const hop1 = list.map((c) => ({ c, u: inSyncs.upstreamOf(c.origin.originTopic, c.partition, c.offset), exact: false }));
@@ -284,10 +303,11 @@ export async function planViaOrigin(
   flows: readonly FlowConfig[],
   input: { groups: string; method: 'mm2' | 'record-match'; waitMs: number },
 ): Promise<ViaOriginPlan> {
-  let plan = await planViaOriginOnce(ctx, flow, flows, input);
+  const syncs: OffsetSyncCache = new Map();
+  let plan = await planViaOriginOnce(ctx, flow, flows, input, syncs);
   for (const deadline = ctx.now() + input.waitMs; input.method === 'record-match' && plan.exact < plan.rows.length && ctx.now() < deadline; ) {
     await ctx.sleep(1000);
-    plan = await planViaOriginOnce(ctx, flow, flows, input);
+    plan = await planViaOriginOnce(ctx, flow, flows, input, syncs);
   }
   return plan;
 }

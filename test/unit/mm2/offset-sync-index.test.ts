@@ -174,3 +174,38 @@ describe('OffsetSyncIndex.upstreamOf (failback: a downstream offset mapped back 
     expect(rewound.upstreamOf('orders', 1, 210)).toBeUndefined(); // another partition
   });
 });
+
+describe('reading only the offset syncs written since an earlier read (readOffsetSyncs with `from`)', () => {
+  it('extends the index to the one a whole read builds, reading only the new records', async () => {
+    const primary = new MemoryKafka('primary');
+    primary.topic(SYNCS, 1);
+    for (const [u, d] of [
+      [0, 0],
+      [6, 5],
+    ])
+      primary.writeOffsetSync(SYNCS, { topic: 'orders', partition: 0, upstreamOffset: u!, downstreamOffset: d! });
+    const first = await readOffsetSyncs(primary.port(), SYNCS);
+    const index = OffsetSyncIndex.from(first.records);
+    primary.writeOffsetSync(SYNCS, { topic: 'orders', partition: 0, upstreamOffset: 12, downstreamOffset: 10 });
+    // A rewound topic (upstream back to 0): the whole-read index drops the earlier generation; so must the extended one.
+    primary.writeOffsetSync(SYNCS, { topic: 'orders', partition: 0, upstreamOffset: 0, downstreamOffset: 20 });
+    primary.writeOffsetSync(SYNCS, { topic: 'orders', partition: 0, upstreamOffset: 3, downstreamOffset: 23 });
+    const since = await readOffsetSyncs(primary.port(), SYNCS, first.endOffsets);
+    expect(since.recordsRead).toBe(3);
+    index.extend(since.records);
+    const whole = OffsetSyncIndex.from((await readOffsetSyncs(primary.port(), SYNCS)).records);
+    expect(index.syncs('orders', 0).map((s) => [s.upstreamOffset, s.downstreamOffset])).toEqual([
+      [0, 20],
+      [3, 23],
+    ]);
+    expect(index.syncs('orders', 0)).toEqual(whole.syncs('orders', 0));
+  });
+
+  it('reads the topic whole when it is shorter than the earlier read (recreated since)', async () => {
+    const primary = new MemoryKafka('primary');
+    primary.topic(SYNCS, 1);
+    primary.writeOffsetSync(SYNCS, { topic: 'orders', partition: 0, upstreamOffset: 4, downstreamOffset: 4 });
+    const read = await readOffsetSyncs(primary.port(), SYNCS, { 0: 7 });
+    expect(read.records.map((s) => s.upstreamOffset)).toEqual([4]);
+  });
+});

@@ -19,7 +19,7 @@ import { ValidationError } from '../../../src/errors.js';
 import { builtinRegistry } from '../../../src/steps/index.js';
 import type { FlowConfig } from '../../../src/clusters/schema.js';
 import type { StepContext } from '../../../src/engine/step.js';
-import { originOf, planViaOriginOnce } from '../../../src/steps/translate-via-origin.js';
+import { originOf, planViaOrigin, planViaOriginOnce } from '../../../src/steps/translate-via-origin.js';
 import { translateMove } from '../../../src/steps/translate-move.js';
 import { MemoryKafka, mirrorPartition } from '../mm2/memory-kafka.js';
 
@@ -155,6 +155,53 @@ describe('planViaOriginOnce: X’s copy → Z’s original → Y’s copy', () =
     expect(p.rows[0]).toMatchObject({ basis: 'origin-offset-syncs', reReadRecords: null });
     expect(p.rows[0]!.targetOffset).toBeLessThanOrEqual(c.agg2.topics.get('r1.orders')![0]!.highWatermark);
     expect(p.rows[0]!.reReadNote).toContain('not found on agg2');
+  });
+
+  it('while waiting for Y’s copy, reads only the offset syncs MM2 wrote since the last plan, and ends exact', async () => {
+    const c = world({ agg2Until: 40 });
+    c.agg1.commit('analytics', 'r1.orders', 0, 50); // reads r1 55 next: not on agg2 until MM2 catches up
+    const syncsTopic = 'mm2-offset-syncs.agg2.internal';
+    // Records of r1->agg2's offset-syncs topic each plan reads (r1's port, as the flow keeps its syncs on the source).
+    const reads: number[] = [];
+    const x = ctx(c);
+    const base = x.c.kafka;
+    const counting = (alias: string) => {
+      const port = base(alias);
+      if (alias !== 'r1') return port;
+      return {
+        ...port,
+        readRange: async (t: string, p: number, from: number, to: number, on: Parameters<typeof port.readRange>[4]) =>
+          port.readRange(t, p, from, to, (r) => {
+            if (t === syncsTopic) reads[reads.length - 1]!++;
+            on(r);
+          }),
+        partitionOffsets: async (t: string) => {
+          if (t === syncsTopic) reads.push(0);
+          return port.partitionOffsets(t);
+        },
+      } as typeof port;
+    };
+    const syncsBefore = c.r1.topics.get(syncsTopic)![0]!.highWatermark;
+    let newSyncs = 0;
+    const sleep = x.c.sleep;
+    const waiting = {
+      ...x.c,
+      kafka: counting,
+      // During the first pause MM2 copies r1's records from 40 on to agg2, with an offset sync for each.
+      sleep: async (ms: number) => {
+        await sleep(ms);
+        if (newSyncs > 0) return;
+        for (const r of c.r1.topics.get('orders')![0]!.records.filter((r) => r.offset >= 40)) {
+          const downstream = c.agg2.append('r1.orders', 0, { key: r.key, value: r.value, timestamp: r.timestamp });
+          c.r1.writeOffsetSync(syncsTopic, { topic: 'orders', partition: 0, upstreamOffset: r.offset, downstreamOffset: downstream });
+          newSyncs++;
+        }
+      },
+    } as StepContext;
+    const p = await planViaOrigin(waiting, pair, flows, { groups: '.*', method: 'record-match', waitMs: 10_000 });
+    // r1 55 is at agg2 55: 5 earlier records and r1's 35 records below 40 came first, the rest were appended from 40 on.
+    expect(p.rows[0]).toMatchObject({ basis: 'record-match', targetOffset: 55, reReadRecords: 0 });
+    expect(reads).toEqual([syncsBefore, newSyncs]);
   });
 
   it('a copy whose origin has no flow into Y has no path: named, blocking', async () => {
