@@ -257,6 +257,31 @@ describe('translate-move between two aggregates (no flow between them)', () => {
   });
 });
 
+describe('translate-move from an aggregate to a regional cluster (agg1 → r1, no flow agg1->r1)', () => {
+  const toRegion = movePair('agg1', 'r1');
+  const regionCtx = (c: ReturnType<typeof world>) => ({ ...ctx(c).c, flow: toRegion }) as StepContext;
+
+  it('maps the copy of r1’s own topic back to the original (r1->agg1 offset syncs read backwards, record match)', async () => {
+    const c = world();
+    c.agg1.commit('analytics', 'r1.orders', 0, 40); // reads r1 45 next (agg1 holds u at u − 5 from 30 on)
+    const r = await translateMove.check(regionCtx(c), translateMove.input.parse({ checkpointWaitMs: 0, conflictWindowMs: 0 }));
+    const plan = (r.outputs?.plan ?? []) as { group: string; topic: string; targetOffset: number; basis: string; path: string }[];
+    expect(plan).toMatchObject([{ group: 'analytics', topic: 'orders', targetOffset: 45, basis: 'record-match' }]);
+    expect(plan[0]!.path).toContain('r1->agg1');
+    expect((r.gates ?? []).filter((g) => !g.ok).map((g) => g.id)).toEqual([]);
+  });
+
+  it('blocks on the copy of another region’s topic: r1 has no copy of r2’s orders (no flow r2->r1)', async () => {
+    const c = world();
+    c.agg1.commit('analytics', 'r1.orders', 0, 40);
+    c.agg1.commit('analytics', 'r2.orders', 0, 10);
+    const r = await translateMove.check(regionCtx(c), translateMove.input.parse({ checkpointWaitMs: 0, conflictWindowMs: 0 }));
+    const gate = r.gates?.find((g) => g.id === 'groups-translated');
+    expect(gate).toMatchObject({ ok: false });
+    expect(JSON.stringify(gate?.observed)).toContain('no flow r2->r1 brings it to r1');
+  });
+});
+
 describe('a runbook with requireFlow: false (runbooks/aggregate-move.yaml)', () => {
   const clusters = { file: 'c.yaml', flows, aliases: ['r1', 'r2', 'agg1', 'agg2'] };
   const load = (sets: Record<string, string>, file = path.join('runbooks', 'aggregate-move.yaml')) =>
