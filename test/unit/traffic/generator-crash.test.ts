@@ -5,7 +5,7 @@
  * and a group that silently stops consuming reads as a stuck failover. The fake client below does what kafkajs does on
  * such a crash: it emits CRASH with `restart` and does not run the consumer again.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 type Listener = (e: { payload: { error: Error; restart: boolean; groupId: string } }) => void;
 
@@ -68,10 +68,21 @@ async function traffic() {
   });
 }
 
+// The generator's log lines (stderr), kept here instead of printed.
+let logged: string[] = [];
+beforeEach(() => {
+  logged = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    logged.push(String(chunk));
+    return true;
+  });
+});
+
 afterEach(() => {
   made.length = 0;
   failStarts = 0;
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 describe('traffic generator: a member kafkajs does not restart', () => {
@@ -83,6 +94,11 @@ describe('traffic generator: a member kafkajs does not restart', () => {
     expect(made).toHaveLength(2);
     expect(started()[0]).toBe(made[1]);
     expect(t.runningGroups()).toEqual(['billing']);
+    // The operator's log says what happened and that it was mended.
+    expect(logged).toEqual([
+      'traffic: group billing consumer crashed (KafkaJSGroupCoordinatorNotFound: Failed to find group coordinator); restart: false; kafkajs gives up on this error: a new member replaces it\n',
+      'traffic: group billing: a new member started\n',
+    ]);
     await t.stop();
     expect(made[1]!.disconnected).toBe(true);
   });
